@@ -1,0 +1,163 @@
+// The format-independent half of Cursor: construction, waiting, event-loop integration.
+#include "shmif/cursor.hpp"
+
+#include "bus_impl.hpp"
+#include "lock.hpp"
+#include "native_ring.hpp"
+#include "netbsd_ring.hpp"
+
+namespace shmif {
+
+Cursor::Cursor(const Bus& bus, CursorOptions opts) : bus_(&bus.impl()), opts_(opts) {
+    if (bus_->format == Format::native) {
+        if (opts_.start == StartAt::next) {
+            resync_to_commit();
+        } else {
+            start_at_oldest_native();
+        }
+        return;
+    }
+    if (!lock_netbsd()) return;  // pos_ 0: the first receive counts an overrun and resyncs
+    auto s = netbsd::span(*bus_);
+    if (!s) {
+        netbsd::reset(*bus_);
+        s = netbsd::span(*bus_);
+    }
+    pos_ = opts_.start == StartAt::next ? s->write : s->oldest;
+    netbsd_unlock(*bus_->bh);
+}
+
+Cursor::~Cursor() {
+    finish_wait();
+    host::close_fd(inotify_fd_);
+}
+
+Cursor::Cursor(Cursor&& o) noexcept
+    : bus_(o.bus_),
+      opts_(o.opts_),
+      stats_(o.stats_),
+      pos_(o.pos_),
+      expected_seq_(o.expected_seq_),
+      seq_known_(o.seq_known_),
+      inotify_fd_(o.inotify_fd_),
+      waiting_(o.waiting_),
+      peek_marks_(std::move(o.peek_marks_)),
+      peek_buf_(std::move(o.peek_buf_)),
+      peek_resync_(o.peek_resync_) {
+    o.inotify_fd_ = -1;
+    o.waiting_ = false;
+}
+
+bool Cursor::lock_netbsd() const {
+    // Readers hold the lock only to copy; a holder that keeps it for a second is dead.
+    auto got = netbsd_lock(*bus_->bh, std::chrono::milliseconds(1000),
+                           std::chrono::milliseconds(1000));
+    return got.outcome == LockOutcome::acquired || got.outcome == LockOutcome::recovered;
+}
+
+void Cursor::resync_to_commit() {
+    auto snap = native::read_commit(*bus_);
+    pos_ = snap.committed;
+    expected_seq_ = snap.next_seq;
+    seq_known_ = true;
+}
+
+std::size_t Cursor::receive(std::span<Frame> out) {
+    if (out.empty()) return 0;
+    return bus_->format == Format::native ? receive_native(out) : receive_netbsd(out);
+}
+
+std::size_t Cursor::peek(std::span<FrameView> out) {
+    peek_marks_.clear();
+    if (out.empty()) return 0;
+    return bus_->format == Format::native ? peek_native(out) : peek_netbsd(out);
+}
+
+void Cursor::advance(std::size_t count) {
+    if (count == 0 || peek_marks_.empty()) return;
+    const PeekMark& mark = peek_marks_[std::min(count, peek_marks_.size()) - 1];
+    pos_ = mark.next_pos;
+    expected_seq_ = mark.expected_seq;
+    seq_known_ = bus_->format == Format::native;
+    stats_ = mark.stats;
+    if (peek_resync_ && count >= peek_marks_.size()) resync_to_commit();
+    peek_marks_.clear();
+    peek_resync_ = false;
+}
+
+bool Cursor::still_valid(const FrameView& view) const {
+    return bus_->format != Format::native || native::intact(*bus_, view.pos);
+}
+
+bool Cursor::poll() const {
+    if (bus_->format == Format::native)
+        return bus_->nh->pos.committed.load(std::memory_order_seq_cst) != pos_;
+    if (!lock_netbsd()) return false;
+    auto s = netbsd::span(*bus_);
+    netbsd_unlock(*bus_->bh);
+    return !s || s->write != pos_;
+}
+
+std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
+                                                       std::chrono::nanoseconds timeout) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto deadline = start + timeout;
+    const auto spin_until = start + std::min(opts_.spin, timeout);
+    // Spin phase: while traffic flows this is where frames are found, in well under a
+    // microsecond after their commit.
+    for (int i = 0;; ++i) {
+        if (std::size_t n = receive(out)) return n;
+        if ((i & 63) == 63 && clock::now() >= spin_until) break;
+        host::cpu_relax();
+    }
+    for (;;) {
+        if (std::size_t n = receive(out)) return n;
+        const auto now = clock::now();
+        if (now >= deadline) return std::unexpected(Error{Errc::timed_out});
+        const std::int64_t left =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();
+        ++stats_.sleeps;
+        if (bus_->format == Format::native) {
+            auto& w = bus_->nh->wake;
+            const std::uint32_t seen = w.wake_seq.load(std::memory_order_acquire);
+            w.futex_waiters.fetch_add(1, std::memory_order_seq_cst);  // see wake_native()
+            if (!poll()) host::futex_wait(w.wake_seq, seen, left);
+            w.futex_waiters.fetch_sub(1, std::memory_order_relaxed);
+        } else {
+            if (prepare_wait()) host::wait_readable(inotify_fd_, left);
+            finish_wait();
+        }
+    }
+}
+
+int Cursor::wait_fd() {
+    if (inotify_fd_ < 0) inotify_fd_ = host::watch_file(bus_->path);
+    return inotify_fd_;
+}
+
+bool Cursor::prepare_wait() {
+    if (wait_fd() < 0) return false;
+    host::drain_fd(inotify_fd_);
+    if (bus_->format == Format::native && !waiting_) {
+        bus_->nh->wake.poll_waiters.fetch_add(1, std::memory_order_seq_cst);
+        waiting_ = true;
+    }
+    // After registering (native) or draining (NetBSD, whose writers always wake): anything
+    // committed from here on will make the fd readable.
+    if (poll()) {
+        finish_wait();
+        return false;
+    }
+    return true;
+}
+
+void Cursor::finish_wait() {
+    if (waiting_) {
+        bus_->nh->wake.poll_waiters.fetch_sub(1, std::memory_order_relaxed);
+        waiting_ = false;
+    }
+    if (inotify_fd_ >= 0) host::drain_fd(inotify_fd_);
+}
+
+}  // namespace shmif
