@@ -31,8 +31,9 @@ template <class OnFrame>
 ScanEnd scan_records(const Bus::Impl& bus, std::uint64_t committed, std::size_t max,
                      std::uint64_t skip_sender, Scan& scan, OnFrame&& on_frame) {
     native::RawRecord rec{};
+    std::uint64_t off = scan.pos % bus.ring_size;
     while (scan.pos < committed && scan.count < max) {
-        if (!native::decode(bus, scan.pos, committed, rec)) return ScanEnd::corrupt;
+        if (!native::decode(bus, scan.pos, off, committed, rec)) return ScanEnd::corrupt;
         if (!rec.pad) {
             const native::RecordHeader* h = rec.header;
             const std::uint64_t seq = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
@@ -55,6 +56,7 @@ ScanEnd scan_records(const Bus::Impl& bus, std::uint64_t committed, std::size_t 
             }
         }
         scan.pos = rec.next;
+        off = rec.next_off;
     }
     return ScanEnd::done;
 }

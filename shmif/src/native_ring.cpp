@@ -122,9 +122,9 @@ CommitSnapshot read_commit(const Bus::Impl& bus) {
     }
 }
 
-bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t committed, RawRecord& out) {
+bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t off, std::uint64_t committed,
+            RawRecord& out) {
     if (pos % kAlign != 0) return false;
-    const std::uint64_t off = pos % bus.ring_size;
     const auto* h = reinterpret_cast<const RecordHeader*>(bus.ring + off);
     const std::uint32_t word = __atomic_load_n(&h->span, __ATOMIC_RELAXED);
     const std::uint64_t span = word & kSpanMask;
@@ -133,6 +133,7 @@ bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t committed, Ra
         return false;
     out.pos = pos;
     out.next = pos + span;
+    out.next_off = off + span == bus.ring_size ? 0 : off + span;
     out.pad = (word & kPadFlag) != 0;
     out.header = h;
     if (out.pad) return true;

@@ -40,14 +40,22 @@ CommitSnapshot read_commit(const Bus::Impl& bus);
 // One record decoded from the ring, not yet known to be intact.
 struct RawRecord {
     std::uint64_t pos;
-    std::uint64_t next;  // position after it
+    std::uint64_t next;      // position after it
+    std::uint64_t next_off;  // ring offset of `next`
     bool pad;
     const RecordHeader* header;  // frames only; in the ring
 };
 
-// Decodes the record at `pos` (which must be below `committed`). False when its header is
-// not well-formed: either the reader was lapped (check with intact()) or the bus is corrupt.
-bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t committed, RawRecord& out);
+// Decodes the record at `pos` (which must be below `committed`), whose ring offset `off` the
+// caller tracks (pos % ring_size, kept incrementally: a division per frame is measurable).
+// False when its header is not well-formed: either the reader was lapped (check with
+// intact()) or the bus is corrupt.
+bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t off, std::uint64_t committed,
+            RawRecord& out);
+inline bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t committed,
+                   RawRecord& out) {
+    return decode(bus, pos, pos % bus.ring_size, committed, out);
+}
 
 // Everything read from a record at `pos` is trustworthy iff this holds after the reads.
 inline bool intact(const Bus::Impl& bus, std::uint64_t pos) {

@@ -55,6 +55,7 @@ std::expected<SendBatch, Error> Writer::begin() {
             native_mark_consistent(*bus.nh);
         }
         batch.write_pos_ = bus.nh->pos.committed.load(std::memory_order_relaxed);
+        batch.write_off_ = batch.write_pos_ % bus.ring_size;
         batch.seq_ = bus.nh->pos.next_seq.load(std::memory_order_relaxed);
     } else {
         if (got.outcome == LockOutcome::recovered) ++stats_.lock_recoveries;
@@ -69,6 +70,7 @@ SendBatch::SendBatch(SendBatch&& other) noexcept
       frames_(other.frames_),
       bytes_(other.bytes_),
       write_pos_(other.write_pos_),
+      write_off_(other.write_off_),
       seq_(other.seq_),
       wraps_(other.wraps_),
       time_ns_(other.time_ns_),
@@ -94,7 +96,7 @@ std::expected<std::span<std::byte>, Error> SendBatch::acquire(std::size_t len) {
     }
     const std::uint64_t ring = bus.ring_size;
     const std::uint64_t span = native::record_span(len);
-    std::uint64_t off = write_pos_ % ring;
+    std::uint64_t off = write_off_;
     if (ring - off < span) {
         // Records never straddle the end of the ring: pad the tail and start over at 0.
         native::reserve(bus, write_pos_ + (ring - off), write_pos_);
@@ -111,6 +113,7 @@ std::expected<std::span<std::byte>, Error> SendBatch::acquire(std::size_t len) {
     h->sender = writer_->opts_.sender;
     h->time_ns = time_ns_;
     write_pos_ += span;
+    write_off_ = off + span == ring ? 0 : off + span;
     return std::span<std::byte>(bus.ring + off + sizeof(native::RecordHeader), len);
 }
 

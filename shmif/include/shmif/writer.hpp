@@ -61,6 +61,7 @@ private:
     std::size_t frames_ = 0;
     std::uint64_t bytes_ = 0;
     std::uint64_t write_pos_ = 0;  // native: next record position
+    std::uint64_t write_off_ = 0;  // native: its ring offset, kept without dividing
     std::uint64_t seq_ = 0;        // native: seq of the next frame
     std::uint64_t wraps_ = 0;
     std::uint64_t time_ns_ = 0;
