@@ -10,7 +10,9 @@
 
 namespace shmif {
 
-const char* format_name(Format format) { return format == Format::native ? "native" : "netbsd"; }
+const char* format_name(Format format) {
+    return format == Format::native ? "native" : "netbsd";
+}
 
 std::optional<Format> parse_format(std::string_view name) {
     if (name == "native") return Format::native;
@@ -18,7 +20,9 @@ std::optional<Format> parse_format(std::string_view name) {
     return std::nullopt;
 }
 
-std::uint64_t random_sender_id() { return host::random_u64(); }
+std::uint64_t random_sender_id() {
+    return host::random_u64();
+}
 
 namespace {
 
@@ -41,7 +45,9 @@ void init_native(void* base, void* arg) {
     native_mutex_init(*h);
 }
 
-void init_netbsd(void* base, void*) { netbsd::initialise(*static_cast<netbsd::BusHeader*>(base)); }
+void init_netbsd(void* base, void*) {
+    netbsd::initialise(*static_cast<netbsd::BusHeader*>(base));
+}
 
 std::uint32_t default_max_frame(std::uint64_t ring) {
     std::uint64_t cap = ring / 4 - sizeof(native::RecordHeader);
@@ -72,7 +78,8 @@ std::expected<void, Error> check_netbsd(Bus::Impl& b) {
     auto* h = static_cast<netbsd::BusHeader*>(b.map.base);
     if (h->magic == 0) {
         // A zeroed file of the right size: NetBSD's driver initialises it under the lock.
-        auto got = netbsd_lock(*h, std::chrono::milliseconds(1000), std::chrono::milliseconds(1000));
+        auto got =
+            netbsd_lock(*h, std::chrono::milliseconds(1000), std::chrono::milliseconds(1000));
         if (got.outcome == LockOutcome::timeout) return std::unexpected(Error{Errc::lock_timeout});
         if (h->magic == 0) netbsd::initialise(*h);
         netbsd_unlock(*h);
@@ -119,7 +126,8 @@ std::expected<Bus, Error> Bus::create(const std::string& path, const CreateOptio
     if (opts.format == Format::netbsd) {
         if (opts.size != 0 && opts.size != netbsd::kBusSize)
             return std::unexpected(Error{Errc::invalid_argument});
-        made = host::create_file_atomically(path, netbsd::kBusSize, opts.mode, init_netbsd, nullptr);
+        made =
+            host::create_file_atomically(path, netbsd::kBusSize, opts.mode, init_netbsd, nullptr);
     } else {
         const std::uint64_t size =
             opts.size != 0 ? opts.size : native::kHeaderSize + native::kDefaultRing;
@@ -137,11 +145,21 @@ std::expected<Bus, Error> Bus::create(const std::string& path, const CreateOptio
     return open(path);
 }
 
-Format Bus::format() const { return impl_->format; }
-const std::string& Bus::path() const { return impl_->path; }
-std::uint64_t Bus::file_size() const { return impl_->map.size; }
-std::uint64_t Bus::data_size() const { return impl_->ring_size; }
-std::uint32_t Bus::max_frame() const { return impl_->max_frame; }
+Format Bus::format() const {
+    return impl_->format;
+}
+const std::string& Bus::path() const {
+    return impl_->path;
+}
+std::uint64_t Bus::file_size() const {
+    return impl_->map.size;
+}
+std::uint64_t Bus::data_size() const {
+    return impl_->ring_size;
+}
+std::uint32_t Bus::max_frame() const {
+    return impl_->max_frame;
+}
 
 namespace {
 
@@ -159,10 +177,12 @@ BusInfo native_info(const Bus::Impl& b) {
         // skip pads to find the oldest frame.
         std::uint64_t pos = info.first;
         native::RawRecord rec{};
-        while (pos < info.last && native::decode(b, pos, info.last, rec) && rec.pad) pos = rec.next;
+        while (pos < info.last && native::decode(b, pos, info.last, rec) && rec.pad)
+            pos = rec.next;
         if (pos < info.last && native::decode(b, pos, info.last, rec) && !rec.pad) {
             std::uint64_t seq = __atomic_load_n(&rec.header->seq, __ATOMIC_RELAXED);
-            if (native::intact(b, pos) && seq <= snap.next_seq) info.frames_held = snap.next_seq - seq;
+            if (native::intact(b, pos) && seq <= snap.next_seq)
+                info.frames_held = snap.next_seq - seq;
         }
     }
     auto lock = native_lock_state(h);

@@ -22,7 +22,9 @@ struct shmif_cursor {
 
 namespace {
 
-int to_c(const shmif::Error& e) { return -static_cast<int>(e.code); }
+int to_c(const shmif::Error& e) {
+    return -static_cast<int>(e.code);
+}
 static_assert(static_cast<int>(shmif::Errc::io_error) == -SHMIF_EIO);
 
 }  // namespace
@@ -39,7 +41,8 @@ int shmif_bus_create(const char* path, const shmif_create_opts* opts, shmif_bus*
     if (path == nullptr || out == nullptr) return SHMIF_EINVAL;
     shmif::CreateOptions o;
     if (opts != nullptr) {
-        o.format = opts->format == SHMIF_FORMAT_NETBSD ? shmif::Format::netbsd : shmif::Format::native;
+        o.format =
+            opts->format == SHMIF_FORMAT_NETBSD ? shmif::Format::netbsd : shmif::Format::native;
         o.size = opts->size;
         o.mode = opts->mode != 0 ? opts->mode : 0660;
         o.exclusive = opts->exclusive != 0;
@@ -59,9 +62,13 @@ int shmif_bus_open(const char* path, shmif_bus** out) {
     return *out != nullptr ? 0 : SHMIF_EIO;
 }
 
-void shmif_bus_close(shmif_bus* bus) { delete bus; }
+void shmif_bus_close(shmif_bus* bus) {
+    delete bus;
+}
 
-uint32_t shmif_bus_max_frame(const shmif_bus* bus) { return bus->bus.max_frame(); }
+uint32_t shmif_bus_max_frame(const shmif_bus* bus) {
+    return bus->bus.max_frame();
+}
 
 int shmif_writer_new(shmif_bus* bus, uint64_t sender, shmif_writer** out) {
     if (bus == nullptr || out == nullptr) return SHMIF_EINVAL;
@@ -69,9 +76,13 @@ int shmif_writer_new(shmif_bus* bus, uint64_t sender, shmif_writer** out) {
     return *out != nullptr ? 0 : SHMIF_EIO;
 }
 
-uint64_t shmif_writer_sender(const shmif_writer* w) { return w->writer.sender(); }
+uint64_t shmif_writer_sender(const shmif_writer* w) {
+    return w->writer.sender();
+}
 
-void shmif_writer_free(shmif_writer* w) { delete w; }
+void shmif_writer_free(shmif_writer* w) {
+    delete w;
+}
 
 int shmif_send(shmif_writer* w, const void* frame, size_t len) {
     auto r = w->writer.send({static_cast<const std::byte*>(frame), len});
@@ -98,7 +109,9 @@ int shmif_cursor_new(shmif_bus* bus, uint64_t skip_sender, shmif_start start, sh
     return *out != nullptr ? 0 : SHMIF_EIO;
 }
 
-void shmif_cursor_free(shmif_cursor* c) { delete c; }
+void shmif_cursor_free(shmif_cursor* c) {
+    delete c;
+}
 
 int shmif_recv(shmif_cursor* c, shmif_frame* frames, int n, int64_t timeout_ns) {
     if (n <= 0) return 0;
@@ -129,10 +142,18 @@ void shmif_cursor_set_spin(shmif_cursor* c, int64_t spin_ns) {
     c->cursor.set_spin(std::chrono::nanoseconds(spin_ns < 0 ? 0 : spin_ns));
 }
 
-uint64_t shmif_cursor_lost(const shmif_cursor* c) { return c->cursor.stats().lost_frames; }
+uint64_t shmif_cursor_lost(const shmif_cursor* c) {
+    return c->cursor.stats().lost_frames;
+}
 
-int shmif_cursor_fd(shmif_cursor* c) { return c->cursor.wait_fd(); }
-int shmif_cursor_prepare_wait(shmif_cursor* c) { return c->cursor.prepare_wait() ? 1 : 0; }
-void shmif_cursor_finish_wait(shmif_cursor* c) { c->cursor.finish_wait(); }
+int shmif_cursor_fd(shmif_cursor* c) {
+    return c->cursor.wait_fd();
+}
+int shmif_cursor_prepare_wait(shmif_cursor* c) {
+    return c->cursor.prepare_wait() ? 1 : 0;
+}
+void shmif_cursor_finish_wait(shmif_cursor* c) {
+    c->cursor.finish_wait();
+}
 
 }  // extern "C"

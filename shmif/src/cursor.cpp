@@ -50,8 +50,8 @@ Cursor::Cursor(Cursor&& o) noexcept
 
 bool Cursor::lock_netbsd() const {
     // Readers hold the lock only to copy; a holder that keeps it for a second is dead.
-    auto got = netbsd_lock(*bus_->bh, std::chrono::milliseconds(1000),
-                           std::chrono::milliseconds(1000));
+    auto got =
+        netbsd_lock(*bus_->bh, std::chrono::milliseconds(1000), std::chrono::milliseconds(1000));
     return got.outcome == LockOutcome::acquired || got.outcome == LockOutcome::recovered;
 }
 

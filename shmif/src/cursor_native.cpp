@@ -74,7 +74,8 @@ void Cursor::start_at_oldest_native() {
         while (pos < snap.committed && native::decode(*bus_, pos, snap.committed, rec) && rec.pad)
             pos = rec.next;
         std::uint64_t seq = snap.next_seq;
-        if (pos < snap.committed && !rec.pad) seq = __atomic_load_n(&rec.header->seq, __ATOMIC_RELAXED);
+        if (pos < snap.committed && !rec.pad)
+            seq = __atomic_load_n(&rec.header->seq, __ATOMIC_RELAXED);
         if (!native::intact(*bus_, start) || seq > snap.next_seq) continue;
         pos_ = start;
         expected_seq_ = seq;
@@ -109,19 +110,19 @@ std::size_t Cursor::receive_native(std::span<Frame> out) {
         const std::uint64_t start = pos_;
         Scan scan{pos_, expected_seq_, seq_known_, stats_};
         std::size_t i = 0;
-        const ScanEnd end = scan_records(
-            bus, committed, out.size(), opts_.skip_sender, scan,
-            [&](const native::RecordHeader* h, const std::byte* payload, std::uint32_t len,
-                const native::RawRecord&) {
-                Frame& f = out[i++];
-                const std::size_t n = std::min<std::size_t>(len, f.capacity);
-                std::memcpy(f.data, payload, n);
-                f.len = n;
-                f.orig_len = len;
-                f.sender = __atomic_load_n(&h->sender, __ATOMIC_RELAXED);
-                f.time_ns = __atomic_load_n(&h->time_ns, __ATOMIC_RELAXED);
-                if (n < len) ++scan.stats.truncated;
-            });
+        const ScanEnd end =
+            scan_records(bus, committed, out.size(), opts_.skip_sender, scan,
+                         [&](const native::RecordHeader* h, const std::byte* payload,
+                             std::uint32_t len, const native::RawRecord&) {
+                             Frame& f = out[i++];
+                             const std::size_t n = std::min<std::size_t>(len, f.capacity);
+                             std::memcpy(f.data, payload, n);
+                             f.len = n;
+                             f.orig_len = len;
+                             f.sender = __atomic_load_n(&h->sender, __ATOMIC_RELAXED);
+                             f.time_ns = __atomic_load_n(&h->time_ns, __ATOMIC_RELAXED);
+                             if (n < len) ++scan.stats.truncated;
+                         });
         if (!native::intact(bus, start)) {
             overrun_native();  // what we copied may be torn: drop it and start again
             continue;
@@ -157,21 +158,21 @@ std::size_t Cursor::peek_native(std::span<FrameView> out) {
         Scan scan{pos_, expected_seq_, seq_known_, stats_};
         peek_marks_.clear();
         std::size_t i = 0;
-        const ScanEnd end = scan_records(
-            bus, committed, out.size(), opts_.skip_sender, scan,
-            [&](const native::RecordHeader* h, const std::byte* payload, std::uint32_t len,
-                const native::RawRecord& rec) {
-                FrameView& v = out[i++];
-                v.data = std::span<const std::byte>(payload, len);
-                v.sender = __atomic_load_n(&h->sender, __ATOMIC_RELAXED);
-                v.time_ns = __atomic_load_n(&h->time_ns, __ATOMIC_RELAXED);
-                v.seq = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
-                v.pos = rec.pos;
-                CursorStats after = scan.stats;
-                ++after.frames;
-                after.bytes += len;
-                peek_marks_.push_back({rec.next, v.seq + 1, after});
-            });
+        const ScanEnd end =
+            scan_records(bus, committed, out.size(), opts_.skip_sender, scan,
+                         [&](const native::RecordHeader* h, const std::byte* payload,
+                             std::uint32_t len, const native::RawRecord& rec) {
+                             FrameView& v = out[i++];
+                             v.data = std::span<const std::byte>(payload, len);
+                             v.sender = __atomic_load_n(&h->sender, __ATOMIC_RELAXED);
+                             v.time_ns = __atomic_load_n(&h->time_ns, __ATOMIC_RELAXED);
+                             v.seq = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+                             v.pos = rec.pos;
+                             CursorStats after = scan.stats;
+                             ++after.frames;
+                             after.bytes += len;
+                             peek_marks_.push_back({rec.next, v.seq + 1, after});
+                         });
         if (!native::intact(bus, start)) {
             overrun_native();
             continue;

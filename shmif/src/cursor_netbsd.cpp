@@ -113,7 +113,8 @@ std::size_t Cursor::peek_netbsd(std::span<FrameView> out) {
     netbsd_unlock(*bus_->bh);
     for (std::size_t i = 0; i < pending.size(); ++i) {
         FrameView& v = out[i];
-        v.data = std::span<const std::byte>(peek_buf_.data() + pending[i].offset, pending[i].fh.len);
+        v.data =
+            std::span<const std::byte>(peek_buf_.data() + pending[i].offset, pending[i].fh.len);
         v.sender = pending[i].fh.sender;
         v.time_ns = stamp_ns(pending[i].fh);
         v.seq = 0;

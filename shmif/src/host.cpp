@@ -112,7 +112,8 @@ std::uint32_t current_tid() {
 std::uint64_t random_u64() {
     std::uint64_t v = 0;
     while (v == 0) {
-        if (::getrandom(&v, sizeof v, 0) != sizeof v) v = now_monotonic_ns() * 0x9e3779b97f4a7c15ULL;
+        if (::getrandom(&v, sizeof v, 0) != sizeof v)
+            v = now_monotonic_ns() * 0x9e3779b97f4a7c15ULL;
     }
     return v;
 }

@@ -50,6 +50,8 @@ void drain_fd(int fd);
 bool wait_readable(int fd, std::int64_t timeout_ns);
 void close_fd(int fd);
 
-inline void cpu_relax() { __builtin_ia32_pause(); }
+inline void cpu_relax() {
+    __builtin_ia32_pause();
+}
 
 }  // namespace shmif::host

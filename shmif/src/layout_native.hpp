@@ -50,7 +50,7 @@ struct alignas(64) LockLine {
     pthread_mutex_t mutex;  // process-shared, robust: a dead owner is reported to the next locker
 };
 
-struct alignas(64) Positions {           // written by the lock holder, read by everyone
+struct alignas(64) Positions {             // written by the lock holder, read by everyone
     std::atomic<std::uint64_t> committed;  // every record below is complete
     std::atomic<std::uint64_t> reserved;   // the writer may be writing anywhere below this
     std::atomic<std::uint64_t> first_pos;  // oldest record not yet overwritten

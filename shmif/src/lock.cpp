@@ -56,9 +56,13 @@ LockAttempt native_lock(native::BusHeader& h, std::chrono::milliseconds timeout)
     return from_rc(pthread_mutex_timedlock(&h.lock.mutex, &deadline), true);
 }
 
-void native_mark_consistent(native::BusHeader& h) { pthread_mutex_consistent(&h.lock.mutex); }
+void native_mark_consistent(native::BusHeader& h) {
+    pthread_mutex_consistent(&h.lock.mutex);
+}
 
-void native_unlock(native::BusHeader& h) { pthread_mutex_unlock(&h.lock.mutex); }
+void native_unlock(native::BusHeader& h) {
+    pthread_mutex_unlock(&h.lock.mutex);
+}
 
 LockState native_lock_state(const native::BusHeader& h) {
     // glibc keeps the owner's TID in the futex word of a robust mutex, with the kernel's

@@ -13,7 +13,7 @@ enum class LockOutcome : std::uint8_t {
     acquired,
     recovered,  // the previous holder died holding it; the caller must repair, then proceed
     timeout,
-    unusable,   // the mutex is beyond repair (ENOTRECOVERABLE); the bus must be recreated
+    unusable,  // the mutex is beyond repair (ENOTRECOVERABLE); the bus must be recreated
 };
 
 struct LockAttempt {

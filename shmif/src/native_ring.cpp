@@ -128,8 +128,7 @@ bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t off, std::uin
     const auto* h = reinterpret_cast<const RecordHeader*>(bus.ring + off);
     const std::uint32_t word = __atomic_load_n(&h->span, __ATOMIC_RELAXED);
     const std::uint64_t span = word & kSpanMask;
-    if (span < kAlign || span % kAlign != 0 || off + span > bus.ring_size ||
-        span > committed - pos)
+    if (span < kAlign || span % kAlign != 0 || off + span > bus.ring_size || span > committed - pos)
         return false;
     out.pos = pos;
     out.next = pos + span;

@@ -117,7 +117,7 @@ void write_frame(Bus::Impl& bus, const std::byte* payload, std::uint32_t len, st
         h.first = kDataSize;  // never wrapped
     } else {
         h.first = static_cast<std::uint32_t>(oldest >= gen * D ? oldest - gen * D
-                                                                 : oldest - (gen - 1) * D);
+                                                               : oldest - (gen - 1) * D);
     }
 }
 

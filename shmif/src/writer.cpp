@@ -44,8 +44,8 @@ std::expected<SendBatch, Error> Writer::begin() {
     if (got.contended) ++stats_.lock_contended;
     if (got.outcome == LockOutcome::timeout || got.outcome == LockOutcome::unusable) {
         batch.writer_ = nullptr;
-        return std::unexpected(Error{got.outcome == LockOutcome::timeout ? Errc::lock_timeout
-                                                                          : Errc::corrupt_header});
+        return std::unexpected(
+            Error{got.outcome == LockOutcome::timeout ? Errc::lock_timeout : Errc::corrupt_header});
     }
     if (bus.format == Format::native) {
         native::repair_positions(bus);
@@ -78,7 +78,9 @@ SendBatch::SendBatch(SendBatch&& other) noexcept
     other.writer_ = nullptr;
 }
 
-SendBatch::~SendBatch() { commit(); }
+SendBatch::~SendBatch() {
+    commit();
+}
 
 std::expected<std::span<std::byte>, Error> SendBatch::acquire(std::size_t len) {
     Bus::Impl& bus = *writer_->bus_;

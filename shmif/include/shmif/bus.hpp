@@ -36,9 +36,9 @@ struct BusInfo {
     std::uint64_t file_size;
     std::uint64_t data_size;
     std::uint32_t max_frame;
-    std::uint64_t generation;  // NetBSD: gen; native: times the ring wrapped
-    std::uint64_t first;       // NetBSD: ring offsets; native: 64-bit positions
-    std::uint64_t last;        // NetBSD: newest frame; native: committed position
+    std::uint64_t generation;   // NetBSD: gen; native: times the ring wrapped
+    std::uint64_t first;        // NetBSD: ring offsets; native: 64-bit positions
+    std::uint64_t last;         // NetBSD: newest frame; native: committed position
     std::uint64_t frames_held;  // frames a reader starting at the oldest would get now
     std::uint64_t bytes_held;
     bool locked;
@@ -53,7 +53,7 @@ struct BusInfo {
 };
 
 class Bus {
-public:
+  public:
     // Creates a bus file atomically (initialised in a temporary file, then linked into place,
     // so nobody ever maps a half-made bus). If the path exists and !exclusive, attaches to it.
     static std::expected<Bus, Error> create(const std::string& path, const CreateOptions& opts);
@@ -75,7 +75,7 @@ public:
     struct Impl;
     Impl& impl() const { return *impl_; }
 
-private:
+  private:
     explicit Bus(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -31,19 +31,19 @@ struct CursorOptions {
 };
 
 struct CursorStats {
-    std::uint64_t frames = 0;        // delivered to the caller
+    std::uint64_t frames = 0;  // delivered to the caller
     std::uint64_t bytes = 0;
-    std::uint64_t skipped_own = 0;   // frames from skip_sender
-    std::uint64_t overruns = 0;      // times the cursor was lapped
-    std::uint64_t lost_frames = 0;   // native: exactly the frames overwritten unread
-    std::uint64_t lost_bytes = 0;    // netbsd: ring bytes skipped (frame counts are not kept)
-    std::uint64_t corrupt = 0;       // records that failed validation for no overrun
-    std::uint64_t truncated = 0;     // frames longer than the caller's buffer
-    std::uint64_t sleeps = 0;        // times receive_wait went to sleep
+    std::uint64_t skipped_own = 0;  // frames from skip_sender
+    std::uint64_t overruns = 0;     // times the cursor was lapped
+    std::uint64_t lost_frames = 0;  // native: exactly the frames overwritten unread
+    std::uint64_t lost_bytes = 0;   // netbsd: ring bytes skipped (frame counts are not kept)
+    std::uint64_t corrupt = 0;      // records that failed validation for no overrun
+    std::uint64_t truncated = 0;    // frames longer than the caller's buffer
+    std::uint64_t sleeps = 0;       // times receive_wait went to sleep
 };
 
 class Cursor {
-public:
+  public:
     Cursor(const Bus& bus, CursorOptions opts = {});
     ~Cursor();
     Cursor(Cursor&&) noexcept;
@@ -77,7 +77,7 @@ public:
     std::uint64_t position() const { return pos_; }
     void set_spin(std::chrono::nanoseconds spin) { opts_.spin = spin; }
 
-private:
+  private:
     Bus::Impl* bus_;
     CursorOptions opts_;
     CursorStats stats_;

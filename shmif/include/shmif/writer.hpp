@@ -30,7 +30,7 @@ struct WriterStats {
     std::uint64_t frames = 0;
     std::uint64_t bytes = 0;
     std::uint64_t batches = 0;
-    std::uint64_t lock_contended = 0;  // lock was busy on the first try
+    std::uint64_t lock_contended = 0;   // lock was busy on the first try
     std::uint64_t lock_recoveries = 0;  // we took over from a dead holder
     std::uint64_t wakeups = 0;          // wake-up system calls made (futex or pwrite)
     std::uint64_t rejected = 0;         // frames refused (too large)
@@ -39,7 +39,7 @@ struct WriterStats {
 class Writer;
 
 class SendBatch {
-public:
+  public:
     SendBatch(SendBatch&& other) noexcept;
     SendBatch& operator=(SendBatch&&) = delete;
     SendBatch(const SendBatch&) = delete;
@@ -52,7 +52,7 @@ public:
     // Publishes every acquired frame, releases the lock, wakes sleeping readers. Idempotent.
     std::size_t commit();
 
-private:
+  private:
     friend class Writer;
     explicit SendBatch(Writer& writer) : writer_(&writer) {}
     void flush_staged();
@@ -69,7 +69,7 @@ private:
 };
 
 class Writer {
-public:
+  public:
     Writer(const Bus& bus, WriterOptions opts = {});
 
     std::uint64_t sender() const { return opts_.sender; }
@@ -82,7 +82,7 @@ public:
     // skipped and counted in stats().rejected; the result is the number sent.
     std::expected<std::size_t, Error> send_batch(std::span<const FrameBytes> frames);
 
-private:
+  private:
     friend class SendBatch;
     Bus::Impl* bus_;
     WriterOptions opts_;
