@@ -7,6 +7,7 @@
 #include "lock.hpp"
 #include "native_ring.hpp"
 #include "netbsd_ring.hpp"
+#include "tsan.hpp"
 
 namespace shmif {
 
@@ -164,6 +165,7 @@ std::uint32_t Bus::max_frame() const {
 namespace {
 
 BusInfo native_info(const Bus::Impl& b) {
+    SeqlockReadSection section;  // reads records without the lock, like a cursor
     const auto& h = *b.nh;
     BusInfo info{};
     info.version = std::uint32_t{h.id.version_major} << 16 | h.id.version_minor;

@@ -28,6 +28,7 @@ Cursor::Cursor(const Bus& bus, CursorOptions opts) : bus_(&bus.impl()), opts_(op
 }
 
 Cursor::~Cursor() {
+    disarm();
     finish_wait();
     host::close_fd(inotify_fd_);
 }
@@ -41,11 +42,13 @@ Cursor::Cursor(Cursor&& o) noexcept
       seq_known_(o.seq_known_),
       inotify_fd_(o.inotify_fd_),
       waiting_(o.waiting_),
+      armed_futex_(o.armed_futex_),
       peek_marks_(std::move(o.peek_marks_)),
       peek_buf_(std::move(o.peek_buf_)),
       peek_resync_(o.peek_resync_) {
     o.inotify_fd_ = -1;
     o.waiting_ = false;
+    o.armed_futex_ = false;
 }
 
 bool Cursor::lock_netbsd() const {
@@ -129,6 +132,35 @@ std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
             finish_wait();
         }
     }
+}
+
+bool Cursor::arm(WaitSpec& spec) {
+    spec = {};
+    if (bus_->format != Format::native) {
+        if (!prepare_wait()) return false;
+        spec.fd = inotify_fd_;
+        return true;
+    }
+    auto& w = bus_->nh->wake;
+    spec.futex = &w.wake_seq;
+    spec.expected = w.wake_seq.load(std::memory_order_acquire);
+    if (!armed_futex_) {
+        w.futex_waiters.fetch_add(1, std::memory_order_seq_cst);  // see wake_native()
+        armed_futex_ = true;
+    }
+    if (poll()) {
+        disarm();
+        return false;
+    }
+    return true;
+}
+
+void Cursor::disarm() {
+    if (armed_futex_) {
+        bus_->nh->wake.futex_waiters.fetch_sub(1, std::memory_order_relaxed);
+        armed_futex_ = false;
+    }
+    if (bus_->format != Format::native) finish_wait();
 }
 
 int Cursor::wait_fd() {

@@ -6,6 +6,7 @@
 #include "bus_impl.hpp"
 #include "native_ring.hpp"
 #include "shmif/cursor.hpp"
+#include "tsan.hpp"
 
 namespace shmif {
 
@@ -66,6 +67,7 @@ ScanEnd scan_records(const Bus::Impl& bus, std::uint64_t committed, std::size_t 
 void Cursor::start_at_oldest_native() {
     // The oldest frame's sequence number anchors the loss count from the very first read.
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        SeqlockReadSection section;
         const auto snap = native::read_commit(*bus_);
         std::uint64_t pos = bus_->nh->pos.first_pos.load(std::memory_order_acquire);
         if (pos > snap.committed || snap.committed - pos > bus_->ring_size) continue;
@@ -96,6 +98,7 @@ void Cursor::overrun_native() {
 std::size_t Cursor::receive_native(std::span<Frame> out) {
     const Bus::Impl& bus = *bus_;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        SeqlockReadSection section;
         const std::uint64_t committed = bus.nh->pos.committed.load(std::memory_order_acquire);
         if (committed == pos_) return 0;
         if (committed < pos_ || pos_ % native::kAlign != 0) {
@@ -143,6 +146,7 @@ std::size_t Cursor::receive_native(std::span<Frame> out) {
 std::size_t Cursor::peek_native(std::span<FrameView> out) {
     const Bus::Impl& bus = *bus_;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        SeqlockReadSection section;
         const std::uint64_t committed = bus.nh->pos.committed.load(std::memory_order_acquire);
         if (committed == pos_) return 0;
         if (committed < pos_ || committed - pos_ > bus.ring_size || pos_ % native::kAlign != 0) {

@@ -70,7 +70,9 @@ LockState native_lock_state(const native::BusHeader& h) {
     auto word = __atomic_load_n(&h.lock.mutex.__data.__lock, __ATOMIC_RELAXED);
     auto bits = static_cast<std::uint32_t>(word);
     std::uint32_t tid = bits & FUTEX_TID_MASK;
-    return {tid != 0, tid, (bits & FUTEX_OWNER_DIED) != 0};
+    const bool dead = (bits & FUTEX_OWNER_DIED) != 0;
+    // The kernel clears the TID when it marks the owner dead: still held until recovered.
+    return {tid != 0 || dead, tid, dead};
 }
 
 LockAttempt netbsd_lock(netbsd::BusHeader& h, std::chrono::milliseconds timeout,

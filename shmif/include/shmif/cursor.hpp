@@ -6,6 +6,7 @@
 // readers take the bus lock, as NetBSD's own readers do.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -73,6 +74,17 @@ class Cursor {
     bool prepare_wait();
     void finish_wait();
 
+    // For loops that sleep on many things at once (futex_waitv, ppoll): registers this cursor
+    // as a sleeper and says what to wait on, a futex word in the bus (native) or the inotify
+    // fd (NetBSD). false = frames are already waiting: do not sleep. disarm() afterwards.
+    struct WaitSpec {
+        std::atomic<std::uint32_t>* futex = nullptr;  // shared (not process-private) futex
+        std::uint32_t expected = 0;
+        int fd = -1;
+    };
+    bool arm(WaitSpec& spec);
+    void disarm();
+
     const CursorStats& stats() const { return stats_; }
     std::uint64_t position() const { return pos_; }
     void set_spin(std::chrono::nanoseconds spin) { opts_.spin = spin; }
@@ -85,7 +97,8 @@ class Cursor {
     std::uint64_t expected_seq_ = 0;  // native: seq the next frame should carry
     bool seq_known_ = false;
     int inotify_fd_ = -1;
-    bool waiting_ = false;
+    bool waiting_ = false;      // registered in poll_waiters
+    bool armed_futex_ = false;  // registered in futex_waiters
     // What advance(i + 1) applies after peek(): the cursor state just past view i.
     struct PeekMark {
         std::uint64_t next_pos;
