@@ -1,0 +1,50 @@
+// The subcommands of shmifbus. Each run_* returns the process exit status:
+//   0  success
+//   1  the operation failed (no such bus, not a bus, unsupported version, permission denied,
+//      bus already exists with --exclusive, ...): one line on stderr, "shmifbus: PATH: why"
+//   2  usage error (unknown option, bad value): CLI11 parse errors, and values only the
+//      command can check (e.g. --size with --format netbsd)
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "shmif/bus.hpp"
+#include "shmif/error.hpp"
+
+namespace shmifbus {
+
+enum ExitStatus : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+
+// "shmifbus: PATH: <shmif::describe(error)>" on stderr; returns exit_failure.
+int fail(const std::string& path, const shmif::Error& error);
+// "shmifbus: <message>" on stderr; returns exit_usage.
+int usage_error(const std::string& message);
+
+struct CreateArgs {
+    std::string bus;
+    std::string format = "native";
+    std::uint64_t size = 0;  // 0: the format's default
+    ::mode_t mode = 0660;
+    std::uint32_t max_frame = 0;  // 0: the library's default (native only)
+    bool exclusive = false;
+};
+int run_create(const CreateArgs& args);
+
+struct InfoArgs {
+    std::string bus;
+    bool json = false;
+};
+int run_info(const InfoArgs& args);
+
+struct StatArgs {
+    std::string bus;
+    double interval_s = 1.0;
+    std::uint64_t count = 0;  // 0: until SIGINT/SIGTERM
+    bool json = false;
+};
+int run_stat(const StatArgs& args);
+
+}  // namespace shmifbus

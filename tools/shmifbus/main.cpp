@@ -1,0 +1,134 @@
+// shmifbus: create, inspect and watch shmif buses (native or NetBSD rump format).
+//
+// Exit status: 0 success, 1 the operation failed (see commands.hpp), 2 usage error.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "commands.hpp"
+#include "units.hpp"
+
+namespace shmifbus {
+
+int fail(const std::string& path, const shmif::Error& error) {
+    fmt::print(stderr, "shmifbus: {}: {}\n", path, shmif::describe(error));
+    return exit_failure;
+}
+
+int usage_error(const std::string& message) {
+    fmt::print(stderr, "shmifbus: {}\n", message);
+    return exit_usage;
+}
+
+namespace {
+
+// CLI11 transforms: check the text, then hand the option its value in plain decimal.
+CLI::Validator size_transform() {
+    return {[](std::string& text) -> std::string {
+                auto value = parse_size(text);
+                if (!value) return fmt::format("invalid size '{}': {}", text, value.error());
+                text = std::to_string(*value);
+                return {};
+            },
+            "SIZE[K|M|G]"};
+}
+
+CLI::Validator mode_transform() {
+    return {[](std::string& text) -> std::string {
+                auto value = parse_mode(text);
+                if (!value) return fmt::format("invalid mode '{}': {}", text, value.error());
+                text = std::to_string(*value);
+                return {};
+            },
+            "OCTAL"};
+}
+
+constexpr const char* kFooter =
+    R"(Exit status: 0 success; 1 the operation failed (no such file, not a bus,
+unsupported version, permission denied, ...); 2 usage error.
+
+Examples:
+  shmifbus create /dev/shm/bus0                 native bus, 2 MiB ring
+  shmifbus create /dev/shm/nb --format netbsd   1 MiB NetBSD rump (SHMIF_VERSION 3) bus
+  shmifbus info /dev/shm/bus0 --json | jq .frames_held
+  shmifbus stat /dev/shm/bus0 --interval 0.5 --count 10)";
+
+}  // namespace
+
+int main_(int argc, char** argv) {
+    CLI::App app{
+        "shmifbus: create, inspect and watch shmif buses (virtual Ethernet segments "
+        "that are memory-mapped files, native or NetBSD rump format)",
+        "shmifbus"};
+    app.footer(kFooter);
+    app.require_subcommand(1);
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return fmt::format("shmifbus: {} (see --help)\n", e.what());
+    });
+
+    CreateArgs create;
+    auto* c = app.add_subcommand(
+        "create",
+        "Create a bus file, initialised atomically (nobody ever maps a half-made bus). If the "
+        "file is already a bus, attach to it instead, unless --exclusive.\n"
+        "Example: shmifbus create /dev/shm/bus0 --size 8M --mode 0666");
+    c->add_option("BUS", create.bus, "Path of the bus file")->required();
+    c->add_option("--format", create.format, "Bus format: native (fast, default) or netbsd")
+        ->check(CLI::IsMember({"native", "netbsd"}))
+        ->capture_default_str();
+    c->add_option("--size", create.size,
+                  "File size in bytes, with K/M/G = KiB/MiB/GiB suffixes (native: 4 KiB header "
+                  "+ ring, default 2 MiB ring; netbsd: always 1M)")
+        ->transform(size_transform());
+    c->add_option("--mode", create.mode, "File mode in octal, applied regardless of umask")
+        ->transform(mode_transform())
+        ->default_str("0660");
+    c->add_option("--max-frame", create.max_frame,
+                  "Largest frame in bytes (native only; default 65553, capped at a quarter ring)")
+        ->transform(size_transform());
+    c->add_flag("--exclusive", create.exclusive, "Fail if the path already exists");
+
+    InfoArgs info;
+    auto* i = app.add_subcommand(
+        "info",
+        "Show a bus header: format, version, sizes, positions, frames held, lock owner and "
+        "(native) lifetime totals.\n"
+        "Example: shmifbus info /dev/shm/bus0 --json");
+    i->add_option("BUS", info.bus, "Path of the bus file")->required();
+    i->add_flag("--json", info.json, "Print one JSON object with stable snake_case keys");
+
+    StatArgs stat;
+    auto* s = app.add_subcommand(
+        "stat",
+        "Follow a bus as a reader and print, per interval, frames/s, bytes/s, Mbit/s, and the "
+        "overruns and lost frames (NetBSD: lost bytes) this reader saw. Stops on Ctrl-C, "
+        "SIGTERM (reporting the unfinished interval too, marked partial) or after --count "
+        "intervals.\n"
+        "Example: shmifbus stat /dev/shm/bus0 --interval 0.5 --count 10 --json");
+    s->add_option("BUS", stat.bus, "Path of the bus file")->required();
+    s->add_option("--interval", stat.interval_s, "Seconds per report")
+        ->check(CLI::Range(0.001, 86400.0))
+        ->capture_default_str();
+    s->add_option("--count", stat.count, "Stop after this many reports (0: never)")
+        ->capture_default_str();
+    s->add_flag("--json", stat.json, "One JSON object per interval (JSON Lines)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e);
+        return status == 0 ? exit_ok : exit_usage;
+    }
+
+    if (c->parsed()) return run_create(create);
+    if (i->parsed()) return run_info(info);
+    return run_stat(stat);
+}
+
+}  // namespace shmifbus
+
+int main(int argc, char** argv) {
+    return shmifbus::main_(argc, argv);
+}
