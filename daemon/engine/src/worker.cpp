@@ -1,0 +1,157 @@
+#include "worker.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <chrono>
+#include <string>
+
+#include "multi_stop.hpp"
+#include "stop_context.hpp"
+
+namespace shmifd::engine {
+
+void QueuedWork::complete(const StopResult& r) const {
+    if (done) done->finish(r);
+    if (nowait != nullptr) StopWorkAccess::finish(*nowait, r);
+}
+
+Worker::Worker(const WorkerPool* pool, WorkerId id, const PoolOptions& opts, int cpu)
+    : pool_(pool), id_(id), opts_(opts), cpu_(cpu), started_ns_(monotonic_ns()),
+      thread_([this] { loop(); }) {}
+
+Worker::~Worker() { shut_down(); }
+
+bool Worker::queue(QueuedWork work) {
+    {
+        std::lock_guard lock(stop_lock_);
+        if (!enabled_) return false;
+        works_.push_back(std::move(work));
+        stop_pending_.store(true, std::memory_order_release);
+    }
+    bell_.ring();
+    return true;
+}
+
+bool Worker::enabled() {
+    std::lock_guard lock(stop_lock_);
+    return enabled_;
+}
+
+void Worker::serve_stops() {
+    for (;;) {
+        QueuedWork work;
+        {
+            std::lock_guard lock(stop_lock_);
+            if (works_.empty()) {
+                stop_pending_.store(false, std::memory_order_relaxed);
+                return;
+            }
+            work = std::move(works_.front());
+            works_.pop_front();
+        }
+        if (work.claim) {
+            int expected = int(Claim::queued);
+            if (!work.claim->compare_exchange_strong(expected, int(Claim::running)))
+                continue;  // the caller gave up on it: nobody waits for a result
+        }
+        add(stops_, 1);
+        work.complete(work.run(id_));
+    }
+}
+
+void Worker::shut_down() {
+    std::deque<QueuedWork> orphans;
+    {
+        std::lock_guard lock(stop_lock_);
+        enabled_ = false;
+        orphans.swap(works_);
+    }
+    for (const auto& w : orphans)
+        w.complete(std::unexpected(StopError{StopErrc::not_executed, id_, "worker removed"}));
+    exit_.store(true, std::memory_order_release);
+    bell_.ring();
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+WorkerStats Worker::stats() const {
+    WorkerStats s;
+    s.work = work_.load(std::memory_order_relaxed);
+    s.batches = batches_.load(std::memory_order_relaxed);
+    s.idle_ns = idle_ns_.load(std::memory_order_relaxed);
+    const std::uint64_t alive = monotonic_ns() - started_ns_;
+    s.busy_ns = alive > s.idle_ns ? alive - s.idle_ns : 0;
+    s.sleeps = sleeps_.load(std::memory_order_relaxed);
+    s.wakeups = wakeups_.load(std::memory_order_relaxed);
+    s.stops = stops_.load(std::memory_order_relaxed);
+    s.cpu = pinned_cpu_.load(std::memory_order_relaxed);
+    return s;
+}
+
+void Worker::pin() {
+    if (!opts_.pin || cpu_ < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(static_cast<unsigned>(cpu_), &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0) {
+        pinned_cpu_.store(cpu_, std::memory_order_relaxed);
+    } else if (opts_.log) {
+        opts_.log("worker " + std::to_string(id_) + ": cannot pin to CPU " +
+                  std::to_string(cpu_) + ", left to the scheduler");
+    }
+}
+
+void Worker::loop() {
+    StopContext& ctx = stop_context();
+    ctx.worker = this;
+    ctx.pool = pool_;
+    pin();
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point idle_since{};
+    bool idle = false;
+    while (!exit_.load(std::memory_order_acquire)) {
+        if (stop_pending_.load(std::memory_order_acquire)) serve_stops();
+        const std::uint32_t bell_seen = bell_.seen();
+        std::size_t work = 0;
+        for (auto& source : sources_) work += source->poll(opts_.batch);
+        if (work != 0) {
+            add(work_, work);
+            add(batches_, 1);
+            idle = false;
+            continue;
+        }
+        const auto now = Clock::now();
+        if (!idle) {
+            idle = true;
+            idle_since = now;
+        }
+        if (now - idle_since < opts_.spin) {
+            __builtin_ia32_pause();
+            continue;
+        }
+        // Idle long enough: sleep on everything that can bring work.
+        wait_set_.clear();
+        std::size_t armed = 0;
+        bool can_sleep = true;
+        for (auto& source : sources_) {
+            if (!source->arm(wait_set_)) {
+                can_sleep = false;
+                break;
+            }
+            ++armed;
+        }
+        if (can_sleep && !stop_pending_.load(std::memory_order_acquire) &&
+            !exit_.load(std::memory_order_acquire)) {
+            const std::uint64_t t0 = monotonic_ns();
+            const bool woken = bell_.sleep(wait_set_, bell_seen);
+            add(idle_ns_, monotonic_ns() - t0);
+            add(sleeps_, 1);
+            if (woken) add(wakeups_, 1);
+        }
+        for (std::size_t i = 0; i < armed; ++i) sources_[i]->disarm();
+        idle = false;
+    }
+    ctx.worker = nullptr;
+}
+
+}  // namespace shmifd::engine
