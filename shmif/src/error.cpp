@@ -35,7 +35,11 @@ const char* errc_name(Errc code) {
 
 std::string describe(const Error& error) {
     std::string text = errc_name(error.code);
-    if (error.os_error != 0) {
+    // not_found, permission_denied and already_exists already say what their errno says.
+    const bool says_it_all = error.code == Errc::not_found ||
+                             error.code == Errc::permission_denied ||
+                             error.code == Errc::already_exists;
+    if (error.os_error != 0 && !says_it_all) {
         text += " (";
         text += std::strerror(error.os_error);
         text += ")";

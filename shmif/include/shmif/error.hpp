@@ -28,7 +28,8 @@ struct Error {
     friend bool operator==(const Error&, const Error&) = default;
 };
 
-// "not a bus: /tmp/x (bad magic 0x12345678)" style text: what, not how.
+// One line of text: what went wrong, plus the system's word for it when that adds something
+// ("I/O error (No space left on device)"). The caller adds the path.
 std::string describe(const Error& error);
 const char* errc_name(Errc code);
 
