@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config git
-    clang clang-format libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
+    clang-format
+    clang-19 libclang-rt-19-dev # libFuzzer; clang 14 cannot compile libstdc++ 12's <expected>
     # libraries
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     libcli11-dev nlohmann-json3-dev libfmt-dev

@@ -52,7 +52,8 @@ for stage in "${stages[@]}"; do
             run_ctest "$stage"
             ;;
         fuzz)
-            build fuzz
+            cmake --preset fuzz >/dev/null
+            cmake --build --preset fuzz -j2 --target fuzzers
             for target in build/fuzz/tests/fuzz/fuzz_*; do
                 [ -x "$target" ] || continue
                 name=$(basename "$target")

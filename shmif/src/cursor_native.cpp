@@ -73,10 +73,13 @@ void Cursor::start_at_oldest_native() {
         if (pos > snap.committed || snap.committed - pos > bus_->ring_size) continue;
         const std::uint64_t start = pos;
         native::RawRecord rec{};
-        while (pos < snap.committed && native::decode(*bus_, pos, snap.committed, rec) && rec.pad)
+        bool decoded = true;
+        while (pos < snap.committed &&
+               (decoded = native::decode(*bus_, pos, snap.committed, rec)) && rec.pad)
             pos = rec.next;
         std::uint64_t seq = snap.next_seq;
-        if (pos < snap.committed && !rec.pad)
+        // A record that does not decode is left for the first receive() to count and skip.
+        if (pos < snap.committed && decoded && !rec.pad)
             seq = __atomic_load_n(&rec.header->seq, __ATOMIC_RELAXED);
         if (!native::intact(*bus_, start) || seq > snap.next_seq) continue;
         pos_ = start;

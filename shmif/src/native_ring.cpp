@@ -116,8 +116,9 @@ CommitSnapshot read_commit(const Bus::Impl& bus) {
         std::atomic_thread_fence(std::memory_order_acquire);
         std::uint64_t v2 = p.commit_ver.load(std::memory_order_relaxed);
         // A writer that died between the two version stores leaves it odd until the next
-        // writer repairs it; after a while take the pair as it is.
-        if ((v1 == v2 && v1 % 2 == 0) || tries > 100000) return {committed, seq};
+        // writer repairs it; a live one is there for a few stores. After ~50 us take the
+        // pair as it is: both halves were written under the lock, at worst one batch apart.
+        if ((v1 == v2 && v1 % 2 == 0) || tries > 1000) return {committed, seq};
         host::cpu_relax();
     }
 }
