@@ -35,6 +35,8 @@ bool BusSource::arm(WaitSet& set) {
     return true;
 }
 
-void BusSource::disarm() { cursor_.disarm(); }
+void BusSource::disarm() {
+    cursor_.disarm();
+}
 
 }  // namespace shmifd::engine

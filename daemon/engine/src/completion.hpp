@@ -13,7 +13,7 @@
 namespace shmifd::engine {
 
 class Completion {
-public:
+  public:
     explicit Completion(int todo) : todo_(todo) {}
 
     void finish(const StopResult& r);
@@ -27,7 +27,7 @@ public:
     // Merges a result obtained elsewhere (a worker that ran its part inline).
     void merge(const StopResult& r);
 
-private:
+  private:
     std::atomic<int> todo_;
     std::mutex mutex_;
     std::condition_variable cv_;

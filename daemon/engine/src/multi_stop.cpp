@@ -26,7 +26,8 @@ MultiStop::MultiStop(StopFn fn, std::vector<WorkerId> participants, std::vector<
       pending_acks_(static_cast<int>(participants_.size())),
       requested_ns_(monotonic_ns()),
       watchdog_(watchdog) {
-    for (std::size_t i = 0; i < participants_.size(); ++i) arrived_[i].store(0);
+    for (std::size_t i = 0; i < participants_.size(); ++i)
+        arrived_[i].store(0);
     if (active.empty()) {
         if (!active_.empty()) active_[0] = true;  // exactly one: the lowest id
     } else {
@@ -49,7 +50,8 @@ void MultiStop::advance(int from) {
     // of state_ in participate().)
     pending_acks_.store(static_cast<int>(participants_.size()), std::memory_order_relaxed);
     int expected = from;
-    if (from + 1 == int(StopState::run)) quiesced_ns_.store(monotonic_ns(), std::memory_order_release);
+    if (from + 1 == int(StopState::run))
+        quiesced_ns_.store(monotonic_ns(), std::memory_order_release);
     state_.compare_exchange_strong(expected, from + 1, std::memory_order_acq_rel);
 }
 
@@ -64,6 +66,18 @@ bool MultiStop::try_cancel() {
             return true;
     }
     return s == int(StopState::cancelled);
+}
+
+void MultiStop::abort(WorkerId gone) {
+    std::int64_t none = -1;
+    aborted_by_.compare_exchange_strong(none, static_cast<std::int64_t>(gone));
+    try_cancel();
+}
+
+std::optional<WorkerId> MultiStop::aborted_by() const {
+    const std::int64_t id = aborted_by_.load(std::memory_order_acquire);
+    if (id < 0) return std::nullopt;
+    return static_cast<WorkerId>(id);
 }
 
 WorkerId MultiStop::laggard() const {

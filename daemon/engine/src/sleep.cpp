@@ -64,8 +64,8 @@ bool Doorbell::sleep(const WaitSet& set, std::uint32_t seen) {
 bool Doorbell::sleep_futexes(const WaitSet& set, std::uint32_t seen) {
     std::vector<futex_waitv> waiters;
     waiters.reserve(1 + set.futexes().size());
-    waiters.push_back({seen, reinterpret_cast<std::uintptr_t>(&seq_),
-                       FUTEX_32 | FUTEX_PRIVATE_FLAG, 0});
+    waiters.push_back(
+        {seen, reinterpret_cast<std::uintptr_t>(&seq_), FUTEX_32 | FUTEX_PRIVATE_FLAG, 0});
     for (const auto& f : set.futexes()) {
         if (waiters.size() == FUTEX_WAITV_MAX) break;  // more would need a wider mechanism
         waiters.push_back({f.expected, reinterpret_cast<std::uintptr_t>(f.word),
@@ -78,14 +78,14 @@ bool Doorbell::sleep_futexes(const WaitSet& set, std::uint32_t seen) {
         abs = to_timespec(set.deadline().time_since_epoch());
         timeout = &abs;
     }
-    long rc = ::syscall(SYS_futex_waitv, waiters.data(), waiters.size(), 0, timeout,
-                        CLOCK_MONOTONIC);
+    long rc =
+        ::syscall(SYS_futex_waitv, waiters.data(), waiters.size(), 0, timeout, CLOCK_MONOTONIC);
     if (rc < 0 && errno == ENOSYS) {
         // Kernels before 5.16: wait on the doorbell alone, re-checking the rest often.
         auto until = std::min(set.deadline(), WaitSet::Clock::now() + kMixedRecheck);
         timespec rel = to_timespec(std::max(until - WaitSet::Clock::now(), {}));
-        rc = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE,
-                       seen, &rel, nullptr, 0);
+        rc = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, seen,
+                       &rel, nullptr, 0);
     }
     return !(rc < 0 && errno == ETIMEDOUT);
 }
@@ -94,7 +94,8 @@ bool Doorbell::sleep_fds(const WaitSet& set) {
     std::vector<pollfd> fds;
     fds.reserve(1 + set.fds().size());
     fds.push_back({eventfd_, POLLIN, 0});
-    for (int fd : set.fds()) fds.push_back({fd, POLLIN, 0});
+    for (int fd : set.fds())
+        fds.push_back({fd, POLLIN, 0});
     auto until = set.deadline();
     if (!set.futexes().empty()) until = std::min(until, WaitSet::Clock::now() + kMixedRecheck);
     timespec rel{};

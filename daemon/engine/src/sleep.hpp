@@ -12,7 +12,7 @@
 namespace shmifd::engine {
 
 class Doorbell {
-public:
+  public:
     Doorbell();
     ~Doorbell();
     Doorbell(const Doorbell&) = delete;
@@ -27,7 +27,7 @@ public:
     // deadline. Returns false on timeout.
     bool sleep(const WaitSet& set, std::uint32_t seen);
 
-private:
+  private:
     enum Mode : std::uint32_t { awake = 0, on_futex = 1, on_fd = 2 };
     std::atomic<std::uint32_t> seq_{0};
     std::atomic<std::uint32_t> mode_{awake};

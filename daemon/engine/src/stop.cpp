@@ -59,8 +59,10 @@ void StopWork::finish(StopResult r) {
 }
 
 void StopWork::wait() const {
-    for (int i = 0; i < 2000 && !done(); ++i) __builtin_ia32_pause();
-    while (!done()) done_.wait(false, std::memory_order_acquire);
+    for (int i = 0; i < 2000 && !done(); ++i)
+        __builtin_ia32_pause();
+    while (!done())
+        done_.wait(false, std::memory_order_acquire);
 }
 
 }  // namespace shmifd::engine

@@ -6,7 +6,9 @@ void WaitSet::add_futex(std::atomic<std::uint32_t>* word, std::uint32_t expected
     futexes_.push_back({word, expected, shared});
 }
 
-void WaitSet::add_fd(int fd) { fds_.push_back(fd); }
+void WaitSet::add_fd(int fd) {
+    fds_.push_back(fd);
+}
 
 void WaitSet::wake_at(Clock::time_point when) {
     if (when < deadline_) deadline_ = when;

@@ -11,16 +11,27 @@
 
 namespace shmifd::engine {
 
+void Worker::clear_sources() {
+    if (polling_) {
+        for (auto& s : sources_)
+            retired_.push_back(std::move(s));
+    }
+    sources_.clear();
+}
+
 void QueuedWork::complete(const StopResult& r) const {
     if (done) done->finish(r);
     if (nowait != nullptr) StopWorkAccess::finish(*nowait, r);
 }
 
 Worker::Worker(const WorkerPool* pool, WorkerId id, const PoolOptions& opts, int cpu)
-    : pool_(pool), id_(id), opts_(opts), cpu_(cpu), started_ns_(monotonic_ns()),
-      thread_([this] { loop(); }) {}
+    : pool_(pool), id_(id), opts_(opts), cpu_(cpu), started_ns_(monotonic_ns()), thread_([this] {
+          loop();
+      }) {}
 
-Worker::~Worker() { shut_down(); }
+Worker::~Worker() {
+    shut_down();
+}
 
 bool Worker::queue(QueuedWork work) {
     {
@@ -67,8 +78,10 @@ void Worker::shut_down() {
         enabled_ = false;
         orphans.swap(works_);
     }
-    for (const auto& w : orphans)
+    for (const auto& w : orphans) {
+        if (w.multi) w.multi->abort(id_);
         w.complete(std::unexpected(StopError{StopErrc::not_executed, id_, "worker removed"}));
+    }
     exit_.store(true, std::memory_order_release);
     bell_.ring();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
@@ -78,8 +91,11 @@ WorkerStats Worker::stats() const {
     WorkerStats s;
     s.work = work_.load(std::memory_order_relaxed);
     s.batches = batches_.load(std::memory_order_relaxed);
+    const std::uint64_t now = monotonic_ns();
     s.idle_ns = idle_ns_.load(std::memory_order_relaxed);
-    const std::uint64_t alive = monotonic_ns() - started_ns_;
+    const std::uint64_t asleep = asleep_since_.load(std::memory_order_relaxed);
+    if (asleep != 0 && now > asleep) s.idle_ns += now - asleep;  // asleep right now
+    const std::uint64_t alive = now - started_ns_;
     s.busy_ns = alive > s.idle_ns ? alive - s.idle_ns : 0;
     s.sleeps = sleeps_.load(std::memory_order_relaxed);
     s.wakeups = wakeups_.load(std::memory_order_relaxed);
@@ -96,8 +112,8 @@ void Worker::pin() {
     if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0) {
         pinned_cpu_.store(cpu_, std::memory_order_relaxed);
     } else if (opts_.log) {
-        opts_.log("worker " + std::to_string(id_) + ": cannot pin to CPU " +
-                  std::to_string(cpu_) + ", left to the scheduler");
+        opts_.log("worker " + std::to_string(id_) + ": cannot pin to CPU " + std::to_string(cpu_) +
+                  ", left to the scheduler");
     }
 }
 
@@ -113,7 +129,12 @@ void Worker::loop() {
         if (stop_pending_.load(std::memory_order_acquire)) serve_stops();
         const std::uint32_t bell_seen = bell_.seen();
         std::size_t work = 0;
-        for (auto& source : sources_) work += source->poll(opts_.batch);
+        // By index: a stop function run inline from a poll may add or remove sources.
+        polling_ = true;
+        for (std::size_t i = 0; i < sources_.size(); ++i)
+            work += sources_[i]->poll(opts_.batch);
+        polling_ = false;
+        retired_.clear();
         if (work != 0) {
             add(work_, work);
             add(batches_, 1);
@@ -143,12 +164,15 @@ void Worker::loop() {
         if (can_sleep && !stop_pending_.load(std::memory_order_acquire) &&
             !exit_.load(std::memory_order_acquire)) {
             const std::uint64_t t0 = monotonic_ns();
-            const bool woken = bell_.sleep(wait_set_, bell_seen);
-            add(idle_ns_, monotonic_ns() - t0);
             add(sleeps_, 1);
+            asleep_since_.store(t0, std::memory_order_relaxed);
+            const bool woken = bell_.sleep(wait_set_, bell_seen);
+            asleep_since_.store(0, std::memory_order_relaxed);
+            add(idle_ns_, monotonic_ns() - t0);
             if (woken) add(wakeups_, 1);
         }
-        for (std::size_t i = 0; i < armed; ++i) sources_[i]->disarm();
+        for (std::size_t i = 0; i < armed && i < sources_.size(); ++i)
+            sources_[i]->disarm();
         idle = false;
     }
     ctx.worker = nullptr;

@@ -21,17 +21,22 @@ enum class Claim : int { queued = 0, running, abandoned };
 using ClaimToken = std::shared_ptr<std::atomic<int>>;
 
 // A stop work in a worker's queue. Exactly one of done / nowait is set.
+class MultiStop;
+
 struct QueuedWork {
     std::function<StopResult(WorkerId)> run;
     std::shared_ptr<Completion> done;
     StopWork* nowait = nullptr;
-    ClaimToken claim;  // may be null: cannot be abandoned
+    ClaimToken claim{};  // may be null: cannot be abandoned
+    // A multi-worker stop this work is a part of: if the work can never run, the others
+    // must not wait for it.
+    std::shared_ptr<MultiStop> multi{};
 
     void complete(const StopResult& r) const;
 };
 
 class Worker {
-public:
+  public:
     Worker(const WorkerPool* pool, WorkerId id, const PoolOptions& opts, int cpu);
     ~Worker();
 
@@ -47,10 +52,14 @@ public:
     // Disables the queue, fails what is queued, stops and joins the thread.
     void shut_down();
 
-    std::vector<std::unique_ptr<Source>>& sources() { return sources_; }  // own thread only
+    // Own thread only (stop functions run there). Safe from inside a source's poll: a
+    // source removed then is destroyed after the poll returns.
+    void add_source(std::unique_ptr<Source> source) { sources_.push_back(std::move(source)); }
+    void clear_sources();
+    bool exiting() const { return exit_.load(std::memory_order_acquire); }
     WorkerStats stats() const;
 
-private:
+  private:
     void loop();
     void pin();
     void add(std::atomic<std::uint64_t>& cell, std::uint64_t n) {
@@ -70,12 +79,15 @@ private:
     Doorbell bell_;
 
     std::vector<std::unique_ptr<Source>> sources_;
+    std::vector<std::unique_ptr<Source>> retired_;  // removed during a poll, freed after it
+    bool polling_ = false;
     WaitSet wait_set_;
 
     std::atomic<int> pinned_cpu_{-1};
     std::uint64_t started_ns_;
     std::atomic<std::uint64_t> work_{0}, batches_{0}, idle_ns_{0}, sleeps_{0}, wakeups_{0},
         stops_{0};
+    std::atomic<std::uint64_t> asleep_since_{0};  // monotonic ns while asleep, else 0
 
     std::thread thread_;  // last: starts after everything above is ready
 };

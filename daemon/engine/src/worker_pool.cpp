@@ -40,7 +40,8 @@ struct WorkerPool::Impl {
     std::vector<Worker*> snapshot() const {
         std::lock_guard lock(members);
         std::vector<Worker*> all;
-        for (auto& [id, w] : workers) all.push_back(w.get());
+        for (auto& [id, w] : workers)
+            all.push_back(w.get());
         return all;
     }
     Worker* self(const WorkerPool* pool) const {
@@ -76,7 +77,22 @@ void serve_and_yield(Worker* self) {
 
 template <class Ready>
 void wait_serving(Worker* self, Ready&& ready) {
-    while (!ready()) serve_and_yield(self);
+    while (!ready())
+        serve_and_yield(self);
+}
+
+// Takes `m`; a worker serves its stop queue meanwhile (the holder may be waiting for it),
+// and gives up if it is being shut down (the holder may be the pool's destructor).
+bool lock_serving(std::mutex& m, Worker* self) {
+    if (self == nullptr) {
+        m.lock();
+        return true;
+    }
+    while (!m.try_lock()) {
+        if (self->exiting()) return false;
+        serve_and_yield(self);
+    }
+    return true;
 }
 
 std::uint64_t ns(std::chrono::milliseconds ms) {
@@ -131,11 +147,13 @@ WorkerPool::WorkerPool(PoolOptions opts) : impl_(std::make_unique<Impl>()) {
         };
     impl_->cpus = allowed_cpus();
     std::size_t n = impl_->opts.workers;
-    if (n == 0) n = std::max<std::size_t>(1, static_cast<std::size_t>(sysconf(_SC_NPROCESSORS_ONLN)));
+    if (n == 0)
+        n = std::max<std::size_t>(1, static_cast<std::size_t>(sysconf(_SC_NPROCESSORS_ONLN)));
     if (impl_->opts.pin && impl_->cpus.size() < n)
         impl_->opts.log(std::to_string(n) + " workers on " + std::to_string(impl_->cpus.size()) +
                         " allowed CPUs: workers beyond that are not pinned");
-    for (std::size_t i = 0; i < n; ++i) (void)add_worker();
+    for (std::size_t i = 0; i < n; ++i)
+        (void)add_worker();
 }
 
 WorkerPool::~WorkerPool() {
@@ -146,13 +164,15 @@ WorkerPool::~WorkerPool() {
         std::lock_guard m(impl_->members);
         all.swap(impl_->workers);
     }
-    for (auto& [id, w] : all) w->shut_down();
+    for (auto& [id, w] : all)
+        w->shut_down();
 }
 
 std::vector<WorkerId> WorkerPool::workers() const {
     std::lock_guard lock(impl_->members);
     std::vector<WorkerId> ids;
-    for (auto& [id, w] : impl_->workers) ids.push_back(id);
+    for (auto& [id, w] : impl_->workers)
+        ids.push_back(id);
     return ids;
 }
 
@@ -163,7 +183,10 @@ std::size_t WorkerPool::size() const {
 
 std::expected<WorkerId, StopError> WorkerPool::add_worker() {
     if (stop_context().in_stop_fn) return std::unexpected(error(StopErrc::nested));
-    std::lock_guard stop(impl_->stop_mutex);
+    Worker* self = impl_->self(this);
+    if (!lock_serving(impl_->stop_mutex, self))
+        return std::unexpected(error(StopErrc::not_executed, self->id(), "worker exiting"));
+    std::lock_guard stop(impl_->stop_mutex, std::adopt_lock);
     std::lock_guard lock(impl_->members);
     const WorkerId id = impl_->next_id++;
     int cpu = -1;
@@ -176,8 +199,10 @@ std::expected<void, StopError> WorkerPool::remove_worker(WorkerId id) {
     if (stop_context().in_stop_fn) return std::unexpected(error(StopErrc::nested));
     Worker* self = impl_->self(this);
     if (self != nullptr && self->id() == id)
-        return std::unexpected(error(StopErrc::no_such_worker, id, "a worker cannot remove itself"));
-    while (!impl_->stop_mutex.try_lock()) serve_and_yield(self);
+        return std::unexpected(
+            error(StopErrc::no_such_worker, id, "a worker cannot remove itself"));
+    if (!lock_serving(impl_->stop_mutex, self))
+        return std::unexpected(error(StopErrc::not_executed, self->id(), "worker exiting"));
     std::unique_ptr<Worker> gone;
     {
         std::lock_guard q(impl_->queue_mutex);
@@ -199,7 +224,7 @@ std::expected<void, StopError> WorkerPool::add_source(WorkerId id, std::unique_p
     Worker* w = impl_->find(id);
     if (w == nullptr) return std::unexpected(error(StopErrc::no_such_worker, id));
     auto r = stop_one(id, [w, shared](WorkerId) {
-        w->sources().push_back(std::move(*shared));
+        w->add_source(std::move(*shared));
         return 0;
     });
     if (!r) return std::unexpected(r.error());
@@ -210,7 +235,7 @@ std::expected<void, StopError> WorkerPool::remove_sources(WorkerId id) {
     Worker* w = impl_->find(id);
     if (w == nullptr) return std::unexpected(error(StopErrc::no_such_worker, id));
     auto r = stop_one(id, [w](WorkerId) {
-        w->sources().clear();
+        w->clear_sources();
         return 0;
     });
     if (!r) return std::unexpected(r.error());
@@ -273,7 +298,8 @@ std::expected<void, StopError> queue_all(std::mutex& queue_mutex, const std::vec
                                          const Worker* skip, Make&& make) {
     std::lock_guard lock(queue_mutex);
     for (Worker* w : set)
-        if (!w->enabled()) return std::unexpected(error(StopErrc::not_executed, w->id(), "worker removed"));
+        if (!w->enabled())
+            return std::unexpected(error(StopErrc::not_executed, w->id(), "worker removed"));
     for (Worker* w : set)
         if (w != skip) w->queue(make(w));
     return {};
@@ -288,13 +314,15 @@ StopResult WorkerPool::stop_two(WorkerId first, WorkerId second, StopFn fn) {
     Worker* b = impl_->find(second);
     if (a == nullptr || b == nullptr)
         return std::unexpected(error(StopErrc::no_such_worker, a == nullptr ? first : second));
-    auto ms = std::make_shared<MultiStop>(std::move(fn), std::vector<WorkerId>{std::min(first, second), std::max(first, second)},
-                                          std::vector<WorkerId>{first}, impl_->opts.watchdog);
+    auto ms = std::make_shared<MultiStop>(
+        std::move(fn), std::vector<WorkerId>{std::min(first, second), std::max(first, second)},
+        std::vector<WorkerId>{first}, impl_->opts.watchdog);
     Worker* self = impl_->self(this);
     const bool inline_part = self == a || self == b;
     auto done = std::make_shared<Completion>(inline_part ? 1 : 2);
     auto queued = queue_all(impl_->queue_mutex, {a, b}, self, [&](Worker*) {
-        return QueuedWork{[ms](WorkerId me) { return ms->participate(me); }, done, nullptr, nullptr};
+        return QueuedWork{[ms](WorkerId me) { return ms->participate(me); }, done, nullptr, nullptr,
+                          ms};
     });
     if (!queued) return std::unexpected(queued.error());
     if (inline_part) done->merge(ms->participate(self->id()));
@@ -325,7 +353,8 @@ StopResult WorkerPool::try_stop_many(const std::vector<WorkerId>& set, StopFn fn
     if (workers->empty()) return std::unexpected(error(StopErrc::empty_pool));
     Worker* self = impl_->self(this);
     const bool inline_part = std::find(workers->begin(), workers->end(), self) != workers->end();
-    auto done = std::make_shared<Completion>(static_cast<int>(workers->size()) - (inline_part ? 1 : 0));
+    auto done =
+        std::make_shared<Completion>(static_cast<int>(workers->size()) - (inline_part ? 1 : 0));
     auto shared_fn = std::make_shared<StopFn>(std::move(fn));
     std::vector<std::pair<WorkerId, ClaimToken>> claims;
     auto queued = queue_all(impl_->queue_mutex, *workers, self, [&](Worker* w) {
@@ -344,6 +373,8 @@ StopResult WorkerPool::stop_many(const std::vector<WorkerId>& set, StopFn fn) {
     for (;;) {
         auto r = try_stop_many(set, fn);
         if (r || r.error().code != StopErrc::busy) return r;
+        if (self != nullptr && self->exiting())
+            return std::unexpected(error(StopErrc::not_executed, self->id(), "worker exiting"));
         serve_and_yield(self);  // serve our queue while the other stop runs
     }
 }
@@ -351,12 +382,14 @@ StopResult WorkerPool::stop_many(const std::vector<WorkerId>& set, StopFn fn) {
 StopResult WorkerPool::stop_machine(StopFn fn, const std::vector<WorkerId>& active) {
     if (stop_context().in_stop_fn) return std::unexpected(error(StopErrc::nested));
     Worker* self = impl_->self(this);
-    while (!impl_->stop_mutex.try_lock()) serve_and_yield(self);
+    if (!lock_serving(impl_->stop_mutex, self))
+        return std::unexpected(error(StopErrc::not_executed, self->id(), "worker exiting"));
     std::lock_guard stop(impl_->stop_mutex, std::adopt_lock);
     const std::vector<Worker*> all = impl_->snapshot();
     if (all.empty()) return std::unexpected(error(StopErrc::empty_pool));
     std::vector<WorkerId> ids;
-    for (Worker* w : all) ids.push_back(w->id());
+    for (Worker* w : all)
+        ids.push_back(w->id());
     for (WorkerId id : active)
         if (std::find(ids.begin(), ids.end(), id) == ids.end())
             return std::unexpected(error(StopErrc::no_such_worker, id));
@@ -364,7 +397,8 @@ StopResult WorkerPool::stop_machine(StopFn fn, const std::vector<WorkerId>& acti
     const bool inline_part = self != nullptr;
     auto done = std::make_shared<Completion>(static_cast<int>(all.size()) - (inline_part ? 1 : 0));
     auto queued = queue_all(impl_->queue_mutex, all, self, [&](Worker*) {
-        return QueuedWork{[ms](WorkerId me) { return ms->participate(me); }, done, nullptr, nullptr};
+        return QueuedWork{[ms](WorkerId me) { return ms->participate(me); }, done, nullptr, nullptr,
+                          ms};
     });
     if (!queued) return std::unexpected(queued.error());
     if (inline_part) done->merge(ms->participate(self->id()));
@@ -393,6 +427,8 @@ StopResult WorkerPool::await_multi(void* self_worker, Completion& done, MultiSto
         wait_serving(self, [&] { return done.finished() || ms.cancelled(); });
     }
     if (!ms.cancelled()) return done.result();
+    if (auto gone = ms.aborted_by())
+        return std::unexpected(error(StopErrc::not_executed, *gone, "worker removed"));
     const WorkerId laggard = ms.laggard();
     impl_->opts.log("stop: worker " + std::to_string(laggard) + " did not quiesce within " +
                     std::to_string(watchdog.count()) + " ms; stop cancelled");

@@ -15,7 +15,7 @@
 namespace shmifd::engine {
 
 class BusSource final : public Source {
-public:
+  public:
     using Handler = std::function<void(std::span<const shmif::Frame>)>;
 
     // The bus must outlive the source. Frames are copied into buffers of the bus's maximum
@@ -29,7 +29,7 @@ public:
     std::string_view name() const override { return name_; }
     const shmif::Cursor& cursor() const { return cursor_; }
 
-private:
+  private:
     shmif::Cursor cursor_;
     Handler handler_;
     std::string name_;

@@ -13,7 +13,7 @@ namespace shmifd::engine {
 
 // What a sleeping worker waits on; sources add to it when they are armed.
 class WaitSet {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     // A futex word whose value is `expected` now; a change (and a FUTEX_WAKE) wakes us.
@@ -34,14 +34,14 @@ public:
     Clock::time_point deadline() const { return deadline_; }
     void clear();
 
-private:
+  private:
     std::vector<Futex> futexes_;
     std::vector<int> fds_;
     Clock::time_point deadline_ = Clock::time_point::max();
 };
 
 class Source {
-public:
+  public:
     virtual ~Source() = default;
     // Does at most `budget` units of work (frames, commands, timers); returns how many.
     virtual std::size_t poll(std::size_t budget) = 0;

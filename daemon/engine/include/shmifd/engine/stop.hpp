@@ -40,13 +40,13 @@ using StopFn = std::function<int(WorkerId)>;
 // A stop function queued without waiting (stop_one_nowait). Owned by the caller, who must
 // keep it alive until done() is true.
 class StopWork {
-public:
+  public:
     bool done() const { return done_.load(std::memory_order_acquire); }
     // Blocks until done (a bounded spin, then sleeps).
     void wait() const;
     const StopResult& result() const { return result_; }
 
-private:
+  private:
     friend class WorkerPool;
     friend struct StopWorkAccess;
     StopFn fn_;

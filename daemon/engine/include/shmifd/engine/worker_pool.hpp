@@ -70,7 +70,7 @@ struct StopTiming {
 class Worker;
 
 class WorkerPool {
-public:
+  public:
     explicit WorkerPool(PoolOptions opts = {});
     ~WorkerPool();  // stops and joins every worker
     WorkerPool(const WorkerPool&) = delete;
@@ -104,7 +104,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     StopResult await_multi(void* self_worker, class Completion& done, class MultiStop& ms);
     std::unique_ptr<Impl> impl_;
 };
