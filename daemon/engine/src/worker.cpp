@@ -68,6 +68,7 @@ void Worker::serve_stops() {
         }
         add(stops_, 1);
         work.complete(work.run(id_));
+        if (work.claim) work.claim->store(int(Claim::finished), std::memory_order_release);
     }
 }
 

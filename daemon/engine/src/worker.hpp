@@ -17,7 +17,7 @@ namespace shmifd::engine {
 
 // Who owns a queued work: the worker that starts it, or the caller that gave up on it (after
 // the watchdog bound) before it started. Whoever flips it from `queued` decides.
-enum class Claim : int { queued = 0, running, abandoned };
+enum class Claim : int { queued = 0, running, finished, abandoned };
 using ClaimToken = std::shared_ptr<std::atomic<int>>;
 
 // A stop work in a worker's queue. Exactly one of done / nowait is set.
