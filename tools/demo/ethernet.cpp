@@ -14,7 +14,8 @@ constexpr std::array<char, 4> kMagicBytes{'S', 'H', 'D', 'M'};
 template <typename T>
 void put_be(std::span<std::byte> out, std::size_t at, T value) {
     for (std::size_t i = 0; i < sizeof(T); ++i)
-        out[at + i] = static_cast<std::byte>((value >> (8 * (sizeof(T) - 1 - i))) & 0xffU);
+        out[at + i] = static_cast<std::byte>(
+            (static_cast<std::uint64_t>(value) >> (8 * (sizeof(T) - 1 - i))) & 0xffU);
 }
 
 template <typename T>
