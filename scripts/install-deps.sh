@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every build, test and benchmark dependency of shmifd from Debian's packages.
 # Idempotent; for a fresh Debian 12 as root (or with sudo available).
+# scripts/install-deps.sh [--bench]
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,10 @@ packages=(
     # tools the tests and benchmarks drive
     procps util-linux jq gawk
 )
+# --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
+if [ "${1:-}" = --bench ]; then
+    packages+=(vde2 libvdeplug-dev iperf3 iproute2 iputils-ping dpdk)
+fi
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
