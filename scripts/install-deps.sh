@@ -17,7 +17,7 @@ packages=(
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then
-    packages+=(vde2 libvdeplug-dev iperf3 iproute2 iputils-ping dpdk)
+    packages+=(vde2 libvdeplug-dev iperf3 iproute2 iputils-ping dpdk librte-net-memif23 librte-mempool-ring23)
 fi
 
 as_root() {
