@@ -112,6 +112,9 @@ std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
     for (int i = 0;; ++i) {
         if (std::size_t n = receive(out)) return n;
         if ((i & 63) == 63 && clock::now() >= spin_until) break;
+        // Now and then let a thread that shares our CPU run: it may be the very writer we
+        // wait for (a same-core ping-pong would otherwise wait out the whole spin).
+        if ((i & 255) == 255) host::yield_cpu();
         host::cpu_relax();
     }
     for (;;) {
@@ -124,7 +127,8 @@ std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
         if (bus_->format == Format::native) {
             auto& w = bus_->nh->wake;
             const std::uint32_t seen = w.wake_seq.load(std::memory_order_acquire);
-            w.futex_waiters.fetch_add(1, std::memory_order_seq_cst);  // see wake_native()
+            w.futex_waiters.fetch_add(1, std::memory_order_relaxed);
+            w.need_futex_wake.store(1, std::memory_order_seq_cst);  // see wake_native()
             if (!poll()) host::futex_wait(w.wake_seq, seen, left);
             w.futex_waiters.fetch_sub(1, std::memory_order_relaxed);
         } else {
@@ -145,9 +149,10 @@ bool Cursor::arm(WaitSpec& spec) {
     spec.futex = &w.wake_seq;
     spec.expected = w.wake_seq.load(std::memory_order_acquire);
     if (!armed_futex_) {
-        w.futex_waiters.fetch_add(1, std::memory_order_seq_cst);  // see wake_native()
+        w.futex_waiters.fetch_add(1, std::memory_order_relaxed);
         armed_futex_ = true;
     }
+    w.need_futex_wake.store(1, std::memory_order_seq_cst);  // see wake_native()
     if (poll()) {
         disarm();
         return false;
@@ -171,9 +176,12 @@ int Cursor::wait_fd() {
 bool Cursor::prepare_wait() {
     if (wait_fd() < 0) return false;
     host::drain_fd(inotify_fd_);
-    if (bus_->format == Format::native && !waiting_) {
-        bus_->nh->wake.poll_waiters.fetch_add(1, std::memory_order_seq_cst);
-        waiting_ = true;
+    if (bus_->format == Format::native) {
+        if (!waiting_) {
+            bus_->nh->wake.poll_waiters.fetch_add(1, std::memory_order_relaxed);
+            waiting_ = true;
+        }
+        bus_->nh->wake.need_poll_wake.store(1, std::memory_order_seq_cst);  // see wake_native()
     }
     // After registering (native) or draining (NetBSD, whose writers always wake): anything
     // committed from here on will make the fd readable.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
@@ -173,6 +174,10 @@ bool wait_readable(int fd, std::int64_t timeout_ns) {
         tsp = &ts;
     }
     return ::ppoll(&p, 1, tsp, nullptr) > 0;
+}
+
+void yield_cpu() {
+    ::sched_yield();
 }
 
 void close_fd(int fd) {

@@ -53,5 +53,6 @@ void close_fd(int fd);
 inline void cpu_relax() {
     __builtin_ia32_pause();
 }
+void yield_cpu();
 
 }  // namespace shmif::host

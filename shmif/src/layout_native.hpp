@@ -62,9 +62,13 @@ struct alignas(64) Positions {             // written by the lock holder, read b
 
 struct alignas(64) WakeLine {                  // written by sleepers, read by writers
     std::atomic<std::uint32_t> wake_seq;       // futex word, bumped on every wake-up
-    std::atomic<std::uint32_t> futex_waiters;  // readers inside a futex wait
-    std::atomic<std::uint32_t> poll_waiters;   // readers waiting on the inotify fd
+    std::atomic<std::uint32_t> futex_waiters;  // readers inside a futex wait (statistics)
+    std::atomic<std::uint32_t> poll_waiters;   // readers waiting on the inotify fd (statistics)
     std::uint32_t poll_word;                   // rewritten by pwrite() to wake inotify fds
+    // Set by a reader about to sleep, taken (exchanged to 0) by the writer that wakes it:
+    // one wake-up system call per sleep, not one per commit until the sleeper runs.
+    std::atomic<std::uint32_t> need_futex_wake;
+    std::atomic<std::uint32_t> need_poll_wake;
 };
 
 struct alignas(64) WriterStats {  // under the lock

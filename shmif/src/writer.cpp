@@ -18,12 +18,14 @@ void wake_native(Bus::Impl& bus, WriterStats& stats) {
     // sleepers; a sleeper registers, then looks at `committed`. The full fences on both sides
     // guarantee that at least one of us sees the other, so no wake-up is lost.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (w.futex_waiters.load(std::memory_order_relaxed) != 0) {
+    if (w.need_futex_wake.load(std::memory_order_relaxed) != 0 &&
+        w.need_futex_wake.exchange(0, std::memory_order_acq_rel) != 0) {
         w.wake_seq.fetch_add(1, std::memory_order_release);
         host::futex_wake_all(w.wake_seq);
         ++stats.wakeups;
     }
-    if (w.poll_waiters.load(std::memory_order_relaxed) != 0) {
+    if (w.need_poll_wake.load(std::memory_order_relaxed) != 0 &&
+        w.need_poll_wake.exchange(0, std::memory_order_acq_rel) != 0) {
         host::pwrite_wake(bus.map.fd, offsetof(native::BusHeader, wake.poll_word), 0);
         ++stats.wakeups;
     }
