@@ -119,18 +119,25 @@ std::uint64_t random_u64() {
     return v;
 }
 
+namespace {
+
+// A relative timeout for futex/ppoll: nullptr (wait forever) when negative.
+timespec* relative_timeout(std::int64_t timeout_ns, timespec& ts) {
+    if (timeout_ns < 0) return nullptr;
+    ts.tv_sec = timeout_ns / 1'000'000'000;
+    ts.tv_nsec = timeout_ns % 1'000'000'000;
+    return &ts;
+}
+
+}  // namespace
+
 bool tid_alive(std::uint32_t tid) {
     return tid != 0 && (::kill(static_cast<pid_t>(tid), 0) == 0 || errno != ESRCH);
 }
 
 bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, std::int64_t timeout_ns) {
     timespec ts{};
-    timespec* tsp = nullptr;
-    if (timeout_ns >= 0) {
-        ts.tv_sec = timeout_ns / 1'000'000'000;
-        ts.tv_nsec = timeout_ns % 1'000'000'000;
-        tsp = &ts;
-    }
+    timespec* tsp = relative_timeout(timeout_ns, ts);
     long rc = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, expected,
                         tsp, nullptr, 0);
     return !(rc != 0 && errno == ETIMEDOUT);
@@ -167,12 +174,7 @@ void drain_fd(int fd) {
 bool wait_readable(int fd, std::int64_t timeout_ns) {
     pollfd p{fd, POLLIN, 0};
     timespec ts{};
-    timespec* tsp = nullptr;
-    if (timeout_ns >= 0) {
-        ts.tv_sec = timeout_ns / 1'000'000'000;
-        ts.tv_nsec = timeout_ns % 1'000'000'000;
-        tsp = &ts;
-    }
+    timespec* tsp = relative_timeout(timeout_ns, ts);
     return ::ppoll(&p, 1, tsp, nullptr) > 0;
 }
 
