@@ -19,9 +19,10 @@ class Completion {
     void finish(const StopResult& r);
     // Wakes wait_until() without finishing (a cancelled stop).
     void poke();
-    // Blocks until every work finished or `give_up()` is true; true if all finished.
+    // Blocks until every work finished or `give_up()` is true; true if all finished. Spins
+    // `spins` times first: worth it only when the caller has a CPU no worker needs.
     template <class GiveUp>
-    bool wait_until(GiveUp&& give_up, std::chrono::steady_clock::duration check_every);
+    bool wait_until(GiveUp&& give_up, std::chrono::steady_clock::duration check_every, int spins);
     bool finished() const { return todo_.load(std::memory_order_acquire) == 0; }
     StopResult result();
     // Merges a result obtained elsewhere (a worker that ran its part inline).
@@ -36,10 +37,11 @@ class Completion {
 };
 
 template <class GiveUp>
-bool Completion::wait_until(GiveUp&& give_up, std::chrono::steady_clock::duration check_every) {
-    // A short spin first: a stop of busy workers completes in microseconds, far below what
-    // a sleep and a wake-up cost on this kind of machine.
-    for (int i = 0; i < 2000; ++i) {
+bool Completion::wait_until(GiveUp&& give_up, std::chrono::steady_clock::duration check_every,
+                            int spins) {
+    // A stop of busy workers completes in microseconds, far below what a sleep and a wake-up
+    // cost on this kind of machine: spin first, if spinning takes no CPU from a worker.
+    for (int i = 0; i < spins; ++i) {
         if (finished()) return true;
         __builtin_ia32_pause();
     }

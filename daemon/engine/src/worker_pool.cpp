@@ -44,6 +44,16 @@ struct WorkerPool::Impl {
             all.push_back(w.get());
         return all;
     }
+    // How long a non-worker caller spins before it sleeps: not at all on a CPU a worker is
+    // pinned to, since that worker must run to quiesce (and, busy, would not give the CPU
+    // back for a whole time slice if we yielded to it).
+    int caller_spins() const {
+        const int here = sched_getcpu();
+        std::lock_guard lock(members);
+        for (const auto& [id, w] : workers)
+            if (w->stats().cpu == here) return 0;
+        return 2000;
+    }
     Worker* self(const WorkerPool* pool) const {
         const StopContext& ctx = stop_context();
         return ctx.pool == pool ? ctx.worker : nullptr;
@@ -105,7 +115,7 @@ std::uint64_t ns(std::chrono::milliseconds ms) {
 StopResult await_works(Worker* self, Completion& done,
                        const std::vector<std::pair<WorkerId, ClaimToken>>& claims,
                        std::chrono::milliseconds watchdog,
-                       const std::function<void(std::string_view)>& log) {
+                       const std::function<void(std::string_view)>& log, int spins) {
     const std::uint64_t start = monotonic_ns();
     std::optional<WorkerId> stuck;
     auto give_up = [&] {
@@ -124,8 +134,10 @@ StopResult await_works(Worker* self, Completion& done,
         return stuck.has_value() && !running;
     };
     if (self == nullptr) {
-        done.wait_until(give_up, std::min<std::chrono::steady_clock::duration>(
-                                     watchdog, std::chrono::milliseconds(10)));
+        done.wait_until(
+            give_up,
+            std::min<std::chrono::steady_clock::duration>(watchdog, std::chrono::milliseconds(10)),
+            spins);
     } else {
         wait_serving(self, [&] { return done.finished() || give_up(); });
     }
@@ -274,7 +286,8 @@ StopResult WorkerPool::stop_one(WorkerId id, StopFn fn) {
         if (!w->queue(std::move(work)))
             return std::unexpected(error(StopErrc::not_executed, id, "worker removed"));
     }
-    return await_works(self, *done, {{id, claim}}, impl_->opts.watchdog, impl_->opts.log);
+    return await_works(self, *done, {{id, claim}}, impl_->opts.watchdog, impl_->opts.log,
+                       impl_->caller_spins());
 }
 
 bool WorkerPool::stop_one_nowait(WorkerId id, StopFn fn, StopWork& work) {
@@ -364,7 +377,8 @@ StopResult WorkerPool::try_stop_many(const std::vector<WorkerId>& set, StopFn fn
     });
     if (!queued) return std::unexpected(queued.error());
     if (inline_part) done->merge(run_stop_fn(*shared_fn, self->id()));
-    return await_works(self, *done, claims, impl_->opts.watchdog, impl_->opts.log);
+    return await_works(self, *done, claims, impl_->opts.watchdog, impl_->opts.log,
+                       impl_->caller_spins());
 }
 
 StopResult WorkerPool::stop_many(const std::vector<WorkerId>& set, StopFn fn) {
@@ -422,7 +436,8 @@ StopResult WorkerPool::await_multi(void* self_worker, Completion& done, MultiSto
                 if (ms.cancelled()) return true;
                 return monotonic_ns() - ms.requested_ns() > ns(watchdog) && ms.try_cancel();
             },
-            std::min<std::chrono::steady_clock::duration>(watchdog, std::chrono::milliseconds(10)));
+            std::min<std::chrono::steady_clock::duration>(watchdog, std::chrono::milliseconds(10)),
+            impl_->caller_spins());
     } else {
         wait_serving(self, [&] { return done.finished() || ms.cancelled(); });
     }
