@@ -39,6 +39,28 @@ void write_pad(Bus::Impl& bus, std::uint64_t pos, std::uint64_t len) {
     }
 }
 
+namespace {
+
+// The sequence number after the newest frame in [first, committed), found by walking the
+// ring (only ever done to repair after a writer died inside commit()); `fallback` when the
+// ring holds no frame or its chain of records is broken.
+std::uint64_t seq_after_last_frame(const Bus::Impl& bus, std::uint64_t first,
+                                   std::uint64_t committed, std::uint64_t fallback) {
+    std::uint64_t next = fallback;
+    bool any = false;
+    RawRecord rec{};
+    for (std::uint64_t pos = first; pos < committed; pos = rec.next) {
+        if (!decode(bus, pos, committed, rec)) return fallback;
+        if (!rec.pad) {
+            next = rec.header->seq + 1;
+            any = true;
+        }
+    }
+    return any ? next : fallback;
+}
+
+}  // namespace
+
 bool repair_positions(Bus::Impl& bus) {
     auto& p = bus.nh->pos;
     const std::uint64_t ring = bus.ring_size;
@@ -50,8 +72,12 @@ bool repair_positions(Bus::Impl& bus) {
     const bool ordered = first <= committed && committed <= reserved && reserved - first <= ring;
     if (aligned && ordered) {
         if (ver % 2 == 0) return false;
-        // A writer died inside commit(). Whichever of its two stores landed, the pair is
-        // usable: records below `committed` were complete before it began.
+        // A writer died inside commit(), between storing next_seq and committed (or after
+        // both). Records below `committed` are complete either way; next_seq must follow the
+        // newest of them, or readers would count the dead batch's numbers as lost frames.
+        p.next_seq.store(
+            seq_after_last_frame(bus, first, committed, p.next_seq.load(std::memory_order_relaxed)),
+            std::memory_order_relaxed);
         p.commit_ver.store(ver + 1, std::memory_order_release);
         return true;
     }
