@@ -14,6 +14,7 @@ packages=(
     libcli11-dev nlohmann-json3-dev libfmt-dev
     # tools the tests and benchmarks drive
     procps util-linux jq gawk
+    libpcap-dev liburing-dev tcpdump tshark libwiretap-dev libwsutil-dev libglib2.0-dev # shmifdump: pcap, io_uring, pcapng (libwiretap) and the readers its tests drive
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then
@@ -36,6 +37,8 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether non-root users may capture: answer no, unasked.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | as_root debconf-set-selections
 as_root apt-get update -qq
 as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"

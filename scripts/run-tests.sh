@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+# Tests started by ctest directly (not through GoogleTest) get the sanitizer settings here.
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
+export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1"
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(release asan tsan fuzz)
 
