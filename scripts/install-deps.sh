@@ -18,7 +18,7 @@ packages=(
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then
-    packages+=(vde2 libvdeplug-dev iperf3 iproute2 iputils-ping dpdk librte-net-memif23 librte-mempool-ring23)
+    packages+=(vde2 libvdeplug-dev iperf3 iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23)
 fi
 
 as_root() {
