@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # capture_bench.sh - how fast can a capture keep up? The highest offered rate at which
-#   shmifdump BUS -w FILE            (plain writes, and --io-uring)
+#   shmifdump BUS -w FILE            (io_uring writes, the default, and --plain-writes)
 # captures 100 % of the frames to a file on tmpfs, beside
 #   tcpdump -i VETH -w FILE
 # capturing the same offered load on a veth pair between two network namespaces, for 64-byte
@@ -79,7 +79,7 @@ run_point() {
     case $tool in
     shmifdump | shmifdump-uring)
         local bus="$TMPFS/cbench.$$.bus" extra=""
-        [ "$tool" = shmifdump-uring ] && extra=--io-uring
+        [ "$tool" = shmifdump ] && extra=--plain-writes
         rm -f "$bus"
         "$SHMIFBUS" create "$bus" --size 16M > /dev/null || die "bus create failed"
         taskset -c 1 "$DUMP" "$bus" -w "$file" $extra 2> "$err" &
@@ -151,7 +151,7 @@ done
 fmt_rate() { awk -v r="$1" 'BEGIN { if (r >= 1e6) printf "%.2f Mpps", r/1e6; else printf "%.0f kpps", r/1e3 }'; }
 echo
 echo "Highest rate captured with zero loss (frames/s the sender reached at that point), ${SECS} s per point, file on $TMPFS:"
-printf "%-6s | %-22s | %-22s | %-22s | %s\n" "frame" "shmifdump (write)" "shmifdump --io-uring" "tcpdump on veth" "shmifdump / tcpdump"
+printf "%-6s | %-22s | %-22s | %-22s | %s\n" "frame" "shmifdump --plain-writes" "shmifdump (io_uring)" "tcpdump on veth" "shmifdump / tcpdump"
 for size in $SIZES; do
     read -r b1 a1 n1 <<< "${RES[shmifdump.$size]}"
     read -r b2 a2 n2 <<< "${RES[shmifdump-uring.$size]}"
@@ -188,7 +188,7 @@ printf "%-10s | %-8s | %-10s | %s\n" "target" "mode" "seconds" "MB/s"
 for dir in "$TMPFS" "$DISKDIR"; do
     for mode in plain uring; do
         extra=""
-        [ $mode = uring ] && extra=--io-uring
+        [ $mode = plain ] && extra=--plain-writes
         best=""
         for _ in 1 2 3; do
             f="$dir/cbench.$$.snap.pcap"

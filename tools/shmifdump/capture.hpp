@@ -32,7 +32,7 @@ struct Options {
     std::uint64_t rotate_bytes = 0;  // -C, in bytes (0: off)
     std::uint32_t rotate_secs = 0;   // -G (0: off)
     std::uint32_t files = 0;         // -W (0: no limit)
-    IoMode io = IoMode::plain;
+    IoMode io = IoMode::uring;
     std::string filter;                     // the BPF expression, words joined by spaces
     std::uint64_t queue_bytes = 64U << 20;  // bound on bytes queued for the writer
     bool quiet = false;

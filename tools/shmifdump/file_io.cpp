@@ -225,9 +225,8 @@ int open_output(const std::string& path, IoMode mode, OpenedOutput& result) {
     }
     if (mode == IoMode::uring) {
         struct ::stat st {};
-        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            result.note = "io_uring is used for regular files only: plain writes";
-        } else {
+        // Pipes and terminals have no offsets to write at: plain writes, silently.
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
             ::io_uring ring;
             const int r = ::io_uring_queue_init(UringOutput::kBuffers * 2, &ring, 0);
             if (r == 0) {

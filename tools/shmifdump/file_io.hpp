@@ -6,13 +6,13 @@
 // thread that formats records does not wait for the kernel's copy. It is used only on
 // regular files (a pipe has no offsets to write at) and falls back to plain writes when the
 // kernel refuses io_uring (io_uring_queue_init fails: ENOSYS, EPERM under seccomp or
-// io_uring_disabled, ...). Plain writes are the default. Measured with
-// bench/capture_bench.sh on a shared 2-vCPU VM (three runs): io_uring empties a full 512 MiB
-// ring 5-12 % faster onto tmpfs and 10-23 % faster into ext4's page cache (its copies run on
-// io-wq threads, on the other CPU); the zero-loss capture rate of 1514-byte frames was as
-// high or higher with it (500/500, 500/315, 800/500 kpps vs plain), that of 64-byte frames
-// as high or lower (>=4/>=4, 4/6.3, 2.5/2.5 Mpps): those kernel threads take CPU from the
-// bus's writers when the reader, not the file, is the limit. Mixed and noisy, hence opt-in.
+// io_uring_disabled, ...). io_uring is the default (--plain-writes opts out): measured with
+// bench/capture_bench.sh on a 2-vCPU VM, its zero-loss capture rate of 1514-byte frames was
+// as high or higher in every run (quiet machine: 315 vs 200 kpps; shared: 500/500, 500/315,
+// 800/500), it empties a full 512 MiB ring onto tmpfs 1-12 % faster and into ext4's page
+// cache 10-23 % faster (its copies run on io-wq threads, on the other CPU); for 64-byte
+// frames, where the reader and not the file is the limit, it was level (6.3 vs 6.3 Mpps
+// quiet; noisy runs either way).
 #pragma once
 
 #include <cstddef>

@@ -86,7 +86,7 @@ int main_(int argc, char** argv) {
     Options o;
     std::vector<std::string> filter_words;
     std::string file_size;
-    bool io_uring = false;
+    bool plain_writes = false;
     std::uint64_t queue_mb = 64;
     app.add_option("BUS", o.bus, "Path of the bus file")->required();
     app.add_option("FILTER", filter_words,
@@ -121,8 +121,9 @@ int main_(int argc, char** argv) {
                    "With -C: a ring of FILES files. With -G alone: stop after FILES files")
         ->option_text("FILES")
         ->check(CLI::Range(1U, 1000000U));
-    app.add_flag("--io-uring", io_uring,
-                 "Write files with io_uring (falls back to write(2) when the kernel refuses)");
+    app.add_flag("--plain-writes", plain_writes,
+                 "Write files with write(2) instead of io_uring (the default, which already "
+                 "falls back to write(2) when the kernel refuses io_uring)");
     app.add_option("--queue-mb", queue_mb,
                    "Memory for frames waiting to be written, in MiB; when it is full whole "
                    "batches are dropped and counted")
@@ -143,7 +144,7 @@ int main_(int argc, char** argv) {
     for (const auto& w : filter_words)
         o.filter += (o.filter.empty() ? "" : " ") + w;
     if (o.snaplen == 0) o.snaplen = 262144;
-    o.io = io_uring ? IoMode::uring : IoMode::plain;
+    o.io = plain_writes ? IoMode::plain : IoMode::uring;
     o.queue_bytes = queue_mb << 20;
     if (!file_size.empty()) {
         auto v = parse_file_size(file_size);

@@ -782,14 +782,14 @@ TEST(Shmifdump, IoUringWritesTheSameFile) {
     for (std::uint32_t i = 0; i < 5000; ++i)  // ~7 MB: several 1 MiB chunks in flight
         ASSERT_TRUE(w.send(raw_frame(1400, i)).has_value());
     // The smallest queue: a snapshot waits for the writer instead of dropping.
-    auto plain =
-        run_dump(dir, {"--snapshot", dir.file("bus"), "-w", dir.file("a.pcap"), "--queue-mb", "1"});
+    auto plain = run_dump(dir, {"--snapshot", dir.file("bus"), "-w", dir.file("a.pcap"),
+                                "--queue-mb", "1", "--plain-writes"});
     ASSERT_EQ(plain.status, 0) << plain.err;
     const auto s = parse_summary(plain.err);
     ASSERT_TRUE(s.has_value()) << plain.err;
     EXPECT_EQ(s->captured, 5000U);
     EXPECT_EQ(s->missed, 0U);
-    auto r = run_dump(dir, {"--snapshot", dir.file("bus"), "-w", dir.file("b.pcap"), "--io-uring"});
+    auto r = run_dump(dir, {"--snapshot", dir.file("bus"), "-w", dir.file("b.pcap")});  // io_uring
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.err.find("io_uring unavailable"), std::string::npos) << r.err;
     const std::string a = slurp(dir.file("a.pcap")), b = slurp(dir.file("b.pcap"));
