@@ -15,24 +15,10 @@
 
 #include "commands.hpp"
 #include "shmif/cursor.hpp"
+#include "stop_signals.hpp"
 
 namespace shmifbus {
 namespace {
-
-volatile std::sig_atomic_t g_stop = 0;
-
-extern "C" void on_stop_signal(int) {
-    g_stop = 1;
-}
-
-void install_stop_handlers() {
-    struct ::sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    ::sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: a sleeping receive_wait wakes early
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-}
 
 struct Sample {
     double t = 0;          // seconds since the start, at the end of the interval
@@ -100,7 +86,7 @@ int run_stat(const StatArgs& args) {
     if (!bus) return fail(args.bus, bus.error());
     const bool netbsd = bus->format() == shmif::Format::netbsd;
 
-    install_stop_handlers();
+    shmif::tool::install_stop_handlers();
     shmif::Cursor cursor(*bus, {.skip_sender = 0, .start = shmif::StartAt::next});
 
     constexpr std::size_t kBatch = 64;
@@ -136,7 +122,7 @@ int run_stat(const StatArgs& args) {
         s.partial = partial;
         print_sample(s, netbsd, args.json);
     };
-    while (g_stop == 0 && (args.count == 0 || printed < args.count)) {
+    while (shmif::tool::stop_requested == 0 && (args.count == 0 || printed < args.count)) {
         const auto now = clock::now();
         if (now >= next_tick) {
             report(now, false);
@@ -152,7 +138,7 @@ int run_stat(const StatArgs& args) {
     }
     // Stopped by a signal: report the unfinished interval too, so no frame seen goes
     // uncounted (its rates are over the shorter time).
-    if (g_stop != 0) report(clock::now(), true);
+    if (shmif::tool::stop_requested != 0) report(clock::now(), true);
     return exit_ok;
 }
 

@@ -11,12 +11,16 @@
 #include <cstdint>
 #include <string>
 
+#include "exit_status.hpp"
 #include "shmif/bus.hpp"
 #include "shmif/error.hpp"
 
 namespace shmifbus {
 
-enum ExitStatus : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+using shmif::tool::exit_failure;
+using shmif::tool::exit_ok;
+using shmif::tool::exit_usage;
+using shmif::tool::ExitStatus;
 
 // "shmifbus: PATH: <shmif::describe(error)>" on stderr; returns exit_failure.
 int fail(const std::string& path, const shmif::Error& error);

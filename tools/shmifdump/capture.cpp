@@ -1,4 +1,5 @@
 #include "capture.hpp"
+#include "stop_signals.hpp"
 
 #include <pcap/pcap.h>
 #include <unistd.h>
@@ -26,23 +27,17 @@
 namespace shmifdump {
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_report = 0;
 
-extern "C" void on_stop(int) {
-    g_stop = 1;
-}
 extern "C" void on_report(int) {
     g_report = 1;
 }
 
 void install_signals() {
+    shmif::tool::install_stop_handlers();
     struct ::sigaction sa {};
     ::sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: a sleeping receive wakes early
-    sa.sa_handler = on_stop;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
     sa.sa_handler = on_report;
     ::sigaction(SIGUSR1, &sa, nullptr);
     sa.sa_handler = SIG_IGN;  // a closed pipe is an EPIPE write error, handled as the end
@@ -595,7 +590,8 @@ int run_capture(const Options& opts) {
 
     bool done = false;
     bool last_round = false;  // --snapshot: the ring is read out
-    while (!done && g_stop == 0 && !shared.writer_stopped.load(std::memory_order_acquire)) {
+    while (!done && shmif::tool::stop_requested == 0 &&
+           !shared.writer_stopped.load(std::memory_order_acquire)) {
         if (g_report != 0) {
             g_report = 0;
             update_lost();

@@ -15,11 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "exit_status.hpp"
 #include "file_io.hpp"
 
 namespace shmifdump {
 
-enum ExitStatus : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
+using shmif::tool::exit_failure;
+using shmif::tool::exit_ok;
+using shmif::tool::exit_usage;
+using shmif::tool::ExitStatus;
 
 struct Options {
     std::string bus;

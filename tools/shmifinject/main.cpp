@@ -17,30 +17,20 @@
 #include <optional>
 #include <string>
 
+#include "exit_status.hpp"
 #include "injector.hpp"
 #include "pcap_reader.hpp"
 #include "shmif/bus.hpp"
 #include "shmif/writer.hpp"
+#include "stop_signals.hpp"
 
 namespace shmifinject {
 namespace {
 
-enum ExitStatus : int { exit_ok = 0, exit_failure = 1, exit_usage = 2 };
-
-volatile std::sig_atomic_t g_stop = 0;
-
-extern "C" void on_stop_signal(int) {
-    g_stop = 1;
-}
-
-void install_stop_handlers() {
-    struct ::sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    ::sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: a pacing sleep or a read from a pipe ends early
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-}
+using shmif::tool::exit_failure;
+using shmif::tool::exit_ok;
+using shmif::tool::exit_usage;
+using shmif::tool::ExitStatus;
 
 // "0x"-prefixed hexadecimal or decimal, 64 bits, not zero (zero means "no sender" on the bus).
 std::optional<std::uint64_t> parse_sender(const std::string& text) {
@@ -107,10 +97,10 @@ Examples:
   tcpdump -i eth0 -w - | shmifinject - /dev/shm/bus0)";
 
 int run(const Args& args, std::uint64_t sender) {
-    install_stop_handlers();
+    shmif::tool::install_stop_handlers();
     auto reader = PcapReader::open(args.capture);
     if (!reader) {
-        if (g_stop != 0) {  // interrupted while waiting for a header on stdin
+        if (shmif::tool::stop_requested != 0) {  // interrupted while waiting for a header on stdin
             print_summary({}, sender, true);
             return exit_ok;
         }
@@ -145,7 +135,7 @@ int run(const Args& args, std::uint64_t sender) {
             }
             *reader = std::move(*again);
         }
-        auto done = injector.run(*reader, &g_stop);
+        auto done = injector.run(*reader, &shmif::tool::stop_requested);
         if (!done) {
             const auto& f = done.error();
             fmt::print(stderr, "shmifinject: {}: {}\n",
@@ -153,9 +143,10 @@ int run(const Args& args, std::uint64_t sender) {
             status = exit_failure;
             break;
         }
-        if (g_stop != 0 || reader->frames_read() == 0) break;  // nothing to repeat
+        if (shmif::tool::stop_requested != 0 || reader->frames_read() == 0)
+            break;  // nothing to repeat
     }
-    print_summary(injector.stats(), writer.sender(), g_stop != 0);
+    print_summary(injector.stats(), writer.sender(), shmif::tool::stop_requested != 0);
     return status;
 }
 
