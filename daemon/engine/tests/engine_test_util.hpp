@@ -137,4 +137,29 @@ inline PoolOptions quiet_options(std::size_t workers, LogSink& log) {
     return o;
 }
 
+// A stop function that counts its runs in `ran` and returns 0.
+inline StopFn counting(std::atomic<int>& ran) {
+    return [&ran](WorkerId) {
+        ran.fetch_add(1);
+        return 0;
+    };
+}
+
+// Keeps worker `id` busy inside a stop_one_nowait function for `how_long`; returns once the
+// worker is in it. `work` must outlive the function (wait() on it before it goes).
+inline bool occupy(WorkerPool& pool, WorkerId id, std::chrono::milliseconds how_long,
+                   StopWork& work) {
+    auto started = std::make_shared<std::atomic<bool>>(false);
+    if (!pool.stop_one_nowait(
+            id,
+            [started, how_long](WorkerId) {
+                started->store(true);
+                std::this_thread::sleep_for(how_long);
+                return 0;
+            },
+            work))
+        return false;
+    return wait_for([&] { return started->load(); });
+}
+
 }  // namespace shmifd::engine::test

@@ -77,10 +77,7 @@ TEST(StopErrors, UnknownWorkersAreReported) {
     LogSink log;
     WorkerPool pool(quiet_options(2, log));
     std::atomic<int> ran{0};
-    auto fn = [&](WorkerId) {
-        ran.fetch_add(1);
-        return 0;
-    };
+    auto fn = counting(ran);
     auto check = [](const StopResult& r, WorkerId id, const char* what) {
         ASSERT_FALSE(r) << what;
         EXPECT_EQ(r.error().code, StopErrc::no_such_worker) << what;
@@ -129,10 +126,7 @@ TEST(StopErrors, EmptyPool) {
     EXPECT_EQ(pool.size(), 0U);
     EXPECT_TRUE(pool.workers().empty());
     std::atomic<int> ran{0};
-    auto fn = [&](WorkerId) {
-        ran.fetch_add(1);
-        return 0;
-    };
+    auto fn = counting(ran);
     expect_code(pool.stop_machine(fn), StopErrc::empty_pool, "stop_machine");
     expect_code(pool.stop_many({}, fn), StopErrc::empty_pool, "stop_many {}");
     expect_code(pool.try_stop_many({}, fn), StopErrc::empty_pool, "try_stop_many {}");
@@ -215,16 +209,7 @@ TEST(StopErrors, WorkQueuedToARemovedWorkerIsNotExecuted) {
     // race to the map, no_such_worker), never a hang, and the function never runs.
     ASSERT_TRUE(pool.add_worker());  // id 2
     StopWork busy;
-    std::atomic<bool> busy_started{false};
-    ASSERT_TRUE(pool.stop_one_nowait(
-        2,
-        [&](WorkerId) {
-            busy_started.store(true);
-            std::this_thread::sleep_for(200ms);
-            return 0;
-        },
-        busy));
-    ASSERT_TRUE(wait_for([&] { return busy_started.load(); }));
+    ASSERT_TRUE(occupy(pool, 2, 200ms, busy));
     StopResult blocked{0};
     std::thread caller([&] {
         blocked = pool.stop_one(2, [&](WorkerId) {
@@ -250,24 +235,10 @@ TEST(StopErrors, StopTwoWithAPartnerRemovedBeforeItsPartIsNotExecuted) {
     opts.watchdog = 3000ms;
     WorkerPool pool(opts);
     StopWork busy;
-    std::atomic<bool> busy_started{false};
-    ASSERT_TRUE(pool.stop_one_nowait(
-        2,
-        [&](WorkerId) {
-            busy_started.store(true);
-            std::this_thread::sleep_for(100ms);
-            return 0;
-        },
-        busy));
-    ASSERT_TRUE(wait_for([&] { return busy_started.load(); }));
+    ASSERT_TRUE(occupy(pool, 2, 100ms, busy));
     std::atomic<int> ran{0};
     StopResult r{0};
-    std::thread caller([&] {
-        r = pool.stop_two(1, 2, [&](WorkerId) {
-            ran.fetch_add(1);
-            return 0;
-        });
-    });
+    std::thread caller([&] { r = pool.stop_two(1, 2, counting(ran)); });
     std::this_thread::sleep_for(30ms);  // stop_two has queued to both by now
     ASSERT_TRUE(pool.remove_worker(2));
     caller.join();
@@ -293,10 +264,7 @@ TEST(StopErrors, WatchdogReportsAWorkerStuckInPoll) {
                                        },
                                        1)));
     std::atomic<int> ran{0};
-    auto fn = [&](WorkerId) {
-        ran.fetch_add(1);
-        return 0;
-    };
+    auto fn = counting(ran);
     using Call = std::function<StopResult()>;
     const std::vector<std::pair<const char*, Call>> calls = {
         {"stop_machine", [&] { return pool.stop_machine(fn, pool.workers()); }},
@@ -366,35 +334,16 @@ TEST(StopErrors, WatchdogReportsAWorkerStuckInANowaitFunction) {
     opts.watchdog = 100ms;
     WorkerPool pool(opts);
     StopWork slow;
-    std::atomic<bool> started{false};
-    ASSERT_TRUE(pool.stop_one_nowait(
-        0,
-        [&](WorkerId) {
-            started.store(true);
-            std::this_thread::sleep_for(500ms);
-            return 0;
-        },
-        slow));
-    ASSERT_TRUE(wait_for([&] { return started.load(); }));
+    ASSERT_TRUE(occupy(pool, 0, 500ms, slow));
     std::atomic<int> ran{0};
-    auto r = pool.stop_machine(
-        [&](WorkerId) {
-            ran.fetch_add(1);
-            return 0;
-        },
-        {0, 1});
+    auto r = pool.stop_machine(counting(ran), {0, 1});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, StopErrc::stuck);
     EXPECT_EQ(r.error().worker, 0U);
     EXPECT_EQ(ran.load(), 0);
     slow.wait();
     ASSERT_TRUE(slow.result());
-    auto ok = pool.stop_machine(
-        [&](WorkerId) {
-            ran.fetch_add(1);
-            return 0;
-        },
-        {0, 1});
+    auto ok = pool.stop_machine(counting(ran), {0, 1});
     ASSERT_TRUE(ok) << describe(ok.error());
     EXPECT_EQ(ran.load(), 2);
 }
