@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -338,19 +339,33 @@ void reader_role(const std::string& path, int cpu, int index, ReadMode mode, Spi
     res.ok = 1;
 }
 
+// One end of a ping-pong: a writer, and a cursor that skips what that writer sends.
+struct EchoEnd {
+    EchoEnd(shmif::Bus b, SpinPolicy spin)
+        : bus(std::move(b)),
+          writer(bus),
+          cursor(bus, {.skip_sender = writer.sender(), .spin = spin_of(spin)}) {}
+    shmif::Bus bus;
+    shmif::Writer writer;
+    shmif::Cursor cursor;
+};
+
+std::unique_ptr<EchoEnd> open_echo_end(const std::string& path, SpinPolicy spin) {
+    auto bus = shmif::Bus::open(path);
+    if (!bus) return nullptr;
+    return std::make_unique<EchoEnd>(std::move(*bus), spin);
+}
+
 // Echoes every frame back until told to stop.
 void ponger_role(const std::string& path, int cpu, SpinPolicy spin, double limit_s) {
     pin(cpu);
-    auto bus = shmif::Bus::open(path);
-    if (!bus) {
+    auto end = open_echo_end(path, spin);
+    if (!end) {
         ctl->ready.fetch_add(1);
         return;
     }
-    shmif::Writer w(*bus);
-    shmif::CursorOptions opts;
-    opts.skip_sender = w.sender();
-    opts.spin = spin_of(spin);
-    shmif::Cursor cur(*bus, opts);
+    shmif::Writer& w = end->writer;
+    shmif::Cursor& cur = end->cursor;
     std::vector<std::byte> bufs(kMaxBatch * kMaxFrame);
     std::vector<shmif::Frame> in(static_cast<std::size_t>(cfg.batch));
     std::vector<shmif::FrameBytes> back(in.size());
@@ -372,16 +387,13 @@ void ponger_role(const std::string& path, int cpu, SpinPolicy spin, double limit
 // One frame out, wait for its echo, record the round trip; `count` after `warmup`.
 void pinger_role(const std::string& path, int cpu, SpinPolicy spin, double limit_s) {
     pin(cpu);
-    auto bus = shmif::Bus::open(path);
-    if (!bus) {
+    auto end = open_echo_end(path, spin);
+    if (!end) {
         ctl->stop.store(1);
         return;
     }
-    shmif::Writer w(*bus);
-    shmif::CursorOptions opts;
-    opts.skip_sender = w.sender();
-    opts.spin = spin_of(spin);
-    shmif::Cursor cur(*bus, opts);
+    shmif::Writer& w = end->writer;
+    shmif::Cursor& cur = end->cursor;
     std::byte frame[64];
     make_frame(frame, sizeof frame);
     std::byte rx[kMaxFrame];

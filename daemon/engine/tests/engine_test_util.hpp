@@ -162,4 +162,18 @@ inline bool occupy(WorkerPool& pool, WorkerId id, std::chrono::milliseconds how_
     return wait_for([&] { return started->load(); });
 }
 
+// A source that, whenever `block` is set, clears it and stalls its worker inside poll for
+// `how_long`, with `blocked` true meanwhile (a worker that cannot quiesce).
+inline std::unique_ptr<Source> stalling_source(std::atomic<bool>& block, std::atomic<bool>& blocked,
+                                               std::chrono::milliseconds how_long) {
+    return std::make_unique<HookSource>(
+        [&block, &blocked, how_long] {
+            if (!block.exchange(false)) return;
+            blocked.store(true);
+            std::this_thread::sleep_for(how_long);
+            blocked.store(false);
+        },
+        1);
+}
+
 }  // namespace shmifd::engine::test

@@ -255,14 +255,7 @@ TEST(StopErrors, WatchdogReportsAWorkerStuckInPoll) {
     opts.watchdog = 100ms;
     WorkerPool pool(opts);
     std::atomic<bool> block{false}, blocked{false};
-    ASSERT_TRUE(pool.add_source(1, std::make_unique<HookSource>(
-                                       [&] {
-                                           if (!block.exchange(false)) return;
-                                           blocked.store(true);
-                                           std::this_thread::sleep_for(500ms);
-                                           blocked.store(false);
-                                       },
-                                       1)));
+    ASSERT_TRUE(pool.add_source(1, stalling_source(block, blocked, 500ms)));
     std::atomic<int> ran{0};
     auto fn = counting(ran);
     using Call = std::function<StopResult()>;
@@ -298,14 +291,7 @@ TEST(StopErrors, WatchdogStopManyWithOneStuckWorker) {
     opts.watchdog = 100ms;
     WorkerPool pool(opts);
     std::atomic<bool> block{true}, blocked{false};
-    ASSERT_TRUE(pool.add_source(1, std::make_unique<HookSource>(
-                                       [&] {
-                                           if (!block.exchange(false)) return;
-                                           blocked.store(true);
-                                           std::this_thread::sleep_for(500ms);
-                                           blocked.store(false);
-                                       },
-                                       1)));
+    ASSERT_TRUE(pool.add_source(1, stalling_source(block, blocked, 500ms)));
     ASSERT_TRUE(wait_for([&] { return blocked.load(); }));
     std::array<std::atomic<int>, 3> ran{};
     auto fn = [&](WorkerId id) {
