@@ -15,6 +15,10 @@ packages=(
     # tools the tests and benchmarks drive
     procps util-linux jq gawk
     libpcap-dev liburing-dev tcpdump tshark libwiretap-dev libwsutil-dev libglib2.0-dev # shmifdump: pcap, io_uring, pcapng (libwiretap) and the readers its tests drive
+    # the daemon: Boost.Asio (header-only), logging, configuration, systemd notification
+    libboost-dev libspdlog-dev libtomlplusplus-dev libsystemd-dev systemd
+    # the kernel peers of the interoperability tests (TAP + netns)
+    iproute2 iputils-ping socat python3-scapy kmod
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then

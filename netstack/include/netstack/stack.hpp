@@ -1,0 +1,271 @@
+// The userspace stack's front door: interfaces, addresses, routes, neighbours, sockets.
+//
+// Pure logic. A Stack belongs to one thread (a daemon worker, a test) and never reads a
+// clock, sleeps or makes a system call: the caller passes `now` in, hands it received frames,
+// calls poll() when poll_at() says a timer is due, and the stack sends through Devices.
+//
+// Sharding (the daemon runs one Stack per worker, every worker reading every frame of the
+// bus): Shard{index, count} decides what this stack keeps. Every shard learns from every ARP
+// packet; only shard 0 answers ARP requests and ICMP echo requests; a UDP datagram belongs to
+// the shard with index == local port % count (ports that bind(0) picks obey the same rule);
+// an echo reply to the shard with index == echo id % count; forwarded packets by a hash of
+// the address pair. Reassembly happens in every shard (fragments carry no ports). With the
+// default Shard{0, 1} the stack keeps everything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netstack/address.hpp"
+#include "netstack/device.hpp"
+#include "netstack/stats.hpp"
+#include "netstack/time.hpp"
+
+namespace netstack {
+
+using InterfaceId = std::uint32_t;
+using SocketId = std::uint32_t;
+
+enum class VlanPolicy : std::uint8_t {
+    drop,   // 802.1Q-tagged frames are dropped and counted
+    strip,  // the tag is removed and the frame handled as untagged
+};
+
+struct InterfaceConfig {
+    std::string name;          // for statistics and messages; unique within the stack
+    MacAddress mac;            // zero = derived from the stack's seed and the name
+    std::size_t mtu = 0;       // IP MTU; 0 = the device's max_frame() - 14
+    bool promiscuous = false;  // accept frames for any destination MAC (then filter at IP)
+    VlanPolicy vlan = VlanPolicy::drop;
+};
+
+struct Shard {
+    std::uint32_t index = 0;
+    std::uint32_t count = 1;
+};
+
+struct ArpConfig {
+    Duration reachable_time = std::chrono::seconds(30);  // a confirmed entry stays usable
+    Duration stale_time = std::chrono::seconds(60);      // then is removed if unused
+    Duration retry_interval = std::chrono::seconds(1);
+    std::uint32_t max_retries = 3;          // requests before giving up
+    std::size_t max_entries = 512;          // per stack
+    std::size_t max_pending_per_entry = 8;  // packets waiting for one resolution
+    std::size_t max_pending_total = 256;
+};
+
+struct ReassemblyConfig {
+    Duration timeout = std::chrono::seconds(30);  // RFC 791 suggests 15 s; Linux uses 30 s
+    std::size_t max_bytes = 4 * 1024 * 1024;      // all incomplete datagrams together
+    std::size_t max_datagrams = 64;
+};
+
+struct IcmpConfig {
+    // Token bucket for ICMP errors and echo replies (RFC 1812 4.3.2.8): `burst` at once,
+    // refilled at `per_second`. 0 per_second = unlimited.
+    std::uint32_t per_second = 1000;
+    std::uint32_t burst = 50;
+};
+
+struct StackConfig {
+    bool forwarding = false;  // route packets not addressed to us between interfaces
+    std::uint8_t default_ttl = 64;
+    Shard shard;
+    ArpConfig arp;
+    ReassemblyConfig reassembly;
+    IcmpConfig icmp;
+    std::size_t udp_rx_queue_datagrams = 256;  // default per socket
+    std::size_t udp_rx_queue_bytes = 1 << 20;
+    std::uint64_t seed = 1;  // MAC derivation, IP ids, ephemeral ports
+};
+
+struct Route {
+    Ipv4Cidr destination;                // 0.0.0.0/0 is the default route
+    std::optional<Ipv4Address> gateway;  // none: on-link
+    InterfaceId interface = 0;
+    std::uint32_t metric = 0;  // among equal prefixes, the lowest wins
+    auto operator<=>(const Route&) const = default;
+};
+
+enum class NeighbourState : std::uint8_t { incomplete, reachable, stale, failed };
+const char* neighbour_state_name(NeighbourState state);
+
+struct NeighbourEntry {
+    InterfaceId interface = 0;
+    Ipv4Address address;
+    MacAddress mac;  // zero while incomplete
+    NeighbourState state = NeighbourState::incomplete;
+    Instant expires{};
+    std::size_t pending = 0;  // packets waiting for it
+};
+
+struct InterfaceInfo {
+    InterfaceId id = 0;
+    std::string name;
+    MacAddress mac;
+    std::size_t mtu = 0;
+    bool up = true;
+    bool promiscuous = false;
+    std::vector<Ipv4Cidr> addresses;
+    EthernetStats stats;  // this interface's share of the link-layer counters
+};
+
+enum class ConfigError : std::uint8_t {
+    no_such_interface = 1,
+    duplicate_name,
+    exists,     // address or route already present
+    not_found,  // address or route absent
+    invalid,    // e.g. prefix length > 32, gateway not reachable on-link, mtu < 68
+};
+const char* describe(ConfigError error);
+
+enum class SocketError : std::uint8_t {
+    bad_socket = 1,  // no such socket, or the wrong kind
+    address_in_use,  // bind
+    no_ports,        // bind(0): no free port this shard may use
+    not_bound,
+    not_connected,  // send() without connect()
+    would_block,    // receive: queue empty
+    no_route,
+    message_too_big,  // over 65,507 bytes, or DF would be needed
+    invalid,          // e.g. port 0 destination
+    too_many_sockets,
+};
+const char* describe(SocketError error);
+
+// Readiness, reported edge-style through Stack::take_events(): a socket is listed when it
+// becomes readable (its queue went from empty to not empty) or has an error to report.
+enum SocketEventBits : std::uint8_t { socket_readable = 1, socket_error = 2 };
+struct SocketEvent {
+    SocketId socket = 0;
+    std::uint8_t bits = 0;
+};
+
+struct Datagram {
+    std::size_t size = 0;       // bytes copied into the caller's buffer
+    std::size_t full_size = 0;  // the datagram's size (> size: truncated, rest discarded)
+    Endpoint from;
+    Endpoint to;  // the local address it was sent to (which of ours, or broadcast)
+    InterfaceId interface = 0;
+};
+
+struct EchoReply {
+    Ipv4Address from;
+    std::uint16_t id = 0;
+    std::uint16_t seq = 0;
+    std::size_t payload_size = 0;
+    std::uint8_t ttl = 0;
+    Instant received{};
+    bool payload_ok = true;  // the payload matched what we sent
+};
+
+// An ICMP error that concerned one of our sockets (port unreachable after a UDP send, ...).
+struct IcmpError {
+    Ipv4Address from;
+    std::uint8_t type = 0;
+    std::uint8_t code = 0;
+};
+
+class Stack {
+  public:
+    explicit Stack(StackConfig config = {});
+    ~Stack();
+    Stack(const Stack&) = delete;
+    Stack& operator=(const Stack&) = delete;
+
+    const StackConfig& config() const;
+
+    // --- configuration (the daemon changes these only under stop_machine) -----------------
+    // The device must outlive the interface.
+    std::expected<InterfaceId, ConfigError> add_interface(const InterfaceConfig& config,
+                                                          Device& device);
+    // Removes its addresses, routes, neighbours and pending packets.
+    std::expected<void, ConfigError> remove_interface(InterfaceId id);
+    std::expected<void, ConfigError> set_up(InterfaceId id, bool up, Instant now);
+    std::expected<void, ConfigError> set_promiscuous(InterfaceId id, bool on);
+    std::optional<InterfaceId> find_interface(std::string_view name) const;
+    std::vector<InterfaceInfo> interfaces() const;
+
+    // Adds the address and its on-link route (the prefix), and announces it with a
+    // gratuitous ARP (shard 0 only).
+    std::expected<void, ConfigError> add_address(InterfaceId id, Ipv4Cidr address, Instant now);
+    std::expected<void, ConfigError> remove_address(InterfaceId id, Ipv4Cidr address);
+
+    std::expected<void, ConfigError> add_route(const Route& route);
+    std::expected<void, ConfigError> remove_route(const Route& route);
+    std::vector<Route> routes() const;
+    // Longest-prefix match, then lowest metric: where a packet to `dst` would go.
+    std::optional<Route> lookup_route(Ipv4Address dst) const;
+
+    std::vector<NeighbourEntry> neighbours() const;
+    void flush_neighbours(std::optional<InterfaceId> id = std::nullopt);
+
+    // --- data path --------------------------------------------------------------------------
+    // Handles one received Ethernet frame. Always consumes: the bytes are only borrowed for
+    // the call; bad frames are counted and dropped.
+    void receive(InterfaceId id, std::span<const std::byte> frame, Instant now);
+    // Runs timers due at `now`: ARP retries and expiry, reassembly timeouts.
+    void poll(Instant now);
+    // The next instant poll() has something to do, if any.
+    std::optional<Instant> poll_at() const;
+
+    // --- UDP sockets --------------------------------------------------------------------------
+    std::expected<SocketId, SocketError> udp_open();
+    // Port 0 picks a free ephemeral port (one this shard owns); address any accepts
+    // datagrams to any of our addresses and to broadcast.
+    std::expected<Endpoint, SocketError> udp_bind(SocketId s, Endpoint local);
+    // Fixes the peer: send() goes there and only its datagrams are received. Binds first
+    // when unbound.
+    std::expected<void, SocketError> udp_connect(SocketId s, Endpoint remote);
+    std::expected<void, SocketError> udp_send_to(SocketId s, std::span<const std::byte> payload,
+                                                 Endpoint to, Instant now);
+    std::expected<void, SocketError> udp_send(SocketId s, std::span<const std::byte> payload,
+                                              Instant now);
+    std::expected<Datagram, SocketError> udp_receive(SocketId s, std::span<std::byte> buffer);
+    std::expected<Endpoint, SocketError> udp_local(SocketId s) const;
+    // Datagrams and bytes queued; queue overflows counted per socket.
+    struct UdpSocketInfo {
+        Endpoint local;
+        std::optional<Endpoint> remote;
+        std::size_t queued_datagrams = 0;
+        std::size_t queued_bytes = 0;
+        std::uint64_t received = 0;
+        std::uint64_t sent = 0;
+        std::uint64_t dropped_queue_full = 0;
+    };
+    std::expected<UdpSocketInfo, SocketError> udp_info(SocketId s) const;
+    void udp_set_queue_limits(SocketId s, std::size_t datagrams, std::size_t bytes);
+
+    // --- ICMP echo (ping) sockets -------------------------------------------------------------
+    // An echo socket owns one echo id (chosen so this shard owns its replies).
+    std::expected<SocketId, SocketError> ping_open();
+    std::expected<std::uint16_t, SocketError> ping_id(SocketId s) const;
+    // Sends an echo request with `payload_size` bytes of a known pattern; DF is not set, so
+    // large pings fragment.
+    std::expected<void, SocketError> ping_send(SocketId s, Ipv4Address to, std::uint16_t seq,
+                                               std::size_t payload_size, Instant now);
+    std::expected<EchoReply, SocketError> ping_receive(SocketId s);
+
+    // Either kind. Closing releases the port or echo id and drops what is queued.
+    std::expected<void, SocketError> close(SocketId s);
+    // The last ICMP error reported for this socket (cleared by reading).
+    std::optional<IcmpError> take_error(SocketId s);
+
+    // Readiness changes since the last call, appended to `out` (cleared first).
+    void take_events(std::vector<SocketEvent>& out);
+
+    // --- statistics -------------------------------------------------------------------------
+    const StackStats& stats() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace netstack

@@ -1,0 +1,95 @@
+// Counters: every way a frame can be dropped has a name. Plain integers, written by the
+// stack's single owner thread; copy them out to read from elsewhere.
+#pragma once
+
+#include <cstdint>
+
+namespace netstack {
+
+struct EthernetStats {
+    std::uint64_t rx_frames = 0;
+    std::uint64_t rx_bytes = 0;
+    std::uint64_t tx_frames = 0;
+    std::uint64_t tx_bytes = 0;
+    std::uint64_t tx_dropped = 0;       // the device refused the frame
+    std::uint64_t drop_short = 0;       // shorter than an Ethernet header
+    std::uint64_t drop_not_for_us = 0;  // destination not ours, not broadcast/multicast we take
+    std::uint64_t drop_own_source = 0;  // our own frame seen on a shared medium
+    std::uint64_t drop_vlan = 0;        // 802.1Q tagged, and tags are dropped by configuration
+    std::uint64_t drop_unknown_ethertype = 0;
+    std::uint64_t drop_interface_down = 0;
+};
+
+struct ArpStats {
+    std::uint64_t rx_requests = 0;
+    std::uint64_t rx_replies = 0;
+    std::uint64_t tx_requests = 0;
+    std::uint64_t tx_replies = 0;
+    std::uint64_t tx_gratuitous = 0;
+    std::uint64_t drop_malformed = 0;   // short, wrong hardware/protocol type or lengths
+    std::uint64_t drop_not_for_us = 0;  // a request for an address we do not hold
+    std::uint64_t drop_bad_sender = 0;  // sender is broadcast/multicast/zero MAC or our own IP
+    std::uint64_t resolve_failed = 0;   // retries exhausted
+    std::uint64_t pending_dropped = 0;  // queued packets dropped: queue full or resolution failed
+    std::uint64_t cache_full = 0;       // an entry evicted to make room
+};
+
+struct Ipv4Stats {
+    std::uint64_t rx_packets = 0;
+    std::uint64_t rx_delivered = 0;  // handed to ICMP/UDP (after reassembly)
+    std::uint64_t tx_packets = 0;
+    std::uint64_t forwarded = 0;
+    std::uint64_t drop_short = 0;
+    std::uint64_t drop_bad_version = 0;
+    std::uint64_t drop_bad_header_len = 0;
+    std::uint64_t drop_bad_total_len = 0;
+    std::uint64_t drop_bad_checksum = 0;
+    std::uint64_t drop_bad_source = 0;  // broadcast/multicast source
+    std::uint64_t drop_not_for_us = 0;  // not our address and forwarding off
+    std::uint64_t drop_ttl_exceeded = 0;
+    std::uint64_t drop_no_route = 0;
+    std::uint64_t drop_unknown_protocol = 0;
+    std::uint64_t drop_df_too_big = 0;  // must fragment, DF set (ICMP frag-needed sent)
+    std::uint64_t drop_not_owner = 0;   // another shard owns this flow (see Shard)
+    std::uint64_t frag_received = 0;
+    std::uint64_t frag_reassembled = 0;
+    std::uint64_t frag_timeout = 0;       // datagrams abandoned incomplete
+    std::uint64_t frag_overlap = 0;       // fragments rejected for overlapping inconsistently
+    std::uint64_t frag_memory_limit = 0;  // fragments dropped: reassembly memory bound
+    std::uint64_t frag_too_big = 0;       // would reassemble past 65,535 bytes
+    std::uint64_t fragments_sent = 0;
+};
+
+struct IcmpStats {
+    std::uint64_t rx_echo_requests = 0;
+    std::uint64_t rx_echo_replies = 0;
+    std::uint64_t rx_errors = 0;  // destination unreachable, time exceeded, ...
+    std::uint64_t tx_echo_requests = 0;
+    std::uint64_t tx_echo_replies = 0;
+    std::uint64_t tx_errors = 0;
+    std::uint64_t rate_limited = 0;  // errors or replies not sent because of the rate limit
+    std::uint64_t drop_short = 0;
+    std::uint64_t drop_bad_checksum = 0;
+    std::uint64_t drop_unknown_type = 0;
+    std::uint64_t drop_no_socket = 0;  // an echo reply nobody waits for
+};
+
+struct UdpStats {
+    std::uint64_t rx_datagrams = 0;
+    std::uint64_t tx_datagrams = 0;
+    std::uint64_t drop_short = 0;
+    std::uint64_t drop_bad_length = 0;
+    std::uint64_t drop_bad_checksum = 0;
+    std::uint64_t drop_no_socket = 0;  // port unreachable sent (rate limited)
+    std::uint64_t drop_queue_full = 0;
+};
+
+struct StackStats {
+    EthernetStats ethernet;
+    ArpStats arp;
+    Ipv4Stats ipv4;
+    IcmpStats icmp;
+    UdpStats udp;
+};
+
+}  // namespace netstack
