@@ -47,7 +47,7 @@ struct Ipv4Address {
 // An address with its prefix length: 10.0.0.1/24 (an interface address) or 10.0.0.0/24 (a
 // route's destination).
 struct Ipv4Cidr {
-    Ipv4Address address;
+    Ipv4Address address{};
     std::uint8_t prefix_len = 32;
 
     std::uint32_t mask() const { return prefix_len == 0 ? 0 : ~0u << (32 - prefix_len); }
@@ -60,7 +60,7 @@ struct Ipv4Cidr {
 };
 
 struct Endpoint {
-    Ipv4Address address;
+    Ipv4Address address{};
     std::uint16_t port = 0;
 
     static std::optional<Endpoint> parse(std::string_view text);  // "a.b.c.d:port"

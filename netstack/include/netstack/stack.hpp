@@ -38,8 +38,8 @@ enum class VlanPolicy : std::uint8_t {
 };
 
 struct InterfaceConfig {
-    std::string name;          // for statistics and messages; unique within the stack
-    MacAddress mac;            // zero = derived from the stack's seed and the name
+    std::string name{};        // for statistics and messages; unique within the stack
+    MacAddress mac{};          // zero = derived from the stack's seed and the name
     std::size_t mtu = 0;       // IP MTU; 0 = the device's max_frame() - 14
     bool promiscuous = false;  // accept frames for any destination MAC (then filter at IP)
     VlanPolicy vlan = VlanPolicy::drop;
@@ -76,18 +76,18 @@ struct IcmpConfig {
 struct StackConfig {
     bool forwarding = false;  // route packets not addressed to us between interfaces
     std::uint8_t default_ttl = 64;
-    Shard shard;
-    ArpConfig arp;
-    ReassemblyConfig reassembly;
-    IcmpConfig icmp;
+    Shard shard{};
+    ArpConfig arp{};
+    ReassemblyConfig reassembly{};
+    IcmpConfig icmp{};
     std::size_t udp_rx_queue_datagrams = 256;  // default per socket
     std::size_t udp_rx_queue_bytes = 1 << 20;
     std::uint64_t seed = 1;  // MAC derivation, IP ids, ephemeral ports
 };
 
 struct Route {
-    Ipv4Cidr destination;                // 0.0.0.0/0 is the default route
-    std::optional<Ipv4Address> gateway;  // none: on-link
+    Ipv4Cidr destination{};                // 0.0.0.0/0 is the default route
+    std::optional<Ipv4Address> gateway{};  // none: on-link
     InterfaceId interface = 0;
     std::uint32_t metric = 0;  // among equal prefixes, the lowest wins
     auto operator<=>(const Route&) const = default;
@@ -98,8 +98,8 @@ const char* neighbour_state_name(NeighbourState state);
 
 struct NeighbourEntry {
     InterfaceId interface = 0;
-    Ipv4Address address;
-    MacAddress mac;  // zero while incomplete
+    Ipv4Address address{};
+    MacAddress mac{};  // zero while incomplete
     NeighbourState state = NeighbourState::incomplete;
     Instant expires{};
     std::size_t pending = 0;  // packets waiting for it
@@ -107,13 +107,13 @@ struct NeighbourEntry {
 
 struct InterfaceInfo {
     InterfaceId id = 0;
-    std::string name;
-    MacAddress mac;
+    std::string name{};
+    MacAddress mac{};
     std::size_t mtu = 0;
     bool up = true;
     bool promiscuous = false;
-    std::vector<Ipv4Cidr> addresses;
-    EthernetStats stats;  // this interface's share of the link-layer counters
+    std::vector<Ipv4Cidr> addresses{};
+    EthernetStats stats{};  // this interface's share of the link-layer counters
 };
 
 enum class ConfigError : std::uint8_t {
@@ -150,13 +150,13 @@ struct SocketEvent {
 struct Datagram {
     std::size_t size = 0;       // bytes copied into the caller's buffer
     std::size_t full_size = 0;  // the datagram's size (> size: truncated, rest discarded)
-    Endpoint from;
-    Endpoint to;  // the local address it was sent to (which of ours, or broadcast)
+    Endpoint from{};
+    Endpoint to{};  // the local address it was sent to (which of ours, or broadcast)
     InterfaceId interface = 0;
 };
 
 struct EchoReply {
-    Ipv4Address from;
+    Ipv4Address from{};
     std::uint16_t id = 0;
     std::uint16_t seq = 0;
     std::size_t payload_size = 0;
@@ -167,7 +167,7 @@ struct EchoReply {
 
 // An ICMP error that concerned one of our sockets (port unreachable after a UDP send, ...).
 struct IcmpError {
-    Ipv4Address from;
+    Ipv4Address from{};
     std::uint8_t type = 0;
     std::uint8_t code = 0;
 };
@@ -231,8 +231,8 @@ class Stack {
     std::expected<Endpoint, SocketError> udp_local(SocketId s) const;
     // Datagrams and bytes queued; queue overflows counted per socket.
     struct UdpSocketInfo {
-        Endpoint local;
-        std::optional<Endpoint> remote;
+        Endpoint local{};
+        std::optional<Endpoint> remote{};
         std::size_t queued_datagrams = 0;
         std::size_t queued_bytes = 0;
         std::uint64_t received = 0;

@@ -71,7 +71,9 @@ struct IcmpStats {
     std::uint64_t drop_short = 0;
     std::uint64_t drop_bad_checksum = 0;
     std::uint64_t drop_unknown_type = 0;
-    std::uint64_t drop_no_socket = 0;  // an echo reply nobody waits for
+    std::uint64_t drop_no_socket = 0;       // an echo reply (or an error) no socket waits for
+    std::uint64_t drop_broadcast_echo = 0;  // echo request to a broadcast (RFC 1122 3.2.2.6)
+    std::uint64_t drop_queue_full = 0;      // echo reply: the ping socket's queue is full
 };
 
 struct UdpStats {
@@ -85,11 +87,11 @@ struct UdpStats {
 };
 
 struct StackStats {
-    EthernetStats ethernet;
-    ArpStats arp;
-    Ipv4Stats ipv4;
-    IcmpStats icmp;
-    UdpStats udp;
+    EthernetStats ethernet{};
+    ArpStats arp{};
+    Ipv4Stats ipv4{};
+    IcmpStats icmp{};
+    UdpStats udp{};
 };
 
 }  // namespace netstack

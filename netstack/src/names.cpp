@@ -1,0 +1,62 @@
+// Human-readable names for the enums of netstack/stack.hpp.
+#include "netstack/stack.hpp"
+
+namespace netstack {
+
+const char* neighbour_state_name(NeighbourState state) {
+    switch (state) {
+        case NeighbourState::incomplete:
+            return "incomplete";
+        case NeighbourState::reachable:
+            return "reachable";
+        case NeighbourState::stale:
+            return "stale";
+        case NeighbourState::failed:
+            return "failed";
+    }
+    return "unknown";
+}
+
+const char* describe(ConfigError error) {
+    switch (error) {
+        case ConfigError::no_such_interface:
+            return "no such interface";
+        case ConfigError::duplicate_name:
+            return "an interface with that name exists";
+        case ConfigError::exists:
+            return "already present";
+        case ConfigError::not_found:
+            return "not found";
+        case ConfigError::invalid:
+            return "invalid configuration";
+    }
+    return "unknown configuration error";
+}
+
+const char* describe(SocketError error) {
+    switch (error) {
+        case SocketError::bad_socket:
+            return "no such socket";
+        case SocketError::address_in_use:
+            return "address in use";
+        case SocketError::no_ports:
+            return "no free port";
+        case SocketError::not_bound:
+            return "socket not bound";
+        case SocketError::not_connected:
+            return "socket not connected";
+        case SocketError::would_block:
+            return "nothing to receive";
+        case SocketError::no_route:
+            return "no route to host";
+        case SocketError::message_too_big:
+            return "message too big";
+        case SocketError::invalid:
+            return "invalid argument";
+        case SocketError::too_many_sockets:
+            return "too many sockets";
+    }
+    return "unknown socket error";
+}
+
+}  // namespace netstack

@@ -1,0 +1,203 @@
+// ICMP (RFC 792) with the host requirements of RFC 1122 3.2.2.
+#include <algorithm>
+
+#include "src/stack_impl.hpp"
+#include "wire/icmp.hpp"
+#include "wire/udp.hpp"
+
+namespace netstack {
+
+using wire::Bytes;
+using wire::IcmpRepr;
+using wire::IcmpType;
+using wire::Ipv4Repr;
+using wire::Ipv4View;
+
+namespace {
+// How many bytes of the offending datagram an error quotes: its header and the first 64 bits
+// of its data (RFC 792), which hold the UDP ports or the echo id.
+constexpr std::size_t quoted_data_len = 8;
+}  // namespace
+
+void Stack::Impl::icmp_input(link::Interface&, Bytes datagram, const Ipv4Repr& repr,
+                             bool to_broadcast, Instant now) {
+    auto parsed = IcmpRepr::parse(Ipv4View(datagram).payload());
+    if (!parsed) {
+        ++(parsed.error() == wire::IcmpError::short_header ? stats.icmp.drop_short
+                                                           : stats.icmp.drop_bad_checksum);
+        return;
+    }
+    const IcmpRepr& icmp = *parsed;
+    switch (IcmpType(icmp.type)) {
+        case IcmpType::echo_request: {
+            ++stats.icmp.rx_echo_requests;
+            // RFC 1122 3.2.2.6 allows ignoring broadcast echo requests; Linux does by default
+            // (smurf amplification).
+            if (to_broadcast) {
+                ++stats.icmp.drop_broadcast_echo;
+                return;
+            }
+            if (repr.src.is_any()) {  // nobody to answer (RFC 1122 3.2.1.3)
+                ++stats.ipv4.drop_bad_source;
+                return;
+            }
+            if (!is_shard_zero()) {  // shard 0 answers pings for the stack
+                ++stats.ipv4.drop_not_owner;
+                return;
+            }
+            if (!icmp_bucket.take(now)) {
+                ++stats.icmp.rate_limited;
+                return;
+            }
+            auto route =
+                route_to(repr.src, repr.dst);  // RFC 1122 3.2.2.6: reply from the address asked
+            if (!route) {
+                ++stats.ipv4.drop_no_route;
+                return;
+            }
+            const IcmpRepr reply{.type = std::uint8_t(IcmpType::echo_reply),
+                                 .code = 0,
+                                 .rest = icmp.rest,
+                                 .data = icmp.data};
+            Frame frame = make_frame(reply.buffer_len());
+            reply.emit(wire::MutableBytes(frame).subspan(payload_offset));
+            ++stats.icmp.tx_echo_replies;
+            (void)ipv4_output(*route,
+                              Ipv4Repr{.dst = repr.src,
+                                       .protocol = std::uint8_t(wire::IpProtocol::icmp),
+                                       .ttl = config.default_ttl,
+                                       .payload_len = reply.buffer_len()},
+                              std::move(frame), now);
+            return;
+        }
+        case IcmpType::echo_reply: {
+            ++stats.icmp.rx_echo_replies;
+            if (!owns(icmp.echo_id())) {
+                ++stats.ipv4.drop_not_owner;
+                return;
+            }
+            auto id = ping.find_by_echo_id(icmp.echo_id());
+            auto* socket = id ? ping.find(*id) : nullptr;
+            if (!socket) {
+                ++stats.icmp.drop_no_socket;
+                return;
+            }
+            bool payload_ok = true;
+            for (std::size_t i = 0; i < icmp.data.size() && payload_ok; ++i)
+                payload_ok = icmp.data[i] == ping_pattern(icmp.echo_seq(), i);
+            if (socket->replies.size() >= socket->max_replies) {
+                ++socket->dropped_queue_full;
+                ++stats.icmp.drop_queue_full;
+                return;
+            }
+            if (socket->replies.empty()) raise(*id, socket_readable);
+            socket->replies.push_back(EchoReply{.from = repr.src,
+                                                .id = icmp.echo_id(),
+                                                .seq = icmp.echo_seq(),
+                                                .payload_size = icmp.data.size(),
+                                                .ttl = repr.ttl,
+                                                .received = now,
+                                                .payload_ok = payload_ok});
+            return;
+        }
+        case IcmpType::destination_unreachable:
+        case IcmpType::source_quench:
+        case IcmpType::redirect:
+        case IcmpType::time_exceeded:
+        case IcmpType::parameter_problem:
+            ++stats.icmp.rx_errors;
+            return icmp_error_input(repr, icmp.type, icmp.code, icmp.data);
+    }
+    ++stats.icmp.drop_unknown_type;
+}
+
+void Stack::Impl::icmp_error_input(const Ipv4Repr& repr, std::uint8_t type, std::uint8_t code,
+                                   Bytes quoted) {
+    // The quoted datagram is one we sent: its source is us, its first 8 data bytes name the
+    // socket (RFC 1122 3.2.2: errors are passed to the transport that sent it).
+    Ipv4View original(quoted);
+    if (!original.check_len() || original.version() != 4 || original.header_len() < 20 ||
+        quoted.size() < original.header_len() + quoted_data_len) {
+        ++stats.icmp.drop_short;
+        return;
+    }
+    const Bytes data = quoted.subspan(original.header_len());
+    const IcmpError error{.from = repr.src, .type = type, .code = code};
+    std::optional<SocketId> socket;
+    switch (wire::IpProtocol(original.protocol())) {
+        case wire::IpProtocol::udp: {
+            const Endpoint local{original.src(), wire::load16(data, 0)};
+            const Endpoint remote{original.dst(), wire::load16(data, 2)};
+            if (!owns(local.port)) {
+                ++stats.ipv4.drop_not_owner;
+                return;
+            }
+            socket = udp.match(local, remote, false);
+            if (auto* s = socket ? udp.find(*socket) : nullptr) s->error = error;
+            break;
+        }
+        case wire::IpProtocol::icmp: {
+            if (wire::load8(data, 0) != std::uint8_t(IcmpType::echo_request)) break;
+            const std::uint16_t echo_id = wire::load16(data, 4);
+            if (!owns(echo_id)) {
+                ++stats.ipv4.drop_not_owner;
+                return;
+            }
+            socket = ping.find_by_echo_id(echo_id);
+            if (auto* s = socket ? ping.find(*socket) : nullptr) s->error = error;
+            break;
+        }
+        default:
+            break;
+    }
+    if (!socket) {
+        ++stats.icmp.drop_no_socket;
+        return;
+    }
+    raise(*socket, socket_error);
+}
+
+void Stack::Impl::icmp_send_error(Bytes original, std::uint8_t type, std::uint8_t code,
+                                  std::uint32_t rest, bool to_broadcast, Instant now) {
+    // `original` may be only a header and 8 bytes (reassembly timeout): read it through the
+    // view, not Ipv4Repr::parse, which insists on the whole datagram.
+    Ipv4View view(original);
+    if (to_broadcast || !view.check_len() || view.header_len() < wire::ipv4_min_header_len ||
+        view.header_len() > original.size())
+        return;
+    const Ipv4Address src = view.src(), dst = view.dst();
+    // RFC 1122 3.2.2: never about an ICMP error, a non-first fragment, a datagram to a
+    // broadcast/multicast address, or one whose source is not a single host.
+    if (view.frag_offset() != 0 || dst.is_broadcast() || dst.is_multicast() || src.is_any() ||
+        src.is_broadcast() || src.is_multicast() || src.is_loopback())
+        return;
+    const Bytes payload = original.subspan(view.header_len());
+    if (view.protocol() == std::uint8_t(wire::IpProtocol::icmp) &&
+        (payload.empty() || wire::is_icmp_error(wire::load8(payload, 0))))
+        return;
+    if (!icmp_bucket.take(now)) {
+        ++stats.icmp.rate_limited;
+        return;
+    }
+    // The source: the address the datagram was sent to when it is ours, else the address of
+    // the interface the error leaves by (RFC 1812 4.3.2.4).
+    const Ipv4Address bound = is_local_address(dst) ? dst : Ipv4Address::any();
+    auto route = route_to(src, bound);
+    if (!route) {
+        ++stats.ipv4.drop_no_route;
+        return;
+    }
+    const std::size_t quoted = view.header_len() + std::min(quoted_data_len, payload.size());
+    const IcmpRepr error{.type = type, .code = code, .rest = rest, .data = original.first(quoted)};
+    Frame frame = make_frame(error.buffer_len());
+    error.emit(wire::MutableBytes(frame).subspan(payload_offset));
+    ++stats.icmp.tx_errors;
+    (void)ipv4_output(*route,
+                      Ipv4Repr{.dst = src,
+                               .protocol = std::uint8_t(wire::IpProtocol::icmp),
+                               .ttl = config.default_ttl,
+                               .payload_len = error.buffer_len()},
+                      std::move(frame), now);
+}
+
+}  // namespace netstack

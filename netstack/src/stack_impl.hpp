@@ -1,0 +1,159 @@
+// Stack::Impl: the state behind netstack::Stack and the glue between the layers.
+//
+// The packet path, one file per layer (like smoltcp's iface/interface/{ethernet,ipv4}.rs):
+//   stack_link.cpp   Ethernet in/out, ARP (RFC 826), neighbour resolution before sending
+//   stack_ipv4.cpp   IPv4 in (validation, reassembly, local delivery, forwarding) and out
+//                    (routing, source selection, fragmentation)
+//   stack_icmp.cpp   ICMP (RFC 792): echo, errors sent (rate limited) and received
+//   stack_udp.cpp    UDP (RFC 768) input and the UDP socket API
+//   stack_ping.cpp   the ping socket API
+//   stack_config.cpp interfaces, addresses, routes, neighbours, timers
+//
+// Ownership: every entry point taking received bytes only borrows them for the call and
+// always consumes the packet (delivered, or dropped with a named counter). Frames being built
+// for sending are std::vector<std::byte> with link_headroom spare bytes in front for the
+// Ethernet header; they are moved into the neighbour cache when they must wait for ARP.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "ip/reassembler.hpp"
+#include "ip/routing_table.hpp"
+#include "ip/token_bucket.hpp"
+#include "link/ethernet_filter.hpp"
+#include "link/interface.hpp"
+#include "link/neighbour_cache.hpp"
+#include "netstack/stack.hpp"
+#include "transport/ping_socket_table.hpp"
+#include "transport/socket_events.hpp"
+#include "transport/udp_socket_table.hpp"
+#include "wire/arp.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/ipv4.hpp"
+
+namespace netstack {
+
+using Frame = std::vector<std::byte>;
+
+inline constexpr std::size_t link_headroom = wire::ethernet_header_len;
+inline constexpr std::size_t max_sockets = 65536;
+
+// The payload pattern of our echo requests, checked in the replies (EchoReply::payload_ok).
+inline std::byte ping_pattern(std::uint16_t seq, std::size_t i) {
+    return static_cast<std::byte>((i + seq) & 0xff);
+}
+
+// Where a locally originated datagram goes.
+struct OutRoute {
+    link::Interface* iface = nullptr;
+    Ipv4Address next_hop{};
+    Ipv4Address src{};
+    std::optional<MacAddress> link_dst{};  // broadcast/multicast: no ARP
+    bool local = false;                    // to one of our own addresses: delivered in-stack
+};
+
+struct Stack::Impl {
+    explicit Impl(StackConfig cfg);
+
+    StackConfig config;
+    StackStats stats;
+    std::vector<std::unique_ptr<link::Interface>> interfaces;  // index = id - 1; null: removed
+    std::vector<MacAddress> own_macs;
+    link::NeighbourCache neighbours;
+    ip::RoutingTable routes;
+    ip::Reassembler reassembler;
+    ip::TokenBucket icmp_bucket;
+    transport::UdpSocketTable udp;
+    transport::PingSocketTable ping;
+    transport::SocketEvents events;
+    SocketId next_socket = 1;
+    std::uint32_t next_ident = 0;
+    std::vector<link::NeighbourCache::Request> arp_requests;  // scratch for poll()
+    std::vector<Frame> ready_frames;                          // scratch for ARP updates
+
+    // --- helpers (stack_config.cpp) ---
+    link::Interface* find(InterfaceId id);
+    const link::Interface* find(InterfaceId id) const;
+    link::Interface* interface_with_address(Ipv4Address a);
+    bool is_local_address(Ipv4Address a) const;
+    // Sharding: does this shard own the flow keyed by `key` (see stack.hpp)?
+    bool owns(std::uint32_t key) const {
+        return config.shard.count <= 1 || key % config.shard.count == config.shard.index;
+    }
+    bool is_shard_zero() const { return config.shard.index == 0; }
+    void rebuild_own_macs();
+    std::optional<Route> lookup_route(Ipv4Address dst) const;
+    SocketId allocate_socket_id();
+    void raise(SocketId socket, std::uint8_t bits) { events.raise(socket, bits); }
+
+    // --- link (stack_link.cpp) ---
+    // Received-packet handlers below (ethernet_input, arp_input, ipv4_input, ipv4_deliver,
+    // ipv4_forward, icmp_input, udp_input) borrow the bytes for the call and always consume
+    // the packet: delivered (copied into a socket queue or the reassembler), answered,
+    // forwarded (copied), or dropped with a counter.
+    void ethernet_input(link::Interface& iface, wire::Bytes frame, Instant now);
+    void arp_input(link::Interface& iface, wire::Bytes packet, Instant now);
+    void send_arp(link::Interface& iface, wire::ArpOperation op, MacAddress link_dst,
+                  MacAddress target_mac, Ipv4Address target_ip, Ipv4Address sender_ip);
+    void send_arp_request(link::Interface& iface, Ipv4Address target, MacAddress link_dst);
+    void send_gratuitous_arp(link::Interface& iface, Ipv4Address address);
+    // Sends an IPv4 packet (in `frame` after link_headroom) to `next_hop`, resolving its MAC
+    // first unless `link_dst` is given. Always consumes: sent, queued for ARP, or dropped.
+    void link_output(link::Interface& iface, Ipv4Address next_hop,
+                     std::optional<MacAddress> link_dst, Frame&& frame, Instant now);
+    // Fills in the Ethernet header and hands the frame to the device.
+    void transmit(link::Interface& iface, std::span<std::byte> frame, MacAddress dst,
+                  wire::EtherType type);
+    void flush_devices();
+
+    // --- IPv4 (stack_ipv4.cpp) ---
+    void ipv4_input(link::Interface& iface, const link::AcceptedFrame& frame, Instant now);
+    // A whole (reassembled) datagram addressed to us. `to_broadcast`: sent to a broadcast or
+    // multicast address (no ICMP errors about it, RFC 1122 3.2.2).
+    void ipv4_deliver(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
+                      bool to_broadcast, Instant now);
+    void ipv4_forward(wire::Bytes packet, const wire::Ipv4Repr& repr, Instant now);
+    // Routing and source selection for a datagram we originate; `bound` is the socket's
+    // address (any: choose by route).
+    std::expected<OutRoute, SocketError> route_to(Ipv4Address dst, Ipv4Address bound);
+    // Emits the IP header of `repr` into `frame` (link_headroom + 20 + payload_len bytes,
+    // payload already in place) and sends it: locally, whole, or fragmented. Always consumes.
+    std::expected<void, SocketError> ipv4_output(const OutRoute& route, wire::Ipv4Repr repr,
+                                                 Frame&& frame, Instant now);
+    // Sends a finished IP packet (after link_headroom), fragmenting to the interface MTU.
+    // Returns false (dropping it) when it is too big and DF is set.
+    bool ipv4_transmit(link::Interface& iface, Ipv4Address next_hop,
+                       std::optional<MacAddress> link_dst, Frame&& frame, Instant now);
+    std::uint16_t allocate_ident();
+    // A frame with room for the Ethernet and a 20-byte IP header before `payload_len` bytes.
+    static Frame make_frame(std::size_t payload_len) {
+        return Frame(link_headroom + wire::ipv4_min_header_len + payload_len);
+    }
+    static constexpr std::size_t payload_offset = link_headroom + wire::ipv4_min_header_len;
+
+    // --- ICMP (stack_icmp.cpp) ---
+    void icmp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
+                    bool to_broadcast, Instant now);
+    void icmp_error_input(const wire::Ipv4Repr& repr, std::uint8_t type, std::uint8_t code,
+                          wire::Bytes quoted);
+    // Sends an ICMP error about `original` (an IP packet, header first) unless RFC 1122
+    // 3.2.2 forbids one or the rate limit is spent. `to_broadcast`: the original was sent to
+    // a broadcast/multicast address or as a link-layer broadcast.
+    void icmp_send_error(wire::Bytes original, std::uint8_t type, std::uint8_t code,
+                         std::uint32_t rest, bool to_broadcast, Instant now);
+
+    // --- UDP (stack_udp.cpp) ---
+    void udp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
+                   bool to_broadcast, Instant now);
+    std::expected<void, SocketError> udp_output(transport::UdpSocket& socket,
+                                                std::span<const std::byte> payload, Endpoint to,
+                                                Instant now);
+
+    // --- timers (stack_config.cpp) ---
+    void poll(Instant now);
+    std::optional<Instant> poll_at() const;
+};
+
+}  // namespace netstack

@@ -1,0 +1,75 @@
+// UDP sockets (RFC 768) and the port space they share: binding, ephemeral ports, and the
+// lookup that picks the socket a received datagram belongs to.
+//
+// Binding rule (Linux without SO_REUSEADDR): two sockets may share a port only when both are
+// bound to different specific addresses; a wildcard bind conflicts with every bind of the
+// port. So at most one socket matches any destination, and delivery is unambiguous (a
+// socket bound to the destination address would win over a wildcard one, were both there).
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "netstack/stack.hpp"
+
+namespace netstack::transport {
+
+inline constexpr std::uint16_t ephemeral_first = 49152;  // RFC 6335 6: the dynamic range
+inline constexpr std::uint16_t ephemeral_last = 65535;
+
+struct QueuedDatagram {
+    Endpoint from{};
+    Endpoint to{};
+    InterfaceId interface = 0;
+    std::vector<std::byte> payload{};
+};
+
+struct UdpSocket {
+    Endpoint local{};
+    bool bound = false;
+    std::optional<Endpoint> remote{};
+    std::deque<QueuedDatagram> queue{};
+    std::size_t queued_bytes = 0;
+    std::size_t max_datagrams = 0;
+    std::size_t max_bytes = 0;
+    std::uint64_t received = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t dropped_queue_full = 0;
+    std::optional<IcmpError> error{};
+
+    // Queues a copy of `payload` if the limits allow. Returns whether the queue went from
+    // empty to not empty (a readable edge); nullopt when full (counted here).
+    std::optional<bool> push(const QueuedDatagram& header, std::span<const std::byte> payload);
+};
+
+class UdpSocketTable {
+  public:
+    UdpSocketTable(Shard shard, std::uint64_t seed) : shard_(shard), next_(seed) {}
+
+    UdpSocket* find(SocketId id);
+    const UdpSocket* find(SocketId id) const;
+    void insert(SocketId id, UdpSocket socket) { sockets_.emplace(id, std::move(socket)); }
+    void erase(SocketId id);
+    std::size_t size() const { return sockets_.size(); }
+
+    // Binds an unbound socket. Port 0 picks an ephemeral port p with p % shard.count ==
+    // shard.index, so this shard receives its replies.
+    std::expected<Endpoint, SocketError> bind(SocketId id, Endpoint local);
+
+    // The socket a datagram from `from` to `to` belongs to. `to_broadcast`: only wildcard-
+    // bound sockets take broadcasts (as in Linux).
+    std::optional<SocketId> match(Endpoint to, Endpoint from, bool to_broadcast) const;
+
+  private:
+    bool conflicts(Endpoint local) const;
+    std::optional<std::uint16_t> pick_ephemeral();
+
+    Shard shard_;
+    std::uint64_t next_;  // rotates the ephemeral search start
+    std::unordered_map<SocketId, UdpSocket> sockets_;
+    std::unordered_map<std::uint16_t, std::vector<SocketId>> by_port_;
+};
+
+}  // namespace netstack::transport

@@ -1,0 +1,41 @@
+// Big-endian (network order) loads and stores on byte spans. Callers check lengths first
+// (every View's check_len()); these helpers do not.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace netstack::wire {
+
+using Bytes = std::span<const std::byte>;
+using MutableBytes = std::span<std::byte>;
+
+inline std::uint8_t load8(Bytes b, std::size_t at) {
+    return std::to_integer<std::uint8_t>(b[at]);
+}
+inline std::uint16_t load16(Bytes b, std::size_t at) {
+    return static_cast<std::uint16_t>(load8(b, at) << 8 | load8(b, at + 1));
+}
+inline std::uint32_t load32(Bytes b, std::size_t at) {
+    return std::uint32_t(load16(b, at)) << 16 | load16(b, at + 2);
+}
+inline void store8(MutableBytes b, std::size_t at, std::uint8_t v) {
+    b[at] = std::byte{v};
+}
+inline void store16(MutableBytes b, std::size_t at, std::uint16_t v) {
+    b[at] = std::byte(v >> 8);
+    b[at + 1] = std::byte(v & 0xff);
+}
+inline void store32(MutableBytes b, std::size_t at, std::uint32_t v) {
+    store16(b, at, static_cast<std::uint16_t>(v >> 16));
+    store16(b, at + 2, static_cast<std::uint16_t>(v & 0xffff));
+}
+
+// Any byte container as raw bytes (test helpers, payload building).
+template <typename T>
+Bytes as_bytes(const T& container) {
+    return std::as_bytes(std::span(container));
+}
+
+}  // namespace netstack::wire

@@ -1,0 +1,38 @@
+#include "wire/udp.hpp"
+
+#include <algorithm>
+
+#include "wire/checksum.hpp"
+#include "wire/ipv4.hpp"
+
+namespace netstack::wire {
+
+std::expected<UdpRepr, UdpError> UdpRepr::parse(Bytes segment, Ipv4Address src, Ipv4Address dst) {
+    if (segment.size() < udp_header_len) return std::unexpected(UdpError::short_header);
+    const std::uint16_t length = load16(segment, 4);
+    if (length < udp_header_len || length > segment.size())
+        return std::unexpected(UdpError::bad_length);
+    const Bytes datagram = segment.first(length);
+    if (load16(segment, 6) != 0 &&
+        pseudo_header(src, dst, std::uint8_t(IpProtocol::udp), length).add(datagram).sum() !=
+            0xffff)
+        return std::unexpected(UdpError::bad_checksum);
+    return UdpRepr{.src_port = load16(segment, 0),
+                   .dst_port = load16(segment, 2),
+                   .payload = datagram.subspan(udp_header_len)};
+}
+
+void UdpRepr::emit(MutableBytes out, Ipv4Address src, Ipv4Address dst) const {
+    const auto length = static_cast<std::uint16_t>(buffer_len());
+    store16(out, 0, src_port);
+    store16(out, 2, dst_port);
+    store16(out, 4, length);
+    store16(out, 6, 0);
+    std::ranges::copy(payload, out.begin() + udp_header_len);
+    std::uint16_t sum = pseudo_header(src, dst, std::uint8_t(IpProtocol::udp), length)
+                            .add(out.first(length))
+                            .finish();
+    store16(out, 6, sum == 0 ? 0xffff : sum);  // RFC 768: zero is "no checksum"
+}
+
+}  // namespace netstack::wire

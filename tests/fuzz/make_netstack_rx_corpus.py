@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Writes the seed inputs of tests/fuzz/corpus/netstack_rx (see netstack_rx_fuzz.cpp for the
+input layout: records of [control][length, 2 bytes big-endian][Ethernet frame]). Frames are
+made with scapy and addressed to the fuzz rig: eth0 02:00:00:00:00:01 with 10.0.0.1/24 and
+10.0.0.3/24, eth1 02:00:00:00:00:11 with 10.0.1.1/24, UDP socket on port 5000.
+Usage: make_netstack_rx_corpus.py [OUTDIR]"""
+import os
+import struct
+import sys
+
+from scapy.all import ARP, ICMP, IP, UDP, Dot1Q, Ether, Raw, fragment
+
+US0, US1 = "02:00:00:00:00:01", "02:00:00:00:00:11"
+PEER, FAR = "02:00:00:00:00:02", "02:00:00:00:00:12"
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+# control bits: interface (bit 0), time step index (bits 1-3), poll (bit 4), action (5-7)
+def ctl(iface=0, step=0, poll=True, action=0):
+    return iface | (step << 1) | (0x10 if poll else 0) | (action << 5)
+
+
+def rec(frame, **kw):
+    data = bytes(frame)
+    return bytes([ctl(**kw)]) + struct.pack(">H", len(data)) + data
+
+
+def eth0(pkt):
+    return Ether(dst=US0, src=PEER) / pkt
+
+
+def ip0(**kw):
+    return IP(src="10.0.0.2", dst="10.0.0.1", **kw)
+
+
+ARP_REQ = Ether(dst=BCAST, src=PEER) / ARP(op=1, hwsrc=PEER, psrc="10.0.0.2", pdst="10.0.0.1")
+ARP_REQ_FAR = Ether(dst=BCAST, src=FAR) / ARP(op=1, hwsrc=FAR, psrc="10.0.1.2", pdst="10.0.1.1")
+ARP_GW = Ether(dst=US1, src="02:00:00:00:00:fe") / ARP(
+    op=2, hwsrc="02:00:00:00:00:fe", psrc="10.0.1.254", hwdst=US1, pdst="10.0.1.1")
+
+
+def udp_frags(size, frag_size, ident):
+    pkt = ip0(id=ident) / UDP(sport=40000, dport=5000) / Raw(bytes(i & 0xFF for i in range(size)))
+    return [eth0(f) for f in fragment(pkt, fragsize=frag_size)]
+
+
+SEEDS = {
+    "arp_request": [rec(ARP_REQ)],
+    "arp_reply": [rec(Ether(dst=US0, src=PEER) / ARP(op=2, hwsrc=PEER, psrc="10.0.0.2", hwdst=US0, pdst="10.0.0.1"))],
+    "echo_request": [rec(ARP_REQ), rec(eth0(ip0() / ICMP(type=8, id=7, seq=1) / Raw(b"x" * 32)))],
+    "udp_to_socket": [rec(eth0(ip0() / UDP(sport=40000, dport=5000) / Raw(b"hello")), action=0),
+                      rec(eth0(ip0() / UDP(sport=40000, dport=5000) / Raw(b"again")), action=1)],
+    "udp_closed_port": [rec(ARP_REQ), rec(eth0(ip0() / UDP(sport=40000, dport=9) / Raw(b"x")))],
+    "udp_broadcast": [rec(Ether(dst=BCAST, src=PEER) / IP(src="10.0.0.2", dst="255.255.255.255") /
+                          UDP(sport=68, dport=5000) / Raw(b"all"))],
+    "fragments_in_order": [rec(f) for f in udp_frags(3000, 1480, 0x100)],
+    "fragments_reversed": [rec(f) for f in reversed(udp_frags(3000, 1480, 0x101))],
+    "fragments_timeout": [rec(udp_frags(3000, 1480, 0x102)[0]), rec(ARP_REQ, step=6)],
+    "fragments_overlap": [rec(eth0(ip0(id=0x103, flags="MF", frag=0, proto=17) / Raw(bytes(24)))),
+                          rec(eth0(ip0(id=0x103, frag=2, proto=17) / Raw(b"\xff" * 32)))],
+    "vlan_echo": [rec(Ether(dst=US0, src=PEER) / Dot1Q(vlan=42) / ip0() / ICMP(type=8, id=1, seq=1))],
+    "forward_ttl": [rec(ARP_REQ), rec(ARP_REQ_FAR, iface=1),
+                    rec(eth0(IP(src="10.0.0.2", dst="10.0.1.2", ttl=5) / UDP(dport=53) / Raw(b"q" * 800))),
+                    rec(eth0(IP(src="10.0.0.2", dst="10.0.1.2", ttl=1) / UDP(dport=53)))],
+    "forward_df_gateway": [rec(ARP_GW, iface=1),
+                           rec(eth0(IP(src="10.0.0.2", dst="198.51.100.7", flags="DF") / UDP() / Raw(bytes(1000))))],
+    "send_and_resolve": [rec(Raw(b"payload"), action=2), rec(Raw(bytes(1200)), action=3),
+                         rec(Raw(b"ab"), action=4, step=4), rec(ARP_REQ), rec(ARP_GW, iface=1, step=5)],
+    "icmp_error_quote": [rec(eth0(ip0() / ICMP(type=3, code=3) / IP(src="10.0.0.1", dst="10.0.0.2") /
+                                  UDP(sport=5000, dport=9)))],
+    "ip_options_bad": [rec(eth0(IP(src="10.0.0.2", dst="10.0.0.1", options=b"\x01\x01\x01\x00") / ICMP())),
+                       rec(eth0(ip0(ihl=15) / Raw(b"short"))), rec(eth0(ip0(len=9000) / UDP()))],
+    "garbage": [rec(bytes(range(256))[:90]), rec(b"\x00" * 5), rec(b"", step=7, action=5),
+                rec(bytes([0xFF] * 14) + b"\x08\x06" + bytes(10), action=6)],
+}
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus", "netstack_rx")
+    os.makedirs(out, exist_ok=True)
+    for name, records in SEEDS.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(b"".join(records))
+    print(f"wrote {len(SEEDS)} seeds to {out}")
+
+
+if __name__ == "__main__":
+    main()
