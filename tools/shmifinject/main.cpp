@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -20,6 +19,7 @@
 #include "exit_status.hpp"
 #include "injector.hpp"
 #include "pcap_reader.hpp"
+#include "sender_id.hpp"
 #include "shmif/bus.hpp"
 #include "shmif/writer.hpp"
 #include "stop_signals.hpp"
@@ -31,22 +31,6 @@ using shmif::tool::exit_failure;
 using shmif::tool::exit_ok;
 using shmif::tool::exit_usage;
 using shmif::tool::ExitStatus;
-
-// "0x"-prefixed hexadecimal or decimal, 64 bits, not zero (zero means "no sender" on the bus).
-std::optional<std::uint64_t> parse_sender(const std::string& text) {
-    std::string_view digits = text;
-    int base = 10;
-    if (digits.starts_with("0x") || digits.starts_with("0X")) {
-        digits.remove_prefix(2);
-        base = 16;
-    }
-    std::uint64_t value = 0;
-    const auto [end, ec] =
-        std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || value == 0)
-        return std::nullopt;
-    return value;
-}
 
 struct Args {
     std::string capture;
@@ -190,7 +174,7 @@ int main_(int argc, char** argv) {
 
     std::uint64_t sender = 0;
     if (!args.sender.empty()) {
-        auto parsed = parse_sender(args.sender);
+        auto parsed = shmif::tool::parse_sender(args.sender);
         if (!parsed) {
             fmt::print(stderr,
                        "shmifinject: invalid --sender '{}': a non-zero 64-bit number, decimal or "

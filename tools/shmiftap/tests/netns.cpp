@@ -1,0 +1,63 @@
+#include "netns.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+
+namespace shmifd::test {
+namespace {
+
+std::atomic<int> ns_count{0};
+
+bool executable(const char* path) {
+    return ::access(path, X_OK) == 0;
+}
+
+}  // namespace
+
+std::string kernel_tests_unavailable() {
+    if (::geteuid() != 0) return "needs root (network namespaces and TAP devices)";
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0) return "no /dev/net/tun";
+    if (!executable("/usr/sbin/ip") && !executable("/sbin/ip") && !executable("/usr/bin/ip") &&
+        !executable("/bin/ip"))
+        return "no ip(8) (iproute2)";
+    shmif::test::TempDir dir;
+    NetNs probe(dir, "shmifd-probe");
+    if (!probe.ok()) return "`ip netns add` failed (no network namespaces here?)";
+    return {};
+}
+
+NetNs::NetNs(const shmif::test::TempDir& dir, const std::string& prefix)
+    : dir_(dir),
+      name_(prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++ns_count)) {
+    ok_ = run(dir_, {"ip", "netns", "add", name_}, std::chrono::seconds(10)).exit_code == 0;
+    // Bring lo up: ping to the namespace's own addresses and local sockets need it.
+    if (ok_) ip({"link", "set", "lo", "up"});
+}
+
+NetNs::~NetNs() {
+    if (ok_) run(dir_, {"ip", "netns", "del", name_}, std::chrono::seconds(10));
+}
+
+std::vector<std::string> NetNs::exec(std::vector<std::string> argv) const {
+    std::vector<std::string> full{"ip", "netns", "exec", name_};
+    full.reserve(full.size() + argv.size());
+    for (auto& a : argv)
+        full.push_back(std::move(a));
+    return full;
+}
+
+bool NetNs::ip(std::vector<std::string> args, std::string* output) const {
+    std::vector<std::string> full{"ip", "-n", name_};
+    for (auto& a : args)
+        full.push_back(std::move(a));
+    const Outcome r = run(dir_, std::move(full), std::chrono::seconds(10));
+    if (output != nullptr) *output = r.out + r.err;
+    return r.exit_code == 0;
+}
+
+Outcome NetNs::run_inside(std::vector<std::string> argv, std::chrono::milliseconds timeout) const {
+    return run(dir_, exec(std::move(argv)), timeout);
+}
+
+}  // namespace shmifd::test
