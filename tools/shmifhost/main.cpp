@@ -1,0 +1,193 @@
+// shmifhost: one process running our userspace stack on a bus, for tests and scripts that do
+// not need the daemon. Serves (ARP, ping, a UDP echo or sink port), pings, or sends UDP.
+//
+// Exit status: 0 success (serve: stopped by SIGINT/SIGTERM or --duration; ping: some reply
+// came; udp-send: all sent); 1 failure (bus unreadable, address refused, no reply, next hop
+// silent), one line "shmifhost: ...: why" on stderr; 2 usage error.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "exit_status.hpp"
+#include "host.hpp"
+#include "modes.hpp"
+#include "stop_signals.hpp"
+
+namespace shmifhost {
+namespace {
+
+using shmif::tool::exit_failure;
+using shmif::tool::exit_ok;
+using shmif::tool::exit_usage;
+
+struct Args {
+    std::string bus, addr, gateway, mac, name = "eth0";
+    bool create_bus = false, stats = false, quiet = false;
+    std::uint64_t seed = 0;
+    std::size_t mtu = 1500;
+    // serve
+    std::optional<std::uint16_t> udp_echo, udp_sink;
+    std::optional<double> duration;
+    // ping
+    std::string ping;
+    std::uint64_t count = 0;
+    std::size_t size = 56;
+    double interval = 1.0, timeout = 2.0;
+    // udp-send
+    std::string udp_send, data;
+    std::uint64_t send_count = 1;
+    std::uint16_t source_port = 0;
+};
+
+constexpr const char* kFooter =
+    R"(Modes: without --ping or --udp-send, serve: answer ARP and ping (echo requests)
+until SIGINT/SIGTERM or --duration, with --udp-echo PORT sending every datagram
+back and --udp-sink PORT printing "ADDR:PORT DATA" per datagram on stdout.
+--ping prints as ping(8) does and exits 0 when any reply came, 1 when none did.
+--udp-send ADDR:PORT --data TEXT sends --count datagrams (after ARP resolves the
+next hop; exit 1 when it does not answer).
+
+On start one line on stderr says who we are: "shmifhost: eth0 MAC ADDR/LEN on BUS".
+--stats prints every stack, bus device and cursor counter on stderr at exit.
+
+Exit status: 0 success; 1 failure (bus unreadable, address refused, no ping reply,
+next hop silent); 2 usage error.
+
+Examples:
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.2/24 --udp-echo 7
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --ping 10.0.0.2 -c 3 -s 8000
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --udp-send 10.0.0.2:7 --data hi
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --gateway 10.0.0.1 --ping 8.8.8.8)";
+
+int run(const Args& a, const HostConfig& config) {
+    shmif::tool::install_stop_handlers();
+    auto host = Host::open(config);
+    if (!host) {
+        fmt::print(stderr, "shmifhost: {}\n", host.error());
+        return exit_failure;
+    }
+    if (!a.quiet)
+        fmt::print(stderr, "shmifhost: {} {} {} on {} (sender {:#x})\n", config.name,
+                   (*host)->mac().to_string(), config.address.to_string(), config.bus,
+                   (*host)->device().sender());
+    int status = exit_ok;
+    if (!a.ping.empty()) {
+        PingOptions p{.to = *netstack::Ipv4Address::parse(a.ping),
+                      .count = a.count,
+                      .size = a.size,
+                      .interval = std::chrono::duration<double>(a.interval),
+                      .timeout = std::chrono::duration<double>(a.timeout),
+                      .quiet = a.quiet};
+        status = ping(**host, p);
+    } else if (!a.udp_send.empty()) {
+        UdpSendOptions u{.to = *netstack::Endpoint::parse(a.udp_send),
+                         .data = a.data,
+                         .count = a.send_count,
+                         .source_port = a.source_port,
+                         .resolve_timeout = std::chrono::duration<double>(3.0)};
+        status = udp_send(**host, u);
+    } else {
+        ServeOptions s{.udp_echo = a.udp_echo, .udp_sink = a.udp_sink, .duration = std::nullopt};
+        if (a.duration) s.duration = std::chrono::duration<double>(*a.duration);
+        status = serve(**host, s);
+    }
+    if (a.stats) fmt::print(stderr, "{}", stats_report(**host));
+    return status;
+}
+
+}  // namespace
+
+int main_(int argc, char** argv) {
+    CLI::App app{
+        "shmifhost: run the shmifd userspace TCP/IP stack on a shmif bus as one host: serve "
+        "ARP/ping/UDP, ping, or send UDP",
+        "shmifhost"};
+    app.footer(kFooter);
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return fmt::format("shmifhost: {} (see --help)\n", e.what());
+    });
+    Args a;
+    app.add_option("--bus", a.bus, "Path of the bus file")->required();
+    app.add_flag("--create-bus", a.create_bus, "Create the bus if it does not exist");
+    app.add_option("--addr", a.addr, "Our address with prefix, e.g. 10.0.0.2/24")->required();
+    app.add_option("--gateway", a.gateway, "Default gateway (on-link address)");
+    app.add_option("--mac", a.mac, "Our MAC (default: derived from --seed and the name)");
+    app.add_option("--name", a.name, "Interface name")->capture_default_str();
+    app.add_option("--mtu", a.mtu,
+                   "IP MTU (0: the bus's limit); larger datagrams fragment, as on Ethernet")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
+    app.add_option("--seed", a.seed, "Stack seed: MAC derivation, IP ids, ports (default random)");
+    app.add_flag("--stats", a.stats, "Print every counter on stderr at exit");
+    app.add_flag("-q,--quiet", a.quiet, "No start-up line; ping: summary only");
+    auto* echo = app.add_option("--udp-echo", a.udp_echo, "Serve: echo UDP datagrams on PORT");
+    auto* sink =
+        app.add_option("--udp-sink", a.udp_sink, "Serve: print UDP datagrams on PORT to stdout");
+    auto* duration = app.add_option("--duration", a.duration, "Serve: stop after SECONDS")
+                         ->check(CLI::PositiveNumber);
+    auto* ping_opt = app.add_option("--ping", a.ping, "Ping ADDR");
+    app.add_option("-c,--count", a.count, "Ping: requests to send (0: until stopped)")
+        ->capture_default_str();
+    app.add_option("-s,--size", a.size, "Ping: payload bytes (large ones fragment)")
+        ->check(CLI::Range(0, 65507))
+        ->capture_default_str();
+    app.add_option("-i,--interval", a.interval, "Ping: seconds between requests")
+        ->check(CLI::Range(0.0001, 3600.0))
+        ->capture_default_str();
+    app.add_option("-W,--timeout", a.timeout, "Ping: seconds to wait for replies after the last")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    auto* send = app.add_option("--udp-send", a.udp_send, "Send UDP to ADDR:PORT");
+    auto* data = app.add_option("--data", a.data, "UDP payload text (with --udp-send)");
+    app.add_option("--send-count", a.send_count, "Datagrams to send (with --udp-send)")
+        ->capture_default_str();
+    app.add_option("--source-port", a.source_port, "UDP source port (0: ephemeral)");
+    ping_opt->excludes(send, echo, sink, duration);
+    send->excludes(echo, sink, duration);
+    send->needs(data);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e);
+        return status == 0 ? exit_ok : exit_usage;
+    }
+    auto usage = [](const std::string& what) {
+        fmt::print(stderr, "shmifhost: {}\n", what);
+        return exit_usage;
+    };
+    HostConfig config;
+    config.bus = a.bus;
+    config.create_bus = a.create_bus;
+    config.name = a.name;
+    config.seed = a.seed;
+    if (a.mtu != 0 && a.mtu < 68) return usage("invalid --mtu: 68 or more (RFC 791), or 0");
+    config.mtu = a.mtu;
+    const auto cidr = netstack::Ipv4Cidr::parse(a.addr);
+    if (!cidr || a.addr.find('/') == std::string::npos)
+        return usage("invalid --addr '" + a.addr + "': ADDRESS/PREFIX, e.g. 10.0.0.2/24");
+    config.address = *cidr;
+    if (!a.gateway.empty()) {
+        config.gateway = netstack::Ipv4Address::parse(a.gateway);
+        if (!config.gateway) return usage("invalid --gateway '" + a.gateway + "'");
+    }
+    if (!a.mac.empty()) {
+        const auto mac = netstack::MacAddress::parse(a.mac);
+        if (!mac || mac->is_multicast() || mac->is_zero())
+            return usage("invalid --mac '" + a.mac + "': a unicast MAC, e.g. 02:00:00:00:00:01");
+        config.mac = *mac;
+    }
+    if (!a.ping.empty() && !netstack::Ipv4Address::parse(a.ping))
+        return usage("invalid --ping '" + a.ping + "': a dotted-quad address");
+    if (!a.udp_send.empty() && !netstack::Endpoint::parse(a.udp_send))
+        return usage("invalid --udp-send '" + a.udp_send + "': ADDRESS:PORT");
+    return run(a, config);
+}
+
+}  // namespace shmifhost
+
+int main(int argc, char** argv) {
+    return shmifhost::main_(argc, argv);
+}

@@ -1,0 +1,44 @@
+// shmifhost's modes, each a function of a running Host that returns the exit status.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "host.hpp"
+#include "netstack/address.hpp"
+
+namespace shmifhost {
+
+struct ServeOptions {
+    std::optional<std::uint16_t> udp_echo;  // echo datagrams back to their sender
+    std::optional<std::uint16_t> udp_sink;  // print "from data" per datagram on stdout
+    std::optional<std::chrono::duration<double>> duration;  // else until SIGINT/SIGTERM
+};
+// Answers ARP and ping (the stack does) and serves the UDP ports. 0 when stopped or done.
+int serve(Host& host, const ServeOptions& options);
+
+struct PingOptions {
+    netstack::Ipv4Address to;
+    std::uint64_t count = 0;  // 0: until SIGINT/SIGTERM
+    std::size_t size = 56;    // ICMP payload bytes
+    std::chrono::duration<double> interval{1.0};
+    std::chrono::duration<double> timeout{2.0};  // wait for the last reply after the last send
+    bool quiet = false;                          // summary only
+};
+// ping(8)-like lines and summary on stdout. 0 when any reply came, 1 when none did.
+int ping(Host& host, const PingOptions& options);
+
+struct UdpSendOptions {
+    netstack::Endpoint to;
+    std::string data;
+    std::uint64_t count = 1;
+    std::uint16_t source_port = 0;  // 0: ephemeral
+    std::chrono::duration<double> resolve_timeout{3.0};
+};
+// Sends `count` datagrams (after resolving the next hop). 0 when all left, 1 otherwise.
+int udp_send(Host& host, const UdpSendOptions& options);
+
+}  // namespace shmifhost
