@@ -1,0 +1,298 @@
+// netstack_bench: how much one Stack handles, and what a ping costs over a real bus.
+//
+//   icmp echo      echo requests into one stack, replies out through a MemoryDevice
+//   udp 64 B       64-byte datagrams into a socket, received and drained one by one
+//   ping rtt (1p)  two stacks on one bus file in one process, turned in one loop
+//   ping rtt (2p)  two processes on one bus file, pinned to CPUs 0 and 1, busy polling
+//
+// Frames fed to the stack are captured from a second stack (no hand-built bytes). Each case
+// runs several times; the table shows the median run. --quick for a rougher, shorter run.
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netstack/bus_device.hpp"
+#include "netstack/memory_device.hpp"
+#include "netstack/stack.hpp"
+
+namespace {
+
+using namespace netstack;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr Ipv4Address kIpA = Ipv4Address::from_octets(10, 0, 0, 1);
+constexpr Ipv4Address kIpB = Ipv4Address::from_octets(10, 0, 0, 2);
+
+StackConfig unlimited(std::uint64_t seed) {
+    StackConfig c;
+    c.seed = seed;
+    c.icmp.per_second = 0;  // measure the stack, not the rate limit
+    return c;
+}
+
+// One interface with an Ethernet MTU (a bus carries more; 1500 keeps the cases comparable).
+InterfaceId attach(Stack& stack, Device& device, std::uint8_t n, Ipv4Address address) {
+    InterfaceConfig c;
+    c.name = "eth0";
+    c.mac = {{0x02, 0, 0, 0, 0, n}};
+    c.mtu = 1500;
+    const auto id = stack.add_interface(c, device);
+    if (!id || !stack.add_address(*id, {address, 24}, Clock::now())) {
+        std::fprintf(stderr, "netstack_bench: cannot configure a stack\n");
+        std::exit(1);
+    }
+    return *id;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+// Stack A (the one measured) and stack B (which makes the input frames), ARP done.
+struct Pair {
+    Pair() : a(unlimited(1)), b(unlimited(2)) {
+        ia = attach(a, da, 1, kIpA);
+        ib = attach(b, db, 2, kIpB);
+        hub.attach(a, ia, da);
+        hub.attach(b, ib, db);
+        const SocketId p = *b.ping_open();
+        (void)b.ping_send(p, kIpA, 0, 8, Clock::now());  // resolves both ways
+        hub.deliver(Clock::now());
+    }
+    // The next frame B transmits for `send`, captured instead of delivered.
+    template <typename Send>
+    FrameBuffer capture(Send send) {
+        db.clear();
+        send();
+        auto frame = db.pop();
+        if (!frame) {
+            std::fprintf(stderr, "netstack_bench: stack B sent nothing to capture\n");
+            std::exit(1);
+        }
+        return *frame;
+    }
+    Stack a, b;
+    MemoryDevice da, db;
+    InterfaceId ia = 0, ib = 0;
+    MemoryHub hub;
+};
+
+// Frames per second over `frames` calls of `one`.
+template <typename One>
+double rate(std::size_t frames, One one) {
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < frames; ++i)
+        one(i);
+    const std::chrono::duration<double> took = Clock::now() - start;
+    return static_cast<double>(frames) / took.count();
+}
+
+double icmp_echo_rate(std::size_t frames) {
+    Pair pair;
+    const SocketId p = *pair.b.ping_open();
+    const FrameBuffer request =
+        pair.capture([&] { (void)pair.b.ping_send(p, kIpA, 1, 56, Clock::now()); });
+    const Instant now = Clock::now();
+    const double r = rate(frames, [&](std::size_t) {
+        pair.a.receive(pair.ia, request, now);
+        pair.da.clear();
+    });
+    if (pair.a.stats().icmp.tx_echo_replies < frames) {
+        std::fprintf(stderr, "netstack_bench: only %llu echo replies\n",
+                     static_cast<unsigned long long>(pair.a.stats().icmp.tx_echo_replies));
+        std::exit(1);
+    }
+    return r;
+}
+
+double udp_rate(std::size_t frames) {
+    Pair pair;
+    const SocketId rx = *pair.a.udp_open();
+    (void)pair.a.udp_bind(rx, {Ipv4Address::any(), 5000});
+    const SocketId tx = *pair.b.udp_open();
+    const std::vector<std::byte> payload(64);
+    const FrameBuffer datagram = pair.capture([&] {
+        (void)pair.b.udp_send_to(tx, payload, {kIpA, 5000}, Clock::now());
+    });
+    std::vector<std::byte> buffer(2048);
+    const Instant now = Clock::now();
+    std::size_t received = 0;
+    const double r = rate(frames, [&](std::size_t) {
+        pair.a.receive(pair.ia, datagram, now);
+        if (pair.a.udp_receive(rx, buffer)) ++received;
+    });
+    if (received != frames) {
+        std::fprintf(stderr, "netstack_bench: %zu of %zu datagrams received\n", received, frames);
+        std::exit(1);
+    }
+    return r;
+}
+
+// A stack on a bus, turned by hand.
+struct BusNode {
+    BusNode(const shmif::Bus& bus, std::uint8_t n, Ipv4Address address)
+        : device(bus, {.sender = 0x7000u + n}), stack(unlimited(n)) {
+        id = attach(stack, device, n, address);
+        device.flush();
+        port = std::make_unique<BusPort>(bus, stack, id, device);
+    }
+    void turn() {
+        const Instant now = Clock::now();
+        port->pump(now);
+        stack.poll(now);
+    }
+    BusDevice device;
+    Stack stack;
+    InterfaceId id = 0;
+    std::unique_ptr<BusPort> port;
+};
+
+// Round trips of `pings` pings from `a` to kIpB, `turn_others` running whatever must answer.
+// Returns the RTTs in microseconds (the first, ARP-resolving ping is not counted).
+template <typename Others>
+std::vector<double> ping_rtts(BusNode& a, std::size_t pings, Others turn_others) {
+    const SocketId p = *a.stack.ping_open();
+    std::vector<double> rtts;
+    for (std::size_t seq = 0; seq <= pings; ++seq) {
+        const auto start = Clock::now();
+        (void)a.stack.ping_send(p, kIpB, static_cast<std::uint16_t>(seq), 56, start);
+        a.device.flush();
+        bool got = false;
+        while (!got && Clock::now() - start < 1s) {
+            turn_others();
+            a.turn();
+            got = a.stack.ping_receive(p).has_value();
+        }
+        if (!got) {
+            std::fprintf(stderr, "netstack_bench: ping %zu lost\n", seq);
+            std::exit(1);
+        }
+        const std::chrono::duration<double, std::micro> rtt = Clock::now() - start;
+        if (seq > 0) rtts.push_back(rtt.count());
+    }
+    return rtts;
+}
+
+std::string bus_path(const char* tag) {
+    const std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+    return base + "/netstack-bench-" + tag + "-" + std::to_string(::getpid());
+}
+
+std::vector<double> bus_rtt_one_process(std::size_t pings) {
+    const std::string path = bus_path("1p");
+    auto bus = shmif::Bus::create(path, {});
+    if (!bus) {
+        std::fprintf(stderr, "netstack_bench: %s: %s\n", path.c_str(),
+                     shmif::describe(bus.error()).c_str());
+        std::exit(1);
+    }
+    std::vector<double> rtts;
+    {
+        BusNode a(*bus, 1, kIpA);
+        BusNode b(*bus, 2, kIpB);
+        rtts = ping_rtts(a, pings, [&] { b.turn(); });
+    }
+    std::filesystem::remove(path);
+    return rtts;
+}
+
+void pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(static_cast<std::size_t>(cpu), &set);
+    (void)::sched_setaffinity(0, sizeof set, &set);
+}
+
+std::vector<double> bus_rtt_two_processes(std::size_t pings) {
+    const std::string path = bus_path("2p");
+    auto bus = shmif::Bus::create(path, {});
+    if (!bus) std::exit(1);
+    const pid_t child = ::fork();
+    if (child < 0) std::exit(1);
+    if (child == 0) {  // the responder: busy-polls until killed (bounded by 60 s)
+        pin(1);
+        auto own = shmif::Bus::open(path);
+        if (!own) ::_exit(1);
+        BusNode b(*own, 2, kIpB);
+        const auto end = Clock::now() + 60s;
+        while (Clock::now() < end)
+            b.turn();
+        ::_exit(0);
+    }
+    pin(0);
+    std::vector<double> rtts;
+    {
+        BusNode a(*bus, 1, kIpA);
+        rtts = ping_rtts(a, pings, [] {});
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    cpu_set_t all;  // unpin again for the next case
+    CPU_ZERO(&all);
+    for (std::size_t cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+        CPU_SET(cpu, &all);
+    (void)::sched_setaffinity(0, sizeof all, &all);
+    std::filesystem::remove(path);
+    return rtts;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool quick = false;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else {
+            std::fprintf(stderr,
+                         "usage: %s [--quick]\n"
+                         "Prints frames per second one netstack Stack handles (ICMP echo, 64-byte "
+                         "UDP) and ping round trips over a shmif bus (one process; two processes "
+                         "pinned to CPUs 0 and 1). Median of several runs.\n",
+                         argv[0]);
+            return std::strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        }
+    }
+    const int runs = quick ? 3 : 5;
+    const std::size_t frames = quick ? 50'000 : 300'000;
+    const std::size_t pings = quick ? 500 : 3'000;
+
+    std::vector<double> icmp, udp, p50_1, p99_1, p50_2, p99_2;
+    for (int run = 0; run < runs; ++run) {
+        icmp.push_back(icmp_echo_rate(frames));
+        udp.push_back(udp_rate(frames));
+        const auto one = bus_rtt_one_process(pings);
+        p50_1.push_back(percentile(one, 0.5));
+        p99_1.push_back(percentile(one, 0.99));
+        const auto two = bus_rtt_two_processes(pings);
+        p50_2.push_back(percentile(two, 0.5));
+        p99_2.push_back(percentile(two, 0.99));
+    }
+    std::printf("netstack bench: median of %d runs (%zu frames, %zu pings per run)\n", runs, frames,
+                pings);
+    std::printf("%-40s %14s\n", "case", "result");
+    std::printf("%-40s %10.2f Mf/s\n", "icmp echo request -> reply", median(icmp) / 1e6);
+    std::printf("%-40s %10.2f Mf/s\n", "udp 64 B datagram -> socket -> drained", median(udp) / 1e6);
+    std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, one process (p50)",
+                median(p50_1), median(p99_1));
+    std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, two processes (p50)",
+                median(p50_2), median(p99_2));
+    return 0;
+}
