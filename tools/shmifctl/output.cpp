@@ -1,0 +1,199 @@
+#include "output.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "exit_status.hpp"
+#include "table.hpp"
+
+namespace shmifctl {
+namespace {
+
+using nlohmann::json;
+
+// A cell: strings as they are, absent/null as "-", anything else as compact JSON.
+std::string cell(const json& value) {
+    if (value.is_null()) return "-";
+    if (value.is_string()) return value.get<std::string>();
+    if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
+    return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string field(const json& object, const char* key) {
+    if (!object.is_object()) return "-";
+    const auto it = object.find(key);
+    return it == object.end() ? "-" : cell(*it);
+}
+
+const json& list(const json& result, const char* key) {
+    static const json empty = json::array();
+    if (!result.is_object()) return empty;
+    const auto it = result.find(key);
+    return it != result.end() && it->is_array() ? *it : empty;
+}
+
+// Rows of objects with the given columns (header, key).
+void print_rows(std::FILE* out, const json& rows,
+                const std::vector<std::pair<std::string, const char*>>& columns) {
+    std::vector<std::string> header;
+    for (const auto& column : columns)
+        header.push_back(column.first);
+    Table table(header);
+    for (const auto& row : rows) {
+        std::vector<std::string> cells;
+        for (const auto& column : columns)
+            cells.push_back(field(row, column.second));
+        table.add(std::move(cells));
+    }
+    table.print(out);
+}
+
+// Rows of objects whose keys are not fixed (counters): identifying columns first, then the
+// others (alphabetical: JSON objects sort their keys).
+void print_generic_rows(std::FILE* out, const json& rows) {
+    std::vector<std::string> keys;
+    for (const char* identity : {"name", "if", "id", "path"}) {
+        for (const auto& row : rows) {
+            if (row.is_object() && row.contains(identity)) {
+                keys.emplace_back(identity);
+                break;
+            }
+        }
+    }
+    for (const auto& row : rows) {
+        if (!row.is_object()) continue;
+        for (const auto& [key, value] : row.items())
+            if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+    Table table(keys);
+    for (const auto& row : rows) {
+        std::vector<std::string> cells;
+        for (const auto& key : keys)
+            cells.push_back(field(row, key.c_str()));
+        table.add(std::move(cells));
+    }
+    table.print(out);
+}
+
+// Nested counters as "path value" lines: grep-friendly, like sysctl.
+void print_counters(std::FILE* out, const json& value, const std::string& path) {
+    if (value.is_object()) {
+        for (const auto& [key, child] : value.items())
+            print_counters(out, child, path.empty() ? key : path + "." + key);
+        return;
+    }
+    fmt::print(out, "{} {}\n", path, cell(value));
+}
+
+void print_interfaces(std::FILE* out, const json& interfaces) {
+    Table table({"NAME", "BUS", "MAC", "MTU", "STATE", "PROMISC", "ADDRESSES"});
+    for (const auto& iface : interfaces) {
+        std::string addresses;
+        if (iface.is_object() && iface.contains("addresses") && iface["addresses"].is_array()) {
+            for (const auto& address : iface["addresses"]) {
+                if (!addresses.empty()) addresses += ",";
+                addresses += cell(address);
+            }
+        }
+        const bool up = iface.is_object() && iface.value("up", false);
+        table.add({field(iface, "name"), field(iface, "bus"), field(iface, "mac"),
+                   field(iface, "mtu"), up ? "UP" : "DOWN", field(iface, "promisc"),
+                   addresses.empty() ? "-" : addresses});
+    }
+    table.print(out);
+}
+
+double us_to_ms(const json& value) {
+    return value.is_number() ? value.get<double>() / 1000.0 : 0.0;
+}
+
+int print_ping(std::FILE* out, const shmifd::control::Request& request, const json& result) {
+    const std::string target = request.args.value("addr", std::string("?"));
+    fmt::print(out, "PING {}: {} data bytes\n", target, request.args.value("size", 56));
+    for (const auto& reply : list(result, "replies")) {
+        fmt::print(out, "{} bytes from {}: icmp_seq={} ttl={} time={:.3f} ms\n",
+                   field(reply, "size"), field(reply, "from"), field(reply, "seq"),
+                   field(reply, "ttl"), us_to_ms(reply.value("rtt_us", json())));
+    }
+    const auto sent = result.value("sent", std::uint64_t{0});
+    const auto received = result.value("received", std::uint64_t{0});
+    const double loss = sent == 0 ? 0.0
+                                  : 100.0 * static_cast<double>(sent - std::min(sent, received)) /
+                                        static_cast<double>(sent);
+    fmt::print(out, "--- {} ping statistics ---\n", target);
+    fmt::print(out, "{} packets transmitted, {} received, {:.0f}% packet loss\n", sent, received,
+               loss);
+    if (received > 0)
+        fmt::print(out, "rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n",
+                   us_to_ms(result.value("rtt_min_us", json())),
+                   us_to_ms(result.value("rtt_avg_us", json())),
+                   us_to_ms(result.value("rtt_max_us", json())));
+    return received > 0 ? shmif::tool::exit_ok : shmif::tool::exit_failure;
+}
+
+void print_datagrams(std::FILE* out, const json& result) {
+    const auto& datagrams = list(result, "datagrams");
+    for (const auto& datagram : datagrams)
+        fmt::print(out, "from {} ({} bytes): {}\n", field(datagram, "from"),
+                   field(datagram, "size"), field(datagram, "data"));
+    if (datagrams.empty()) fmt::print(out, "no datagram\n");
+}
+
+void print_stats(std::FILE* out, const json& result) {
+    fmt::print(out, "Interfaces:\n");
+    print_generic_rows(out, list(result, "interfaces"));
+    fmt::print(out, "\nWorkers:\n");
+    print_generic_rows(out, list(result, "workers"));
+    if (result.is_object() && result.contains("stack")) {
+        fmt::print(out, "\nStack:\n");
+        print_counters(out, result["stack"], "");
+    }
+}
+
+}  // namespace
+
+int print_human(std::FILE* out, const shmifd::control::Request& request, const json& result) {
+    const std::string& cmd = request.cmd;
+    if (cmd == "version") {
+        fmt::print(out, "shmifd {} (protocol {})\n", field(result, "daemon"),
+                   field(result, "protocol"));
+    } else if (cmd == "if.list") {
+        print_interfaces(out, list(result, "interfaces"));
+    } else if (cmd == "if.add") {
+        print_interfaces(out, json::array({result}));
+    } else if (cmd == "addr.list") {
+        print_rows(out, list(result, "addresses"), {{"IF", "if"}, {"ADDRESS", "addr"}});
+    } else if (cmd == "route.list") {
+        print_rows(
+            out, list(result, "routes"),
+            {{"DESTINATION", "dst"}, {"GATEWAY", "via"}, {"IF", "if"}, {"METRIC", "metric"}});
+    } else if (cmd == "neigh.list") {
+        print_rows(out, list(result, "neighbours"),
+                   {{"IF", "if"},
+                    {"ADDRESS", "addr"},
+                    {"MAC", "mac"},
+                    {"STATE", "state"},
+                    {"EXPIRES_MS", "expires_ms"},
+                    {"WORKER", "worker"}});
+    } else if (cmd == "ping") {
+        return print_ping(out, request, result);
+    } else if (cmd == "udp.send") {
+        fmt::print(out, "sent {} bytes from {}\n", field(result, "sent"), field(result, "from"));
+    } else if (cmd == "udp.recv") {
+        print_datagrams(out, result);
+    } else if (cmd == "stats") {
+        print_stats(out, result);
+    } else if (cmd == "bus.stats") {
+        print_generic_rows(out, list(result, "buses"));
+    } else if (cmd == "config") {
+        fmt::print(out, "{}\n", result.dump(2, ' ', false, json::error_handler_t::replace));
+    }
+    // Mutations (if del/up/down, addr add/del, route add/del, neigh flush) print nothing on
+    // success, as ip(8) does.
+    return shmif::tool::exit_ok;
+}
+
+}  // namespace shmifctl
