@@ -30,6 +30,12 @@ void Stack::Impl::icmp_input(link::Interface&, Bytes datagram, const Ipv4Repr& r
     const IcmpRepr& icmp = *parsed;
     switch (IcmpType(icmp.type)) {
         case IcmpType::echo_request: {
+            // Protocol counters count only in the shard that owns the packet, so a daemon's
+            // sum over shards counts each packet once.
+            if (!is_shard_zero()) {  // shard 0 answers pings for the stack
+                ++stats.ipv4.drop_not_owner;
+                return;
+            }
             ++stats.icmp.rx_echo_requests;
             // RFC 1122 3.2.2.6 allows ignoring broadcast echo requests; Linux does by default
             // (smurf amplification).
@@ -39,10 +45,6 @@ void Stack::Impl::icmp_input(link::Interface&, Bytes datagram, const Ipv4Repr& r
             }
             if (repr.src.is_any()) {  // nobody to answer (RFC 1122 3.2.1.3)
                 ++stats.ipv4.drop_bad_source;
-                return;
-            }
-            if (!is_shard_zero()) {  // shard 0 answers pings for the stack
-                ++stats.ipv4.drop_not_owner;
                 return;
             }
             if (!icmp_bucket.take(now)) {
@@ -71,11 +73,11 @@ void Stack::Impl::icmp_input(link::Interface&, Bytes datagram, const Ipv4Repr& r
             return;
         }
         case IcmpType::echo_reply: {
-            ++stats.icmp.rx_echo_replies;
             if (!owns(icmp.echo_id())) {
                 ++stats.ipv4.drop_not_owner;
                 return;
             }
+            ++stats.icmp.rx_echo_replies;
             auto id = ping.find_by_echo_id(icmp.echo_id());
             auto* socket = id ? ping.find(*id) : nullptr;
             if (!socket) {

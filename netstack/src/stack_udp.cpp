@@ -30,11 +30,11 @@ void Stack::Impl::udp_input(link::Interface& iface, Bytes datagram, const Ipv4Re
         return;
     }
     const UdpRepr& udp_repr = *parsed;
-    ++stats.udp.rx_datagrams;
     if (!owns(udp_repr.dst_port)) {  // the shard of the local port takes it (stack.hpp)
         ++stats.ipv4.drop_not_owner;
         return;
     }
+    ++stats.udp.rx_datagrams;
     const Endpoint from{repr.src, udp_repr.src_port};
     const Endpoint to{repr.dst, udp_repr.dst_port};
     const bool ip_broadcast = repr.dst.is_broadcast() || iface.is_directed_broadcast(repr.dst);

@@ -11,6 +11,9 @@
 // an echo reply to the shard with index == echo id % count; forwarded packets by a hash of
 // the address pair. Reassembly happens in every shard (fragments carry no ports). With the
 // default Shard{0, 1} the stack keeps everything.
+// Counters: Ethernet, ARP, IPv4 and ICMP-error receive counters count in every shard (each
+// sees every frame); echo and UDP receive counters only in the shard that owns the packet,
+// so summing them over shards counts each packet once (the others count drop_not_owner).
 #pragma once
 
 #include <cstddef>
