@@ -1,0 +1,294 @@
+#include "command_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "config_json.hpp"
+#include "shmifd/control/protocol.hpp"
+
+#ifndef SHMIFD_VERSION
+#define SHMIFD_VERSION "0.0.0"
+#endif
+
+namespace shmifd {
+
+namespace {
+
+using control::Args;
+using control::ArgumentError;
+using control::CommandError;
+using control::Done;
+using control::Result;
+
+netstack::Ipv4Cidr cidr_arg(Args& a, std::string_view key) {
+    const auto text = a.required_string(key);
+    auto cidr = netstack::Ipv4Cidr::parse(text);
+    if (!cidr || text.find('/') == std::string::npos)
+        throw ArgumentError(std::string(key) + " must be a.b.c.d/n, not " + text);
+    return *cidr;
+}
+
+std::optional<netstack::Ipv4Address> address_arg(Args& a, std::string_view key) {
+    const auto text = a.optional_string(key);
+    if (!text) return std::nullopt;
+    auto address = netstack::Ipv4Address::parse(*text);
+    if (!address) throw ArgumentError(std::string(key) + " must be an IPv4 address, not " + *text);
+    return address;
+}
+
+netstack::Ipv4Cidr route_dst_arg(Args& a) {
+    const auto text = a.required_string("dst");
+    auto dst = parse_route_destination(text);
+    if (!dst)
+        throw ArgumentError("dst must be a network a.b.c.d/n (host bits clear) or default, not " +
+                            text);
+    return *dst;
+}
+
+Result ok() {
+    return nlohmann::json::object();
+}
+
+Result outcome(const Dataplane::Outcome& o) {
+    if (!o) return std::unexpected(o.error());
+    return ok();
+}
+
+}  // namespace
+
+DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
+                             std::function<nlohmann::json()> running_config)
+    : dataplane_(dataplane), executor_(executor), running_config_(std::move(running_config)) {
+    commands_ = {{"version", &DaemonHandler::version},
+                 {"if.list", &DaemonHandler::if_list},
+                 {"if.add", &DaemonHandler::if_add},
+                 {"if.del", &DaemonHandler::if_del},
+                 {"if.up", &DaemonHandler::if_up},
+                 {"if.down", &DaemonHandler::if_down},
+                 {"addr.list", &DaemonHandler::addr_list},
+                 {"addr.add", &DaemonHandler::addr_add},
+                 {"addr.del", &DaemonHandler::addr_del},
+                 {"route.list", &DaemonHandler::route_list},
+                 {"route.add", &DaemonHandler::route_add},
+                 {"route.del", &DaemonHandler::route_del},
+                 {"neigh.list", &DaemonHandler::neigh_list},
+                 {"neigh.flush", &DaemonHandler::neigh_flush},
+                 {"ping", &DaemonHandler::ping},
+                 {"udp.send", &DaemonHandler::udp_send},
+                 {"udp.recv", &DaemonHandler::udp_recv},
+                 {"stats", &DaemonHandler::stats},
+                 {"bus.stats", &DaemonHandler::bus_stats},
+                 {"config", &DaemonHandler::config}};
+}
+
+void DaemonHandler::handle(control::Request request, Done done) {
+    if (refusing_.load())
+        return done(std::unexpected(CommandError{"shutting_down", "the daemon is stopping"}));
+    auto it = commands_.find(request.cmd);
+    if (it == commands_.end())
+        return done(std::unexpected(CommandError{"unknown_command", "no command " + request.cmd}));
+    spdlog::debug("control: {} {}", request.cmd, control::dump_json(request.args));
+    Args args(request.args);  // throws ArgumentError: the server answers invalid_args
+    (this->*(it->second))(args, done);
+}
+
+void DaemonHandler::later(Done& done, std::function<Result()> fn) {
+    executor_.post([done = std::move(done), fn = std::move(fn)] {
+        Result result;
+        try {
+            result = fn();
+        } catch (const std::exception& e) {
+            result = std::unexpected(CommandError{"failed", e.what()});
+        }
+        done(std::move(result));
+    });
+}
+
+void DaemonHandler::version(Args& a, Done& done) {
+    a.finish();
+    done(nlohmann::json{{"daemon", SHMIFD_VERSION}, {"protocol", control::protocol_version}});
+}
+
+void DaemonHandler::if_list(Args& a, Done& done) {
+    a.finish();
+    later(done, [this]() -> Result {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& i : dataplane_.interfaces())
+            list.push_back(dataplane_.interface_json(i));
+        return nlohmann::json{{"interfaces", list}};
+    });
+}
+
+void DaemonHandler::if_add(Args& a, Done& done) {
+    InterfaceSpec spec;
+    spec.name = a.required_string("name");
+    if (spec.name.empty() || spec.name.size() > 32)
+        throw ArgumentError("name must be 1 to 32 characters");
+    spec.bus = a.required_string("bus");
+    if (auto mac = a.optional_string("mac")) {
+        spec.mac = netstack::MacAddress::parse(*mac);
+        if (!spec.mac || spec.mac->is_multicast() || spec.mac->is_zero())
+            throw ArgumentError("mac must be a unicast MAC address, not " + *mac);
+    }
+    spec.mtu = a.optional_uint("mtu", 68, 65535).value_or(0);
+    spec.create = a.optional_bool("create").value_or(true);
+    if (auto format = a.optional_string("format")) {
+        auto f = shmif::parse_format(*format);
+        if (!f) throw ArgumentError("format must be native or netbsd");
+        spec.format = *f;
+    }
+    spec.promisc = a.optional_bool("promisc").value_or(false);
+    a.finish();
+    later(done, [this, spec]() -> Result {
+        if (auto o = dataplane_.add_interface(spec); !o) return std::unexpected(o.error());
+        return dataplane_.interface_json(*dataplane_.find(spec.name));
+    });
+}
+
+void DaemonHandler::if_del(Args& a, Done& done) {
+    auto name = a.required_string("name");
+    a.finish();
+    later(done, [this, name] { return outcome(dataplane_.remove_interface(name)); });
+}
+
+void DaemonHandler::if_up(Args& a, Done& done) {
+    auto name = a.required_string("name");
+    a.finish();
+    later(done, [this, name] { return outcome(dataplane_.set_up(name, true)); });
+}
+
+void DaemonHandler::if_down(Args& a, Done& done) {
+    auto name = a.required_string("name");
+    a.finish();
+    later(done, [this, name] { return outcome(dataplane_.set_up(name, false)); });
+}
+
+void DaemonHandler::addr_list(Args& a, Done& done) {
+    auto name = a.optional_string("if");
+    a.finish();
+    later(done, [this, name]() -> Result {
+        if (name && !dataplane_.find(*name))
+            return std::unexpected(CommandError{"not_found", "no interface " + *name});
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& i : dataplane_.interfaces())
+            if (!name || i.spec.name == *name)
+                for (const auto& address : i.spec.addresses)
+                    list.push_back({{"if", i.spec.name}, {"addr", address.to_string()}});
+        return nlohmann::json{{"addresses", list}};
+    });
+}
+
+void DaemonHandler::addr_add(Args& a, Done& done) {
+    auto name = a.required_string("if");
+    auto address = cidr_arg(a, "addr");
+    a.finish();
+    later(done, [this, name, address] { return outcome(dataplane_.add_address(name, address)); });
+}
+
+void DaemonHandler::addr_del(Args& a, Done& done) {
+    auto name = a.required_string("if");
+    auto address = cidr_arg(a, "addr");
+    a.finish();
+    later(done,
+          [this, name, address] { return outcome(dataplane_.remove_address(name, address)); });
+}
+
+void DaemonHandler::route_list(Args& a, Done& done) {
+    a.finish();
+    later(done, [this]() -> Result { return dataplane_.routes_json(); });
+}
+
+void DaemonHandler::route_add(Args& a, Done& done) {
+    RouteSpec route;
+    route.dst = route_dst_arg(a);
+    route.via = address_arg(a, "via");
+    route.interface = a.optional_string("if");
+    route.metric = static_cast<std::uint32_t>(a.optional_uint("metric", 0, UINT32_MAX).value_or(0));
+    a.finish();
+    if (!route.via && !route.interface) throw ArgumentError("a route needs via, if, or both");
+    later(done, [this, route] { return outcome(dataplane_.add_route(route)); });
+}
+
+void DaemonHandler::route_del(Args& a, Done& done) {
+    auto dst = route_dst_arg(a);
+    auto via = address_arg(a, "via");
+    auto name = a.optional_string("if");
+    auto metric = a.optional_uint("metric", 0, UINT32_MAX);
+    a.finish();
+    later(done, [=, this] {
+        return outcome(dataplane_.remove_route(
+            dst, via, name,
+            metric ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*metric))
+                   : std::nullopt));
+    });
+}
+
+void DaemonHandler::neigh_list(Args& a, Done& done) {
+    auto name = a.optional_string("if");
+    a.finish();
+    later(done, [this, name]() -> Result { return dataplane_.neighbours_json(name); });
+}
+
+void DaemonHandler::neigh_flush(Args& a, Done& done) {
+    auto name = a.optional_string("if");
+    a.finish();
+    later(done, [this, name] { return outcome(dataplane_.flush_neighbours(name)); });
+}
+
+void DaemonHandler::ping(Args& a, Done& done) {
+    PingParams params;
+    const auto to = a.required_string("addr");
+    auto address = netstack::Ipv4Address::parse(to);
+    if (!address) throw ArgumentError("addr must be an IPv4 address, not " + to);
+    params.to = *address;
+    params.count = static_cast<std::uint32_t>(a.optional_uint("count", 1, 1000).value_or(1));
+    params.size = a.optional_uint("size", 0, 65507).value_or(56);
+    params.interval =
+        std::chrono::milliseconds(a.optional_uint("interval_ms", 1, 60'000).value_or(1000));
+    params.timeout =
+        std::chrono::milliseconds(a.optional_uint("timeout_ms", 1, 60'000).value_or(1000));
+    a.finish();
+    dataplane_.ping(params, std::move(done));
+}
+
+void DaemonHandler::udp_send(Args& a, Done& done) {
+    UdpSendParams params;
+    const auto to = a.required_string("to");
+    auto endpoint = netstack::Endpoint::parse(to);
+    if (!endpoint || endpoint->port == 0)
+        throw ArgumentError("to must be a.b.c.d:port with a port from 1 to 65535, not " + to);
+    params.to = *endpoint;
+    params.data = a.required_string("data");
+    if (params.data.size() > 65507) throw ArgumentError("data is longer than 65507 bytes");
+    params.from_port =
+        static_cast<std::uint16_t>(a.optional_uint("from_port", 1, 65535).value_or(0));
+    a.finish();
+    dataplane_.udp_send(params, std::move(done));
+}
+
+void DaemonHandler::udp_recv(Args& a, Done& done) {
+    UdpRecvParams params;
+    params.port = static_cast<std::uint16_t>(a.required_uint("port", 1, 65535));
+    params.timeout =
+        std::chrono::milliseconds(a.optional_uint("timeout_ms", 0, 600'000).value_or(1000));
+    params.count = a.optional_uint("count", 1, 1000).value_or(1);
+    a.finish();
+    dataplane_.udp_recv(params, std::move(done));
+}
+
+void DaemonHandler::stats(Args& a, Done& done) {
+    a.finish();
+    later(done, [this]() -> Result { return dataplane_.stats_json(); });
+}
+
+void DaemonHandler::bus_stats(Args& a, Done& done) {
+    auto name = a.optional_string("if");
+    a.finish();
+    later(done, [this, name]() -> Result { return dataplane_.bus_stats_json(name); });
+}
+
+void DaemonHandler::config(Args& a, Done& done) {
+    a.finish();
+    later(done, [this]() -> Result { return running_config_(); });
+}
+
+}  // namespace shmifd

@@ -1,0 +1,306 @@
+#include "config.hpp"
+
+#include <toml++/toml.h>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace shmifd {
+
+namespace {
+
+std::string at(const std::string& origin, const toml::source_region& where) {
+    return origin + ":" + std::to_string(where.begin.line) + ": ";
+}
+
+// Typed access to one TOML table that refuses unknown keys and wrong types, naming the line
+// of the offending value.
+class TableReader {
+  public:
+    TableReader(const toml::table& table, const std::string& origin, std::string what)
+        : table_(table), origin_(origin), what_(std::move(what)) {}
+
+    [[noreturn]] void fail(const toml::node& node, const std::string& message) const {
+        throw ConfigError(at(origin_, node.source()) + message);
+    }
+    [[noreturn]] void fail_here(const std::string& message) const { fail(table_, message); }
+
+    const toml::node* get(std::string_view key) {
+        used_.insert(std::string(key));
+        return table_.get(key);
+    }
+
+    std::optional<std::string> string(std::string_view key) {
+        const auto* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        if (!node->is_string()) fail(*node, what_ + "." + std::string(key) + " must be a string");
+        return node->value<std::string>();
+    }
+
+    std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) {
+        const auto* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        if (!node->is_integer())
+            fail(*node, what_ + "." + std::string(key) + " must be an integer");
+        const auto v = node->as_integer()->get();
+        if (v < min || v > max)
+            fail(*node, what_ + "." + std::string(key) + " must be in " + std::to_string(min) +
+                            ".." + std::to_string(max) + ", not " + std::to_string(v));
+        return v;
+    }
+
+    template <class T>
+    void integer_into(std::string_view key, T& out, std::int64_t min, std::int64_t max) {
+        if (auto v = integer(key, min, max)) out = static_cast<T>(*v);
+    }
+
+    void millis_into(std::string_view key, netstack::Duration& out, std::int64_t min,
+                     std::int64_t max) {
+        if (auto v = integer(key, min, max)) out = std::chrono::milliseconds(*v);
+    }
+
+    std::optional<bool> boolean(std::string_view key) {
+        const auto* node = get(key);
+        if (node == nullptr) return std::nullopt;
+        if (!node->is_boolean())
+            fail(*node, what_ + "." + std::string(key) + " must be true or false");
+        return node->as_boolean()->get();
+    }
+
+    const toml::table* table(std::string_view key) {
+        const auto* node = get(key);
+        if (node == nullptr) return nullptr;
+        if (!node->is_table()) fail(*node, what_ + "." + std::string(key) + " must be a table");
+        return node->as_table();
+    }
+
+    const toml::array* array(std::string_view key) {
+        const auto* node = get(key);
+        if (node == nullptr) return nullptr;
+        if (!node->is_array()) fail(*node, what_ + "." + std::string(key) + " must be an array");
+        return node->as_array();
+    }
+
+    // Every key of the table must have been asked for.
+    void finish() const {
+        for (auto&& [key, node] : table_)
+            if (!used_.contains(std::string(key.str())))
+                throw ConfigError(at(origin_, key.source()) + "unknown key " + what_ + "." +
+                                  std::string(key.str()));
+    }
+
+  private:
+    const toml::table& table_;
+    const std::string& origin_;
+    std::string what_;
+    std::set<std::string> used_;
+};
+
+constexpr std::int64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
+constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+
+void read_daemon(TableReader r, DaemonSettings& d) {
+    if (auto v = r.string("socket")) {
+        if (v->empty()) r.fail_here("daemon.socket must not be empty");
+        d.socket = *v;
+    }
+    if (auto v = r.string("socket_group")) d.socket_group = *v;
+    r.integer_into("workers", d.workers, 0, 1024);
+    if (auto v = r.string("log_level")) {
+        static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+        if (!levels.contains(*v))
+            r.fail(*r.get("log_level"),
+                   "daemon.log_level must be trace, debug, info, warn, error, critical or off");
+        d.log_level = *v;
+    }
+    r.finish();
+}
+
+void read_stack(TableReader r, netstack::StackConfig& s, const std::string& origin) {
+    if (auto v = r.boolean("forwarding")) s.forwarding = *v;
+    r.integer_into("ttl", s.default_ttl, 1, 255);
+    r.integer_into("udp_queue_datagrams", s.udp_rx_queue_datagrams, 1, 1 << 20);
+    r.integer_into("udp_queue_bytes", s.udp_rx_queue_bytes, 1, 1LL << 30);
+    if (const auto* t = r.table("arp")) {
+        TableReader a(*t, origin, "stack.arp");
+        a.millis_into("reachable_ms", s.arp.reachable_time, 1, kDay);
+        a.millis_into("stale_ms", s.arp.stale_time, 1, kDay);
+        a.millis_into("retry_ms", s.arp.retry_interval, 1, kDay);
+        a.integer_into("max_retries", s.arp.max_retries, 1, 100);
+        a.integer_into("max_entries", s.arp.max_entries, 1, 1 << 20);
+        a.integer_into("max_pending_per_entry", s.arp.max_pending_per_entry, 0, 1 << 16);
+        a.integer_into("max_pending_total", s.arp.max_pending_total, 0, 1 << 20);
+        a.finish();
+    }
+    if (const auto* t = r.table("reassembly")) {
+        TableReader a(*t, origin, "stack.reassembly");
+        a.millis_into("timeout_ms", s.reassembly.timeout, 1, kDay);
+        a.integer_into("max_bytes", s.reassembly.max_bytes, 0, 1LL << 32);
+        a.integer_into("max_datagrams", s.reassembly.max_datagrams, 0, 1 << 20);
+        a.finish();
+    }
+    if (const auto* t = r.table("icmp")) {
+        TableReader a(*t, origin, "stack.icmp");
+        a.integer_into("per_second", s.icmp.per_second, 0, kMaxU32);
+        a.integer_into("burst", s.icmp.burst, 0, kMaxU32);
+        a.finish();
+    }
+    r.finish();
+}
+
+InterfaceSpec read_interface(TableReader r, const toml::table& table) {
+    InterfaceSpec i;
+    auto name = r.string("name");
+    if (!name || name->empty()) r.fail(table, "interface: name is required");
+    if (name->size() > 32) r.fail(*r.get("name"), "interface name longer than 32 characters");
+    i.name = *name;
+    auto bus = r.string("bus");
+    if (!bus || bus->empty()) r.fail(table, "interface " + i.name + ": bus is required");
+    i.bus = *bus;
+    if (auto v = r.string("format")) {
+        auto f = shmif::parse_format(*v);
+        if (!f)
+            r.fail(*r.get("format"), "interface " + i.name + ": format must be native or netbsd");
+        i.format = *f;
+    }
+    if (auto v = r.boolean("create")) i.create = *v;
+    if (auto v = r.string("mac")) {
+        i.mac = netstack::MacAddress::parse(*v);
+        if (!i.mac || i.mac->is_multicast() || i.mac->is_zero())
+            r.fail(*r.get("mac"), "interface " + i.name + ": mac must be a unicast MAC, not " + *v);
+    }
+    r.integer_into("mtu", i.mtu, 68, 65535);
+    if (auto v = r.boolean("promisc")) i.promisc = *v;
+    if (const auto* list = r.array("addresses")) {
+        for (const auto& node : *list) {
+            auto text = node.value<std::string>();
+            auto cidr = text ? netstack::Ipv4Cidr::parse(*text) : std::nullopt;
+            if (!cidr)
+                r.fail(node, "interface " + i.name + ": addresses must be \"a.b.c.d/n\" strings");
+            i.addresses.push_back(*cidr);
+        }
+    }
+    r.finish();
+    return i;
+}
+
+RouteSpec read_route(TableReader r, const toml::table& table) {
+    RouteSpec route;
+    auto dst = r.string("dst");
+    if (!dst) r.fail(table, "route: dst is required (a.b.c.d/n or \"default\")");
+    auto parsed = parse_route_destination(*dst);
+    if (!parsed)
+        r.fail(*r.get("dst"),
+               "route: dst must be a network a.b.c.d/n (host bits clear) or "
+               "\"default\", not " +
+                   *dst);
+    route.dst = *parsed;
+    if (auto v = r.string("via")) {
+        route.via = netstack::Ipv4Address::parse(*v);
+        if (!route.via) r.fail(*r.get("via"), "route: via must be an IPv4 address, not " + *v);
+    }
+    route.interface = r.string("if");
+    if (!route.via && !route.interface) r.fail(table, "route: needs via, if, or both");
+    r.integer_into("metric", route.metric, 0, kMaxU32);
+    r.finish();
+    return route;
+}
+
+// Line of the table an array-of-tables element starts on, for messages about it as a whole.
+template <class Fn>
+void each_table(const toml::array& list, const std::string& origin, const std::string& what,
+                Fn fn) {
+    for (const auto& node : list) {
+        if (!node.is_table())
+            throw ConfigError(at(origin, node.source()) + what + " entries must be tables ([[" +
+                              what + "]])");
+        fn(*node.as_table());
+    }
+}
+
+}  // namespace
+
+std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text) {
+    if (text == "default") return netstack::Ipv4Cidr{netstack::Ipv4Address::any(), 0};
+    if (text.find('/') == std::string_view::npos) return std::nullopt;
+    auto cidr = netstack::Ipv4Cidr::parse(text);
+    if (!cidr || cidr->address != cidr->network()) return std::nullopt;
+    return cidr;
+}
+
+Config parse_config(std::string_view text, const std::string& origin) {
+    toml::table root;
+    try {
+        root = toml::parse(text, origin);
+    } catch (const toml::parse_error& e) {
+        throw ConfigError(at(origin, e.source()) + std::string(e.description()));
+    }
+    Config config;
+    config.file = origin;
+    TableReader r(root, origin, "");
+    if (const auto* t = r.table("daemon"))
+        read_daemon(TableReader(*t, origin, "daemon"), config.daemon);
+    if (const auto* t = r.table("stack"))
+        read_stack(TableReader(*t, origin, "stack"), config.stack, origin);
+    if (const auto* list = r.array("interface"))
+        each_table(*list, origin, "interface", [&](const toml::table& t) {
+            config.interfaces.push_back(read_interface(TableReader(t, origin, "interface"), t));
+        });
+    if (const auto* list = r.array("route"))
+        each_table(*list, origin, "route", [&](const toml::table& t) {
+            config.routes.push_back(read_route(TableReader(t, origin, "route"), t));
+        });
+    r.finish();
+
+    // Cross-checks name the line of the entry that breaks them.
+    std::set<std::string> names, buses;
+    std::size_t index = 0;
+    if (const auto* list = root["interface"].as_array()) {
+        for (const auto& node : *list) {
+            const auto& spec = config.interfaces[index++];
+            if (!names.insert(spec.name).second)
+                throw ConfigError(at(origin, node.source()) + "interface " + spec.name +
+                                  " is defined twice");
+            if (!buses.insert(spec.bus).second)
+                throw ConfigError(at(origin, node.source()) + "bus " + spec.bus +
+                                  " is used by two interfaces");
+        }
+    }
+    if (const auto* list = root["route"].as_array()) {
+        index = 0;
+        for (const auto& node : *list) {
+            const auto& route = config.routes[index++];
+            if (route.interface && !names.contains(*route.interface))
+                throw ConfigError(at(origin, node.source()) + "route to " + route.dst.to_string() +
+                                  ": no interface " + *route.interface);
+        }
+    }
+    return config;
+}
+
+Config load_config_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(path + ": cannot read the file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (text.str().size() > 1 << 20) throw ConfigError(path + ": larger than 1 MiB");
+    return parse_config(text.str(), path);
+}
+
+void validate_config(const Config& config, const std::string& origin) {
+    std::set<std::string> names, buses;
+    for (const auto& spec : config.interfaces) {
+        if (!names.insert(spec.name).second)
+            throw ConfigError(origin + ": interface " + spec.name + " is defined twice");
+        if (!buses.insert(spec.bus).second)
+            throw ConfigError(origin + ": bus " + spec.bus + " is used by two interfaces");
+    }
+    for (const auto& route : config.routes)
+        if (route.interface && !names.contains(*route.interface))
+            throw ConfigError(origin + ": route to " + route.dst.to_string() + ": no interface " +
+                              *route.interface);
+}
+
+}  // namespace shmifd

@@ -1,0 +1,69 @@
+// The daemon's configuration: what the TOML file, the quick command-line form and the
+// no-argument default all produce, and what the running daemon reports through `config`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "netstack/address.hpp"
+#include "netstack/stack.hpp"
+#include "shmif/bus.hpp"
+
+namespace shmifd {
+
+struct DaemonSettings {
+    std::string socket;  // control socket path
+    std::optional<std::string> socket_group;
+    std::size_t workers = 0;  // 0 = one per CPU
+    std::string log_level = "info";
+};
+
+struct InterfaceSpec {
+    std::string name;
+    std::string bus;  // path of the bus file
+    shmif::Format format = shmif::Format::native;
+    bool create = true;  // create the bus file when missing
+    std::optional<netstack::MacAddress> mac;
+    std::size_t mtu = 0;  // 0 = what the bus carries
+    bool promisc = false;
+    std::vector<netstack::Ipv4Cidr> addresses;
+    bool operator==(const InterfaceSpec&) const = default;
+};
+
+struct RouteSpec {
+    netstack::Ipv4Cidr dst;  // network form: host bits cleared
+    std::optional<netstack::Ipv4Address> via;
+    std::optional<std::string> interface;  // required when there is no gateway
+    std::uint32_t metric = 0;
+    bool operator==(const RouteSpec&) const = default;
+};
+
+struct Config {
+    DaemonSettings daemon;
+    std::vector<InterfaceSpec> interfaces;
+    std::vector<RouteSpec> routes;
+    netstack::StackConfig stack;      // shard and seed are set per worker by the daemon
+    std::optional<std::string> file;  // where it came from, for reloads
+};
+
+// A configuration that cannot be used; what() is "FILE:LINE: what is wrong" for files.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Reads and validates a TOML file (see systemd/example.toml). Throws ConfigError.
+Config load_config_file(const std::string& path);
+// The same from text; `origin` names it in messages.
+Config parse_config(std::string_view text, const std::string& origin);
+
+// Checks what every source of configuration must satisfy (unique names and buses, routes
+// naming known interfaces). Throws ConfigError with `origin` as the prefix.
+void validate_config(const Config& config, const std::string& origin);
+
+// "default" or "a.b.c.d/n" with the host bits cleared (a route's destination).
+std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text);
+
+}  // namespace shmifd

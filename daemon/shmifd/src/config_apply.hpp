@@ -1,0 +1,24 @@
+// Bringing the running daemon to a configuration: at start-up (from nothing) and on SIGHUP
+// (from what runs). Only the difference is applied, each change through the Dataplane (so
+// through stop_machine); what changed is described line by line for the log.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "dataplane.hpp"
+
+namespace shmifd {
+
+struct ApplyReport {
+    std::vector<std::string> changes;  // "add interface eth1 on /run/shmif/b.bus", ...
+    std::vector<std::string> errors;   // "... failed: why" (the rest was still applied)
+};
+
+ApplyReport apply_config(Dataplane& dataplane, const Config& next);
+
+// Settings that only take effect at start-up; lines naming those that differ.
+std::vector<std::string> restart_only_differences(const Config& running, const Config& next);
+
+}  // namespace shmifd

@@ -1,0 +1,74 @@
+#include "config_json.hpp"
+
+namespace shmifd {
+
+namespace {
+
+std::int64_t millis(netstack::Duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+nlohmann::json interface_json(const InterfaceSpec& spec) {
+    nlohmann::json j{{"name", spec.name},
+                     {"bus", spec.bus},
+                     {"format", shmif::format_name(spec.format)},
+                     {"create", spec.create},
+                     {"mtu", spec.mtu},
+                     {"promisc", spec.promisc},
+                     {"addresses", nlohmann::json::array()}};
+    if (spec.mac) j["mac"] = spec.mac->to_string();
+    for (const auto& a : spec.addresses)
+        j["addresses"].push_back(a.to_string());
+    return j;
+}
+
+}  // namespace
+
+std::string route_destination_text(const netstack::Ipv4Cidr& dst) {
+    return dst.prefix_len == 0 && dst.address.is_any() ? "default" : dst.to_string();
+}
+
+nlohmann::json to_json(const RouteSpec& route) {
+    nlohmann::json j{{"dst", route_destination_text(route.dst)}, {"metric", route.metric}};
+    if (route.via) j["via"] = route.via->to_string();
+    if (route.interface) j["if"] = *route.interface;
+    return j;
+}
+
+nlohmann::json stack_to_json(const netstack::StackConfig& s) {
+    return {{"forwarding", s.forwarding},
+            {"ttl", s.default_ttl},
+            {"udp_queue_datagrams", s.udp_rx_queue_datagrams},
+            {"udp_queue_bytes", s.udp_rx_queue_bytes},
+            {"arp",
+             {{"reachable_ms", millis(s.arp.reachable_time)},
+              {"stale_ms", millis(s.arp.stale_time)},
+              {"retry_ms", millis(s.arp.retry_interval)},
+              {"max_retries", s.arp.max_retries},
+              {"max_entries", s.arp.max_entries},
+              {"max_pending_per_entry", s.arp.max_pending_per_entry},
+              {"max_pending_total", s.arp.max_pending_total}}},
+            {"reassembly",
+             {{"timeout_ms", millis(s.reassembly.timeout)},
+              {"max_bytes", s.reassembly.max_bytes},
+              {"max_datagrams", s.reassembly.max_datagrams}}},
+            {"icmp", {{"per_second", s.icmp.per_second}, {"burst", s.icmp.burst}}}};
+}
+
+nlohmann::json to_json(const Config& config) {
+    nlohmann::json daemon{{"socket", config.daemon.socket},
+                          {"workers", config.daemon.workers},
+                          {"log_level", config.daemon.log_level}};
+    if (config.daemon.socket_group) daemon["socket_group"] = *config.daemon.socket_group;
+    nlohmann::json j{{"daemon", daemon},
+                     {"stack", stack_to_json(config.stack)},
+                     {"interface", nlohmann::json::array()},
+                     {"route", nlohmann::json::array()}};
+    for (const auto& i : config.interfaces)
+        j["interface"].push_back(interface_json(i));
+    for (const auto& r : config.routes)
+        j["route"].push_back(to_json(r));
+    return j;
+}
+
+}  // namespace shmifd

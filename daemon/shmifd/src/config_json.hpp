@@ -1,0 +1,15 @@
+// The configuration as JSON in the TOML file's shape (the `config` command's result).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+
+namespace shmifd {
+
+nlohmann::json to_json(const Config& config);
+nlohmann::json to_json(const RouteSpec& route);
+nlohmann::json stack_to_json(const netstack::StackConfig& stack);
+std::string route_destination_text(const netstack::Ipv4Cidr& dst);  // "default" for /0
+
+}  // namespace shmifd

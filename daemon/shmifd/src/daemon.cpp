@@ -1,0 +1,207 @@
+#include "daemon.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <pthread.h>
+
+#include <csignal>
+#include <memory>
+#include <mutex>
+
+#include "command_handler.hpp"
+#include "config_apply.hpp"
+#include "config_json.hpp"
+#include "dataplane.hpp"
+#include "notify.hpp"
+#include "serial_executor.hpp"
+#include "shmifd/control/server.hpp"
+
+namespace shmifd {
+
+namespace {
+
+void log_report(const ApplyReport& report) {
+    for (const auto& line : report.changes)
+        spdlog::info("{}", line);
+    for (const auto& line : report.errors)
+        spdlog::error("{}", line);
+}
+
+control::ServerOptions server_options(const DaemonSettings& d) {
+    control::ServerOptions options;
+    options.path = d.socket;
+    if (d.socket_group) options.group = *d.socket_group;
+    // A stop waits this long for requests in flight (a long ping) before closing.
+    options.stop_grace = std::chrono::milliseconds(2000);
+    return options;
+}
+
+// Everything that lives while the daemon runs, in the order it is built; torn down in
+// reverse by run_daemon.
+class Daemon {
+  public:
+    explicit Daemon(Config config)
+        : config_(std::move(config)),
+          dataplane_(config_.stack, config_.daemon.workers,
+                     [](std::string_view line) { spdlog::info("workers: {}", line); }),
+          handler_(dataplane_, executor_, [this] { return running_config(); }),
+          signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
+
+    bool start() {
+        spdlog::info("shmifd {} starting: {} worker(s)", SHMIFD_VERSION, dataplane_.shard_count());
+        const auto report = apply_config(dataplane_, config_);
+        log_report(report);
+        if (!report.errors.empty()) {
+            spdlog::critical("the configuration could not be applied; stopping");
+            return false;
+        }
+        server_ =
+            std::make_unique<control::ControlServer>(io_, handler_, server_options(config_.daemon));
+        try {
+            server_->start();
+        } catch (const std::exception& e) {
+            spdlog::critical("control socket {}: {}", config_.daemon.socket, e.what());
+            return false;
+        }
+        spdlog::info("control socket {}", config_.daemon.socket);
+        wait_for_signal();
+        notify_systemd("READY=1\nSTATUS=serving " + config_.daemon.socket);
+        return true;
+    }
+
+    void run() { io_.run(); }
+
+    // After run(): nothing may still be answering through the server or touching the
+    // dataplane when they go.
+    void tear_down() {
+        handler_.refuse_requests();
+        executor_.drain();
+        dataplane_.cancel_jobs();
+        server_.reset();
+        spdlog::info("detaching from the buses; bye");
+    }
+
+  private:
+    Config config_;  // what the daemon was started with or last reloaded
+    std::mutex config_lock_;
+    Dataplane dataplane_;
+    SerialExecutor executor_;
+    DaemonHandler handler_;
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    std::unique_ptr<control::ControlServer> server_;
+    bool stopping_ = false;
+
+    nlohmann::json running_config() {
+        Config running;
+        {
+            std::lock_guard guard(config_lock_);
+            running.daemon = config_.daemon;
+            running.stack = config_.stack;
+        }
+        for (const auto& i : dataplane_.interfaces())
+            running.interfaces.push_back(i.spec);
+        running.routes = dataplane_.routes();
+        auto j = to_json(running);
+        if (config_.file) j["file"] = *config_.file;
+        return j;
+    }
+
+    void wait_for_signal() {
+        signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+            if (error) return;
+            if (signal == SIGHUP) {
+                reload();
+                wait_for_signal();
+            } else {
+                stop(signal);
+            }
+        });
+    }
+
+    void stop(int signal) {
+        if (stopping_) return;
+        stopping_ = true;
+        spdlog::info("{}: stopping (no new requests, finishing those in flight)",
+                     signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        notify_systemd("STOPPING=1");
+        server_->stop([this] { io_.stop(); });
+    }
+
+    void reload() {
+        if (!config_.file) {
+            spdlog::warn("SIGHUP: started without --config, nothing to reload");
+            return;
+        }
+        notify_systemd("RELOADING=1");
+        spdlog::info("SIGHUP: reloading {}", *config_.file);
+        executor_.post([this, file = *config_.file] {
+            try {
+                auto next = load_config_file(file);
+                if (next.daemon.socket.empty()) next.daemon.socket = config_.daemon.socket;
+                for (const auto& what : restart_only_differences(config_, next))
+                    spdlog::warn("reload: {} changed; it takes effect at the next start", what);
+                const auto report = apply_config(dataplane_, next);
+                log_report(report);
+                if (report.changes.empty() && report.errors.empty())
+                    spdlog::info("reload: nothing changed");
+                std::lock_guard guard(config_lock_);
+                config_.daemon.log_level = next.daemon.log_level;
+                spdlog::set_level(spdlog::level::from_str(next.daemon.log_level));
+            } catch (const ConfigError& e) {
+                spdlog::error("reload: {}; keeping the running configuration", e.what());
+            } catch (const std::exception& e) {
+                spdlog::error("reload failed: {}", e.what());
+            }
+            notify_systemd("READY=1");
+        });
+    }
+};
+
+}  // namespace
+
+namespace {
+
+// SIGINT, SIGTERM and SIGHUP are taken by the control thread alone: blocked in every other
+// thread (threads inherit the mask of the one that starts them) and, once the daemon is
+// stopping, in that one too, so a repeated SIGTERM during the tear-down stays pending instead
+// of killing the process with its default action.
+void block_control_signals(bool block) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+        sigaddset(&set, sig);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
+}
+
+}  // namespace
+
+int run_daemon(Config config) {
+    block_control_signals(true);
+    std::unique_ptr<Daemon> daemon;
+    try {
+        daemon = std::make_unique<Daemon>(std::move(config));
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return 1;
+    }
+    bool started = false;
+    try {
+        started = daemon->start();
+    } catch (const std::exception& e) {  // the workers would not stop to take the interfaces
+        spdlog::critical("cannot start: {}", e.what());
+    }
+    if (!started) {
+        daemon->tear_down();
+        return 1;
+    }
+    block_control_signals(false);
+    daemon->run();
+    block_control_signals(true);
+    daemon->tear_down();
+    return 0;
+}
+
+}  // namespace shmifd

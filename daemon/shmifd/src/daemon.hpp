@@ -1,0 +1,12 @@
+// The daemon's life: start the data path and apply the configuration, serve the control
+// socket, reload on SIGHUP, and on SIGTERM/SIGINT stop accepting, drain, detach and exit.
+#pragma once
+
+#include "config.hpp"
+
+namespace shmifd {
+
+// Returns the process exit status: 0 after a clean stop, 1 when start-up failed.
+int run_daemon(Config config);
+
+}  // namespace shmifd

@@ -1,0 +1,112 @@
+// The daemon's data path and the one place that changes it: a worker pool with one Shard per
+// worker, the buses the interfaces live on, and the running configuration (interfaces,
+// addresses, routes) that every shard mirrors.
+//
+// Threads: the configuration methods and queries are called from one thread at a time (the
+// daemon's reconfiguration thread); each change is applied to every shard inside one
+// stop_machine, so no worker ever sees half of it, and returns once applied everywhere. The
+// socket commands (ping, udp.*) may be called from any thread: they post to the shard that
+// owns the echo id or port and answer from that worker.
+#pragma once
+
+#include <atomic>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "ping_job.hpp"
+#include "shard.hpp"
+#include "shmifd/control/handler.hpp"
+#include "shmifd/engine/worker_pool.hpp"
+#include "udp_jobs.hpp"
+
+namespace shmifd {
+
+// One interface as the daemon knows it (the truth the shards mirror).
+struct InterfaceState {
+    InterfaceSpec spec;   // as configured; spec.mac is filled in when derived
+    std::size_t mtu = 0;  // in effect
+    bool up = true;
+    std::uint64_t sender = 0;  // the bus sender id all shards of the interface share
+    std::shared_ptr<shmif::Bus> bus;
+};
+
+class Dataplane {
+  public:
+    using Outcome = std::expected<void, control::CommandError>;
+    using Log = std::function<void(std::string_view)>;
+
+    Dataplane(const netstack::StackConfig& stack, std::size_t workers, Log log);
+    ~Dataplane();
+    Dataplane(const Dataplane&) = delete;
+    Dataplane& operator=(const Dataplane&) = delete;
+
+    std::size_t shard_count() const { return shards_.size(); }
+    const std::vector<InterfaceState>& interfaces() const { return interfaces_; }
+    const std::vector<RouteSpec>& routes() const { return routes_; }
+    const InterfaceState* find(const std::string& name) const;
+
+    // --- configuration ---------------------------------------------------------------------
+    // Opens (or creates) the bus and attaches the interface, up, with its addresses.
+    Outcome add_interface(InterfaceSpec spec);
+    Outcome remove_interface(const std::string& name);
+    Outcome set_up(const std::string& name, bool up);
+    Outcome set_promisc(const std::string& name, bool on);
+    Outcome add_address(const std::string& name, netstack::Ipv4Cidr address);
+    Outcome remove_address(const std::string& name, netstack::Ipv4Cidr address);
+    // A route without an interface gets the one whose network holds its gateway.
+    Outcome add_route(RouteSpec route);
+    // Removes the first configured route matching what is given.
+    Outcome remove_route(const netstack::Ipv4Cidr& dst, std::optional<netstack::Ipv4Address> via,
+                         std::optional<std::string> interface, std::optional<std::uint32_t> metric);
+    Outcome flush_neighbours(std::optional<std::string> interface);
+
+    // --- queries (JSON in PROTOCOL.md's shapes) --------------------------------------------
+    nlohmann::json interface_json(const InterfaceState& state) const;
+    nlohmann::json routes_json();  // the stack's table, on-link routes included
+    std::expected<nlohmann::json, control::CommandError> neighbours_json(
+        std::optional<std::string> interface);
+    nlohmann::json stats_json();
+    std::expected<nlohmann::json, control::CommandError> bus_stats_json(
+        std::optional<std::string> interface);
+
+    // --- socket commands (any thread) ------------------------------------------------------
+    void ping(const PingParams& params, control::Done done);
+    void udp_send(const UdpSendParams& params, control::Done done);
+    void udp_recv(const UdpRecvParams& params, control::Done done);
+
+    // Answers every running job with shutting_down (waits until they have answered). Never
+    // throws: it runs on the way out.
+    void cancel_jobs();
+
+  private:
+    Log log_;
+    // Declared before the pool: the buses outlive the shards that read them.
+    std::vector<InterfaceState> interfaces_;
+    std::vector<RouteSpec> routes_;
+    engine::WorkerPool pool_;
+    std::vector<engine::WorkerId> workers_;  // by shard index
+    std::vector<Shard*> shards_;             // owned by the pool; by shard index
+    std::vector<engine::CommandQueue::Poster> posters_;
+    std::atomic<std::uint32_t> next_shard_{0};
+
+    std::size_t index_of(engine::WorkerId worker) const;
+    // fn on every shard inside one stop_machine; per-shard results, 0 = success.
+    std::vector<int> on_every_shard_stopped(const std::function<int(Shard&)>& fn);
+    // fn on every shard, each stopped on its own (reads; nobody waits for everybody).
+    void on_every_shard(const std::function<void(Shard&)>& fn);
+    // Applies `change` everywhere; if a shard refuses, undoes it where it was done.
+    Outcome apply(const std::function<std::expected<void, netstack::ConfigError>(Shard&)>& change,
+                  const std::function<void(Shard&)>& undo, const std::string& what);
+    // Runs `start` on the shard's worker with `done`; answers shutting_down if it never runs.
+    void post_job(std::size_t shard, std::function<void(Shard&, control::Done)> start,
+                  control::Done done);
+    std::size_t any_shard();
+    InterfaceState* find_mutable(const std::string& name);
+};
+
+}  // namespace shmifd

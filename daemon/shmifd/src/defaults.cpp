@@ -1,0 +1,41 @@
+#include "defaults.hpp"
+
+#include <cstdlib>
+
+#include "shmifd/control/socket_path.hpp"
+
+namespace shmifd {
+
+std::string default_runtime_dir() {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    return (xdg && *xdg ? std::string(xdg) : std::string("/run")) + "/shmif";
+}
+
+Config quick_config(const QuickOptions& options) {
+    Config config;
+    config.daemon.socket = control::default_socket_path().string();
+    InterfaceSpec spec;
+    spec.name = options.name;
+    if (spec.name.empty() || spec.name.size() > 32)
+        throw ConfigError("--name: must be 1 to 32 characters");
+    spec.bus = options.bus.empty() ? default_runtime_dir() + "/default.bus" : options.bus;
+    const std::string address = options.address.value_or("10.0.0.1/24");
+    auto cidr = netstack::Ipv4Cidr::parse(address);
+    if (!cidr || address.find('/') == std::string::npos)
+        throw ConfigError("--addr: must be a.b.c.d/n, not " + address);
+    spec.addresses.push_back(*cidr);
+    config.interfaces.push_back(spec);
+    if (options.gateway) {
+        auto via = netstack::Ipv4Address::parse(*options.gateway);
+        if (!via) throw ConfigError("--gateway: must be an IPv4 address, not " + *options.gateway);
+        if (!cidr->contains(*via))
+            throw ConfigError("--gateway: " + *options.gateway + " is not on " + address);
+        config.routes.push_back(RouteSpec{.dst = {netstack::Ipv4Address::any(), 0},
+                                          .via = via,
+                                          .interface = spec.name,
+                                          .metric = 0});
+    }
+    return config;
+}
+
+}  // namespace shmifd

@@ -1,0 +1,99 @@
+// shmifd: a userspace TCP/IP stack on shmif buses, run on a per-core worker pool and
+// controlled through a Unix socket (daemon/PROTOCOL.md).
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "config.hpp"
+#include "daemon.hpp"
+#include "defaults.hpp"
+#include "logging.hpp"
+#include "shmifd/control/socket_path.hpp"
+
+namespace {
+
+constexpr int exit_usage = 2;
+
+const char* const description = R"(shmifd: a userspace TCP/IP stack on shmif buses.
+
+Three ways to start:
+  shmifd                      one interface eth0 on the default bus
+                              ($XDG_RUNTIME_DIR/shmif/default.bus, else /run/shmif/default.bus,
+                              created if missing) with address 10.0.0.1/24; the control socket
+                              is shmifd.sock beside it ($SHMIFD_SOCKET overrides).
+  shmifd --bus B --addr A     the same on bus B with address A (a.b.c.d/n); --name, --gateway
+                              (a default route) and --socket adjust it.
+  shmifd --config FILE.toml   everything from a file: [daemon], [stack], [[interface]] and
+                              [[route]] tables (see the example.toml installed with shmifd).
+
+Control it with shmifctl (or any client of the line-delimited JSON protocol): interfaces,
+addresses, routes, neighbours, ping, UDP send/receive, statistics.
+
+Signals: SIGTERM/SIGINT stop cleanly (requests in flight finish, the socket file is removed,
+exit 0); SIGHUP re-reads --config and applies the difference (a bad file is logged and the
+running configuration kept). Under systemd (Type=notify) readiness, reloads and stopping are
+reported, and logs go to the journal.
+
+Exit status: 0 stopped cleanly, 1 start-up failed, 2 bad options or configuration.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app(description, "shmifd");
+    app.set_version_flag("-V,--version", SHMIFD_VERSION);
+    std::string config_file, bus, socket, log_level, name = "eth0";
+    std::optional<std::string> address, gateway;
+    std::optional<std::size_t> workers;
+    app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+    auto* bus_opt =
+        app.add_option("-b,--bus", bus, "bus file of the single interface (quick form)");
+    auto* addr_opt =
+        app.add_option("-a,--addr", address, "its address, a.b.c.d/n (default 10.0.0.1/24)");
+    auto* name_opt = app.add_option("-n,--name", name, "its name (default eth0)");
+    auto* gw_opt = app.add_option("-g,--gateway", gateway, "a default route via this address");
+    app.add_option(
+        "-s,--socket", socket,
+        "control socket path (default " + shmifd::control::default_socket_path().string() + ")");
+    app.add_option("-w,--workers", workers, "worker threads (default: one per CPU)")
+        ->check(CLI::Range(1, 1024));
+    app.add_option("-l,--log-level", log_level,
+                   "trace, debug, info, warn, error, critical or off (default info)")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
+        quick->excludes("--config");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    shmifd::Config config;
+    try {
+        if (!config_file.empty()) {
+            config = shmifd::load_config_file(config_file);
+            if (config.daemon.socket.empty())
+                config.daemon.socket = shmifd::control::default_socket_path().string();
+        } else {
+            config = shmifd::quick_config(
+                {.bus = bus, .address = address, .name = name, .gateway = gateway});
+            config.file.reset();
+        }
+    } catch (const shmifd::ConfigError& e) {
+        std::fprintf(stderr, "shmifd: %s\n", e.what());
+        return exit_usage;
+    }
+    if (!socket.empty()) config.daemon.socket = socket;
+    if (workers) config.daemon.workers = *workers;
+    if (!log_level.empty()) config.daemon.log_level = log_level;
+
+    shmifd::setup_logging(config.daemon.log_level);
+    if (argc == 1) {
+        const auto& i = config.interfaces.front();
+        spdlog::info("no arguments: interface {} on bus {} with {}, control socket {}", i.name,
+                     i.bus, i.addresses.front().to_string(), config.daemon.socket);
+    }
+    return shmifd::run_daemon(std::move(config));
+}

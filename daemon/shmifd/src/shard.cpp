@@ -1,0 +1,127 @@
+#include "shard.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace shmifd {
+
+Shard::Shard(const netstack::StackConfig& config, std::size_t index)
+    : index_(index), name_("shard" + std::to_string(index)), stack_(config) {}
+
+Shard::~Shard() {
+    cancel_jobs();
+    // Interfaces go before their links (the stack borrows the devices).
+    for (const auto& link : links_)
+        (void)stack_.remove_interface(link->id);
+}
+
+std::expected<netstack::InterfaceId, netstack::ConfigError> Shard::attach(
+    std::unique_ptr<ShardLink> link, const netstack::InterfaceConfig& config) {
+    auto id = stack_.add_interface(config, link->device());
+    if (!id) return id;
+    link->id = *id;
+    links_.push_back(std::move(link));
+    return id;
+}
+
+void Shard::detach(const std::string& name) {
+    auto it = std::find_if(links_.begin(), links_.end(),
+                           [&](const auto& l) { return l->name() == name; });
+    if (it == links_.end()) return;
+    (void)stack_.remove_interface((*it)->id);
+    links_.erase(it);
+}
+
+ShardLink* Shard::link(const std::string& name) {
+    for (const auto& l : links_)
+        if (l->name() == name) return l.get();
+    return nullptr;
+}
+
+std::string Shard::interface_name(netstack::InterfaceId id) const {
+    for (const auto& l : links_)
+        if (l->id == id) return l->name();
+    return "?";
+}
+
+void Shard::watch(netstack::SocketId socket, std::function<void()> on_event) {
+    watchers_[socket] = std::move(on_event);
+}
+
+void Shard::unwatch(netstack::SocketId socket) {
+    watchers_.erase(socket);
+}
+
+void Shard::start_job(std::shared_ptr<ShardJob> job) {
+    jobs_.push_back(std::move(job));
+}
+
+void Shard::finish_job(const ShardJob* job) {
+    std::erase_if(jobs_, [&](const auto& j) { return j.get() == job; });
+}
+
+void Shard::cancel_jobs() {
+    // cancel() finishes the job, which removes it from jobs_: work on a copy.
+    auto running = jobs_;
+    for (const auto& job : running)
+        job->cancel();
+    jobs_.clear();
+}
+
+void Shard::deliver_events() {
+    stack_.take_events(events_);
+    for (const auto& event : events_) {
+        auto it = watchers_.find(event.socket);
+        if (it == watchers_.end()) continue;
+        auto fn = it->second;  // the callback may unwatch itself
+        fn();
+    }
+}
+
+void Shard::service(netstack::Instant now) {
+    if (auto at = stack_.poll_at(); at && *at <= now) stack_.poll(now);
+    // Socket sends may leave frames batched in the devices: push them out now.
+    for (const auto& link : links_)
+        link->device().flush();
+    deliver_events();
+}
+
+std::size_t Shard::poll(std::size_t budget) {
+    std::size_t work = commands_.poll(budget);
+    work += timers_.poll(budget);
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& link : links_) {
+        work += netstack::feed_stack(link->receive(budget), stack_, link->id, link->device(), now);
+    }
+    if (auto at = stack_.poll_at(); at && *at <= now) {
+        stack_.poll(now);
+        ++work;
+    }
+    deliver_events();
+    return work;
+}
+
+bool Shard::arm(engine::WaitSet& set) {
+    if (!commands_.arm(set) || !timers_.arm(set)) return false;
+    if (auto at = stack_.poll_at()) {
+        if (*at <= std::chrono::steady_clock::now()) return false;
+        set.wake_at(*at);
+    }
+    for (const auto& link : links_) {
+        shmif::Cursor::WaitSpec spec;
+        if (!link->arm(spec)) {
+            disarm();
+            return false;
+        }
+        if (spec.futex != nullptr) set.add_futex(spec.futex, spec.expected, /*shared=*/true);
+        if (spec.fd >= 0) set.add_fd(spec.fd);
+    }
+    return true;
+}
+
+void Shard::disarm() {
+    for (const auto& link : links_)
+        link->disarm();
+}
+
+}  // namespace shmifd

@@ -1,0 +1,82 @@
+// A worker's share of the daemon: its own netstack::Stack shard, its own link (cursor and
+// device) on every interface, its timers, its mailbox, and the socket jobs (ping, udp.recv)
+// it runs. It is the one engine::Source of its worker: everything in it is touched only by
+// that worker's thread, from its poll, from a posted command, or from a stop function.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netstack/stack.hpp"
+#include "shard_link.hpp"
+#include "shmifd/engine/command_queue.hpp"
+#include "shmifd/engine/source.hpp"
+#include "shmifd/engine/timer_queue.hpp"
+
+namespace shmifd {
+
+// Something running on a shard that answers a request later (a ping, a udp.recv).
+class ShardJob {
+  public:
+    virtual ~ShardJob() = default;
+    // The daemon is going away: answer now (shutting_down) and release sockets.
+    virtual void cancel() = 0;
+};
+
+class Shard final : public engine::Source {
+  public:
+    Shard(const netstack::StackConfig& config, std::size_t index);
+    ~Shard() override;
+
+    std::size_t index() const { return index_; }
+    netstack::Stack& stack() { return stack_; }
+    engine::TimerQueue& timers() { return timers_; }
+    engine::CommandQueue::Poster poster() const { return commands_.poster(); }
+
+    // --- interfaces (from stop functions) --------------------------------------------------
+    std::expected<netstack::InterfaceId, netstack::ConfigError> attach(
+        std::unique_ptr<ShardLink> link, const netstack::InterfaceConfig& config);
+    void detach(const std::string& name);
+    ShardLink* link(const std::string& name);
+    const std::vector<std::unique_ptr<ShardLink>>& links() const { return links_; }
+    std::string interface_name(netstack::InterfaceId id) const;
+
+    // --- jobs and socket readiness ---------------------------------------------------------
+    // `on_event` runs after frames are handled whenever the socket has news.
+    void watch(netstack::SocketId socket, std::function<void()> on_event);
+    void unwatch(netstack::SocketId socket);
+    void start_job(std::shared_ptr<ShardJob> job);
+    void finish_job(const ShardJob* job);
+    void cancel_jobs();
+    std::size_t jobs() const { return jobs_.size(); }
+
+    // Runs the stack's due timers and delivers socket events; jobs call it after they
+    // sent, so that what their send caused is seen at once.
+    void service(netstack::Instant now);
+
+    // --- engine::Source --------------------------------------------------------------------
+    std::size_t poll(std::size_t budget) override;
+    bool arm(engine::WaitSet& set) override;
+    void disarm() override;
+    std::string_view name() const override { return name_; }
+
+  private:
+    std::size_t index_;
+    std::string name_;
+    netstack::Stack stack_;
+    engine::CommandQueue commands_;
+    engine::TimerQueue timers_;
+    std::vector<std::unique_ptr<ShardLink>> links_;
+    std::map<netstack::SocketId, std::function<void()>> watchers_;
+    std::vector<std::shared_ptr<ShardJob>> jobs_;
+    std::vector<netstack::SocketEvent> events_;
+
+    void deliver_events();
+};
+
+}  // namespace shmifd

@@ -1,0 +1,43 @@
+#include "shard_link.hpp"
+
+#include <algorithm>
+
+namespace shmifd {
+
+namespace {
+// Frames per receive: enough to amortise the cursor's bookkeeping, small enough that the
+// buffers (this many maximum-size frames per interface and worker) stay modest.
+constexpr std::size_t kBatch = 16;
+}  // namespace
+
+ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender)
+    : name_(std::move(name)),
+      cursor_(bus, shmif::CursorOptions{.skip_sender = sender,
+                                        .start = shmif::StartAt::next,
+                                        .spin = std::chrono::nanoseconds(0)}),
+      device_(bus, shmif::WriterOptions{.sender = sender}) {
+    const std::size_t capacity = bus.max_frame();
+    storage_.resize(kBatch * capacity);
+    frames_.resize(kBatch);
+    for (std::size_t i = 0; i < kBatch; ++i)
+        frames_[i] = shmif::Frame{.data = storage_.data() + i * capacity, .capacity = capacity};
+}
+
+std::span<const shmif::Frame> ShardLink::receive(std::size_t budget) {
+    const std::size_t n = std::min(budget, kBatch);
+    const std::size_t got = cursor_.receive(std::span(frames_.data(), n));
+    return {frames_.data(), got};
+}
+
+bool ShardLink::arm(shmif::Cursor::WaitSpec& spec) {
+    if (!cursor_.arm(spec)) return false;
+    armed_ = true;
+    return true;
+}
+
+void ShardLink::disarm() {
+    if (armed_) cursor_.disarm();
+    armed_ = false;
+}
+
+}  // namespace shmifd

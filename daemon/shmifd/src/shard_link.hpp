@@ -1,0 +1,45 @@
+// One interface as one worker sees it: its own cursor on the bus (every worker reads every
+// frame) and its own BusDevice (every worker sends on its own), sharing the interface's
+// sender id so each cursor skips what any worker of this interface sent.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netstack/bus_device.hpp"
+#include "netstack/stack.hpp"
+#include "shmif/cursor.hpp"
+
+namespace shmifd {
+
+class ShardLink {
+  public:
+    // Built on the control thread, then handed to the worker inside a stop. The bus must
+    // outlive the link.
+    ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender);
+
+    const std::string& name() const { return name_; }
+    netstack::BusDevice& device() { return device_; }
+    const netstack::BusDevice& device() const { return device_; }
+    const shmif::Cursor& cursor() const { return cursor_; }
+    netstack::InterfaceId id = 0;  // in this worker's stack, set when attached
+
+    // Reads up to `budget` frames into the link's buffers.
+    std::span<const shmif::Frame> receive(std::size_t budget);
+    // Sleep support: see engine::Source::arm.
+    bool arm(shmif::Cursor::WaitSpec& spec);
+    void disarm();
+
+  private:
+    std::string name_;
+    shmif::Cursor cursor_;
+    netstack::BusDevice device_;
+    std::vector<std::byte> storage_;
+    std::vector<shmif::Frame> frames_;
+    bool armed_ = false;
+};
+
+}  // namespace shmifd

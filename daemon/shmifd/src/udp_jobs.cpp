@@ -1,0 +1,128 @@
+#include "udp_jobs.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace shmifd {
+
+namespace {
+
+control::CommandError socket_failure(const std::string& what, netstack::SocketError e) {
+    return {"failed", what + ": " + netstack::describe(e)};
+}
+
+// The address a datagram to `to` leaves from: the first address of the outgoing interface
+// on the next hop's network, else its first address.
+std::optional<netstack::Ipv4Address> source_for(const netstack::Stack& stack,
+                                                netstack::Ipv4Address to) {
+    auto route = stack.lookup_route(to);
+    if (!route) return std::nullopt;
+    const auto hop = route->gateway.value_or(to);
+    for (const auto& info : stack.interfaces()) {
+        if (info.id != route->interface || info.addresses.empty()) continue;
+        for (const auto& a : info.addresses)
+            if (a.contains(hop)) return a.address;
+        return info.addresses.front().address;
+    }
+    return std::nullopt;
+}
+
+class UdpRecvJob final : public ShardJob, public std::enable_shared_from_this<UdpRecvJob> {
+  public:
+    UdpRecvJob(Shard& shard, const UdpRecvParams& params, control::Done done)
+        : shard_(shard), params_(params), done_(std::move(done)) {}
+
+    void begin(netstack::SocketId socket) {
+        socket_ = socket;
+        auto self = shared_from_this();
+        shard_.start_job(self);
+        shard_.watch(socket_, [weak = std::weak_ptr(self)] {
+            if (auto s = weak.lock()) s->on_readable();
+        });
+        timer_ = shard_.timers().schedule_after(params_.timeout, [self] { self->finish(); });
+    }
+
+    void cancel() override {
+        finish(control::CommandError{"shutting_down", "the daemon is stopping"});
+    }
+
+  private:
+    Shard& shard_;
+    UdpRecvParams params_;
+    control::Done done_;
+    netstack::SocketId socket_ = 0;
+    engine::TimerQueue::TimerId timer_ = 0;
+    nlohmann::json datagrams_ = nlohmann::json::array();
+    bool finished_ = false;
+
+    // Bytes go into the reply as they came; the control server repairs invalid UTF-8.
+    void on_readable() {
+        std::vector<std::byte> buffer(65535);
+        while (datagrams_.size() < params_.count) {
+            auto d = shard_.stack().udp_receive(socket_, buffer);
+            if (!d) break;
+            datagrams_.push_back(
+                {{"from", d->from.to_string()},
+                 {"data", std::string(reinterpret_cast<const char*>(buffer.data()), d->size)},
+                 {"size", d->full_size}});
+        }
+        if (datagrams_.size() >= params_.count) finish();
+    }
+
+    void finish(std::optional<control::CommandError> error = std::nullopt) {
+        if (finished_) return;
+        finished_ = true;
+        auto self = shared_from_this();
+        shard_.timers().cancel(timer_);
+        shard_.unwatch(socket_);
+        (void)shard_.stack().close(socket_);
+        shard_.finish_job(this);
+        if (error)
+            done_(std::unexpected(*error));
+        else
+            done_(nlohmann::json{{"datagrams", datagrams_}});
+    }
+};
+
+}  // namespace
+
+void udp_send(Shard& shard, const UdpSendParams& params, control::Done done) {
+    auto& stack = shard.stack();
+    auto socket = stack.udp_open();
+    if (!socket)
+        return done(std::unexpected(socket_failure("cannot open a socket", socket.error())));
+    auto close = [&] { (void)stack.close(*socket); };
+    auto local = stack.udp_bind(*socket, {netstack::Ipv4Address::any(), params.from_port});
+    if (!local) {
+        close();
+        return done(std::unexpected(
+            socket_failure("cannot bind port " + std::to_string(params.from_port), local.error())));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    auto sent = stack.udp_send_to(*socket, std::as_bytes(std::span(params.data)), params.to, now);
+    shard.service(now);
+    close();
+    if (!sent)
+        return done(std::unexpected(
+            socket_failure("cannot send to " + params.to.to_string(), sent.error())));
+    const auto from = source_for(stack, params.to.address).value_or(local->address);
+    done(nlohmann::json{{"sent", params.data.size()},
+                        {"from", netstack::Endpoint{from, local->port}.to_string()}});
+}
+
+void udp_recv(Shard& shard, const UdpRecvParams& params, control::Done done) {
+    auto& stack = shard.stack();
+    auto socket = stack.udp_open();
+    if (!socket)
+        return done(std::unexpected(socket_failure("cannot open a socket", socket.error())));
+    auto bound = stack.udp_bind(*socket, {netstack::Ipv4Address::any(), params.port});
+    if (!bound) {
+        (void)stack.close(*socket);
+        return done(std::unexpected(
+            socket_failure("cannot bind port " + std::to_string(params.port), bound.error())));
+    }
+    auto job = std::make_shared<UdpRecvJob>(shard, params, std::move(done));
+    job->begin(*socket);
+}
+
+}  // namespace shmifd

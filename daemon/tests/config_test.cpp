@@ -1,0 +1,138 @@
+// The configuration file: what it accepts, and errors that name the file and the line.
+#include <gtest/gtest.h>
+
+#include "config.hpp"
+#include "config_json.hpp"
+#include "defaults.hpp"
+
+namespace shmifd {
+namespace {
+
+std::string error_of(const std::string& text) {
+    try {
+        parse_config(text, "t.toml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(Config, FullFileParses) {
+    auto c = parse_config(R"(
+[daemon]
+socket = "/run/shmif/lab.sock"
+socket_group = "shmif"
+workers = 2
+log_level = "debug"
+
+[stack]
+forwarding = true
+ttl = 32
+[stack.arp]
+retry_ms = 500
+max_retries = 5
+[stack.icmp]
+per_second = 0
+
+[[interface]]
+name = "eth0"
+bus = "/run/shmif/lab.bus"
+format = "netbsd"
+mac = "02:00:00:00:00:01"
+mtu = 1500
+promisc = true
+addresses = ["10.0.0.1/24", "10.0.1.1/24"]
+
+[[interface]]
+name = "eth1"
+bus = "/run/shmif/wan.bus"
+create = false
+
+[[route]]
+dst = "default"
+via = "10.0.0.254"
+
+[[route]]
+dst = "192.168.0.0/16"
+if = "eth1"
+metric = 10
+)",
+                          "t.toml");
+    EXPECT_EQ(c.daemon.socket, "/run/shmif/lab.sock");
+    EXPECT_EQ(c.daemon.socket_group, "shmif");
+    EXPECT_EQ(c.daemon.workers, 2u);
+    EXPECT_TRUE(c.stack.forwarding);
+    EXPECT_EQ(c.stack.default_ttl, 32);
+    EXPECT_EQ(c.stack.arp.retry_interval, std::chrono::milliseconds(500));
+    EXPECT_EQ(c.stack.icmp.per_second, 0u);
+    ASSERT_EQ(c.interfaces.size(), 2u);
+    EXPECT_EQ(c.interfaces[0].format, shmif::Format::netbsd);
+    EXPECT_EQ(c.interfaces[0].mac->to_string(), "02:00:00:00:00:01");
+    EXPECT_EQ(c.interfaces[0].addresses.size(), 2u);
+    EXPECT_FALSE(c.interfaces[1].create);
+    ASSERT_EQ(c.routes.size(), 2u);
+    EXPECT_EQ(c.routes[0].dst.prefix_len, 0);
+    EXPECT_FALSE(c.routes[0].interface);
+    EXPECT_EQ(c.routes[1].metric, 10u);
+    // The JSON form has the file's shape.
+    auto j = to_json(c);
+    EXPECT_EQ(j["route"][0]["dst"], "default");
+    EXPECT_EQ(j["interface"][1]["name"], "eth1");
+    EXPECT_EQ(j["stack"]["arp"]["retry_ms"], 500);
+}
+
+TEST(Config, EmptyFileIsValid) {
+    auto c = parse_config("", "t.toml");
+    EXPECT_TRUE(c.interfaces.empty());
+}
+
+TEST(Config, ErrorsNameTheLine) {
+    EXPECT_EQ(error_of("[daemon]\nworkers = \"two\"\n"),
+              "t.toml:2: daemon.workers must be an integer");
+    EXPECT_EQ(error_of("[daemon]\n\nsokket = \"x\"\n"), "t.toml:3: unknown key daemon.sokket");
+    EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\nmtu = 10\n"),
+              "t.toml:4: interface.mtu must be in 68..65535, not 10");
+    EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\naddresses = [\"10.0.0.1/33\"]\n"),
+              "t.toml:4: interface e: addresses must be \"a.b.c.d/n\" strings");
+    EXPECT_EQ(error_of("\n[[interface]]\nname = \"e\"\n"),
+              "t.toml:2: interface e: bus is required");
+    EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\n[[interface]]\nname = \"e\"\n"
+                       "bus = \"c\"\n"),
+              "t.toml:4: interface e is defined twice");
+    EXPECT_EQ(error_of("[[route]]\ndst = \"10.0.0.1/24\"\nif = \"x\"\n"),
+              "t.toml:2: route: dst must be a network a.b.c.d/n (host bits clear) or \"default\", "
+              "not 10.0.0.1/24");
+    EXPECT_EQ(error_of("[[route]]\ndst = \"10.0.0.0/24\"\nif = \"x\"\n"),
+              "t.toml:1: route to 10.0.0.0/24: no interface x");
+    EXPECT_EQ(error_of("[[route]]\ndst = \"default\"\n"),
+              "t.toml:1: route: needs via, if, or both");
+    EXPECT_EQ(error_of("[stack.arp]\nmax_retries = 0\n"),
+              "t.toml:2: stack.arp.max_retries must be in 1..100, not 0");
+    // Syntax errors come from the TOML parser, with the line too.
+    EXPECT_EQ(error_of("[daemon]\nworkers = = 2\n").rfind("t.toml:2: ", 0), 0u);
+}
+
+TEST(Config, QuickForm) {
+    auto c = quick_config(
+        {.bus = "/tmp/b.bus", .address = "10.1.0.5/16", .name = "lan", .gateway = "10.1.0.1"});
+    ASSERT_EQ(c.interfaces.size(), 1u);
+    EXPECT_EQ(c.interfaces[0].name, "lan");
+    EXPECT_EQ(c.interfaces[0].addresses[0].to_string(), "10.1.0.5/16");
+    ASSERT_EQ(c.routes.size(), 1u);
+    EXPECT_EQ(c.routes[0].via->to_string(), "10.1.0.1");
+    EXPECT_THROW(quick_config({.bus = "b", .address = "10.1.0.5"}), ConfigError);
+    EXPECT_THROW(quick_config({.bus = "b", .address = "10.1.0.5/24", .gateway = "10.2.0.1"}),
+                 ConfigError);
+    // No bus: the default one, with the default address.
+    auto d = quick_config({});
+    EXPECT_EQ(d.interfaces[0].bus, default_runtime_dir() + "/default.bus");
+    EXPECT_EQ(d.interfaces[0].addresses[0].to_string(), "10.0.0.1/24");
+}
+
+TEST(Config, ExampleFileParses) {
+    auto c = load_config_file(SHMIFD_EXAMPLE_CONFIG);
+    EXPECT_FALSE(c.interfaces.empty());
+}
+
+}  // namespace
+}  // namespace shmifd

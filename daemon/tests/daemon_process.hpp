@@ -1,0 +1,71 @@
+// A shmifd child process for integration tests: started with its output in a log file,
+// waited for until its control socket answers, called through ControlClient, and stopped
+// by a signal, every wait bounded.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shmifd/control/client.hpp"
+
+namespace shmifd::test {
+
+using namespace std::chrono_literals;
+
+// Runs `argv` (argv[0] a path) with stdout and stderr into `log` and `env` ("K=V") added to
+// the environment; the child dies with the test process (PR_SET_PDEATHSIG).
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
+            const std::vector<std::string>& env = {});
+// The exit status (or 128 + signal) once the process ended, nullopt on timeout.
+std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout);
+std::string read_file(const std::string& path);
+
+class DaemonProcess {
+  public:
+    // `dir`: where the socket (NAME.sock) and the log (NAME.log) go. `args` follow the
+    // binary; --socket is added. `env`: as spawn().
+    DaemonProcess(std::string dir, std::string name, std::vector<std::string> args,
+                  std::vector<std::string> env = {});
+    ~DaemonProcess();  // SIGKILL if still running
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+    // Quick form: one interface eth0 on `bus` with `addr`, `workers` workers.
+    static std::vector<std::string> quick(const std::string& bus, const std::string& addr,
+                                          int workers = 2);
+
+    // Until `version` answers (true) or the process died / the time ran out (false).
+    bool wait_ready(std::chrono::milliseconds timeout = 10s);
+    // One request on a fresh connection; the reply's result (or its error).
+    control::Result call(const std::string& cmd, nlohmann::json args = nlohmann::json::object(),
+                         std::chrono::milliseconds timeout = 10s);
+    // As call(), but a failure of the test when the daemon answers an error.
+    nlohmann::json ok(const std::string& cmd, nlohmann::json args = nlohmann::json::object(),
+                      std::chrono::milliseconds timeout = 10s);
+
+    void signal(int sig) const;
+    // Sends `sig` and waits for the exit status.
+    std::optional<int> stop(int sig, std::chrono::milliseconds timeout = 10s);
+    void kill9();
+    // Starts it again with the same arguments.
+    void restart();
+
+    pid_t pid() const { return pid_; }
+    bool running() const { return pid_ > 0; }
+    const std::string& socket() const { return socket_; }
+    const std::string& log_path() const { return log_; }
+    std::string log() const { return read_file(log_); }
+
+  private:
+    std::string socket_;
+    std::string log_;
+    std::vector<std::string> argv_;
+    std::vector<std::string> env_;
+    pid_t pid_ = -1;
+};
+
+}  // namespace shmifd::test
