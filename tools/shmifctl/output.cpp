@@ -63,10 +63,12 @@ void print_generic_rows(std::FILE* out, const json& rows) {
             }
         }
     }
+    // Nested detail (per-worker cursors of a bus, ...) does not fit a cell: --json shows it.
     for (const auto& row : rows) {
         if (!row.is_object()) continue;
         for (const auto& [key, value] : row.items())
-            if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+            if (!value.is_structured() && std::find(keys.begin(), keys.end(), key) == keys.end())
+                keys.push_back(key);
     }
     Table table(keys);
     for (const auto& row : rows) {
@@ -78,14 +80,18 @@ void print_generic_rows(std::FILE* out, const json& rows) {
     table.print(out);
 }
 
-// Nested counters as "path value" lines: grep-friendly, like sysctl.
-void print_counters(std::FILE* out, const json& value, const std::string& path) {
+// Nested counters as "path value" lines: grep-friendly, like sysctl. Counters at zero are
+// left out (there are dozens of drop reasons); returns how many were.
+std::size_t print_counters(std::FILE* out, const json& value, const std::string& path) {
     if (value.is_object()) {
+        std::size_t zeros = 0;
         for (const auto& [key, child] : value.items())
-            print_counters(out, child, path.empty() ? key : path + "." + key);
-        return;
+            zeros += print_counters(out, child, path.empty() ? key : path + "." + key);
+        return zeros;
     }
+    if (value.is_number() && value == 0) return 1;
     fmt::print(out, "{} {}\n", path, cell(value));
+    return 0;
 }
 
 void print_interfaces(std::FILE* out, const json& interfaces) {
@@ -148,8 +154,10 @@ void print_stats(std::FILE* out, const json& result) {
     fmt::print(out, "\nWorkers:\n");
     print_generic_rows(out, list(result, "workers"));
     if (result.is_object() && result.contains("stack")) {
-        fmt::print(out, "\nStack:\n");
-        print_counters(out, result["stack"], "");
+        fmt::print(out, "\nStack (summed over workers):\n");
+        const std::size_t zeros = print_counters(out, result["stack"], "");
+        if (zeros != 0)
+            fmt::print(out, "({} counters at zero not shown; --json shows all)\n", zeros);
     }
 }
 

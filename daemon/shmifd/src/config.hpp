@@ -27,7 +27,7 @@ struct InterfaceSpec {
     shmif::Format format = shmif::Format::native;
     bool create = true;  // create the bus file when missing
     std::optional<netstack::MacAddress> mac;
-    std::size_t mtu = 0;  // 0 = what the bus carries
+    std::size_t mtu = 0;  // 0 = 1500 (Ethernet), or less if the bus carries less
     bool promisc = false;
     std::vector<netstack::Ipv4Cidr> addresses;
     bool operator==(const InterfaceSpec&) const = default;

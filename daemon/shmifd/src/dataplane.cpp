@@ -151,14 +151,15 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
     std::vector<std::unique_ptr<ShardLink>> links;
     for (std::size_t i = 0; i < shards_.size(); ++i)
         links.push_back(std::make_unique<ShardLink>(spec.name, *state.bus, state.sender));
-    // Unless told, the MTU is what the bus carries, up to the largest IPv4 datagram (a native
-    // bus carries 64 KiB frames: nothing on it ever needs fragmenting).
-    const std::size_t mtu_limit = 65535;
+    // Unless told, the MTU is Ethernet's 1500, what a TAP bridged onto the bus (and the kernel
+    // behind it) expects; jumbo frames between our own stacks are a configuration choice, up
+    // to what the bus carries.
+    const std::size_t default_mtu = 1500;
     const std::size_t link_mtu = state.bus->max_frame() > 14 ? state.bus->max_frame() - 14 : 0;
     const netstack::InterfaceConfig config{
         .name = spec.name,
         .mac = *spec.mac,
-        .mtu = spec.mtu != 0 ? spec.mtu : std::min(link_mtu, mtu_limit),
+        .mtu = spec.mtu != 0 ? spec.mtu : std::min(link_mtu, default_mtu),
         .promiscuous = spec.promisc};
     const auto now = std::chrono::steady_clock::now();
     std::size_t mtu = 0;
