@@ -5,11 +5,6 @@ namespace netstack::wire {
 namespace {
 constexpr std::uint16_t hardware_ethernet = 1;
 constexpr std::uint16_t protocol_ipv4 = 0x0800;
-
-void put_mac(MutableBytes b, std::size_t at, MacAddress m) {
-    for (std::size_t i = 0; i < 6; ++i)
-        store8(b, at + i, m.bytes[i]);
-}
 }  // namespace
 
 Parsed<ArpRepr> ArpRepr::parse(Bytes packet) {
@@ -34,9 +29,9 @@ void ArpRepr::emit(MutableBytes packet) const {
     store8(packet, 4, 6);
     store8(packet, 5, 4);
     store16(packet, 6, std::uint16_t(operation));
-    put_mac(packet, 8, sender_mac);
+    store_mac(packet, 8, sender_mac);
     store32(packet, 14, sender_ip.value);
-    put_mac(packet, 18, target_mac);
+    store_mac(packet, 18, target_mac);
     store32(packet, 24, target_ip.value);
 }
 

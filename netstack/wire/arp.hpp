@@ -31,12 +31,7 @@ class ArpView {
     Ipv4Address target_ip() const { return {load32(buffer_, 24)}; }
 
   private:
-    MacAddress mac_at(std::size_t at) const {
-        MacAddress m;
-        for (std::size_t i = 0; i < 6; ++i)
-            m.bytes[i] = load8(buffer_, at + i);
-        return m;
-    }
+    MacAddress mac_at(std::size_t at) const { return load_mac(buffer_, at); }
     Buffer buffer_;
 };
 

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <span>
 
+#include "netstack/address.hpp"
+
 namespace netstack::wire {
 
 using Bytes = std::span<const std::byte>;
@@ -36,6 +38,18 @@ inline void store32(MutableBytes b, std::size_t at, std::uint32_t v) {
 template <typename T>
 Bytes as_bytes(const T& container) {
     return std::as_bytes(std::span(container));
+}
+
+inline MacAddress load_mac(Bytes b, std::size_t at) {
+    MacAddress m;
+    for (std::size_t i = 0; i < m.bytes.size(); ++i)
+        m.bytes[i] = load8(b, at + i);
+    return m;
+}
+
+inline void store_mac(MutableBytes b, std::size_t at, const MacAddress& m) {
+    for (std::size_t i = 0; i < m.bytes.size(); ++i)
+        store8(b, at + i, m.bytes[i]);
 }
 
 }  // namespace netstack::wire

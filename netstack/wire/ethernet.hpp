@@ -40,16 +40,8 @@ class EthernetView {
     void set_ethertype(std::uint16_t t) { store16(buffer_, 12, t); }
 
   private:
-    MacAddress mac_at(std::size_t at) const {
-        MacAddress m;
-        for (std::size_t i = 0; i < 6; ++i)
-            m.bytes[i] = load8(buffer_, at + i);
-        return m;
-    }
-    void put_mac(std::size_t at, MacAddress m) {
-        for (std::size_t i = 0; i < 6; ++i)
-            store8(buffer_, at + i, m.bytes[i]);
-    }
+    MacAddress mac_at(std::size_t at) const { return load_mac(buffer_, at); }
+    void put_mac(std::size_t at, MacAddress m) { store_mac(buffer_, at, m); }
     Buffer buffer_;
 };
 

@@ -64,29 +64,36 @@ std::optional<shmif::Bus> open_bus(const std::string& path) {
     return bus;
 }
 
+// Each test: a namespace whose kernel holds `kernel_cidr` on a TAP that shmiftap (in the I/O
+// mode of the test's parameter) bridges onto dir/bus.
 class ShmiftapKernel : public ::testing::TestWithParam<const char*> {
   protected:
-    std::vector<std::string> io_args() const { return {"--io", GetParam()}; }
+    void start_bridge(const std::string& kernel_cidr) {
+        ns.emplace(dir, "shmiftap");
+        ASSERT_TRUE(ns->ok());
+        bridge.emplace(dir, *ns,
+                       TapBridgeOptions{.bus = dir.file("bus"),
+                                        .sender = kBridgeSender,
+                                        .kernel_cidr = kernel_cidr,
+                                        .extra = {"--io", GetParam()}});
+        std::string why;
+        ASSERT_TRUE(bridge->ready(why)) << why;
+    }
+
+    TempDir dir;  // destroyed last: the namespace and the bridge live in it
+    std::optional<NetNs> ns;
+    std::optional<TapBridge> bridge;
 };
 
 TEST_P(ShmiftapKernel, KernelArpAppearsOnTheBus) {
     SKIP_WITHOUT_KERNEL_SIDE();
-    TempDir dir;
-    NetNs ns(dir, "shmiftap");
-    ASSERT_TRUE(ns.ok());
-    TapBridge bridge(dir, ns,
-                     {.bus = dir.file("bus"),
-                      .sender = kBridgeSender,
-                      .kernel_cidr = "10.77.1.1/24",
-                      .extra = io_args()});
-    std::string why;
-    ASSERT_TRUE(bridge.ready(why)) << why;
+    ASSERT_NO_FATAL_FAILURE(start_bridge("10.77.1.1/24"));
     auto bus = open_bus(dir.file("bus"));
     ASSERT_TRUE(bus);
     shmif::Cursor cursor(*bus);
 
     // Nobody holds 10.77.1.2: the kernel keeps asking for it while ping runs.
-    Process ping(dir, ns.exec({"ping", "-c", "3", "-i", "0.2", "-W", "1", "10.77.1.2"}));
+    Process ping(dir, ns->exec({"ping", "-c", "3", "-i", "0.2", "-W", "1", "10.77.1.2"}));
     std::uint64_t sender = 0;
     const auto request = await_frame(
         cursor,
@@ -104,16 +111,7 @@ TEST_P(ShmiftapKernel, KernelArpAppearsOnTheBus) {
 
 TEST_P(ShmiftapKernel, BusArpRequestGetsTheKernelsReply) {
     SKIP_WITHOUT_KERNEL_SIDE();
-    TempDir dir;
-    NetNs ns(dir, "shmiftap");
-    ASSERT_TRUE(ns.ok());
-    TapBridge bridge(dir, ns,
-                     {.bus = dir.file("bus"),
-                      .sender = kBridgeSender,
-                      .kernel_cidr = "10.77.2.1/24",
-                      .extra = io_args()});
-    std::string why;
-    ASSERT_TRUE(bridge.ready(why)) << why;
+    ASSERT_NO_FATAL_FAILURE(start_bridge("10.77.2.1/24"));
     auto bus = open_bus(dir.file("bus"));
     ASSERT_TRUE(bus);
     shmif::Cursor cursor(*bus, {.skip_sender = kTestSender});
@@ -137,12 +135,12 @@ TEST_P(ShmiftapKernel, BusArpRequestGetsTheKernelsReply) {
 
     // The kernel learnt our MAC from the request (RFC 826: merge the sender's pair).
     std::string neigh;
-    EXPECT_TRUE(ns.ip({"neigh", "show", "dev", "tap0"}, &neigh));
+    EXPECT_TRUE(ns->ip({"neigh", "show", "dev", "tap0"}, &neigh));
     EXPECT_NE(neigh.find("02:00:00:77:00:02"), std::string::npos) << neigh;
 
     // SIGTERM: counters on stderr, exit 0, at least our request in and the reply out.
-    bridge.process().signal(SIGTERM);
-    const Outcome done = bridge.process().wait(10s);
+    bridge->process().signal(SIGTERM);
+    const Outcome done = bridge->process().wait(10s);
     EXPECT_EQ(done.exit_code, 0) << done.err;
     EXPECT_NE(done.err.find("tap->bus "), std::string::npos) << done.err;
     EXPECT_NE(done.err.find("bus->tap "), std::string::npos) << done.err;
