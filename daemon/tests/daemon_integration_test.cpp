@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -230,6 +231,23 @@ TEST_F(DaemonTest, KilledDaemonLeavesOthersWorkingAndRestarts) {
     EXPECT_EQ(ping(*b, "10.0.0.1", 3)["received"], 3);
     // a learns b's new MAC from b's gratuitous ARP or b's own requests.
     EXPECT_EQ(ping(*a, "10.0.0.2", 3)["received"], 3);
+}
+
+TEST_F(DaemonTest, ControlSocketIsOwnerOnlyUnlessAGroupIsGiven) {
+    auto a = start("a", "10.0.0.1/24", 1);
+    struct stat st {};
+    ASSERT_EQ(::stat(a->socket().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    // --socket-group: 0660 and that group (our own primary group, which we may always use).
+    const std::string group = std::to_string(::getgid());
+    auto args = DaemonProcess::quick(dir.file("other.bus"), "10.0.0.2/24", 1);
+    args.insert(args.end(), {"--socket-group", group});
+    DaemonProcess b(dir.path(), "b", args);
+    ASSERT_TRUE(b.wait_ready()) << b.log();
+    ASSERT_EQ(::stat(b.socket().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+    EXPECT_EQ(st.st_gid, ::getgid());
 }
 
 TEST_F(DaemonTest, SigtermAnswersInFlightRemovesSocketExitsZero) {

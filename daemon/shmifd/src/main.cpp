@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("-V,--version", SHMIFD_VERSION);
     std::string config_file, bus, socket, log_level, name = "eth0";
     std::optional<std::string> address, gateway;
+    std::optional<std::string> socket_group;
     std::optional<std::size_t> workers;
     app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
     auto* bus_opt =
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
     app.add_option(
         "-s,--socket", socket,
         "control socket path (default " + shmifd::control::default_socket_path().string() + ")");
+    app.add_option("--socket-group", socket_group,
+                   "make the control socket 0660 and owned by this group (name or gid); "
+                   "default 0600, owner only");
     app.add_option("-w,--workers", workers, "worker threads (default: one per CPU)")
         ->check(CLI::Range(1, 1024));
     app.add_option("-l,--log-level", log_level,
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     if (!socket.empty()) config.daemon.socket = socket;
+    if (socket_group) config.daemon.socket_group = socket_group;
     if (workers) config.daemon.workers = *workers;
     if (!log_level.empty()) config.daemon.log_level = log_level;
 
