@@ -4,11 +4,11 @@
 
 namespace shmif::tool {
 
-volatile std::sig_atomic_t stop_requested = 0;
+std::atomic<int> stop_requested{0};
 
 namespace {
 extern "C" void on_stop_signal(int) {
-    stop_requested = 1;
+    stop_requested.store(1, std::memory_order_relaxed);
 }
 }  // namespace
 

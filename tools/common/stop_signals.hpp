@@ -3,11 +3,14 @@
 // a pipe) returns early instead of resuming.
 #pragma once
 
-#include <csignal>
+#include <atomic>
 
 namespace shmif::tool {
 
-extern volatile std::sig_atomic_t stop_requested;
+// Set by the handler, read by any of the tool's threads: a lock-free atomic is both
+// async-signal-safe and race-free across threads (a volatile sig_atomic_t is only the former).
+extern std::atomic<int> stop_requested;
+static_assert(std::atomic<int>::is_always_lock_free);
 void install_stop_handlers();
 
 }  // namespace shmif::tool

@@ -116,8 +116,7 @@ std::expected<void, Failure> Injector::flush() {
     return {};
 }
 
-std::expected<void, Failure> Injector::run(PcapReader& reader,
-                                           const volatile std::sig_atomic_t* stop) {
+std::expected<void, Failure> Injector::run(PcapReader& reader, const std::atomic<int>* stop) {
     stop_ = stop;
     Packet packet;
     while (!stopped()) {

@@ -11,7 +11,8 @@
 // it is due.
 #pragma once
 
-#include <csignal>
+#include <atomic>
+
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -65,7 +66,7 @@ class Injector {
     // on where it stopped. Returns early, cleanly, once *stop is non-zero (checked between
     // frames and whenever a signal interrupts a wait). On a failure, the frames read before
     // it are sent first.
-    std::expected<void, Failure> run(PcapReader& reader, const volatile std::sig_atomic_t* stop);
+    std::expected<void, Failure> run(PcapReader& reader, const std::atomic<int>* stop);
 
     const InjectStats& stats() const { return stats_; }
 
@@ -81,7 +82,7 @@ class Injector {
     std::uint32_t max_frame_;
     PaceOptions pace_;
     std::function<void(const std::string&)> warn_;
-    const volatile std::sig_atomic_t* stop_ = nullptr;
+    const std::atomic<int>* stop_ = nullptr;
     InjectStats stats_;
 
     // The schedule: CLOCK_MONOTONIC nanoseconds of the first frame, and where it stands.

@@ -6,7 +6,6 @@
 // SIGTERM); 1 the operation failed (capture or bus unreadable, not Ethernet, truncated or
 // corrupt capture, the bus refused a write), one line "shmifinject: PATH: why" on stderr;
 // 2 usage error.
-#include <csignal>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>

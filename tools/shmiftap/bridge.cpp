@@ -37,7 +37,7 @@ bool Bridge::stopping() const {
     return *stop_ != 0 || failed_.load(std::memory_order_relaxed);
 }
 
-BridgeResult Bridge::run(const volatile std::sig_atomic_t* stop) {
+BridgeResult Bridge::run(const std::atomic<int>* stop) {
     stop_ = stop;
     BridgeResult result;
     auto reader = make_tap_reader(tap_.fd(), options_.io, options_.batch);

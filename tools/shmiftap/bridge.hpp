@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -55,7 +54,7 @@ class Bridge {
 
     // Runs both directions until `*stop` turns non-zero or a direction fails. io_uring
     // setup failures are reported before any frame moves.
-    BridgeResult run(const volatile std::sig_atomic_t* stop);
+    BridgeResult run(const std::atomic<int>* stop);
 
   private:
     std::optional<std::string> pump_tap_to_bus(TapReader& reader, TapToBusStats& stats);
@@ -65,7 +64,7 @@ class Bridge {
     const shmif::Bus& bus_;
     TapDevice& tap_;
     BridgeOptions options_;
-    const volatile std::sig_atomic_t* stop_ = nullptr;
+    const std::atomic<int>* stop_ = nullptr;
     std::atomic<bool> failed_{false};
 };
 
