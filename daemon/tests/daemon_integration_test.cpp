@@ -250,6 +250,100 @@ TEST_F(DaemonTest, ControlSocketIsOwnerOnlyUnlessAGroupIsGiven) {
     EXPECT_EQ(st.st_gid, ::getgid());
 }
 
+// A raw connection to a control socket, for abuse: blocking writes, bounded reads.
+class RawClient {
+  public:
+    explicit RawClient(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM, 0)) {
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    }
+    ~RawClient() { ::close(fd_); }
+    RawClient(const RawClient&) = delete;
+    RawClient& operator=(const RawClient&) = delete;
+
+    bool connected() const { return connected_; }
+    bool send(std::string_view bytes) {
+        while (!bytes.empty()) {
+            const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+    // The next reply line as JSON (null on timeout or a closed connection).
+    json reply(std::chrono::milliseconds timeout = 5s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        std::size_t end;
+        while ((end = buffer_.find('\n')) == std::string::npos) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+            if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
+                return nullptr;
+            char chunk[4096];
+            const ssize_t n = ::read(fd_, chunk, sizeof(chunk));
+            if (n <= 0) return nullptr;
+            buffer_.append(chunk, static_cast<std::size_t>(n));
+        }
+        const std::string line = buffer_.substr(0, end);
+        buffer_.erase(0, end + 1);
+        return json::parse(line, nullptr, false);
+    }
+
+  private:
+    int fd_;
+    bool connected_ = false;
+    std::string buffer_;
+};
+
+std::string error_code(const json& reply) {
+    return reply.is_object() && reply.contains("error") ? reply["error"].value("code", "") : "";
+}
+
+// The control library's abuse tests run against its server with a fake handler; this is the
+// same abuse against a real daemon, which must keep answering everyone.
+TEST_F(DaemonTest, SurvivesControlSocketAbuse) {
+    auto a = start("a", "10.0.0.1/24", 1);
+
+    RawClient garbage(a->socket());
+    ASSERT_TRUE(garbage.connected());
+    ASSERT_TRUE(garbage.send("\x01\xff not json\n{\"v\":9,\"cmd\":\"version\"}\n[1,2]\n"));
+    EXPECT_EQ(error_code(garbage.reply()), "parse_error");
+    EXPECT_EQ(error_code(garbage.reply()), "unsupported_version");
+    EXPECT_EQ(error_code(garbage.reply()), "invalid_request");
+    ASSERT_TRUE(garbage.send("{\"v\":1,\"id\":3,\"cmd\":\"no.such\"}\n"));
+    EXPECT_EQ(error_code(garbage.reply()), "unknown_command");
+
+    // Clients that never read, and one that leaves half a line behind.
+    std::vector<std::unique_ptr<RawClient>> silent;
+    for (int i = 0; i < 20; ++i) {
+        silent.push_back(std::make_unique<RawClient>(a->socket()));
+        ASSERT_TRUE(silent.back()->send("{\"v\":1,\"cmd\":\"stats\"}\n"));
+    }
+    {
+        RawClient half(a->socket());
+        ASSERT_TRUE(half.send("{\"v\":1,\"cmd\":\"vers"));
+    }
+
+    // A 10 MiB line: too_large, and the same connection still works afterwards.
+    RawClient big(a->socket());
+    ASSERT_TRUE(big.connected());
+    ASSERT_TRUE(
+        big.send(std::string(10 << 20, 'x') + "\n{\"v\":1,\"id\":7,\"cmd\":\"version\"}\n"));
+    EXPECT_EQ(error_code(big.reply(10s)), "too_large");
+    const json after = big.reply(10s);
+    EXPECT_EQ(after.value("id", 0), 7);
+    EXPECT_TRUE(after.value("ok", false)) << after.dump();
+
+    // The daemon still serves fresh clients, its data path included.
+    a->ok("version");
+    EXPECT_EQ(a->ok("if.list")["interfaces"].size(), 1u);
+    auto b = start("b", "10.0.0.2/24", 1);
+    EXPECT_EQ(ping(*b, "10.0.0.1", 3).value("received", 0), 3);
+}
+
 TEST_F(DaemonTest, SigtermAnswersInFlightRemovesSocketExitsZero) {
     auto a = start("a", "10.0.0.1/24");
     auto in_flight = std::async(std::launch::async, [&] {
