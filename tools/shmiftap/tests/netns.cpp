@@ -24,6 +24,8 @@ std::string kernel_tests_unavailable() {
     shmif::test::TempDir dir;
     NetNs probe(dir, "shmifd-probe");
     if (!probe.ok()) return "`ip netns add` failed (no network namespaces here?)";
+    if (probe.run_inside({"true"}, std::chrono::seconds(10)).exit_code != 0)
+        return "cannot enter a network namespace with nsenter (util-linux)";
     return {};
 }
 
@@ -39,8 +41,11 @@ NetNs::~NetNs() {
     if (ok_) run(dir_, {"ip", "netns", "del", name_}, std::chrono::seconds(10));
 }
 
+// nsenter switches the network namespace only. `ip netns exec` (and `ip -n`) also remount
+// /sys in a private mount namespace, which fails where / is not a mount point (a chroot, as
+// in a freshly bootstrapped build root); nothing run here needs the namespace's /sys.
 std::vector<std::string> NetNs::exec(std::vector<std::string> argv) const {
-    std::vector<std::string> full{"ip", "netns", "exec", name_};
+    std::vector<std::string> full{"nsenter", "--net=/run/netns/" + name_};
     full.reserve(full.size() + argv.size());
     for (auto& a : argv)
         full.push_back(std::move(a));
@@ -48,10 +53,8 @@ std::vector<std::string> NetNs::exec(std::vector<std::string> argv) const {
 }
 
 bool NetNs::ip(std::vector<std::string> args, std::string* output) const {
-    std::vector<std::string> full{"ip", "-n", name_};
-    for (auto& a : args)
-        full.push_back(std::move(a));
-    const Outcome r = run(dir_, std::move(full), std::chrono::seconds(10));
+    args.insert(args.begin(), "ip");
+    const Outcome r = run_inside(std::move(args), std::chrono::seconds(10));
     if (output != nullptr) *output = r.out + r.err;
     return r.exit_code == 0;
 }

@@ -24,9 +24,10 @@ class NetNs {
 
     bool ok() const { return ok_; }
     const std::string& name() const { return name_; }
-    // argv prefixed with `ip netns exec NAME`.
+    // argv prefixed with `nsenter --net=/run/netns/NAME` (see netns.cpp for why not `ip netns
+    // exec`).
     std::vector<std::string> exec(std::vector<std::string> argv) const;
-    // Runs `ip -n NAME args...` (or any command inside with exec()); true on exit 0.
+    // Runs `ip args...` inside the namespace (or any command with exec()); true on exit 0.
     bool ip(std::vector<std::string> args, std::string* output = nullptr) const;
     // Output of a command run inside, bounded in time.
     Outcome run_inside(std::vector<std::string> argv,
