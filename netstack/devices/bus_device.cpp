@@ -14,10 +14,9 @@ TxStatus BusDevice::transmit(std::span<const std::byte> frame) {
         ++stats_.dropped_too_large;
         return TxStatus::dropped;
     }
-    if (spans_.size() >= batch_frames_) {
-        ++stats_.dropped_batch_full;
-        return TxStatus::dropped;
-    }
+    // A full batch goes out now rather than losing the frame: one datagram's fragments may
+    // outnumber a batch (a 64 KiB datagram at MTU 576 is ~118 frames).
+    if (spans_.size() >= batch_frames_) flush();
     spans_.emplace_back(arena_.size(), frame.size());
     arena_.insert(arena_.end(), frame.begin(), frame.end());
     ++stats_.queued;

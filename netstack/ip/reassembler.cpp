@@ -7,7 +7,7 @@ namespace netstack::ip {
 using wire::Bytes;
 
 std::optional<std::vector<std::byte>> Reassembler::add(Bytes packet, const wire::Ipv4Repr& repr,
-                                                       Instant now) {
+                                                       Instant now, bool no_icmp_errors) {
     ++stats_.frag_received;
     wire::Ipv4View view(packet);
     const Bytes data = view.payload();
@@ -15,18 +15,26 @@ std::optional<std::vector<std::byte>> Reassembler::add(Bytes packet, const wire:
     const std::size_t end = offset + data.size();
     const Key key{repr.src.value, repr.dst.value, repr.protocol, repr.ident};
     auto it = datagrams_.find(key);
+    const bool known = it != datagrams_.end();
 
     // RFC 791: every fragment but the last carries a multiple of 8 bytes.
     if (repr.more_fragments && (data.empty() || data.size() % 8 != 0)) {
         ++stats_.drop_bad_total_len;
         return std::nullopt;
     }
-    if (view.header_len() + end > wire::ipv4_max_total_len) {
+    // RFC 791: the reassembled datagram carries fragment 0's header (later fragments may
+    // carry fewer options) and its total length must fit 16 bits. Before fragment 0 came,
+    // its header is at least the minimum.
+    const std::size_t header_len = offset == 0                          ? view.header_len()
+                                   : known && !it->second.first.empty() ? it->second.header_len
+                                                                        : wire::ipv4_min_header_len;
+    const std::size_t extent = std::max(end, known ? it->second.extent : 0);
+    if (header_len + extent > wire::ipv4_max_total_len) {
         ++stats_.frag_too_big;
-        if (it != datagrams_.end()) discard(it);
+        if (known) discard(it);
         return std::nullopt;
     }
-    if (it == datagrams_.end()) {
+    if (!known) {
         if (datagrams_.size() >= config_.max_datagrams) {
             ++stats_.frag_memory_limit;
             return std::nullopt;
@@ -36,10 +44,8 @@ std::optional<std::vector<std::byte>> Reassembler::add(Bytes packet, const wire:
     Datagram& d = it->second;
 
     // The end of the datagram is fixed once; fragments past it, or a different end, conflict.
-    const bool end_conflict = repr.more_fragments
-                                  ? (d.end && end > *d.end)
-                                  : ((d.end && *d.end != end) ||
-                                     (!d.fragments.empty() && d.fragments.back().end() > end));
+    const bool end_conflict = repr.more_fragments ? (d.end && end > *d.end)
+                                                  : ((d.end && *d.end != end) || d.extent > end);
     const Fit fit = end_conflict ? Fit::conflict : check_overlaps(d, offset, data);
     if (fit == Fit::duplicate) return std::nullopt;
     if (fit == Fit::conflict) {
@@ -47,7 +53,14 @@ std::optional<std::vector<std::byte>> Reassembler::add(Bytes packet, const wire:
         discard(it);
         return std::nullopt;
     }
-    if (bytes_held_ + data.size() > config_.max_bytes) {
+    // A datagram that reached its fragment bound cannot take the fragments it still lacks.
+    if (d.fragments.size() >= config_.max_fragments_per_datagram) {
+        ++stats_.frag_memory_limit;
+        discard(it);
+        return std::nullopt;
+    }
+    const std::size_t charge = data.size() + fragment_overhead;
+    if (bytes_held_ + charge > config_.max_bytes) {
         ++stats_.frag_memory_limit;
         if (d.fragments.empty()) discard(it);
         return std::nullopt;
@@ -59,10 +72,13 @@ std::optional<std::vector<std::byte>> Reassembler::add(Bytes packet, const wire:
         const std::size_t quoted = d.header_len + std::min<std::size_t>(8, data.size());
         d.first.assign(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(quoted));
     }
+    d.no_icmp_errors = d.no_icmp_errors || no_icmp_errors;
     auto pos = std::ranges::upper_bound(d.fragments, offset, {}, &Fragment::offset);
     d.fragments.insert(pos, Fragment{offset, {data.begin(), data.end()}});
-    d.bytes += data.size();
-    bytes_held_ += data.size();
+    d.extent = std::max(d.extent, end);
+    d.longest = std::max(d.longest, data.size());
+    d.bytes += charge;
+    bytes_held_ += charge;
 
     if (!complete(d)) return std::nullopt;
     auto datagram = assemble(d);
@@ -73,14 +89,18 @@ std::optional<std::vector<std::byte>> Reassembler::add(Bytes packet, const wire:
 
 Reassembler::Fit Reassembler::check_overlaps(const Datagram& d, std::size_t offset, Bytes data) {
     const std::size_t end = offset + data.size();
-    for (const Fragment& f : d.fragments) {
-        const std::size_t lo = std::max(offset, f.offset);
-        const std::size_t hi = std::min(end, f.end());
+    // Fragments are sorted by offset and none is longer than d.longest: only those from
+    // offset - longest on can reach this one.
+    const std::size_t from = offset > d.longest ? offset - d.longest : 0;
+    for (auto f = std::ranges::lower_bound(d.fragments, from, {}, &Fragment::offset);
+         f != d.fragments.end() && f->offset < end; ++f) {
+        const std::size_t lo = std::max(offset, f->offset);
+        const std::size_t hi = std::min(end, f->end());
         if (lo >= hi) continue;
         const bool same_bytes = std::ranges::equal(data.subspan(lo - offset, hi - lo),
-                                                   Bytes(f.data).subspan(lo - f.offset, hi - lo));
+                                                   Bytes(f->data).subspan(lo - f->offset, hi - lo));
         if (!same_bytes) return Fit::conflict;
-        if (f.offset == offset && f.data.size() == data.size()) return Fit::duplicate;
+        if (f->offset == offset && f->data.size() == data.size()) return Fit::duplicate;
     }
     return Fit::fresh;
 }
@@ -120,7 +140,9 @@ void Reassembler::poll(Instant now, std::vector<std::vector<std::byte>>& expired
             continue;
         }
         ++stats_.frag_timeout;
-        if (!it->second.first.empty()) expired_first.push_back(std::move(it->second.first));
+        // RFC 1122 3.2.2: no ICMP error about a datagram sent to a broadcast.
+        if (!it->second.first.empty() && !it->second.no_icmp_errors)
+            expired_first.push_back(std::move(it->second.first));
         auto next = std::next(it);
         discard(it);
         it = next;

@@ -10,7 +10,7 @@ bool Interface::has_address(Ipv4Address a) const {
 
 bool Interface::is_directed_broadcast(Ipv4Address a) const {
     return std::ranges::any_of(addresses, [&](const Ipv4Cidr& c) {
-        return c.prefix_len < 31 && c.directed_broadcast() == a;
+        return c.has_broadcast() && c.directed_broadcast() == a;
     });
 }
 

@@ -169,9 +169,13 @@ void Stack::Impl::icmp_send_error(Bytes original, std::uint8_t type, std::uint8_
         return;
     const Ipv4Address src = view.src(), dst = view.dst();
     // RFC 1122 3.2.2: never about an ICMP error, a non-first fragment, a datagram to a
-    // broadcast/multicast address, or one whose source is not a single host.
-    if (view.frag_offset() != 0 || dst.is_broadcast() || dst.is_multicast() || src.is_any() ||
-        src.is_broadcast() || src.is_multicast() || src.is_loopback())
+    // broadcast/multicast address (limited, or directed to any of our subnets), or one whose
+    // source is not a single host (class E, 240/4, included).
+    const bool directed_broadcast = std::ranges::any_of(
+        interfaces, [&](const auto& i) { return i && i->is_directed_broadcast(dst); });
+    if (view.frag_offset() != 0 || dst.is_broadcast() || dst.is_multicast() || directed_broadcast ||
+        src.is_any() || src.is_broadcast() || src.is_multicast() || src.is_loopback() ||
+        (src.value >> 28) == 0xf)
         return;
     const Bytes payload = original.subspan(view.header_len());
     if (view.protocol() == std::uint8_t(wire::IpProtocol::icmp) &&

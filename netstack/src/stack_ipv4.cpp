@@ -76,7 +76,7 @@ void Stack::Impl::ipv4_input(link::Interface& iface, const link::AcceptedFrame& 
         // RFC 1122 3.2.2: nothing sent to a broadcast, IP or link-layer, draws an ICMP error.
         const bool no_errors = broadcast || link_group;
         if (!repr.is_fragment()) return ipv4_deliver(iface, packet, repr, no_errors, now);
-        auto datagram = reassembler.add(packet, repr, now);
+        auto datagram = reassembler.add(packet, repr, now, no_errors);
         if (!datagram) return;
         auto whole = Ipv4Repr::parse(*datagram);
         if (!whole) return;  // cannot happen: the reassembler emits a valid header

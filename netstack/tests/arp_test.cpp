@@ -144,6 +144,19 @@ TEST(Arp, PendingQueueIsBounded) {
     EXPECT_EQ(ip_frames(h.sent(), proto::udp).size(), 2u);
 }
 
+TEST(Arp, DefaultPendingQueueHoldsA64KiBDatagram) {
+    // 65,507 UDP bytes leave as 45 fragments at MTU 1500, all queued behind one resolution.
+    Harness h;
+    auto s = h.stack.udp_open();
+    ASSERT_TRUE(s);
+    const Bytes payload = pattern(65507);
+    ASSERT_TRUE(h.stack.udp_send_to(*s, payload, {peer_ip, 9999}, h.now()));
+    EXPECT_EQ(h.stats().arp.pending_dropped, 0u);
+    h.sent();
+    h.inject(arp_frame({.op = 2, .target_mac = our_mac, .target_ip = our_ip}));
+    EXPECT_EQ(ip_frames(h.sent(), proto::udp).size(), 45u);
+}
+
 TEST(Arp, PendingTotalIsBounded) {
     StackConfig config;
     config.arp.max_pending_total = 3;

@@ -96,8 +96,6 @@ TEST_F(BusFixture, DeviceBatchesAndCountsRefusals) {
     shmif::Cursor cursor(bus, {.start = shmif::StartAt::next});
     EXPECT_EQ(device.transmit(pattern(60)), TxStatus::sent);
     EXPECT_EQ(device.transmit(pattern(61)), TxStatus::sent);
-    EXPECT_EQ(device.transmit(pattern(62)), TxStatus::dropped);
-    EXPECT_EQ(device.stats().dropped_batch_full, 1u);
     EXPECT_EQ(device.transmit(Bytes(bus.max_frame() + 1)), TxStatus::dropped);
     EXPECT_EQ(device.stats().dropped_too_large, 1u);
     EXPECT_EQ(cursor.receive({}), 0u);
@@ -113,6 +111,25 @@ TEST_F(BusFixture, DeviceBatchesAndCountsRefusals) {
     EXPECT_EQ(frames[0].sender, 77u);
     device.flush();
     EXPECT_EQ(device.writer_stats().batches, 1u) << "an empty flush sends nothing";
+}
+
+TEST_F(BusFixture, DeviceFlushesAFullBatchInsteadOfDropping) {
+    // A datagram cut into more fragments than a batch holds must leave whole.
+    BusDevice device(bus, {.sender = 77}, 2);
+    shmif::Cursor cursor(bus, {.start = shmif::StartAt::next});
+    for (std::size_t len = 60; len < 65; ++len)
+        EXPECT_EQ(device.transmit(pattern(len)), TxStatus::sent) << len;
+    EXPECT_EQ(device.stats().dropped_batch_full, 0u);
+    EXPECT_EQ(device.stats().batches, 2u) << "two full batches went out early";
+    device.flush();
+    EXPECT_EQ(device.stats().sent, 5u);
+    Bytes storage(5 * 128);
+    std::vector<shmif::Frame> frames;
+    for (std::size_t i = 0; i < 5; ++i)
+        frames.push_back({storage.data() + i * 128, 128});
+    ASSERT_EQ(cursor.receive(frames), 5u);
+    for (std::size_t i = 0; i < 5; ++i)
+        EXPECT_EQ(frames[i].len, 60 + i) << "in order";
 }
 
 TEST_F(BusFixture, DefaultMtuOnADefaultBus) {

@@ -138,6 +138,25 @@ TEST(Reassembly, TimeoutWithoutFirstFragmentIsSilent) {
     EXPECT_TRUE(icmp_frames(h.sent(), 11).empty());
 }
 
+TEST(Reassembly, TimeoutAboutABroadcastIsSilent) {
+    // RFC 1122 3.2.2: no time exceeded about a datagram sent to a directed broadcast, or to
+    // a link-layer broadcast.
+    const EthernetSpec to_all{.dst = MacAddress::broadcast()};
+    const Ipv4Address directed = ip(10, 0, 0, 255);
+    Receiver h;
+    auto to_subnet = fragment_frames({.dst = directed, .id = 0x61},
+                                     udp({}, peer_ip, directed, big_payload()), 1480, to_all);
+    auto to_us = fragment_frames({.id = 0x62}, big_datagram(), 1480, to_all);
+    h.inject(to_subnet[0]);
+    h.inject(to_subnet[2]);
+    h.inject(to_us[0]);
+    h.inject(to_us[2]);
+    h.advance(31s);
+    EXPECT_EQ(h.stats().ipv4.frag_timeout, 2u);
+    EXPECT_TRUE(icmp_frames(h.sent(), 11).empty());
+    EXPECT_EQ(h.stats().icmp.tx_errors, 0u);
+}
+
 TEST(Reassembly, MemoryIsBounded) {
     StackConfig config;
     config.reassembly.max_bytes = 4000;

@@ -174,6 +174,26 @@ TEST(Forwarding, NoTimeExceededAboutAnIcmpError) {
     EXPECT_EQ(r.stats().icmp.tx_errors, 0u);
 }
 
+TEST(Forwarding, NoTimeExceededAboutADirectedBroadcast) {
+    Router r(true);
+    // RFC 1122 3.2.2: 10.0.1.255 is eth1's directed broadcast, whatever interface the
+    // datagram came in by.
+    r.inject(udp_frame(pattern(20), {}, {.dst = ip(10, 0, 1, 255), .ttl = 1}));
+    EXPECT_EQ(r.stats().ipv4.drop_ttl_exceeded, 1u);
+    EXPECT_TRUE(r.sent(r.eth0).empty());
+    EXPECT_EQ(r.stats().icmp.tx_errors, 0u);
+}
+
+TEST(Forwarding, NoTimeExceededAboutAClassESource) {
+    Router r(true);
+    ASSERT_TRUE(r.stack.add_route(route(cidr(ip(240, 0, 0, 0), 4), peer_ip, r.eth0, 0)));
+    // RFC 1122 3.2.2: the source must name a single host; 240/4 is reserved (class E).
+    r.inject(udp_frame(pattern(20), {}, {.src = ip(240, 0, 0, 5), .dst = far_ip, .ttl = 1}));
+    EXPECT_EQ(r.stats().ipv4.drop_ttl_exceeded, 1u);
+    EXPECT_TRUE(r.sent(r.eth0).empty());
+    EXPECT_EQ(r.stats().icmp.tx_errors, 0u);
+}
+
 TEST(Forwarding, NoRouteIsCountedAndReported) {
     Router r(true);
     r.inject(udp_frame(pattern(20), {}, {.dst = ip(172, 16, 0, 1)}));

@@ -32,12 +32,9 @@ std::expected<std::unique_ptr<Host>, std::string> Host::open(const HostConfig& c
     sc.seed = config.seed != 0 ? config.seed : random_seed();
     host->stack_ = std::make_unique<netstack::Stack>(sc);
     auto& stack = *host->stack_;
-    constexpr std::size_t kEthernetHeader = 14, kMaxIpv4Packet = 65535;
-    const std::size_t mtu =
-        config.mtu != 0 ? config.mtu
-                        : std::min(host->device_->max_frame() - kEthernetHeader, kMaxIpv4Packet);
-    auto id =
-        stack.add_interface({.name = config.name, .mac = config.mac, .mtu = mtu}, *host->device_);
+    // mtu 0: add_interface derives the largest the bus carries.
+    auto id = stack.add_interface({.name = config.name, .mac = config.mac, .mtu = config.mtu},
+                                  *host->device_);
     if (!id)
         return std::unexpected(fmt::format("{}: {}", config.name, netstack::describe(id.error())));
     host->interface_ = *id;

@@ -33,8 +33,9 @@ std::optional<netstack::NeighbourState> neighbour_state(const netstack::Stack& s
 int udp_send(Host& host, const UdpSendOptions& o) {
     auto& stack = host.stack();
     const std::string to = o.to.to_string();
-    const bool broadcast =
-        o.to.address.is_broadcast() || o.to.address == host.config().address.directed_broadcast();
+    const auto& own = host.config().address;
+    const bool broadcast = o.to.address.is_broadcast() ||
+                           (own.has_broadcast() && o.to.address == own.directed_broadcast());
     const auto hop = next_hop(stack, o.to.address);
     if (!hop && !broadcast) {
         fmt::print(stderr, "shmifhost: {}: no route\n", to);

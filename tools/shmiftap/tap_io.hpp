@@ -4,8 +4,8 @@
 //
 // Both ways keep frame order: reads and writes are issued in order and complete inline on
 // a non-blocking TAP fd (io_uring reads carry RWF_NOWAIT, so a read of an empty TAP answers
-// -EAGAIN at once instead of arming a poll; a batch of reads stops at the first empty one,
-// as the plain loop does).
+// -EAGAIN at once instead of arming a poll; frames read after an empty read are kept,
+// compacted to the front of the batch in arrival order).
 //
 // Default: io_uring, falling back to plain when the kernel refuses io_uring. Measured with
 // bench/shmiftap_bench.cpp (shmiftap-bench: 2 vCPUs shared with other builds, load 1-8,
@@ -40,10 +40,6 @@ std::optional<IoMode> parse_io_mode(std::string_view text);
 class TapReader {
   public:
     virtual ~TapReader() = default;
-    // `wanted`, or plain when it is io_uring and this kernel refuses io_uring (ENOSYS, EPERM
-    // under seccomp or kernel.io_uring_disabled); `note` then says why.
-    IoMode usable_io_mode(IoMode wanted, std::string& note);
-
     // Waits up to `timeout` for the TAP to turn readable, then reads up to out.size()
     // frames without blocking. 0 frames: nothing came (or EINTR). Error: the errno of a
     // failed read (the interface went away, ...).

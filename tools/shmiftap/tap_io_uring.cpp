@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tap_io.hpp"
@@ -91,17 +92,19 @@ class UringReader final : public TapReader {
             if (sqe == nullptr) break;  // cannot happen: the ring is empty between batches
             prepare(*sqe, false, fd_, out[count].data, out[count].capacity, count);
         }
+        // A read that found the TAP empty (-EAGAIN) does not end the batch: a frame may have
+        // come before the next read ran, and dropping it would lose it uncounted. Frames that
+        // did come are compacted to the front, in arrival order; the Frame structs (buffer
+        // pointer included) are swapped, so every out[i].data stays a distinct buffer.
         std::size_t n = 0;
-        bool stopped = false;  // frames after the first empty read do not count (order)
         int error = 0;
         ring_.run(count, results_, [&](unsigned i, int res) {
-            if (stopped) return;
             if (res < 0) {
-                stopped = true;
                 if (res != -EAGAIN && res != -EINTR) error = -res;
                 return;
             }
-            shmif::Frame& f = out[i];
+            if (i != n) std::swap(out[i], out[n]);
+            shmif::Frame& f = out[n];
             f.len = static_cast<std::size_t>(res);
             f.orig_len = f.len == f.capacity ? f.capacity + 1 : f.len;
             ++n;

@@ -53,6 +53,9 @@ struct Ipv4Cidr {
     std::uint32_t mask() const { return prefix_len == 0 ? 0 : ~0u << (32 - prefix_len); }
     Ipv4Address network() const { return {address.value & mask()}; }
     Ipv4Address directed_broadcast() const { return {address.value | ~mask()}; }
+    // RFC 3021: a /31 (point-to-point) or /32 has no broadcast address; every address in it
+    // is a host.
+    bool has_broadcast() const { return prefix_len < 31; }
     bool contains(Ipv4Address a) const { return (a.value & mask()) == network().value; }
     static std::optional<Ipv4Cidr> parse(std::string_view text);  // "a.b.c.d/n" or "a.b.c.d"
     std::string to_string() const;

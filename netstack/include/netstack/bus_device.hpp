@@ -31,7 +31,7 @@ struct BusDeviceStats {
     std::uint64_t queued = 0;              // frames accepted into a batch
     std::uint64_t batches = 0;             // send_batch() calls made
     std::uint64_t sent = 0;                // frames the writer put on the bus
-    std::uint64_t dropped_batch_full = 0;  // transmit() found the batch full
+    std::uint64_t dropped_batch_full = 0;  // unused: a full batch is flushed, not dropped
     std::uint64_t dropped_too_large = 0;   // longer than the bus's max_frame()
     std::uint64_t dropped_send_error = 0;  // lost with a failed batch (lock timeout, ...)
     shmif::Errc last_error{};              // of the last failed batch (0: none yet)
@@ -49,8 +49,8 @@ class BusDevice : public Device {
     explicit BusDevice(const shmif::Bus& bus, shmif::WriterOptions options = {},
                        std::size_t batch_frames = default_batch_frames);
 
-    // Refused (TxStatus::dropped, counted) when the batch already holds batch_frames frames
-    // or the frame is longer than the bus carries.
+    // Refused (TxStatus::dropped, counted) when the frame is longer than the bus carries. A
+    // batch that already holds batch_frames frames is flushed first.
     TxStatus transmit(std::span<const std::byte> frame) override;
     void flush() override;
     std::size_t max_frame() const override { return max_frame_; }

@@ -57,16 +57,23 @@ struct ArpConfig {
     Duration reachable_time = std::chrono::seconds(30);  // a confirmed entry stays usable
     Duration stale_time = std::chrono::seconds(60);      // then is removed if unused
     Duration retry_interval = std::chrono::seconds(1);
-    std::uint32_t max_retries = 3;          // requests before giving up
-    std::size_t max_entries = 512;          // per stack
-    std::size_t max_pending_per_entry = 8;  // packets waiting for one resolution
-    std::size_t max_pending_total = 256;
+    std::uint32_t max_retries = 3;  // requests before giving up
+    std::size_t max_entries = 512;  // per stack
+    // Packets waiting for one resolution. A 64 KiB datagram sent to an unresolved neighbour
+    // is 45 fragments at MTU 1500, all queued at once: fewer would cut every such datagram.
+    std::size_t max_pending_per_entry = 64;
+    std::size_t max_pending_total = 1024;  // 16 such entries
 };
 
 struct ReassemblyConfig {
     Duration timeout = std::chrono::seconds(30);  // RFC 791 suggests 15 s; Linux uses 30 s
-    std::size_t max_bytes = 4 * 1024 * 1024;      // all incomplete datagrams together
+    // All incomplete datagrams together: fragment data plus a fixed charge per fragment
+    // (its bookkeeping), so that many tiny fragments cannot hold more than this.
+    std::size_t max_bytes = 4 * 1024 * 1024;
     std::size_t max_datagrams = 64;
+    // Fragments held per datagram: bounds the work and bookkeeping a stream of tiny
+    // fragments can cost. A 64 KiB datagram at the minimum MTU of 576 needs ~118.
+    std::size_t max_fragments_per_datagram = 256;
 };
 
 struct IcmpConfig {

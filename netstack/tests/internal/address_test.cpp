@@ -34,6 +34,10 @@ TEST(Address, CidrAndEndpoint) {
     EXPECT_EQ(c->directed_broadcast().to_string(), "10.0.0.255");
     EXPECT_EQ(c->to_string(), "10.0.0.7/24");
     EXPECT_EQ(Ipv4Cidr::parse("10.0.0.7")->prefix_len, 32);
+    EXPECT_TRUE(c->has_broadcast());
+    EXPECT_TRUE(Ipv4Cidr::parse("10.0.0.7/30")->has_broadcast());
+    EXPECT_FALSE(Ipv4Cidr::parse("10.0.0.7/31")->has_broadcast()) << "RFC 3021";
+    EXPECT_FALSE(Ipv4Cidr::parse("10.0.0.7/32")->has_broadcast());
     EXPECT_FALSE(Ipv4Cidr::parse("10.0.0.7/33"));
     EXPECT_EQ(Ipv4Cidr::parse("0.0.0.0/0")->mask(), 0u);
     auto e = Endpoint::parse("1.2.3.4:53");

@@ -73,7 +73,7 @@ TEST(Reassembler, OutOfOrderAndDuplicates) {
     EXPECT_FALSE(f.add(fragment_packet(2, 32, 5, false)));
     EXPECT_FALSE(f.add(fragment_packet(2, 16, 16, true)));
     EXPECT_FALSE(f.add(fragment_packet(2, 16, 16, true)));  // exact duplicate: ignored
-    EXPECT_EQ(f.r.bytes_held(), 21u);
+    EXPECT_EQ(f.r.bytes_held(), 21u + 2 * Reassembler::fragment_overhead);
     auto whole = f.add(fragment_packet(2, 0, 16, true));
     ASSERT_TRUE(whole);
     expect_whole(*whole, 37);
@@ -141,10 +141,11 @@ TEST(Reassembler, TimeoutReportsTheFirstFragment) {
 
 TEST(Reassembler, MemoryBounds) {
     Fixture f;
-    // 4096 bytes at most: the fourth 1024-byte fragment of distinct datagrams still fits.
+    // Four 1024-byte fragments of distinct datagrams, with their overhead, fill the bound.
+    f.config.max_bytes = 4 * (1024 + Reassembler::fragment_overhead);
     for (std::uint16_t id = 10; id < 14; ++id)
         EXPECT_FALSE(f.add(fragment_packet(id, 0, 1024, true)));
-    EXPECT_EQ(f.r.bytes_held(), 4096u);
+    EXPECT_EQ(f.r.bytes_held(), f.config.max_bytes);
     EXPECT_FALSE(f.add(fragment_packet(10, 1024, 8, true)));
     EXPECT_EQ(f.stats.frag_memory_limit, 1u);
     EXPECT_FALSE(f.add(fragment_packet(20, 0, 8, true)));  // a fifth datagram
@@ -160,6 +161,108 @@ TEST(Reassembler, TooBig) {
     EXPECT_FALSE(f.add(fragment_packet(30, 65512, 8, false)));
     EXPECT_EQ(f.stats.frag_too_big, 1u);
     EXPECT_EQ(f.r.datagrams(), 0u);
+}
+
+// Fragment 0 of datagram `ident` with 40 bytes of options (a 60-byte header).
+std::vector<std::byte> first_fragment_with_options(std::uint16_t ident, std::size_t len) {
+    auto plain = fragment_packet(ident, 0, len, true);
+    std::vector<std::byte> packet(plain.begin(), plain.begin() + 20);
+    packet.insert(packet.end(), 40, std::byte{1});  // NOP options
+    packet.insert(packet.end(), plain.begin() + 20, plain.end());
+    packet[0] = std::byte{0x4f};  // version 4, IHL 15
+    wire::Ipv4View view{wire::MutableBytes(packet)};
+    view.set_total_len(static_cast<std::uint16_t>(packet.size()));
+    view.fill_checksum();
+    return packet;
+}
+
+TEST(Reassembler, TooBigCountsFragmentZerosHeader) {
+    // 20 + 65500 fits, but fragment 0's 60-byte header makes the datagram 65,560 bytes.
+    for (bool first_last : {false, true}) {
+        Fixture f;
+        f.config.max_bytes = 1 << 20;
+        if (first_last) {
+            EXPECT_FALSE(f.add(fragment_packet(31, 65496, 4, false)));
+        }
+        EXPECT_FALSE(f.add(first_fragment_with_options(31, 8)));
+        if (!first_last) {
+            EXPECT_FALSE(f.add(fragment_packet(31, 65496, 4, false)));
+        }
+        EXPECT_EQ(f.stats.frag_too_big, 1u) << first_last;
+        EXPECT_EQ(f.r.datagrams(), 0u) << first_last;
+        EXPECT_EQ(f.r.bytes_held(), 0u) << first_last;
+    }
+}
+
+TEST(Reassembler, TinyFragmentsAreChargedTheirOverhead) {
+    Fixture f;
+    f.config.max_bytes = 4 * (8 + Reassembler::fragment_overhead);
+    for (std::size_t i = 0; i < 4; ++i)
+        EXPECT_FALSE(f.add(fragment_packet(40, 8 * i, 8, true)));
+    EXPECT_EQ(f.r.bytes_held(), f.config.max_bytes);
+    EXPECT_EQ(f.stats.frag_memory_limit, 0u);
+    EXPECT_FALSE(f.add(fragment_packet(40, 32, 8, true)));
+    EXPECT_EQ(f.stats.frag_memory_limit, 1u) << "40 data bytes, but the bound is reached";
+}
+
+TEST(Reassembler, FragmentsPerDatagramAreBounded) {
+    Fixture f;
+    f.config.max_bytes = 1 << 20;
+    f.config.max_fragments_per_datagram = 3;
+    for (std::size_t i = 0; i < 3; ++i)
+        EXPECT_FALSE(f.add(fragment_packet(41, 8 * i, 8, true)));
+    EXPECT_EQ(f.stats.frag_memory_limit, 0u);
+    EXPECT_FALSE(f.add(fragment_packet(41, 24, 8, false)));
+    EXPECT_EQ(f.stats.frag_memory_limit, 1u);
+    EXPECT_EQ(f.r.datagrams(), 0u) << "it could never complete: discarded";
+    EXPECT_EQ(f.r.bytes_held(), 0u);
+}
+
+TEST(Reassembler, DefaultFragmentBoundTakesA64KiBDatagramAtMtu576) {
+    ReassemblyConfig config;
+    Ipv4Stats stats;
+    Reassembler r{config, stats};
+    std::vector<std::byte> datagram(65535);
+    Ipv4Repr repr{.src = ip(10, 0, 0, 2),
+                  .dst = ip(10, 0, 0, 1),
+                  .protocol = 17,
+                  .ident = 42,
+                  .payload_len = datagram.size() - 20};
+    repr.emit(datagram);
+    auto pieces = fragment(datagram, 576, 0);
+    EXPECT_GT(pieces.size(), 100u);
+    std::optional<std::vector<std::byte>> whole;
+    for (const auto& piece : pieces) {
+        auto parsed = Ipv4Repr::parse(piece);
+        ASSERT_TRUE(parsed);
+        whole = r.add(piece, *parsed, Instant{});
+    }
+    ASSERT_TRUE(whole);
+    EXPECT_EQ(*whole, datagram);
+}
+
+TEST(Reassembler, OverlapFarBehindTheInsertionPointIsSeen) {
+    Fixture f;
+    f.config.max_bytes = 1 << 20;
+    EXPECT_FALSE(f.add(fragment_packet(43, 0, 64, true)));
+    EXPECT_FALSE(f.add(fragment_packet(43, 8, 8, true)));
+    EXPECT_FALSE(f.add(fragment_packet(43, 16, 8, true)));
+    // Starts after both short fragments but inside the long one, with other bytes.
+    EXPECT_FALSE(f.add(fragment_packet(43, 48, 24, true, 0xee)));
+    EXPECT_EQ(f.stats.frag_overlap, 1u);
+}
+
+TEST(Reassembler, NoTimeExceededForADatagramSentToABroadcast) {
+    Fixture f;
+    EXPECT_FALSE(f.r.add(fragment_packet(50, 0, 16, true),
+                         *Ipv4Repr::parse(fragment_packet(50, 0, 16, true)), f.clock.now(), true));
+    EXPECT_FALSE(f.add(fragment_packet(51, 0, 16, true)));
+    f.clock.advance(std::chrono::seconds(30));
+    std::vector<std::vector<std::byte>> expired;
+    f.r.poll(f.clock.now(), expired);
+    EXPECT_EQ(f.stats.frag_timeout, 2u);
+    ASSERT_EQ(expired.size(), 1u) << "RFC 1122 3.2.2: only the one sent to a host";
+    EXPECT_EQ(wire::load16(expired[0], 4), 51);
 }
 
 TEST(Reassembler, UndoesTheFragmenter) {
