@@ -106,10 +106,27 @@ TEST(Config, ErrorsNameTheLine) {
               "t.toml:1: route to 10.0.0.0/24: no interface x");
     EXPECT_EQ(error_of("[[route]]\ndst = \"default\"\n"),
               "t.toml:1: route: needs via, if, or both");
+    // Both used to pass parsing and fail halfway through applying the file.
+    EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\naddresses = [\"10.0.0.1/24\",\n"
+                       "  \"10.0.0.1/24\"]\n"),
+              "t.toml:5: interface e: address 10.0.0.1/24 is given twice");
+    EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\naddresses = [\"10.0.0.1/24\"]\n"
+                       "\n[[route]]\ndst = \"default\"\nvia = \"10.9.0.1\"\n"),
+              "t.toml:6: route to 0.0.0.0/0: gateway 10.9.0.1 is not on the network of any "
+              "interface address");
     EXPECT_EQ(error_of("[stack.arp]\nmax_retries = 0\n"),
               "t.toml:2: stack.arp.max_retries must be in 1..100, not 0");
     // Syntax errors come from the TOML parser, with the line too.
     EXPECT_EQ(error_of("[daemon]\nworkers = = 2\n").rfind("t.toml:2: ", 0), 0u);
+}
+
+TEST(Config, GatewayOnAnyInterfaceAddressNetworkIsValid) {
+    auto c = parse_config(
+        "[[interface]]\nname = \"e\"\nbus = \"b\"\naddresses = [\"10.0.0.1/24\", "
+        "\"10.1.0.1/16\"]\n[[route]]\ndst = \"default\"\nvia = \"10.1.2.3\"\n",
+        "t.toml");
+    ASSERT_EQ(c.routes.size(), 1u);
+    EXPECT_EQ(c.interfaces[0].addresses.size(), 2u);
 }
 
 TEST(Config, QuickForm) {

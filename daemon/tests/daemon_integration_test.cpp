@@ -142,6 +142,39 @@ TEST_F(DaemonTest, ThreeDaemonsUdpCross) {
     EXPECT_EQ((*got)["datagrams"][0]["from"], "10.0.0.3:5353");
 }
 
+TEST_F(DaemonTest, UdpRecvReplyStopsAtOneMebibyteAndSaysTruncated) {
+    auto a = start("a", "10.0.0.1/24");
+    auto b = start("b", "10.0.0.2/24");
+    auto waiting = std::async(std::launch::async, [&] {
+        return a->call("udp.recv", {{"port", 7300}, {"count", 1000}, {"timeout_ms", 20000}}, 30s);
+    });
+    const std::string data(60000, 'u');
+    for (int i = 0; i < 200 && waiting.wait_for(20ms) != std::future_status::ready; ++i)
+        (void)b->call("udp.send", {{"to", "10.0.0.1:7300"}, {"data", data}});
+    auto got = waiting.get();
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ((*got)["truncated"], true);
+    std::size_t payload = 0;
+    for (const auto& d : (*got)["datagrams"])
+        payload += d["data"].get<std::string>().size();
+    EXPECT_GE(payload, 1024u * 1024u);
+    EXPECT_LT(payload, 1024u * 1024u + data.size());
+}
+
+TEST_F(DaemonTest, LongRunningRequestsAreBounded) {
+    auto a = start("a", "10.0.0.1/24", 1);
+    auto ping = a->call("ping", {{"addr", "10.0.0.9"}, {"count", 1000}, {"interval_ms", 60000}});
+    ASSERT_FALSE(ping);
+    EXPECT_EQ(ping.error().code, "invalid_args");
+    auto recv = a->call("udp.recv", {{"port", 7301}, {"timeout_ms", 600001}});
+    ASSERT_FALSE(recv);
+    EXPECT_EQ(recv.error().code, "invalid_args");
+    // A zero timeout answers at once with what is queued: nothing, not truncated.
+    auto short_one = a->call("udp.recv", {{"port", 7302}, {"timeout_ms", 0}});
+    ASSERT_TRUE(short_one) << short_one.error().message;
+    EXPECT_EQ((*short_one)["truncated"], false);
+}
+
 TEST_F(DaemonTest, StatisticsAddUp) {
     auto a = start("a", "10.0.0.1/24");
     auto b = start("b", "10.0.0.2/24");
@@ -414,6 +447,27 @@ TEST_F(DaemonTest, SighupAppliesChangedConfig) {
                config["interface"][0]["addresses"] == json({"10.0.0.1/24"});
     })) << config.dump()
         << d.log();
+    EXPECT_EQ(d.stop(SIGTERM), 0);
+}
+
+TEST_F(DaemonTest, SighupKeepsCommandLineOverrides) {
+    const auto file = dir.file("o.toml");
+    write_file(file,
+               "[daemon]\nworkers = 2\nlog_level = \"warn\"\n\n[[interface]]\nname = "
+               "\"eth0\"\nbus = \"" +
+                   bus + "\"\naddresses = [\"10.0.0.1/24\"]\n");
+    DaemonProcess d(dir.path(), "o", {"--config", file, "--workers", "1", "-l", "info"});
+    ASSERT_TRUE(d.wait_ready()) << d.log();
+    d.signal(SIGHUP);
+    EXPECT_TRUE(eventually([&] {
+        return d.log().find("reload: nothing changed") != std::string::npos;
+    })) << d.log();
+    // Neither the socket nor the workers count as changed, and -l still wins over the file.
+    EXPECT_EQ(d.log().find("changed; it takes effect"), std::string::npos) << d.log();
+    const auto daemon = d.ok("config")["daemon"];
+    EXPECT_EQ(daemon["workers"], 1) << daemon.dump();
+    EXPECT_EQ(daemon["log_level"], "info") << daemon.dump();
+    EXPECT_EQ(daemon["socket"], d.socket()) << daemon.dump();
     EXPECT_EQ(d.stop(SIGTERM), 0);
 }
 

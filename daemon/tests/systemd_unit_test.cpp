@@ -44,8 +44,10 @@ TEST(SystemdUnit, SaysWhatTheDaemonNeeds) {
     ASSERT_FALSE(unit.empty()) << SHMIFD_UNIT_FILE;
     for (const char* line :
          {"Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "ProtectSystem=strict",
-          "ReadWritePaths=/run/shmif", "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX",
-          "ProtectHome=yes", "PrivateTmp=no"})
+          "RuntimeDirectory=shmif", "RuntimeDirectoryPreserve=yes",
+          "Environment=SHMIFD_SOCKET=/run/shmif/%i.sock", "RestartPreventExitStatus=2",
+          "NoNewPrivileges=yes", "RestrictAddressFamilies=AF_UNIX", "ProtectHome=yes",
+          "PrivateTmp=no"})
         EXPECT_NE(unit.find(std::string("\n") + line + "\n"), std::string::npos) << line;
     const auto exec = value_of(unit, "ExecStart");
     EXPECT_TRUE(exec.starts_with("/") && exec.find("/shmifd --config /") != std::string::npos &&

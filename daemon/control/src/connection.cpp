@@ -13,6 +13,33 @@ namespace shmifd::control {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// One request's place in the server-wide max_in_flight budget, shared by the copies of its
+// Done: given back when Done first runs, or when the last copy is destroyed unanswered (a
+// job dropped at shutdown), so the budget never leaks.
+class InFlightTicket {
+  public:
+    explicit InFlightTicket(std::shared_ptr<ControlServer::State> server)
+        : server_(std::move(server)) {}
+    ~InFlightTicket() { answer(); }
+    InFlightTicket(const InFlightTicket&) = delete;
+    InFlightTicket& operator=(const InFlightTicket&) = delete;
+
+    // True the first time only: Done counts once.
+    bool answer() {
+        if (answered_.exchange(true)) return false;
+        server_->counters.in_flight--;
+        return true;
+    }
+
+  private:
+    std::shared_ptr<ControlServer::State> server_;
+    std::atomic<bool> answered_{false};
+};
+
+}  // namespace
+
 Connection::Connection(std::shared_ptr<ControlServer::State> server, Socket socket)
     : server_(std::move(server)),
       socket_(std::move(socket)),
@@ -104,14 +131,23 @@ void Connection::on_line(std::string_view line) {
         return;
     }
 
+    if (counters.in_flight.fetch_add(1) >= server_->options.max_in_flight) {
+        counters.in_flight--;
+        counters.refused_busy++;
+        answer_now(error_line(request.id, errc::busy,
+                              fmt::format("the daemon has {} requests in flight; retry later",
+                                          server_->options.max_in_flight)));
+        return;
+    }
+    auto ticket = std::make_shared<InFlightTicket>(server_);
+
     const std::uint64_t seq = first_seq_ + slots_.size();
     slots_.emplace_back();
     in_flight_++;
     // done() may run on any thread, at most once counts: the reply is posted to our strand.
-    auto answered = std::make_shared<std::atomic<bool>>(false);
     Done done = [weak = weak_from_this(), executor = socket_.get_executor(), seq, id = request.id,
-                 answered](Result result) {
-        if (answered->exchange(true)) return;
+                 ticket = std::move(ticket)](Result result) {
+        if (!ticket->answer()) return;
         asio::post(executor, [weak, seq, id, result = std::move(result)]() mutable {
             if (auto self = weak.lock()) self->complete(seq, id, std::move(result));
         });

@@ -60,7 +60,9 @@ ServerStats ControlServer::stats() const {
                        .too_large = c.too_large,
                        .handler_errors = c.handler_errors,
                        .slow_clients_dropped = c.slow_clients_dropped,
-                       .active_clients = c.active_clients};
+                       .active_clients = c.active_clients,
+                       .refused_busy = c.refused_busy,
+                       .in_flight = c.in_flight};
 }
 
 void ControlServer::State::accept_next() {

@@ -27,6 +27,9 @@ struct ServerCounters {
     std::atomic<std::uint64_t> handler_errors{0};
     std::atomic<std::uint64_t> slow_clients_dropped{0};
     std::atomic<std::uint64_t> active_clients{0};
+    std::atomic<std::uint64_t> refused_busy{0};
+    // Not a counter: requests handed to the handler and not answered yet (max_in_flight).
+    std::atomic<std::uint64_t> in_flight{0};
 };
 
 struct ControlServer::State : std::enable_shared_from_this<ControlServer::State> {

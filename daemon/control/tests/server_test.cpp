@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <vector>
 
 #include "control_test_util.hpp"
 #include "shmifd/control/protocol.hpp"
@@ -355,6 +357,51 @@ TEST(ControlServer, PipelinedRequestsBeyondThePendingLimitWaitTheirTurn) {
         EXPECT_EQ(read_reply(client)["id"], n);
     later.join();
     EXPECT_LE(most_in_flight.load(), 4);
+}
+
+TEST(ControlServer, RequestsInFlightOverAllClientsAreBoundedAndGivenBack) {
+    ServerOptions options;
+    options.max_in_flight = 3;
+    ServerHarness harness(options);
+    std::mutex mutex;
+    std::vector<Done> held;  // `ping`s are held unanswered, everything else answered at once
+    harness.handler().set([&](Request request, Done done) {
+        if (request.cmd != "ping") return done(json::object());
+        std::lock_guard lock(mutex);
+        held.push_back(std::move(done));
+    });
+    const auto held_count = [&] {
+        std::lock_guard lock(mutex);
+        return held.size();
+    };
+    {
+        // A client leaves long requests behind and disconnects: they stay in flight.
+        auto abandoner = harness.connect();
+        std::string batch;
+        for (int n = 0; n < 3; ++n)
+            batch += request_line(Request{1, n, "ping", json::object()});
+        ASSERT_TRUE(abandoner.send_raw(batch, 5s));
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (held_count() < 3 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(1ms);
+        ASSERT_EQ(held_count(), 3u);
+    }
+    auto other = harness.connect();
+    const auto refused = call(other, "version");
+    EXPECT_EQ(refused["ok"], false);
+    EXPECT_EQ(refused["code"], "busy");
+    EXPECT_EQ(harness.server().stats().refused_busy, 1u);
+    EXPECT_EQ(harness.server().stats().in_flight, 3u);
+    {
+        // One answered (its client is gone), one dropped unanswered: both give their place back.
+        std::lock_guard lock(mutex);
+        held[0](json::object());
+        held.erase(held.begin(), held.begin() + 2);
+    }
+    EXPECT_EQ(harness.server().stats().in_flight, 1u);
+    EXPECT_EQ(call(other, "version")["ok"], true);
+    EXPECT_EQ(call(other, "version")["ok"], true);
+    EXPECT_EQ(harness.server().stats().refused_busy, 1u);
 }
 
 TEST(ControlServer, SocketIsOwnerOnlyByDefaultAndParentCreated) {

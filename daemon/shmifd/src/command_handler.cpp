@@ -44,6 +44,9 @@ netstack::Ipv4Cidr route_dst_arg(Args& a) {
     return *dst;
 }
 
+// The longest a ping or udp.recv may run (daemon/PROTOCOL.md).
+constexpr std::chrono::milliseconds max_job_duration = std::chrono::minutes(10);
+
 Result ok() {
     return nlohmann::json::object();
 }
@@ -247,6 +250,9 @@ void DaemonHandler::ping(Args& a, Done& done) {
     params.timeout =
         std::chrono::milliseconds(a.optional_uint("timeout_ms", 1, 60'000).value_or(1000));
     a.finish();
+    // A ping holds a socket and a place among the requests in flight for its whole run.
+    if (params.count * params.interval > max_job_duration)
+        throw ArgumentError("count * interval_ms must be at most 600000 (ten minutes)");
     dataplane_.ping(params, std::move(done));
 }
 
@@ -268,8 +274,8 @@ void DaemonHandler::udp_send(Args& a, Done& done) {
 void DaemonHandler::udp_recv(Args& a, Done& done) {
     UdpRecvParams params;
     params.port = static_cast<std::uint16_t>(a.required_uint("port", 1, 65535));
-    params.timeout =
-        std::chrono::milliseconds(a.optional_uint("timeout_ms", 0, 600'000).value_or(1000));
+    params.timeout = std::chrono::milliseconds(
+        a.optional_uint("timeout_ms", 0, max_job_duration.count()).value_or(1000));
     params.count = a.optional_uint("count", 1, 1000).value_or(1);
     a.finish();
     dataplane_.udp_recv(params, std::move(done));

@@ -1,10 +1,13 @@
 #include "config.hpp"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
+
+#include "logging.hpp"
 
 namespace shmifd {
 
@@ -108,11 +111,8 @@ void read_daemon(TableReader r, DaemonSettings& d) {
     if (auto v = r.string("socket_group")) d.socket_group = *v;
     r.integer_into("workers", d.workers, 0, 1024);
     if (auto v = r.string("log_level")) {
-        static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
-                                                  "error", "critical", "off"};
-        if (!levels.contains(*v))
-            r.fail(*r.get("log_level"),
-                   "daemon.log_level must be trace, debug, info, warn, error, critical or off");
+        if (!is_log_level(*v))
+            r.fail(*r.get("log_level"), "daemon.log_level must be " + log_level_list());
         d.log_level = *v;
     }
     r.finish();
@@ -179,6 +179,9 @@ InterfaceSpec read_interface(TableReader r, const toml::table& table) {
             auto cidr = text ? netstack::Ipv4Cidr::parse(*text) : std::nullopt;
             if (!cidr)
                 r.fail(node, "interface " + i.name + ": addresses must be \"a.b.c.d/n\" strings");
+            // Caught here, not halfway through applying the file.
+            if (std::find(i.addresses.begin(), i.addresses.end(), *cidr) != i.addresses.end())
+                r.fail(node, "interface " + i.name + ": address " + *text + " is given twice");
             i.addresses.push_back(*cidr);
         }
     }
@@ -206,6 +209,13 @@ RouteSpec read_route(TableReader r, const toml::table& table) {
     r.integer_into("metric", route.metric, 0, kMaxU32);
     r.finish();
     return route;
+}
+
+bool on_some_network(const std::vector<InterfaceSpec>& interfaces, netstack::Ipv4Address a) {
+    return std::any_of(interfaces.begin(), interfaces.end(), [&](const InterfaceSpec& i) {
+        return std::any_of(i.addresses.begin(), i.addresses.end(),
+                           [&](const netstack::Ipv4Cidr& c) { return c.contains(a); });
+    });
 }
 
 // Line of the table an array-of-tables element starts on, for messages about it as a whole.
@@ -275,6 +285,11 @@ Config parse_config(std::string_view text, const std::string& origin) {
             if (route.interface && !names.contains(*route.interface))
                 throw ConfigError(at(origin, node.source()) + "route to " + route.dst.to_string() +
                                   ": no interface " + *route.interface);
+            // A gateway alone names its interface by network, as the dataplane resolves it.
+            if (!route.interface && route.via && !on_some_network(config.interfaces, *route.via))
+                throw ConfigError(at(origin, node.source()) + "route to " + route.dst.to_string() +
+                                  ": gateway " + route.via->to_string() +
+                                  " is not on the network of any interface address");
         }
     }
     return config;
@@ -287,20 +302,6 @@ Config load_config_file(const std::string& path) {
     text << in.rdbuf();
     if (text.str().size() > 1 << 20) throw ConfigError(path + ": larger than 1 MiB");
     return parse_config(text.str(), path);
-}
-
-void validate_config(const Config& config, const std::string& origin) {
-    std::set<std::string> names, buses;
-    for (const auto& spec : config.interfaces) {
-        if (!names.insert(spec.name).second)
-            throw ConfigError(origin + ": interface " + spec.name + " is defined twice");
-        if (!buses.insert(spec.bus).second)
-            throw ConfigError(origin + ": bus " + spec.bus + " is used by two interfaces");
-    }
-    for (const auto& route : config.routes)
-        if (route.interface && !names.contains(*route.interface))
-            throw ConfigError(origin + ": route to " + route.dst.to_string() + ": no interface " +
-                              *route.interface);
 }
 
 }  // namespace shmifd

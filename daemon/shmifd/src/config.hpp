@@ -59,10 +59,6 @@ Config load_config_file(const std::string& path);
 // The same from text; `origin` names it in messages.
 Config parse_config(std::string_view text, const std::string& origin);
 
-// Checks what every source of configuration must satisfy (unique names and buses, routes
-// naming known interfaces). Throws ConfigError with `origin` as the prefix.
-void validate_config(const Config& config, const std::string& origin);
-
 // "default" or "a.b.c.d/n" with the host bits cleared (a route's destination).
 std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text);
 

@@ -42,8 +42,9 @@ control::ServerOptions server_options(const DaemonSettings& d) {
 // reverse by run_daemon.
 class Daemon {
   public:
-    explicit Daemon(Config config)
+    Daemon(Config config, CommandLineOverrides overrides)
         : config_(std::move(config)),
+          overrides_(std::move(overrides)),
           dataplane_(config_.stack, config_.daemon.workers,
                      [](std::string_view line) { spdlog::info("workers: {}", line); }),
           handler_(dataplane_, executor_, [this] { return running_config(); }),
@@ -84,12 +85,17 @@ class Daemon {
     }
 
   private:
-    Config config_;  // what the daemon was started with or last reloaded
+    // Declared first, destroyed last: until the pool has joined (in ~Dataplane), workers may
+    // still answer requests, and every answer is posted to a connection strand of io_.
+    boost::asio::io_context io_;
+    Config config_;                         // what the daemon was started with or last reloaded
+    const CommandLineOverrides overrides_;  // win over the file at every reload too
     std::mutex config_lock_;
     Dataplane dataplane_;
-    SerialExecutor executor_;
     DaemonHandler handler_;
-    boost::asio::io_context io_;
+    // After the handler and the dataplane, destroyed before them: its queued tasks (run by
+    // its destructor) use both.
+    SerialExecutor executor_;
     boost::asio::signal_set signals_;
     std::unique_ptr<control::ControlServer> server_;
     bool stopping_ = false;
@@ -139,8 +145,7 @@ class Daemon {
         spdlog::info("SIGHUP: reloading {}", *config_.file);
         executor_.post([this, file = *config_.file] {
             try {
-                auto next = load_config_file(file);
-                if (next.daemon.socket.empty()) next.daemon.socket = config_.daemon.socket;
+                const auto next = load_config_file(file, overrides_);
                 for (const auto& what : restart_only_differences(config_, next))
                     spdlog::warn("reload: {} changed; it takes effect at the next start", what);
                 const auto report = apply_config(dataplane_, next);
@@ -178,11 +183,11 @@ void block_control_signals(bool block) {
 
 }  // namespace
 
-int run_daemon(Config config) {
+int run_daemon(Config config, CommandLineOverrides overrides) {
     block_control_signals(true);
     std::unique_ptr<Daemon> daemon;
     try {
-        daemon = std::make_unique<Daemon>(std::move(config));
+        daemon = std::make_unique<Daemon>(std::move(config), std::move(overrides));
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());
         return 1;

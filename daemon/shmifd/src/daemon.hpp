@@ -3,10 +3,12 @@
 #pragma once
 
 #include "config.hpp"
+#include "defaults.hpp"
 
 namespace shmifd {
 
-// Returns the process exit status: 0 after a clean stop, 1 when start-up failed.
-int run_daemon(Config config);
+// Returns the process exit status: 0 after a clean stop, 1 when start-up failed. `overrides`
+// (already applied to `config`) are applied again to the file at every reload.
+int run_daemon(Config config, CommandLineOverrides overrides = {});
 
 }  // namespace shmifd

@@ -38,4 +38,19 @@ Config quick_config(const QuickOptions& options) {
     return config;
 }
 
+void apply_overrides(Config& config, const CommandLineOverrides& overrides) {
+    if (overrides.socket) config.daemon.socket = *overrides.socket;
+    if (overrides.socket_group) config.daemon.socket_group = overrides.socket_group;
+    if (overrides.workers) config.daemon.workers = *overrides.workers;
+    if (overrides.log_level) config.daemon.log_level = *overrides.log_level;
+}
+
+Config load_config_file(const std::string& path, const CommandLineOverrides& overrides) {
+    auto config = load_config_file(path);
+    if (config.daemon.socket.empty())
+        config.daemon.socket = control::default_socket_path().string();
+    apply_overrides(config, overrides);
+    return config;
+}
+
 }  // namespace shmifd

@@ -1,4 +1,5 @@
-// The configuration shmifd uses with no arguments, and the one-interface quick form.
+// The configuration shmifd uses with no arguments, the one-interface quick form, and the
+// command-line options that win over the file (at start and on every reload).
 #pragma once
 
 #include <optional>
@@ -21,5 +22,20 @@ struct QuickOptions {
 // One interface on one bus (created if missing), an address, optionally a default route.
 // Throws ConfigError naming the option that is wrong.
 Config quick_config(const QuickOptions& options);
+
+// -s/--socket, --socket-group, -w/--workers, -l/--log-level: unset ones leave the config alone.
+struct CommandLineOverrides {
+    std::optional<std::string> socket{};
+    std::optional<std::string> socket_group{};
+    std::optional<std::size_t> workers{};
+    std::optional<std::string> log_level{};
+};
+
+void apply_overrides(Config& config, const CommandLineOverrides& overrides);
+
+// The file as the daemon runs it: the default socket path when the file names none, then
+// the overrides. main() and the SIGHUP reload both read the file through this. Throws
+// ConfigError.
+Config load_config_file(const std::string& path, const CommandLineOverrides& overrides);
 
 }  // namespace shmifd

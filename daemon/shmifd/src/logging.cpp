@@ -5,9 +5,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
 
 #ifdef SHMIFD_HAVE_SYSTEMD
 #include <spdlog/sinks/systemd_sink.h>
@@ -15,10 +15,17 @@
 
 namespace shmifd {
 
-bool is_log_level(const std::string& level) {
-    static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
-                                              "error", "critical", "off"};
-    return levels.contains(level);
+bool is_log_level(std::string_view level) {
+    return std::find(log_levels.begin(), log_levels.end(), level) != log_levels.end();
+}
+
+std::string log_level_list() {
+    std::string text;
+    for (std::size_t i = 0; i < log_levels.size(); ++i) {
+        if (i > 0) text += i + 1 == log_levels.size() ? " or " : ", ";
+        text += log_levels[i];
+    }
+    return text;
 }
 
 namespace {

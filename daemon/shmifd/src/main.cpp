@@ -43,10 +43,9 @@ Exit status: 0 stopped cleanly, 1 start-up failed, 2 bad options or configuratio
 int main(int argc, char** argv) {
     CLI::App app(description, "shmifd");
     app.set_version_flag("-V,--version", SHMIFD_VERSION);
-    std::string config_file, bus, socket, log_level, name = "eth0";
+    std::string config_file, bus, name = "eth0";
     std::optional<std::string> address, gateway;
-    std::optional<std::string> socket_group;
-    std::optional<std::size_t> workers;
+    shmifd::CommandLineOverrides overrides;
     app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
     auto* bus_opt =
         app.add_option("-b,--bus", bus, "bus file of the single interface (quick form)");
@@ -55,16 +54,17 @@ int main(int argc, char** argv) {
     auto* name_opt = app.add_option("-n,--name", name, "its name (default eth0)");
     auto* gw_opt = app.add_option("-g,--gateway", gateway, "a default route via this address");
     app.add_option(
-        "-s,--socket", socket,
+        "-s,--socket", overrides.socket,
         "control socket path (default " + shmifd::control::default_socket_path().string() + ")");
-    app.add_option("--socket-group", socket_group,
+    app.add_option("--socket-group", overrides.socket_group,
                    "make the control socket 0660 and owned by this group (name or gid); "
                    "default 0600, owner only");
-    app.add_option("-w,--workers", workers, "worker threads (default: one per CPU)")
+    app.add_option("-w,--workers", overrides.workers, "worker threads (default: one per CPU)")
         ->check(CLI::Range(1, 1024));
-    app.add_option("-l,--log-level", log_level,
-                   "trace, debug, info, warn, error, critical or off (default info)")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("-l,--log-level", overrides.log_level,
+                   shmifd::log_level_list() + " (default info)")
+        ->check(CLI::IsMember(
+            std::vector<std::string>(shmifd::log_levels.begin(), shmifd::log_levels.end())));
     for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
         quick->excludes("--config");
 
@@ -77,22 +77,17 @@ int main(int argc, char** argv) {
     shmifd::Config config;
     try {
         if (!config_file.empty()) {
-            config = shmifd::load_config_file(config_file);
-            if (config.daemon.socket.empty())
-                config.daemon.socket = shmifd::control::default_socket_path().string();
+            config = shmifd::load_config_file(config_file, overrides);
         } else {
             config = shmifd::quick_config(
                 {.bus = bus, .address = address, .name = name, .gateway = gateway});
             config.file.reset();
+            shmifd::apply_overrides(config, overrides);
         }
     } catch (const shmifd::ConfigError& e) {
         std::fprintf(stderr, "shmifd: %s\n", e.what());
         return exit_usage;
     }
-    if (!socket.empty()) config.daemon.socket = socket;
-    if (socket_group) config.daemon.socket_group = socket_group;
-    if (workers) config.daemon.workers = *workers;
-    if (!log_level.empty()) config.daemon.log_level = log_level;
 
     shmifd::setup_logging(config.daemon.log_level);
     if (argc == 1) {
@@ -100,5 +95,5 @@ int main(int argc, char** argv) {
         spdlog::info("no arguments: interface {} on bus {} with {}, control socket {}", i.name,
                      i.bus, i.addresses.front().to_string(), config.daemon.socket);
     }
-    return shmifd::run_daemon(std::move(config));
+    return shmifd::run_daemon(std::move(config), overrides);
 }

@@ -7,6 +7,10 @@ namespace shmifd {
 
 namespace {
 
+// One udp.recv reply carries at most this much payload (before JSON escaping, which may
+// multiply it by six): collecting stops there and the reply says "truncated".
+constexpr std::size_t max_reply_payload = 1024 * 1024;
+
 control::CommandError socket_failure(const std::string& what, netstack::SocketError e) {
     return {"failed", what + ": " + netstack::describe(e)};
 }
@@ -53,20 +57,26 @@ class UdpRecvJob final : public ShardJob, public std::enable_shared_from_this<Ud
     netstack::SocketId socket_ = 0;
     engine::TimerQueue::TimerId timer_ = 0;
     nlohmann::json datagrams_ = nlohmann::json::array();
+    std::size_t payload_ = 0;  // bytes of data in datagrams_
+    bool truncated_ = false;
     bool finished_ = false;
+    std::vector<std::byte> buffer_ = std::vector<std::byte>(65535);  // the largest datagram
+
+    bool full() const { return datagrams_.size() >= params_.count || truncated_; }
 
     // Bytes go into the reply as they came; the control server repairs invalid UTF-8.
     void on_readable() {
-        std::vector<std::byte> buffer(65535);
-        while (datagrams_.size() < params_.count) {
-            auto d = shard_.stack().udp_receive(socket_, buffer);
+        while (!full()) {
+            auto d = shard_.stack().udp_receive(socket_, buffer_);
             if (!d) break;
             datagrams_.push_back(
                 {{"from", d->from.to_string()},
-                 {"data", std::string(reinterpret_cast<const char*>(buffer.data()), d->size)},
+                 {"data", std::string(reinterpret_cast<const char*>(buffer_.data()), d->size)},
                  {"size", d->full_size}});
+            payload_ += d->size;
+            truncated_ = payload_ >= max_reply_payload && datagrams_.size() < params_.count;
         }
-        if (datagrams_.size() >= params_.count) finish();
+        if (full()) finish();
     }
 
     void finish(std::optional<control::CommandError> error = std::nullopt) {
@@ -80,7 +90,7 @@ class UdpRecvJob final : public ShardJob, public std::enable_shared_from_this<Ud
         if (error)
             done_(std::unexpected(*error));
         else
-            done_(nlohmann::json{{"datagrams", datagrams_}});
+            done_(nlohmann::json{{"datagrams", std::move(datagrams_)}, {"truncated", truncated_}});
     }
 };
 

@@ -32,6 +32,10 @@ struct ServerOptions {
     // Requests of one client waiting for their reply; reading from that client pauses
     // beyond it (pipelining is allowed, flooding is not).
     std::size_t max_pending_replies = 64;
+    // Requests handed to the handler and not yet answered, over all clients together: beyond
+    // it a request is answered `busy` at once. Bounds the work clients can leave running
+    // (a long ping, then disconnect, then again), whatever the number of connections.
+    std::size_t max_in_flight = 256;
     // Reply bytes queued for one client: reading from it pauses beyond it, and a client whose
     // queue does not drain within `write_timeout` is dropped.
     std::size_t max_queued_bytes = 4 * 1024 * 1024;
@@ -50,6 +54,8 @@ struct ServerStats {
     std::uint64_t handler_errors = 0;  // handlers that threw (answered `failed`/ArgumentError)
     std::uint64_t slow_clients_dropped = 0;
     std::uint64_t active_clients = 0;
+    std::uint64_t refused_busy = 0;  // requests answered busy: over max_in_flight
+    std::uint64_t in_flight = 0;     // requests the handler has not answered yet
 };
 
 // CommandHandler::handle() runs on the io_context's threads: with one thread running it (the
