@@ -1,94 +1,17 @@
 #include "stats_json.hpp"
 
+#include "netstack/stats_fields.hpp"
+
 namespace shmifd {
 
 namespace {
 
-// The field lists: fn(name, member) for every counter.
+// The field lists: fn(name, member) for every counter; the stack's live in netstack.
 template <class S, class Fn>
-void fields(S& s, Fn fn) requires std::is_same_v<std::remove_const_t<S>, netstack::EthernetStats> {
-    fn("rx_frames", s.rx_frames);
-    fn("rx_bytes", s.rx_bytes);
-    fn("tx_frames", s.tx_frames);
-    fn("tx_bytes", s.tx_bytes);
-    fn("tx_dropped", s.tx_dropped);
-    fn("drop_short", s.drop_short);
-    fn("drop_not_for_us", s.drop_not_for_us);
-    fn("drop_own_source", s.drop_own_source);
-    fn("drop_vlan", s.drop_vlan);
-    fn("drop_unknown_ethertype", s.drop_unknown_ethertype);
-    fn("drop_interface_down", s.drop_interface_down);
+void fields(S& s, Fn fn) requires requires {
+    netstack::for_each_counter(s, fn);
 }
-
-template <class S, class Fn>
-void fields(S& s, Fn fn) requires std::is_same_v<std::remove_const_t<S>, netstack::ArpStats> {
-    fn("rx_requests", s.rx_requests);
-    fn("rx_replies", s.rx_replies);
-    fn("tx_requests", s.tx_requests);
-    fn("tx_replies", s.tx_replies);
-    fn("tx_gratuitous", s.tx_gratuitous);
-    fn("drop_malformed", s.drop_malformed);
-    fn("drop_not_for_us", s.drop_not_for_us);
-    fn("drop_bad_sender", s.drop_bad_sender);
-    fn("resolve_failed", s.resolve_failed);
-    fn("pending_dropped", s.pending_dropped);
-    fn("cache_full", s.cache_full);
-}
-
-template <class S, class Fn>
-void fields(S& s, Fn fn) requires std::is_same_v<std::remove_const_t<S>, netstack::Ipv4Stats> {
-    fn("rx_packets", s.rx_packets);
-    fn("rx_delivered", s.rx_delivered);
-    fn("tx_packets", s.tx_packets);
-    fn("forwarded", s.forwarded);
-    fn("drop_short", s.drop_short);
-    fn("drop_bad_version", s.drop_bad_version);
-    fn("drop_bad_header_len", s.drop_bad_header_len);
-    fn("drop_bad_total_len", s.drop_bad_total_len);
-    fn("drop_bad_checksum", s.drop_bad_checksum);
-    fn("drop_bad_source", s.drop_bad_source);
-    fn("drop_not_for_us", s.drop_not_for_us);
-    fn("drop_ttl_exceeded", s.drop_ttl_exceeded);
-    fn("drop_no_route", s.drop_no_route);
-    fn("drop_unknown_protocol", s.drop_unknown_protocol);
-    fn("drop_df_too_big", s.drop_df_too_big);
-    fn("drop_not_owner", s.drop_not_owner);
-    fn("frag_received", s.frag_received);
-    fn("frag_reassembled", s.frag_reassembled);
-    fn("frag_timeout", s.frag_timeout);
-    fn("frag_overlap", s.frag_overlap);
-    fn("frag_memory_limit", s.frag_memory_limit);
-    fn("frag_too_big", s.frag_too_big);
-    fn("fragments_sent", s.fragments_sent);
-}
-
-template <class S, class Fn>
-void fields(S& s, Fn fn) requires std::is_same_v<std::remove_const_t<S>, netstack::IcmpStats> {
-    fn("rx_echo_requests", s.rx_echo_requests);
-    fn("rx_echo_replies", s.rx_echo_replies);
-    fn("rx_errors", s.rx_errors);
-    fn("tx_echo_requests", s.tx_echo_requests);
-    fn("tx_echo_replies", s.tx_echo_replies);
-    fn("tx_errors", s.tx_errors);
-    fn("rate_limited", s.rate_limited);
-    fn("drop_short", s.drop_short);
-    fn("drop_bad_checksum", s.drop_bad_checksum);
-    fn("drop_unknown_type", s.drop_unknown_type);
-    fn("drop_no_socket", s.drop_no_socket);
-    fn("drop_broadcast_echo", s.drop_broadcast_echo);
-    fn("drop_queue_full", s.drop_queue_full);
-}
-
-template <class S, class Fn>
-void fields(S& s, Fn fn) requires std::is_same_v<std::remove_const_t<S>, netstack::UdpStats> {
-    fn("rx_datagrams", s.rx_datagrams);
-    fn("tx_datagrams", s.tx_datagrams);
-    fn("drop_short", s.drop_short);
-    fn("drop_bad_length", s.drop_bad_length);
-    fn("drop_bad_checksum", s.drop_bad_checksum);
-    fn("drop_no_socket", s.drop_no_socket);
-    fn("drop_queue_full", s.drop_queue_full);
-}
+{ netstack::for_each_counter(s, fn); }
 
 template <class S, class Fn>
 void fields(S& s, Fn fn) requires std::is_same_v<std::remove_const_t<S>, shmif::CursorStats> {
@@ -162,11 +85,10 @@ nlohmann::json to_json(const shmif::WriterStats& stats) {
 }
 
 nlohmann::json to_json(const netstack::StackStats& stats) {
-    return {{"ethernet", json_of(stats.ethernet)},
-            {"arp", json_of(stats.arp)},
-            {"ipv4", json_of(stats.ipv4)},
-            {"icmp", json_of(stats.icmp)},
-            {"udp", json_of(stats.udp)}};
+    nlohmann::json j = nlohmann::json::object();
+    netstack::for_each_group(
+        stats, [&](const char* name, const auto& group) { j[name] = json_of(group); });
+    return j;
 }
 
 }  // namespace shmifd

@@ -1,0 +1,110 @@
+// Every counter by name, from one list per counter struct: for_each_counter(stats, fn) calls
+// fn(name, member) for each counter (const or not, so the same list serves reports, JSON and
+// sums), and for_each_group(stack_stats, fn) calls fn(group_name, group). A new counter is one
+// line in stats.hpp and one here.
+#pragma once
+
+#include <type_traits>
+
+#include "netstack/stats.hpp"
+
+namespace netstack {
+
+template <class S, class T>
+concept CounterStruct = std::is_same_v<std::remove_const_t<S>, T>;
+
+template <CounterStruct<EthernetStats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_frames", s.rx_frames);
+    fn("rx_bytes", s.rx_bytes);
+    fn("tx_frames", s.tx_frames);
+    fn("tx_bytes", s.tx_bytes);
+    fn("tx_dropped", s.tx_dropped);
+    fn("drop_short", s.drop_short);
+    fn("drop_not_for_us", s.drop_not_for_us);
+    fn("drop_own_source", s.drop_own_source);
+    fn("drop_vlan", s.drop_vlan);
+    fn("drop_unknown_ethertype", s.drop_unknown_ethertype);
+    fn("drop_interface_down", s.drop_interface_down);
+}
+
+template <CounterStruct<ArpStats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_requests", s.rx_requests);
+    fn("rx_replies", s.rx_replies);
+    fn("tx_requests", s.tx_requests);
+    fn("tx_replies", s.tx_replies);
+    fn("tx_gratuitous", s.tx_gratuitous);
+    fn("drop_malformed", s.drop_malformed);
+    fn("drop_not_for_us", s.drop_not_for_us);
+    fn("drop_bad_sender", s.drop_bad_sender);
+    fn("resolve_failed", s.resolve_failed);
+    fn("pending_dropped", s.pending_dropped);
+    fn("cache_full", s.cache_full);
+}
+
+template <CounterStruct<Ipv4Stats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_packets", s.rx_packets);
+    fn("rx_delivered", s.rx_delivered);
+    fn("tx_packets", s.tx_packets);
+    fn("forwarded", s.forwarded);
+    fn("drop_short", s.drop_short);
+    fn("drop_bad_version", s.drop_bad_version);
+    fn("drop_bad_header_len", s.drop_bad_header_len);
+    fn("drop_bad_total_len", s.drop_bad_total_len);
+    fn("drop_bad_checksum", s.drop_bad_checksum);
+    fn("drop_bad_source", s.drop_bad_source);
+    fn("drop_not_for_us", s.drop_not_for_us);
+    fn("drop_ttl_exceeded", s.drop_ttl_exceeded);
+    fn("drop_no_route", s.drop_no_route);
+    fn("drop_unknown_protocol", s.drop_unknown_protocol);
+    fn("drop_df_too_big", s.drop_df_too_big);
+    fn("drop_not_owner", s.drop_not_owner);
+    fn("frag_received", s.frag_received);
+    fn("frag_reassembled", s.frag_reassembled);
+    fn("frag_timeout", s.frag_timeout);
+    fn("frag_overlap", s.frag_overlap);
+    fn("frag_memory_limit", s.frag_memory_limit);
+    fn("frag_too_big", s.frag_too_big);
+    fn("fragments_sent", s.fragments_sent);
+}
+
+template <CounterStruct<IcmpStats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_echo_requests", s.rx_echo_requests);
+    fn("rx_echo_replies", s.rx_echo_replies);
+    fn("rx_errors", s.rx_errors);
+    fn("tx_echo_requests", s.tx_echo_requests);
+    fn("tx_echo_replies", s.tx_echo_replies);
+    fn("tx_errors", s.tx_errors);
+    fn("rate_limited", s.rate_limited);
+    fn("drop_short", s.drop_short);
+    fn("drop_bad_checksum", s.drop_bad_checksum);
+    fn("drop_unknown_type", s.drop_unknown_type);
+    fn("drop_no_socket", s.drop_no_socket);
+    fn("drop_broadcast_echo", s.drop_broadcast_echo);
+    fn("drop_queue_full", s.drop_queue_full);
+}
+
+template <CounterStruct<UdpStats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_datagrams", s.rx_datagrams);
+    fn("tx_datagrams", s.tx_datagrams);
+    fn("drop_short", s.drop_short);
+    fn("drop_bad_length", s.drop_bad_length);
+    fn("drop_bad_checksum", s.drop_bad_checksum);
+    fn("drop_no_socket", s.drop_no_socket);
+    fn("drop_queue_full", s.drop_queue_full);
+}
+
+template <CounterStruct<StackStats> S, class Fn>
+void for_each_group(S& s, Fn&& fn) {
+    fn("ethernet", s.ethernet);
+    fn("arp", s.arp);
+    fn("ipv4", s.ipv4);
+    fn("icmp", s.icmp);
+    fn("udp", s.udp);
+}
+
+}  // namespace netstack
