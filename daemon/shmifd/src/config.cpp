@@ -211,13 +211,6 @@ RouteSpec read_route(TableReader r, const toml::table& table) {
     return route;
 }
 
-bool on_some_network(const std::vector<InterfaceSpec>& interfaces, netstack::Ipv4Address a) {
-    return std::any_of(interfaces.begin(), interfaces.end(), [&](const InterfaceSpec& i) {
-        return std::any_of(i.addresses.begin(), i.addresses.end(),
-                           [&](const netstack::Ipv4Cidr& c) { return c.contains(a); });
-    });
-}
-
 // Line of the table an array-of-tables element starts on, for messages about it as a whole.
 template <class Fn>
 void each_table(const toml::array& list, const std::string& origin, const std::string& what,
@@ -238,6 +231,14 @@ std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text)
     auto cidr = netstack::Ipv4Cidr::parse(text);
     if (!cidr || cidr->address != cidr->network()) return std::nullopt;
     return cidr;
+}
+
+std::optional<std::string> interface_for_gateway(const std::vector<InterfaceSpec>& interfaces,
+                                                 netstack::Ipv4Address via) {
+    for (const auto& i : interfaces)
+        for (const auto& a : i.addresses)
+            if (a.contains(via)) return i.name;
+    return std::nullopt;
 }
 
 Config parse_config(std::string_view text, const std::string& origin) {
@@ -286,7 +287,8 @@ Config parse_config(std::string_view text, const std::string& origin) {
                 throw ConfigError(at(origin, node.source()) + "route to " + route.dst.to_string() +
                                   ": no interface " + *route.interface);
             // A gateway alone names its interface by network, as the dataplane resolves it.
-            if (!route.interface && route.via && !on_some_network(config.interfaces, *route.via))
+            if (!route.interface && route.via &&
+                !interface_for_gateway(config.interfaces, *route.via))
                 throw ConfigError(at(origin, node.source()) + "route to " + route.dst.to_string() +
                                   ": gateway " + route.via->to_string() +
                                   " is not on the network of any interface address");

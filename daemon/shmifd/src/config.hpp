@@ -55,6 +55,10 @@ struct ConfigError : std::runtime_error {
 };
 
 // Reads and validates a TOML file (see systemd/example.toml). Throws ConfigError.
+// The first interface (in file order) with an address whose network holds `via`: where a
+// route given only a gateway goes.
+std::optional<std::string> interface_for_gateway(const std::vector<InterfaceSpec>& interfaces,
+                                                 netstack::Ipv4Address via);
 Config load_config_file(const std::string& path);
 // The same from text; `origin` names it in messages.
 Config parse_config(std::string_view text, const std::string& origin);

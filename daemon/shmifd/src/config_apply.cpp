@@ -19,9 +19,7 @@ std::string describe(const RouteSpec& r) {
 // What the dataplane would store for `route`: the gateway's interface filled in.
 RouteSpec resolved(RouteSpec route, const std::vector<InterfaceSpec>& interfaces) {
     if (route.interface || !route.via) return route;
-    for (const auto& i : interfaces)
-        for (const auto& a : i.addresses)
-            if (!route.interface && a.contains(*route.via)) route.interface = i.name;
+    route.interface = interface_for_gateway(interfaces, *route.via);
     return route;
 }
 
