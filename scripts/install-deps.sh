@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config git
+    ccache # kept between CI runs on one machine: rebuilds of unchanged files cost nothing
     clang-format
     clang-19 libclang-rt-19-dev # libFuzzer; clang 14 cannot compile libstdc++ 12's <expected>
     # libraries
@@ -19,6 +20,7 @@ packages=(
     libboost-dev libspdlog-dev libtomlplusplus-dev libsystemd-dev systemd
     # the kernel peers of the interoperability tests (TAP + netns)
     iproute2 iputils-ping socat python3-scapy kmod
+    curl netcat-openbsd # TCP peers of the interoperability tests
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then

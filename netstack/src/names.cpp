@@ -55,6 +55,24 @@ const char* describe(SocketError error) {
             return "invalid argument";
         case SocketError::too_many_sockets:
             return "too many sockets";
+        case SocketError::connection_refused:
+            return "connection refused";
+        case SocketError::connection_reset:
+            return "connection reset by peer";
+        case SocketError::timed_out:
+            return "connection timed out";
+        case SocketError::already_connected:
+            return "socket already connected";
+        case SocketError::in_progress:
+            return "connection already in progress";
+        case SocketError::shut_down:
+            return "cannot send after shutdown";
+        case SocketError::address_not_available:
+            return "address not available";
+        case SocketError::host_unreachable:
+            return "host unreachable";
+        case SocketError::not_listening:
+            return "socket not listening";
     }
     return "unknown socket error";
 }

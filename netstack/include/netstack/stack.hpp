@@ -14,6 +14,12 @@
 // Counters: Ethernet, ARP, IPv4 and ICMP-error receive counters count in every shard (each
 // sees every frame); echo and UDP receive counters only in the shard that owns the packet,
 // so summing them over shards counts each packet once (the others count drop_not_owner).
+// TCP: a connection lives on exactly one shard, index == tcp_flow_hash(local, remote) %
+// count (tcp.hpp). A listening socket is opened on every shard (as SO_REUSEPORT does) and
+// each SYN is accepted by the shard its 4-tuple hashes to; tcp_connect picks an ephemeral
+// port whose hash lands on the calling shard. A shard never answers a segment it does not
+// own (no RST from the wrong shard): it counts tcp.drop_not_owner; the owner answers
+// segments that match no connection with a RST. TCP counters count in the owning shard only.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +34,7 @@
 #include "netstack/address.hpp"
 #include "netstack/device.hpp"
 #include "netstack/stats.hpp"
+#include "netstack/tcp.hpp"
 #include "netstack/time.hpp"
 
 namespace netstack {
@@ -92,6 +99,7 @@ struct StackConfig {
     IcmpConfig icmp{};
     std::size_t udp_rx_queue_datagrams = 256;  // default per socket
     std::size_t udp_rx_queue_bytes = 1 << 20;
+    TcpConfig tcp{};
     std::uint64_t seed = 1;  // MAC derivation, IP ids, ephemeral ports
 };
 
@@ -146,12 +154,34 @@ enum class SocketError : std::uint8_t {
     message_too_big,  // over 65,507 bytes, or DF would be needed
     invalid,          // e.g. port 0 destination
     too_many_sockets,
+    // TCP (each maps to one errno: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EISCONN, EALREADY,
+    // EPIPE, EADDRNOTAVAIL, EHOSTUNREACH, EINVAL for not_listening)
+    connection_refused,  // RST in answer to our SYN
+    connection_reset,    // RST on an established connection
+    timed_out,           // retransmissions or keepalive probes exhausted
+    already_connected,   // connect or listen on a connected socket
+    in_progress,         // connect already started, not finished
+    shut_down,           // send after shutdown(write) or close
+    address_not_available,  // bind to an address that is not ours
+    host_unreachable,       // ICMP unreachable (host, net) while connecting
+    not_listening,          // accept on a socket that does not listen
 };
 const char* describe(SocketError error);
 
 // Readiness, reported edge-style through Stack::take_events(): a socket is listed when it
-// becomes readable (its queue went from empty to not empty) or has an error to report.
-enum SocketEventBits : std::uint8_t { socket_readable = 1, socket_error = 2 };
+// becomes readable (its queue went from empty to not empty; for TCP also when the peer's
+// FIN makes tcp_receive return 0), has an error to report, and for TCP: becomes writable
+// (send buffer space freed after tcp_send would have blocked), connected (a tcp_connect
+// completed), acceptable (a listener's accept queue went from empty to not empty), closed
+// (the connection is over: both FINs acknowledged, reset or timed out).
+enum SocketEventBits : std::uint8_t {
+    socket_readable = 1,
+    socket_error = 2,
+    socket_writable = 4,
+    socket_connected = 8,
+    socket_acceptable = 16,
+    socket_closed = 32,
+};
 struct SocketEvent {
     SocketId socket = 0;
     std::uint8_t bits = 0;
@@ -262,7 +292,46 @@ class Stack {
                                                std::size_t payload_size, Instant now);
     std::expected<EchoReply, SocketError> ping_receive(SocketId s);
 
-    // Either kind. Closing releases the port or echo id and drops what is queued.
+    // --- TCP sockets (RFC 9293; see tcp.hpp and the sharding rule at the top) ----------------
+    std::expected<SocketId, SocketError> tcp_open();
+    // Port 0 picks a free ephemeral port; address any listens on all our addresses.
+    std::expected<Endpoint, SocketError> tcp_bind(SocketId s, Endpoint local);
+    // Half-open connections beyond config.tcp.syn_queue are answered with SYN cookies;
+    // established ones beyond `backlog` wait in SYN-RECEIVED (their ACK is dropped) as Linux.
+    std::expected<void, SocketError> tcp_listen(SocketId s, std::size_t backlog);
+    // An established connection from the accept queue (would_block when empty).
+    std::expected<SocketId, SocketError> tcp_accept(SocketId listener);
+    // Starts the handshake (binds an ephemeral port this shard owns when unbound) and returns;
+    // completion raises socket_connected, failure socket_error with tcp_take_error() telling
+    // why (connection_refused, timed_out, host_unreachable, no_route).
+    std::expected<void, SocketError> tcp_connect(SocketId s, Endpoint remote, Instant now);
+    // Copies what fits in the send buffer and returns its size; would_block when nothing fit
+    // (socket_writable is raised when space frees up). Also allowed in SYN-SENT (queued).
+    std::expected<std::size_t, SocketError> tcp_send(SocketId s, std::span<const std::byte> data,
+                                                     Instant now);
+    // In-order bytes; 0 means the peer closed its side (end of stream); would_block when
+    // nothing is there yet. Reading opens the window (a window update is sent when it grew
+    // by at least an MSS or half the buffer, RFC 9293 3.8.6.2.2).
+    std::expected<std::size_t, SocketError> tcp_receive(SocketId s, std::span<std::byte> buffer,
+                                                        Instant now);
+    std::expected<void, SocketError> tcp_shutdown(SocketId s, ShutdownHow how, Instant now);
+    // Graceful close: the id is released at once; queued data is still delivered and the
+    // connection finishes on its own (FIN, then TIME-WAIT or LAST-ACK). Unread received data
+    // or linger_zero make it an abort instead (RFC 9293 / RFC 2525 2.17).
+    std::expected<void, SocketError> tcp_close(SocketId s, Instant now);
+    // Sends a RST and releases everything at once.
+    std::expected<void, SocketError> tcp_abort(SocketId s, Instant now);
+    std::expected<void, SocketError> tcp_set_options(SocketId s, const TcpSocketOptions& options);
+    std::expected<TcpSocketOptions, SocketError> tcp_options(SocketId s) const;
+    std::expected<TcpInfo, SocketError> tcp_info(SocketId s) const;
+    // Every connection this stack holds: listeners, half-open, established, closing ones
+    // whose socket was closed, TIME-WAIT.
+    std::vector<TcpInfo> tcp_connections() const;
+    // The pending error of a TCP socket (SO_ERROR), cleared by reading.
+    std::optional<SocketError> tcp_take_error(SocketId s);
+
+    // UDP or ping sockets (TCP: tcp_close). Closing releases the port or echo id and drops
+    // what is queued.
     std::expected<void, SocketError> close(SocketId s);
     // The last ICMP error reported for this socket (cleared by reading).
     std::optional<IcmpError> take_error(SocketId s);
