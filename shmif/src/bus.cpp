@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "bus_impl.hpp"
+#include "header_rules.hpp"
 #include "lock.hpp"
 #include "native_ring.hpp"
 #include "netbsd_ring.hpp"
@@ -34,43 +35,24 @@ struct NativeInit {
 
 void init_native(void* base, void* arg) {
     const auto& in = *static_cast<const NativeInit*>(arg);
-    auto* h = static_cast<native::BusHeader*>(base);
-    h->id.magic = native::kMagic;
-    h->id.version_major = native::kVersionMajor;
-    h->id.version_minor = native::kVersionMinor;
-    h->id.header_size = native::kHeaderSize;
-    h->id.features = 0;
-    h->id.ring_size = in.ring_size;
-    h->id.max_frame = in.max_frame;
-    h->id.created_ns = host::now_realtime_ns();
-    native_mutex_init(*h);
+    header::native_initialise(*static_cast<native::BusHeader*>(base), in.ring_size, in.max_frame);
 }
 
 void init_netbsd(void* base, void*) {
     netbsd::initialise(*static_cast<netbsd::BusHeader*>(base));
 }
 
-std::uint32_t default_max_frame(std::uint64_t ring) {
-    std::uint64_t cap = ring / 4 - sizeof(native::RecordHeader);
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(native::kDefaultMaxFrame, cap));
-}
-
 std::expected<void, Error> check_native(Bus::Impl& b) {
     if (b.map.size < native::kHeaderSize) return std::unexpected(Error{Errc::not_a_bus});
     auto* h = static_cast<native::BusHeader*>(b.map.base);
-    const auto& id = h->id;
-    if (id.version_major != native::kVersionMajor || (id.features & ~native::kFeaturesKnown) != 0)
-        return std::unexpected(Error{Errc::unsupported_version});
-    const std::uint64_t ring = id.ring_size;
-    if (id.header_size != native::kHeaderSize || ring < native::kMinRing ||
-        ring > native::kMaxRing || ring % native::kAlign != 0 ||
-        ring != b.map.size - native::kHeaderSize || id.max_frame < 60 ||
-        native::record_span(id.max_frame) > ring / 4)
-        return std::unexpected(Error{Errc::corrupt_header});
+    std::memcpy(&b.identity, &h->id, sizeof b.identity);
+    if (auto fault = header::native_identity_fault(b.identity, b.map.size))
+        return std::unexpected(Error{fault->code});
+    if (!native_mutex_intact(*h)) return std::unexpected(Error{Errc::corrupt_header});
     b.nh = h;
     b.ring = static_cast<std::byte*>(b.map.base) + native::kHeaderSize;
-    b.ring_size = ring;
-    b.max_frame = id.max_frame;
+    b.ring_size = b.identity.ring_size;
+    b.max_frame = b.identity.max_frame;
     return {};
 }
 
@@ -136,8 +118,9 @@ std::expected<Bus, Error> Bus::create(const std::string& path, const CreateOptio
             size > native::kHeaderSize + native::kMaxRing || size % native::kAlign != 0)
             return std::unexpected(Error{Errc::invalid_argument});
         NativeInit in{size - native::kHeaderSize, 0};
-        in.max_frame = opts.max_frame != 0 ? opts.max_frame : default_max_frame(in.ring_size);
-        if (in.max_frame < 60 || native::record_span(in.max_frame) > in.ring_size / 4)
+        in.max_frame =
+            opts.max_frame != 0 ? opts.max_frame : header::native_default_max_frame(in.ring_size);
+        if (!header::native_max_frame_fits(in.max_frame, in.ring_size))
             return std::unexpected(Error{Errc::invalid_argument});
         made = host::create_file_atomically(path, size, opts.mode, init_native, &in);
     }
@@ -233,7 +216,12 @@ BusInfo Bus::info() const {
     info.file_size = impl_->map.size;
     info.data_size = impl_->ring_size;
     info.max_frame = impl_->max_frame;
+    info.header_faults = impl_->header_faults.load(std::memory_order_relaxed);
     return info;
+}
+
+std::optional<std::string> Bus::header_problem() const {
+    return header::attached_fault(*impl_);
 }
 
 }  // namespace shmif

@@ -3,6 +3,7 @@
 // rewrite the header, but not our idea of where the mapping ends.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,12 +22,17 @@ struct Bus::Impl {
 
     // native
     native::BusHeader* nh = nullptr;
+    // The identity as validated at open: a writer compares the header with it before it
+    // touches the lock, so a header overwritten since is refused instead of trusted.
+    native::Identity identity{};
     // netbsd
     netbsd::BusHeader* bh = nullptr;
 
     std::byte* ring = nullptr;
     std::uint64_t ring_size = 0;
     std::uint32_t max_frame = 0;
+    // Sends refused because the header no longer says what it said at open (BusInfo).
+    std::atomic<std::uint64_t> header_faults{0};
 
     Impl() = default;
     Impl(const Impl&) = delete;

@@ -23,6 +23,17 @@ void native_mutex_init(native::BusHeader& h) {
     pthread_mutexattr_destroy(&attr);
 }
 
+bool native_mutex_intact(const native::BusHeader& h) {
+    // glibc keeps the mutex type (robust, process-shared) in __kind; learn the value once
+    // from a mutex made the same way.
+    static const int expected_kind = [] {
+        native::BusHeader fresh{};
+        native_mutex_init(fresh);
+        return fresh.lock.mutex.__data.__kind;
+    }();
+    return __atomic_load_n(&h.lock.mutex.__data.__kind, __ATOMIC_RELAXED) == expected_kind;
+}
+
 static LockAttempt from_rc(int rc, bool contended) {
     switch (rc) {
         case 0:

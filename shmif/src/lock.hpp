@@ -22,6 +22,9 @@ struct LockAttempt {
 };
 
 void native_mutex_init(native::BusHeader& h);
+// Does the mutex still carry the type native_mutex_init gave it? A mutex overwritten with
+// other bytes must not be locked: glibc may refuse it, or wait on it for the whole timeout.
+bool native_mutex_intact(const native::BusHeader& h);
 LockAttempt native_lock(native::BusHeader& h, std::chrono::milliseconds timeout);
 void native_mark_consistent(native::BusHeader& h);
 void native_unlock(native::BusHeader& h);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "bus_impl.hpp"
+#include "header_rules.hpp"
 #include "lock.hpp"
 #include "native_ring.hpp"
 #include "netbsd_ring.hpp"
@@ -40,6 +41,13 @@ Writer::Writer(const Bus& bus, WriterOptions opts) : bus_(&bus.impl()), opts_(op
 std::expected<SendBatch, Error> Writer::begin() {
     Bus::Impl& bus = *bus_;
     SendBatch batch(*this);
+    // A native header overwritten since open must not be trusted, its lock least of all.
+    // (NetBSD's header carries no more than the ring's state, which lock holders repair.)
+    if (bus.format == Format::native && !header::attached_intact(bus)) {
+        batch.writer_ = nullptr;
+        bus.header_faults.fetch_add(1, std::memory_order_relaxed);
+        return std::unexpected(Error{Errc::corrupt_header});
+    }
     LockAttempt got = bus.format == Format::native
                           ? native_lock(*bus.nh, opts_.lock_timeout)
                           : netbsd_lock(*bus.bh, opts_.lock_timeout, opts_.netbsd_steal_after);

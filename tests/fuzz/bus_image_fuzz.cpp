@@ -1,6 +1,7 @@
-// Fuzz target: arbitrary bytes become a bus image, which the library must open, read, peek,
-// describe and write to without crashing or touching memory it should not (ASan and UBSan
-// do the checking; the fuzz build turns them on).
+// Fuzz target: arbitrary bytes become a bus image, which the library must check, open, read,
+// peek, describe and write to without crashing or touching memory it should not (ASan and
+// UBSan do the checking; the fuzz build turns them on); a repair must then leave a bus that
+// check_bus finds clean.
 //
 // Input layout (missing bytes read as zero):
 //   byte 0            flags: bit 0 format (0 native, 1 NetBSD); bit 1 small receive buffers
@@ -30,6 +31,7 @@
 #include "layout_native.hpp"
 #include "layout_netbsd.hpp"
 #include "shmif/bus.hpp"
+#include "shmif/check.hpp"
 #include "shmif/cursor.hpp"
 #include "shmif/writer.hpp"
 
@@ -194,8 +196,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else
         build_netbsd(in);
 
+    // The checker reads any image, even one Bus::open refuses.
+    const shmif::Format format = (flags & 1) == 0 ? shmif::Format::native : shmif::Format::netbsd;
+    (void)shmif::check_bus(scratch().path);
     auto bus = shmif::Bus::open(scratch().path);
     if (!bus) return 0;
+    (void)bus->header_problem();
     (void)bus->info();
 
     Sink sink(4, (flags & 2) != 0 ? 16 : 70000);
@@ -227,5 +233,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     shmif::Cursor late(*bus, {.start = shmif::StartAt::oldest});
     sink.drain(late);
     (void)bus->info();
+    // Whatever the image became, a repair leaves a bus the checker finds clean.
+    (void)shmif::check_bus(scratch().path);
+    if (!shmif::repair_bus(scratch().path, {.format = format, .force = true})) std::abort();
+    const auto after = shmif::check_bus(scratch().path);
+    if (!after || !after->clean() || bus->header_problem()) std::abort();
     return 0;
 }

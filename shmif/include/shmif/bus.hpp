@@ -50,6 +50,9 @@ struct BusInfo {
     std::uint64_t lock_recoveries;
     std::uint64_t corrupt_repairs;
     std::uint32_t sleeping_readers;
+    // Sends this process refused because the header no longer says what it said when the
+    // bus was opened (overwritten or recreated): see Bus::header_problem().
+    std::uint64_t header_faults;
 };
 
 class Bus {
@@ -71,6 +74,11 @@ class Bus {
     std::uint64_t data_size() const;
     std::uint32_t max_frame() const;
     BusInfo info() const;
+    // nullopt while the header still says what it said at open; otherwise what is wrong, as
+    // one sentence ("magic 0x1234abcd, expected 0x424d4853"). While it is wrong every send
+    // fails with corrupt_header (and counts in BusInfo::header_faults); readers see no new
+    // frames. `shmifbus repair` (shmif/check.hpp) rebuilds it; then sending resumes.
+    std::optional<std::string> header_problem() const;
 
     struct Impl;
     Impl& impl() const { return *impl_; }
