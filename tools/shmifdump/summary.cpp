@@ -89,8 +89,12 @@ std::string ipv4(const Bytes& b, std::size_t off) {
         }
         case 17: {  // UDP (RFC 768)
             if (!b.has(l4, 8)) return fmt::format("IPv4 {} > {}: UDP, truncated", src, dst);
-            return fmt::format("IPv4 {}.{} > {}.{}: UDP, length {}", src, b.u16(l4), dst,
-                               b.u16(l4 + 2), b.u16(l4 + 4));
+            // As tcpdump: the payload's length, the UDP length field less its 8-byte header.
+            const unsigned udp_length = b.u16(l4 + 4);
+            const std::string ends =
+                fmt::format("IPv4 {}.{} > {}.{}: UDP, ", src, b.u16(l4), dst, b.u16(l4 + 2));
+            if (udp_length < 8) return ends + fmt::format("bad length {}", udp_length);
+            return ends + fmt::format("length {}", udp_length - 8);
         }
         default:
             return fmt::format("IPv4 {} > {}: proto {}", src, dst, proto);

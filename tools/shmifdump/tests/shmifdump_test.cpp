@@ -270,15 +270,29 @@ TEST(ShmifdumpSummary, DescribesEachProtocol) {
               "id 7, seq 9, length 46");
     EXPECT_EQ(s(udp_frame(5353, 53, 1)),
               "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4 10.0.0.1.5353 > 10.0.0.2.53: UDP, "
-              "length 28, length 62");
+              "length 20, length 62");
     EXPECT_EQ(s(tcp_frame(40000, 80, 0x12, 1)),
               "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4 10.0.0.1.40000 > 10.0.0.2.80: TCP [S.], "
               "length 58");
     EXPECT_EQ(s(vlan_udp_frame(42, 53, 1)),
               "02:00:00:00:00:01 > 02:00:00:00:00:02, 802.1Q vlan 42, p 3, IPv4 10.0.0.1.1000 > "
-              "10.0.0.2.53: UDP, length 28, length 66");
+              "10.0.0.2.53: UDP, length 20, length 66");
     EXPECT_EQ(s(raw_frame(60, 1)),
               "02:00:00:00:00:01 > 02:00:00:00:00:02, ethertype 0x88b5, length 60");
+}
+
+// tcpdump prints the UDP payload's length (checked against tcpdump 4.99 on the same frame),
+// not the UDP length field, which counts the 8-byte header too.
+TEST(ShmifdumpSummary, UdpLengthIsThePayloadsAsTcpdumpPrintsIt) {
+    Bytes udp = udp_frame(5000, 6000, 1);
+    const std::size_t length_field = 14 + 20 + 4;
+    EXPECT_NE(summarize(udp, udp.size()).find("10.0.0.2.6000: UDP, length 20, length 62"),
+              std::string::npos)
+        << summarize(udp, udp.size());
+    udp[length_field] = std::byte{0};
+    udp[length_field + 1] = std::byte{4};
+    EXPECT_NE(summarize(udp, udp.size()).find("UDP, bad length 4, length 62"), std::string::npos)
+        << summarize(udp, udp.size());
 }
 
 TEST(ShmifdumpSummary, ShortFramesAreSaidToBeShort) {
