@@ -66,11 +66,11 @@ run "$shmifbus" --help
 expect "--help exits 0" 0
 verify "--help shows examples" "$out" contains "$out" "Example"
 run "$shmifbus"
-expect "no subcommand is a usage error" 2 "subcommand"
+expect "no subcommand is a usage error" 2 "shmifbus: missing command; valid commands: create, info"
 run "$shmifbus" info
 expect "info without BUS is a usage error" 2 "BUS"
 run "$shmifbus" frobnicate x
-expect "unknown subcommand is a usage error" 2
+expect "unknown subcommand is a usage error" 2 "shmifbus: unknown command 'frobnicate'; valid commands: create, info"
 
 # --- create ----------------------------------------------------------------------------
 bus=$dir/native.bus
@@ -106,6 +106,13 @@ expect "non-octal mode is a usage error" 2 "invalid mode"
 run "$shmifbus" create "$dir/x.bus" --format vax
 expect "unknown format is a usage error" 2
 verify "failed creates leave no file" "$dir/x.bus exists" test ! -e "$dir/x.bus"
+run "$shmifbus" create "$dir/no/such/dir/a.bus"
+expect "create in a missing directory names it" 1 \
+    "shmifbus: $dir/no/such/dir/a.bus: directory $dir/no/such/dir does not exist"
+verify "create makes no directories" "$dir/no was made" test ! -e "$dir/no"
+touch "$dir/plain"
+run "$shmifbus" create "$dir/plain/a.bus"
+expect "create under a plain file says so" 1 "shmifbus: $dir/plain/a.bus: $dir/plain is not a directory"
 
 nbus=$dir/netbsd.bus
 run "$shmifbus" create "$nbus" --format netbsd

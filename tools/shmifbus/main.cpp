@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "command_words.hpp"
 #include "commands.hpp"
 #include "units.hpp"
 
@@ -72,7 +73,8 @@ int main_(int argc, char** argv) {
     auto* c = app.add_subcommand(
         "create",
         "Create a bus file, initialised atomically (nobody ever maps a half-made bus). If the "
-        "file is already a bus, attach to it instead, unless --exclusive.\n"
+        "file is already a bus, attach to it instead, unless --exclusive. Its directory must "
+        "exist (shmifbus does not make directories; the error names the missing one).\n"
         "Example: shmifbus create /dev/shm/bus0 --size 8M --mode 0666");
     c->add_option("BUS", create.bus, "Path of the bus file")->required();
     c->add_option("--format", create.format, "Bus format: native (fast, default) or netbsd")
@@ -118,6 +120,8 @@ int main_(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() != 0)  // not --help
+            if (auto words = shmif::tool::command_word_error(app)) return usage_error(*words);
         const int status = app.exit(e);
         return status == 0 ? exit_ok : exit_usage;
     }
