@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "shmifd/control/payload_text.hpp"
+
 namespace shmifctl {
 namespace {
 
@@ -19,6 +21,7 @@ struct Values {
     std::optional<std::uint64_t> mtu, from_port;
     bool promisc = false;
     bool no_create = false;
+    bool hex = false, base64 = false;
     std::vector<std::string> route_words;
     std::uint64_t count = 1, size = 56, port = 0, recv_count = 1, recv_timeout_ms = 1000;
     double interval_s = 1.0, wait_s = 1.0;
@@ -181,25 +184,59 @@ void add_ping_command(CLI::App& app, Invocation& out, const ValuesPtr& v) {
         ->capture_default_str();
 }
 
+PayloadFormat payload_format(const Values& v) {
+    return v.hex ? PayloadFormat::hex : v.base64 ? PayloadFormat::base64 : PayloadFormat::text;
+}
+
+// `udp send` DATA as the bytes it stands for; they travel as text when they are valid UTF-8,
+// else as data_base64 (a JSON string cannot hold them unchanged).
+json payload_args(const Values& v) {
+    std::optional<std::string> bytes = v.data;
+    if (v.hex) bytes = shmifd::control::hex_decode(v.data);
+    if (v.base64) bytes = shmifd::control::base64_decode(v.data);
+    if (!bytes)
+        throw CLI::ValidationError(
+            "data", fmt::format("not {}: {}",
+                                v.hex ? "hexadecimal (pairs of digits)" : "canonical padded base64",
+                                v.data));
+    if (shmifd::control::is_valid_utf8(*bytes)) return json{{"data", *bytes}};
+    return json{{"data_base64", shmifd::control::base64_encode(*bytes)}};
+}
+
+void add_payload_flags(CLI::App& command, const ValuesPtr& v, const std::string& hex_help,
+                       const std::string& base64_help) {
+    auto* hex = command.add_flag("--hex", v->hex, hex_help);
+    command.add_flag("--base64", v->base64, base64_help)->excludes(hex);
+}
+
 void add_udp_commands(CLI::App& app, Invocation& out, const ValuesPtr& v) {
     CLI::App* group = app.add_subcommand("udp", "UDP from the daemon's stack: send, recv");
     group->require_subcommand(1);
     CLI::App* send = leaf(*group, "send", "Send one datagram", out, "udp.send", [v] {
-        json args = {{"to", v->to}, {"data", v->data}};
+        json args = payload_args(*v);
+        args["to"] = v->to;
         if (v->from_port) args["from_port"] = *v->from_port;
         return args;
     });
     send->add_option("to", v->to, "ADDRESS:PORT")->required();
-    send->add_option("data", v->data, "Payload (text)")->required();
+    send->add_option("data", v->data,
+                     "Payload: these bytes exactly (any bytes), or --hex / --base64 text")
+        ->required();
     send->add_option("--from-port", v->from_port, "Source port (default: ephemeral)")
         ->check(CLI::Range(1, 65535));
+    add_payload_flags(*send, v, "DATA is hexadecimal, e.g. fffe", "DATA is base64, e.g. //4=");
 
-    CLI::App* recv =
-        leaf(*group, "recv", "Wait for datagrams on a port", out, "udp.recv", [v, &out] {
+    CLI::App* recv = leaf(
+        *group, "recv",
+        "Wait for datagrams on a port; payloads are shown as text when they are valid UTF-8 "
+        "without control characters, else in hexadecimal (marked \"hex\"); exit 1 if none came",
+        out, "udp.recv", [v, &out] {
             out.command_time = std::chrono::milliseconds(v->recv_timeout_ms);
+            out.payload_format = payload_format(*v);
             return json{
                 {"port", v->port}, {"count", v->recv_count}, {"timeout_ms", v->recv_timeout_ms}};
         });
+    add_payload_flags(*recv, v, "Show payloads in hexadecimal", "Show payloads in base64");
     recv->add_option("port", v->port, "UDP port")->required()->check(CLI::Range(1, 65535));
     recv->add_option("--count", v->recv_count, "Datagrams to wait for")
         ->check(CLI::Range(1, 1000))

@@ -9,10 +9,14 @@
 
 namespace shmifctl {
 
+// How payload bytes are written on the command line (udp send) and shown (udp recv).
+enum class PayloadFormat { text, hex, base64 };
+
 struct Invocation {
     shmifd::control::Request request;
     // How long the command itself may run in the daemon (ping, udp recv), on top of --timeout.
     std::chrono::milliseconds command_time{0};
+    PayloadFormat payload_format = PayloadFormat::text;
 };
 
 // Registers every command under `app`; once `app` has parsed a command line, `invocation`

@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "exit_status.hpp"
+#include "shmifd/control/payload_text.hpp"
 #include "table.hpp"
 
 namespace shmifctl {
@@ -116,7 +117,7 @@ double us_to_ms(const json& value) {
     return value.is_number() ? value.get<double>() / 1000.0 : 0.0;
 }
 
-int print_ping(std::FILE* out, const shmifd::control::Request& request, const json& result) {
+void print_ping(std::FILE* out, const shmifd::control::Request& request, const json& result) {
     const std::string target = request.args.value("addr", std::string("?"));
     fmt::print(out, "PING {}: {} data bytes\n", target, request.args.value("size", 56));
     for (const auto& reply : list(result, "replies")) {
@@ -137,14 +138,43 @@ int print_ping(std::FILE* out, const shmifd::control::Request& request, const js
                    us_to_ms(result.value("rtt_min_us", json())),
                    us_to_ms(result.value("rtt_avg_us", json())),
                    us_to_ms(result.value("rtt_max_us", json())));
-    return received > 0 ? shmif::tool::exit_ok : shmif::tool::exit_failure;
 }
 
-void print_datagrams(std::FILE* out, const json& result) {
+// The payload's bytes: data_base64 is exact; `data` alone (older daemons) is text.
+std::optional<std::string> payload_bytes(const json& datagram) {
+    if (!datagram.is_object()) return std::nullopt;
+    if (const auto it = datagram.find("data_base64"); it != datagram.end() && it->is_string())
+        return shmifd::control::base64_decode(it->get<std::string>());
+    if (const auto it = datagram.find("data"); it != datagram.end() && it->is_string())
+        return it->get<std::string>();
+    return std::nullopt;
+}
+
+// Text a terminal shows as it is: valid UTF-8 without control characters (a newline or an
+// escape sequence in a payload would hide what was received).
+bool shows_as_text(const std::string& bytes) {
+    return shmifd::control::is_valid_utf8(bytes) && std::ranges::none_of(bytes, [](char c) {
+               const auto u = static_cast<unsigned char>(c);
+               return u < 0x20 || u == 0x7f;
+           });
+}
+
+// "(5 bytes): hello", "(2 bytes, hex): fffe", "(2 bytes, base64): //4=".
+std::string payload_text(const json& datagram, PayloadFormat format) {
+    const std::string size = field(datagram, "size");
+    const auto bytes = payload_bytes(datagram);
+    if (!bytes) return fmt::format("({} bytes, payload missing from the reply)", size);
+    if (format == PayloadFormat::base64)
+        return fmt::format("({} bytes, base64): {}", size, shmifd::control::base64_encode(*bytes));
+    if (format == PayloadFormat::text && shows_as_text(*bytes))
+        return fmt::format("({} bytes): {}", size, *bytes);
+    return fmt::format("({} bytes, hex): {}", size, shmifd::control::hex_encode(*bytes));
+}
+
+void print_datagrams(std::FILE* out, const json& result, PayloadFormat format) {
     const auto& datagrams = list(result, "datagrams");
     for (const auto& datagram : datagrams)
-        fmt::print(out, "from {} ({} bytes): {}\n", field(datagram, "from"),
-                   field(datagram, "size"), field(datagram, "data"));
+        fmt::print(out, "from {} {}\n", field(datagram, "from"), payload_text(datagram, format));
     if (datagrams.empty()) fmt::print(out, "no datagram\n");
 }
 
@@ -163,7 +193,8 @@ void print_stats(std::FILE* out, const json& result) {
 
 }  // namespace
 
-int print_human(std::FILE* out, const shmifd::control::Request& request, const json& result) {
+void print_human(std::FILE* out, const Invocation& invocation, const json& result) {
+    const auto& request = invocation.request;
     const std::string& cmd = request.cmd;
     if (cmd == "version") {
         fmt::print(out, "shmifd {} (protocol {})\n", field(result, "daemon"),
@@ -187,11 +218,11 @@ int print_human(std::FILE* out, const shmifd::control::Request& request, const j
                     {"EXPIRES_MS", "expires_ms"},
                     {"WORKER", "worker"}});
     } else if (cmd == "ping") {
-        return print_ping(out, request, result);
+        print_ping(out, request, result);
     } else if (cmd == "udp.send") {
         fmt::print(out, "sent {} bytes from {}\n", field(result, "sent"), field(result, "from"));
     } else if (cmd == "udp.recv") {
-        print_datagrams(out, result);
+        print_datagrams(out, result, invocation.payload_format);
     } else if (cmd == "stats") {
         print_stats(out, result);
     } else if (cmd == "bus.stats") {
@@ -201,7 +232,6 @@ int print_human(std::FILE* out, const shmifd::control::Request& request, const j
     }
     // Mutations (if del/up/down, addr add/del, route add/del, neigh flush) print nothing on
     // success, as ip(8) does.
-    return shmif::tool::exit_ok;
 }
 
 }  // namespace shmifctl

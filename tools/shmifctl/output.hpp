@@ -5,13 +5,11 @@
 
 #include <cstdio>
 
-#include "shmifd/control/handler.hpp"
+#include "commands.hpp"
 
 namespace shmifctl {
 
-// Prints `result` of `request` readably on `out`; returns the exit status it implies (ping
-// without any reply is a failure, as for ping(8)).
-int print_human(std::FILE* out, const shmifd::control::Request& request,
-                const nlohmann::json& result);
+// Prints the result of `invocation` readably on `out` (outcome.hpp says whether it failed).
+void print_human(std::FILE* out, const Invocation& invocation, const nlohmann::json& result);
 
 }  // namespace shmifctl

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -288,7 +289,6 @@ TEST_F(Shmifctl, ErrorRepliesExitOneWithOneLine) {
          "shmifctl: not_found: eth0 has no address 10.0.0.9/24\n"},
         {{"route", "del", "default"},
          "shmifctl: busy: another reconfiguration holds the workers\n"},
-        {{"--json", "if", "del", "eth9"}, "shmifctl: not_found: no interface eth9\n"},
     };
     for (const auto& [argv, err] : cases) {
         const auto result = ctl(argv);
@@ -328,6 +328,176 @@ TEST_F(Shmifctl, UsageErrorsExitTwoWithoutTalkingToTheDaemon) {
     const auto help = ctl({"--help"});
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_NE(help.out.find("Exit status"), std::string::npos);
+}
+
+TEST_F(Shmifctl, UnknownCommandsNameThemselvesAndTheValidOnes) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"frobnicate"},
+         "shmifctl: unknown command 'frobnicate'; valid commands: version, stats, config, bus, "
+         "if, addr, route, neigh, ping, udp"},
+        {{"--timeout", "100", "frobnicate"}, "unknown command 'frobnicate'; valid commands: "},
+        {{"if", "frob"},
+         "shmifctl: unknown command 'if frob'; valid commands after 'if': add, del, up, down, "
+         "list"},
+        {{"udp"}, "shmifctl: missing command after 'udp'; valid commands: send, recv"},
+        {{}, "shmifctl: missing command; valid commands: version,"},
+    };
+    for (const auto& [argv, err] : cases) {
+        const auto result = ctl(argv);
+        EXPECT_EQ(result.exit_code, 2) << fmt_args(argv);
+        EXPECT_NE(result.err.find(err), std::string::npos) << fmt_args(argv) << "\n" << result.err;
+    }
+}
+
+// Payload bytes never change: argv bytes and --hex/--base64 DATA become the same request
+// (data when valid UTF-8, else data_base64); bad --hex/--base64 text is a usage error.
+TEST_F(Shmifctl, UdpSendCarriesBytesExactly) {
+    const json binary = {{"to", "10.0.0.2:9"}, {"data_base64", "//4="}};
+    for (const auto& argv :
+         std::vector<std::vector<std::string>>{{"udp", "send", "10.0.0.2:9", "\xff\xfe"},
+                                               {"udp", "send", "10.0.0.2:9", "fffe", "--hex"},
+                                               {"udp", "send", "10.0.0.2:9", "FFFE", "--hex"},
+                                               {"udp", "send", "10.0.0.2:9", "//4=", "--base64"}}) {
+        EXPECT_EQ(ctl(argv).exit_code, 0) << fmt_args(argv);
+        EXPECT_EQ(last_request()["args"], binary) << fmt_args(argv);
+    }
+    EXPECT_EQ(ctl({"udp", "send", "10.0.0.2:9", "68c3a9", "--hex"}).exit_code, 0);
+    EXPECT_EQ(last_request()["args"], (json{{"to", "10.0.0.2:9"}, {"data", "h\u00e9"}}));
+    for (const auto& argv : std::vector<std::vector<std::string>>{
+             {"udp", "send", "10.0.0.2:9", "fff", "--hex"},
+             {"udp", "send", "10.0.0.2:9", "0xff", "--hex"},
+             {"udp", "send", "10.0.0.2:9", "//4", "--base64"},
+             {"udp", "send", "10.0.0.2:9", "ff", "--hex", "--base64"}}) {
+        const auto result = ctl(argv);
+        EXPECT_EQ(result.exit_code, 2) << fmt_args(argv);
+        EXPECT_FALSE(result.err.empty()) << fmt_args(argv);
+    }
+}
+
+TEST_F(Shmifctl, UdpRecvShowsBytesExactly) {
+    shmif::test::TempDir dir;
+    json replies = canned_replies();
+    replies["udp.recv"]["result"] = {
+        {"datagrams",
+         {{{"from", "10.0.0.2:9"}, {"data_base64", "//4="}, {"size", 2}},
+          {{"from", "10.0.0.2:9"}, {"data", "a\nb"}, {"data_base64", "YQpi"}, {"size", 3}},
+          {{"from", "10.0.0.2:9"}, {"data", "h\u00e9"}, {"data_base64", "aMOp"}, {"size", 3}}}},
+        {"truncated", false}};
+    FakeDaemon binary(dir.file("b.sock"), replies, dir.path());
+    const auto recv = [&](std::vector<std::string> tail) {
+        std::vector<std::string> argv = {SHMIFCTL_BIN, "-s", binary.socket(), "udp", "recv", "9"};
+        argv.insert(argv.end(), tail.begin(), tail.end());
+        return run_process(argv);
+    };
+    const auto text = recv({});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_EQ(text.out,
+              "from 10.0.0.2:9 (2 bytes, hex): fffe\n"
+              "from 10.0.0.2:9 (3 bytes, hex): 610a62\n"
+              "from 10.0.0.2:9 (3 bytes): h\u00e9\n");
+    EXPECT_EQ(recv({"--hex"}).out,
+              "from 10.0.0.2:9 (2 bytes, hex): fffe\n"
+              "from 10.0.0.2:9 (3 bytes, hex): 610a62\n"
+              "from 10.0.0.2:9 (3 bytes, hex): 68c3a9\n");
+    EXPECT_EQ(recv({"--base64"}).out,
+              "from 10.0.0.2:9 (2 bytes, base64): //4=\n"
+              "from 10.0.0.2:9 (3 bytes, base64): YQpi\n"
+              "from 10.0.0.2:9 (3 bytes, base64): aMOp\n");
+    const auto as_json =
+        run_process({SHMIFCTL_BIN, "-s", binary.socket(), "--json", "udp", "recv", "9", "--hex"});
+    EXPECT_EQ(json::parse(as_json.out, nullptr, false), replies["udp.recv"]["result"]);
+}
+
+// The exit contract (README.md "Exit status"), every kind of outcome in both output modes:
+// 0 done, 1 failed or nothing received, 2 usage, 3 unreachable; with --json stdout is always
+// one JSON object, the result or {"error": {"code", "message"}}.
+TEST_F(Shmifctl, ExitContractHoldsInBothModes) {
+    shmif::test::TempDir empty_dir;
+    json empty_replies = canned_replies();
+    empty_replies["ping"]["result"] = {{"sent", 2}, {"received", 0}, {"replies", json::array()}};
+    empty_replies["udp.recv"]["result"] = {{"datagrams", json::array()}, {"truncated", false}};
+    FakeDaemon empty(empty_dir.file("e.sock"), empty_replies, empty_dir.path());
+    const std::string nowhere = empty_dir.file("nobody.sock");
+
+    struct Row {
+        std::string socket;
+        std::vector<std::string> argv;
+        int exit_code;
+        std::string code;  // the JSON error code; empty: success, stdout is the result
+        std::string text;  // in the human output (stdout), or "" for nothing
+    };
+    const std::string& full = daemon_->socket();
+    const std::vector<Row> table = {
+        {full, {"version"}, 0, "", "shmifd 0.1.0"},
+        {full, {"if", "list"}, 0, "", "eth0"},
+        {full, {"if", "add", "eth0", "/b"}, 0, "", "eth0"},
+        {full, {"if", "up", "eth0"}, 0, "", ""},
+        {full, {"if", "down", "eth0"}, 0, "", ""},
+        {full, {"addr", "add", "eth0", "10.0.0.1/24"}, 0, "", ""},
+        {full, {"addr", "list"}, 0, "", "10.0.0.1/24"},
+        {full, {"route", "add", "default", "via", "10.0.0.254"}, 0, "", ""},
+        {full, {"route", "list"}, 0, "", "10.0.0.254"},
+        {full, {"neigh", "list"}, 0, "", "reachable"},
+        {full, {"neigh", "flush"}, 0, "", ""},
+        {full, {"ping", "10.0.0.2"}, 0, "", "2 received"},
+        {full, {"udp", "send", "10.0.0.2:9", "x"}, 0, "", "sent 5 bytes"},
+        {full, {"udp", "recv", "9"}, 0, "", "hello"},
+        {full, {"stats"}, 0, "", "Workers:"},
+        {full, {"bus", "stats"}, 0, "", "lost_frames"},
+        {full, {"config"}, 0, "", "interfaces"},
+        {full, {"if", "del", "eth9"}, 1, "not_found", ""},
+        {full, {"addr", "del", "eth0", "10.0.0.9/24"}, 1, "not_found", ""},
+        {full, {"route", "del", "default"}, 1, "busy", ""},
+        {empty.socket(), {"ping", "-c", "2", "10.9.9.9"}, 1, "no_reply", "100% packet loss"},
+        {empty.socket(),
+         {"udp", "recv", "9", "--timeout", "10"},
+         1,
+         "nothing_received",
+         "no datagram"},
+        {full, {"frobnicate"}, 2, "usage", ""},
+        {full, {"ping"}, 2, "usage", ""},
+        {full, {"udp", "send", "10.0.0.2:9", "f", "--hex"}, 2, "usage", ""},
+        {nowhere, {"version"}, 3, "unreachable", ""},
+        {nowhere, {"udp", "recv", "9"}, 3, "unreachable", ""},
+    };
+    for (const auto& row : table) {
+        for (const bool json_mode : {false, true}) {
+            std::vector<std::string> argv = {SHMIFCTL_BIN, "-s", row.socket};
+            if (json_mode) argv.push_back("--json");
+            argv.insert(argv.end(), row.argv.begin(), row.argv.end());
+            const std::string what = fmt_args(argv) + (json_mode ? " (json)" : " (text)");
+            const auto result = run_process(argv);
+            EXPECT_EQ(result.exit_code, row.exit_code) << what << "\n" << result.err;
+            if (row.code.empty()) {
+                EXPECT_TRUE(result.err.empty()) << what << ": " << result.err;
+            } else {
+                // One line on stderr in both modes, naming the code (usage errors: the text).
+                EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1)
+                    << what << ": " << result.err;
+                if (row.code != "usage") {
+                    EXPECT_NE(result.err.find("shmifctl: " + row.code + ": "), std::string::npos)
+                        << what << ": " << result.err;
+                }
+            }
+            if (json_mode) {
+                const json out = json::parse(result.out, nullptr, false);
+                ASSERT_TRUE(out.is_object()) << what << ": " << result.out;
+                if (row.code.empty()) {
+                    EXPECT_FALSE(out.contains("error")) << what;
+                } else {
+                    EXPECT_EQ(out["error"]["code"], row.code) << what << ": " << result.out;
+                    EXPECT_TRUE(out["error"]["message"].is_string()) << what;
+                }
+            } else if (!row.text.empty()) {
+                EXPECT_NE(result.out.find(row.text), std::string::npos) << what << "\n"
+                                                                        << result.out;
+            }
+        }
+    }
+    // A ping without reply keeps its counts in the JSON error.
+    const auto ping =
+        run_process({SHMIFCTL_BIN, "-s", empty.socket(), "--json", "ping", "10.9.9.9"});
+    EXPECT_EQ(json::parse(ping.out, nullptr, false)["result"]["sent"], 2) << ping.out;
 }
 
 TEST_F(Shmifctl, SocketFromTheEnvironment) {
