@@ -192,6 +192,49 @@ check "stat --json: idle bus, no frames" "$(jq -s 'map(.frames) | add' <<<"$out"
 run "$shmifbus" stat "$bus" --interval 0
 expect "stat --interval 0 is a usage error" 2
 
+# --- check / repair --------------------------------------------------------------------
+cbus=$dir/check.bus
+"$shmifbus" create "$cbus" --size 512K >/dev/null
+run "$shmifbus" check "$cbus"
+expect "check on a fresh bus" 0
+verify "check says clean" "$out" contains "$out" "native bus, clean"
+head -c 4096 /dev/urandom | dd of="$cbus" conv=notrunc status=none  # random header page
+run "$shmifbus" check "$cbus"
+expect "check on a random header exits 1" 1
+verify "check names the magic" "$out" contains "$out" "expected 0x424d4853"
+run "$shmifbus" check "$cbus" --json
+check "check --json: not clean" "$(jq .clean <<<"$out")" false
+check "check --json: the format is still told by the size" "$(jq -r .format <<<"$out")" native
+verify "check --json: findings listed" "$out" test "$(jq '.findings | length' <<<"$out")" -ge 3
+run "$shmifbus" info "$cbus"
+expect "info refuses the damaged bus" 1
+run "$shmifbus" repair "$cbus"
+expect "repair" 0
+verify "repair says what it rebuilt" "$out" contains "$out" "rebuilt the native header"
+run "$shmifbus" check "$cbus" --json
+expect "check after repair" 0
+check "check after repair: clean" "$(jq .clean <<<"$out")" true
+run "$shmifbus" info "$cbus" --json
+check "repair kept the file size" "$(jq .file_size <<<"$out")" 524288
+
+nb=$dir/check-netbsd.bus
+"$shmifbus" create "$nb" --format netbsd >/dev/null
+head -c 4096 /dev/urandom | dd of="$nb" conv=notrunc status=none
+run "$shmifbus" check "$nb"
+expect "check: a garbled 1 MiB file" 1
+verify "check asks for the format" "$out" contains "$out" "give the format"
+run "$shmifbus" repair "$nb"
+expect "repair without a format refuses" 1 "--format"
+run "$shmifbus" repair "$nb" --format netbsd --force --json
+expect "repair --format netbsd" 0
+check "repair --json: format" "$(jq -r .format <<<"$out")" netbsd
+run "$shmifbus" check "$nb"
+expect "netbsd check after repair" 0
+run "$shmifbus" check
+expect "check without BUS is a usage error" 2 "BUS"
+run "$shmifbus" repair "$nb" --format vax
+expect "repair --format vax is a usage error" 2
+
 # --- the demo, and stat counting its frames --------------------------------------------
 if [ -z "$demo" ]; then
     skip "shmif-demo" "no path given"

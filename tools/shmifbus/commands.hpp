@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "exit_status.hpp"
@@ -50,5 +51,23 @@ struct StatArgs {
     bool json = false;
 };
 int run_stat(const StatArgs& args);
+
+// check: 0 clean, 1 findings (printed on stdout) or the file cannot be read.
+struct CheckArgs {
+    std::string bus;
+    std::optional<shmif::Format> format;  // for a file whose magic says neither
+    bool json = false;
+};
+int run_check(const CheckArgs& args);
+
+// repair: 0 rebuilt, 1 refused or failed (one line on stderr).
+struct RepairArgs {
+    std::string bus;
+    std::optional<shmif::Format> format;
+    bool force = false;
+    std::uint32_t max_frame = 0;
+    bool json = false;
+};
+int run_repair(const RepairArgs& args);
 
 }  // namespace shmifbus

@@ -1,4 +1,4 @@
-// shmifbus: create, inspect and watch shmif buses (native or NetBSD rump format).
+// shmifbus: create, inspect, watch, check and repair shmif buses (native or NetBSD rump format).
 //
 // Exit status: 0 success, 1 the operation failed (see commands.hpp), 2 usage error.
 #include <fmt/format.h>
@@ -48,19 +48,24 @@ CLI::Validator mode_transform() {
 
 constexpr const char* kFooter =
     R"(Exit status: 0 success; 1 the operation failed (no such file, not a bus,
-unsupported version, permission denied, ...); 2 usage error.
+unsupported version, permission denied, check found problems, repair refused, ...); 2 usage
+error.
 
 Examples:
   shmifbus create /dev/shm/bus0                 native bus, 2 MiB ring
   shmifbus create /dev/shm/nb --format netbsd   1 MiB NetBSD rump (SHMIF_VERSION 3) bus
   shmifbus info /dev/shm/bus0 --json | jq .frames_held
-  shmifbus stat /dev/shm/bus0 --interval 0.5 --count 10)";
+  shmifbus stat /dev/shm/bus0 --interval 0.5 --count 10
+  shmifbus check /dev/shm/bus0 || shmifbus repair /dev/shm/bus0
+
+check exits 0 when the bus is clean and 1 with its findings. A native bus whose header was
+overwritten refuses every send (corrupt bus header) until `repair` rebuilds it.)";
 
 }  // namespace
 
 int main_(int argc, char** argv) {
     CLI::App app{
-        "shmifbus: create, inspect and watch shmif buses (virtual Ethernet segments "
+        "shmifbus: create, inspect, watch, check and repair shmif buses (virtual Ethernet segments "
         "that are memory-mapped files, native or NetBSD rump format)",
         "shmifbus"};
     app.footer(kFooter);
@@ -117,6 +122,44 @@ int main_(int argc, char** argv) {
         ->capture_default_str();
     s->add_flag("--json", stat.json, "One JSON object per interval (JSON Lines)");
 
+    CheckArgs check;
+    std::string check_format;
+    auto* k = app.add_subcommand(
+        "check",
+        "Validate a bus file: every header field (magic, version, sizes against the file "
+        "size), the lock (and who holds it), the positions and the chain of records. Exit 0 "
+        "clean, 1 with one line per problem found.\n"
+        "Example: shmifbus check /dev/shm/bus0 --json");
+    k->add_option("BUS", check.bus, "Path of the bus file")->required();
+    k->add_option("--format", check_format,
+                  "Format to assume when the magic number says neither (a 1 MiB file may be "
+                  "either)")
+        ->check(CLI::IsMember({"native", "netbsd"}));
+    k->add_flag("--json", check.json,
+                "One JSON object: path, format, file_size, lock, frames, clean, findings");
+
+    RepairArgs repair;
+    std::string repair_format;
+    auto* r = app.add_subcommand(
+        "repair",
+        "Rebuild a bus header from the file's size and format and empty the ring (native: "
+        "ring = size - 4 KiB, max frame kept if the magic survived, else the default; NetBSD: "
+        "a fresh version 3 header on the 1 MiB file). Refuses while the native lock names a "
+        "running thread (a live writer) unless --force; NetBSD's lock word is waited for and "
+        "broken after a second, as writers do. Attached processes (shmifd, shmifdump, ...) "
+        "resume by themselves.\n"
+        "Example: shmifbus repair /dev/shm/bus0");
+    r->add_option("BUS", repair.bus, "Path of the bus file")->required();
+    r->add_option("--format", repair_format, "Format to rebuild when the magic says neither")
+        ->check(CLI::IsMember({"native", "netbsd"}));
+    r->add_flag("--force", repair.force,
+                "Rewrite even while the lock names a running thread (its writes may be lost)");
+    r->add_option("--max-frame", repair.max_frame, "Native: the largest frame to write")
+        ->transform(size_transform());
+    r->add_flag("--json", repair.json,
+                "One JSON object: path, format, file_size, ring_size, max_frame, "
+                "findings_before");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -128,6 +171,14 @@ int main_(int argc, char** argv) {
 
     if (c->parsed()) return run_create(create);
     if (i->parsed()) return run_info(info);
+    if (k->parsed()) {
+        check.format = shmif::parse_format(check_format);
+        return run_check(check);
+    }
+    if (r->parsed()) {
+        repair.format = shmif::parse_format(repair_format);
+        return run_repair(repair);
+    }
     return run_stat(stat);
 }
 
