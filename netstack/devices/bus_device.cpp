@@ -33,9 +33,17 @@ void BusDevice::flush() {
     const auto sent = writer_.send_batch(batch_);
     if (sent) {
         stats_.sent += *sent;
+        if (failing_) {
+            failing_.reset();
+            if (observer_) observer_(std::nullopt);
+        }
     } else {
         stats_.dropped_send_error += spans_.size();
         stats_.last_error = sent.error().code;
+        if (failing_ != sent.error().code) {
+            failing_ = sent.error().code;
+            if (observer_) observer_(sent.error());
+        }
     }
     spans_.clear();
     arena_.clear();  // keeps its capacity for the next batch

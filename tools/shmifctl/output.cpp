@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,6 +96,18 @@ std::size_t print_counters(std::FILE* out, const json& value, const std::string&
     return 0;
 }
 
+// "UP", "DOWN", or what keeps it from working ("BUS-CORRUPT"); daemons before "state" had
+// only "up".
+std::string interface_state(const json& iface) {
+    if (!iface.is_object()) return "-";
+    std::string state = iface.contains("state") && iface["state"].is_string()
+                            ? iface["state"].get<std::string>()
+                            : (iface.value("up", false) ? "up" : "down");
+    std::transform(state.begin(), state.end(), state.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return state;
+}
+
 void print_interfaces(std::FILE* out, const json& interfaces) {
     Table table({"NAME", "BUS", "MAC", "MTU", "STATE", "PROMISC", "ADDRESSES"});
     for (const auto& iface : interfaces) {
@@ -105,12 +118,15 @@ void print_interfaces(std::FILE* out, const json& interfaces) {
                 addresses += cell(address);
             }
         }
-        const bool up = iface.is_object() && iface.value("up", false);
         table.add({field(iface, "name"), field(iface, "bus"), field(iface, "mac"),
-                   field(iface, "mtu"), up ? "UP" : "DOWN", field(iface, "promisc"),
+                   field(iface, "mtu"), interface_state(iface), field(iface, "promisc"),
                    addresses.empty() ? "-" : addresses});
     }
     table.print(out);
+    // Why an interface cannot send is a sentence, too long for a cell: one line each below.
+    for (const auto& iface : interfaces)
+        if (iface.is_object() && iface.contains("problem") && iface["problem"].is_string())
+            fmt::print(out, "{}: {}\n", field(iface, "name"), field(iface, "problem"));
 }
 
 double us_to_ms(const json& value) {

@@ -149,8 +149,9 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
 
     // Links are built here, off the workers; each stop just moves one in.
     std::vector<std::unique_ptr<ShardLink>> links;
+    const auto alarm = std::make_shared<BusAlarm>();  // one log per breakage, not per worker
     for (std::size_t i = 0; i < shards_.size(); ++i)
-        links.push_back(std::make_unique<ShardLink>(spec.name, *state.bus, state.sender));
+        links.push_back(std::make_unique<ShardLink>(spec.name, *state.bus, state.sender, alarm));
     // Unless told, the MTU is Ethernet's 1500, what a TAP bridged onto the bus (and the kernel
     // behind it) expects; jumbo frames between our own stacks are a configuration choice, up
     // to what the bus carries.
@@ -326,6 +327,13 @@ nlohmann::json Dataplane::interface_json(const InterfaceState& state) const {
                      {"addresses", nlohmann::json::array()}};
     for (const auto& a : state.spec.addresses)
         j["addresses"].push_back(a.to_string());
+    // Read from the bus now, so it shows even before a send has failed on it.
+    const auto problem = state.bus->header_problem();
+    j["state"] = problem ? "bus-corrupt" : state.up ? "up" : "down";
+    j["problem"] = problem ? nlohmann::json("bus header corrupt: " + *problem +
+                                            " (sends refused; shmifbus repair " + state.spec.bus +
+                                            ")")
+                           : nlohmann::json(nullptr);
     return j;
 }
 
@@ -460,6 +468,7 @@ std::expected<nlohmann::json, control::CommandError> Dataplane::bus_stats_json(
         const auto& name = state.spec.name;
         if (interface && name != *interface) continue;
         const auto info = state.bus->info();
+        const auto problem = state.bus->header_problem();
         shmif::CursorStats cursor_total;
         shmif::WriterStats writer_total;
         nlohmann::json per_worker = nlohmann::json::array();
@@ -488,6 +497,8 @@ std::expected<nlohmann::json, control::CommandError> Dataplane::bus_stats_json(
                          {"lost_frames", cursor_total.lost_frames},
                          {"overruns", cursor_total.overruns},
                          {"corrupt", cursor_total.corrupt},
+                         {"header_faults", info.header_faults},
+                         {"header_problem", problem ? nlohmann::json(*problem) : nullptr},
                          {"workers", per_worker}});
     }
     return nlohmann::json{{"buses", buses}};

@@ -1,5 +1,7 @@
 #include "shard_link.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace shmifd {
@@ -10,8 +12,11 @@ namespace {
 constexpr std::size_t kBatch = 16;
 }  // namespace
 
-ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender)
+ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender,
+                     std::shared_ptr<BusAlarm> alarm)
     : name_(std::move(name)),
+      bus_(&bus),
+      alarm_(std::move(alarm)),
       cursor_(bus, shmif::CursorOptions{.skip_sender = sender,
                                         .start = shmif::StartAt::next,
                                         .spin = std::chrono::nanoseconds(0)}),
@@ -21,6 +26,23 @@ ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t send
     frames_.resize(kBatch);
     for (std::size_t i = 0; i < kBatch; ++i)
         frames_[i] = shmif::Frame{.data = storage_.data() + i * capacity, .capacity = capacity};
+    device_.on_health_change(
+        [this](const std::optional<shmif::Error>& error) { report_health(error); });
+}
+
+void ShardLink::report_health(const std::optional<shmif::Error>& error) {
+    if (error) {
+        if (error->code != shmif::Errc::corrupt_header) return;
+        // Re-read now: a repair may already have come between the failed send and here.
+        const auto problem = bus_->header_problem();
+        if (problem && !alarm_->raised.exchange(true))
+            spdlog::error(
+                "bus {}: header corrupt: {}; every send is refused until "
+                "`shmifbus repair {}`",
+                bus_->path(), *problem, bus_->path());
+    } else if (alarm_->raised.exchange(false)) {
+        spdlog::info("bus {}: header valid again; sending resumed", bus_->path());
+    }
 }
 
 std::span<const shmif::Frame> ShardLink::receive(std::size_t budget) {

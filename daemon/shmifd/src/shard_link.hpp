@@ -3,8 +3,10 @@
 // sender id so each cursor skips what any worker of this interface sent.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,11 +17,18 @@
 
 namespace shmifd {
 
+// Shared by the links of one interface (one per worker): whether the bus's broken header
+// has been logged, so that it is logged once per breakage, not once per worker or frame.
+struct BusAlarm {
+    std::atomic<bool> raised{false};
+};
+
 class ShardLink {
   public:
     // Built on the control thread, then handed to the worker inside a stop. The bus must
     // outlive the link.
-    ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender);
+    ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender,
+              std::shared_ptr<BusAlarm> alarm = std::make_shared<BusAlarm>());
 
     const std::string& name() const { return name_; }
     netstack::BusDevice& device() { return device_; }
@@ -34,7 +43,13 @@ class ShardLink {
     void disarm();
 
   private:
+    // The device's health observer: logs a corrupt header at error level when sending starts
+    // failing because of it, and at info level when sending works again.
+    void report_health(const std::optional<shmif::Error>& error);
+
     std::string name_;
+    const shmif::Bus* bus_;
+    std::shared_ptr<BusAlarm> alarm_;
     shmif::Cursor cursor_;
     netstack::BusDevice device_;
     std::vector<std::byte> storage_;

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <functional>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -55,6 +57,12 @@ class BusDevice : public Device {
     void flush() override;
     std::size_t max_frame() const override { return max_frame_; }
 
+    // Told when sending starts failing with a new error (the error) and when it works again
+    // (nullopt): a place to report a broken bus once, not once per frame. Runs on the
+    // device's thread, inside flush().
+    using HealthObserver = std::function<void(std::optional<shmif::Error>)>;
+    void on_health_change(HealthObserver observer) { observer_ = std::move(observer); }
+
     // The writer's sender id: what the matching cursor skips.
     std::uint64_t sender() const { return writer_.sender(); }
     const shmif::WriterStats& writer_stats() const { return writer_.stats(); }
@@ -69,6 +77,8 @@ class BusDevice : public Device {
     std::vector<std::pair<std::size_t, std::size_t>> spans_;  // (offset, length) in arena_
     std::vector<shmif::FrameBytes> batch_;                    // built at flush(), reused
     BusDeviceStats stats_;
+    std::optional<shmif::Errc> failing_;  // the error of the last flush, while they fail
+    HealthObserver observer_;
 };
 
 struct BusPortStats {
