@@ -8,6 +8,18 @@
 
 namespace shmif {
 
+namespace {
+
+// Waiter counts are statistics. A header rebuilt (shmifbus repair) while we slept starts
+// them at 0: stay there rather than wrap to 4 billion sleepers.
+void leave_waiters(std::atomic<std::uint32_t>& count) {
+    std::uint32_t seen = count.load(std::memory_order_relaxed);
+    while (seen != 0 && !count.compare_exchange_weak(seen, seen - 1, std::memory_order_relaxed)) {
+    }
+}
+
+}  // namespace
+
 Cursor::Cursor(const Bus& bus, CursorOptions opts) : bus_(&bus.impl()), opts_(opts) {
     if (bus_->format == Format::native) {
         if (opts_.start == StartAt::next) {
@@ -130,7 +142,7 @@ std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
             w.futex_waiters.fetch_add(1, std::memory_order_relaxed);
             w.need_futex_wake.store(1, std::memory_order_seq_cst);  // see wake_native()
             if (!poll()) host::futex_wait(w.wake_seq, seen, left);
-            w.futex_waiters.fetch_sub(1, std::memory_order_relaxed);
+            leave_waiters(w.futex_waiters);
         } else {
             if (prepare_wait()) host::wait_readable(inotify_fd_, left);
             finish_wait();
@@ -162,7 +174,7 @@ bool Cursor::arm(WaitSpec& spec) {
 
 void Cursor::disarm() {
     if (armed_futex_) {
-        bus_->nh->wake.futex_waiters.fetch_sub(1, std::memory_order_relaxed);
+        leave_waiters(bus_->nh->wake.futex_waiters);
         armed_futex_ = false;
     }
     if (bus_->format != Format::native) finish_wait();
@@ -194,7 +206,7 @@ bool Cursor::prepare_wait() {
 
 void Cursor::finish_wait() {
     if (waiting_) {
-        bus_->nh->wake.poll_waiters.fetch_sub(1, std::memory_order_relaxed);
+        leave_waiters(bus_->nh->wake.poll_waiters);
         waiting_ = false;
     }
     if (inotify_fd_ >= 0) host::drain_fd(inotify_fd_);

@@ -263,6 +263,18 @@ TEST(HeaderCorruption, NetbsdRandomHeaderIsFoundAndRepaired) {
     EXPECT_EQ(got[0].data, payload(100, 1));
 }
 
+TEST(HeaderCorruption, ARepairUnderASleepingReaderLeavesNoPhantomSleepers) {
+    Attached b;
+    Cursor::WaitSpec spec;
+    ASSERT_TRUE(b.c.arm(spec));  // registered as a sleeper in the old header
+    EXPECT_EQ(b.bus.info().sleeping_readers, 1U);
+    scribble(b.path, 0, kHeader, 21);
+    ASSERT_TRUE(repair_bus(b.path, {.force = true}).has_value());
+    EXPECT_NE(spec.futex->load(), spec.expected);  // the sleeper's futex word moved on
+    b.c.disarm();
+    EXPECT_EQ(b.bus.info().sleeping_readers, 0U);  // not 4 billion
+}
+
 TEST(HeaderCorruption, CheckOnFilesThatCannotBeBuses) {
     TempDir dir;
     EXPECT_EQ(check_bus(dir.file("missing")).error().code, Errc::not_found);
