@@ -44,7 +44,7 @@ SocketId Stack::Impl::allocate_socket_id() {
     // Skips ids still in use after a wrap (ids are never 0).
     for (;;) {
         const SocketId id = next_socket++;
-        if (id != 0 && !udp.find(id) && !ping.find(id)) return id;
+        if (id != 0 && !udp.find(id) && !ping.find(id) && !is_tcp_socket(id)) return id;
     }
 }
 
@@ -65,13 +65,14 @@ void Stack::Impl::poll(Instant now) {
         for (const auto& first : expired)
             icmp_send_error(first, std::uint8_t(wire::IcmpType::time_exceeded),
                             std::uint8_t(wire::TimeExceededCode::reassembly), 0, false, now);
+    tcp_poll(now);
 }
 
 std::optional<Instant> Stack::Impl::poll_at() const {
-    auto a = neighbours.next_deadline();
-    auto b = reassembler.next_deadline();
-    if (a && b) return std::min(*a, *b);
-    return a ? a : b;
+    std::optional<Instant> next;
+    for (auto at : {neighbours.next_deadline(), reassembler.next_deadline(), tcp_poll_at()})
+        if (at && (!next || *at < *next)) next = at;
+    return next;
 }
 
 // --- interfaces ------------------------------------------------------------------------------

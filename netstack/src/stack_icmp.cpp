@@ -108,13 +108,13 @@ void Stack::Impl::icmp_input(link::Interface&, Bytes datagram, const Ipv4Repr& r
         case IcmpType::time_exceeded:
         case IcmpType::parameter_problem:
             ++stats.icmp.rx_errors;
-            return icmp_error_input(repr, icmp.type, icmp.code, icmp.data);
+            return icmp_error_input(repr, icmp.type, icmp.code, icmp.rest, icmp.data, now);
     }
     ++stats.icmp.drop_unknown_type;
 }
 
 void Stack::Impl::icmp_error_input(const Ipv4Repr& repr, std::uint8_t type, std::uint8_t code,
-                                   Bytes quoted) {
+                                   std::uint32_t rest, Bytes quoted, Instant now) {
     // The quoted datagram is one we sent: its source is us, its first 8 data bytes name the
     // socket (RFC 1122 3.2.2: errors are passed to the transport that sent it).
     Ipv4View original(quoted);
@@ -127,6 +127,9 @@ void Stack::Impl::icmp_error_input(const Ipv4Repr& repr, std::uint8_t type, std:
     const IcmpError error{.from = repr.src, .type = type, .code = code};
     std::optional<SocketId> socket;
     switch (wire::IpProtocol(original.protocol())) {
+        case wire::IpProtocol::tcp:
+            // RFC 1122 4.2.3.9 / RFC 5461: TCP decides what an error means for a connection.
+            return tcp_icmp_error(quoted.first(original.header_len()), data, type, code, rest, now);
         case wire::IpProtocol::udp: {
             const Endpoint local{original.src(), wire::load16(data, 0)};
             const Endpoint remote{original.dst(), wire::load16(data, 2)};

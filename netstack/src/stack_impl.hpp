@@ -137,7 +137,7 @@ struct Stack::Impl {
     void icmp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
                     bool to_broadcast, Instant now);
     void icmp_error_input(const wire::Ipv4Repr& repr, std::uint8_t type, std::uint8_t code,
-                          wire::Bytes quoted);
+                          std::uint32_t rest, wire::Bytes quoted, Instant now);
     // Sends an ICMP error about `original` (an IP packet, header first) unless RFC 1122
     // 3.2.2 forbids one or the rate limit is spent. `to_broadcast`: the original was sent to
     // a broadcast/multicast address or as a link-layer broadcast.
@@ -150,6 +150,24 @@ struct Stack::Impl {
     std::expected<void, SocketError> udp_output(transport::UdpSocket& socket,
                                                 std::span<const std::byte> payload, Endpoint to,
                                                 Instant now);
+
+    // --- TCP (stack_tcp.cpp) ---
+    // Connections, listeners and timers, made by the first TCP call.
+    struct TcpLayer;
+    struct TcpLayerDeleter {
+        void operator()(TcpLayer* layer) const;
+    };
+    std::unique_ptr<TcpLayer, TcpLayerDeleter> tcp;
+    TcpLayer& tcp_layer();
+    void tcp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
+                   bool to_broadcast, Instant now);
+    // An ICMP error quoting one of our segments: `original_header` is its IP header, `data`
+    // its first 8 bytes (ports and sequence number).
+    void tcp_icmp_error(wire::Bytes original_header, wire::Bytes data, std::uint8_t type,
+                        std::uint8_t code, std::uint32_t rest, Instant now);
+    void tcp_poll(Instant now);
+    std::optional<Instant> tcp_poll_at() const;
+    bool is_tcp_socket(SocketId id) const;
 
     // --- timers (stack_config.cpp) ---
     void poll(Instant now);

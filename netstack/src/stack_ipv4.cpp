@@ -99,6 +99,9 @@ void Stack::Impl::ipv4_deliver(link::Interface& iface, Bytes datagram, const Ipv
         case wire::IpProtocol::udp:
             ++stats.ipv4.rx_delivered;
             return udp_input(iface, datagram, repr, to_broadcast, now);
+        case wire::IpProtocol::tcp:
+            ++stats.ipv4.rx_delivered;
+            return tcp_input(iface, datagram, repr, to_broadcast, now);
         default:
             ++stats.ipv4.drop_unknown_protocol;
             // RFC 1122 3.2.2.1: protocol unreachable. Every shard sees the packet; shard 0

@@ -36,6 +36,7 @@ TEST(StatsFields, EveryCounterIsListedOnce) {
     expect_every_field_listed<netstack::Ipv4Stats>("ipv4");
     expect_every_field_listed<netstack::IcmpStats>("icmp");
     expect_every_field_listed<netstack::UdpStats>("udp");
+    expect_every_field_listed<netstack::TcpStats>("tcp");
 }
 
 TEST(StatsFields, GroupsCoverTheStack) {

@@ -86,12 +86,45 @@ struct UdpStats {
     std::uint64_t drop_queue_full = 0;
 };
 
+// Counted only in the shard that owns the segment's connection (see stack.hpp).
+struct TcpStats {
+    std::uint64_t rx_segments = 0;  // valid segments this shard owns
+    std::uint64_t tx_segments = 0;
+    std::uint64_t retransmits = 0;       // segments sent again, all causes
+    std::uint64_t fast_retransmits = 0;  // recoveries entered on three duplicate ACKs
+    std::uint64_t timeouts = 0;          // retransmission timer expiries
+    std::uint64_t active_opens = 0;
+    std::uint64_t passive_opens = 0;
+    std::uint64_t rx_resets = 0;  // RSTs that reset a connection
+    std::uint64_t tx_resets = 0;
+    std::uint64_t challenge_acks = 0;          // RFC 5961
+    std::uint64_t challenge_acks_limited = 0;  // not sent: the per-stack budget was spent
+    std::uint64_t window_probes = 0;
+    std::uint64_t keepalive_probes = 0;
+    std::uint64_t connections_timed_out = 0;  // retransmissions or keepalives exhausted
+    std::uint64_t time_wait_reused = 0;       // a new SYN took over a TIME-WAIT 4-tuple
+    std::uint64_t drop_short = 0;
+    std::uint64_t drop_bad_offset = 0;
+    std::uint64_t drop_bad_option = 0;  // malformed option lengths
+    std::uint64_t drop_bad_checksum = 0;
+    std::uint64_t drop_bad_address = 0;  // to a broadcast/multicast address, or from one
+    std::uint64_t drop_not_owner = 0;    // another shard owns this 4-tuple (no RST from us)
+    std::uint64_t drop_no_listener = 0;  // no connection or listener: answered with a RST
+    std::uint64_t drop_out_of_window = 0;
+    std::uint64_t drop_paws = 0;  // RFC 7323 5: an old timestamp
+    std::uint64_t drop_syn_queue_full = 0;
+    std::uint64_t drop_accept_queue_full = 0;  // the handshake's ACK, backlog full
+    std::uint64_t drop_out_of_order_full = 0;
+    std::uint64_t drop_connection_limit = 0;  // config.tcp.max_connections reached
+};
+
 struct StackStats {
     EthernetStats ethernet{};
     ArpStats arp{};
     Ipv4Stats ipv4{};
     IcmpStats icmp{};
     UdpStats udp{};
+    TcpStats tcp{};
 };
 
 }  // namespace netstack

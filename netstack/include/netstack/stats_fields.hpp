@@ -98,6 +98,38 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("drop_queue_full", s.drop_queue_full);
 }
 
+template <CounterStruct<TcpStats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_segments", s.rx_segments);
+    fn("tx_segments", s.tx_segments);
+    fn("retransmits", s.retransmits);
+    fn("fast_retransmits", s.fast_retransmits);
+    fn("timeouts", s.timeouts);
+    fn("active_opens", s.active_opens);
+    fn("passive_opens", s.passive_opens);
+    fn("rx_resets", s.rx_resets);
+    fn("tx_resets", s.tx_resets);
+    fn("challenge_acks", s.challenge_acks);
+    fn("challenge_acks_limited", s.challenge_acks_limited);
+    fn("window_probes", s.window_probes);
+    fn("keepalive_probes", s.keepalive_probes);
+    fn("connections_timed_out", s.connections_timed_out);
+    fn("time_wait_reused", s.time_wait_reused);
+    fn("drop_short", s.drop_short);
+    fn("drop_bad_offset", s.drop_bad_offset);
+    fn("drop_bad_option", s.drop_bad_option);
+    fn("drop_bad_checksum", s.drop_bad_checksum);
+    fn("drop_bad_address", s.drop_bad_address);
+    fn("drop_not_owner", s.drop_not_owner);
+    fn("drop_no_listener", s.drop_no_listener);
+    fn("drop_out_of_window", s.drop_out_of_window);
+    fn("drop_paws", s.drop_paws);
+    fn("drop_syn_queue_full", s.drop_syn_queue_full);
+    fn("drop_accept_queue_full", s.drop_accept_queue_full);
+    fn("drop_out_of_order_full", s.drop_out_of_order_full);
+    fn("drop_connection_limit", s.drop_connection_limit);
+}
+
 template <CounterStruct<StackStats> S, class Fn>
 void for_each_group(S& s, Fn&& fn) {
     fn("ethernet", s.ethernet);
@@ -105,6 +137,7 @@ void for_each_group(S& s, Fn&& fn) {
     fn("ipv4", s.ipv4);
     fn("icmp", s.icmp);
     fn("udp", s.udp);
+    fn("tcp", s.tcp);
 }
 
 }  // namespace netstack

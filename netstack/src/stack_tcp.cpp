@@ -1,0 +1,604 @@
+// TCP (RFC 9293): segment input from IPv4 (ownership by 4-tuple hash first, then connection,
+// TIME-WAIT reuse, listener, or a RST), output through route_to/ipv4_output with DF set,
+// ICMP errors for connections, timers, and the TCP socket half of the Stack API. The
+// protocol itself is tcp/connection*.cpp; this file connects it to the stack.
+#include <algorithm>
+#include <deque>
+
+#include "src/stack_impl.hpp"
+#include "tcp/connection_table.hpp"
+#include "tcp/isn.hpp"
+#include "tcp/seq.hpp"
+#include "wire/icmp.hpp"
+#include "wire/tcp.hpp"
+
+namespace netstack {
+
+using tcp::Connection;
+using tcp::FourTuple;
+using wire::TcpRepr;
+namespace flag = wire::tcp_flag;
+
+namespace {
+
+// Linux's default ephemeral range (ip_local_port_range).
+constexpr std::uint16_t ephemeral_first = 32768;
+constexpr std::uint16_t ephemeral_last = 60999;
+constexpr std::size_t max_loopback_rounds = 4096;
+
+}  // namespace
+
+struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
+    explicit TcpLayer(Impl& s)
+        : stack(s),
+          isn(s.config.tcp.isn_secret != 0 ? s.config.tcp.isn_secret
+                                           : s.config.seed * 0x2545f4914f6cdd1dull + 1),
+          challenges(s.config.tcp.challenge_ack_per_second,
+                     std::max<std::uint32_t>(s.config.tcp.challenge_ack_per_second / 10, 1)),
+          next_port(static_cast<std::uint32_t>(s.config.seed * 7919u)) {}
+
+    // --- ConnectionHost ---
+    const TcpConfig& tcp_config() const override { return stack.config.tcp; }
+    TcpStats& tcp_stats() override { return stack.stats.tcp; }
+    void transmit(const Connection& c, const TcpRepr& seg, Instant now) override {
+        send(c.tuple(), seg, now);
+    }
+    void raise(SocketId socket, std::uint8_t bits) override { stack.raise(socket, bits); }
+    bool take_challenge_ack(Instant now) override { return challenges.take(now); }
+    void child_established(Connection& listener, Connection& child) override {
+        if (listener.half_open > 0) --listener.half_open;
+        const bool was_empty = listener.accept_queue.empty();
+        listener.accept_queue.push_back(&child);
+        if (was_empty && listener.socket != 0) stack.raise(listener.socket, socket_acceptable);
+    }
+    void closed(Connection& c) override {
+        table.unindex(c);
+        table.mark(c);
+        if (Connection* l = c.listener) {
+            auto it = std::ranges::find(l->accept_queue, &c);
+            if (it != l->accept_queue.end())
+                l->accept_queue.erase(it);
+            else if (l->half_open > 0)
+                --l->half_open;
+            c.listener = nullptr;
+        }
+    }
+
+    // Sends a segment from tuple.local to tuple.remote. Segments to one of our own
+    // addresses wait in `loopback` until the current call is over (no re-entry).
+    void send(const FourTuple& tuple, const TcpRepr& seg, Instant now) {
+        auto route = stack.route_to(tuple.remote.address, tuple.local.address);
+        if (!route) {
+            ++stack.stats.ipv4.drop_no_route;
+            return;
+        }
+        Frame frame = make_frame(seg.buffer_len());
+        seg.emit(wire::MutableBytes(frame).subspan(payload_offset), tuple.local.address,
+                 tuple.remote.address);
+        const wire::Ipv4Repr ip{.dst = tuple.remote.address,
+                                .protocol = std::uint8_t(wire::IpProtocol::tcp),
+                                .ttl = stack.config.default_ttl,
+                                .dont_fragment = true,
+                                .payload_len = seg.buffer_len()};
+        if (route->local) {
+            loopback.push_back({std::move(frame), *route, ip});
+            return;
+        }
+        (void)stack.ipv4_output(*route, ip, std::move(frame), now);
+    }
+
+    // RFC 9293 3.10.7.1: the answer to a segment no connection wants.
+    void send_reset_for(const FourTuple& tuple, const TcpRepr& seg, Instant now) {
+        if (seg.has(flag::rst)) return;
+        TcpRepr rst{.src_port = tuple.local.port, .dst_port = tuple.remote.port};
+        if (seg.has(flag::ack)) {
+            rst.seq = seg.ack;
+            rst.flags = flag::rst;
+        } else {
+            rst.ack = seg.seq + seg.seq_len();
+            rst.flags = flag::rst | flag::ack;
+        }
+        ++stack.stats.tcp.tx_resets;
+        ++stack.stats.tcp.tx_segments;
+        send(tuple, rst, now);
+    }
+
+    // The largest segment our route to `remote` carries (RFC 9293 3.7.1: MTU - 40).
+    std::uint16_t mss_towards(Ipv4Address remote, Ipv4Address local) {
+        auto route = stack.route_to(remote, local);
+        if (!route) return 536;
+        return static_cast<std::uint16_t>(std::min<std::size_t>(route->iface->mtu, 0xffff) - 40);
+    }
+
+    void touch(Connection& c) {
+        table.schedule(c);
+        if (c.state() == TcpState::closed) table.mark(c);
+    }
+
+    // The end of every entry point: segments to ourselves delivered, dead connections freed.
+    void finish(Instant now) {
+        last_now = now;
+        for (std::size_t round = 0; round < max_loopback_rounds && !loopback.empty(); ++round) {
+            Looped l = std::move(loopback.front());
+            loopback.pop_front();
+            (void)stack.ipv4_output(l.route, l.ip, std::move(l.frame), now);
+        }
+        table.reap();
+    }
+
+    std::optional<std::uint16_t> ephemeral_port(Endpoint local, Endpoint remote) {
+        const std::uint32_t range = ephemeral_last - ephemeral_first + 1;
+        for (std::uint32_t i = 0; i < range; ++i) {
+            const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
+            const Endpoint candidate{local.address, port};
+            if (!stack.owns(tcp_flow_hash(candidate, remote))) continue;
+            if (!table.tuple_free({candidate, remote}) || table.bind_conflicts(candidate, nullptr))
+                continue;
+            return port;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<std::uint16_t> free_port(Ipv4Address address) {
+        const std::uint32_t range = ephemeral_last - ephemeral_first + 1;
+        for (std::uint32_t i = 0; i < range; ++i) {
+            const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
+            if (!table.bind_conflicts({address, port}, nullptr)) return port;
+        }
+        return std::nullopt;
+    }
+
+    // A listener going away takes its not-yet-accepted children with it (RST to those that
+    // completed the handshake, as Linux).
+    void close_listener(Connection& l, Instant now) {
+        table.remove_listener(l);
+        std::vector<Connection*> children;
+        table.for_each([&](Connection& c) {
+            if (c.listener == &l) children.push_back(&c);
+        });
+        for (Connection* child : children) {
+            child->listener = nullptr;
+            child->abort(now);
+            touch(*child);
+        }
+        l.accept_queue.clear();
+        l.half_open = 0;
+    }
+
+    struct Looped {
+        Frame frame;
+        OutRoute route;
+        wire::Ipv4Repr ip;
+    };
+
+    Impl& stack;
+    tcp::ConnectionTable table;
+    tcp::IsnGenerator isn;
+    ip::TokenBucket challenges;
+    std::uint32_t next_port;
+    Instant last_now{};  // for the one call without a time (tcp_set_options)
+    std::deque<Looped> loopback;
+    std::vector<Connection*> due;
+};
+
+void Stack::Impl::TcpLayerDeleter::operator()(TcpLayer* layer) const {
+    delete layer;
+}
+
+Stack::Impl::TcpLayer& Stack::Impl::tcp_layer() {
+    if (!tcp) tcp.reset(new TcpLayer(*this));
+    return *tcp;
+}
+
+// --- input -----------------------------------------------------------------------------------
+
+namespace {
+
+void count_parse_error(TcpStats& stats, wire::TcpError error) {
+    switch (error) {
+        case wire::TcpError::short_header:
+            ++stats.drop_short;
+            break;
+        case wire::TcpError::bad_offset:
+            ++stats.drop_bad_offset;
+            break;
+        case wire::TcpError::bad_option:
+            ++stats.drop_bad_option;
+            break;
+        case wire::TcpError::bad_checksum:
+            ++stats.drop_bad_checksum;
+            break;
+    }
+}
+
+}  // namespace
+
+void Stack::Impl::tcp_input(link::Interface&, wire::Bytes datagram, const wire::Ipv4Repr& repr,
+                            bool to_broadcast, Instant now) {
+    Impl::TcpLayer& layer = tcp_layer();
+    TcpStats& tcp_stats = stats.tcp;
+    const wire::Bytes segment = wire::Ipv4View(datagram).payload();
+    // Ownership before anything else: the shard the 4-tuple hashes to answers, the others
+    // stay silent (stack.hpp). Too short to name ports: shard 0 counts it.
+    if (segment.size() < 4) {
+        if (is_shard_zero()) ++tcp_stats.drop_short;
+        return;
+    }
+    const FourTuple tuple{{repr.dst, wire::load16(segment, 2)},
+                          {repr.src, wire::load16(segment, 0)}};
+    if (!owns(tcp_flow_hash(tuple.local, tuple.remote))) {
+        ++tcp_stats.drop_not_owner;
+        return;
+    }
+    // RFC 9293 3.10.7.1 / RFC 1122 4.2.3.10: nothing to or from a broadcast or multicast.
+    if (to_broadcast || repr.dst.is_multicast() || repr.src.is_any() || repr.src.is_multicast() ||
+        repr.src.is_broadcast()) {
+        ++tcp_stats.drop_bad_address;
+        return;
+    }
+    auto parsed = TcpRepr::parse(segment, repr.src, repr.dst);
+    if (!parsed) return count_parse_error(tcp_stats, parsed.error());
+    const TcpRepr& seg = *parsed;
+    ++tcp_stats.rx_segments;
+
+    if (Connection* c = layer.table.find(tuple)) {
+        const bool new_syn = seg.has(flag::syn) && !seg.has(flag::ack) && !seg.has(flag::rst);
+        if (!(new_syn && c->time_wait_accepts(seg))) {
+            c->input(seg, now);
+            layer.touch(*c);
+            return layer.finish(now);
+        }
+        // RFC 6191: the new incarnation takes the 4-tuple from TIME-WAIT.
+        ++tcp_stats.time_wait_reused;
+        c->abort(now);
+        layer.touch(*c);
+    }
+    Connection* listener = layer.table.find_listener(tuple.local);
+    if (!listener) {
+        ++tcp_stats.drop_no_listener;
+        layer.send_reset_for(tuple, seg, now);
+        return layer.finish(now);
+    }
+    if (seg.has(flag::rst)) return;
+    if (seg.has(flag::ack) || !seg.has(flag::syn)) {
+        // An ACK for no connection (a forgotten or never-made handshake): RST.
+        if (seg.has(flag::ack)) {
+            ++tcp_stats.drop_no_listener;
+            layer.send_reset_for(tuple, seg, now);
+        }
+        return layer.finish(now);
+    }
+    if (layer.table.size() >= config.tcp.max_connections) {
+        ++tcp_stats.drop_connection_limit;
+        return;
+    }
+    if (listener->half_open >= config.tcp.syn_queue) {
+        ++tcp_stats.drop_syn_queue_full;
+        return;
+    }
+    Connection& child = layer.table.create(layer, listener->options());
+    child.accept_syn(listener, tuple, seg, layer.isn.isn(tuple.local, tuple.remote, now),
+                     layer.isn.timestamp_offset(tuple.local, tuple.remote),
+                     layer.mss_towards(tuple.remote.address, tuple.local.address), now);
+    ++listener->half_open;
+    layer.table.index(child);
+    layer.touch(child);
+    layer.finish(now);
+}
+
+void Stack::Impl::tcp_icmp_error(wire::Bytes original_header, wire::Bytes data, std::uint8_t type,
+                                 std::uint8_t code, std::uint32_t rest, Instant now) {
+    const wire::Ipv4View original(original_header);
+    const FourTuple tuple{{original.src(), wire::load16(data, 0)},
+                          {original.dst(), wire::load16(data, 2)}};
+    if (!owns(tcp_flow_hash(tuple.local, tuple.remote))) {
+        ++stats.ipv4.drop_not_owner;
+        return;
+    }
+    if (!tcp) {
+        ++stats.icmp.drop_no_socket;
+        return;
+    }
+    Impl::TcpLayer& layer = *tcp;
+    Connection* c = layer.table.find(tuple);
+    if (!c || !c->sent_sequence(wire::load32(data, 4))) {
+        ++stats.icmp.drop_no_socket;
+        return;
+    }
+    if (type != std::uint8_t(wire::IcmpType::destination_unreachable)) return;
+    switch (wire::UnreachableCode(code)) {
+        case wire::UnreachableCode::fragmentation_needed:
+            c->icmp_fragmentation_needed(rest & 0xffff, now);
+            break;
+        case wire::UnreachableCode::protocol:
+        case wire::UnreachableCode::port:
+            c->icmp_unreachable(SocketError::connection_refused, true, now);
+            break;
+        default:
+            c->icmp_unreachable(SocketError::host_unreachable, false, now);
+            break;
+    }
+    layer.touch(*c);
+    layer.finish(now);
+}
+
+void Stack::Impl::tcp_poll(Instant now) {
+    if (!tcp) return;
+    Impl::TcpLayer& layer = *tcp;
+    layer.table.due(now, layer.due);
+    for (Connection* c : layer.due) {
+        c->on_timer(now);
+        layer.touch(*c);
+    }
+    layer.finish(now);
+}
+
+std::optional<Instant> Stack::Impl::tcp_poll_at() const {
+    if (!tcp) return std::nullopt;
+    return tcp->table.next_deadline();
+}
+
+bool Stack::Impl::is_tcp_socket(SocketId id) const {
+    return tcp && tcp->table.find_socket(id);
+}
+
+// --- the public TCP socket API ---------------------------------------------------------------
+
+std::expected<SocketId, SocketError> Stack::tcp_open() {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    if (layer.table.size() + s.udp.size() + s.ping.size() >= max_sockets)
+        return std::unexpected(SocketError::too_many_sockets);
+    const SocketId id = s.allocate_socket_id();
+    TcpSocketOptions options;
+    options.congestion = s.config.tcp.congestion;
+    layer.table.attach_socket(id, layer.table.create(layer, options));
+    return id;
+}
+
+std::expected<Endpoint, SocketError> Stack::tcp_bind(SocketId id, Endpoint local) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    if (c->bound || c->state() != TcpState::closed) return std::unexpected(SocketError::invalid);
+    if (!local.address.is_any() && !s.is_local_address(local.address))
+        return std::unexpected(SocketError::address_not_available);
+    if (local.port == 0) {
+        auto port = layer.free_port(local.address);
+        if (!port) return std::unexpected(SocketError::no_ports);
+        local.port = *port;
+    } else if (layer.table.bind_conflicts(local, c)) {
+        return std::unexpected(SocketError::address_in_use);
+    }
+    c->bound = local;
+    return local;
+}
+
+std::expected<void, SocketError> Stack::tcp_listen(SocketId id, std::size_t backlog) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    if (c->state() == TcpState::listen) {
+        c->backlog = backlog;
+        return {};
+    }
+    if (c->state() != TcpState::closed || c->has_error())
+        return std::unexpected(SocketError::already_connected);
+    if (!c->bound) {
+        auto bound = tcp_bind(id, {});
+        if (!bound) return std::unexpected(bound.error());
+    }
+    c->listen(backlog);
+    layer.table.add_listener(*c);
+    return {};
+}
+
+std::expected<SocketId, SocketError> Stack::tcp_accept(SocketId listener) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* l = layer.table.find_socket(listener);
+    if (!l) return std::unexpected(SocketError::bad_socket);
+    if (l->state() != TcpState::listen) return std::unexpected(SocketError::not_listening);
+    if (l->accept_queue.empty()) return std::unexpected(SocketError::would_block);
+    Connection* child = l->accept_queue.front();
+    l->accept_queue.pop_front();
+    child->listener = nullptr;
+    const SocketId id = s.allocate_socket_id();
+    layer.table.attach_socket(id, *child);
+    // What happened before accept is reported now.
+    std::uint8_t bits = 0;
+    if (child->readable() > 0 || child->readable_eof()) bits |= socket_readable;
+    if (child->state() == TcpState::closed) bits |= socket_closed;
+    if (bits) s.raise(id, bits);
+    return id;
+}
+
+std::expected<void, SocketError> Stack::tcp_connect(SocketId id, Endpoint remote, Instant now) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    switch (c->state()) {
+        case TcpState::closed:
+            break;
+        case TcpState::syn_sent:
+        case TcpState::syn_received:
+            return std::unexpected(SocketError::in_progress);
+        case TcpState::listen:
+            return std::unexpected(SocketError::invalid);
+        default:
+            return std::unexpected(SocketError::already_connected);
+    }
+    if (c->tuple().remote.port != 0) return std::unexpected(SocketError::already_connected);
+    if (remote.port == 0 || remote.address.is_any() || remote.address.is_broadcast() ||
+        remote.address.is_multicast())
+        return std::unexpected(SocketError::invalid);
+    const Endpoint bound = c->bound.value_or(Endpoint{});
+    auto route = s.route_to(remote.address, bound.address);
+    if (!route) return std::unexpected(route.error());
+    Endpoint local{bound.address.is_any() ? route->src : bound.address, bound.port};
+    if (local.port == 0) {
+        auto port = layer.ephemeral_port(local, remote);
+        if (!port) return std::unexpected(SocketError::no_ports);
+        local.port = *port;
+    } else if (!layer.table.tuple_free({local, remote})) {
+        return std::unexpected(SocketError::address_in_use);
+    }
+    if (layer.table.size() > s.config.tcp.max_connections) {
+        ++s.stats.tcp.drop_connection_limit;
+        return std::unexpected(SocketError::too_many_sockets);
+    }
+    c->bound = local;
+    const FourTuple tuple{local, remote};
+    c->connect(tuple, layer.isn.isn(local, remote, now), layer.isn.timestamp_offset(local, remote),
+               layer.mss_towards(remote.address, local.address), now);
+    layer.table.index(*c);
+    layer.touch(*c);
+    layer.finish(now);
+    s.flush_devices();
+    return {};
+}
+
+std::expected<std::size_t, SocketError> Stack::tcp_send(SocketId id,
+                                                        std::span<const std::byte> data,
+                                                        Instant now) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    if (auto error = c->take_error()) return std::unexpected(*error);
+    if (c->state() == TcpState::closed && c->tuple().remote.port == 0)
+        return std::unexpected(SocketError::not_connected);
+    if (c->state() == TcpState::listen) return std::unexpected(SocketError::not_connected);
+    if (!c->can_send()) return std::unexpected(SocketError::shut_down);
+    if (data.empty()) return 0;
+    const std::size_t n = c->send(data, now);
+    layer.touch(*c);
+    layer.finish(now);
+    s.flush_devices();
+    if (n == 0) return std::unexpected(SocketError::would_block);
+    return n;
+}
+
+std::expected<std::size_t, SocketError> Stack::tcp_receive(SocketId id, std::span<std::byte> buffer,
+                                                           Instant now) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    const std::size_t n = c->receive(buffer, now);
+    layer.touch(*c);
+    layer.finish(now);
+    s.flush_devices();
+    if (n > 0 || buffer.empty()) return n;
+    if (c->readable_eof()) return 0;
+    if (auto error = c->take_error()) return std::unexpected(*error);
+    switch (c->state()) {
+        case TcpState::listen:
+            return std::unexpected(SocketError::not_connected);
+        case TcpState::closed:
+            if (c->tuple().remote.port == 0) return std::unexpected(SocketError::not_connected);
+            return 0;
+        default:
+            return std::unexpected(SocketError::would_block);
+    }
+}
+
+std::expected<void, SocketError> Stack::tcp_shutdown(SocketId id, ShutdownHow how, Instant now) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    if (c->state() == TcpState::closed || c->state() == TcpState::listen)
+        return std::unexpected(SocketError::not_connected);
+    if (how != ShutdownHow::write) c->shutdown_read();
+    if (how != ShutdownHow::read) c->shutdown_write(now);
+    layer.touch(*c);
+    layer.finish(now);
+    s.flush_devices();
+    return {};
+}
+
+std::expected<void, SocketError> Stack::tcp_close(SocketId id, Instant now) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    if (c->state() == TcpState::listen) {
+        layer.close_listener(*c, now);
+        c->abort(now);
+    } else {
+        c->orphan(now);
+    }
+    layer.table.detach_socket(id);
+    layer.touch(*c);
+    s.events.forget(id);
+    layer.finish(now);
+    s.flush_devices();
+    return {};
+}
+
+std::expected<void, SocketError> Stack::tcp_abort(SocketId id, Instant now) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    if (c->state() == TcpState::listen) layer.close_listener(*c, now);
+    c->abort(now);
+    layer.table.detach_socket(id);
+    layer.touch(*c);
+    s.events.forget(id);
+    layer.finish(now);
+    s.flush_devices();
+    return {};
+}
+
+std::expected<void, SocketError> Stack::tcp_set_options(SocketId id,
+                                                        const TcpSocketOptions& options) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    // Options take effect from the next call that has a time; keepalive needs `now`, and
+    // the connection's last activity is as good a start as any.
+    c->set_options(options, layer.last_now);
+    layer.touch(*c);
+    return {};
+}
+
+std::expected<TcpSocketOptions, SocketError> Stack::tcp_options(SocketId id) const {
+    const Connection* c = impl_->tcp ? impl_->tcp->table.find_socket(id) : nullptr;
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    return c->options();
+}
+
+std::expected<TcpInfo, SocketError> Stack::tcp_info(SocketId id) const {
+    const Connection* c = impl_->tcp ? impl_->tcp->table.find_socket(id) : nullptr;
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    TcpInfo info = c->info();
+    if (c->state() == TcpState::listen || c->state() == TcpState::closed)
+        info.local = c->bound.value_or(Endpoint{});
+    return info;
+}
+
+std::vector<TcpInfo> Stack::tcp_connections() const {
+    std::vector<TcpInfo> out;
+    if (!impl_->tcp) return out;
+    impl_->tcp->table.for_each([&](const Connection& c) {
+        TcpInfo info = c.info();
+        if (c.state() == TcpState::listen || c.state() == TcpState::closed)
+            info.local = c.bound.value_or(Endpoint{});
+        out.push_back(info);
+    });
+    return out;
+}
+
+std::optional<SocketError> Stack::tcp_take_error(SocketId id) {
+    Connection* c = impl_->tcp ? impl_->tcp->table.find_socket(id) : nullptr;
+    if (!c) return std::nullopt;
+    return c->take_error();
+}
+
+}  // namespace netstack

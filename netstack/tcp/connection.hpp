@@ -1,0 +1,221 @@
+// One TCP connection (RFC 9293's TCB) and its state machine: the segment-arrival rules of
+// 3.10.7 in every state (with RFC 5961's RST/SYN/ACK checks and RFC 7323's PAWS), the send
+// side (Nagle, sender silly-window avoidance, window scaling, timestamps), retransmission
+// (RFC 6298, Karn), fast retransmit and NewReno recovery (RFC 5681, RFC 6582), delayed ACKs,
+// zero-window probes, keepalive, TIME-WAIT. Pure logic: segments leave through the host,
+// time comes in as `now`.
+//
+// Listeners are Connections too (state listen): they hold the accept queue and count their
+// half-open children; creating children is the table's job (it sees the SYN first).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "netstack/stack.hpp"
+#include "netstack/stats.hpp"
+#include "netstack/tcp.hpp"
+#include "tcp/congestion.hpp"
+#include "tcp/receive_buffer.hpp"
+#include "tcp/rtt_estimator.hpp"
+#include "tcp/send_buffer.hpp"
+#include "wire/tcp.hpp"
+
+namespace netstack::tcp {
+
+struct FourTuple {
+    Endpoint local{};
+    Endpoint remote{};
+    bool operator==(const FourTuple&) const = default;
+};
+
+class Connection;
+
+// What a connection needs from the stack around it.
+class ConnectionHost {
+  public:
+    virtual ~ConnectionHost() = default;
+    virtual const TcpConfig& tcp_config() const = 0;
+    virtual TcpStats& tcp_stats() = 0;
+    // Sends a segment from the connection's local to its remote endpoint.
+    virtual void transmit(const Connection& connection, const wire::TcpRepr& segment,
+                          Instant now) = 0;
+    virtual void raise(SocketId socket, std::uint8_t bits) = 0;
+    // RFC 5961 7: one budget of challenge ACKs per stack.
+    virtual bool take_challenge_ack(Instant now) = 0;
+    // A child of `listener` reached ESTABLISHED and waits in the accept queue, or a
+    // half-open child died.
+    virtual void child_established(Connection& listener, Connection& child) = 0;
+    // The connection reached CLOSED: it leaves the 4-tuple table.
+    virtual void closed(Connection& connection) = 0;
+};
+
+class Connection {
+  public:
+    Connection(ConnectionHost& host, const TcpSocketOptions& options);
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // --- opening ---
+    // SYN-SENT: sends our SYN. `mss` is what our route's MTU allows (MTU - 40).
+    void connect(FourTuple tuple, std::uint32_t iss, std::uint32_t ts_offset, std::uint16_t mss,
+                 Instant now);
+    // SYN-RECEIVED from a listener's SYN: sends the SYN-ACK.
+    void accept_syn(Connection* listener, FourTuple tuple, const wire::TcpRepr& syn,
+                    std::uint32_t iss, std::uint32_t ts_offset, std::uint16_t mss, Instant now);
+    void listen(std::size_t backlog);
+
+    // --- the user's calls (tcp_send, tcp_receive, ...) ---
+    std::size_t send(std::span<const std::byte> data, Instant now);
+    std::size_t receive(std::span<std::byte> out, Instant now);
+    void shutdown_write(Instant now);
+    void shutdown_read();
+    // Sends a RST (when synchronized) and goes to CLOSED.
+    void abort(Instant now);
+    // The socket was closed: nobody reads any more.
+    void orphan(Instant now);
+    void set_options(const TcpSocketOptions& options, Instant now);
+
+    // --- the network's ---
+    void input(const wire::TcpRepr& segment, Instant now);
+    // RFC 1122 4.2.3.9 / RFC 5461: ICMP unreachable; `hard` ones (protocol, port) abort a
+    // connection being opened, soft ones are kept and reported if it times out.
+    void icmp_unreachable(SocketError error, bool hard, Instant now);
+    // RFC 1191: a router on the path needs segments of at most `mtu` (IP) bytes.
+    void icmp_fragmentation_needed(std::size_t mtu, Instant now);
+    std::optional<Instant> deadline() const;
+    void on_timer(Instant now);
+
+    // --- reading the state ---
+    TcpState state() const { return state_; }
+    const FourTuple& tuple() const { return tuple_; }
+    const TcpSocketOptions& options() const { return options_; }
+    TcpInfo info() const;
+    bool readable_eof() const;  // the peer's FIN is consumed and everything before it read
+    std::size_t readable() const { return receive_.readable(); }
+    std::size_t send_free() const;
+    bool can_send() const;  // state allows tcp_send
+    std::optional<SocketError> take_error();
+    // RFC 5927 4.1: an ICMP error quoting a sequence number we never sent is forged.
+    bool sent_sequence(std::uint32_t seq) const;
+    // RFC 6191 / RFC 9293 3.6.1: a SYN may take over this TIME-WAIT 4-tuple when its
+    // timestamp (or, without timestamps, its sequence number) is newer than anything seen.
+    bool time_wait_accepts(const wire::TcpRepr& syn) const;
+    bool has_error() const { return error_.has_value(); }
+    bool write_shut() const { return fin_queued_; }
+
+    // The table's bookkeeping.
+    SocketId socket = 0;
+    std::optional<Endpoint> bound{};       // tcp_bind's endpoint, before connect or listen
+    Connection* listener = nullptr;        // for a child not yet accepted
+    std::deque<Connection*> accept_queue;  // listeners: established children
+    std::size_t half_open = 0;             // listeners: children in SYN-RECEIVED
+    std::size_t backlog = 0;
+    std::uint64_t serial = 0;
+    std::optional<Instant> scheduled{};  // where the table's timer index has it
+
+  private:
+    // Output.
+    void output(Instant now);
+    void send_segment(std::uint32_t seq, std::uint8_t flags, std::span<const std::byte> data,
+                      Instant now, bool with_syn_options = false);
+    void send_ack(Instant now) { send_segment(snd_nxt_, wire::tcp_flag::ack, {}, now); }
+    void send_syn(Instant now);
+    // One segment of data (and the FIN when it is the last) starting at `seq`; returns the
+    // sequence space it took.
+    std::uint32_t send_data_at(std::uint32_t seq, std::uint32_t max_len, Instant now);
+    void send_reset(std::uint32_t seq, Instant now);
+    void challenge_ack(Instant now);
+    std::uint16_t window_field(bool syn);
+    std::uint32_t advertise_window();
+    std::uint32_t max_payload() const;
+    std::uint32_t timestamp_now(Instant now) const;
+
+    // Input steps.
+    void input_syn_sent(const wire::TcpRepr& seg, Instant now);
+    bool acceptable(const wire::TcpRepr& seg) const;
+    void input_rst(const wire::TcpRepr& seg, Instant now);
+    bool input_ack(const wire::TcpRepr& seg, Instant now);  // false: stop processing
+    bool fin_acked() const;
+    void arm_keepalive(Instant now);
+    void new_ack(const wire::TcpRepr& seg, std::uint32_t acked, Instant now);
+    void duplicate_ack(Instant now);
+    void input_data(const wire::TcpRepr& seg, std::uint32_t seq, std::span<const std::byte> data,
+                    Instant now);
+    void input_fin(Instant now);
+    void take_options(const wire::TcpRepr& syn);
+    void update_window(const wire::TcpRepr& seg);
+
+    // State changes.
+    void set_state(TcpState state);
+    void established(Instant now);
+    void enter_time_wait(Instant now);
+    void close_with(std::optional<SocketError> error);
+    void raise(std::uint8_t bits);
+    void restart_rto(Instant now);
+    void on_rto(Instant now);
+    void on_persist(Instant now);
+    void on_keepalive(Instant now);
+    std::uint32_t data_offset(std::uint32_t seq) const { return seq - send_base_; }
+    std::uint32_t fin_seq() const;
+    bool fin_sent() const;
+    std::uint32_t flight() const { return snd_max_ - snd_una_; }
+    std::uint32_t send_mss() const { return cc_ ? cc_->mss : 536; }
+
+    ConnectionHost& host_;
+    TcpSocketOptions options_;
+    TcpState state_ = TcpState::closed;
+    FourTuple tuple_{};
+    bool passive_ = false;
+
+    // Send sequence space (RFC 9293 3.3.1); snd_max_ is the highest ever sent.
+    std::uint32_t iss_ = 0, snd_una_ = 0, snd_nxt_ = 0, snd_max_ = 0;
+    std::uint32_t snd_wnd_ = 0, max_snd_wnd_ = 0, snd_wl1_ = 0, snd_wl2_ = 0;
+    std::uint32_t send_base_ = 0;  // sequence number of send_'s first byte
+    // Receive sequence space.
+    std::uint32_t irs_ = 0, rcv_nxt_ = 0, rcv_adv_ = 0, last_ack_sent_ = 0;
+    std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
+    bool wscale_ok_ = false;
+    bool ts_ok_ = false;
+    std::uint32_t ts_offset_ = 0, ts_recent_ = 0;
+    Instant ts_recent_time_{};
+    std::uint16_t local_mss_ = 536, peer_mss_ = 536;
+
+    SendBuffer send_;
+    ReceiveBuffer receive_;
+    bool fin_queued_ = false;    // our FIN follows the last byte in send_
+    bool fin_received_ = false;  // the peer's FIN is in rcv_nxt_
+    bool read_shut_ = false;
+    bool orphaned_ = false;
+    bool send_blocked_ = false;  // tcp_send filled the buffer: raise writable when it drains
+
+    RttEstimator rtt_;
+    std::optional<std::uint32_t> rtt_seq_{};  // without timestamps: the segment being timed
+    Instant rtt_start_{};
+    std::unique_ptr<CongestionController> cc_;
+    std::uint32_t dupacks_ = 0;
+    bool in_recovery_ = false;
+    std::uint32_t recover_ = 0;
+    std::uint32_t retries_ = 0;
+
+    std::uint32_t segments_unacked_ = 0;  // received since our last ACK (delayed ACK)
+    bool ack_now_ = false;                // output() sends an ACK even without data
+    std::optional<Instant> rto_at_{}, delack_at_{}, persist_at_{}, keepalive_at_{}, wait_at_{};
+    std::uint32_t window_probes_ = 0;
+    std::uint32_t keepalive_probes_ = 0;     // unanswered
+    std::optional<std::uint32_t> fin_at_{};  // the peer's FIN, when it came out of order
+    Instant last_received_{};
+    // Receive-window growth (the window follows what the reader takes per RTT).
+    Instant grow_epoch_{};
+    std::size_t read_in_epoch_ = 0;
+
+    std::optional<SocketError> error_{};
+    std::optional<SocketError> soft_error_{};
+    TcpInfo counters_{};  // retransmits, bytes, segments (the rest is computed by info())
+};
+
+}  // namespace netstack::tcp

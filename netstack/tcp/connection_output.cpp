@@ -1,0 +1,210 @@
+// The send side of a connection: what may go out now (window, cwnd, Nagle, silly-window
+// avoidance), segments with their options, the window we offer, RSTs and challenge ACKs.
+#include <algorithm>
+
+#include "tcp/connection.hpp"
+#include "tcp/seq.hpp"
+
+namespace netstack::tcp {
+
+using wire::TcpRepr;
+namespace flag = wire::tcp_flag;
+
+namespace {
+constexpr std::size_t timestamps_len = 12;  // NOP NOP TS
+}  // namespace
+
+std::uint32_t Connection::timestamp_now(Instant now) const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+    return static_cast<std::uint32_t>(ms.count()) + ts_offset_;
+}
+
+std::uint32_t Connection::max_payload() const {
+    const std::uint32_t mss = send_mss();
+    const std::uint32_t options = ts_ok_ ? timestamps_len : 0;
+    return mss > options + 8 ? mss - options : 8;
+}
+
+std::uint32_t Connection::fin_seq() const {
+    return send_base_ + static_cast<std::uint32_t>(send_.size());
+}
+
+bool Connection::fin_sent() const {
+    return fin_queued_ && seq_gt(snd_max_, fin_seq());
+}
+
+// The window to offer: the free receive space, never shrinking the right edge already
+// offered (RFC 9293 3.8.6.2.2 says not to) and moving it only by a useful amount (receiver
+// silly-window avoidance: min(half the buffer, MSS)).
+std::uint32_t Connection::advertise_window() {
+    const std::uint32_t offered = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
+    const std::size_t max_field = std::size_t{0xffff} << rcv_wscale_;
+    auto window =
+        static_cast<std::uint32_t>(std::min({receive_.free(), max_field, std::size_t{1} << 30}));
+    const std::uint32_t step =
+        std::min<std::uint32_t>(static_cast<std::uint32_t>(receive_.capacity() / 2), local_mss_);
+    if (window < offered || window - offered < step) window = offered;
+    // Round down to what the scaled field can say, except never below what was offered.
+    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
+    if (window > offered) window = std::max(offered, window / unit * unit);
+    rcv_adv_ = rcv_nxt_ + window;
+    return window;
+}
+
+std::uint16_t Connection::window_field(bool syn) {
+    const std::uint32_t window = advertise_window();
+    // RFC 7323 2.2: the window in a SYN is never scaled.
+    if (syn) return static_cast<std::uint16_t>(std::min<std::uint32_t>(window, 0xffff));
+    // Round up so the right edge we computed is not cut (it is at most the free space
+    // rounded down to the unit, or what was offered already).
+    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
+    return static_cast<std::uint16_t>(
+        std::min<std::uint32_t>((window + unit - 1) >> rcv_wscale_, 0xffff));
+}
+
+void Connection::send_segment(std::uint32_t seq, std::uint8_t flags,
+                              std::span<const std::byte> data, Instant now, bool with_syn_options) {
+    const TcpConfig& config = host_.tcp_config();
+    TcpRepr seg{.src_port = tuple_.local.port,
+                .dst_port = tuple_.remote.port,
+                .seq = seq,
+                .ack = (flags & flag::ack) ? rcv_nxt_ : 0,
+                .flags = flags,
+                .payload = data};
+    const bool syn = (flags & flag::syn) != 0;
+    seg.window = window_field(syn);
+    if (syn && with_syn_options) {
+        seg.mss = local_mss_;
+        // An active open offers what the config allows; a SYN-ACK only what the SYN offered.
+        const bool offer_scale = passive_ ? wscale_ok_ : config.window_scaling;
+        if (offer_scale) seg.window_scale = rcv_wscale_;
+        const bool offer_ts = passive_ ? ts_ok_ : config.timestamps;
+        if (offer_ts) seg.timestamps = wire::TcpTimestamps{timestamp_now(now), ts_recent_};
+    } else if (ts_ok_ && !(flags & flag::rst)) {
+        seg.timestamps = wire::TcpTimestamps{timestamp_now(now), ts_recent_};
+    }
+    if (flags & flag::ack) {
+        last_ack_sent_ = rcv_nxt_;
+        segments_unacked_ = 0;
+        ack_now_ = false;
+        delack_at_.reset();
+    }
+    ++counters_.segments_out;
+    ++host_.tcp_stats().tx_segments;
+    host_.transmit(*this, seg, now);
+}
+
+void Connection::send_syn(Instant now) {
+    const std::uint8_t flags =
+        state_ == TcpState::syn_sent ? flag::syn : std::uint8_t(flag::syn | flag::ack);
+    // Karn: only the first transmission is timed.
+    if (retries_ == 0) {
+        rtt_seq_ = iss_;
+        rtt_start_ = now;
+    } else {
+        rtt_seq_.reset();
+        ++counters_.retransmits;
+        ++host_.tcp_stats().retransmits;
+    }
+    send_segment(iss_, flags, {}, now, true);
+    snd_nxt_ = iss_ + 1;
+    snd_max_ = seq_max(snd_max_, snd_nxt_);
+    if (!rto_at_) restart_rto(now);
+}
+
+void Connection::send_reset(std::uint32_t seq, Instant now) {
+    ++host_.tcp_stats().tx_resets;
+    send_segment(seq, flag::rst | flag::ack, {}, now);
+}
+
+// RFC 5961 3.2, 4.2, 5.2: an ACK telling the peer where we are, within the stack's budget.
+void Connection::challenge_ack(Instant now) {
+    if (!host_.take_challenge_ack(now)) {
+        ++host_.tcp_stats().challenge_acks_limited;
+        return;
+    }
+    ++host_.tcp_stats().challenge_acks;
+    send_ack(now);
+}
+
+std::uint32_t Connection::send_data_at(std::uint32_t seq, std::uint32_t max_len, Instant now) {
+    const std::uint32_t offset = data_offset(seq);
+    const auto data = send_.peek(offset, std::min(max_len, max_payload()));
+    const auto len = static_cast<std::uint32_t>(data.size());
+    std::uint8_t flags = flag::ack;
+    if (len > 0 && offset + len == send_.size()) flags |= flag::psh;
+    const bool fin = fin_queued_ && seq + len == fin_seq();
+    if (fin) flags |= flag::fin;
+    if (len == 0 && !fin) return 0;
+    if (seq_lt(seq, snd_max_)) {
+        ++counters_.retransmits;
+        ++host_.tcp_stats().retransmits;
+        if (rtt_seq_ && seq_le(seq, *rtt_seq_)) rtt_seq_.reset();  // Karn
+    } else if (!ts_ok_ && !rtt_seq_ && len > 0) {
+        rtt_seq_ = seq;
+        rtt_start_ = now;
+    }
+    counters_.bytes_sent += len;
+    send_segment(seq, flags, data, now);
+    const std::uint32_t used = len + (fin ? 1 : 0);
+    snd_max_ = seq_max(snd_max_, seq + used);
+    if (!rto_at_) restart_rto(now);
+    return used;
+}
+
+void Connection::output(Instant now) {
+    bool sent = false;
+    bool may_send = false;
+    switch (state_) {
+        case TcpState::established:
+        case TcpState::close_wait:
+        case TcpState::fin_wait_1:
+        case TcpState::closing:
+        case TcpState::last_ack:
+            may_send = true;
+            break;
+        case TcpState::fin_wait_2:
+        case TcpState::time_wait:
+            break;
+        default:
+            return;
+    }
+    for (int guard = 0; may_send && guard < 1 << 16; ++guard) {
+        // Outside recovery at least one segment may always be in flight (after an RTO,
+        // cwnd is one MSS); in recovery the inflated cwnd rules (RFC 6582).
+        const std::uint32_t window = std::min(snd_wnd_, cc_->cwnd);
+        const std::uint32_t limit = snd_una_ + window;
+        const std::uint32_t usable = seq_gt(limit, snd_nxt_) ? limit - snd_nxt_ : 0;
+        const std::uint32_t offset = data_offset(snd_nxt_);
+        const std::uint32_t available =
+            offset < send_.size() ? static_cast<std::uint32_t>(send_.size()) - offset : 0;
+        const std::uint32_t len = std::min({available, usable, max_payload()});
+        // The FIN rides on the segment that carries the last byte (or alone), window or not.
+        const bool fin_due =
+            fin_queued_ && seq_le(snd_nxt_, fin_seq()) && snd_nxt_ + len == fin_seq();
+        if (!fin_due) {
+            if (len == 0) break;
+            // Sender silly-window avoidance (RFC 9293 3.8.6.2.1) and Nagle (RFC 896): a
+            // short segment only when it empties the buffer and nothing is in flight (or
+            // Nagle is off), or when it is at least half the largest window seen.
+            const bool empties = len == available;
+            const bool idle = snd_nxt_ == snd_una_ || options_.no_delay;
+            const bool half_window = len >= max_snd_wnd_ / 2;
+            if (len < max_payload() && !((empties && idle) || half_window)) break;
+        }
+        const std::uint32_t used = send_data_at(snd_nxt_, len, now);
+        if (used == 0) break;
+        snd_nxt_ += used;
+        sent = true;
+        if (fin_due) break;
+    }
+    // Zero window with data waiting and nothing in flight: probe (RFC 9293 3.8.6.1).
+    const bool waiting = data_offset(snd_nxt_) < send_.size() || (fin_queued_ && !fin_sent());
+    if (may_send && snd_wnd_ == 0 && waiting && snd_una_ == snd_max_ && !persist_at_) {
+        rto_at_.reset();
+        persist_at_ = now + rtt_.rto();
+    }
+    if (!sent && ack_now_) send_ack(now);
+}
+
+}  // namespace netstack::tcp

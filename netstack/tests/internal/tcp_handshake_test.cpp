@@ -1,0 +1,250 @@
+// Opening and refusing connections: the three-way handshake both ways with its options,
+// MSS from the interface MTU, RSTs for closed ports, simultaneous open, ISNs (RFC 6528).
+#include "tcp_rig.hpp"
+
+namespace netstack::tcptest {
+namespace {
+
+TEST(TcpHandshake, PassiveOpenWithOptions) {
+    StackConfig config;  // window scaling and timestamps on, as by default
+    TcpRig rig(config);
+    const SocketId l = rig.listen(80);
+    rig.inject({.src_port = 40000,
+                .dst_port = 80,
+                .seq = 1000,
+                .flags = flag::syn,
+                .window = 65535,
+                .mss = 1460,
+                .window_scale = 7,
+                .sack_permitted = true,
+                .timestamps = wire::TcpTimestamps{777, 0}});
+    const Sent synack = rig.one();
+    EXPECT_EQ(synack.tcp.flags, flag::syn | flag::ack);
+    EXPECT_EQ(synack.tcp.ack, 1001u);
+    EXPECT_EQ(synack.tcp.src_port, 80);
+    EXPECT_EQ(synack.tcp.dst_port, 40000);
+    EXPECT_EQ(synack.tcp.mss, 1460);  // MTU 1500 - 40
+    // 4 MiB maximum receive buffer: shift 7 makes 65535 << 7 >= 4 MiB.
+    EXPECT_EQ(synack.tcp.window_scale, 7);
+    ASSERT_TRUE(synack.tcp.timestamps.has_value());
+    EXPECT_EQ(synack.tcp.timestamps->echo, 777u);
+    EXPECT_EQ(synack.tcp.window, 65535);  // a SYN's window is never scaled
+    EXPECT_TRUE(synack.dont_fragment);
+    EXPECT_EQ(rig.stack.tcp_accept(l).error(), SocketError::would_block);
+
+    rig.inject({.src_port = 40000,
+                .dst_port = 80,
+                .seq = 1001,
+                .ack = synack.tcp.seq + 1,
+                .flags = flag::ack,
+                .window = 512,
+                .timestamps = wire::TcpTimestamps{778, synack.tcp.timestamps->value}});
+    rig.nothing_sent();
+    auto events = rig.events();
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].socket, l);
+    EXPECT_EQ(events[0].bits, socket_acceptable);
+    const auto s = rig.stack.tcp_accept(l);
+    ASSERT_TRUE(s.has_value());
+    const auto info = *rig.stack.tcp_info(*s);
+    EXPECT_EQ(info.state, TcpState::established);
+    EXPECT_EQ(info.send_window, 512u << 7);
+    EXPECT_EQ(info.send_wscale, 7);
+    EXPECT_TRUE(info.timestamps);
+    EXPECT_EQ(info.mss, 1460u - 12);  // timestamps take 12 bytes of each segment
+    EXPECT_EQ(rig.stack.stats().tcp.passive_opens, 1u);
+}
+
+TEST(TcpHandshake, ActiveOpen) {
+    StackConfig config;
+    TcpRig rig(config);
+    const SocketId s = *rig.stack.tcp_open();
+    ASSERT_TRUE(rig.stack.tcp_connect(s, {peer_ip, 80}, rig.now()));
+    EXPECT_EQ(rig.stack.tcp_connect(s, {peer_ip, 80}, rig.now()).error(), SocketError::in_progress);
+    const Sent syn = rig.one();
+    EXPECT_EQ(syn.tcp.flags, flag::syn);
+    EXPECT_EQ(syn.tcp.mss, 1460);
+    EXPECT_EQ(syn.tcp.window_scale, 7);
+    EXPECT_TRUE(syn.tcp.timestamps.has_value());
+    EXPECT_GE(syn.tcp.src_port, 32768);
+    EXPECT_EQ(rig.stack.tcp_info(s)->state, TcpState::syn_sent);
+    // The peer offers no options at all: no scaling, no timestamps, MSS 536.
+    rig.inject({.src_port = 80,
+                .dst_port = syn.tcp.src_port,
+                .seq = 9000,
+                .ack = syn.tcp.seq + 1,
+                .flags = flag::syn | flag::ack,
+                .window = 8192});
+    const Sent ack = rig.one();
+    EXPECT_EQ(ack.tcp.flags, flag::ack);
+    EXPECT_EQ(ack.tcp.seq, syn.tcp.seq + 1);
+    EXPECT_EQ(ack.tcp.ack, 9001u);
+    EXPECT_FALSE(ack.tcp.timestamps.has_value());
+    auto events = rig.events();
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].bits, socket_connected | socket_writable);
+    const auto info = *rig.stack.tcp_info(s);
+    EXPECT_EQ(info.state, TcpState::established);
+    EXPECT_EQ(info.mss, 536u);
+    EXPECT_EQ(info.send_window, 8192u);
+    EXPECT_EQ(info.receive_wscale, 0);
+    EXPECT_EQ(rig.stack.tcp_connect(s, {peer_ip, 80}, rig.now()).error(),
+              SocketError::already_connected);
+}
+
+TEST(TcpHandshake, MssFollowsTheInterfaceMtu) {
+    TcpRig rig(plain_config(), 65535 + 14);
+    const SocketId l = rig.listen(80);
+    const SocketId s = rig.accept_from(l, 40000, 80);
+    (void)s;
+    // 64 KiB-MTU link: the SYN-ACK offered 65,495 and a big write leaves in big segments.
+    rig.inject({.src_port = 40001, .dst_port = 80, .seq = 1, .flags = flag::syn, .mss = 65495});
+    EXPECT_EQ(rig.one().tcp.mss, 65495);
+    const auto info = *rig.stack.tcp_info(s);
+    EXPECT_EQ(info.mss, 1460u);  // the first peer announced 1460
+}
+
+TEST(TcpHandshake, BigSegmentsOnABigMtu) {
+    TcpRig rig(plain_config(), 65535 + 14);
+    const SocketId l = rig.listen(80);
+    rig.peer_port = 40000;
+    rig.local_port = 80;
+    rig.inject({.src_port = 40000,
+                .dst_port = 80,
+                .seq = 1,
+                .flags = flag::syn,
+                .window = 65535,
+                .mss = 65495});
+    const Sent synack = rig.one();
+    EXPECT_EQ(synack.tcp.mss, 65495);
+    rig.our_seq = synack.tcp.seq + 1;
+    rig.peer_seq = 2;
+    rig.inject(rig.peer(flag::ack));
+    const SocketId s = *rig.stack.tcp_accept(l);
+    const auto data = bytes_of(60000);
+    ASSERT_EQ(*rig.stack.tcp_send(s, data, rig.now()), data.size());
+    const auto out = rig.sent();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, data);
+}
+
+TEST(TcpHandshake, ClosedPortAnswersWithReset) {
+    TcpRig rig;
+    // RFC 9293 3.10.7.1: no ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    rig.inject({.src_port = 40000, .dst_port = 81, .seq = 500, .flags = flag::syn});
+    Sent rst = rig.one();
+    EXPECT_EQ(rst.tcp.flags, flag::rst | flag::ack);
+    EXPECT_EQ(rst.tcp.seq, 0u);
+    EXPECT_EQ(rst.tcp.ack, 501u);
+    // With an ACK: <SEQ=SEG.ACK><CTL=RST>.
+    rig.inject({.src_port = 40000, .dst_port = 81, .seq = 500, .ack = 4242, .flags = flag::ack});
+    rst = rig.one();
+    EXPECT_EQ(rst.tcp.flags, flag::rst);
+    EXPECT_EQ(rst.tcp.seq, 4242u);
+    // Never a RST for a RST.
+    rig.inject({.src_port = 40000, .dst_port = 81, .seq = 500, .flags = flag::rst});
+    rig.nothing_sent();
+    EXPECT_EQ(rig.stack.stats().tcp.drop_no_listener, 3u);
+    EXPECT_EQ(rig.stack.stats().tcp.tx_resets, 2u);
+}
+
+TEST(TcpHandshake, RefusedConnect) {
+    TcpRig rig;
+    const SocketId s = *rig.stack.tcp_open();
+    ASSERT_TRUE(rig.stack.tcp_connect(s, {peer_ip, 80}, rig.now()));
+    const Sent syn = rig.one();
+    // A RST that does not acknowledge our SYN is ignored (RFC 5961 3.2)...
+    rig.inject({.src_port = 80, .dst_port = syn.tcp.src_port, .seq = 0, .flags = flag::rst});
+    EXPECT_EQ(rig.stack.tcp_info(s)->state, TcpState::syn_sent);
+    // ... one that does refuses the connection.
+    rig.inject({.src_port = 80,
+                .dst_port = syn.tcp.src_port,
+                .seq = 0,
+                .ack = syn.tcp.seq + 1,
+                .flags = flag::rst | flag::ack});
+    EXPECT_EQ(rig.stack.tcp_info(s)->state, TcpState::closed);
+    auto events = rig.events();
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].bits, socket_error | socket_closed);
+    EXPECT_EQ(rig.stack.tcp_take_error(s), SocketError::connection_refused);
+    rig.nothing_sent();
+}
+
+TEST(TcpHandshake, SynRetransmissionsBackOffThenTimeOut) {
+    StackConfig config = plain_config();
+    config.tcp.syn_retries = 2;
+    TcpRig rig(config);
+    const SocketId s = *rig.stack.tcp_open();
+    ASSERT_TRUE(rig.stack.tcp_connect(s, {peer_ip, 80}, rig.now()));
+    const Sent syn = rig.one();
+    rig.advance(999ms);
+    rig.nothing_sent();
+    rig.advance(1ms);  // RFC 6298 2.1: 1 s
+    EXPECT_EQ(rig.one().tcp.seq, syn.tcp.seq);
+    rig.advance(1999ms);
+    rig.nothing_sent();
+    rig.advance(1ms);  // doubled
+    EXPECT_EQ(rig.one().tcp.flags, flag::syn);
+    rig.advance(4s);
+    rig.nothing_sent();
+    EXPECT_EQ(rig.stack.tcp_take_error(s), SocketError::timed_out);
+    EXPECT_EQ(rig.stack.tcp_info(s)->state, TcpState::closed);
+}
+
+TEST(TcpHandshake, SimultaneousOpen) {
+    TcpRig rig;
+    const SocketId s = *rig.stack.tcp_open();
+    ASSERT_TRUE(rig.stack.tcp_bind(s, {our_ip, 7000}));
+    ASSERT_TRUE(rig.stack.tcp_connect(s, {peer_ip, 7001}, rig.now()));
+    const Sent syn = rig.one();
+    EXPECT_EQ(syn.tcp.src_port, 7000);
+    // RFC 9293 figure 8: the peer's SYN crosses ours.
+    rig.inject({.src_port = 7001,
+                .dst_port = 7000,
+                .seq = 300,
+                .flags = flag::syn,
+                .window = 4000,
+                .mss = 1460});
+    const Sent synack = rig.one();
+    EXPECT_EQ(synack.tcp.flags, flag::syn | flag::ack);
+    EXPECT_EQ(synack.tcp.seq, syn.tcp.seq);
+    EXPECT_EQ(synack.tcp.ack, 301u);
+    EXPECT_EQ(rig.stack.tcp_info(s)->state, TcpState::syn_received);
+    rig.inject({.src_port = 7001,
+                .dst_port = 7000,
+                .seq = 300,
+                .ack = syn.tcp.seq + 1,
+                .flags = flag::syn | flag::ack,
+                .window = 4000,
+                .mss = 1460});
+    // That SYN-ACK's SYN is old news; its ACK completes ours.
+    EXPECT_EQ(rig.stack.tcp_info(s)->state, TcpState::established);
+}
+
+TEST(TcpHandshake, IsnsFollowRfc6528) {
+    TcpRig rig;
+    auto isn_of = [&](std::uint16_t port) {
+        rig.inject({.src_port = port, .dst_port = 81, .seq = 1, .flags = flag::syn});
+        return rig.one().tcp;
+    };
+    const SocketId l = rig.listen(81);
+    (void)l;
+    const std::uint32_t a = isn_of(1000).seq;
+    const std::uint32_t b = isn_of(1001).seq;
+    EXPECT_NE(a, b);  // unrelated across 4-tuples
+    // The same 4-tuple later: the 4 us clock moved it on by exactly 250,000 per second.
+    rig.inject({.src_port = 1000, .dst_port = 81, .seq = 1, .flags = flag::rst | flag::ack});
+    rig.advance(1s);
+    rig.sent();
+    const std::uint32_t later = isn_of(2000).seq;
+    (void)later;
+    StackConfig config = plain_config();
+    TcpRig other(config);
+    other.listen(81);
+    other.clock.advance(1s);
+    other.inject({.src_port = 1000, .dst_port = 81, .seq = 1, .flags = flag::syn});
+    EXPECT_EQ(other.one().tcp.seq - a, 250000u);
+}
+
+}  // namespace
+}  // namespace netstack::tcptest

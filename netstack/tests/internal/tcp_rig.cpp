@@ -1,0 +1,163 @@
+#include "tcp_rig.hpp"
+
+#include "wire/arp.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/ipv4.hpp"
+
+namespace netstack::tcptest {
+
+StackConfig plain_config() {
+    StackConfig config;
+    config.tcp.window_scaling = false;
+    config.tcp.timestamps = false;
+    config.tcp.sack = false;
+    return config;
+}
+
+std::vector<std::byte> bytes_of(std::size_t n, std::uint8_t start) {
+    std::vector<std::byte> out(n);
+    for (std::size_t i = 0; i < n; ++i)
+        out[i] = std::byte(static_cast<std::uint8_t>(start + i * 7 + i / 251));
+    return out;
+}
+
+TcpRig::TcpRig(StackConfig config, std::size_t max_frame) : device(max_frame), stack(config) {
+    eth0 = *stack.add_interface({.name = "eth0", .mac = our_mac}, device);
+    EXPECT_TRUE(stack.add_address(eth0, {our_ip, 24}, now()));
+    // Teach the stack the peer's MAC (an ARP request from it), so segments leave at once.
+    std::vector<std::byte> frame(wire::ethernet_header_len + wire::arp_packet_len);
+    wire::EthernetRepr{.dst = MacAddress::broadcast(),
+                       .src = peer_mac,
+                       .ethertype = std::uint16_t(wire::EtherType::arp)}
+        .emit(frame);
+    wire::ArpRepr{.operation = wire::ArpOperation::request,
+                  .sender_mac = peer_mac,
+                  .sender_ip = peer_ip,
+                  .target_mac = {},
+                  .target_ip = our_ip}
+        .emit(std::span(frame).subspan(wire::ethernet_header_len));
+    stack.receive(eth0, frame, now());
+    device.frames.clear();
+}
+
+void TcpRig::inject(wire::TcpRepr seg, std::span<const std::byte> data) {
+    seg.payload = data;
+    const std::size_t tcp_len = seg.buffer_len();
+    std::vector<std::byte> frame(wire::ethernet_header_len + wire::ipv4_min_header_len + tcp_len);
+    wire::EthernetRepr{
+        .dst = our_mac, .src = peer_mac, .ethertype = std::uint16_t(wire::EtherType::ipv4)}
+        .emit(frame);
+    auto ip = std::span(frame).subspan(wire::ethernet_header_len);
+    wire::Ipv4Repr{.src = peer_ip,
+                   .dst = our_ip,
+                   .protocol = std::uint8_t(wire::IpProtocol::tcp),
+                   .dont_fragment = true,
+                   .payload_len = tcp_len}
+        .emit(ip);
+    seg.emit(ip.subspan(wire::ipv4_min_header_len), peer_ip, our_ip);
+    stack.receive(eth0, frame, now());
+}
+
+std::vector<Sent> TcpRig::sent() {
+    std::vector<Sent> out;
+    for (auto& frame : device.frames) {
+        auto eth = wire::EthernetRepr::parse(frame);
+        if (!eth || eth->ethertype != std::uint16_t(wire::EtherType::ipv4)) continue;
+        auto ip_bytes = wire::Bytes(frame).subspan(eth->buffer_len());
+        auto ip = wire::Ipv4Repr::parse(ip_bytes);
+        EXPECT_TRUE(ip.has_value());
+        if (!ip || ip->protocol != std::uint8_t(wire::IpProtocol::tcp)) continue;
+        auto tcp = wire::TcpRepr::parse(wire::Ipv4View(ip_bytes).payload(), ip->src, ip->dst);
+        EXPECT_TRUE(tcp.has_value()) << "the stack sent a malformed TCP segment";
+        if (!tcp) continue;
+        Sent s{.tcp = *tcp,
+               .data = {tcp->payload.begin(), tcp->payload.end()},
+               .src = ip->src,
+               .dst = ip->dst,
+               .dont_fragment = ip->dont_fragment};
+        s.tcp.payload = {};
+        out.push_back(std::move(s));
+    }
+    device.frames.clear();
+    return out;
+}
+
+Sent TcpRig::one() {
+    auto all = sent();
+    EXPECT_EQ(all.size(), 1u) << "expected exactly one segment";
+    if (all.empty()) return {};
+    return all.front();
+}
+
+void TcpRig::advance(Duration d) {
+    clock.advance(d);
+    stack.poll(now());
+}
+
+SocketId TcpRig::listen(std::uint16_t port, std::size_t backlog) {
+    const SocketId s = *stack.tcp_open();
+    EXPECT_TRUE(stack.tcp_bind(s, {Ipv4Address::any(), port}));
+    EXPECT_TRUE(stack.tcp_listen(s, backlog));
+    return s;
+}
+
+SocketId TcpRig::accept_from(SocketId listener, std::uint16_t from_port, std::uint16_t port,
+                             std::uint32_t peer_iss) {
+    peer_port = from_port;
+    local_port = port;
+    inject({.src_port = from_port,
+            .dst_port = port,
+            .seq = peer_iss,
+            .flags = flag::syn,
+            .window = 65535,
+            .mss = 1460});
+    const Sent synack = one();
+    EXPECT_EQ(synack.tcp.flags, flag::syn | flag::ack);
+    EXPECT_EQ(synack.tcp.ack, peer_iss + 1);
+    our_seq = synack.tcp.seq + 1;
+    peer_seq = peer_iss + 1;
+    inject(peer(flag::ack));
+    nothing_sent();
+    auto accepted = stack.tcp_accept(listener);
+    EXPECT_TRUE(accepted.has_value());
+    return accepted.value_or(0);
+}
+
+SocketId TcpRig::connect_to(std::uint16_t port, std::uint32_t peer_iss) {
+    const SocketId s = *stack.tcp_open();
+    EXPECT_TRUE(stack.tcp_connect(s, {peer_ip, port}, now()));
+    const Sent syn = one();
+    EXPECT_EQ(syn.tcp.flags, flag::syn);
+    peer_port = port;
+    local_port = syn.tcp.src_port;
+    our_seq = syn.tcp.seq + 1;
+    peer_seq = peer_iss + 1;
+    inject({.src_port = port,
+            .dst_port = local_port,
+            .seq = peer_iss,
+            .ack = our_seq,
+            .flags = flag::syn | flag::ack,
+            .window = 65535,
+            .mss = 1460});
+    const Sent ack = one();
+    EXPECT_EQ(ack.tcp.flags, flag::ack);
+    EXPECT_EQ(ack.tcp.ack, peer_seq);
+    return s;
+}
+
+wire::TcpRepr TcpRig::peer(std::uint8_t flags, std::uint16_t window) const {
+    return {.src_port = peer_port,
+            .dst_port = local_port,
+            .seq = peer_seq,
+            .ack = our_seq,
+            .flags = flags,
+            .window = window};
+}
+
+std::vector<SocketEvent> TcpRig::events() {
+    std::vector<SocketEvent> out;
+    stack.take_events(out);
+    return out;
+}
+
+}  // namespace netstack::tcptest
