@@ -207,7 +207,7 @@ check "check --json: not clean" "$(jq .clean <<<"$out")" false
 check "check --json: the format is still told by the size" "$(jq -r .format <<<"$out")" native
 verify "check --json: findings listed" "$out" test "$(jq '.findings | length' <<<"$out")" -ge 3
 run "$shmifbus" info "$cbus"
-expect "info refuses the damaged bus" 1
+expect "info refuses the damaged bus and points to check" 1 "shmifbus check $cbus says what is wrong"
 run "$shmifbus" repair "$cbus"
 expect "repair" 0
 verify "repair says what it rebuilt" "$out" contains "$out" "rebuilt the native header"
