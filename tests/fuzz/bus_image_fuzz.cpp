@@ -5,7 +5,9 @@
 //
 // Input layout (missing bytes read as zero):
 //   byte 0            flags: bit 0 format (0 native, 1 NetBSD); bit 1 small receive buffers
-//                     (truncation); bits 2-4 frames the writer sends afterwards
+//                     (truncation); bits 2-4 frames the writer sends afterwards; bit 5
+//                     garbles the header: its first 128 bytes (native: identity and lock;
+//                     NetBSD: the whole header) are XORed with the ring bytes
 //                     (commit_ver is forced even: an odd one, a writer that died inside
 //                     commit(), makes every reader spin ~100k times before giving up, which
 //                     would slow the fuzzer to a crawl; unit tests cover that case)
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -147,6 +150,24 @@ void build_netbsd(const Input& in) {
                in.rest_size(21));
 }
 
+// Bit 5: the header as a stray write would leave it.
+void garble_header(const Input& in, std::size_t ring_bytes_at, std::size_t header_len) {
+    Scratch& s = scratch();
+    std::array<std::uint8_t, 128> h{};
+    const std::size_t len = std::min(h.size(), header_len);
+    if (pread(s.fd, h.data(), len, 0) != static_cast<ssize_t>(len)) std::abort();
+    for (std::size_t i = 0; i < len; ++i)
+        h[i] = static_cast<std::uint8_t>(h[i] ^ in.u8(ring_bytes_at + i));
+    s.put(0, h.data(), len);
+}
+
+// Whatever the image became, a forced repair leaves a bus the checker finds clean.
+void repair_and_recheck(shmif::Format format) {
+    if (!shmif::repair_bus(scratch().path, {.format = format, .force = true})) std::abort();
+    const auto after = shmif::check_bus(scratch().path);
+    if (!after || !after->clean()) std::abort();
+}
+
 // Reads and touches every byte of what a cursor hands out.
 struct Sink {
     std::vector<std::byte> storage;
@@ -195,12 +216,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         build_native(in);
     else
         build_netbsd(in);
+    if ((flags & 32) != 0)
+        garble_header(in, (flags & 1) == 0 ? 43 : 21,
+                      (flags & 1) == 0 ? 128 : shmif::netbsd::kHeaderSize);
 
     // The checker reads any image, even one Bus::open refuses.
     const shmif::Format format = (flags & 1) == 0 ? shmif::Format::native : shmif::Format::netbsd;
     (void)shmif::check_bus(scratch().path);
     auto bus = shmif::Bus::open(scratch().path);
-    if (!bus) return 0;
+    if (!bus) {
+        repair_and_recheck(format);
+        return 0;
+    }
     (void)bus->header_problem();
     (void)bus->info();
 
@@ -233,10 +260,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     shmif::Cursor late(*bus, {.start = shmif::StartAt::oldest});
     sink.drain(late);
     (void)bus->info();
-    // Whatever the image became, a repair leaves a bus the checker finds clean.
     (void)shmif::check_bus(scratch().path);
-    if (!shmif::repair_bus(scratch().path, {.format = format, .force = true})) std::abort();
-    const auto after = shmif::check_bus(scratch().path);
-    if (!after || !after->clean() || bus->header_problem()) std::abort();
+    repair_and_recheck(format);
+    // The attached Bus trusts the rebuilt header again (it kept the max frame it opened with).
+    if (bus->header_problem()) std::abort();
     return 0;
 }

@@ -11,8 +11,8 @@ NB_DATA = 1024 * 1024 - 32
 PAD = 0x80000000
 
 
-def flags(fmt, small=False, writes=0):
-    return bytes([fmt | (2 if small else 0) | (writes << 2)])
+def flags(fmt, small=False, writes=0, garble=False):
+    return bytes([fmt | (2 if small else 0) | (writes << 2) | (32 if garble else 0)])
 
 
 def payload(n, tag):
@@ -100,6 +100,10 @@ def seeds():
     struct.pack_into("<I", broken, 24 + 84, 500000)
     out["netbsd-broken-chain"] = netbsd(0, NB_DATA, 24 + 84 + 1538, 0, bytes(broken), writes=1)
     out["netbsd-out-of-range"] = netbsd(1 << 50, NB_DATA + 7, NB_DATA, 0, frames, writes=1)
+    # Headers a stray write garbled (identity and lock XORed with the ring bytes).
+    noise = bytes((i * 151 + 7) & 0xFF for i in range(256))
+    out["native-garbled-header"] = native(0, 0, 0, 0, 0, 0, noise, garble=True)
+    out["netbsd-garbled-header"] = netbsd(0, NB_DATA, 0, 0, noise, garble=True)
     return out
 
 
