@@ -116,13 +116,18 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     }
 
     // The end of every entry point: segments to ourselves delivered, dead connections freed.
+    // Delivering a looped segment runs tcp_input, whose own finish() returns at once: the
+    // outermost call drains, so the recursion is one level deep however long the exchange.
     void finish(Instant now) {
         last_now = now;
+        if (draining) return;
+        draining = true;
         for (std::size_t round = 0; round < max_loopback_rounds && !loopback.empty(); ++round) {
             Looped l = std::move(loopback.front());
             loopback.pop_front();
             (void)stack.ipv4_output(l.route, l.ip, std::move(l.frame), now);
         }
+        draining = false;
         table.reap();
     }
 
@@ -178,6 +183,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     std::uint32_t next_port;
     Instant last_now{};  // for the one call without a time (tcp_set_options)
     std::deque<Looped> loopback;
+    bool draining = false;
     std::vector<Connection*> due;
 };
 

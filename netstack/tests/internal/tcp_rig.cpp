@@ -58,18 +58,52 @@ void TcpRig::inject(wire::TcpRepr seg, std::span<const std::byte> data) {
     stack.receive(eth0, frame, now());
 }
 
+void TcpRig::answer_arp(std::span<const std::byte> request) {
+    auto arp = wire::ArpRepr::parse(request);
+    if (!arp || arp->operation != wire::ArpOperation::request || arp->target_ip != peer_ip) return;
+    std::vector<std::byte> frame(wire::ethernet_header_len + wire::arp_packet_len);
+    wire::EthernetRepr{
+        .dst = our_mac, .src = peer_mac, .ethertype = std::uint16_t(wire::EtherType::arp)}
+        .emit(frame);
+    wire::ArpRepr{.operation = wire::ArpOperation::reply,
+                  .sender_mac = peer_mac,
+                  .sender_ip = peer_ip,
+                  .target_mac = our_mac,
+                  .target_ip = our_ip}
+        .emit(std::span(frame).subspan(wire::ethernet_header_len));
+    stack.receive(eth0, frame, now());
+}
+
 std::vector<Sent> TcpRig::sent() {
     std::vector<Sent> out;
-    for (auto& frame : device.frames) {
+    // The peer answers ARP (the stack re-checks its neighbours now and then), which may
+    // release segments that waited for it: read until nothing new comes.
+    for (int round = 0; round < 4; ++round) {
+        auto frames = std::move(device.frames);
+        device.frames.clear();
+        for (auto& frame : frames) {
+            auto eth = wire::EthernetRepr::parse(frame);
+            if (eth && eth->ethertype == std::uint16_t(wire::EtherType::arp))
+                answer_arp(wire::Bytes(frame).subspan(eth->buffer_len()));
+        }
+        for (auto& frame : frames)
+            parse_into(frame, out);
+        if (device.frames.empty()) break;
+    }
+    return out;
+}
+
+void TcpRig::parse_into(std::span<const std::byte> frame, std::vector<Sent>& out) {
+    {
         auto eth = wire::EthernetRepr::parse(frame);
-        if (!eth || eth->ethertype != std::uint16_t(wire::EtherType::ipv4)) continue;
+        if (!eth || eth->ethertype != std::uint16_t(wire::EtherType::ipv4)) return;
         auto ip_bytes = wire::Bytes(frame).subspan(eth->buffer_len());
         auto ip = wire::Ipv4Repr::parse(ip_bytes);
         EXPECT_TRUE(ip.has_value());
-        if (!ip || ip->protocol != std::uint8_t(wire::IpProtocol::tcp)) continue;
+        if (!ip || ip->protocol != std::uint8_t(wire::IpProtocol::tcp)) return;
         auto tcp = wire::TcpRepr::parse(wire::Ipv4View(ip_bytes).payload(), ip->src, ip->dst);
         EXPECT_TRUE(tcp.has_value()) << "the stack sent a malformed TCP segment";
-        if (!tcp) continue;
+        if (!tcp) return;
         Sent s{.tcp = *tcp,
                .data = {tcp->payload.begin(), tcp->payload.end()},
                .src = ip->src,
@@ -78,8 +112,6 @@ std::vector<Sent> TcpRig::sent() {
         s.tcp.payload = {};
         out.push_back(std::move(s));
     }
-    device.frames.clear();
-    return out;
 }
 
 Sent TcpRig::one() {

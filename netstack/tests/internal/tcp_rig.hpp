@@ -78,6 +78,9 @@ class TcpRig {
     wire::TcpRepr peer(std::uint8_t flags, std::uint16_t window = 65535) const;
     std::vector<SocketEvent> events();
 
+    void answer_arp(std::span<const std::byte> request);
+    void parse_into(std::span<const std::byte> frame, std::vector<Sent>& out);
+
     ManualClock clock;
     QueueDevice device;
     Stack stack;
