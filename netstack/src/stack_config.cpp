@@ -140,6 +140,20 @@ std::expected<void, ConfigError> Stack::set_promiscuous(InterfaceId id, bool on)
     return {};
 }
 
+std::expected<void, ConfigError> Stack::set_mtu(InterfaceId id, std::size_t mtu) {
+    auto* iface = impl_->find(id);
+    if (!iface) return std::unexpected(ConfigError::no_such_interface);
+    const std::size_t link_mtu = iface->device->max_frame() - wire::ethernet_header_len;
+    if (mtu < 68 || mtu > link_mtu || mtu > wire::ipv4_max_total_len)
+        return std::unexpected(ConfigError::invalid);
+    iface->mtu = mtu;
+    return {};
+}
+
+void Stack::set_forwarding(bool on) {
+    impl_->config.forwarding = on;
+}
+
 std::optional<InterfaceId> Stack::find_interface(std::string_view name) const {
     for (const auto& iface : impl_->interfaces)
         if (iface && iface->name == name) return iface->id;

@@ -229,6 +229,11 @@ class Stack {
     std::expected<void, ConfigError> remove_interface(InterfaceId id);
     std::expected<void, ConfigError> set_up(InterfaceId id, bool up, Instant now);
     std::expected<void, ConfigError> set_promiscuous(InterfaceId id, bool on);
+    // IP MTU from 68 up to what the device carries (max_frame() - 14, at most 65,535);
+    // invalid otherwise. Datagrams sent from now on are fragmented to it.
+    std::expected<void, ConfigError> set_mtu(InterfaceId id, std::size_t mtu);
+    // Whether packets not addressed to us are routed on (StackConfig::forwarding).
+    void set_forwarding(bool on);
     std::optional<InterfaceId> find_interface(std::string_view name) const;
     std::vector<InterfaceInfo> interfaces() const;
 
