@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
 #include <exception>
 
 #include "shmifd/control/protocol.hpp"
@@ -44,7 +46,13 @@ Connection::Connection(std::shared_ptr<ControlServer::State> server, Socket sock
     : server_(std::move(server)),
       socket_(std::move(socket)),
       write_timer_(socket_.get_executor()),
-      framer_(server_->options.max_line) {}
+      framer_(server_->options.max_line) {
+    // Who is asking, for the daemon's log of changes; the kernel vouches for it.
+    ucred credentials{};
+    socklen_t size = sizeof credentials;
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0)
+        peer_pid_ = credentials.pid;
+}
 
 void Connection::start() {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->pump(); });
@@ -57,8 +65,22 @@ void Connection::shut_down() {
     });
 }
 
-void Connection::abort() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->close(); });
+void Connection::give_up() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        if (self->closed_) return;
+        self->shutting_down_ = true;
+        self->answer_unanswered(errc::shutting_down,
+                                "the daemon stopped before this request finished (drain time "
+                                "over)");
+        self->flush_ready();
+        self->close_when_idle();
+    });
+}
+
+void Connection::answer_unanswered(std::string_view code, std::string_view message) {
+    for (auto& slot : slots_)
+        if (!slot.line) slot.line = error_line(slot.id, code, message);
+    in_flight_ = 0;  // the handler's late answers find their slots filled and are dropped
 }
 
 bool Connection::may_take_more() const {
@@ -141,8 +163,9 @@ void Connection::on_line(std::string_view line) {
     }
     auto ticket = std::make_shared<InFlightTicket>(server_);
 
+    request.peer_pid = peer_pid_;
     const std::uint64_t seq = first_seq_ + slots_.size();
-    slots_.emplace_back();
+    slots_.push_back(Slot{.line = std::nullopt, .id = request.id});
     in_flight_++;
     // done() may run on any thread, at most once counts: the reply is posted to our strand.
     Done done = [weak = weak_from_this(), executor = socket_.get_executor(), seq, id = request.id,
@@ -167,12 +190,13 @@ void Connection::on_line(std::string_view line) {
 }
 
 void Connection::answer_now(std::string line) {
-    slots_.push_back(Slot{std::move(line)});
+    slots_.push_back(Slot{.line = std::move(line), .id = nullptr});
     flush_ready();
 }
 
 void Connection::complete(std::uint64_t seq, const nlohmann::json& id, Result result) {
     if (closed_ || seq < first_seq_ || seq - first_seq_ >= slots_.size()) return;
+    if (slots_[seq - first_seq_].line) return;  // answered shutting_down by give_up()
     in_flight_--;
     slots_[seq - first_seq_].line = reply_line(id, result);
     flush_ready();

@@ -27,13 +27,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // close_now() runs in the caller (see ~ControlServer).
     void start();
     void shut_down();  // answer shutting_down from now on; close once nothing is in flight
-    void abort();      // close, whatever is in flight
+    // The drain time is over: every request still unanswered is answered shutting_down,
+    // then the connection closes once its replies are written (write_timeout bounds that).
+    void give_up();
     void close_now();
 
   private:
     // A reply slot per request line, in arrival order; filled when its reply is ready.
     struct Slot {
         std::optional<std::string> line;
+        nlohmann::json id{};  // the request's, for a reply made here instead of the handler's
     };
 
     void pump();
@@ -44,11 +47,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void flush_ready();
     void write_more();
     void close_when_idle();
+    void answer_unanswered(std::string_view code, std::string_view message);
     void close();
     bool may_take_more() const;
 
     std::shared_ptr<ControlServer::State> server_;
     Socket socket_;
+    std::int64_t peer_pid_ = 0;  // SO_PEERCRED at accept; 0 unknown
     boost::asio::steady_timer write_timer_;
     LineFramer framer_;
 

@@ -11,10 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 20> commands = {
-    "version",  "if.list",  "if.add",     "if.del",    "if.up",     "if.down",    "addr.list",
-    "addr.add", "addr.del", "route.list", "route.add", "route.del", "neigh.list", "neigh.flush",
-    "ping",     "udp.send", "udp.recv",   "stats",     "bus.stats", "config"};
+constexpr auto commands = std::to_array<std::string_view>(
+    {"version", "if.list", "if.add", "if.del", "if.up", "if.down", "addr.list", "addr.add",
+     "addr.del", "route.list", "route.add", "route.del", "neigh.list", "neigh.flush", "ping",
+     "udp.send", "udp.recv", "stats", "bus.stats", "config",
+     // run-time configuration
+     "if.set", "stack.set", "stack.show", "config.save"});
 
 std::string_view strip_cr(std::string_view line) {
     if (line.ends_with('\r')) line.remove_suffix(1);

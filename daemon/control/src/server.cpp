@@ -51,6 +51,12 @@ void ControlServer::stop(std::function<void()> on_stopped) {
     });
 }
 
+void ControlServer::end_grace() {
+    asio::post(state_->strand, [state = state_] {
+        if (state->stopping && !state->stopped) state->end_grace();
+    });
+}
+
 ServerStats ControlServer::stats() const {
     const auto& c = state_->counters;
     return ServerStats{.accepted = c.accepted,
@@ -115,12 +121,16 @@ void ControlServer::State::begin_stop() {
         connection->shut_down();
     grace_timer.expires_after(options.stop_grace);
     grace_timer.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
-        if (error) return;
-        // Requests still unanswered: their clients get nothing more.
-        for (auto& [raw, connection] : self->connections)
-            connection->abort();
+        if (!error) self->end_grace();
     });
     finish_stop_if_idle();
+}
+
+void ControlServer::State::end_grace() {
+    grace_timer.cancel();
+    // Requests still unanswered get shutting_down, never a bare close.
+    for (auto& [raw, connection] : connections)
+        connection->give_up();
 }
 
 void ControlServer::State::forget(Connection* connection) {

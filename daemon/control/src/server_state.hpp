@@ -64,6 +64,7 @@ struct ControlServer::State : std::enable_shared_from_this<ControlServer::State>
 
     void accept_next();
     void begin_stop();
+    void end_grace();
     void forget(Connection* connection);
     void finish_stop_if_idle();
     void close_everything_now();

@@ -68,9 +68,10 @@ TEST(ParseRequest, ErrorsKeepTheIdWhenReadable) {
 }
 
 TEST(Commands, TheProtocolTable) {
-    EXPECT_EQ(known_commands().size(), 20u);
+    EXPECT_EQ(known_commands().size(), 24u);
     for (const char* cmd :
-         {"version", "if.add", "route.del", "neigh.flush", "udp.recv", "bus.stats", "config"})
+         {"version", "if.add", "route.del", "neigh.flush", "udp.recv", "bus.stats", "config",
+          "if.set", "stack.set", "stack.show", "config.save"})
         EXPECT_TRUE(is_known_command(cmd)) << cmd;
     for (const char* cmd : {"", "if", "IF.LIST", "version ", "reboot"})
         EXPECT_FALSE(is_known_command(cmd)) << cmd;

@@ -569,10 +569,45 @@ TEST(ControlServer, GracefulStopIsBounded) {
     const auto start = std::chrono::steady_clock::now();
     EXPECT_TRUE(harness.stop(5s));
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+    // The unanswered request got shutting_down before the close, not a bare close.
+    const json reply = read_reply(client);
+    EXPECT_EQ(reply["error"]["code"], "shutting_down") << reply.dump();
     // Answering after the connection is gone is harmless.
     std::lock_guard lock(mutex);
     for (auto& done : never)
         done(json::object());
+}
+
+TEST(ControlServer, EndGraceAnswersWhatIsInFlightAtOnce) {
+    ServerOptions options;
+    options.stop_grace = 60s;
+    ServerHarness harness(options);
+    std::vector<Done> never;
+    std::mutex mutex;
+    harness.handler().set([&](Request, Done done) {
+        std::lock_guard lock(mutex);
+        never.push_back(std::move(done));
+    });
+    auto client = harness.connect();
+    ASSERT_TRUE(client.send_raw("{\"v\":1,\"id\":4,\"cmd\":\"ping\"}\n", 5s));
+    for (int i = 0; i < 200; ++i) {
+        std::lock_guard lock(mutex);
+        if (!never.empty()) break;
+        std::this_thread::sleep_for(5ms);
+    }
+    auto stopped = std::make_shared<std::promise<void>>();
+    auto future = stopped->get_future();
+    const auto start = std::chrono::steady_clock::now();
+    harness.server().stop([stopped] { stopped->set_value(); });
+    harness.server().end_grace();
+    const json reply = read_reply(client);
+    EXPECT_EQ(reply["id"], 4);
+    EXPECT_EQ(reply["error"]["code"], "shutting_down") << reply.dump();
+    EXPECT_EQ(future.wait_for(5s), std::future_status::ready);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+    std::lock_guard lock(mutex);
+    for (auto& done : never)
+        done(json::object());  // too late: dropped
 }
 
 TEST(ControlServer, ManyThreadsManyClientsOutOfOrder) {

@@ -23,6 +23,8 @@ struct Request {
     nlohmann::json id;  // echoed in the reply; null when absent
     std::string cmd;
     nlohmann::json args = nlohmann::json::object();
+    // The client process (SO_PEERCRED when it connected), for the daemon's log; 0 unknown.
+    std::int64_t peer_pid = 0;
 };
 
 // An error reply: `code` is one of daemon/PROTOCOL.md's error codes.

@@ -40,7 +40,8 @@ struct ServerOptions {
     // queue does not drain within `write_timeout` is dropped.
     std::size_t max_queued_bytes = 4 * 1024 * 1024;
     std::chrono::milliseconds write_timeout{5000};
-    // On stop(): how long requests already handed to the handler may still take.
+    // On stop(): how long requests already handed to the handler may still take (the drain
+    // time); those still running then are answered `shutting_down`.
     std::chrono::milliseconds stop_grace{5000};
 };
 
@@ -80,10 +81,13 @@ class ControlServer {
 
     // Graceful stop, callable from any thread: stops accepting and removes the socket file,
     // answers `shutting_down` to new requests, lets requests in flight finish for up to
-    // `stop_grace`, then closes every connection. `on_stopped` runs on the io_context once
-    // the last connection is closed. Later calls only add their
+    // `stop_grace`, then answers those still unanswered `shutting_down` and closes each
+    // connection once its replies are written (or after write_timeout). `on_stopped` runs on
+    // the io_context once the last connection is closed. Later calls only add their
     // callback.
     void stop(std::function<void()> on_stopped = {});
+    // After stop(): ends the grace period now (the daemon's second SIGTERM).
+    void end_grace();
 
     const std::filesystem::path& path() const;
     ServerStats stats() const;
