@@ -9,6 +9,7 @@
 #include "tcp/connection_table.hpp"
 #include "tcp/isn.hpp"
 #include "tcp/seq.hpp"
+#include "tcp/syn_cookie.hpp"
 #include "wire/icmp.hpp"
 #include "wire/tcp.hpp"
 
@@ -153,6 +154,54 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         return std::nullopt;
     }
 
+    // RFC 4987 3.6: a SYN-ACK that keeps no state, its ISN a cookie (syn_cookie.hpp). Our
+    // window is the initial buffer, unscaled; no options but the MSS.
+    void send_cookie(const FourTuple& tuple, const TcpRepr& syn, Instant now) {
+        const std::uint16_t our_mss = mss_towards(tuple.remote.address, tuple.local.address);
+        const std::uint16_t peer_mss = syn.mss.value_or(536);
+        const TcpRepr synack{.src_port = tuple.local.port,
+                             .dst_port = tuple.remote.port,
+                             .seq = cookies.make(tuple, syn.seq, std::min(our_mss, peer_mss), now),
+                             .ack = syn.seq + 1,
+                             .flags = flag::syn | flag::ack,
+                             .window = static_cast<std::uint16_t>(
+                                 std::min<std::size_t>(stack.config.tcp.receive_buffer, 0xffff)),
+                             .mss = our_mss};
+        ++stack.stats.tcp.cookies_sent;
+        ++stack.stats.tcp.tx_segments;
+        send(tuple, synack, now);
+    }
+
+    // The ACK for a listener with no connection: a valid cookie makes the connection (and
+    // its data, if any, is processed); false when it is not one.
+    bool accept_cookie(Connection& listener, const FourTuple& tuple, const TcpRepr& ack,
+                       Instant now) {
+        const auto mss = cookies.check(tuple, ack.seq - 1, ack.ack - 1, now);
+        if (!mss) {
+            ++stack.stats.tcp.cookies_failed;
+            return false;
+        }
+        if (listener.accept_queue.size() >= listener.backlog) {
+            ++stack.stats.tcp.drop_accept_queue_full;
+            return true;  // dropped, as a SYN-RECEIVED child's ACK would be
+        }
+        if (table.size() >= stack.config.tcp.max_connections) {
+            ++stack.stats.tcp.drop_connection_limit;
+            return true;
+        }
+        ++stack.stats.tcp.cookies_validated;
+        Connection& child = table.create(*this, listener.options());
+        child.accept_cookie(&listener, tuple, ack, *mss,
+                            isn.timestamp_offset(tuple.local, tuple.remote),
+                            mss_towards(tuple.remote.address, tuple.local.address), now);
+        table.index(child);
+        ++listener.half_open;  // child_established counts it out again
+        child_established(listener, child);
+        if (!ack.payload.empty() || ack.has(flag::fin)) child.input(ack, now);
+        touch(child);
+        return true;
+    }
+
     // A listener going away takes its not-yet-accepted children with it (RST to those that
     // completed the handshake, as Linux).
     void close_listener(Connection& l, Instant now) {
@@ -179,6 +228,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     Impl& stack;
     tcp::ConnectionTable table;
     tcp::IsnGenerator isn;
+    tcp::SynCookies cookies{isn.key()};
     ip::TokenBucket challenges;
     std::uint32_t next_port;
     Instant last_now{};  // for the one call without a time (tcp_set_options)
@@ -267,11 +317,14 @@ void Stack::Impl::tcp_input(link::Interface&, wire::Bytes datagram, const wire::
     }
     if (seg.has(flag::rst)) return;
     if (seg.has(flag::ack) || !seg.has(flag::syn)) {
-        // An ACK for no connection (a forgotten or never-made handshake): RST.
-        if (seg.has(flag::ack)) {
-            ++tcp_stats.drop_no_listener;
-            layer.send_reset_for(tuple, seg, now);
-        }
+        if (!seg.has(flag::ack)) return;
+        // The ACK of a stateless SYN-ACK rebuilds its connection; any other ACK for no
+        // connection (a forgotten or never-made handshake) gets a RST.
+        if (config.tcp.syn_cookies && !seg.has(flag::syn) &&
+            layer.accept_cookie(*listener, tuple, seg, now))
+            return layer.finish(now);
+        ++tcp_stats.drop_no_listener;
+        layer.send_reset_for(tuple, seg, now);
         return layer.finish(now);
     }
     if (layer.table.size() >= config.tcp.max_connections) {
@@ -279,8 +332,12 @@ void Stack::Impl::tcp_input(link::Interface&, wire::Bytes datagram, const wire::
         return;
     }
     if (listener->half_open >= config.tcp.syn_queue) {
-        ++tcp_stats.drop_syn_queue_full;
-        return;
+        if (!config.tcp.syn_cookies) {
+            ++tcp_stats.drop_syn_queue_full;
+            return;
+        }
+        layer.send_cookie(tuple, seg, now);
+        return layer.finish(now);
     }
     Connection& child = layer.table.create(layer, listener->options());
     child.accept_syn(listener, tuple, seg, layer.isn.isn(tuple.local, tuple.remote, now),

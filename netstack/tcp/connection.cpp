@@ -84,6 +84,30 @@ void Connection::accept_syn(Connection* parent, FourTuple tuple, const wire::Tcp
     send_syn(now);
 }
 
+void Connection::accept_cookie(Connection* parent, FourTuple tuple, const wire::TcpRepr& ack,
+                               std::uint16_t peer_mss, std::uint32_t ts_offset, std::uint16_t mss,
+                               Instant now) {
+    listener = parent;
+    passive_ = true;
+    tuple_ = tuple;
+    iss_ = ack.ack - 1;
+    snd_una_ = snd_nxt_ = snd_max_ = recover_ = send_base_ = ack.ack;
+    ts_offset_ = ts_offset;
+    local_mss_ = mss;
+    peer_mss_ = peer_mss;
+    irs_ = ack.seq - 1;
+    rcv_nxt_ = ack.seq;
+    // What the stateless SYN-ACK offered (stack_tcp.cpp): the initial buffer, unscaled.
+    rcv_adv_ =
+        rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(receive_.capacity(), 0xffff));
+    snd_wnd_ = max_snd_wnd_ = ack.window;
+    snd_wl1_ = ack.seq;
+    snd_wl2_ = ack.ack;
+    grow_epoch_ = now;
+    ++host_.tcp_stats().passive_opens;
+    established(now);
+}
+
 void Connection::take_options(const wire::TcpRepr& syn) {
     const TcpConfig& config = host_.tcp_config();
     peer_mss_ = syn.mss && *syn.mss >= 64 ? *syn.mss : 536;  // RFC 9293 3.7.1 default

@@ -67,6 +67,11 @@ class Connection {
     // SYN-RECEIVED from a listener's SYN: sends the SYN-ACK.
     void accept_syn(Connection* listener, FourTuple tuple, const wire::TcpRepr& syn,
                     std::uint32_t iss, std::uint32_t ts_offset, std::uint16_t mss, Instant now);
+    // ESTABLISHED straight from the ACK that returned a valid SYN cookie (syn_cookie.hpp):
+    // our ISS is ack - 1, the peer's seq - 1, no window scaling or timestamps.
+    void accept_cookie(Connection* listener, FourTuple tuple, const wire::TcpRepr& ack,
+                       std::uint16_t peer_mss, std::uint32_t ts_offset, std::uint16_t mss,
+                       Instant now);
     void listen(std::size_t backlog);
 
     // --- the user's calls (tcp_send, tcp_receive, ...) ---

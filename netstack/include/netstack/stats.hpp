@@ -112,7 +112,10 @@ struct TcpStats {
     std::uint64_t drop_no_listener = 0;  // no connection or listener: answered with a RST
     std::uint64_t drop_out_of_window = 0;
     std::uint64_t drop_paws = 0;  // RFC 7323 5: an old timestamp
-    std::uint64_t drop_syn_queue_full = 0;
+    std::uint64_t drop_syn_queue_full = 0;  // syn_cookies off: the SYN is dropped
+    std::uint64_t cookies_sent = 0;         // SYN queue full: a stateless SYN-ACK instead
+    std::uint64_t cookies_validated = 0;    // an ACK returned a valid cookie
+    std::uint64_t cookies_failed = 0;       // an ACK for no connection carried no valid cookie
     std::uint64_t drop_accept_queue_full = 0;  // the handshake's ACK, backlog full
     std::uint64_t drop_out_of_order_full = 0;
     std::uint64_t drop_connection_limit = 0;  // config.tcp.max_connections reached

@@ -125,6 +125,9 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("drop_out_of_window", s.drop_out_of_window);
     fn("drop_paws", s.drop_paws);
     fn("drop_syn_queue_full", s.drop_syn_queue_full);
+    fn("cookies_sent", s.cookies_sent);
+    fn("cookies_validated", s.cookies_validated);
+    fn("cookies_failed", s.cookies_failed);
     fn("drop_accept_queue_full", s.drop_accept_queue_full);
     fn("drop_out_of_order_full", s.drop_out_of_order_full);
     fn("drop_connection_limit", s.drop_connection_limit);

@@ -248,6 +248,7 @@ TEST(TcpKeepalive, ProbesThenTimesOut) {
 TEST(TcpListen, SynQueueIsBounded) {
     StackConfig config = plain_config();
     config.tcp.syn_queue = 2;
+    config.tcp.syn_cookies = false;
     TcpRig rig(config);
     const SocketId l = rig.listen(80);
     for (std::uint16_t p = 1; p <= 3; ++p)
@@ -260,6 +261,70 @@ TEST(TcpListen, SynQueueIsBounded) {
         rig.advance(1s);
     EXPECT_EQ(rig.stack.tcp_info(l)->syn_queue, 0u);
     EXPECT_EQ(rig.stack.tcp_connections().size(), 1u);
+}
+
+TEST(TcpListen, SynCookiesWhenTheSynQueueIsFull) {
+    StackConfig config;  // window scaling and timestamps on: a cookie cannot keep them
+    config.tcp.syn_queue = 1;
+    TcpRig rig(config);
+    const SocketId l = rig.listen(80);
+    rig.inject({.src_port = 1, .dst_port = 80, .seq = 1, .flags = flag::syn});
+    rig.one();  // the queue's one half-open connection
+    const wire::TcpRepr syn{.src_port = 2,
+                            .dst_port = 80,
+                            .seq = 5000,
+                            .flags = flag::syn,
+                            .window = 65535,
+                            .mss = 1460,
+                            .window_scale = 7,
+                            .timestamps = wire::TcpTimestamps{9, 0}};
+    rig.inject(syn);
+    const Sent cookie = rig.one();
+    EXPECT_EQ(cookie.tcp.flags, flag::syn | flag::ack);
+    EXPECT_EQ(cookie.tcp.ack, 5001u);
+    EXPECT_EQ(cookie.tcp.mss, 1460);
+    EXPECT_FALSE(cookie.tcp.window_scale.has_value());
+    EXPECT_FALSE(cookie.tcp.timestamps.has_value());
+    EXPECT_EQ(rig.stack.tcp_info(l)->syn_queue, 1u);  // nothing stored
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_sent, 1u);
+    // A forged ACK (wrong cookie) is answered with a RST.
+    rig.inject({.src_port = 2,
+                .dst_port = 80,
+                .seq = 5001,
+                .ack = cookie.tcp.seq + 7,
+                .flags = flag::ack,
+                .window = 1000});
+    EXPECT_EQ(rig.one().tcp.flags, flag::rst);
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_failed, 1u);
+    // The real one, with data, makes the connection.
+    const auto data = bytes_of(100);
+    rig.inject({.src_port = 2,
+                .dst_port = 80,
+                .seq = 5001,
+                .ack = cookie.tcp.seq + 1,
+                .flags = flag::ack | flag::psh,
+                .window = 1000},
+               data);
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_validated, 1u);
+    const auto s = rig.stack.tcp_accept(l);
+    ASSERT_TRUE(s.has_value());
+    const auto info = *rig.stack.tcp_info(*s);
+    EXPECT_EQ(info.state, TcpState::established);
+    EXPECT_EQ(info.mss, 1460u);
+    EXPECT_FALSE(info.timestamps);
+    EXPECT_EQ(info.receive_queued, 100u);
+    // A cookie is good for 64 to 128 seconds, not longer.
+    rig.inject({.src_port = 3, .dst_port = 80, .seq = 7000, .flags = flag::syn, .mss = 1460});
+    const Sent old = rig.one();
+    rig.clock.advance(130s);
+    rig.inject({.src_port = 3,
+                .dst_port = 80,
+                .seq = 7001,
+                .ack = old.tcp.seq + 1,
+                .flags = flag::ack,
+                .window = 1000});
+    EXPECT_EQ(rig.one().tcp.flags, flag::rst);
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_failed, 2u);
 }
 
 TEST(TcpListen, FullAcceptQueueDropsTheHandshakeAck) {
