@@ -226,6 +226,9 @@ bool Connection::input_ack(const TcpRepr& seg, Instant now) {
 }
 
 void Connection::new_ack(const TcpRepr& seg, std::uint32_t acked, Instant now) {
+    // RFC 7661: the window grows only while it was used (at least half of it in flight),
+    // so an application-limited sender does not build a cwnd the path never confirmed.
+    const bool cwnd_limited = std::uint64_t{flight()} * 2 >= cc_->cwnd;
     std::uint32_t data_acked = acked;
     if (fin_sent() && seq_gt(seg.ack, fin_seq())) --data_acked;  // the FIN's sequence number
     data_acked = std::min<std::uint32_t>(data_acked, static_cast<std::uint32_t>(send_.size()));
@@ -262,7 +265,7 @@ void Connection::new_ack(const TcpRepr& seg, std::uint32_t acked, Instant now) {
         }
     } else {
         dupacks_ = 0;
-        cc_->on_ack(data_acked, now, rtt_.srtt());
+        if (cwnd_limited) cc_->on_ack(data_acked, now, rtt_.srtt());
     }
     if (snd_una_ == snd_max_)
         rto_at_.reset();

@@ -60,6 +60,18 @@ TEST_F(Connected, NagleHoldsSmallSegmentsWhileDataIsInFlight) {
     EXPECT_EQ(rig.sent().size(), 1u);
 }
 
+TEST_F(Connected, AnApplicationLimitedSenderDoesNotGrowCwnd) {
+    const std::uint32_t initial = rig.stack.tcp_info(s)->cwnd;
+    const auto data = bytes_of(100);
+    for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(rig.stack.tcp_send(s, data, rig.now()));
+        EXPECT_EQ(rig.one().data.size(), 100u);
+        rig.our_seq += 100;
+        rig.inject(rig.peer(flag::ack));
+    }
+    EXPECT_EQ(rig.stack.tcp_info(s)->cwnd, initial);  // RFC 7661
+}
+
 TEST_F(Connected, RetransmissionTimeoutBacksOff) {
     // The handshake measured an RTT of 0: RTO = max(rto_min, ...) = 200 ms.
     const auto data = bytes_of(100);
