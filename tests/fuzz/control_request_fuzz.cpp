@@ -1,13 +1,15 @@
 // Fuzz target: arbitrary bytes as a control request line (daemon/PROTOCOL.md). Parsing must
 // never crash nor throw; the reply built for whatever came out must be one valid JSON line;
 // Args over the parsed args, asked for keys taken from the input itself, may only throw
-// ArgumentError.
+// ArgumentError. Every string in the args goes through the payload codecs (udp.send's
+// data_base64): a decoded payload re-encodes to exactly the text it came from.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "shmifd/control/handler.hpp"
+#include "shmifd/control/payload_text.hpp"
 #include "shmifd/control/protocol.hpp"
 
 namespace {
@@ -52,6 +54,19 @@ void exercise_args(const json& raw, std::string_view data) {
     }
 }
 
+void exercise_payload_codecs(const json& args) {
+    for (const auto& [key, value] : args.items()) {
+        if (!value.is_string()) continue;
+        const auto& text = value.get_ref<const std::string&>();
+        if (!is_valid_utf8(text)) __builtin_trap();  // the JSON parser accepted it
+        if (auto bytes = base64_decode(text); bytes && base64_encode(*bytes) != text)
+            __builtin_trap();
+        if (auto bytes = hex_decode(text); bytes && hex_decode(hex_encode(*bytes)) != bytes)
+            __builtin_trap();
+        if (base64_decode(base64_encode(text)) != text) __builtin_trap();
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -75,5 +90,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto reparsed = parse_request(std::string_view(again).substr(0, again.size() - 1));
     if (!reparsed || reparsed->cmd != request->cmd || !reparsed->args.is_object()) __builtin_trap();
     exercise_args(request->args, input);
+    exercise_payload_codecs(request->args);
     return 0;
 }

@@ -263,8 +263,7 @@ void DaemonHandler::udp_send(Args& a, Done& done) {
     if (!endpoint || endpoint->port == 0)
         throw ArgumentError("to must be a.b.c.d:port with a port from 1 to 65535, not " + to);
     params.to = *endpoint;
-    params.data = a.required_string("data");
-    if (params.data.size() > 65507) throw ArgumentError("data is longer than 65507 bytes");
+    params.data = udp_payload_arg(a);
     params.from_port =
         static_cast<std::uint16_t>(a.optional_uint("from_port", 1, 65535).value_or(0));
     a.finish();

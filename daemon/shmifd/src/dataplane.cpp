@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -12,6 +14,14 @@
 namespace shmifd {
 
 namespace {
+
+// 64-bit ids in JSON are hex strings ("0x..."), as the tools print and take them (--sender):
+// a JSON number past 2^53 loses digits in most parsers.
+std::string sender_text(std::uint64_t sender) {
+    char text[24];
+    std::snprintf(text, sizeof text, "%#" PRIx64, sender);
+    return text;
+}
 
 control::CommandError error_of(netstack::ConfigError e, const std::string& what) {
     switch (e) {
@@ -483,7 +493,7 @@ std::expected<nlohmann::json, control::CommandError> Dataplane::bus_stats_json(
         buses.push_back({{"if", name},
                          {"path", state.spec.bus},
                          {"format", shmif::format_name(info.format)},
-                         {"sender", state.sender},
+                         {"sender", sender_text(state.sender)},
                          {"frames_written", info.frames_written},
                          {"bytes_written", info.bytes_written},
                          {"frames_held", info.frames_held},

@@ -14,6 +14,9 @@
 
 namespace {
 
+// The statuses of tools/common/exit_status.hpp: systemd/shmifd@.service does not restart
+// after exit_usage (RestartPreventExitStatus=2).
+constexpr int exit_ok = 0;
 constexpr int exit_usage = 2;
 
 const char* const description = R"(shmifd: a userspace TCP/IP stack on shmif buses.
@@ -36,7 +39,9 @@ exit 0); SIGHUP re-reads --config and applies the difference (a bad file is logg
 running configuration kept). Under systemd (Type=notify) readiness, reloads and stopping are
 reported, and logs go to the journal.
 
-Exit status: 0 stopped cleanly, 1 start-up failed, 2 bad options or configuration.)";
+Exit status: 0 stopped cleanly; 1 start-up failed (control socket, workers, a bus that
+cannot be opened); 2 usage error or bad configuration (missing or unreadable file, parse
+error, bad value).)";
 
 }  // namespace
 
@@ -71,7 +76,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // CLI11's own codes (105 for a file that does not exist, ...) are not ours.
+        return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
 
     shmifd::Config config;

@@ -3,6 +3,8 @@
 #include <memory>
 #include <vector>
 
+#include "shmifd/control/payload_text.hpp"
+
 namespace shmifd {
 
 namespace {
@@ -64,15 +66,23 @@ class UdpRecvJob final : public ShardJob, public std::enable_shared_from_this<Ud
 
     bool full() const { return datagrams_.size() >= params_.count || truncated_; }
 
-    // Bytes go into the reply as they came; the control server repairs invalid UTF-8.
+    // The payload exactly, in base64; as text too when it is valid UTF-8 (JSON strings
+    // cannot hold other bytes, and the reply must never repair them).
+    nlohmann::json datagram_json(const netstack::Endpoint& from, std::size_t size,
+                                 std::size_t full_size) const {
+        const std::string_view bytes(reinterpret_cast<const char*>(buffer_.data()), size);
+        nlohmann::json datagram = {{"from", from.to_string()},
+                                   {"data_base64", control::base64_encode(bytes)},
+                                   {"size", full_size}};
+        if (control::is_valid_utf8(bytes)) datagram["data"] = bytes;
+        return datagram;
+    }
+
     void on_readable() {
         while (!full()) {
             auto d = shard_.stack().udp_receive(socket_, buffer_);
             if (!d) break;
-            datagrams_.push_back(
-                {{"from", d->from.to_string()},
-                 {"data", std::string(reinterpret_cast<const char*>(buffer_.data()), d->size)},
-                 {"size", d->full_size}});
+            datagrams_.push_back(datagram_json(d->from, d->size, d->full_size));
             payload_ += d->size;
             truncated_ = payload_ >= max_reply_payload && datagrams_.size() < params_.count;
         }
@@ -95,6 +105,19 @@ class UdpRecvJob final : public ShardJob, public std::enable_shared_from_this<Ud
 };
 
 }  // namespace
+
+std::string udp_payload_arg(control::Args& args) {
+    auto text = args.optional_string("data");
+    const auto base64 = args.optional_string("data_base64");
+    if (text && base64) throw control::ArgumentError("give data or data_base64, not both");
+    if (base64) {
+        text = control::base64_decode(*base64);
+        if (!text) throw control::ArgumentError("data_base64 is not canonical padded base64");
+    }
+    if (!text) throw control::ArgumentError("missing argument data (or data_base64)");
+    if (text->size() > 65507) throw control::ArgumentError("data is longer than 65507 bytes");
+    return std::move(*text);
+}
 
 void udp_send(Shard& shard, const UdpSendParams& params, control::Done done) {
     auto& stack = shard.stack();

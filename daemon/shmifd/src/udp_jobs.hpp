@@ -24,6 +24,10 @@ struct UdpRecvParams {
     std::size_t count = 1;
 };
 
+// The payload of a udp.send request: `data` (text, sent as its UTF-8 bytes) or
+// `data_base64` (any bytes), exactly one of them, at most 65507 bytes. Throws ArgumentError.
+std::string udp_payload_arg(control::Args& args);
+
 // Both run on the shard's worker and answer through `done` (at once for a send).
 void udp_send(Shard& shard, const UdpSendParams& params, control::Done done);
 void udp_recv(Shard& shard, const UdpRecvParams& params, control::Done done);
