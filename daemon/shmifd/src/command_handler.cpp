@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config_json.hpp"
+#include "config_toml_writer.hpp"
 #include "shmifd/control/protocol.hpp"
 
 #ifndef SHMIFD_VERSION
@@ -59,7 +60,7 @@ Result outcome(const Dataplane::Outcome& o) {
 }  // namespace
 
 DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
-                             std::function<nlohmann::json()> running_config)
+                             std::function<Config()> running_config)
     : dataplane_(dataplane), executor_(executor), running_config_(std::move(running_config)) {
     commands_ = {{"version", &DaemonHandler::version},
                  {"if.list", &DaemonHandler::if_list},
@@ -80,7 +81,11 @@ DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
                  {"udp.recv", &DaemonHandler::udp_recv},
                  {"stats", &DaemonHandler::stats},
                  {"bus.stats", &DaemonHandler::bus_stats},
-                 {"config", &DaemonHandler::config}};
+                 {"config", &DaemonHandler::config},
+                 {"config.save", &DaemonHandler::config_save},
+                 {"if.set", &DaemonHandler::if_set},
+                 {"stack.set", &DaemonHandler::stack_set},
+                 {"stack.show", &DaemonHandler::stack_show}};
 }
 
 void DaemonHandler::handle(control::Request request, Done done) {
@@ -89,7 +94,9 @@ void DaemonHandler::handle(control::Request request, Done done) {
     auto it = commands_.find(request.cmd);
     if (it == commands_.end())
         return done(std::unexpected(CommandError{"unknown_command", "no command " + request.cmd}));
-    spdlog::debug("control: {} {}", request.cmd, control::dump_json(request.args));
+    spdlog::debug("control: {} {} by pid {}", request.cmd, control::dump_json(request.args),
+                  request.peer_pid);
+    peer_pid_ = request.peer_pid;
     Args args(request.args);  // throws ArgumentError: the server answers invalid_args
     (this->*(it->second))(args, done);
 }
@@ -103,6 +110,17 @@ void DaemonHandler::later(Done& done, std::function<Result()> fn) {
             result = std::unexpected(CommandError{"failed", e.what()});
         }
         done(std::move(result));
+    });
+}
+
+void DaemonHandler::change(Done& done, std::string what, std::function<Result()> fn) {
+    later(done, [what = std::move(what), pid = peer_pid_, fn = std::move(fn)]() -> Result {
+        auto result = fn();
+        if (result)
+            spdlog::info("control: {} by pid {}", what, pid);
+        else
+            spdlog::warn("control: {} by pid {} refused: {}", what, pid, result.error().message);
+        return result;
     });
 }
 
@@ -141,7 +159,7 @@ void DaemonHandler::if_add(Args& a, Done& done) {
     }
     spec.promisc = a.optional_bool("promisc").value_or(false);
     a.finish();
-    later(done, [this, spec]() -> Result {
+    change(done, "if add " + spec.name + " bus=" + spec.bus, [this, spec]() -> Result {
         if (auto o = dataplane_.add_interface(spec); !o) return std::unexpected(o.error());
         return dataplane_.interface_json(*dataplane_.find(spec.name));
     });
@@ -150,19 +168,21 @@ void DaemonHandler::if_add(Args& a, Done& done) {
 void DaemonHandler::if_del(Args& a, Done& done) {
     auto name = a.required_string("name");
     a.finish();
-    later(done, [this, name] { return outcome(dataplane_.remove_interface(name)); });
+    change(done, "if del " + name,
+           [this, name] { return outcome(dataplane_.remove_interface(name)); });
 }
 
 void DaemonHandler::if_up(Args& a, Done& done) {
     auto name = a.required_string("name");
     a.finish();
-    later(done, [this, name] { return outcome(dataplane_.set_up(name, true)); });
+    change(done, "if up " + name, [this, name] { return outcome(dataplane_.set_up(name, true)); });
 }
 
 void DaemonHandler::if_down(Args& a, Done& done) {
     auto name = a.required_string("name");
     a.finish();
-    later(done, [this, name] { return outcome(dataplane_.set_up(name, false)); });
+    change(done, "if down " + name,
+           [this, name] { return outcome(dataplane_.set_up(name, false)); });
 }
 
 void DaemonHandler::addr_list(Args& a, Done& done) {
@@ -184,15 +204,16 @@ void DaemonHandler::addr_add(Args& a, Done& done) {
     auto name = a.required_string("if");
     auto address = cidr_arg(a, "addr");
     a.finish();
-    later(done, [this, name, address] { return outcome(dataplane_.add_address(name, address)); });
+    change(done, "addr add " + address.to_string() + " dev " + name,
+           [this, name, address] { return outcome(dataplane_.add_address(name, address)); });
 }
 
 void DaemonHandler::addr_del(Args& a, Done& done) {
     auto name = a.required_string("if");
     auto address = cidr_arg(a, "addr");
     a.finish();
-    later(done,
-          [this, name, address] { return outcome(dataplane_.remove_address(name, address)); });
+    change(done, "addr del " + address.to_string() + " dev " + name,
+           [this, name, address] { return outcome(dataplane_.remove_address(name, address)); });
 }
 
 void DaemonHandler::route_list(Args& a, Done& done) {
@@ -208,7 +229,8 @@ void DaemonHandler::route_add(Args& a, Done& done) {
     route.metric = static_cast<std::uint32_t>(a.optional_uint("metric", 0, UINT32_MAX).value_or(0));
     a.finish();
     if (!route.via && !route.interface) throw ArgumentError("a route needs via, if, or both");
-    later(done, [this, route] { return outcome(dataplane_.add_route(route)); });
+    change(done, "route add " + route_text(route),
+           [this, route] { return outcome(dataplane_.add_route(route)); });
 }
 
 void DaemonHandler::route_del(Args& a, Done& done) {
@@ -217,7 +239,11 @@ void DaemonHandler::route_del(Args& a, Done& done) {
     auto name = a.optional_string("if");
     auto metric = a.optional_uint("metric", 0, UINT32_MAX);
     a.finish();
-    later(done, [=, this] {
+    const RouteSpec given{.dst = dst,
+                          .via = via,
+                          .interface = name,
+                          .metric = static_cast<std::uint32_t>(metric.value_or(0))};
+    change(done, "route del " + route_text(given), [=, this] {
         return outcome(dataplane_.remove_route(
             dst, via, name,
             metric ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*metric))
@@ -293,7 +319,44 @@ void DaemonHandler::bus_stats(Args& a, Done& done) {
 
 void DaemonHandler::config(Args& a, Done& done) {
     a.finish();
-    later(done, [this]() -> Result { return running_config_(); });
+    later(done, [this]() -> Result {
+        const auto running = running_config_();
+        auto j = to_json(running);
+        if (running.file) j["file"] = *running.file;
+        return j;
+    });
+}
+
+void DaemonHandler::config_save(Args& a, Done& done) {
+    a.finish();
+    // The text only: the client writes it where it likes (the daemon writes no files for
+    // its clients).
+    later(done, [this]() -> Result {
+        return nlohmann::json{{"toml", to_toml(running_config_())}};
+    });
+}
+
+void DaemonHandler::if_set(Args& a, Done& done) {
+    auto name = a.required_string("name");
+    auto mtu = a.optional_uint("mtu", 68, 65535);
+    a.finish();
+    if (!mtu) throw ArgumentError("nothing to set: give mtu");
+    change(done, "if set " + name + " mtu " + std::to_string(*mtu), [this, name, mtu] {
+        return outcome(dataplane_.set_mtu(name, static_cast<std::size_t>(*mtu)));
+    });
+}
+
+void DaemonHandler::stack_set(Args& a, Done& done) {
+    auto forwarding = a.optional_bool("forwarding");
+    a.finish();
+    if (!forwarding) throw ArgumentError("nothing to set: give forwarding");
+    change(done, std::string("stack set forwarding ") + (*forwarding ? "on" : "off"),
+           [this, on = *forwarding] { return outcome(dataplane_.set_forwarding(on)); });
+}
+
+void DaemonHandler::stack_show(Args& a, Done& done) {
+    a.finish();
+    later(done, [this]() -> Result { return stack_to_json(running_config_().stack); });
 }
 
 }  // namespace shmifd

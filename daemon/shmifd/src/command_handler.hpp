@@ -18,7 +18,7 @@ class DaemonHandler final : public control::CommandHandler {
   public:
     // `running_config` is called on the reconfiguration thread.
     DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
-                  std::function<nlohmann::json()> running_config);
+                  std::function<Config()> running_config);
 
     void handle(control::Request request, control::Done done) override;
     // From now on every request is answered shutting_down.
@@ -28,13 +28,18 @@ class DaemonHandler final : public control::CommandHandler {
     using Command = void (DaemonHandler::*)(control::Args&, control::Done&);
     Dataplane& dataplane_;
     SerialExecutor& executor_;
-    std::function<nlohmann::json()> running_config_;
+    std::function<Config()> running_config_;
     std::atomic<bool> refusing_{false};
+    // The client of the request being dispatched (handle() runs on the control thread only).
+    std::int64_t peer_pid_ = 0;
     std::map<std::string, Command, std::less<>> commands_;
 
     // Runs `fn` on the reconfiguration thread and answers with what it returns; an
     // exception there becomes `failed`.
     void later(control::Done& done, std::function<control::Result()> fn);
+    // As later(), for a change of the configuration: logged at info with the client's pid
+    // once applied ("if add eth1 bus=/x by pid 1234"), at warn when refused.
+    void change(control::Done& done, std::string what, std::function<control::Result()> fn);
 
     void version(control::Args&, control::Done&);
     void if_list(control::Args&, control::Done&);
@@ -56,6 +61,10 @@ class DaemonHandler final : public control::CommandHandler {
     void stats(control::Args&, control::Done&);
     void bus_stats(control::Args&, control::Done&);
     void config(control::Args&, control::Done&);
+    void config_save(control::Args&, control::Done&);
+    void if_set(control::Args&, control::Done&);
+    void stack_set(control::Args&, control::Done&);
+    void stack_show(control::Args&, control::Done&);
 };
 
 }  // namespace shmifd

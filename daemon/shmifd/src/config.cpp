@@ -110,6 +110,7 @@ void read_daemon(TableReader r, DaemonSettings& d) {
     }
     if (auto v = r.string("socket_group")) d.socket_group = *v;
     r.integer_into("workers", d.workers, 0, 1024);
+    r.integer_into("drain_ms", d.drain_ms, 0, 600'000);
     if (auto v = r.string("log_level")) {
         if (!is_log_level(*v))
             r.fail(*r.get("log_level"), "daemon.log_level must be " + log_level_list());
@@ -173,6 +174,7 @@ InterfaceSpec read_interface(TableReader r, const toml::table& table) {
     }
     r.integer_into("mtu", i.mtu, 68, 65535);
     if (auto v = r.boolean("promisc")) i.promisc = *v;
+    if (auto v = r.boolean("up")) i.up = *v;
     if (const auto* list = r.array("addresses")) {
         for (const auto& node : *list) {
             auto text = node.value<std::string>();

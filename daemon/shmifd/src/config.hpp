@@ -19,6 +19,9 @@ struct DaemonSettings {
     std::optional<std::string> socket_group;
     std::size_t workers = 0;  // 0 = one per CPU
     std::string log_level = "info";
+    // On SIGTERM: how long requests in flight may still run before they are answered
+    // shutting_down (the drain time).
+    std::uint32_t drain_ms = 5000;
 };
 
 struct InterfaceSpec {
@@ -29,6 +32,7 @@ struct InterfaceSpec {
     std::optional<netstack::MacAddress> mac;
     std::size_t mtu = 0;  // 0 = 1500 (Ethernet), or less if the bus carries less
     bool promisc = false;
+    bool up = true;
     std::vector<netstack::Ipv4Cidr> addresses;
     bool operator==(const InterfaceSpec&) const = default;
 };

@@ -9,11 +9,7 @@ namespace shmifd {
 namespace {
 
 std::string describe(const RouteSpec& r) {
-    std::string text = "route to " + route_destination_text(r.dst);
-    if (r.via) text += " via " + r.via->to_string();
-    if (r.interface) text += " dev " + *r.interface;
-    if (r.metric != 0) text += " metric " + std::to_string(r.metric);
-    return text;
+    return "route to " + route_text(r);
 }
 
 // What the dataplane would store for `route`: the gateway's interface filled in.
@@ -25,8 +21,17 @@ RouteSpec resolved(RouteSpec route, const std::vector<InterfaceSpec>& interfaces
 
 // Changing any of these means detaching and attaching the interface again.
 bool same_attachment(const InterfaceSpec& running, const InterfaceSpec& next) {
-    return running.bus == next.bus && running.format == next.format && running.mtu == next.mtu &&
+    return running.bus == next.bus && running.format == next.format &&
            (!next.mac || running.mac == next.mac);
+}
+
+const InterfaceSpec* find_spec(const std::vector<InterfaceSpec>& list, const std::string& name) {
+    auto it = std::find_if(list.begin(), list.end(), [&](const auto& i) { return i.name == name; });
+    return it == list.end() ? nullptr : &*it;
+}
+
+std::string on_off(bool on) {
+    return on ? "on" : "off";
 }
 
 template <class T>
@@ -70,6 +75,13 @@ ApplyReport apply_config(Dataplane& dp, const Config& next) {
             step(dp.add_interface(spec), "add interface " + spec.name + " on " + spec.bus);
             continue;
         }
+        if (running->spec.mtu != spec.mtu)
+            step(dp.set_mtu(spec.name, spec.mtu),
+                 "set interface " + spec.name + " mtu " +
+                     (spec.mtu != 0 ? std::to_string(spec.mtu) : "default"));
+        if (running->up != spec.up)
+            step(dp.set_up(spec.name, spec.up),
+                 "set interface " + spec.name + (spec.up ? " up" : " down"));
         if (running->spec.promisc != spec.promisc)
             step(dp.set_promisc(spec.name, spec.promisc),
                  "set interface " + spec.name +
@@ -87,7 +99,46 @@ ApplyReport apply_config(Dataplane& dp, const Config& next) {
 
     for (const auto& r : wanted_routes)
         if (!contains(dp.routes(), r)) step(dp.add_route(r), "add " + describe(r));
+    if (dp.forwarding() != next.stack.forwarding)
+        step(dp.set_forwarding(next.stack.forwarding),
+             "set forwarding " + on_off(next.stack.forwarding));
     return report;
+}
+
+std::vector<std::string> runtime_changes_undone(const Config& file, const Dataplane& dp,
+                                                const Config& next) {
+    std::vector<std::string> out;
+    // Set at run time (differs from the file before) and not what the new file says.
+    auto undone = [](const auto& running, const auto& before, const auto& wanted) {
+        return running != before && running != wanted;
+    };
+    for (const auto& state : dp.interfaces()) {
+        const auto& name = state.spec.name;
+        const auto* before = find_spec(file.interfaces, name);
+        const auto* wanted = find_spec(next.interfaces, name);
+        if (!before) {
+            if (!wanted) out.push_back("interface " + name + " on " + state.spec.bus);
+            continue;
+        }
+        if (!wanted) continue;
+        for (const auto& a : state.spec.addresses)
+            if (!contains(before->addresses, a) && !contains(wanted->addresses, a))
+                out.push_back("address " + a.to_string() + " on " + name);
+        if (undone(state.spec.mtu, before->mtu, wanted->mtu))
+            out.push_back("mtu " + std::to_string(state.mtu) + " on " + name);
+        if (undone(state.up, before->up, wanted->up))
+            out.push_back("interface " + name + (state.up ? " up" : " down"));
+    }
+    std::vector<RouteSpec> before_routes, wanted_routes;
+    for (const auto& r : file.routes)
+        before_routes.push_back(resolved(r, file.interfaces));
+    for (const auto& r : next.routes)
+        wanted_routes.push_back(resolved(r, next.interfaces));
+    for (const auto& r : dp.routes())
+        if (!contains(before_routes, r) && !contains(wanted_routes, r)) out.push_back(describe(r));
+    if (undone(dp.forwarding(), file.stack.forwarding, next.stack.forwarding))
+        out.push_back("forwarding " + on_off(dp.forwarding()));
+    return out;
 }
 
 std::vector<std::string> restart_only_differences(const Config& running, const Config& next) {
@@ -96,7 +147,12 @@ std::vector<std::string> restart_only_differences(const Config& running, const C
     if (running.daemon.socket_group != next.daemon.socket_group)
         out.push_back("daemon.socket_group");
     if (running.daemon.workers != next.daemon.workers) out.push_back("daemon.workers");
-    if (stack_to_json(running.stack) != stack_to_json(next.stack)) out.push_back("stack");
+    // Forwarding alone changes at run time (applied by apply_config).
+    auto fixed = [](netstack::StackConfig stack) {
+        stack.forwarding = false;
+        return stack_to_json(stack);
+    };
+    if (fixed(running.stack) != fixed(next.stack)) out.push_back("stack");
     return out;
 }
 

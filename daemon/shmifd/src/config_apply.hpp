@@ -18,6 +18,11 @@ struct ApplyReport {
 
 ApplyReport apply_config(Dataplane& dataplane, const Config& next);
 
+// What a reload to `next` undoes of the changes made at run time (through the control socket)
+// since `file` was loaded: the file wins. One line per change, for the log.
+std::vector<std::string> runtime_changes_undone(const Config& file, const Dataplane& dataplane,
+                                                const Config& next);
+
 // Settings that only take effect at start-up; lines naming those that differ.
 std::vector<std::string> restart_only_differences(const Config& running, const Config& next);
 

@@ -15,6 +15,7 @@ nlohmann::json interface_json(const InterfaceSpec& spec) {
                      {"create", spec.create},
                      {"mtu", spec.mtu},
                      {"promisc", spec.promisc},
+                     {"up", spec.up},
                      {"addresses", nlohmann::json::array()}};
     if (spec.mac) j["mac"] = spec.mac->to_string();
     for (const auto& a : spec.addresses)
@@ -26,6 +27,14 @@ nlohmann::json interface_json(const InterfaceSpec& spec) {
 
 std::string route_destination_text(const netstack::Ipv4Cidr& dst) {
     return dst.prefix_len == 0 && dst.address.is_any() ? "default" : dst.to_string();
+}
+
+std::string route_text(const RouteSpec& r) {
+    std::string text = route_destination_text(r.dst);
+    if (r.via) text += " via " + r.via->to_string();
+    if (r.interface) text += " dev " + *r.interface;
+    if (r.metric != 0) text += " metric " + std::to_string(r.metric);
+    return text;
 }
 
 nlohmann::json to_json(const RouteSpec& route) {
@@ -58,7 +67,8 @@ nlohmann::json stack_to_json(const netstack::StackConfig& s) {
 nlohmann::json to_json(const Config& config) {
     nlohmann::json daemon{{"socket", config.daemon.socket},
                           {"workers", config.daemon.workers},
-                          {"log_level", config.daemon.log_level}};
+                          {"log_level", config.daemon.log_level},
+                          {"drain_ms", config.daemon.drain_ms}};
     if (config.daemon.socket_group) daemon["socket_group"] = *config.daemon.socket_group;
     nlohmann::json j{{"daemon", daemon},
                      {"stack", stack_to_json(config.stack)},

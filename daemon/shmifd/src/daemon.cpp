@@ -1,8 +1,8 @@
 #include "daemon.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <pthread.h>
 
@@ -12,11 +12,11 @@
 
 #include "command_handler.hpp"
 #include "config_apply.hpp"
-#include "config_json.hpp"
 #include "dataplane.hpp"
 #include "notify.hpp"
 #include "serial_executor.hpp"
 #include "shmifd/control/server.hpp"
+#include "signal_reader.hpp"
 
 namespace shmifd {
 
@@ -33,8 +33,9 @@ control::ServerOptions server_options(const DaemonSettings& d) {
     control::ServerOptions options;
     options.path = d.socket;
     if (d.socket_group) options.group = *d.socket_group;
-    // A stop waits this long for requests in flight (a long ping) before closing.
-    options.stop_grace = std::chrono::milliseconds(2000);
+    // A stop lets requests in flight (a long ping) run this long, then answers them
+    // shutting_down.
+    options.stop_grace = std::chrono::milliseconds(d.drain_ms);
     return options;
 }
 
@@ -44,26 +45,30 @@ class Daemon {
   public:
     Daemon(Config config, CommandLineOverrides overrides)
         : config_(std::move(config)),
+          file_(config_),
           overrides_(std::move(overrides)),
           dataplane_(config_.stack, config_.daemon.workers,
                      [](std::string_view line) { spdlog::info("workers: {}", line); }),
           handler_(dataplane_, executor_, [this] { return running_config(); }),
-          signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
+          signals_(io_, {SIGINT, SIGTERM, SIGHUP}) {}
 
     bool start() {
         spdlog::info("shmifd {} starting: {} worker(s)", SHMIFD_VERSION, dataplane_.shard_count());
-        const auto report = apply_config(dataplane_, config_);
-        log_report(report);
-        if (!report.errors.empty()) {
-            spdlog::critical("the configuration could not be applied; stopping");
-            return false;
-        }
+        // The socket first: a daemon already answering there means this one must not touch
+        // the buses at all (no gratuitous ARP from a daemon that is about to give up). Clients
+        // that connect now wait in the backlog until run() serves them.
         server_ =
             std::make_unique<control::ControlServer>(io_, handler_, server_options(config_.daemon));
         try {
             server_->start();
         } catch (const std::exception& e) {
             spdlog::critical("control socket {}: {}", config_.daemon.socket, e.what());
+            return false;
+        }
+        const auto report = apply_config(dataplane_, config_);
+        log_report(report);
+        if (!report.errors.empty()) {
+            spdlog::critical("the configuration could not be applied; stopping");
             return false;
         }
         spdlog::info("control socket {}", config_.daemon.socket);
@@ -88,7 +93,8 @@ class Daemon {
     // Declared first, destroyed last: until the pool has joined (in ~Dataplane), workers may
     // still answer requests, and every answer is posted to a connection strand of io_.
     boost::asio::io_context io_;
-    Config config_;                         // what the daemon was started with or last reloaded
+    Config config_;  // what the daemon was started with or last reloaded
+    Config file_;    // the configuration last loaded (start or reload), before run-time changes
     const CommandLineOverrides overrides_;  // win over the file at every reload too
     std::mutex config_lock_;
     Dataplane dataplane_;
@@ -96,59 +102,71 @@ class Daemon {
     // After the handler and the dataplane, destroyed before them: its queued tasks (run by
     // its destructor) use both.
     SerialExecutor executor_;
-    boost::asio::signal_set signals_;
+    SignalReader signals_;
     std::unique_ptr<control::ControlServer> server_;
     bool stopping_ = false;
 
-    nlohmann::json running_config() {
+    // On the reconfiguration thread.
+    Config running_config() {
         Config running;
         {
             std::lock_guard guard(config_lock_);
             running.daemon = config_.daemon;
             running.stack = config_.stack;
         }
+        running.stack.forwarding = dataplane_.forwarding();
         for (const auto& i : dataplane_.interfaces())
             running.interfaces.push_back(i.spec);
         running.routes = dataplane_.routes();
-        auto j = to_json(running);
-        if (config_.file) j["file"] = *config_.file;
-        return j;
+        running.file = config_.file;
+        return running;
     }
 
     void wait_for_signal() {
-        signals_.async_wait([this](const boost::system::error_code& error, int signal) {
-            if (error) return;
-            if (signal == SIGHUP) {
-                reload();
-                wait_for_signal();
+        signals_.async_wait([this](SignalReader::Received received) {
+            const std::string from = fmt::format("{} from pid {}",
+                                                 received.signal == SIGHUP    ? "SIGHUP"
+                                                 : received.signal == SIGTERM ? "SIGTERM"
+                                                                              : "SIGINT",
+                                                 received.sender);
+            if (received.signal == SIGHUP) {
+                if (!stopping_) reload(from);
             } else {
-                stop(signal);
+                stop(from);
             }
+            wait_for_signal();  // a second SIGTERM ends the drain
         });
     }
 
-    void stop(int signal) {
-        if (stopping_) return;
+    void stop(const std::string& from) {
+        if (stopping_) {
+            spdlog::info("{} again: ending the drain now", from);
+            server_->end_grace();
+            return;
+        }
         stopping_ = true;
-        spdlog::info("{}: stopping (no new requests, finishing those in flight)",
-                     signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::info("{}: stopping (no new requests; those in flight may run {} ms)", from,
+                     config_.daemon.drain_ms);
         notify_systemd("STOPPING=1");
         server_->stop([this] { io_.stop(); });
     }
 
-    void reload() {
+    void reload(const std::string& from) {
         if (!config_.file) {
-            spdlog::warn("SIGHUP: started without --config, nothing to reload");
+            spdlog::warn("{}: started without --config, nothing to reload", from);
             return;
         }
         notify_systemd("RELOADING=1");
-        spdlog::info("SIGHUP: reloading {}", *config_.file);
+        spdlog::info("{}: reloading {}", from, *config_.file);
         executor_.post([this, file = *config_.file] {
             try {
                 const auto next = load_config_file(file, overrides_);
                 for (const auto& what : restart_only_differences(config_, next))
                     spdlog::warn("reload: {} changed; it takes effect at the next start", what);
+                for (const auto& what : runtime_changes_undone(file_, dataplane_, next))
+                    spdlog::info("reload: the file wins: undoing {} (set at run time)", what);
                 const auto report = apply_config(dataplane_, next);
+                file_ = next;
                 log_report(report);
                 if (report.changes.empty() && report.errors.empty())
                     spdlog::info("reload: nothing changed");
@@ -169,22 +187,22 @@ class Daemon {
 
 namespace {
 
-// SIGINT, SIGTERM and SIGHUP are taken by the control thread alone: blocked in every other
-// thread (threads inherit the mask of the one that starts them) and, once the daemon is
-// stopping, in that one too, so a repeated SIGTERM during the tear-down stays pending instead
-// of killing the process with its default action.
-void block_control_signals(bool block) {
+// SIGINT, SIGTERM and SIGHUP are read from a signalfd by the control thread (SignalReader):
+// blocked in every thread (threads inherit the mask of the one that starts them), so a
+// repeated SIGTERM during the tear-down stays pending instead of killing the process with its
+// default action.
+void block_control_signals() {
     sigset_t set;
     sigemptyset(&set);
     for (int sig : {SIGINT, SIGTERM, SIGHUP})
         sigaddset(&set, sig);
-    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 }  // namespace
 
 int run_daemon(Config config, CommandLineOverrides overrides) {
-    block_control_signals(true);
+    block_control_signals();
     std::unique_ptr<Daemon> daemon;
     try {
         daemon = std::make_unique<Daemon>(std::move(config), std::move(overrides));
@@ -202,9 +220,7 @@ int run_daemon(Config config, CommandLineOverrides overrides) {
         daemon->tear_down();
         return 1;
     }
-    block_control_signals(false);
     daemon->run();
-    block_control_signals(true);
     daemon->tear_down();
     return 0;
 }

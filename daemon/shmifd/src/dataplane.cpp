@@ -54,10 +54,23 @@ netstack::StackConfig shard_config(netstack::StackConfig config, std::size_t ind
     return config;
 }
 
+// The largest IP MTU the bus carries (its max frame less the Ethernet header), and the MTU an
+// interface gets unless told: Ethernet's 1500, what a TAP bridged onto the bus (and the kernel
+// behind it) expects; jumbo frames between our own stacks are a configuration choice.
+std::size_t link_mtu_of(const shmif::Bus& bus) {
+    return bus.max_frame() > 14 ? bus.max_frame() - 14 : 0;
+}
+
+std::size_t default_mtu_of(const shmif::Bus& bus) {
+    return std::min<std::size_t>(link_mtu_of(bus), 1500);
+}
+
 }  // namespace
 
 Dataplane::Dataplane(const netstack::StackConfig& stack, std::size_t workers, Log log)
-    : log_(std::move(log)), pool_(engine::PoolOptions{.workers = workers, .log = log_}) {
+    : log_(std::move(log)),
+      forwarding_(stack.forwarding),
+      pool_(engine::PoolOptions{.workers = workers, .log = log_}) {
     workers_ = pool_.workers();
     const auto seed = random_seed();
     for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -162,15 +175,10 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
     const auto alarm = std::make_shared<BusAlarm>();  // one log per breakage, not per worker
     for (std::size_t i = 0; i < shards_.size(); ++i)
         links.push_back(std::make_unique<ShardLink>(spec.name, *state.bus, state.sender, alarm));
-    // Unless told, the MTU is Ethernet's 1500, what a TAP bridged onto the bus (and the kernel
-    // behind it) expects; jumbo frames between our own stacks are a configuration choice, up
-    // to what the bus carries.
-    const std::size_t default_mtu = 1500;
-    const std::size_t link_mtu = state.bus->max_frame() > 14 ? state.bus->max_frame() - 14 : 0;
     const netstack::InterfaceConfig config{
         .name = spec.name,
         .mac = *spec.mac,
-        .mtu = spec.mtu != 0 ? spec.mtu : std::min(link_mtu, default_mtu),
+        .mtu = spec.mtu != 0 ? spec.mtu : default_mtu_of(*state.bus),
         .promiscuous = spec.promisc};
     const auto now = std::chrono::steady_clock::now();
     std::size_t mtu = 0;
@@ -178,6 +186,8 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
         [&](Shard& shard) -> std::expected<void, netstack::ConfigError> {
             auto id = shard.attach(std::move(links[shard.index()]), config);
             if (!id) return std::unexpected(id.error());
+            // Down before its addresses, so that a down interface announces none of them.
+            if (!spec.up) (void)shard.stack().set_up(*id, false, now);
             for (const auto& a : spec.addresses) {
                 if (auto r = shard.stack().add_address(*id, a, now); !r) {
                     shard.detach(spec.name);
@@ -192,6 +202,7 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
         [&](Shard& shard) { shard.detach(spec.name); }, "interface " + spec.name);
     if (!outcome) return outcome;
     state.mtu = mtu;
+    state.up = spec.up;
     interfaces_.push_back(std::move(state));
     return {};
 }
@@ -216,7 +227,40 @@ Dataplane::Outcome Dataplane::set_up(const std::string& name, bool up) {
         apply([&](Shard& shard) { return shard.stack().set_up(shard.link(name)->id, up, now); },
               [&](Shard& shard) { (void)shard.stack().set_up(shard.link(name)->id, !up, now); },
               "interface " + name);
-    if (outcome) state->up = up;
+    if (outcome) state->up = state->spec.up = up;
+    return outcome;
+}
+
+Dataplane::Outcome Dataplane::set_mtu(const std::string& name, std::size_t mtu) {
+    auto* state = find_mutable(name);
+    if (!state) return std::unexpected(no_interface(name));
+    const std::size_t effective = mtu != 0 ? mtu : default_mtu_of(*state->bus);
+    const std::size_t most = std::min<std::size_t>(link_mtu_of(*state->bus), 65535);
+    if (effective < 68 || effective > most)
+        return std::unexpected(control::CommandError{
+            "invalid_args", "mtu " + std::to_string(effective) + " on " + name +
+                                ": must be from 68 to " + std::to_string(most) + " (bus " +
+                                state->spec.bus + " carries frames of at most " +
+                                std::to_string(state->bus->max_frame()) + " bytes)"});
+    const std::size_t before = state->mtu;
+    auto outcome =
+        apply([&](Shard& shard) { return shard.stack().set_mtu(shard.link(name)->id, effective); },
+              [&](Shard& shard) { (void)shard.stack().set_mtu(shard.link(name)->id, before); },
+              "mtu of " + name);
+    if (!outcome) return outcome;
+    state->mtu = effective;
+    state->spec.mtu = mtu;
+    return {};
+}
+
+Dataplane::Outcome Dataplane::set_forwarding(bool on) {
+    auto outcome = apply(
+        [&](Shard& shard) -> std::expected<void, netstack::ConfigError> {
+            shard.stack().set_forwarding(on);
+            return {};
+        },
+        [&](Shard& shard) { shard.stack().set_forwarding(!on); }, "forwarding");
+    if (outcome) forwarding_ = on;
     return outcome;
 }
 

@@ -56,6 +56,11 @@ class Dataplane {
     Outcome remove_interface(const std::string& name);
     Outcome set_up(const std::string& name, bool up);
     Outcome set_promisc(const std::string& name, bool on);
+    // 68 up to what the bus carries; 0 = the default (1500, or less if the bus carries less).
+    Outcome set_mtu(const std::string& name, std::size_t mtu);
+    // Routing between interfaces (StackConfig::forwarding), on every shard at once.
+    Outcome set_forwarding(bool on);
+    bool forwarding() const { return forwarding_; }
     Outcome add_address(const std::string& name, netstack::Ipv4Cidr address);
     Outcome remove_address(const std::string& name, netstack::Ipv4Cidr address);
     // A route without an interface gets the one whose network holds its gateway.
@@ -88,6 +93,7 @@ class Dataplane {
     // Declared before the pool: the buses outlive the shards that read them.
     std::vector<InterfaceState> interfaces_;
     std::vector<RouteSpec> routes_;
+    bool forwarding_ = false;
     engine::WorkerPool pool_;
     std::vector<engine::WorkerId> workers_;  // by shard index
     std::vector<Shard*> shards_;             // owned by the pool; by shard index

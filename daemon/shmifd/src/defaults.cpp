@@ -43,6 +43,8 @@ void apply_overrides(Config& config, const CommandLineOverrides& overrides) {
     if (overrides.socket_group) config.daemon.socket_group = overrides.socket_group;
     if (overrides.workers) config.daemon.workers = *overrides.workers;
     if (overrides.log_level) config.daemon.log_level = *overrides.log_level;
+    if (overrides.drain_ms) config.daemon.drain_ms = *overrides.drain_ms;
+    if (overrides.forwarding) config.stack.forwarding = *overrides.forwarding;
 }
 
 Config load_config_file(const std::string& path, const CommandLineOverrides& overrides) {

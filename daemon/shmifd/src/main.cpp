@@ -34,14 +34,22 @@ Three ways to start:
 Control it with shmifctl (or any client of the line-delimited JSON protocol): interfaces,
 addresses, routes, neighbours, ping, UDP send/receive, statistics.
 
-Signals: SIGTERM/SIGINT stop cleanly (requests in flight finish, the socket file is removed,
-exit 0); SIGHUP re-reads --config and applies the difference (a bad file is logged and the
-running configuration kept). Under systemd (Type=notify) readiness, reloads and stopping are
-reported, and logs go to the journal.
 
-Exit status: 0 stopped cleanly; 1 start-up failed (control socket, workers, a bus that
-cannot be opened); 2 usage error or bad configuration (missing or unreadable file, parse
-error, bad value).)";
+Signals: SIGTERM/SIGINT stop cleanly: no new connections or requests (those get
+shutting_down replies), requests in flight run to completion for up to the drain time
+(--drain-time, [daemon] drain_ms, default 5000 ms), those still running then are answered
+shutting_down, the replies are written, the socket file is removed, exit 0. A second
+SIGTERM/SIGINT during the drain ends it at once (the same shutting_down replies).
+SIGHUP re-reads --config and brings the daemon to it: the file wins, so what shmifctl
+changed at run time and the file does not have is undone (each such change is logged at
+info); a bad file is logged and the running configuration kept. `shmifctl config save FILE`
+first keeps run-time changes. Under systemd (Type=notify) readiness, reloads and stopping are
+reported, and logs go to the journal. Changes through the control socket are logged at info
+with the client's pid.
+
+Exit status: 0 stopped cleanly; 1 start-up failed (e.g. another daemon answers on the control
+socket: checked before any bus is opened; a bus that cannot be opened); 2 usage error or bad
+configuration (missing or unreadable file, parse error, bad value).)";
 
 }  // namespace
 
@@ -70,6 +78,15 @@ int main(int argc, char** argv) {
                    shmifd::log_level_list() + " (default info)")
         ->check(CLI::IsMember(
             std::vector<std::string>(shmifd::log_levels.begin(), shmifd::log_levels.end())));
+    app.add_option("--drain-time", overrides.drain_ms,
+                   "on SIGTERM, milliseconds requests in flight may still run (default 5000)")
+        ->check(CLI::Range(0, 600'000));
+    bool forwarding = false;
+    auto* forwarding_flag =
+        app.add_flag("--forwarding", forwarding,
+                     "route packets not addressed to us between interfaces "
+                     "(also [stack] forwarding, shmifctl stack set forwarding)");
+        ->allow_extra_args(false)
     for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
         quick->excludes("--config");
 
@@ -79,6 +96,7 @@ int main(int argc, char** argv) {
         // CLI11's own codes (105 for a file that does not exist, ...) are not ours.
         return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
+    if (forwarding_flag->count() > 0) overrides.forwarding = forwarding;
 
     shmifd::Config config;
     try {
