@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime_commands.hpp"
 #include "shmifd/control/payload_text.hpp"
 
 namespace shmifctl {
@@ -269,6 +270,7 @@ void add_commands(CLI::App& app, Invocation& invocation) {
     add_neighbour_commands(app, invocation, values);
     add_ping_command(app, invocation, values);
     add_udp_commands(app, invocation, values);
+    add_runtime_commands(app, invocation);
 }
 
 }  // namespace shmifctl

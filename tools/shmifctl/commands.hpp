@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <string>
 
 #include "shmifd/control/handler.hpp"
 
@@ -17,6 +18,8 @@ struct Invocation {
     // How long the command itself may run in the daemon (ping, udp recv), on top of --timeout.
     std::chrono::milliseconds command_time{0};
     PayloadFormat payload_format = PayloadFormat::text;
+    // `config save FILE`: where the reply's TOML goes (empty: stdout).
+    std::string save_to{};
 };
 
 // Registers every command under `app`; once `app` has parsed a command line, `invocation`

@@ -15,6 +15,7 @@
 #include "exit_status.hpp"
 #include "outcome.hpp"
 #include "output.hpp"
+#include "saved_config.hpp"
 #include "shmifd/control/client.hpp"
 #include "shmifd/control/protocol.hpp"
 #include "shmifd/control/socket_path.hpp"
@@ -81,6 +82,8 @@ int run(const std::string& socket, bool json_output, std::chrono::milliseconds t
         return fail(json_output, exit_failure, reply->result.error().code,
                     reply->result.error().message);
     const json& result = *reply->result;
+    if (auto saved = save_config(invocation, result); !saved)
+        return fail(json_output, exit_failure, "failed", saved.error());
     const auto failure = failure_of(invocation.request, result);
     if (json_output) {
         if (failure) return fail(true, exit_failure, failure->code, failure->message, result);

@@ -243,7 +243,9 @@ void print_human(std::FILE* out, const Invocation& invocation, const json& resul
         print_stats(out, result);
     } else if (cmd == "bus.stats") {
         print_generic_rows(out, list(result, "buses"));
-    } else if (cmd == "config") {
+    } else if (cmd == "config.save") {
+        if (invocation.save_to.empty()) fmt::print(out, "{}", result.value("toml", ""));
+    } else if (cmd == "config" || cmd == "stack.show") {
         fmt::print(out, "{}\n", result.dump(2, ' ', false, json::error_handler_t::replace));
     }
     // Mutations (if del/up/down, addr add/del, route add/del, neigh flush) print nothing on
