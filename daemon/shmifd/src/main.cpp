@@ -86,7 +86,6 @@ int main(int argc, char** argv) {
         app.add_flag("--forwarding", forwarding,
                      "route packets not addressed to us between interfaces "
                      "(also [stack] forwarding, shmifctl stack set forwarding)");
-        ->allow_extra_args(false)
     for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
         quick->excludes("--config");
 
