@@ -115,6 +115,7 @@ void Connection::take_options(const wire::TcpRepr& syn) {
     snd_wscale_ = wscale_ok_ ? std::min<std::uint8_t>(*syn.window_scale, 14) : 0;
     if (!wscale_ok_) rcv_wscale_ = 0;
     ts_ok_ = config.timestamps && syn.timestamps.has_value();
+    sack_ok_ = config.sack && syn.sack_permitted;
 }
 
 void Connection::established(Instant now) {
@@ -328,7 +329,7 @@ TcpInfo Connection::info() const {
     info.send_wscale = snd_wscale_;
     info.receive_wscale = rcv_wscale_;
     info.timestamps = ts_ok_;
-    info.sack = false;
+    info.sack = sack_ok_;
     info.congestion = cc_ ? cc_->algorithm() : options_.congestion;
     info.cwnd = cc_ ? cc_->cwnd : 0;
     info.ssthresh = cc_ ? cc_->ssthresh : 0;

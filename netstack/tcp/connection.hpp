@@ -153,6 +153,7 @@ class Connection {
                     Instant now);
     void input_fin(Instant now);
     void take_options(const wire::TcpRepr& syn);
+    void add_sack_blocks(wire::TcpRepr& seg) const;
     void update_window(const wire::TcpRepr& seg);
 
     // State changes.
@@ -186,6 +187,10 @@ class Connection {
     std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
     bool wscale_ok_ = false;
     bool ts_ok_ = false;
+    // RFC 2018, receiver side: our ACKs report what the out-of-order queue holds. (As a
+    // sender we ignore the peer's blocks, which RFC 2018 allows: recovery is NewReno's.)
+    bool sack_ok_ = false;
+    std::uint32_t last_out_of_order_ = 0;  // the latest segment held out of order (its seq)
     std::uint32_t ts_offset_ = 0, ts_recent_ = 0;
     Instant ts_recent_time_{};
     std::uint16_t local_mss_ = 536, peer_mss_ = 536;

@@ -19,6 +19,7 @@ constexpr Duration paws_idle = std::chrono::hours(24 * 24);
 
 void Connection::input(const TcpRepr& seg, Instant now) {
     ++counters_.segments_in;
+    counters_.sack_blocks_seen += seg.sack_count;
     if (state_ == TcpState::syn_sent) return input_syn_sent(seg, now);
     if (state_ == TcpState::closed || state_ == TcpState::listen) return;
     TcpStats& stats = host_.tcp_stats();
@@ -340,6 +341,7 @@ void Connection::input_data(const TcpRepr& seg, std::uint32_t seq, std::span<con
         return;
     }
     if (added.in_order == 0) {
+        last_out_of_order_ = seq;
         ack_now_ = true;  // out of order: an immediate duplicate ACK (RFC 5681 4.2)
         return;
     }

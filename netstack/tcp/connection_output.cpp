@@ -80,8 +80,16 @@ void Connection::send_segment(std::uint32_t seq, std::uint8_t flags,
         if (offer_scale) seg.window_scale = rcv_wscale_;
         const bool offer_ts = passive_ ? ts_ok_ : config.timestamps;
         if (offer_ts) seg.timestamps = wire::TcpTimestamps{timestamp_now(now), ts_recent_};
-    } else if (ts_ok_ && !(flags & flag::rst)) {
-        seg.timestamps = wire::TcpTimestamps{timestamp_now(now), ts_recent_};
+        seg.sack_permitted = passive_ ? sack_ok_ : config.sack;
+    } else if (!(flags & flag::rst)) {
+        if (ts_ok_) seg.timestamps = wire::TcpTimestamps{timestamp_now(now), ts_recent_};
+        if (sack_ok_ && (flags & flag::ack) && !syn) {
+            add_sack_blocks(seg);
+            // Options and data together stay within the MSS (the segment must fit the MTU
+            // it was sized for, DF being set): blocks go first.
+            while (seg.sack_count > 0 && seg.options_len() + data.size() > send_mss())
+                --seg.sack_count;
+        }
     }
     if (flags & flag::ack) {
         last_ack_sent_ = rcv_nxt_;
@@ -92,6 +100,27 @@ void Connection::send_segment(std::uint32_t seq, std::uint8_t flags,
     ++counters_.segments_out;
     ++host_.tcp_stats().tx_segments;
     host_.transmit(*this, seg, now);
+}
+
+// RFC 2018 4: the block holding the most recently received segment first, then the others
+// (as many as the option space takes: TcpRepr cuts the list).
+void Connection::add_sack_blocks(wire::TcpRepr& seg) const {
+    if (receive_.out_of_order_segments() == 0) return;
+    const auto blocks = receive_.out_of_order_blocks();
+    std::size_t first = 0;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        const std::uint32_t left = rcv_nxt_ + static_cast<std::uint32_t>(blocks[i].offset);
+        if (seq_in(last_out_of_order_, left, left + static_cast<std::uint32_t>(blocks[i].len)))
+            first = i;
+    }
+    auto put = [&](const ReceiveBuffer::Block& b) {
+        if (seg.sack_count >= wire::tcp_max_sack_blocks) return;
+        const std::uint32_t left = rcv_nxt_ + static_cast<std::uint32_t>(b.offset);
+        seg.sack[seg.sack_count++] = {left, left + static_cast<std::uint32_t>(b.len)};
+    };
+    put(blocks[first]);
+    for (std::size_t i = 0; i < blocks.size(); ++i)
+        if (i != first) put(blocks[i]);
 }
 
 void Connection::send_syn(Instant now) {

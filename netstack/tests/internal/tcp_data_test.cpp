@@ -225,3 +225,59 @@ TEST(TcpTimestamps, PawsDropsOldSegments) {
 
 }  // namespace
 }  // namespace netstack::tcptest
+
+namespace netstack::tcptest {
+namespace {
+
+TEST(TcpSack, AcksReportTheOutOfOrderQueue) {
+    StackConfig config = plain_config();
+    config.tcp.sack = true;
+    TcpRig rig(config);
+    const SocketId l = rig.listen(80);
+    rig.peer_port = 40000;
+    rig.local_port = 80;
+    rig.inject({.src_port = 40000,
+                .dst_port = 80,
+                .seq = 100,
+                .flags = flag::syn,
+                .window = 65535,
+                .mss = 1460,
+                .sack_permitted = true});
+    const Sent synack = rig.one();
+    EXPECT_TRUE(synack.tcp.sack_permitted);  // RFC 2018 2: offered back
+    rig.our_seq = synack.tcp.seq + 1;
+    rig.peer_seq = 101;
+    rig.inject(rig.peer(flag::ack));
+    const SocketId s = *rig.stack.tcp_accept(l);
+    EXPECT_TRUE(rig.stack.tcp_info(s)->sack);
+    const auto data = bytes_of(100);
+    auto seg = rig.peer(flag::ack);
+    seg.seq = rig.peer_seq + 100;
+    rig.inject(seg, data);
+    Sent ack = rig.one();
+    ASSERT_EQ(ack.tcp.sack_count, 1);
+    EXPECT_EQ(ack.tcp.sack[0], (wire::TcpSackBlock{rig.peer_seq + 100, rig.peer_seq + 200}));
+    seg.seq = rig.peer_seq + 300;
+    rig.inject(seg, data);
+    ack = rig.one();
+    ASSERT_EQ(ack.tcp.sack_count, 2);  // RFC 2018 4: the newest block first
+    EXPECT_EQ(ack.tcp.sack[0], (wire::TcpSackBlock{rig.peer_seq + 300, rig.peer_seq + 400}));
+    EXPECT_EQ(ack.tcp.sack[1], (wire::TcpSackBlock{rig.peer_seq + 100, rig.peer_seq + 200}));
+    // Our data segments still fit the MSS (DF is set): full ones leave the blocks out.
+    const auto reply = bytes_of(3000);
+    ASSERT_EQ(*rig.stack.tcp_send(s, reply, rig.now()), reply.size());
+    std::size_t carried = 0;
+    for (const Sent& out : rig.sent()) {
+        EXPECT_LE(out.data.size() + out.tcp.options_len(), 1460u);
+        carried += out.data.size();
+    }
+    EXPECT_EQ(carried, 2u * 1460);  // Nagle holds the last 80 bytes
+    rig.inject(rig.peer(flag::ack), data);  // fills the first hole
+    ack = rig.one();
+    EXPECT_EQ(ack.tcp.ack, rig.peer_seq + 200);
+    ASSERT_EQ(ack.tcp.sack_count, 1);
+    EXPECT_EQ(ack.tcp.sack[0], (wire::TcpSackBlock{rig.peer_seq + 300, rig.peer_seq + 400}));
+}
+
+}  // namespace
+}  // namespace netstack::tcptest
