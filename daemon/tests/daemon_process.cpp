@@ -63,6 +63,10 @@ std::string read_file(const std::string& path) {
     return text.str();
 }
 
+void write_text_file(const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+}
+
 DaemonProcess::DaemonProcess(std::string dir, std::string name, std::vector<std::string> args,
                              std::vector<std::string> env)
     : socket_(dir + "/" + name + ".sock"), log_(dir + "/" + name + ".log"), env_(std::move(env)) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "shmifd/control/client.hpp"
@@ -23,6 +24,18 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log,
 // The exit status (or 128 + signal) once the process ended, nullopt on timeout.
 std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout);
 std::string read_file(const std::string& path);
+void write_text_file(const std::string& path, const std::string& text);
+
+// Waits (bounded) until `check` holds, re-evaluating it every 20 ms.
+template <class Fn>
+bool wait_until(Fn check, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!check()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
 
 class DaemonProcess {
   public:
