@@ -167,6 +167,10 @@ TEST_F(LifecycleTest, SighupLetsTheFileWinAndSaysWhatItUndid) {
             << undone << "\n"
             << log;
     EXPECT_EQ(d.ok("if.list")["interfaces"][0]["mtu"], 1500);
+    // A reload is logged with who asked for it, as changes through the socket are.
+    EXPECT_NE(log.find("SIGHUP from pid " + std::to_string(::getpid()) + ": reloading"),
+              std::string::npos)
+        << log;
     EXPECT_EQ(d.stop(SIGTERM), 0);
 }
 
