@@ -1,6 +1,7 @@
 // Data transfer scripts: delayed ACKs, Nagle, retransmission timeout with backoff, fast
 // retransmit and NewReno recovery, zero-window probes, the out-of-order queue, PAWS.
 #include "tcp_rig.hpp"
+#include "wire/icmp.hpp"
 
 namespace netstack::tcptest {
 namespace {
@@ -70,6 +71,20 @@ TEST_F(Connected, AnApplicationLimitedSenderDoesNotGrowCwnd) {
         rig.inject(rig.peer(flag::ack));
     }
     EXPECT_EQ(rig.stack.tcp_info(s)->cwnd, initial);  // RFC 7661
+}
+
+// RFC 1191: a router's fragmentation-needed lowers the MSS and what it lost is resent.
+TEST_F(Connected, FragmentationNeededLowersTheMss) {
+    const auto data = bytes_of(1460);
+    ASSERT_EQ(*rig.stack.tcp_send(s, data, rig.now()), data.size());
+    const Sent big = rig.one();
+    EXPECT_EQ(big.data.size(), 1460u);
+    rig.inject_unreachable(std::uint8_t(wire::UnreachableCode::fragmentation_needed), big, 1000);
+    const auto again = rig.sent();
+    ASSERT_FALSE(again.empty());
+    EXPECT_EQ(again[0].tcp.seq, big.tcp.seq);
+    EXPECT_EQ(again[0].data.size(), 960u);  // 1000 - 40
+    EXPECT_EQ(rig.stack.tcp_info(s)->mss, 960u);
 }
 
 TEST_F(Connected, RetransmissionTimeoutBacksOff) {
@@ -271,7 +286,7 @@ TEST(TcpSack, AcksReportTheOutOfOrderQueue) {
         EXPECT_LE(out.data.size() + out.tcp.options_len(), 1460u);
         carried += out.data.size();
     }
-    EXPECT_EQ(carried, 2u * 1460);  // Nagle holds the last 80 bytes
+    EXPECT_EQ(carried, 2u * 1460);          // Nagle holds the last 80 bytes
     rig.inject(rig.peer(flag::ack), data);  // fills the first hole
     ack = rig.one();
     EXPECT_EQ(ack.tcp.ack, rig.peer_seq + 200);

@@ -1,6 +1,7 @@
 // Opening and refusing connections: the three-way handshake both ways with its options,
 // MSS from the interface MTU, RSTs for closed ports, simultaneous open, ISNs (RFC 6528).
 #include "tcp_rig.hpp"
+#include "wire/icmp.hpp"
 
 namespace netstack::tcptest {
 namespace {
@@ -168,6 +169,34 @@ TEST(TcpHandshake, RefusedConnect) {
     EXPECT_EQ(events[0].bits, socket_error | socket_closed);
     EXPECT_EQ(rig.stack.tcp_take_error(s), SocketError::connection_refused);
     rig.nothing_sent();
+}
+
+// RFC 1122 4.2.3.9 / RFC 5461: a hard error (port unreachable) ends a connect at once; a
+// soft one (host unreachable) is reported only when the connect then times out.
+TEST(TcpHandshake, IcmpErrorsDuringConnect) {
+    StackConfig config = plain_config();
+    config.tcp.syn_retries = 1;
+    TcpRig rig(config);
+    const SocketId hard = *rig.stack.tcp_open();
+    ASSERT_TRUE(rig.stack.tcp_connect(hard, {peer_ip, 80}, rig.now()));
+    Sent syn = rig.one();
+    Sent forged = syn;
+    forged.tcp.seq += 100000;  // RFC 5927: a sequence number we never sent is ignored
+    rig.inject_unreachable(std::uint8_t(wire::UnreachableCode::port), forged);
+    EXPECT_EQ(rig.stack.tcp_info(hard)->state, TcpState::syn_sent);
+    rig.inject_unreachable(std::uint8_t(wire::UnreachableCode::port), syn);
+    EXPECT_EQ(rig.stack.tcp_info(hard)->state, TcpState::closed);
+    EXPECT_EQ(rig.stack.tcp_take_error(hard), SocketError::connection_refused);
+
+    const SocketId soft = *rig.stack.tcp_open();
+    ASSERT_TRUE(rig.stack.tcp_connect(soft, {peer_ip, 81}, rig.now()));
+    syn = rig.one();
+    rig.inject_unreachable(std::uint8_t(wire::UnreachableCode::host), syn);
+    EXPECT_EQ(rig.stack.tcp_info(soft)->state, TcpState::syn_sent);
+    rig.advance(1s);  // one retry
+    rig.advance(2s);  // then it gives up, with the soft error as the reason
+    EXPECT_EQ(rig.stack.tcp_info(soft)->state, TcpState::closed);
+    EXPECT_EQ(rig.stack.tcp_take_error(soft), SocketError::host_unreachable);
 }
 
 TEST(TcpHandshake, SynRetransmissionsBackOffThenTimeOut) {

@@ -2,6 +2,7 @@
 
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
+#include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 
 namespace netstack::tcptest {
@@ -124,6 +125,39 @@ Sent TcpRig::one() {
 void TcpRig::advance(Duration d) {
     clock.advance(d);
     stack.poll(now());
+}
+
+void TcpRig::inject_unreachable(std::uint8_t code, const Sent& about, std::uint32_t rest) {
+    // RFC 792: the offending datagram's IP header and its first 8 data bytes (the ports
+    // and the sequence number).
+    std::vector<std::byte> quoted(wire::ipv4_min_header_len + 8);
+    wire::Ipv4Repr{.src = about.src,
+                   .dst = about.dst,
+                   .protocol = std::uint8_t(wire::IpProtocol::tcp),
+                   .dont_fragment = true,
+                   .payload_len = about.tcp.header_len() + about.data.size()}
+        .emit(quoted);
+    auto tcp = std::span(quoted).subspan(wire::ipv4_min_header_len);
+    wire::store16(tcp, 0, about.tcp.src_port);
+    wire::store16(tcp, 2, about.tcp.dst_port);
+    wire::store32(tcp, 4, about.tcp.seq);
+    const wire::IcmpRepr icmp{.type = std::uint8_t(wire::IcmpType::destination_unreachable),
+                              .code = code,
+                              .rest = rest,
+                              .data = quoted};
+    std::vector<std::byte> frame(wire::ethernet_header_len + wire::ipv4_min_header_len +
+                                 icmp.buffer_len());
+    wire::EthernetRepr{
+        .dst = our_mac, .src = peer_mac, .ethertype = std::uint16_t(wire::EtherType::ipv4)}
+        .emit(frame);
+    auto ip = std::span(frame).subspan(wire::ethernet_header_len);
+    wire::Ipv4Repr{.src = peer_ip,
+                   .dst = our_ip,
+                   .protocol = std::uint8_t(wire::IpProtocol::icmp),
+                   .payload_len = icmp.buffer_len()}
+        .emit(ip);
+    icmp.emit(ip.subspan(wire::ipv4_min_header_len));
+    stack.receive(eth0, frame, now());
 }
 
 SocketId TcpRig::listen(std::uint16_t port, std::size_t backlog) {

@@ -66,6 +66,9 @@ class TcpRig {
     void advance(Duration d);
     Instant now() const { return clock.now(); }
 
+    // An ICMP destination unreachable from the peer about our segment `about`.
+    void inject_unreachable(std::uint8_t code, const Sent& about, std::uint32_t rest = 0);
+
     SocketId listen(std::uint16_t port, std::size_t backlog = 16);
     // The peer connects from `peer_port` to our `port` with ISN `peer_iss`; returns the
     // accepted socket. Our next sequence number is in our_seq, the peer's in peer_seq.
