@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime_commands.hpp"
+#include "service_commands.hpp"
 #include "shmifd/control/payload_text.hpp"
 
 namespace shmifctl {
@@ -271,6 +272,7 @@ void add_commands(CLI::App& app, Invocation& invocation) {
     add_ping_command(app, invocation, values);
     add_udp_commands(app, invocation, values);
     add_runtime_commands(app, invocation);
+    add_service_commands(app, invocation);
 }
 
 }  // namespace shmifctl

@@ -63,6 +63,7 @@ std::size_t Host::step(std::chrono::nanoseconds max_wait) {
     const auto got = port_->pump_wait(wait);
     now = std::chrono::steady_clock::now();
     if (const auto due = stack_->poll_at(); due && *due <= now) stack_->poll(now);
+    watches_.deliver(*stack_);
     device_->flush();
     return got ? *got : 0;
 }

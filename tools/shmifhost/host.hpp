@@ -3,12 +3,15 @@
 //
 // The loop (step): wait on the bus cursor no longer than the stack's next timer (poll_at)
 // and the caller's deadline, hand what came to the stack (BusPort, which flushes replies),
-// then run due timers with steady_clock's now. The stack itself never reads a clock.
+// then run due timers with steady_clock's now, then deliver socket events to whoever
+// watches the socket (the services), then flush what they sent. The stack itself never reads
+// a clock.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +19,7 @@
 #include "netstack/address.hpp"
 #include "netstack/bus_device.hpp"
 #include "netstack/stack.hpp"
+#include "services/watch_table.hpp"
 #include "shmif/bus.hpp"
 
 namespace shmifhost {
@@ -53,6 +57,9 @@ class Host {
     // Pushes frames the stack queued outside receive()/poll() (socket sends) onto the bus.
     void flush() { device_->flush(); }
 
+    // Socket readiness, delivered by step().
+    services::SocketWatcher& watches() { return watches_; }
+
     netstack::Stack& stack() { return *stack_; }
     netstack::InterfaceId interface() const { return interface_; }
     const netstack::BusDevice& device() const { return *device_; }
@@ -70,6 +77,7 @@ class Host {
     std::unique_ptr<netstack::Stack> stack_;
     std::unique_ptr<netstack::BusPort> port_;
     netstack::InterfaceId interface_ = 0;
+    services::WatchTable watches_;
 };
 
 // Every stack, device and cursor counter, one group per line, for --stats.

@@ -1,5 +1,6 @@
 // shmifhost: one process running our userspace stack on a bus, for tests and scripts that do
-// not need the daemon. Serves (ARP, ping, a UDP echo or sink port), pings, or sends UDP.
+// not need the daemon. Serves (ARP, ping, a UDP echo or sink port, the test services), pings,
+// sends UDP, or moves bytes over one TCP connection (tcp-fetch, tcp-send).
 //
 // Exit status: 0 success (serve: stopped by SIGINT/SIGTERM or --duration; ping: some reply
 // came; udp-send: all sent); 1 failure (bus unreadable, address refused, no reply, next hop
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "exit_status.hpp"
 #include "host.hpp"
@@ -40,6 +42,12 @@ struct Args {
     std::string udp_send, data;
     std::uint64_t send_count = 1;
     std::uint16_t source_port = 0;
+    // services and the TCP client
+    std::vector<std::string> serve;
+    std::string tcp_fetch, tcp_send;
+    std::uint64_t bytes = 0;
+    bool http = false;
+    double tcp_timeout = 60.0;
 };
 
 constexpr const char* kFooter =
@@ -49,6 +57,12 @@ back and --udp-sink PORT printing "ADDR:PORT DATA" per datagram on stdout.
 --ping prints as ping(8) does and exits 0 when any reply came, 1 when none did.
 --udp-send ADDR:PORT --data TEXT sends --count datagrams (after ARP resolves the
 next hop; exit 1 when it does not answer).
+--serve KIND[:PORT] (repeatable) serves echo (RFC 862, TCP and UDP 7), discard (863,
+9), chargen (864, 19) or http (80: GET /bytes/N gives N bytes, byte i = (i + i/251)
+mod 256; GET / a status page); their counters go to stderr at exit.
+--tcp-fetch ADDR:PORT --bytes N reads N bytes over TCP (from chargen, or with --http
+the body of GET /bytes/N); --tcp-send ADDR:PORT --bytes N sends N bytes of the
+/bytes/N pattern. Both print "bytes N seconds S gbit/s G sha256 HEX" on stdout.
 
 On start one line on stderr says who we are: "shmifhost: eth0 MAC ADDR/LEN on BUS".
 --stats prints every stack, bus device and cursor counter on stderr at exit.
@@ -60,7 +74,9 @@ Examples:
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.2/24 --udp-echo 7
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --ping 10.0.0.2 -c 3 -s 8000
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --udp-send 10.0.0.2:7 --data hi
-  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --gateway 10.0.0.1 --ping 8.8.8.8)";
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --gateway 10.0.0.1 --ping 8.8.8.8
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.2/24 --serve http --serve echo
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-fetch 10.0.0.2:80 --http --bytes 1000000000)";
 
 int run(const Args& a, const HostConfig& config) {
     shmif::tool::install_stop_handlers();
@@ -89,8 +105,20 @@ int run(const Args& a, const HostConfig& config) {
                          .source_port = a.source_port,
                          .resolve_timeout = std::chrono::duration<double>(3.0)};
         status = udp_send(**host, u);
+    } else if (!a.tcp_fetch.empty() || !a.tcp_send.empty()) {
+        const bool fetch = !a.tcp_fetch.empty();
+        TcpClientOptions t{.to = *netstack::Endpoint::parse(fetch ? a.tcp_fetch : a.tcp_send),
+                           .bytes = a.bytes,
+                           .http = a.http,
+                           .timeout = std::chrono::duration<double>(a.tcp_timeout)};
+        status = fetch ? tcp_fetch(**host, t) : tcp_send(**host, t);
     } else {
-        ServeOptions s{.udp_echo = a.udp_echo, .udp_sink = a.udp_sink, .duration = std::nullopt};
+        ServeOptions s{.udp_echo = a.udp_echo,
+                       .udp_sink = a.udp_sink,
+                       .duration = std::nullopt,
+                       .services = {}};
+        for (const auto& text : a.serve)
+            s.services.push_back(*services::parse_service(text));
         if (a.duration) s.duration = std::chrono::duration<double>(*a.duration);
         status = serve(**host, s);
     }
@@ -145,9 +173,33 @@ int main_(int argc, char** argv) {
     app.add_option("--send-count", a.send_count, "Datagrams to send (with --udp-send)")
         ->capture_default_str();
     app.add_option("--source-port", a.source_port, "UDP source port (0: ephemeral)");
-    ping_opt->excludes(send, echo, sink, duration);
-    send->excludes(echo, sink, duration);
+    auto* serve =
+        app.add_option("--serve", a.serve,
+                       "Serve: a test service KIND[:PORT][/tcp|udp|both] (repeatable)")
+            ->allow_extra_args(false)
+            ->check(CLI::Validator(
+                [](std::string& text) {
+                    services::SpecError error;
+                    return services::parse_service(text, &error) ? std::string() : error.message;
+                },
+                "KIND[:PORT]"));
+    auto* fetch =
+        app.add_option("--tcp-fetch", a.tcp_fetch, "Read --bytes N over TCP from ADDR:PORT");
+    auto* tcp_send_opt =
+        app.add_option("--tcp-send", a.tcp_send, "Send --bytes N over TCP to ADDR:PORT");
+    auto* bytes = app.add_option("--bytes", a.bytes, "TCP: bytes to move");
+    auto* http = app.add_flag("--http", a.http, "tcp-fetch: GET /bytes/N and read the body");
+    app.add_option("--tcp-timeout", a.tcp_timeout, "TCP: seconds the whole transfer may take")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    ping_opt->excludes(send, echo, sink, duration, serve, fetch, tcp_send_opt);
+    send->excludes(echo, sink, duration, serve, fetch, tcp_send_opt);
     send->needs(data);
+    fetch->excludes(echo, sink, duration, serve, tcp_send_opt);
+    tcp_send_opt->excludes(echo, sink, duration, serve, http);
+    fetch->needs(bytes);
+    tcp_send_opt->needs(bytes);
+    http->needs(fetch);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -183,6 +235,11 @@ int main_(int argc, char** argv) {
         return usage("invalid --ping '" + a.ping + "': a dotted-quad address");
     if (!a.udp_send.empty() && !netstack::Endpoint::parse(a.udp_send))
         return usage("invalid --udp-send '" + a.udp_send + "': ADDRESS:PORT");
+    for (const auto* tcp : {&a.tcp_fetch, &a.tcp_send}) {
+        const auto to = tcp->empty() ? std::nullopt : netstack::Endpoint::parse(*tcp);
+        if (!tcp->empty() && (!to || to->port == 0))
+            return usage("invalid TCP peer '" + *tcp + "': ADDRESS:PORT");
+    }
     return run(a, config);
 }
 

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "host.hpp"
 #include "netstack/address.hpp"
+#include "services/service_spec.hpp"
 
 namespace shmifhost {
 
@@ -16,8 +18,10 @@ struct ServeOptions {
     std::optional<std::uint16_t> udp_echo;  // echo datagrams back to their sender
     std::optional<std::uint16_t> udp_sink;  // print "from data" per datagram on stdout
     std::optional<std::chrono::duration<double>> duration;  // else until SIGINT/SIGTERM
+    std::vector<services::ServiceSpec> services;            // --serve
 };
-// Answers ARP and ping (the stack does) and serves the UDP ports. 0 when stopped or done.
+// Answers ARP and ping (the stack does), serves the UDP ports and the services (on exit
+// their counters go to stderr). 0 when stopped or done, 1 when a service cannot start.
 int serve(Host& host, const ServeOptions& options);
 
 struct PingOptions {
@@ -40,5 +44,18 @@ struct UdpSendOptions {
 };
 // Sends `count` datagrams (after resolving the next hop). 0 when all left, 1 otherwise.
 int udp_send(Host& host, const UdpSendOptions& options);
+
+struct TcpClientOptions {
+    netstack::Endpoint to;
+    std::uint64_t bytes = 0;
+    bool http = false;  // fetch: GET /bytes/N and read the body (else raw bytes, e.g. chargen)
+    std::chrono::duration<double> timeout{60.0};
+};
+// One connection: fetch reads `bytes` bytes (then sends its FIN and waits for the peer's),
+// send writes `bytes` bytes of the /bytes/N pattern (services/patterns.hpp), sends its FIN
+// and waits for the peer's. Prints "bytes N seconds S gbit/s G sha256 HEX" on stdout; 0 when
+// all bytes crossed, 1 otherwise (refused, reset, timed out, closed early).
+int tcp_fetch(Host& host, const TcpClientOptions& options);
+int tcp_send(Host& host, const TcpClientOptions& options);
 
 }  // namespace shmifhost

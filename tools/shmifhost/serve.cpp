@@ -6,6 +6,7 @@
 
 #include "exit_status.hpp"
 #include "modes.hpp"
+#include "services/service_host.hpp"
 #include "stop_signals.hpp"
 
 namespace shmifhost {
@@ -47,6 +48,14 @@ int serve(Host& host, const ServeOptions& options) {
         return shmif::tool::exit_failure;
     if (options.udp_sink && !(sink = open_udp(host, *options.udp_sink)))
         return shmif::tool::exit_failure;
+    services::ServiceHost services(host.stack(), host.watches(),
+                                   [] { return std::chrono::steady_clock::now(); });
+    for (const auto& spec : options.services) {
+        if (auto added = services.add(spec); !added) {
+            fmt::print(stderr, "shmifhost: {}\n", added.error());
+            return shmif::tool::exit_failure;
+        }
+    }
     const auto start = std::chrono::steady_clock::now();
     const auto deadline =
         options.duration
@@ -76,6 +85,12 @@ int serve(Host& host, const ServeOptions& options) {
             }
         }
     }
+    for (const auto& [spec, c] : services.list())
+        fmt::print(stderr,
+                   "service {}: connections={} active={} bytes_received={} bytes_sent={} "
+                   "datagrams={} requests={} errors={}\n",
+                   spec.to_string(), c.connections, c.active, c.bytes_received, c.bytes_sent,
+                   c.datagrams, c.requests, c.errors);
     return shmif::tool::exit_ok;
 }
 

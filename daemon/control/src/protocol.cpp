@@ -16,7 +16,9 @@ constexpr auto commands = std::to_array<std::string_view>(
      "addr.del", "route.list", "route.add", "route.del", "neigh.list", "neigh.flush", "ping",
      "udp.send", "udp.recv", "stats", "bus.stats", "config",
      // run-time configuration
-     "if.set", "stack.set", "stack.show", "config.save"});
+     "if.set", "stack.set", "stack.show", "config.save",
+     // test services and TCP
+     "service.add", "service.del", "service.list", "tcp.list"});
 
 std::string_view strip_cr(std::string_view line) {
     if (line.ends_with('\r')) line.remove_suffix(1);

@@ -61,6 +61,11 @@ class DaemonHandler final : public control::CommandHandler {
     void stats(control::Args&, control::Done&);
     void bus_stats(control::Args&, control::Done&);
     void config(control::Args&, control::Done&);
+    // command_handler_services.cpp
+    void service_add(control::Args&, control::Done&);
+    void service_del(control::Args&, control::Done&);
+    void service_list(control::Args&, control::Done&);
+    void tcp_list(control::Args&, control::Done&);
     void config_save(control::Args&, control::Done&);
     void if_set(control::Args&, control::Done&);
     void stack_set(control::Args&, control::Done&);

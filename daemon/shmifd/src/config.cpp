@@ -213,6 +213,28 @@ RouteSpec read_route(TableReader r, const toml::table& table) {
     return route;
 }
 
+// [[service]]: kind (required), port (default: the kind's), proto (tcp, udp or both).
+services::ServiceSpec read_service(TableReader r, const toml::table& table) {
+    auto kind_text = r.string("kind");
+    if (!kind_text) r.fail(table, "service: kind is required (echo, discard, chargen, http)");
+    auto kind = services::parse_kind(*kind_text);
+    if (!kind)
+        r.fail(*r.get("kind"),
+               "service: kind must be echo, discard, chargen or http, not " + *kind_text);
+    services::ServiceSpec spec{.kind = *kind,
+                               .port = services::default_port(*kind),
+                               .transport = services::default_transport(*kind)};
+    r.integer_into("port", spec.port, 1, 65535);
+    if (auto v = r.string("proto")) {
+        auto transport = services::parse_transport(*v);
+        if (!transport) r.fail(*r.get("proto"), "service: proto must be tcp, udp or both");
+        spec.transport = *transport;
+    }
+    if (auto why = services::check_service(spec); !why.empty()) r.fail(table, "service: " + why);
+    r.finish();
+    return spec;
+}
+
 // Line of the table an array-of-tables element starts on, for messages about it as a whole.
 template <class Fn>
 void each_table(const toml::array& list, const std::string& origin, const std::string& what,
@@ -264,6 +286,15 @@ Config parse_config(std::string_view text, const std::string& origin) {
     if (const auto* list = r.array("route"))
         each_table(*list, origin, "route", [&](const toml::table& t) {
             config.routes.push_back(read_route(TableReader(t, origin, "route"), t));
+        });
+    if (const auto* list = r.array("service"))
+        each_table(*list, origin, "service", [&](const toml::table& t) {
+            auto spec = read_service(TableReader(t, origin, "service"), t);
+            for (const auto& other : config.services)
+                if (services::conflicts(other, spec))
+                    throw ConfigError(at(origin, t.source()) + "service " + spec.to_string() +
+                                      ": the port is already served by " + other.to_string());
+            config.services.push_back(spec);
         });
     r.finish();
 

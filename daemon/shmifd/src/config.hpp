@@ -10,6 +10,7 @@
 
 #include "netstack/address.hpp"
 #include "netstack/stack.hpp"
+#include "services/service_spec.hpp"
 #include "shmif/bus.hpp"
 
 namespace shmifd {
@@ -49,8 +50,9 @@ struct Config {
     DaemonSettings daemon;
     std::vector<InterfaceSpec> interfaces;
     std::vector<RouteSpec> routes;
-    netstack::StackConfig stack;      // shard and seed are set per worker by the daemon
-    std::optional<std::string> file;  // where it came from, for reloads
+    std::vector<services::ServiceSpec> services;  // [[service]] and --serve
+    netstack::StackConfig stack;                  // shard and seed are set per worker by the daemon
+    std::optional<std::string> file;              // where it came from, for reloads
 };
 
 // A configuration that cannot be used; what() is "FILE:LINE: what is wrong" for files.

@@ -99,6 +99,13 @@ ApplyReport apply_config(Dataplane& dp, const Config& next) {
 
     for (const auto& r : wanted_routes)
         if (!contains(dp.routes(), r)) step(dp.add_route(r), "add " + describe(r));
+    // Services: those that go or change first, so a port moves from one to another.
+    const auto running_services = dp.services();
+    for (const auto& s : running_services)
+        if (!contains(next.services, s))
+            step(dp.remove_service(s.port, s.transport, s.kind), "remove service " + s.to_string());
+    for (const auto& s : next.services)
+        if (!contains(dp.services(), s)) step(dp.add_service(s), "add service " + s.to_string());
     if (dp.forwarding() != next.stack.forwarding)
         step(dp.set_forwarding(next.stack.forwarding),
              "set forwarding " + on_off(next.stack.forwarding));

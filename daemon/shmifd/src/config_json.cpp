@@ -78,6 +78,13 @@ nlohmann::json to_json(const Config& config) {
         j["interface"].push_back(interface_json(i));
     for (const auto& r : config.routes)
         j["route"].push_back(to_json(r));
+    if (!config.services.empty()) {
+        j["service"] = nlohmann::json::array();
+        for (const auto& s : config.services)
+            j["service"].push_back({{"kind", services::kind_name(s.kind)},
+                                    {"port", s.port},
+                                    {"proto", services::transport_name(s.transport)}});
+    }
     return j;
 }
 

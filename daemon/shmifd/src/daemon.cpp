@@ -118,6 +118,7 @@ class Daemon {
         for (const auto& i : dataplane_.interfaces())
             running.interfaces.push_back(i.spec);
         running.routes = dataplane_.routes();
+        running.services = dataplane_.services();
         running.file = config_.file;
         return running;
     }

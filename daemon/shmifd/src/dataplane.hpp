@@ -19,6 +19,7 @@
 
 #include "config.hpp"
 #include "ping_job.hpp"
+#include "services/service_spec.hpp"
 #include "shard.hpp"
 #include "shmifd/control/handler.hpp"
 #include "shmifd/engine/worker_pool.hpp"
@@ -79,6 +80,19 @@ class Dataplane {
     std::expected<nlohmann::json, control::CommandError> bus_stats_json(
         std::optional<std::string> interface);
 
+    // --- test services and TCP (dataplane_services.cpp) ------------------------------------
+    // Opens the service's sockets on every shard inside one stop_machine (a listener must
+    // exist on every shard before any SYN is answered: a shard without it would reset the
+    // connections it owns); undone where opened if a shard refuses.
+    Outcome add_service(const services::ServiceSpec& spec);
+    // The service on this port and transport (and of this kind, when given); its
+    // connections are aborted.
+    Outcome remove_service(std::uint16_t port, services::Transport transport,
+                           std::optional<services::ServiceKind> kind);
+    const std::vector<services::ServiceSpec>& services() const { return services_; }
+    nlohmann::json services_json();  // with counters summed over the shards
+    nlohmann::json tcp_json();       // every TCP connection of every shard
+
     // --- socket commands (any thread) ------------------------------------------------------
     void ping(const PingParams& params, control::Done done);
     void udp_send(const UdpSendParams& params, control::Done done);
@@ -93,6 +107,7 @@ class Dataplane {
     // Declared before the pool: the buses outlive the shards that read them.
     std::vector<InterfaceState> interfaces_;
     std::vector<RouteSpec> routes_;
+    std::vector<services::ServiceSpec> services_;
     bool forwarding_ = false;
     engine::WorkerPool pool_;
     std::vector<engine::WorkerId> workers_;  // by shard index

@@ -32,6 +32,8 @@ struct CommandLineOverrides {
     std::optional<std::string> log_level{};
     std::optional<std::uint32_t> drain_ms{};
     std::optional<bool> forwarding{};
+    // --serve KIND[:PORT]: added to the file's [[service]] list (replacing one on its port).
+    std::vector<services::ServiceSpec> serve{};
 };
 
 void apply_overrides(Config& config, const CommandLineOverrides& overrides);

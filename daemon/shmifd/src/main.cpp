@@ -32,7 +32,12 @@ Three ways to start:
                               [[route]] tables (see the example.toml installed with shmifd).
 
 Control it with shmifctl (or any client of the line-delimited JSON protocol): interfaces,
-addresses, routes, neighbours, ping, UDP send/receive, statistics.
+addresses, routes, neighbours, ping, UDP send/receive, statistics, TCP connections.
+
+Test services on every worker, for anything on the network to talk to: --serve echo
+(RFC 862, TCP and UDP port 7), discard (RFC 863, 9), chargen (RFC 864, 19), http (port 80:
+GET /bytes/N answers N bytes where byte i = (i + i / 251) mod 256, GET / a status page);
+KIND:PORT for another port, e.g. --serve http:8080. Repeatable.
 
 
 Signals: SIGTERM/SIGINT stop cleanly: no new connections or requests (those get
@@ -86,6 +91,18 @@ int main(int argc, char** argv) {
         app.add_flag("--forwarding", forwarding,
                      "route packets not addressed to us between interfaces "
                      "(also [stack] forwarding, shmifctl stack set forwarding)");
+    std::vector<std::string> serve;
+    app.add_option("--serve", serve,
+                   "serve a test service on every worker, KIND[:PORT][/tcp|udp|both]: echo "
+                   "(port 7), discard (9), chargen (19), http (80, GET /bytes/N); repeatable, "
+                   "also [[service]] in the file and shmifctl service add")
+        ->allow_extra_args(false)
+        ->check(CLI::Validator(
+            [](std::string& text) {
+                services::SpecError error;
+                return services::parse_service(text, &error) ? std::string() : error.message;
+            },
+            "KIND[:PORT]"));
     for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
         quick->excludes("--config");
 
@@ -96,6 +113,8 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
     if (forwarding_flag->count() > 0) overrides.forwarding = forwarding;
+    for (const auto& text : serve)
+        overrides.serve.push_back(*services::parse_service(text));
 
     shmifd::Config config;
     try {

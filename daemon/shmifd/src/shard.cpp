@@ -6,10 +6,15 @@
 namespace shmifd {
 
 Shard::Shard(const netstack::StackConfig& config, std::size_t index)
-    : index_(index), name_("shard" + std::to_string(index)), stack_(config) {}
+    : index_(index),
+      name_("shard" + std::to_string(index)),
+      stack_(config),
+      services_(std::make_unique<services::ServiceHost>(
+          stack_, watches_, [] { return std::chrono::steady_clock::now(); })) {}
 
 Shard::~Shard() {
     cancel_jobs();
+    services_.reset();  // its connections are aborted while the interfaces still exist
     // Interfaces go before their links (the stack borrows the devices).
     for (const auto& link : links_)
         (void)stack_.remove_interface(link->id);
@@ -45,11 +50,11 @@ std::string Shard::interface_name(netstack::InterfaceId id) const {
 }
 
 void Shard::watch(netstack::SocketId socket, std::function<void()> on_event) {
-    watchers_[socket] = std::move(on_event);
+    watches_.watch(socket, std::move(on_event));
 }
 
 void Shard::unwatch(netstack::SocketId socket) {
-    watchers_.erase(socket);
+    watches_.unwatch(socket);
 }
 
 void Shard::start_job(std::shared_ptr<ShardJob> job) {
@@ -68,22 +73,12 @@ void Shard::cancel_jobs() {
     jobs_.clear();
 }
 
-void Shard::deliver_events() {
-    stack_.take_events(events_);
-    for (const auto& event : events_) {
-        auto it = watchers_.find(event.socket);
-        if (it == watchers_.end()) continue;
-        auto fn = it->second;  // the callback may unwatch itself
-        fn();
-    }
-}
-
 void Shard::service(netstack::Instant now) {
     if (auto at = stack_.poll_at(); at && *at <= now) stack_.poll(now);
     // Socket sends may leave frames batched in the devices: push them out now.
     for (const auto& link : links_)
         link->device().flush();
-    deliver_events();
+    watches_.deliver(stack_);
 }
 
 std::size_t Shard::poll(std::size_t budget) {
@@ -97,7 +92,10 @@ std::size_t Shard::poll(std::size_t budget) {
         stack_.poll(now);
         ++work;
     }
-    deliver_events();
+    watches_.deliver(stack_);
+    // What the socket callbacks sent (services answering) is still batched in the devices.
+    for (const auto& link : links_)
+        link->device().flush();
     return work;
 }
 

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "netstack/stack.hpp"
+#include "services/service_host.hpp"
+#include "services/watch_table.hpp"
 #include "shard_link.hpp"
 #include "shmifd/engine/command_queue.hpp"
 #include "shmifd/engine/source.hpp"
@@ -37,6 +39,8 @@ class Shard final : public engine::Source {
     netstack::Stack& stack() { return stack_; }
     engine::TimerQueue& timers() { return timers_; }
     engine::CommandQueue::Poster poster() const { return commands_.poster(); }
+    // The test services this shard serves (its share of every listener).
+    services::ServiceHost& services() { return *services_; }
 
     // --- interfaces (from stop functions) --------------------------------------------------
     std::expected<netstack::InterfaceId, netstack::ConfigError> attach(
@@ -72,11 +76,10 @@ class Shard final : public engine::Source {
     engine::CommandQueue commands_;
     engine::TimerQueue timers_;
     std::vector<std::unique_ptr<ShardLink>> links_;
-    std::map<netstack::SocketId, std::function<void()>> watchers_;
+    services::WatchTable watches_;
     std::vector<std::shared_ptr<ShardJob>> jobs_;
-    std::vector<netstack::SocketEvent> events_;
-
-    void deliver_events();
+    // Last: its sockets live in stack_ and its watches in watches_.
+    std::unique_ptr<services::ServiceHost> services_;
 };
 
 }  // namespace shmifd

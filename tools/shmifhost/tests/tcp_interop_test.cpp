@@ -1,0 +1,357 @@
+// TCP between our stack and the Linux kernel's, through shmiftap in a namespace the test
+// makes (10.77.2.1/24, the kernel) and deletes: shmifd on the bus (10.77.2.2/24) serving
+// http, echo, discard and chargen on every worker; shmifhost (10.77.2.3/24) as our client.
+// curl, socat and a Python client inside the namespace; transfers checked by SHA-256 against
+// the documented /bytes/N pattern (byte i = (i + i / 251) mod 256, computed by Python);
+// the same under netem loss, delay and reordering; a capture read by tshark's expert
+// analysis; 200 concurrent connections; 2 and 3 workers, every connection owned by exactly
+// the shard its 4-tuple hashes to. Root and /dev/net/tun, else skipped.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "netns.hpp"
+#include "netstack/tcp.hpp"
+#include "process.hpp"
+#include "tap_bridge.hpp"
+#include "temp_dir.hpp"
+
+namespace shmifd::test {
+namespace {
+
+using namespace std::chrono_literals;
+using shmif::test::TempDir;
+
+constexpr const char* kKernel = "10.77.2.1";
+constexpr const char* kDaemon = "10.77.2.2";
+
+// SHA-256 of the first n bytes of the /bytes/N pattern, by the formula in the README.
+constexpr const char* kPatternSha =
+    "import hashlib,sys\n"
+    "n=int(sys.argv[1]); p=bytes((i+i//251)%256 for i in range(64256))\n"
+    "h=hashlib.sha256(); full,rest=divmod(n,len(p))\n"
+    "for _ in range(full): h.update(p)\n"
+    "h.update(p[:rest]); print(h.hexdigest())\n";
+
+// Opens `count` connections at once to PORT, then (after printing "ready" and waiting, at
+// most a minute, for the file GO to exist) runs `mode` on every one: "http" fetches /bytes/SIZE
+// with keep-alive twice, "echo" sends SIZE bytes and reads them back. Prints "ok" when every byte
+// was right.
+constexpr const char* kManyClients = R"PY(
+import socket, sys, os, time
+host, port, count, mode, size, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6]
+p = bytes((i + i // 251) % 256 for i in range(64256))
+def pattern(n):
+    full, rest = divmod(n, len(p))
+    return p * full + p[:rest]
+socks = []
+for _ in range(count):
+    s = socket.create_connection((host, port), timeout=30)
+    socks.append(s)
+print("ready", flush=True)
+for _ in range(1200):
+    if go == "-" or os.path.exists(go): break
+    time.sleep(0.05)
+want = pattern(size)
+def recv_exact(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(min(1 << 20, n - len(buf)))
+        if not chunk: raise SystemExit("closed early after %d of %d" % (len(buf), n))
+        buf += chunk
+    return bytes(buf)
+def read_response(s):
+    head = b""
+    while b"\r\n\r\n" not in head:
+        c = s.recv(1)
+        if not c: raise SystemExit("closed in the head")
+        head += c
+    if not head.startswith(b"HTTP/1.1 200"): raise SystemExit(head.decode())
+    return recv_exact(s, size)
+if mode == "http":
+    req = ("GET /bytes/%d HTTP/1.1\r\nHost: x\r\n\r\n" % size).encode()
+    for s in socks: s.sendall(req)
+    for s in socks:
+        if read_response(s) != want: raise SystemExit("bad body")
+    for s in socks: s.sendall(req)
+    for s in socks:
+        if read_response(s) != want: raise SystemExit("bad second body")
+else:
+    for s in socks: s.sendall(want)
+    for s in socks:
+        if recv_exact(s, size) != want: raise SystemExit("bad echo")
+for s in socks: s.close()
+print("ok", flush=True)
+)PY";
+
+class TcpInterop : public ::testing::TestWithParam<int> {
+  protected:
+    void SetUp() override {
+        static const std::string why = kernel_tests_unavailable();
+        if (!why.empty()) GTEST_SKIP() << "kernel TCP interop test: " << why;
+        ns_ = std::make_unique<NetNs>(dir_, "shmiftcp");
+        ASSERT_TRUE(ns_->ok());
+        bridge_ = std::make_unique<TapBridge>(
+            dir_, *ns_,
+            TapBridgeOptions{
+                .bus = bus(), .kernel_cidr = std::string(kKernel) + "/24", .extra = {}});
+        std::string reason;
+        ASSERT_TRUE(bridge_->ready(reason)) << reason;
+        daemon_ = std::make_unique<Process>(
+            dir_, std::vector<std::string>{
+                      SHMIFD_BIN, "--bus", bus(), "--addr", std::string(kDaemon) + "/24",
+                      "--socket", socket(), "--workers", std::to_string(GetParam()), "--serve",
+                      "http", "--serve", "echo", "--serve", "discard", "--serve", "chargen"});
+        ASSERT_TRUE(
+            wait_until([&] { return !daemon_->running() || ctl({"version"}).exit_code == 0; }, 15s))
+            << daemon_->err_so_far();
+        ASSERT_TRUE(daemon_->running()) << daemon_->err_so_far();
+    }
+
+    void TearDown() override {
+        if (!daemon_) return;
+        // Nothing of ours may have crashed or logged an error.
+        EXPECT_TRUE(daemon_->running()) << daemon_->err_so_far();
+        daemon_->signal(SIGTERM);
+        const auto done = daemon_->wait(15s);
+        EXPECT_EQ(done.exit_code, 0) << done.err;
+    }
+
+    std::string bus() const { return dir_.file("bus"); }
+    std::string socket() const { return dir_.file("d.sock"); }
+
+    Outcome ctl(std::vector<std::string> args) {
+        std::vector<std::string> argv{SHMIFCTL_BIN, "-s", socket()};
+        for (auto& a : args)
+            argv.push_back(std::move(a));
+        return run(dir_, std::move(argv), 20s);
+    }
+    Outcome inside(std::vector<std::string> argv, std::chrono::milliseconds timeout = 60s) {
+        return ns_->run_inside(std::move(argv), timeout);
+    }
+    Outcome sh(const std::string& script, std::chrono::milliseconds timeout = 60s) {
+        return inside({"sh", "-c", script}, timeout);
+    }
+    // Our client: shmifhost on the bus at 10.77.2.3.
+    Outcome host(std::vector<std::string> args, std::chrono::milliseconds timeout = 90s) {
+        std::vector<std::string> argv{SHMIFHOST_BIN, "--bus",        bus(),
+                                      "--addr",      "10.77.2.3/24", "-q"};
+        for (auto& a : args)
+            argv.push_back(std::move(a));
+        return run(dir_, std::move(argv), timeout);
+    }
+    std::string pattern_sha(std::uint64_t n) {
+        const auto r = run(dir_, {"python3", "-c", kPatternSha, std::to_string(n)}, 60s);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out.substr(0, 64);
+    }
+    nlohmann::json ctl_json(std::vector<std::string> args) {
+        args.insert(args.begin(), "--json");
+        const auto r = ctl(std::move(args));
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out, nullptr, false);
+    }
+
+    // What curl fetched from /bytes/N, hashed inside the namespace.
+    std::string curl_sha(std::uint64_t n) {
+        const auto r = sh("curl -sS --max-time 60 http://" + std::string(kDaemon) + "/bytes/" +
+                          std::to_string(n) + " | sha256sum");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out.substr(0, 64);
+    }
+
+    // Loss, delay and reordering on the TAP (what the kernel sends us). Empty when in place,
+    // else why not (a kernel without sch_netem).
+    std::string netem() {
+        (void)run(dir_, {"modprobe", "sch_netem"}, 10s);
+        const auto r = inside({"tc", "qdisc", "add", "dev", "tap0", "root", "netem", "loss", "2%",
+                               "delay", "5ms", "reorder", "10%"});
+        return r.exit_code == 0 ? std::string() : "tc netem: " + r.err;
+    }
+
+    // Members in teardown order, last first: processes die before the namespace goes.
+    TempDir dir_;
+    std::unique_ptr<NetNs> ns_;
+    std::unique_ptr<TapBridge> bridge_;
+    std::unique_ptr<Process> daemon_;
+};
+
+TEST_P(TcpInterop, CurlFetchesTheDocumentedPattern) {
+    const std::uint64_t n = 10 * 1024 * 1024 + 7;
+    EXPECT_EQ(curl_sha(n), pattern_sha(n));
+    const auto page = sh(std::string("curl -sS --max-time 10 http://") + kDaemon + "/");
+    EXPECT_NE(page.out.find("/bytes/N"), std::string::npos) << page.out << page.err;
+    // Keep-alive: two requests, one connection.
+    const auto two =
+        sh(std::string("curl -sS --max-time 20 -o /dev/null -o /dev/null -w '%{num_connects}\\n' "
+                       "http://") +
+           kDaemon + "/bytes/100000 http://" + kDaemon + "/bytes/200000");
+    EXPECT_EQ(two.out, "1\n0\n") << two.err;
+    const auto missing =
+        sh(std::string("curl -s -o /dev/null -w '%{http_code}' http://") + kDaemon + "/nothing");
+    EXPECT_EQ(missing.out, "404");
+}
+
+TEST_P(TcpInterop, SocatToEchoAndDiscard) {
+    const auto script = "head -c 3000000 /dev/urandom > " + dir_.file("in") +
+                        " && socat -t 20 - TCP:" + kDaemon + ":7 < " + dir_.file("in") + " > " +
+                        dir_.file("out") + " && cmp " + dir_.file("in") + " " + dir_.file("out");
+    const auto echo = sh(script);
+    EXPECT_EQ(echo.exit_code, 0) << echo.out << echo.err;
+    const auto discard =
+        sh(std::string("head -c 20000000 /dev/zero | socat -u - TCP:") + kDaemon + ":9");
+    EXPECT_EQ(discard.exit_code, 0) << discard.err;
+    const auto nc = sh(std::string("printf 'hello\\n' | nc -N ") + kDaemon + " 7");
+    EXPECT_EQ(nc.out, "hello\n") << nc.err;
+    const auto services = ctl_json({"service", "list"});
+    bool counted = false;
+    for (const auto& s : services["services"])
+        if (s["name"] == "discard:9")
+            counted = s["bytes_received"].get<std::uint64_t>() >= 20000000;
+    EXPECT_TRUE(counted) << services.dump();
+}
+
+TEST_P(TcpInterop, OurClientToKernelListeners) {
+    // Send: the kernel writes what it got to a file.
+    const auto got = dir_.file("got");
+    Process sink(dir_, ns_->exec({"socat", "-u", "TCP-LISTEN:5001,reuseaddr",
+                                  "OPEN:" + got + ",creat,trunc"}));
+    ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :5001").exit_code == 0; }, 10s));
+    const std::uint64_t n = 8 * 1024 * 1024 + 3;
+    const auto sent =
+        host({"--tcp-send", std::string(kKernel) + ":5001", "--bytes", std::to_string(n)});
+    ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+    EXPECT_EQ(sink.wait(20s).exit_code, 0);
+    const auto file_sha = run(dir_, {"sha256sum", got}).out.substr(0, 64);
+    EXPECT_NE(sent.out.find("sha256 " + file_sha), std::string::npos) << sent.out;
+    EXPECT_EQ(file_sha, pattern_sha(n));
+    // Fetch: the kernel sends a file.
+    const auto src = dir_.file("src");
+    ASSERT_EQ(run(dir_, {"sh", "-c", "head -c 6000000 /dev/urandom > " + src}).exit_code, 0);
+    Process source(dir_, ns_->exec({"socat", "-u", "FILE:" + src, "TCP-LISTEN:5002,reuseaddr"}));
+    ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :5002").exit_code == 0; }, 10s));
+    const auto fetched =
+        host({"--tcp-fetch", std::string(kKernel) + ":5002", "--bytes", "6000000"});
+    ASSERT_EQ(fetched.exit_code, 0) << fetched.out << fetched.err;
+    EXPECT_NE(fetched.out.find("sha256 " + run(dir_, {"sha256sum", src}).out.substr(0, 64)),
+              std::string::npos)
+        << fetched.out;
+}
+
+TEST_P(TcpInterop, OurClientToOurServices) {
+    const std::uint64_t n = 5'000'000;
+    const auto http =
+        host({"--tcp-fetch", std::string(kDaemon) + ":80", "--http", "--bytes", std::to_string(n)});
+    ASSERT_EQ(http.exit_code, 0) << http.err;
+    EXPECT_NE(http.out.find("sha256 " + pattern_sha(n)), std::string::npos) << http.out;
+    const auto chargen = host({"--tcp-fetch", std::string(kDaemon) + ":19", "--bytes", "1000000"});
+    EXPECT_EQ(chargen.exit_code, 0) << chargen.err;
+}
+
+TEST_P(TcpInterop, TransfersSurviveLossDelayAndReordering) {
+    if (const auto why = netem(); !why.empty()) GTEST_SKIP() << "no netem here: " << why;
+    const std::uint64_t n = 3 * 1024 * 1024;
+    EXPECT_EQ(curl_sha(n), pattern_sha(n));
+    const auto script = "head -c 1000000 /dev/urandom > " + dir_.file("in") +
+                        " && socat -t 30 - TCP:" + kDaemon + ":7 < " + dir_.file("in") + " > " +
+                        dir_.file("out") + " && cmp " + dir_.file("in") + " " + dir_.file("out");
+    const auto echo = sh(script, 120s);
+    EXPECT_EQ(echo.exit_code, 0) << echo.out << echo.err;
+    const auto src = dir_.file("src");
+    ASSERT_EQ(run(dir_, {"sh", "-c", "head -c 2000000 /dev/urandom > " + src}).exit_code, 0);
+    Process source(dir_, ns_->exec({"socat", "-u", "FILE:" + src, "TCP-LISTEN:5003,reuseaddr"}));
+    ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :5003").exit_code == 0; }, 10s));
+    const auto fetched =
+        host({"--tcp-fetch", std::string(kKernel) + ":5003", "--bytes", "2000000"}, 120s);
+    ASSERT_EQ(fetched.exit_code, 0) << fetched.out << fetched.err;
+    EXPECT_NE(fetched.out.find("sha256 " + run(dir_, {"sha256sum", src}).out.substr(0, 64)),
+              std::string::npos);
+    const auto tcp = ctl_json({"stats"});
+    EXPECT_TRUE(tcp.contains("stack")) << tcp.dump();
+}
+
+TEST_P(TcpInterop, CleanCaptureHasNoExpertErrors) {
+    const std::string cap = dir_.file("tap.pcap");
+    Process tcpdump(dir_, ns_->exec({"tcpdump", "-i", "tap0", "-n", "-U", "-s", "200", "-w", cap}));
+    ASSERT_TRUE(wait_until(
+        [&] { return tcpdump.err_so_far().find("listening on") != std::string::npos; }, 10s));
+    EXPECT_EQ(curl_sha(2'000'000), pattern_sha(2'000'000));
+    tcpdump.signal(SIGINT);
+    ASSERT_EQ(tcpdump.wait(10s).exit_code, 0);
+    const auto expert = run(dir_, {"tshark", "-r", cap, "-n", "-q", "-o", "tcp.check_checksum:TRUE",
+                                   "-z", "expert,error"});
+    ASSERT_EQ(expert.exit_code, 0) << expert.err;
+    EXPECT_EQ(expert.out.find("Errors ("), std::string::npos) << expert.out;
+    // The analysis did look at TCP: the handshake is reported as a chat.
+    const auto all = run(dir_, {"tshark", "-r", cap, "-n", "-q", "-z", "expert"});
+    EXPECT_NE(all.out.find("Chats"), std::string::npos) << all.out;
+}
+
+// Connections open at once, then used: each is served once, by the shard its 4-tuple hashes
+// to, and shows up once in tcp list.
+TEST_P(TcpInterop, ConcurrentConnectionsAreEachOwnedByOneShard) {
+    const int count = GetParam() == 1 ? 200 : 100;
+    Process clients(dir_, ns_->exec({"python3", "-c", kManyClients, kDaemon, "7",
+                                     std::to_string(count), "echo", "200000", dir_.file("go")}));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return clients.out_so_far().find("ready") != std::string::npos || !clients.running();
+        },
+        30s))
+        << clients.err_so_far();
+    ASSERT_TRUE(clients.running()) << clients.err_so_far();
+    // Every connection listed once, on the shard the flow hash names.
+    const auto list = ctl_json({"tcp", "list"});
+    std::map<std::string, int> seen;
+    int established = 0;
+    for (const auto& c : list["connections"]) {
+        if (c["state"] != "ESTABLISHED" || c["local"] != std::string(kDaemon) + ":7") continue;
+        ++established;
+        const auto remote = c["remote"].get<std::string>();
+        ++seen[remote];
+        const auto owner =
+            netstack::tcp_flow_hash(*netstack::Endpoint::parse(c["local"].get<std::string>()),
+                                    *netstack::Endpoint::parse(remote)) %
+            static_cast<std::uint32_t>(GetParam());
+        EXPECT_EQ(c["shard"].get<std::uint32_t>(), owner) << c.dump();
+    }
+    EXPECT_EQ(established, count) << list.dump();
+    for (const auto& [remote, times] : seen)
+        EXPECT_EQ(times, 1) << remote;
+    // Now every connection echoes 200,000 bytes at once.
+    ASSERT_EQ(run(dir_, {"touch", dir_.file("go")}).exit_code, 0);
+    const auto done = clients.wait(120s);
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_NE(done.out.find("ok"), std::string::npos) << done.out << done.err;
+}
+
+TEST_P(TcpInterop, ManyHttpClientsAtOnce) {
+    const int count = GetParam() == 1 ? 200 : 100;
+    Process clients(dir_, ns_->exec({"python3", "-c", kManyClients, kDaemon, "80",
+                                     std::to_string(count), "http", "300000", "-"}));
+    const auto done = clients.wait(180s);
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_NE(done.out.find("ok"), std::string::npos) << done.out << done.err;
+    const auto services = ctl_json({"service", "list"});
+    for (const auto& s : services["services"])
+        if (s["name"] == "http:80") {
+            EXPECT_EQ(s["connections"].get<int>(), count) << s.dump();
+            EXPECT_EQ(s["requests"].get<int>(), 2 * count) << s.dump();
+            EXPECT_EQ(s["errors"].get<int>(), 0) << s.dump();
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, TcpInterop, ::testing::Values(1, 2, 3),
+                         [](const auto& param_info) {
+                             return std::to_string(param_info.param) + "workers";
+                         });
+
+}  // namespace
+}  // namespace shmifd::test
