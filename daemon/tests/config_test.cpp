@@ -81,6 +81,27 @@ metric = 10
     EXPECT_EQ(j["stack"]["arp"]["retry_ms"], 500);
 }
 
+TEST(Config, ArpNudAndConflictDetectionKeys) {
+    auto c = parse_config(R"(
+[stack.arp]
+delay_first_probe_ms = 300
+ucast_probes = 0
+probe_wait_ms = 0
+probe_count = 5
+defend_interval_ms = 2000
+)",
+                          "t.toml");
+    EXPECT_EQ(c.stack.arp.delay_first_probe, std::chrono::milliseconds(300));
+    EXPECT_EQ(c.stack.arp.ucast_probes, 0u);
+    EXPECT_EQ(c.stack.arp.probe_wait, std::chrono::milliseconds(0)) << "0: no probing";
+    EXPECT_EQ(c.stack.arp.probe_count, 5u);
+    EXPECT_EQ(c.stack.arp.defend_interval, std::chrono::milliseconds(2000));
+    const netstack::ArpConfig defaults;
+    EXPECT_EQ(defaults.probe_wait, std::chrono::milliseconds(100));
+    EXPECT_EQ(defaults.delay_first_probe, std::chrono::seconds(5));
+    EXPECT_EQ(defaults.ucast_probes, 3u);
+}
+
 TEST(Config, EmptyFileIsValid) {
     auto c = parse_config("", "t.toml");
     EXPECT_TRUE(c.interfaces.empty());

@@ -4,23 +4,45 @@
 
 namespace netstack::link {
 
-NeighbourCache::Lookup NeighbourCache::lookup(InterfaceId iface, Ipv4Address ip, Instant) {
+namespace {
+
+bool has_mac(NeighbourState s) {
+    return s == NeighbourState::reachable || s == NeighbourState::stale ||
+           s == NeighbourState::delay || s == NeighbourState::probe;
+}
+
+}  // namespace
+
+void NeighbourCache::set_reachable(Entry& e, Instant now) {
+    e.state = NeighbourState::reachable;
+    e.expires = now + config_.reachable_time;
+    e.requests_sent = 0;
+}
+
+void NeighbourCache::set_stale(Entry& e, Instant now) {
+    e.state = NeighbourState::stale;
+    e.expires = now + config_.stale_time;
+    e.requests_sent = 0;
+}
+
+void NeighbourCache::set_failed(Entry& e, Instant now) {
+    drop_pending(e);
+    e.state = NeighbourState::failed;
+    e.expires = now + config_.stale_time;  // forgotten when unused that long
+    e.requests_sent = 0;
+}
+
+std::optional<MacAddress> NeighbourCache::lookup(InterfaceId iface, Ipv4Address ip, Instant now) {
     auto it = entries_.find({iface, ip});
-    if (it == entries_.end()) return {};
+    if (it == entries_.end()) return std::nullopt;
     Entry& e = it->second;
-    switch (e.state) {
-        case NeighbourState::reachable:
-            return {.mac = e.mac};
-        case NeighbourState::stale: {
-            const bool probe = !e.probed;
-            e.probed = true;
-            return {.mac = e.mac, .probe = probe};
-        }
-        case NeighbourState::incomplete:
-        case NeighbourState::failed:
-            break;
+    if (!has_mac(e.state)) return std::nullopt;
+    if (e.state == NeighbourState::stale) {
+        // Linux's NUD: give the upper layers delay_first_probe to confirm before probing.
+        e.state = NeighbourState::delay;
+        e.expires = now + config_.delay_first_probe;
     }
-    return {};
+    return e.mac;
 }
 
 NeighbourCache::Enqueued NeighbourCache::enqueue(InterfaceId iface, Ipv4Address ip,
@@ -29,11 +51,17 @@ NeighbourCache::Enqueued NeighbourCache::enqueue(InterfaceId iface, Ipv4Address 
     bool is_new = false;
     if (it == entries_.end()) {
         it = insert({iface, ip}, now);
-        it->second.requests_sent = 1;  // the caller sends the first request now
-        it->second.expires = now + config_.retry_interval;
         is_new = true;
+    } else if (it->second.state == NeighbourState::failed) {
+        is_new = true;  // a failed neighbour is resolved again from scratch, by broadcast
     }
     Entry& e = it->second;
+    if (is_new) {
+        e.state = NeighbourState::incomplete;
+        e.mac = MacAddress{};
+        e.requests_sent = 1;  // the caller sends the first request now
+        e.expires = now + config_.retry_interval;
+    }
     if (e.state != NeighbourState::incomplete ||
         e.pending.size() >= config_.max_pending_per_entry ||
         pending_total_ >= config_.max_pending_total) {
@@ -45,25 +73,44 @@ NeighbourCache::Enqueued NeighbourCache::enqueue(InterfaceId iface, Ipv4Address 
     return is_new ? Enqueued::queued_new : Enqueued::queued;
 }
 
-bool NeighbourCache::update(InterfaceId iface, Ipv4Address ip, MacAddress mac, bool create,
-                            Instant now, std::vector<PendingFrame>& ready) {
+bool NeighbourCache::update(InterfaceId iface, Ipv4Address ip, MacAddress mac, bool confirmed,
+                            bool create, Instant now, std::vector<PendingFrame>& ready) {
     auto it = entries_.find({iface, ip});
     const bool existed = it != entries_.end();
     if (!existed) {
         if (!create) return false;
         it = insert({iface, ip}, now);
+        it->second.state = NeighbourState::failed;  // no MAC yet: taken as new below
     }
     Entry& e = it->second;
-    e.mac = mac;
-    e.state = NeighbourState::reachable;
-    e.expires = now + config_.reachable_time;
-    e.requests_sent = 0;
-    e.probed = false;
-    for (auto& frame : e.pending)
-        ready.push_back(std::move(frame));
-    pending_total_ -= e.pending.size();
-    e.pending.clear();
+    if (confirmed) {
+        e.mac = mac;
+        set_reachable(e, now);
+    } else if (!has_mac(e.state) || e.mac != mac) {
+        // Unsolicited: learnt, or a changed MAC taken, but not trusted until confirmed.
+        e.mac = mac;
+        set_stale(e, now);
+    }
+    // else: the same MAC, unconfirmed: nothing changes (Linux keeps the state).
+    if (!e.pending.empty()) {
+        for (auto& frame : e.pending)
+            ready.push_back(std::move(frame));
+        pending_total_ -= e.pending.size();
+        e.pending.clear();
+        if (e.state == NeighbourState::stale) {
+            // The waiting frames are a use of the entry.
+            e.state = NeighbourState::delay;
+            e.expires = now + config_.delay_first_probe;
+        }
+    }
     return existed;
+}
+
+bool NeighbourCache::confirm(InterfaceId iface, Ipv4Address ip, Instant now) {
+    auto it = entries_.find({iface, ip});
+    if (it == entries_.end() || !has_mac(it->second.state)) return false;
+    set_reachable(it->second, now);
+    return true;
 }
 
 void NeighbourCache::poll(Instant now, std::vector<Request>& requests) {
@@ -73,31 +120,42 @@ void NeighbourCache::poll(Instant now, std::vector<Request>& requests) {
             ++it;
             continue;
         }
+        const auto& key = it->first;
         switch (e.state) {
             case NeighbourState::incomplete:
                 if (e.requests_sent < config_.max_retries) {
                     ++e.requests_sent;
                     e.expires = now + config_.retry_interval;
-                    requests.push_back({it->first.iface, it->first.ip});
+                    requests.push_back({key.iface, key.ip});
                 } else {
                     ++stats_.resolve_failed;
-                    drop_pending(e);
-                    e.state = NeighbourState::failed;
-                    e.expires = now + config_.retry_interval;  // hold-down
+                    set_failed(e, now);
                 }
-                ++it;
                 break;
             case NeighbourState::reachable:
-                e.state = NeighbourState::stale;
-                e.probed = false;
-                e.expires = now + config_.stale_time;
-                ++it;
+                set_stale(e, now);
+                break;
+            case NeighbourState::delay:
+                // No confirmation came: ask the cached MAC itself (RFC 4861 7.3.3).
+                e.state = NeighbourState::probe;
+                e.requests_sent = 0;
+                [[fallthrough]];
+            case NeighbourState::probe:
+                if (e.requests_sent < config_.ucast_probes) {
+                    ++e.requests_sent;
+                    e.expires = now + config_.retry_interval;
+                    requests.push_back({key.iface, key.ip, e.mac});
+                } else {
+                    ++stats_.nud_failed;
+                    set_failed(e, now);
+                }
                 break;
             case NeighbourState::stale:
             case NeighbourState::failed:
                 it = erase(it);
-                break;
+                continue;
         }
+        ++it;
     }
 }
 
@@ -132,8 +190,8 @@ void NeighbourCache::flush(std::optional<InterfaceId> iface) {
 
 NeighbourCache::Map::iterator NeighbourCache::insert(Key key, Instant now) {
     if (entries_.size() >= config_.max_entries && !entries_.empty()) {
-        // Evict the least useful entry: failed, then stale, then reachable, then incomplete;
-        // the soonest to expire within a state.
+        // Evict the least useful entry: failed, then stale, then in use (reachable, delay,
+        // probe), then incomplete; the soonest to expire within a rank.
         auto rank = [](NeighbourState s) {
             switch (s) {
                 case NeighbourState::failed:
@@ -141,6 +199,8 @@ NeighbourCache::Map::iterator NeighbourCache::insert(Key key, Instant now) {
                 case NeighbourState::stale:
                     return 1;
                 case NeighbourState::reachable:
+                case NeighbourState::delay:
+                case NeighbourState::probe:
                     return 2;
                 case NeighbourState::incomplete:
                     return 3;

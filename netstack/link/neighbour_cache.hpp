@@ -1,14 +1,29 @@
-// The ARP neighbour cache (RFC 826, with RFC 1122 2.3.2.1/2.3.2.2 timeouts and queueing).
+// The ARP neighbour cache: RFC 826 resolution with Linux's neighbour unreachability detection
+// (NUD, RFC 4861 7.3's state machine as Linux applies it to ARP).
 //
-// States: incomplete (a request is out; packets wait in a bounded queue) -> reachable (confirmed
-// by a reply or a packet from the neighbour) -> stale after reachable_time (still used; the
-// first use sends one unicast request to re-confirm) -> removed after stale_time. An incomplete
-// entry whose max_retries requests went unanswered becomes failed: its queue is dropped and
-// packets to it are dropped for a hold-down of retry_interval, then the entry is removed and
-// the next packet starts over.
+// States (ArpConfig names the timers; Linux's sysctl in brackets):
+//   incomplete  a broadcast request is out; packets wait in a bounded queue. max_retries
+//               [mcast_probes] requests retry_interval [retrans_time] apart, then failed.
+//   reachable   confirmed: a reply unicast to us, or upper-layer progress (confirm()). Used
+//               as is for reachable_time [base_reachable_time], then stale.
+//   stale       learnt without confirmation (a request, a gratuitous ARP, a changed MAC) or
+//               confirmed too long ago. Still used; the first use makes it delay. Removed
+//               when unused for stale_time [gc_stale_time].
+//   delay       used while stale: packets still go to the cached MAC; a confirmation within
+//               delay_first_probe [delay_first_probe_time] makes it reachable, else probe.
+//   probe       ucast_probes [ucast_probes] unicast requests to the cached MAC, retry_interval
+//               apart (packets still go there); no confirmed reply: failed.
+//   failed      resolution or re-confirmation failed: queued packets dropped, nothing sent to
+//               it. The next packet starts a broadcast resolution (incomplete) at once;
+//               unused, it is removed after stale_time.
+// Confirmation: an ARP reply unicast to us (update(confirmed = true)) makes any entry
+// reachable, with the reply's MAC; any other ARP from the neighbour (a request, a broadcast
+// or gratuitous reply) leaves an entry with the same MAC as it is, and moves one with a
+// different MAC to stale with the new MAC, so an unsolicited claim is checked before it is
+// trusted.
 //
 // Pure bookkeeping: the cache never sends. Callers send the requests it asks for (enqueue()'s
-// result, poll()'s retries, lookup()'s probe) and the frames update() releases.
+// result, poll()'s requests, broadcast or unicast) and the frames update() releases.
 #pragma once
 
 #include <cstddef>
@@ -31,29 +46,33 @@ class NeighbourCache {
   public:
     NeighbourCache(const ArpConfig& config, ArpStats& stats) : config_(config), stats_(stats) {}
 
-    struct Lookup {
-        std::optional<MacAddress> mac;  // set when reachable or stale
-        bool probe = false;  // a stale entry's first use: send a unicast request to `mac`
-    };
-    Lookup lookup(InterfaceId iface, Ipv4Address ip, Instant now);
+    // The MAC to send to, when there is one to use (reachable, stale, delay, probe). A use of
+    // a stale entry moves it to delay.
+    std::optional<MacAddress> lookup(InterfaceId iface, Ipv4Address ip, Instant now);
 
     enum class Enqueued : std::uint8_t {
-        queued_new,  // a new incomplete entry: the caller sends the first request now
+        queued_new,  // a new (or failed, restarted) incomplete entry: send the first request now
         queued,      // waiting behind a request already sent
-        dropped,     // queue full or neighbour failed (counted in pending_dropped)
+        dropped,     // queue full (counted in pending_dropped)
     };
     // Takes the frame (always consumes: queued, or dropped and counted).
     Enqueued enqueue(InterfaceId iface, Ipv4Address ip, PendingFrame&& frame, Instant now);
 
-    // RFC 826 merge rule: an existing entry for `ip` gets `mac` and becomes reachable (returns
-    // true); without one, an entry is only created when `create` (the packet was addressed to
-    // us). Frames that were waiting are moved to `ready` for the caller to send to `mac`.
-    bool update(InterfaceId iface, Ipv4Address ip, MacAddress mac, bool create, Instant now,
-                std::vector<PendingFrame>& ready);
+    // An ARP packet from `ip` with sender `mac`. `confirmed`: a reply unicast to us. RFC 826
+    // merge rule: an existing entry is updated (see the top); without one, an entry is only
+    // created when `create` (the packet was addressed to us). Frames that were waiting are
+    // moved to `ready` for the caller to send to `mac`. Returns whether an entry existed.
+    bool update(InterfaceId iface, Ipv4Address ip, MacAddress mac, bool confirmed, bool create,
+                Instant now, std::vector<PendingFrame>& ready);
+
+    // Upper-layer confirmation (TCP's ACK of new data): an entry with a MAC becomes
+    // reachable. False when there is none to confirm.
+    bool confirm(InterfaceId iface, Ipv4Address ip, Instant now);
 
     struct Request {
         InterfaceId iface = 0;
         Ipv4Address ip;
+        std::optional<MacAddress> unicast{};  // a NUD probe to the cached MAC; none: broadcast
     };
     // Runs expiries and retries due at `now`; appends the requests to send to `requests`.
     void poll(Instant now, std::vector<Request>& requests);
@@ -74,9 +93,8 @@ class NeighbourCache {
     struct Entry {
         MacAddress mac;
         NeighbourState state = NeighbourState::incomplete;
-        Instant expires{};
-        std::uint32_t requests_sent = 0;
-        bool probed = false;  // stale: the re-confirming request is out
+        Instant expires{};               // the state's timer
+        std::uint32_t requests_sent = 0;  // incomplete: broadcasts; probe: unicasts
         std::deque<PendingFrame> pending;
     };
     using Map = std::map<Key, Entry>;
@@ -85,6 +103,9 @@ class NeighbourCache {
     Map::iterator insert(Key key, Instant now);
     void drop_pending(Entry& entry);
     Map::iterator erase(Map::iterator it);
+    void set_reachable(Entry& e, Instant now);
+    void set_stale(Entry& e, Instant now);
+    void set_failed(Entry& e, Instant now);
 
     const ArpConfig& config_;
     ArpStats& stats_;

@@ -11,6 +11,10 @@ const char* neighbour_state_name(NeighbourState state) {
             return "reachable";
         case NeighbourState::stale:
             return "stale";
+        case NeighbourState::delay:
+            return "delay";
+        case NeighbourState::probe:
+            return "probe";
         case NeighbourState::failed:
             return "failed";
     }

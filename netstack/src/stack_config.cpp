@@ -55,7 +55,8 @@ void Stack::Impl::poll(Instant now) {
     neighbours.poll(now, arp_requests);
     for (const auto& request : arp_requests)
         if (auto* iface = find(request.iface))
-            send_arp_request(*iface, request.ip, MacAddress::broadcast());
+            send_arp_request(*iface, request.ip, request.unicast.value_or(MacAddress::broadcast()));
+    if (!address_probes.empty()) poll_address_probes(now);
 
     std::vector<std::vector<std::byte>> expired;
     reassembler.poll(now, expired);
@@ -70,7 +71,8 @@ void Stack::Impl::poll(Instant now) {
 
 std::optional<Instant> Stack::Impl::poll_at() const {
     std::optional<Instant> next;
-    for (auto at : {neighbours.next_deadline(), reassembler.next_deadline(), tcp_poll_at()})
+    for (auto at : {neighbours.next_deadline(), reassembler.next_deadline(), address_probes_next(),
+                     tcp_poll_at()})
         if (at && (!next || *at < *next)) next = at;
     return next;
 }
@@ -111,6 +113,7 @@ std::expected<void, ConfigError> Stack::remove_interface(InterfaceId id) {
     if (!s.find(id)) return std::unexpected(ConfigError::no_such_interface);
     s.routes.remove_interface(id);
     s.neighbours.flush(id);
+    s.forget_address(id, std::nullopt);
     s.interfaces[id - 1].reset();
     s.rebuild_own_macs();
     return {};
@@ -179,6 +182,7 @@ std::expected<void, ConfigError> Stack::add_address(InterfaceId id, Ipv4Cidr add
         return std::unexpected(ConfigError::invalid);
     if (s.is_local_address(a)) return std::unexpected(ConfigError::exists);
     iface->addresses.push_back(address);
+    s.forget_address(id, a);  // its probe (RFC 5227) is over
     (void)s.routes.add(Route{.destination = address, .interface = id});  // the on-link route
     if (iface->up && s.is_shard_zero()) s.send_gratuitous_arp(*iface, a);
     (void)now;
@@ -193,6 +197,7 @@ std::expected<void, ConfigError> Stack::remove_address(InterfaceId id, Ipv4Cidr 
     auto it = std::ranges::find(iface->addresses, address);
     if (it == iface->addresses.end()) return std::unexpected(ConfigError::not_found);
     iface->addresses.erase(it);
+    s.forget_address(id, address.address);
     // The on-link route goes with the last address of its subnet.
     const bool subnet_left = std::ranges::any_of(iface->addresses, [&](const Ipv4Cidr& c) {
         return c.prefix_len == address.prefix_len && c.network() == address.network();

@@ -15,6 +15,8 @@
 // Ethernet header; they are moved into the neighbour cache when they must wait for ARP.
 #pragma once
 
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -73,6 +75,18 @@ struct Stack::Impl {
     std::vector<link::NeighbourCache::Request> arp_requests;  // scratch for poll()
     std::vector<Frame> ready_frames;                          // scratch for ARP updates
 
+    // RFC 5227 (stack_link.cpp): probes in progress, defences, conflicts for the caller.
+    struct AddressProbe {
+        InterfaceId iface = 0;
+        Ipv4Address address{};
+        Instant started{};
+        std::uint32_t sent = 0;
+        std::optional<MacAddress> conflict{};
+    };
+    std::vector<AddressProbe> address_probes;
+    std::map<std::pair<InterfaceId, Ipv4Address>, Instant> last_defence;
+    std::deque<AddressConflict> address_conflicts;
+
     // --- helpers (stack_config.cpp) ---
     link::Interface* find(InterfaceId id);
     const link::Interface* find(InterfaceId id) const;
@@ -94,11 +108,28 @@ struct Stack::Impl {
     // the packet: delivered (copied into a socket queue or the reassembler), answered,
     // forwarded (copied), or dropped with a counter.
     void ethernet_input(link::Interface& iface, wire::Bytes frame, Instant now);
-    void arp_input(link::Interface& iface, wire::Bytes packet, Instant now);
+    // `unicast_to_us`: the frame was sent to our MAC (a reply so sent confirms reachability).
+    void arp_input(link::Interface& iface, wire::Bytes packet, bool unicast_to_us, Instant now);
     void send_arp(link::Interface& iface, wire::ArpOperation op, MacAddress link_dst,
                   MacAddress target_mac, Ipv4Address target_ip, Ipv4Address sender_ip);
     void send_arp_request(link::Interface& iface, Ipv4Address target, MacAddress link_dst);
     void send_gratuitous_arp(link::Interface& iface, Ipv4Address address);
+    // RFC 5227: a probe for `address` (sender IP 0.0.0.0).
+    void send_address_probe(link::Interface& iface, Ipv4Address address);
+    // When probe i (0-based) of a probe started at `started` is due.
+    Instant address_probe_due(Instant started, std::uint32_t i) const;
+    const AddressProbe* find_address_probe(InterfaceId iface, Ipv4Address address) const;
+    void poll_address_probes(Instant now);
+    std::optional<Instant> address_probes_next() const;
+    // RFC 5227 2.1.1: does this ARP packet show that an address being probed is taken?
+    void check_address_probes(link::Interface& iface, const wire::ArpRepr& arp);
+    // RFC 5227 2.4: another MAC claims `address`, configured on `iface`.
+    void address_conflict(link::Interface& iface, Ipv4Address address, MacAddress mac,
+                          Instant now);
+    // The address was configured or its interface removed: forget probes and defences.
+    void forget_address(InterfaceId iface, std::optional<Ipv4Address> address);
+    // Upper-layer confirmation for traffic to `dst` (TCP): confirms the route's next hop.
+    void confirm_destination(Ipv4Address dst, Instant now);
     // Sends an IPv4 packet (in `frame` after link_headroom) to `next_hop`, resolving its MAC
     // first unless `link_dst` is given. Always consumes: sent, queued for ARP, or dropped.
     void link_output(link::Interface& iface, Ipv4Address next_hop,

@@ -1,4 +1,5 @@
-// ARP (RFC 826): answering, resolving, retrying, queueing, ageing, announcing.
+// ARP (RFC 826): answering, resolving, retrying, queueing, ageing, announcing. NUD and RFC 5227
+// have their own files (neighbour_test.cpp, address_conflict_test.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,11 +42,12 @@ TEST(Arp, RepliesToRequestForOurAddress) {
     EXPECT_EQ(out[0].arp->target_ip, peer_ip);
     EXPECT_EQ(h.stats().arp.rx_requests, 1u);
     EXPECT_EQ(h.stats().arp.tx_replies, 1u);
-    // RFC 826: being the target, we also learned the sender.
+    // RFC 826: being the target, we also learned the sender; unconfirmed (a request is no
+    // proof that the MAC reaches it: Linux's NUD), so stale until used or confirmed.
     const auto n = neighbour(h.stack, peer_ip);
     ASSERT_TRUE(n);
     EXPECT_EQ(n->mac, peer_mac);
-    EXPECT_EQ(n->state, NeighbourState::reachable);
+    EXPECT_EQ(n->state, NeighbourState::stale);
 }
 
 TEST(Arp, IgnoresRequestForAnotherAddress) {
@@ -71,9 +73,12 @@ TEST(Arp, DropsMalformedAndBadSenders) {
     h.inject(arp_frame(
         {.sender_mac = MacAddress{}},
         EthernetSpec{.dst = MacAddress::broadcast(), .src = peer_mac, .type = ethertype::arp}));
+    EXPECT_EQ(h.stats().arp.drop_bad_sender, 2u);
     h.inject(arp_frame({.sender_ip = our_ip, .target_ip = our_ip}));  // someone claims our address
-    EXPECT_EQ(h.stats().arp.drop_bad_sender, 3u);
+    EXPECT_EQ(h.stats().arp.drop_bad_sender, 2u) << "a conflict (address_conflict_test.cpp)";
+    EXPECT_EQ(h.stats().arp.address_conflicts, 1u);
     EXPECT_TRUE(arp_frames(h.sent(), 2).empty());
+    EXPECT_TRUE(h.stack.neighbours().empty());
 }
 
 TEST(Arp, ResolvesAndSendsQueuedPacket) {
@@ -128,6 +133,10 @@ TEST(Arp, RetriesThenFailsAndDropsPending) {
         EXPECT_EQ(n->pending, 0u);
     }
     EXPECT_TRUE(ip_frames(h.sent()).empty());
+    // Linux: the next packet to a failed neighbour starts a new resolution at once.
+    send_udp(h, peer_ip);
+    EXPECT_EQ(arp_frames(h.sent(), 1).size(), 1u);
+    EXPECT_EQ(neighbour(h.stack, peer_ip)->state, NeighbourState::incomplete);
 }
 
 TEST(Arp, PendingQueueIsBounded) {
@@ -176,6 +185,7 @@ TEST(Arp, EntriesAgeReachableStaleRemoved) {
     config.arp.stale_time = 20s;
     Harness h(config);
     h.learn_peer();
+    h.inject(arp_frame({.op = 2, .target_mac = our_mac, .target_ip = our_ip}));  // confirmed
     ASSERT_TRUE(neighbour(h.stack, peer_ip));
     EXPECT_EQ(neighbour(h.stack, peer_ip)->state, NeighbourState::reachable);
     h.advance(11s);

@@ -66,8 +66,10 @@ int udp_send(Host& host, const UdpSendOptions& o) {
         host.run_until(deadline, [&] {
             const auto state = neighbour_state(stack, *hop);
             failed = state == netstack::NeighbourState::failed;
-            return failed || state == netstack::NeighbourState::reachable ||
-                   state == netstack::NeighbourState::stale || shmif::tool::stop_requested != 0;
+            // Resolved: any state with a MAC (reachable, or stale/delay/probe when learnt
+            // from the peer's own request).
+            return failed || (state && state != netstack::NeighbourState::incomplete) ||
+                   shmif::tool::stop_requested != 0;
         });
         const auto state = neighbour_state(stack, *hop);
         if (failed || !state || *state == netstack::NeighbourState::failed ||

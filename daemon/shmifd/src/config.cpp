@@ -130,6 +130,11 @@ void read_stack(TableReader r, netstack::StackConfig& s, const std::string& orig
         a.millis_into("stale_ms", s.arp.stale_time, 1, kDay);
         a.millis_into("retry_ms", s.arp.retry_interval, 1, kDay);
         a.integer_into("max_retries", s.arp.max_retries, 1, 100);
+        a.millis_into("delay_first_probe_ms", s.arp.delay_first_probe, 0, kDay);
+        a.integer_into("ucast_probes", s.arp.ucast_probes, 0, 100);
+        a.millis_into("probe_wait_ms", s.arp.probe_wait, 0, 60000);
+        a.integer_into("probe_count", s.arp.probe_count, 1, 100);
+        a.millis_into("defend_interval_ms", s.arp.defend_interval, 0, kDay);
         a.integer_into("max_entries", s.arp.max_entries, 1, 1 << 20);
         a.integer_into("max_pending_per_entry", s.arp.max_pending_per_entry, 0, 1 << 16);
         a.integer_into("max_pending_total", s.arp.max_pending_total, 0, 1 << 20);

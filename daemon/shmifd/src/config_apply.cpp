@@ -48,6 +48,7 @@ ApplyReport apply_config(Dataplane& dp, const Config& next) {
             report.changes.push_back(what);
         else
             report.errors.push_back(what + " failed: " + outcome.error().message);
+        if (!outcome && outcome.error().code == "address_in_use") report.address_in_use = true;
     };
     std::vector<RouteSpec> wanted_routes;
     for (const auto& r : next.routes)

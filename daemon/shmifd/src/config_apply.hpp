@@ -14,6 +14,7 @@ namespace shmifd {
 struct ApplyReport {
     std::vector<std::string> changes;  // "add interface eth1 on /run/shmif/b.bus", ...
     std::vector<std::string> errors;   // "... failed: why" (the rest was still applied)
+    bool address_in_use = false;       // one of the errors: an address taken on its bus
 };
 
 ApplyReport apply_config(Dataplane& dataplane, const Config& next);

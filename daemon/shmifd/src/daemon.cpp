@@ -69,6 +69,8 @@ class Daemon {
         log_report(report);
         if (!report.errors.empty()) {
             spdlog::critical("the configuration could not be applied; stopping");
+            // A taken address is as wrong as a bad file: exit 2 (no restart under systemd).
+            if (report.address_in_use) failure_status_ = 2;
             return false;
         }
         spdlog::info("control socket {}", config_.daemon.socket);
@@ -78,6 +80,8 @@ class Daemon {
     }
 
     void run() { io_.run(); }
+    // The exit status after start() failed.
+    int failure_status() const { return failure_status_; }
 
     // After run(): nothing may still be answering through the server or touching the
     // dataplane when they go.
@@ -105,6 +109,7 @@ class Daemon {
     SignalReader signals_;
     std::unique_ptr<control::ControlServer> server_;
     bool stopping_ = false;
+    int failure_status_ = 1;
 
     // On the reconfiguration thread.
     Config running_config() {
@@ -219,7 +224,7 @@ int run_daemon(Config config, CommandLineOverrides overrides) {
     }
     if (!started) {
         daemon->tear_down();
-        return 1;
+        return daemon->failure_status();
     }
     daemon->run();
     daemon->tear_down();

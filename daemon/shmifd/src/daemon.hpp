@@ -7,7 +7,8 @@
 
 namespace shmifd {
 
-// Returns the process exit status: 0 after a clean stop, 1 when start-up failed. `overrides`
+// Returns the process exit status: 0 after a clean stop, 1 when start-up failed, 2 when an
+// address is in use on its bus (RFC 5227 probe, address_probe.hpp). `overrides`
 // (already applied to `config`) are applied again to the file at every reload.
 int run_daemon(Config config, CommandLineOverrides overrides = {});
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "address_probe.hpp"
 #include "config_json.hpp"
 #include "stats_json.hpp"
 
@@ -69,6 +70,7 @@ std::size_t default_mtu_of(const shmif::Bus& bus) {
 
 Dataplane::Dataplane(const netstack::StackConfig& stack, std::size_t workers, Log log)
     : log_(std::move(log)),
+      probe_wait_(std::chrono::duration_cast<std::chrono::milliseconds>(stack.arp.probe_wait)),
       forwarding_(stack.forwarding),
       pool_(engine::PoolOptions{.workers = workers, .log = log_}) {
     workers_ = pool_.workers();
@@ -180,7 +182,10 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
         .mac = *spec.mac,
         .mtu = spec.mtu != 0 ? spec.mtu : default_mtu_of(*state.bus),
         .promiscuous = spec.promisc};
-    const auto now = std::chrono::steady_clock::now();
+    // With probing on (RFC 5227), the addresses of an interface that comes up come once it is
+    // there to probe from.
+    const bool probe_first = probe_wait_.count() > 0 && spec.up && !spec.addresses.empty();
+    auto now = std::chrono::steady_clock::now();
     std::size_t mtu = 0;
     auto outcome = apply(
         [&](Shard& shard) -> std::expected<void, netstack::ConfigError> {
@@ -188,7 +193,7 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
             if (!id) return std::unexpected(id.error());
             // Down before its addresses, so that a down interface announces none of them.
             if (!spec.up) (void)shard.stack().set_up(*id, false, now);
-            for (const auto& a : spec.addresses) {
+            for (const auto& a : probe_first ? std::vector<netstack::Ipv4Cidr>{} : spec.addresses) {
                 if (auto r = shard.stack().add_address(*id, a, now); !r) {
                     shard.detach(spec.name);
                     return r;
@@ -201,6 +206,28 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
         },
         [&](Shard& shard) { shard.detach(spec.name); }, "interface " + spec.name);
     if (!outcome) return outcome;
+    if (probe_first) {
+        for (const auto& a : spec.addresses)
+            if (outcome = probe(spec.name, a.address); !outcome) break;
+        now = std::chrono::steady_clock::now();
+        if (outcome)
+            outcome = apply(
+                [&](Shard& shard) -> std::expected<void, netstack::ConfigError> {
+                    for (const auto& a : spec.addresses)
+                        if (auto r = shard.stack().add_address(shard.link(spec.name)->id, a, now);
+                            !r)
+                            return r;
+                    return {};
+                },
+                [&](Shard&) {}, "interface " + spec.name);
+        if (!outcome) {
+            on_every_shard_stopped([&](Shard& shard) {
+                shard.detach(spec.name);
+                return 0;
+            });
+            return outcome;
+        }
+    }
     state.mtu = mtu;
     state.up = spec.up;
     interfaces_.push_back(std::move(state));
@@ -282,6 +309,8 @@ Dataplane::Outcome Dataplane::add_address(const std::string& name, netstack::Ipv
     if (std::find(list.begin(), list.end(), address) != list.end())
         return std::unexpected(
             control::CommandError{"exists", name + " already has " + address.to_string()});
+    if (state->up)
+        if (auto probed = probe(name, address.address); !probed) return probed;
     const auto now = std::chrono::steady_clock::now();
     auto outcome = apply(
         [&](Shard& shard) { return shard.stack().add_address(shard.link(name)->id, address, now); },
@@ -586,6 +615,20 @@ void Dataplane::post_job(std::size_t shard, std::function<void(Shard&, control::
     posters_[shard].post([target = shards_[shard], start = std::move(start), reply] {
         start(*target, reply->take());
     });
+}
+
+Dataplane::Outcome Dataplane::probe(const std::string& name, netstack::Ipv4Address address) {
+    if (probe_wait_.count() == 0) return {};
+    return wait_for_probe(
+        [&](control::Done done) {
+            post_job(
+                0,
+                [name, address](Shard& s, control::Done d) {
+                    AddressProbeJob::start(s, name, address, std::move(d));
+                },
+                std::move(done));
+        },
+        probe_wait_);
 }
 
 std::size_t Dataplane::any_shard() {

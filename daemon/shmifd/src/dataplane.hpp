@@ -104,6 +104,7 @@ class Dataplane {
 
   private:
     Log log_;
+    std::chrono::milliseconds probe_wait_;  // stack.arp.probe_wait; 0: addresses not probed
     // Declared before the pool: the buses outlive the shards that read them.
     std::vector<InterfaceState> interfaces_;
     std::vector<RouteSpec> routes_;
@@ -127,6 +128,9 @@ class Dataplane {
     void post_job(std::size_t shard, std::function<void(Shard&, control::Done)> start,
                   control::Done done);
     std::size_t any_shard();
+    // RFC 5227: probes for `address` from shard 0 (address_probe.hpp) unless probing is off;
+    // address_in_use naming the holder's MAC when it is taken.
+    Outcome probe(const std::string& name, netstack::Ipv4Address address);
     InterfaceState* find_mutable(const std::string& name);
 };
 

@@ -52,9 +52,16 @@ first keeps run-time changes. Under systemd (Type=notify) readiness, reloads and
 reported, and logs go to the journal. Changes through the control socket are logged at info
 with the client's pid.
 
+Addresses are probed for before they are configured (RFC 5227 ARP probes, [stack.arp]
+probe_wait_ms, 100 ms by default; 0 turns probing off): an address another host uses on the
+bus is refused with an error naming its MAC. A host that claims one of our addresses later is
+answered with one announcement per 10 s, logged (a warning per address per 10 s at most) and
+counted (stats: stack.arp.address_conflicts).
+
 Exit status: 0 stopped cleanly; 1 start-up failed (e.g. another daemon answers on the control
 socket: checked before any bus is opened; a bus that cannot be opened); 2 usage error or bad
-configuration (missing or unreadable file, parse error, bad value).)";
+configuration (missing or unreadable file, parse error, bad value), or an address already in
+use on its bus (see above).)";
 
 }  // namespace
 

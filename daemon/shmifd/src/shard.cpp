@@ -93,6 +93,7 @@ std::size_t Shard::poll(std::size_t budget) {
         ++work;
     }
     watches_.deliver(stack_);
+    if (index_ == 0) conflicts_.poll(stack_, [this](auto id) { return interface_name(id); });
     // What the socket callbacks sent (services answering) is still batched in the devices.
     for (const auto& link : links_)
         link->device().flush();

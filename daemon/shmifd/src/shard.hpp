@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "conflict_log.hpp"
 #include "netstack/stack.hpp"
 #include "services/service_host.hpp"
 #include "services/watch_table.hpp"
@@ -78,6 +79,7 @@ class Shard final : public engine::Source {
     std::vector<std::unique_ptr<ShardLink>> links_;
     services::WatchTable watches_;
     std::vector<std::shared_ptr<ShardJob>> jobs_;
+    ConflictLog conflicts_;  // shard 0: address conflicts the stack defended, as warnings
     // Last: its sockets live in stack_ and its watches in watches_.
     std::unique_ptr<services::ServiceHost> services_;
 };

@@ -6,14 +6,20 @@
 //
 // Sharding (the daemon runs one Stack per worker, every worker reading every frame of the
 // bus): Shard{index, count} decides what this stack keeps. Every shard learns from every ARP
-// packet; only shard 0 answers ARP requests and ICMP echo requests; a UDP datagram belongs to
+// packet; only shard 0 answers ARP requests and ICMP echo requests and defends our addresses
+// (RFC 5227); a UDP datagram belongs to
 // the shard with index == local port % count (ports that bind(0) picks obey the same rule);
 // an echo reply to the shard with index == echo id % count; forwarded packets by a hash of
 // the address pair. Reassembly happens in every shard (fragments carry no ports). With the
-// default Shard{0, 1} the stack keeps everything.
+// default Shard{0, 1} the stack keeps everything. Each shard keeps its own neighbour cache
+// and probes the neighbours its own traffic uses (NUD); since every shard reads every ARP
+// packet, the reply to any shard's request (unicast to the MAC they share) confirms the
+// entry in all of them.
 // Counters: Ethernet, ARP, IPv4 and ICMP-error receive counters count in every shard (each
-// sees every frame); echo and UDP receive counters only in the shard that owns the packet,
-// so summing them over shards counts each packet once (the others count drop_not_owner).
+// sees every frame), except arp.address_conflicts (shard 0 only; the others count such a
+// packet in drop_bad_sender); echo and UDP receive counters only in the shard that owns the
+// packet, so summing them over shards counts each packet once (the others count
+// drop_not_owner).
 // TCP: a connection lives on exactly one shard, index == tcp_flow_hash(local, remote) %
 // count (tcp.hpp). A listening socket is opened on every shard (as SO_REUSEPORT does) and
 // each SYN is accepted by the shard its 4-tuple hashes to; tcp_connect picks an ephemeral
@@ -60,16 +66,34 @@ struct Shard {
     std::uint32_t count = 1;
 };
 
+// ARP (RFC 826) with Linux's neighbour unreachability detection (see
+// link/neighbour_cache.hpp for the states; the Linux sysctl each timer mirrors is named) and
+// RFC 5227's address conflict detection (probe_address, defence, take_address_conflicts).
 struct ArpConfig {
-    Duration reachable_time = std::chrono::seconds(30);  // a confirmed entry stays usable
-    Duration stale_time = std::chrono::seconds(60);      // then is removed if unused
-    Duration retry_interval = std::chrono::seconds(1);
-    std::uint32_t max_retries = 3;  // requests before giving up
-    std::size_t max_entries = 512;  // per stack
+    // base_reachable_time: a confirmed entry is used without question this long, then stale.
+    // (Linux draws each entry's time from [0.5, 1.5] x base; here it is the base itself.)
+    Duration reachable_time = std::chrono::seconds(30);
+    Duration stale_time = std::chrono::seconds(60);  // gc_stale_time: an unused stale or
+                                                     // failed entry is then removed
+    // delay_first_probe_time: a stale entry in use waits this long for an upper-layer
+    // confirmation (confirm_neighbour) before unicast probes start.
+    Duration delay_first_probe = std::chrono::seconds(5);
+    Duration retry_interval = std::chrono::seconds(1);  // retrans_time: between requests
+    std::uint32_t max_retries = 3;   // mcast_probes: broadcast requests before failed
+    std::uint32_t ucast_probes = 3;  // ucast_probes: unicast requests to a cached MAC before
+                                     // failed (then the next packet resolves by broadcast)
+    std::size_t max_entries = 512;   // per stack
     // Packets waiting for one resolution. A 64 KiB datagram sent to an unresolved neighbour
     // is 45 fragments at MTU 1500, all queued at once: fewer would cut every such datagram.
     std::size_t max_pending_per_entry = 64;
     std::size_t max_pending_total = 1024;  // 16 such entries
+    // RFC 5227 2.1 (scaled to a bus, where a reply takes microseconds): probe_address sends
+    // probe_count ARP probes spread over probe_wait and listens until probe_wait is over.
+    // The daemon skips probing when probe_wait is 0.
+    Duration probe_wait = std::chrono::milliseconds(100);
+    std::uint32_t probe_count = 3;
+    // RFC 5227 2.4 (b): at most one defending announcement per address this often.
+    Duration defend_interval = std::chrono::seconds(10);
 };
 
 struct ReassemblyConfig {
@@ -111,16 +135,34 @@ struct Route {
     auto operator<=>(const Route&) const = default;
 };
 
-enum class NeighbourState : std::uint8_t { incomplete, reachable, stale, failed };
+enum class NeighbourState : std::uint8_t { incomplete, reachable, stale, delay, probe, failed };
 const char* neighbour_state_name(NeighbourState state);
 
 struct NeighbourEntry {
     InterfaceId interface = 0;
     Ipv4Address address{};
-    MacAddress mac{};  // zero while incomplete
+    MacAddress mac{};  // zero while incomplete (failed: the MAC that stopped answering, if any)
     NeighbourState state = NeighbourState::incomplete;
     Instant expires{};
     std::size_t pending = 0;  // packets waiting for it
+};
+
+// RFC 5227 address conflict detection: what probe_address found so far.
+struct AddressProbeStatus {
+    // Over: probe_wait has passed since the probe started, or a conflict was seen.
+    bool finished = false;
+    // The MAC of a host that uses the address (an ARP packet with it as sender) or probes
+    // for it too (an ARP probe for it from another MAC): the address is taken.
+    std::optional<MacAddress> conflict{};
+};
+
+// An ARP packet from another MAC claiming one of our configured addresses (RFC 5227 2.4).
+struct AddressConflict {
+    InterfaceId interface = 0;
+    Ipv4Address address{};
+    MacAddress mac{};  // the other claimant
+    Instant when{};
+    bool defended = false;  // we answered with an announcement (once per defend_interval)
 };
 
 struct InterfaceInfo {
@@ -250,6 +292,30 @@ class Stack {
 
     std::vector<NeighbourEntry> neighbours() const;
     void flush_neighbours(std::optional<InterfaceId> id = std::nullopt);
+    // Upper-layer reachability confirmation (RFC 4861 7.3.1; Linux's neigh_confirm): forward
+    // progress with `neighbour` (the next hop), such as TCP's ACK of new data, proves its
+    // cached MAC works, so the entry becomes reachable again without ARP probes. Confirms
+    // only this stack's (shard's) cache; false when there is no entry with a MAC to confirm.
+    bool confirm_neighbour(InterfaceId id, Ipv4Address neighbour, Instant now);
+
+    // --- address conflict detection (RFC 5227) ----------------------------------------------
+    // Before configuring `address`: sends probe_count ARP probes (sender IP 0.0.0.0, target
+    // the address, broadcast) spread over config.arp.probe_wait and watches for a conflict
+    // (address_probe()). Call from one shard (the daemon uses shard 0); a probe again for the
+    // same address starts over. invalid for an address add_address would refuse, exists for
+    // one of ours.
+    std::expected<void, ConfigError> probe_address(InterfaceId id, Ipv4Address address,
+                                                   Instant now);
+    // The probe's status (nullopt: no probe for it). Kept until end_probe(), add_address()
+    // of that address or the interface's removal.
+    std::optional<AddressProbeStatus> address_probe(InterfaceId id, Ipv4Address address,
+                                                    Instant now) const;
+    void end_probe(InterfaceId id, Ipv4Address address);
+    // Conflicts with configured addresses seen since the last call, oldest first (at most
+    // 64 kept), appended to `out` (cleared first). Shard 0 alone records, counts
+    // (arp.address_conflicts) and defends them: one gratuitous ARP, at most once per
+    // defend_interval per address (RFC 5227 2.4 (b)); the address stays ours.
+    void take_address_conflicts(std::vector<AddressConflict>& out);
 
     // --- data path --------------------------------------------------------------------------
     // Handles one received Ethernet frame. Always consumes: the bytes are only borrowed for

@@ -29,7 +29,11 @@ struct ArpStats {
     std::uint64_t drop_malformed = 0;   // short, wrong hardware/protocol type or lengths
     std::uint64_t drop_not_for_us = 0;  // a request for an address we do not hold
     std::uint64_t drop_bad_sender = 0;  // sender is broadcast/multicast/zero MAC or our own IP
-    std::uint64_t resolve_failed = 0;   // retries exhausted
+    std::uint64_t resolve_failed = 0;   // broadcast requests unanswered (incomplete -> failed)
+    std::uint64_t nud_failed = 0;       // a known neighbour stopped answering (probe -> failed)
+    std::uint64_t tx_address_probes = 0;  // RFC 5227 probes sent (probe_address)
+    std::uint64_t address_conflicts = 0;  // another MAC claimed one of our addresses (shard 0)
+    std::uint64_t tx_defences = 0;        // announcements sent to defend an address (2.4 (b))
     std::uint64_t pending_dropped = 0;  // queued packets dropped: queue full or resolution failed
     std::uint64_t cache_full = 0;       // an entry evicted to make room
 };

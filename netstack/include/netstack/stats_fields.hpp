@@ -39,6 +39,10 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("drop_not_for_us", s.drop_not_for_us);
     fn("drop_bad_sender", s.drop_bad_sender);
     fn("resolve_failed", s.resolve_failed);
+    fn("nud_failed", s.nud_failed);
+    fn("tx_address_probes", s.tx_address_probes);
+    fn("address_conflicts", s.address_conflicts);
+    fn("tx_defences", s.tx_defences);
     fn("pending_dropped", s.pending_dropped);
     fn("cache_full", s.cache_full);
 }

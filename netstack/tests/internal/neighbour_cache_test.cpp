@@ -1,5 +1,6 @@
-// The ARP cache state machine: incomplete -> reachable -> stale -> gone, retries, failure,
-// the merge rule, bounded queues and eviction.
+// The ARP cache state machine (Linux's NUD): incomplete -> reachable -> stale -> delay ->
+// probe -> failed -> incomplete again, retries, confirmations, the merge rule, bounded queues
+// and eviction.
 #include <gtest/gtest.h>
 
 #include "link/neighbour_cache.hpp"
@@ -12,13 +13,16 @@ using namespace std::chrono_literals;
 using test::ip;
 
 const MacAddress peer_mac{{0x02, 0, 0, 0, 0, 0x99}};
+const MacAddress dead_mac{{0x02, 0, 0, 0, 0, 0xde}};
 
 struct Fixture {
     ManualClock clock;
     ArpConfig config{.reachable_time = 30s,
                      .stale_time = 60s,
+                     .delay_first_probe = 5s,
                      .retry_interval = 1s,
                      .max_retries = 3,
+                     .ucast_probes = 3,
                      .max_entries = 4,
                      .max_pending_per_entry = 2,
                      .max_pending_total = 3};
@@ -29,6 +33,10 @@ struct Fixture {
 
     NeighbourCache::Enqueued enqueue(Ipv4Address a, std::uint8_t tag = 0) {
         return cache.enqueue(1, a, PendingFrame{std::byte{tag}}, clock.now());
+    }
+    // An ARP packet from `a`: confirmed (a reply to us) or not (a request, a gratuitous ARP).
+    bool update(Ipv4Address a, MacAddress mac, bool confirmed, bool create = false) {
+        return cache.update(1, a, mac, confirmed, create, clock.now(), ready);
     }
     void advance(Duration d) {
         clock.advance(d);
@@ -45,7 +53,7 @@ struct Fixture {
 TEST(NeighbourCache, ResolvesAndReleasesQueuedFrames) {
     Fixture f;
     const auto a = ip(10, 0, 0, 2);
-    EXPECT_FALSE(f.cache.lookup(1, a, f.clock.now()).mac);
+    EXPECT_FALSE(f.cache.lookup(1, a, f.clock.now()));
     EXPECT_EQ(f.enqueue(a, 1), NeighbourCache::Enqueued::queued_new);
     EXPECT_EQ(f.enqueue(a, 2), NeighbourCache::Enqueued::queued);
     EXPECT_EQ(f.enqueue(a, 3), NeighbourCache::Enqueued::dropped) << "2 per entry";
@@ -53,16 +61,27 @@ TEST(NeighbourCache, ResolvesAndReleasesQueuedFrames) {
     EXPECT_EQ(f.cache.entries()[0].pending, 2u);
     EXPECT_EQ(f.state(a), NeighbourState::incomplete);
 
-    EXPECT_TRUE(f.cache.update(1, a, peer_mac, false, f.clock.now(), f.ready));
+    EXPECT_TRUE(f.update(a, peer_mac, true));
     ASSERT_EQ(f.ready.size(), 2u);
     EXPECT_EQ(f.ready[0][0], std::byte{1}) << "in order";
     EXPECT_EQ(f.ready[1][0], std::byte{2});
     EXPECT_EQ(f.cache.pending_total(), 0u);
-    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()).mac, peer_mac);
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), peer_mac);
     EXPECT_EQ(f.state(a), NeighbourState::reachable);
 }
 
-TEST(NeighbourCache, RetriesThenFailsThenForgets) {
+TEST(NeighbourCache, UnsolicitedAnswerResolvesAsStaleThenDelay) {
+    // RFC 4861 7.3.3 / Linux: a request from the neighbour (not a reply to us) gives its MAC
+    // but no proof of reachability: the waiting frames go, and the entry is in delay.
+    Fixture f;
+    const auto a = ip(10, 0, 0, 2);
+    f.enqueue(a, 1);
+    EXPECT_TRUE(f.update(a, peer_mac, false));
+    EXPECT_EQ(f.ready.size(), 1u);
+    EXPECT_EQ(f.state(a), NeighbourState::delay);
+}
+
+TEST(NeighbourCache, RetriesThenFailsThenResolvesAgain) {
     Fixture f;
     const auto a = ip(10, 0, 0, 3);
     f.enqueue(a);
@@ -70,47 +89,176 @@ TEST(NeighbourCache, RetriesThenFailsThenForgets) {
     f.advance(1s);
     f.advance(1s);
     EXPECT_EQ(f.requests.size(), 2u) << "requests 2 and 3 (the caller sent the first)";
+    for (const auto& r : f.requests)
+        EXPECT_FALSE(r.unicast) << "resolution broadcasts";
     f.advance(1s);
     EXPECT_EQ(f.requests.size(), 2u);
     EXPECT_EQ(f.state(a), NeighbourState::failed);
     EXPECT_EQ(f.stats.resolve_failed, 1u);
     EXPECT_EQ(f.stats.pending_dropped, 1u);
-    EXPECT_EQ(f.enqueue(a), NeighbourCache::Enqueued::dropped) << "hold-down";
-    f.advance(1s);
-    EXPECT_TRUE(f.cache.entries().empty());
-    EXPECT_EQ(f.enqueue(a), NeighbourCache::Enqueued::queued_new) << "starts over";
+    EXPECT_FALSE(f.cache.lookup(1, a, f.clock.now())) << "nothing is sent to a failed entry";
+    EXPECT_EQ(f.enqueue(a), NeighbourCache::Enqueued::queued_new)
+        << "the next packet starts a new broadcast resolution at once (Linux)";
+    EXPECT_EQ(f.state(a), NeighbourState::incomplete);
 }
 
-TEST(NeighbourCache, ReachableGoesStaleProbesOnceThenExpires) {
+TEST(NeighbourCache, FailedEntryIsForgottenWhenUnused) {
+    Fixture f;
+    const auto a = ip(10, 0, 0, 3);
+    f.enqueue(a);
+    for (int i = 0; i < 3; ++i)
+        f.advance(1s);
+    EXPECT_EQ(f.state(a), NeighbourState::failed);
+    f.advance(59s);
+    EXPECT_EQ(f.cache.size(), 1u);
+    f.advance(1s);
+    EXPECT_TRUE(f.cache.entries().empty()) << "after stale_time";
+}
+
+TEST(NeighbourCache, ReachableGoesStaleThenExpiresUnused) {
     Fixture f;
     const auto a = ip(10, 0, 0, 4);
-    EXPECT_FALSE(f.cache.update(1, a, peer_mac, true, f.clock.now(), f.ready));
-    f.advance(30s);
-    EXPECT_EQ(f.state(a), NeighbourState::stale);
-    auto first = f.cache.lookup(1, a, f.clock.now());
-    EXPECT_EQ(first.mac, peer_mac) << "stale entries are still used";
-    EXPECT_TRUE(first.probe);
-    EXPECT_FALSE(f.cache.lookup(1, a, f.clock.now()).probe) << "one probe per stale period";
-    // A reply to the probe makes it reachable again.
-    f.cache.update(1, a, peer_mac, false, f.clock.now(), f.ready);
+    EXPECT_FALSE(f.update(a, peer_mac, true, true));
     EXPECT_EQ(f.state(a), NeighbourState::reachable);
-    f.advance(30s);
+    f.advance(29s);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    f.advance(1s);
+    EXPECT_EQ(f.state(a), NeighbourState::stale);
     f.advance(60s);
     EXPECT_TRUE(f.cache.entries().empty());
     EXPECT_FALSE(f.cache.next_deadline());
+    EXPECT_TRUE(f.requests.empty()) << "an unused entry is never probed";
+}
+
+TEST(NeighbourCache, StaleUseDelaysThenProbesUnicastThenFails) {
+    Fixture f;
+    const auto a = ip(10, 0, 0, 4);
+    f.update(a, peer_mac, true, true);
+    f.advance(30s);
+    ASSERT_EQ(f.state(a), NeighbourState::stale);
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), peer_mac) << "stale entries are still used";
+    EXPECT_EQ(f.state(a), NeighbourState::delay);
+    EXPECT_EQ(*f.cache.next_deadline(), f.clock.now() + 5s);
+    f.advance(4s);
+    EXPECT_EQ(f.state(a), NeighbourState::delay);
+    EXPECT_TRUE(f.requests.empty()) << "no probe during the delay";
+    f.advance(1s);
+    EXPECT_EQ(f.state(a), NeighbourState::probe);
+    ASSERT_EQ(f.requests.size(), 1u) << "the first unicast probe on entering probe";
+    EXPECT_EQ(f.requests[0].unicast, peer_mac);
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), peer_mac) << "still used while probing";
+    f.advance(1s);
+    f.advance(1s);
+    EXPECT_EQ(f.requests.size(), 3u) << "ucast_probes unicast requests";
+    for (const auto& r : f.requests)
+        EXPECT_EQ(r.unicast, peer_mac);
+    EXPECT_EQ(f.state(a), NeighbourState::probe);
+    f.advance(1s);
+    EXPECT_EQ(f.state(a), NeighbourState::failed);
+    EXPECT_EQ(f.stats.nud_failed, 1u);
+    EXPECT_EQ(f.stats.resolve_failed, 0u);
+    EXPECT_FALSE(f.cache.lookup(1, a, f.clock.now()));
+    EXPECT_EQ(f.enqueue(a), NeighbourCache::Enqueued::queued_new) << "then broadcast resolution";
+    EXPECT_EQ(f.cache.entries()[0].mac, MacAddress{});
+}
+
+TEST(NeighbourCache, ConfirmedReplyDuringDelayOrProbeMakesReachable) {
+    Fixture f;
+    const auto a = ip(10, 0, 0, 4);
+    f.update(a, peer_mac, true, true);
+    f.advance(30s);
+    f.cache.lookup(1, a, f.clock.now());
+    ASSERT_EQ(f.state(a), NeighbourState::delay);
+    f.update(a, peer_mac, false);
+    EXPECT_EQ(f.state(a), NeighbourState::delay) << "an unsolicited ARP, same MAC: no change";
+    f.update(a, peer_mac, true);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    EXPECT_EQ(*f.cache.next_deadline(), f.clock.now() + 30s);
+
+    f.advance(30s);
+    f.cache.lookup(1, a, f.clock.now());
+    f.advance(5s);
+    ASSERT_EQ(f.state(a), NeighbourState::probe);
+    f.update(a, peer_mac, true);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable) << "the probe was answered";
+    f.advance(1s);
+    EXPECT_EQ(f.requests.size(), 1u) << "no more probes";
+}
+
+TEST(NeighbourCache, UpperLayerConfirmation) {
+    Fixture f;
+    const auto a = ip(10, 0, 0, 4);
+    EXPECT_FALSE(f.cache.confirm(1, a, f.clock.now())) << "no entry";
+    f.enqueue(a);
+    EXPECT_FALSE(f.cache.confirm(1, a, f.clock.now())) << "no MAC to confirm";
+    f.update(a, peer_mac, true);
+    f.advance(30s);
+    f.cache.lookup(1, a, f.clock.now());
+    f.advance(3s);
+    ASSERT_EQ(f.state(a), NeighbourState::delay);
+    EXPECT_TRUE(f.cache.confirm(1, a, f.clock.now()));
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    f.advance(10s);
+    EXPECT_TRUE(f.requests.empty()) << "confirmed within the delay: never probed";
+    // In probe too.
+    f.advance(20s);
+    f.cache.lookup(1, a, f.clock.now());
+    f.advance(6s);
+    ASSERT_EQ(f.state(a), NeighbourState::probe);
+    EXPECT_TRUE(f.cache.confirm(1, a, f.clock.now()));
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+}
+
+TEST(NeighbourCache, ChangedMacIsStaleUntilConfirmed) {
+    // The case: a gratuitous ARP from a host that then went away rewrote the MAC.
+    Fixture f;
+    const auto a = ip(10, 0, 0, 4);
+    f.update(a, peer_mac, true, true);
+    f.update(a, dead_mac, false);
+    EXPECT_EQ(f.state(a), NeighbourState::stale) << "not trusted as reachable";
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), dead_mac);
+    EXPECT_EQ(f.state(a), NeighbourState::delay);
+    f.advance(5s);
+    f.advance(1s);
+    f.advance(1s);
+    f.advance(1s);
+    EXPECT_EQ(f.state(a), NeighbourState::failed) << "8 s with Linux's timings";
+    ASSERT_EQ(f.requests.size(), 3u);
+    EXPECT_EQ(f.requests[0].unicast, dead_mac);
+    EXPECT_EQ(f.enqueue(a), NeighbourCache::Enqueued::queued_new);
+    f.update(a, peer_mac, true);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), peer_mac);
+    // A confirmed reply with another MAC is taken at once.
+    f.update(a, dead_mac, true);
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), dead_mac);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+}
+
+TEST(NeighbourCache, ZeroUnicastProbesFailsAfterTheDelay) {
+    Fixture f;
+    f.config.ucast_probes = 0;
+    const auto a = ip(10, 0, 0, 4);
+    f.update(a, peer_mac, false, true);
+    EXPECT_EQ(f.state(a), NeighbourState::stale) << "learnt unsolicited";
+    f.cache.lookup(1, a, f.clock.now());
+    f.advance(5s);
+    EXPECT_EQ(f.state(a), NeighbourState::failed);
+    EXPECT_TRUE(f.requests.empty());
 }
 
 TEST(NeighbourCache, MergeRuleCreatesOnlyWhenAsked) {
     Fixture f;
     const auto a = ip(10, 0, 0, 5);
-    EXPECT_FALSE(f.cache.update(1, a, peer_mac, false, f.clock.now(), f.ready));
+    EXPECT_FALSE(f.update(a, peer_mac, false));
     EXPECT_TRUE(f.cache.entries().empty()) << "RFC 826: not for us, nothing to merge";
-    EXPECT_FALSE(f.cache.update(1, a, peer_mac, true, f.clock.now(), f.ready));
+    EXPECT_FALSE(f.update(a, peer_mac, false, true));
     EXPECT_EQ(f.cache.size(), 1u);
+    EXPECT_EQ(f.state(a), NeighbourState::stale) << "a request to us: learnt, not confirmed";
     const MacAddress moved{{0x02, 0, 0, 0, 0, 0x77}};
-    EXPECT_TRUE(f.cache.update(1, a, moved, false, f.clock.now(), f.ready));
-    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()).mac, moved) << "merge updates the MAC";
-    EXPECT_FALSE(f.cache.lookup(2, a, f.clock.now()).mac) << "entries are per interface";
+    EXPECT_TRUE(f.update(a, moved, false));
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), moved) << "merge updates the MAC";
+    EXPECT_FALSE(f.cache.lookup(2, a, f.clock.now())) << "entries are per interface";
 }
 
 TEST(NeighbourCache, TotalPendingBoundAndEviction) {
@@ -123,11 +271,11 @@ TEST(NeighbourCache, TotalPendingBoundAndEviction) {
     EXPECT_EQ(f.stats.pending_dropped, 1u);
     EXPECT_EQ(f.cache.pending_total(), 3u);
 
-    f.cache.update(1, ip(10, 0, 1, 9), peer_mac, true, f.clock.now(), f.ready);  // 4 entries
+    f.update(ip(10, 0, 1, 9), peer_mac, true, true);  // 4 entries
     f.ready.clear();
     f.advance(30s);  // (the incomplete ones fail on the way)
     EXPECT_EQ(f.cache.size(), 4u);
-    f.cache.update(1, ip(10, 0, 1, 10), peer_mac, true, f.clock.now(), f.ready);
+    f.update(ip(10, 0, 1, 10), peer_mac, true, true);
     EXPECT_EQ(f.cache.size(), 4u);
     EXPECT_EQ(f.stats.cache_full, 1u);
     f.cache.flush();
