@@ -39,7 +39,6 @@ Test services on every worker, for anything on the network to talk to: --serve e
 GET /bytes/N answers N bytes where byte i = (i + i / 251) mod 256, GET / a status page);
 KIND:PORT for another port, e.g. --serve http:8080. Repeatable.
 
-
 Signals: SIGTERM/SIGINT stop cleanly: no new connections or requests (those get
 shutting_down replies), requests in flight run to completion for up to the drain time
 (--drain-time, [daemon] drain_ms, default 5000 ms), those still running then are answered
