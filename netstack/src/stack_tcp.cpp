@@ -52,6 +52,9 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         listener.accept_queue.push_back(&child);
         if (was_empty && listener.socket != 0) stack.raise(listener.socket, socket_acceptable);
     }
+    void forward_progress(const Connection& c, Instant now) override {
+        stack.confirm_destination(c.tuple().remote.address, now);
+    }
     void closed(Connection& c) override {
         table.unindex(c);
         table.mark(c);

@@ -52,6 +52,10 @@ class ConnectionHost {
     virtual void child_established(Connection& listener, Connection& child) = 0;
     // The connection reached CLOSED: it leaves the 4-tuple table.
     virtual void closed(Connection& connection) = 0;
+    // The peer acknowledged new data: the path to it works, so its neighbour entry is
+    // confirmed without an ARP probe (upper-layer reachability confirmation, as Linux's
+    // dst_confirm; RFC 4861 7.3.1 says the same for IPv6).
+    virtual void forward_progress(const Connection& connection, Instant now) = 0;
 };
 
 class Connection {

@@ -236,6 +236,7 @@ void Connection::new_ack(const TcpRepr& seg, std::uint32_t acked, Instant now) {
     send_.consume(data_acked);
     send_base_ += data_acked;
     counters_.bytes_acked += data_acked;
+    if (data_acked > 0) host_.forward_progress(*this, now);
     snd_una_ = seg.ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
 

@@ -180,6 +180,50 @@ TEST(TcpTransfer, ToOurOwnAddress) {
     EXPECT_EQ(device.size(), 0u);  // nothing went to the link
 }
 
+// ACKs of new data confirm the peer's neighbour entry: a minute of steady traffic needs no
+// ARP after the first resolution (without the confirmation the entry goes stale after
+// reachable_time and a unicast probe follows).
+TEST(TcpTransfer, AcknowledgedDataKeepsTheNeighbourReachable) {
+    ManualClock clock;
+    StackConfig ca, cb;
+    ca.seed = 21;  // the seed derives the MAC: the two must differ
+    cb.seed = 22;
+    Side a(1, {}, ca), b(2, {}, cb);
+    a.iface = *a.stack.add_interface({.name = "eth0"}, a.memory);
+    b.iface = *b.stack.add_interface({.name = "eth0"}, b.memory);
+    const Ipv4Address ip_b = Ipv4Address::from_octets(10, 0, 0, 2);
+    ASSERT_TRUE(
+        a.stack.add_address(a.iface, {Ipv4Address::from_octets(10, 0, 0, 1), 24}, clock.now()));
+    ASSERT_TRUE(b.stack.add_address(b.iface, {ip_b, 24}, clock.now()));
+    MemoryHub hub;
+    hub.attach(a.stack, a.iface, a.memory);
+    hub.attach(b.stack, b.iface, b.memory);
+    const SocketId listener = *b.stack.tcp_open();
+    ASSERT_TRUE(b.stack.tcp_bind(listener, {Ipv4Address::any(), 9000}));
+    ASSERT_TRUE(b.stack.tcp_listen(listener, 1));
+    a.socket = *a.stack.tcp_open();
+    ASSERT_TRUE(a.stack.tcp_connect(a.socket, {ip_b, 9000}, clock.now()));
+    hub.deliver(clock.now());
+    b.socket = *b.stack.tcp_accept(listener);
+    const auto requests_after_handshake = a.stack.stats().arp.tx_requests;
+    std::uint64_t total = 0;
+    for (int step = 0; step < 600; ++step) {  // 60 s, 100 ms apart
+        total += 1000;
+        a.pump(total, clock.now());
+        hub.deliver(clock.now());
+        b.pump(0, clock.now());
+        clock.advance(100ms);
+        a.stack.poll(clock.now());
+        b.stack.poll(clock.now());
+        hub.deliver(clock.now());
+    }
+    EXPECT_EQ(b.received, total);
+    EXPECT_EQ(a.stack.stats().arp.tx_requests, requests_after_handshake);
+    const auto entries = a.stack.neighbours();
+    ASSERT_EQ(entries.size(), 1u);
+    EXPECT_EQ(entries[0].state, NeighbourState::reachable);
+}
+
 TEST(TcpTransfer, CleanLinkBothWays) {
     transfer_both_ways(0, 0, 0, 8 << 20);
 }
