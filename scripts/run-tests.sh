@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+# ccache (CMakeLists.txt uses it when present): paths relative to the checkout and no
+# working-directory hash, so a clone in another folder (CI) reuses what earlier runs built.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 # Tests started by ctest directly (not through GoogleTest) get the sanitizer settings here.
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1"
