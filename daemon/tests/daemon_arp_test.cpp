@@ -18,9 +18,9 @@
 namespace shmifd::test {
 namespace {
 
-using nlohmann::json;
 using netstack::Ipv4Address;
 using netstack::MacAddress;
+using nlohmann::json;
 
 const MacAddress fake_mac{{0x02, 0xde, 0xad, 0, 0, 0x01}};
 
@@ -95,7 +95,8 @@ class ArpDaemonTest : public ::testing::Test {
         const auto start = std::chrono::steady_clock::now();
         while (std::chrono::steady_clock::now() - start < limit) {
             auto r = from.ok("ping", {{"addr", to}, {"count", 1}, {"timeout_ms", 100}});
-            if (r.value("received", 0) == 1)
+            const auto received = r.find("received");
+            if (received != r.end() && *received == 1)
                 return std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - start);
         }
@@ -125,9 +126,8 @@ TEST_F(ArpDaemonTest, SecondDaemonWithATakenAddressIsRefused) {
     const auto a_mac = mac_of(*a);
     // The third daemon: the default address, which a already holds.
     const auto log = dir.file("b.log");
-    const pid_t b = spawn({SHMIFD_BIN, "--bus", bus, "--addr", "10.0.0.1/24", "--socket",
-                           dir.file("b.sock")},
-                          log);
+    const pid_t b = spawn(
+        {SHMIFD_BIN, "--bus", bus, "--addr", "10.0.0.1/24", "--socket", dir.file("b.sock")}, log);
     const auto status = wait_exit(b, 10s);
     ASSERT_TRUE(status) << "the second daemon kept running:\n" << read_file(log);
     EXPECT_EQ(*status, 2) << read_file(log);
@@ -156,8 +156,8 @@ TEST_F(ArpDaemonTest, AddrAddOfATakenAddressIsRefused) {
     EXPECT_GE(arp_counter(*b, "tx_address_probes"), 2u);
 #ifdef SHMIFCTL_BIN
     const auto out = dir.file("shmifctl.out");
-    const pid_t ctl = spawn({SHMIFCTL_BIN, "-s", b->socket(), "addr", "add", "eth0", "10.0.0.1/24"},
-                            out);
+    const pid_t ctl =
+        spawn({SHMIFCTL_BIN, "-s", b->socket(), "addr", "add", "eth0", "10.0.0.1/24"}, out);
     const auto status = wait_exit(ctl, 10s);
     ASSERT_TRUE(status);
     EXPECT_EQ(*status, 1);
@@ -231,7 +231,8 @@ TEST_F(ArpDaemonTest, NeighbourOnADeadMacIsFoundAgainWithinSeconds) {
         for (const auto& n : list["neighbours"])
             if (n["mac"] == fake_mac.to_string()) return true;
         return false;
-    })) << "the claim did not reach b: " << b->ok("neigh.list").dump();
+    })) << "the claim did not reach b: "
+        << b->ok("neigh.list").dump();
     const auto took = time_to_answer(*b, "10.0.0.1", 15s);
     ASSERT_TRUE(took) << "b still cannot reach a after 15 s\n" << b->ok("neigh.list").dump();
     EXPECT_LT(*took, 3s);
