@@ -87,13 +87,13 @@ TEST(BusCorruption, DaemonsReportACorruptHeaderOnceAndResumeAfterRepair) {
     ASSERT_EQ(wait_exit(spawn(repair, repair_log), 10s), 0) << read_file(repair_log);
 
     // Both resume by themselves: a ping gets through within a few seconds at most.
-    EXPECT_TRUE(eventually([&] { return ping(a, "10.0.0.2", 1, 300)["received"] == 1; }, 10s));
+    EXPECT_TRUE(wait_until([&] { return ping(a, "10.0.0.2", 1, 300)["received"] == 1; }, 10s));
     EXPECT_EQ(ping(a, "10.0.0.2", 3, 2000)["received"], 3);
     EXPECT_EQ(ping(b, "10.0.0.1", 3, 2000)["received"], 3);
     const auto after = a.ok("if.list")["interfaces"][0];
     EXPECT_EQ(after["state"], "up") << after.dump();
     EXPECT_TRUE(after["problem"].is_null());
-    EXPECT_TRUE(eventually([&] { return lines_with(a.log(), "info", "sending resumed") == 1; }))
+    EXPECT_TRUE(wait_until([&] { return lines_with(a.log(), "info", "sending resumed") == 1; }))
         << a.log();
     EXPECT_EQ(lines_with(a.log(), "error", "header corrupt"), 1U);
 }

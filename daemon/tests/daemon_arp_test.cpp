@@ -111,16 +111,6 @@ class ArpDaemonTest : public ::testing::Test {
     }
 };
 
-template <class Fn>
-bool eventually(Fn check, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!check()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
 TEST_F(ArpDaemonTest, SecondDaemonWithATakenAddressIsRefused) {
     auto a = start("a", "10.0.0.1/24");
     const auto a_mac = mac_of(*a);
@@ -176,19 +166,19 @@ TEST_F(ArpDaemonTest, ProbingCanBeTurnedOff) {
     b->ok("addr.add", {{"if", "eth0"}, {"addr", "10.0.0.1/24"}});
     EXPECT_EQ(arp_counter(*b, "tx_address_probes"), 0u);
     // a sees b's announcement of its address: a conflict, defended.
-    EXPECT_TRUE(eventually([&] { return arp_counter(*a, "address_conflicts") >= 1; }));
+    EXPECT_TRUE(wait_until([&] { return arp_counter(*a, "address_conflicts") >= 1; }));
 }
 
 TEST_F(ArpDaemonTest, ClaimOnOurAddressIsDefendedLoggedAndCounted) {
     auto a = start("a", "10.0.0.1/24");
     const auto ours = *Ipv4Address::parse("10.0.0.1");
     inject(arp_frame(MacAddress::broadcast(), 1, fake_mac, ours, MacAddress{}, ours), 5);
-    EXPECT_TRUE(eventually([&] { return arp_counter(*a, "address_conflicts") == 5; }))
+    EXPECT_TRUE(wait_until([&] { return arp_counter(*a, "address_conflicts") == 5; }))
         << a->ok("stats")["stack"]["arp"].dump();
     EXPECT_EQ(arp_counter(*a, "tx_defences"), 1u) << "once per DEFEND_INTERVAL (RFC 5227 2.4)";
     const std::string warning =
         "address conflict: 10.0.0.1 on eth0 is claimed by " + fake_mac.to_string();
-    EXPECT_TRUE(eventually([&] { return occurrences(a->log(), warning) >= 1; })) << a->log();
+    EXPECT_TRUE(wait_until([&] { return occurrences(a->log(), warning) >= 1; })) << a->log();
     std::this_thread::sleep_for(200ms);
     EXPECT_EQ(occurrences(a->log(), warning), 1u) << "rate limited:\n" << a->log();
     EXPECT_EQ(a->ok("addr.list")["addresses"].size(), 1u) << "the address stays ours";
@@ -226,7 +216,7 @@ TEST_F(ArpDaemonTest, NeighbourOnADeadMacIsFoundAgainWithinSeconds) {
     const auto b_mac = *MacAddress::parse(mac_of(*b));
     inject(arp_frame(b_mac, 1, fake_mac, *Ipv4Address::parse("10.0.0.1"), MacAddress{},
                      *Ipv4Address::parse("10.0.0.2")));
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(wait_until([&] {
         const auto list = b->ok("neigh.list");
         for (const auto& n : list["neighbours"])
             if (n["mac"] == fake_mac.to_string()) return true;
@@ -238,7 +228,7 @@ TEST_F(ArpDaemonTest, NeighbourOnADeadMacIsFoundAgainWithinSeconds) {
     EXPECT_LT(*took, 3s);
     EXPECT_GE(arp_counter(*b, "nud_failed"), 1u);
     // Every shard that held the dead MAC has A's again (the reply reached them all).
-    EXPECT_TRUE(eventually([&] {
+    EXPECT_TRUE(wait_until([&] {
         const auto list = b->ok("neigh.list");
         for (const auto& row : list["neighbours"])
             if (row["addr"] == "10.0.0.1" && row["mac"] != a_mac && row["state"] != "failed")

@@ -54,17 +54,6 @@ void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
 }
 
-// Waits (bounded) until `check` holds, re-evaluating it every 20 ms.
-template <class Fn>
-bool eventually(Fn check, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!check()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
 TEST_F(DaemonTest, TwoDaemonsPingBothWays) {
     auto a = start("a", "10.0.0.1/24");
     auto b = start("b", "10.0.0.2/24");
@@ -191,7 +180,7 @@ TEST_F(DaemonTest, StatisticsAddUp) {
     // the bus holds exactly the frames both wrote.
     json a1, b1;
     std::uint64_t bus1 = 0;
-    const bool balanced = eventually([&] {
+    const bool balanced = wait_until([&] {
         a1 = a->ok("stats");
         b1 = b->ok("stats");
         bus1 = bus_frames();
@@ -412,7 +401,7 @@ TEST_F(DaemonTest, SighupAppliesChangedConfig) {
     d.signal(SIGHUP);
     // The route is the reload's last step: once it is there, everything is.
     json config;
-    EXPECT_TRUE(eventually([&] {
+    EXPECT_TRUE(wait_until([&] {
         config = d.ok("config");
         return config["route"].size() == 1;
     })) << config.dump()
@@ -431,7 +420,7 @@ TEST_F(DaemonTest, SighupAppliesChangedConfig) {
     // A broken file is reported with its line and changes nothing.
     write_file(file, head + "addresses = [\"10.0.0.1/24\"]\nmtu = 12\n");
     d.signal(SIGHUP);
-    EXPECT_TRUE(eventually([&] {
+    EXPECT_TRUE(wait_until([&] {
         return d.log().find("keeping the running") != std::string::npos;
     })) << d.log();
     EXPECT_NE(d.log().find(file + ":8: interface.mtu must be in 68..65535"), std::string::npos)
@@ -441,7 +430,7 @@ TEST_F(DaemonTest, SighupAppliesChangedConfig) {
     // Back to the first file: eth1 and the route go, the address returns.
     write_file(file, head + "addresses = [\"10.0.0.1/24\"]\n");
     d.signal(SIGHUP);
-    EXPECT_TRUE(eventually([&] {
+    EXPECT_TRUE(wait_until([&] {
         config = d.ok("config");
         return config["interface"].size() == 1 && config["route"].empty() &&
                config["interface"][0]["addresses"] == json({"10.0.0.1/24"});
@@ -459,7 +448,7 @@ TEST_F(DaemonTest, SighupKeepsCommandLineOverrides) {
     DaemonProcess d(dir.path(), "o", {"--config", file, "--workers", "1", "-l", "info"});
     ASSERT_TRUE(d.wait_ready()) << d.log();
     d.signal(SIGHUP);
-    EXPECT_TRUE(eventually([&] {
+    EXPECT_TRUE(wait_until([&] {
         return d.log().find("reload: nothing changed") != std::string::npos;
     })) << d.log();
     // Neither the socket nor the workers count as changed, and -l still wins over the file.
