@@ -56,9 +56,8 @@ TEST(ConfigTomlWriter, EverySettingRoundTrips) {
                         .interface = "rump0",
                         .metric = 0});
     c.services.push_back({.kind = services::ServiceKind::http, .port = 8080});
-    c.services.push_back({.kind = services::ServiceKind::echo,
-                          .port = 7,
-                          .transport = services::Transport::both});
+    c.services.push_back(
+        {.kind = services::ServiceKind::echo, .port = 7, .transport = services::Transport::both});
     expect_round_trip(c);
 }
 

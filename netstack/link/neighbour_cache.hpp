@@ -93,7 +93,7 @@ class NeighbourCache {
     struct Entry {
         MacAddress mac;
         NeighbourState state = NeighbourState::incomplete;
-        Instant expires{};               // the state's timer
+        Instant expires{};                // the state's timer
         std::uint32_t requests_sent = 0;  // incomplete: broadcasts; probe: unicasts
         std::deque<PendingFrame> pending;
     };

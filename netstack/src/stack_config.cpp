@@ -72,7 +72,7 @@ void Stack::Impl::poll(Instant now) {
 std::optional<Instant> Stack::Impl::poll_at() const {
     std::optional<Instant> next;
     for (auto at : {neighbours.next_deadline(), reassembler.next_deadline(), address_probes_next(),
-                     tcp_poll_at()})
+                    tcp_poll_at()})
         if (at && (!next || *at < *next)) next = at;
     return next;
 }

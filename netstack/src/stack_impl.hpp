@@ -124,8 +124,7 @@ struct Stack::Impl {
     // RFC 5227 2.1.1: does this ARP packet show that an address being probed is taken?
     void check_address_probes(link::Interface& iface, const wire::ArpRepr& arp);
     // RFC 5227 2.4: another MAC claims `address`, configured on `iface`.
-    void address_conflict(link::Interface& iface, Ipv4Address address, MacAddress mac,
-                          Instant now);
+    void address_conflict(link::Interface& iface, Ipv4Address address, MacAddress mac, Instant now);
     // The address was configured or its interface removed: forget probes and defences.
     void forget_address(InterfaceId iface, std::optional<Ipv4Address> address);
     // Upper-layer confirmation for traffic to `dst` (TCP): confirms the route's next hop.

@@ -49,8 +49,7 @@ void Stack::Impl::ethernet_input(link::Interface& iface, Bytes frame, Instant no
     }
 }
 
-void Stack::Impl::arp_input(link::Interface& iface, Bytes packet, bool unicast_to_us,
-                            Instant now) {
+void Stack::Impl::arp_input(link::Interface& iface, Bytes packet, bool unicast_to_us, Instant now) {
     auto arp = ArpRepr::parse(packet);
     if (!arp) {
         ++stats.arp.drop_malformed;
@@ -178,7 +177,8 @@ void Stack::Impl::poll_address_probes(Instant now) {
     const std::uint32_t count = std::max<std::uint32_t>(config.arp.probe_count, 1);
     for (auto& p : address_probes) {
         auto* iface = find(p.iface);
-        while (iface && !p.conflict && p.sent < count && address_probe_due(p.started, p.sent) <= now) {
+        while (iface && !p.conflict && p.sent < count &&
+               address_probe_due(p.started, p.sent) <= now) {
             send_address_probe(*iface, p.address);
             ++p.sent;
         }
@@ -202,8 +202,8 @@ void Stack::Impl::check_address_probes(link::Interface& iface, const ArpRepr& ar
         // RFC 5227 2.1.1: any ARP packet with the address as sender, or another host's probe
         // for it (sender 0.0.0.0, target the address).
         const bool in_use = arp.sender_ip == p.address;
-        const bool probed_too = arp.operation == ArpOperation::request &&
-                                arp.sender_ip.is_any() && arp.target_ip == p.address;
+        const bool probed_too = arp.operation == ArpOperation::request && arp.sender_ip.is_any() &&
+                                arp.target_ip == p.address;
         if (in_use || probed_too) p.conflict = arp.sender_mac;
     }
 }
@@ -222,11 +222,8 @@ void Stack::Impl::address_conflict(link::Interface& iface, Ipv4Address address, 
         defended = true;
     }
     if (address_conflicts.size() >= max_address_conflicts) address_conflicts.pop_front();
-    address_conflicts.push_back({.interface = iface.id,
-                                 .address = address,
-                                 .mac = mac,
-                                 .when = now,
-                                 .defended = defended});
+    address_conflicts.push_back(
+        {.interface = iface.id, .address = address, .mac = mac, .when = now, .defended = defended});
 }
 
 void Stack::Impl::forget_address(InterfaceId iface, std::optional<Ipv4Address> address) {
@@ -235,8 +232,9 @@ void Stack::Impl::forget_address(InterfaceId iface, std::optional<Ipv4Address> a
     };
     std::erase_if(address_probes,
                   [&](const AddressProbe& p) { return matches(p.iface, p.address); });
-    std::erase_if(last_defence,
-                  [&](const auto& entry) { return matches(entry.first.first, entry.first.second); });
+    std::erase_if(last_defence, [&](const auto& entry) {
+        return matches(entry.first.first, entry.first.second);
+    });
 }
 
 std::expected<void, ConfigError> Stack::probe_address(InterfaceId id, Ipv4Address address,

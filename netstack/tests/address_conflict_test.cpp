@@ -94,8 +94,8 @@ TEST(AddressProbe, AnnouncementOrAnotherProbeMeansTaken) {
 TEST(AddressProbe, UnrelatedArpIsNoConflict) {
     Harness h;
     ASSERT_TRUE(h.stack.probe_address(h.eth0, wanted, h.now()));
-    h.inject(arp_frame({.op = 1, .target_ip = wanted}));   // someone asks for it: not a claim
-    h.inject(probe_from(mac(0x66), ip(10, 0, 0, 7)));      // a probe for another address
+    h.inject(arp_frame({.op = 1, .target_ip = wanted}));  // someone asks for it: not a claim
+    h.inject(probe_from(mac(0x66), ip(10, 0, 0, 7)));     // a probe for another address
     h.inject(announcement_from(mac(0x66), ip(10, 0, 0, 7)));
     h.inject(arp_frame({.op = 1, .sender_mac = our_mac, .sender_ip = wanted, .target_ip = wanted},
                        EthernetSpec{.dst = MacAddress::broadcast(),
@@ -122,8 +122,7 @@ TEST(AddressProbe, RestartsAndEndsWithAddAddress) {
 
 TEST(AddressProbe, RefusesWhatAddAddressWould) {
     Harness h;
-    EXPECT_EQ(h.stack.probe_address(99, wanted, h.now()).error(),
-              ConfigError::no_such_interface);
+    EXPECT_EQ(h.stack.probe_address(99, wanted, h.now()).error(), ConfigError::no_such_interface);
     EXPECT_EQ(h.stack.probe_address(h.eth0, Ipv4Address::any(), h.now()).error(),
               ConfigError::invalid);
     EXPECT_EQ(h.stack.probe_address(h.eth0, Ipv4Address::broadcast(), h.now()).error(),

@@ -6,8 +6,8 @@ namespace shmifd {
 
 control::CommandError address_in_use(netstack::Ipv4Address address, const std::string& interface,
                                      netstack::MacAddress holder) {
-    return {"address_in_use", address.to_string() + " is in use on " + interface + " by " +
-                                  holder.to_string()};
+    return {"address_in_use",
+            address.to_string() + " is in use on " + interface + " by " + holder.to_string()};
 }
 
 // --- probing ---------------------------------------------------------------------------------
@@ -22,14 +22,14 @@ void AddressProbeJob::start(Shard& shard, const std::string& interface,
     const auto now = std::chrono::steady_clock::now();
     if (auto started = shard.stack().probe_address(link->id, address, now); !started) {
         const auto e = started.error();
-        const std::string what = "address " + address.to_string() + " on " + interface + ": " +
-                                 netstack::describe(e);
+        const std::string what =
+            "address " + address.to_string() + " on " + interface + ": " + netstack::describe(e);
         done(std::unexpected(control::CommandError{
             e == netstack::ConfigError::exists ? "exists" : "invalid_args", what}));
         return;
     }
-    auto job = std::make_shared<AddressProbeJob>(shard, interface, link->id, address,
-                                                 std::move(done));
+    auto job =
+        std::make_shared<AddressProbeJob>(shard, interface, link->id, address, std::move(done));
     shard.start_job(job);
     shard.service(now);  // the stack's next probes are its timers
     job->timer_ = shard.timers().schedule_at(now + shard.stack().config().arp.probe_wait,
@@ -46,8 +46,8 @@ void AddressProbeJob::check() {
     }
     if (!status->finished) {  // the timer ran a hair early
         auto self = shared_from_this();
-        timer_ = shard_.timers().schedule_after(std::chrono::milliseconds(1),
-                                                [self] { self->check(); });
+        timer_ =
+            shard_.timers().schedule_after(std::chrono::milliseconds(1), [self] { self->check(); });
         return;
     }
     if (status->conflict) {

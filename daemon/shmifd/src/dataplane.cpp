@@ -413,10 +413,10 @@ nlohmann::json Dataplane::interface_json(const InterfaceState& state) const {
     // Read from the bus now, so it shows even before a send has failed on it.
     const auto problem = state.bus->header_problem();
     j["state"] = problem ? "bus-corrupt" : state.up ? "up" : "down";
-    j["problem"] = problem ? nlohmann::json("bus header corrupt: " + *problem +
-                                            " (sends refused; shmifbus repair " + state.spec.bus +
-                                            ")")
-                           : nlohmann::json(nullptr);
+    j["problem"] = problem
+                       ? nlohmann::json("bus header corrupt: " + *problem +
+                                        " (sends refused; shmifbus repair " + state.spec.bus + ")")
+                       : nlohmann::json(nullptr);
     return j;
 }
 

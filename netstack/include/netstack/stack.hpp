@@ -198,12 +198,12 @@ enum class SocketError : std::uint8_t {
     too_many_sockets,
     // TCP (each maps to one errno: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EISCONN, EALREADY,
     // EPIPE, EADDRNOTAVAIL, EHOSTUNREACH, EINVAL for not_listening)
-    connection_refused,  // RST in answer to our SYN
-    connection_reset,    // RST on an established connection
-    timed_out,           // retransmissions or keepalive probes exhausted
-    already_connected,   // connect or listen on a connected socket
-    in_progress,         // connect already started, not finished
-    shut_down,           // send after shutdown(write) or close
+    connection_refused,     // RST in answer to our SYN
+    connection_reset,       // RST on an established connection
+    timed_out,              // retransmissions or keepalive probes exhausted
+    already_connected,      // connect or listen on a connected socket
+    in_progress,            // connect already started, not finished
+    shut_down,              // send after shutdown(write) or close
     address_not_available,  // bind to an address that is not ours
     host_unreachable,       // ICMP unreachable (host, net) while connecting
     not_listening,          // accept on a socket that does not listen

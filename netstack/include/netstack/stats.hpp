@@ -26,16 +26,16 @@ struct ArpStats {
     std::uint64_t tx_requests = 0;
     std::uint64_t tx_replies = 0;
     std::uint64_t tx_gratuitous = 0;
-    std::uint64_t drop_malformed = 0;   // short, wrong hardware/protocol type or lengths
-    std::uint64_t drop_not_for_us = 0;  // a request for an address we do not hold
-    std::uint64_t drop_bad_sender = 0;  // sender is broadcast/multicast/zero MAC or our own IP
-    std::uint64_t resolve_failed = 0;   // broadcast requests unanswered (incomplete -> failed)
-    std::uint64_t nud_failed = 0;       // a known neighbour stopped answering (probe -> failed)
+    std::uint64_t drop_malformed = 0;     // short, wrong hardware/protocol type or lengths
+    std::uint64_t drop_not_for_us = 0;    // a request for an address we do not hold
+    std::uint64_t drop_bad_sender = 0;    // sender is broadcast/multicast/zero MAC or our own IP
+    std::uint64_t resolve_failed = 0;     // broadcast requests unanswered (incomplete -> failed)
+    std::uint64_t nud_failed = 0;         // a known neighbour stopped answering (probe -> failed)
     std::uint64_t tx_address_probes = 0;  // RFC 5227 probes sent (probe_address)
     std::uint64_t address_conflicts = 0;  // another MAC claimed one of our addresses (shard 0)
     std::uint64_t tx_defences = 0;        // announcements sent to defend an address (2.4 (b))
-    std::uint64_t pending_dropped = 0;  // queued packets dropped: queue full or resolution failed
-    std::uint64_t cache_full = 0;       // an entry evicted to make room
+    std::uint64_t pending_dropped = 0;    // queued packets dropped: queue full or resolution failed
+    std::uint64_t cache_full = 0;         // an entry evicted to make room
 };
 
 struct Ipv4Stats {
@@ -115,11 +115,11 @@ struct TcpStats {
     std::uint64_t drop_not_owner = 0;    // another shard owns this 4-tuple (no RST from us)
     std::uint64_t drop_no_listener = 0;  // no connection or listener: answered with a RST
     std::uint64_t drop_out_of_window = 0;
-    std::uint64_t drop_paws = 0;  // RFC 7323 5: an old timestamp
-    std::uint64_t drop_syn_queue_full = 0;  // syn_cookies off: the SYN is dropped
-    std::uint64_t cookies_sent = 0;         // SYN queue full: a stateless SYN-ACK instead
-    std::uint64_t cookies_validated = 0;    // an ACK returned a valid cookie
-    std::uint64_t cookies_failed = 0;       // an ACK for no connection carried no valid cookie
+    std::uint64_t drop_paws = 0;               // RFC 7323 5: an old timestamp
+    std::uint64_t drop_syn_queue_full = 0;     // syn_cookies off: the SYN is dropped
+    std::uint64_t cookies_sent = 0;            // SYN queue full: a stateless SYN-ACK instead
+    std::uint64_t cookies_validated = 0;       // an ACK returned a valid cookie
+    std::uint64_t cookies_failed = 0;          // an ACK for no connection carried no valid cookie
     std::uint64_t drop_accept_queue_full = 0;  // the handshake's ACK, backlog full
     std::uint64_t drop_out_of_order_full = 0;
     std::uint64_t drop_connection_limit = 0;  // config.tcp.max_connections reached

@@ -38,7 +38,7 @@ enum class ShutdownHow : std::uint8_t { read, write, both };
 
 // Per-stack TCP settings. Every limit bounds memory or work a peer can make us spend.
 struct TcpConfig {
-    std::size_t max_connections = 16384;  // per stack: listeners, half-open and TIME-WAIT too
+    std::size_t max_connections = 16384;      // per stack: listeners, half-open and TIME-WAIT too
     std::size_t send_buffer = 256 * 1024;     // default per connection (bytes)
     std::size_t receive_buffer = 128 * 1024;  // initial receive window offered
     std::size_t max_receive_buffer = 4 * 1024 * 1024;  // the window grows with use up to this
@@ -49,11 +49,11 @@ struct TcpConfig {
     bool timestamps = true;      // RFC 7323 (RTTM and PAWS)
     bool sack = true;            // RFC 2018
     CongestionControl congestion = CongestionControl::cubic;
-    Duration rto_initial = std::chrono::seconds(1);  // RFC 6298 2.1
+    Duration rto_initial = std::chrono::seconds(1);     // RFC 6298 2.1
     Duration rto_min = std::chrono::milliseconds(200);  // Linux's; RFC 6298 says 1 s
     Duration rto_max = std::chrono::seconds(120);
-    Duration delayed_ack = std::chrono::milliseconds(40);  // the bound on a delayed ACK
-    Duration time_wait = std::chrono::seconds(60);         // 2 * MSL
+    Duration delayed_ack = std::chrono::milliseconds(40);    // the bound on a delayed ACK
+    Duration time_wait = std::chrono::seconds(60);           // 2 * MSL
     Duration fin_wait_2_timeout = std::chrono::seconds(60);  // orphaned FIN-WAIT-2 only
     std::uint32_t syn_retries = 6;     // SYN retransmissions before connect times out
     std::uint32_t synack_retries = 5;  // SYN-ACK retransmissions per half-open connection
@@ -68,7 +68,7 @@ struct TcpConfig {
 // Per-socket options (setsockopt's TCP_NODELAY, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
 // TCP_CONGESTION, SO_LINGER with a zero timeout). Zero sizes mean the stack's defaults.
 struct TcpSocketOptions {
-    bool no_delay = false;    // Nagle off
+    bool no_delay = false;  // Nagle off
     bool keepalive = false;
     bool linger_zero = false;  // close() aborts with a RST instead of a FIN
     std::size_t send_buffer = 0;
@@ -95,15 +95,15 @@ struct TcpInfo {
     Duration srtt{};
     Duration rttvar{};
     Duration rto{};
-    std::uint32_t backoff = 0;       // consecutive RTO expiries
-    std::uint64_t retransmits = 0;   // segments retransmitted, all causes
+    std::uint32_t backoff = 0;      // consecutive RTO expiries
+    std::uint64_t retransmits = 0;  // segments retransmitted, all causes
     std::uint64_t sack_blocks_seen = 0;
     std::size_t bytes_in_flight = 0;
-    std::size_t send_queued = 0;     // accepted by tcp_send, not yet acknowledged
-    std::size_t receive_queued = 0;  // in order, not yet read
+    std::size_t send_queued = 0;          // accepted by tcp_send, not yet acknowledged
+    std::size_t receive_queued = 0;       // in order, not yet read
     std::size_t out_of_order_queued = 0;  // segments
-    std::uint32_t send_window = 0;     // the peer's, scaled
-    std::uint32_t receive_window = 0;  // ours, as last advertised, scaled
+    std::uint32_t send_window = 0;        // the peer's, scaled
+    std::uint32_t receive_window = 0;     // ours, as last advertised, scaled
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_acked = 0;
     std::uint64_t bytes_received = 0;
