@@ -25,6 +25,7 @@ class EchoSession final : public Session {
     void end_of_input() override { eof_ = true; }
     std::size_t produce(std::span<std::byte> out) override {
         const auto n = std::min(out.size(), pending());
+        if (n == 0) return 0;  // an empty buffer's data() may be null: no memcpy from it
         std::memcpy(out.data(), buffer_.data() + read_, n);
         read_ += n;
         if (read_ > max_pending) {  // compact now and then, not per call
