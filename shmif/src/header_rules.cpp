@@ -98,8 +98,19 @@ void native_initialise(native::BusHeader& h, std::uint64_t ring, std::uint32_t m
 
 namespace {
 
-// Identity up to (not including) created_ns: a repaired header keeps everything else.
-constexpr std::size_t kComparedIdentity = offsetof(native::Identity, created_ns);
+// The fields that define the ring's layout. A repaired header rewrites the rest (minor
+// version, reserved word, creation time), so an attached Bus must not compare them.
+bool same_layout(const native::Identity& a, const native::Identity& b) {
+    return a.magic == b.magic && a.version_major == b.version_major &&
+           a.header_size == b.header_size && a.features == b.features &&
+           a.ring_size == b.ring_size && a.max_frame == b.max_frame;
+}
+
+native::Identity snapshot(const native::Identity& shared) {
+    native::Identity id{};
+    std::memcpy(&id, &shared, sizeof id);
+    return id;
+}
 
 }  // namespace
 
@@ -109,8 +120,7 @@ bool attached_intact(const Bus::Impl& bus) {
         return __atomic_load_n(&h.magic, __ATOMIC_RELAXED) == netbsd::kMagic &&
                __atomic_load_n(&h.version, __ATOMIC_RELAXED) == netbsd::kVersion;
     }
-    return std::memcmp(&bus.nh->id, &bus.identity, kComparedIdentity) == 0 &&
-           native_mutex_intact(*bus.nh);
+    return same_layout(snapshot(bus.nh->id), bus.identity) && native_mutex_intact(*bus.nh);
 }
 
 std::optional<std::string> attached_fault(const Bus::Impl& bus) {
@@ -121,13 +131,12 @@ std::optional<std::string> attached_fault(const Bus::Impl& bus) {
         if (auto fault = netbsd_identity_fault(h, bus.map.size)) return fault->what;
         return std::string("magic 0 (the header was zeroed)");
     }
-    native::Identity id{};
-    std::memcpy(&id, &bus.nh->id, sizeof id);
+    const native::Identity id = snapshot(bus.nh->id);
     if (auto fault = native_identity_fault(id, bus.map.size)) return fault->what;
     if (id.max_frame != bus.identity.max_frame)
         return say("max frame %u, attached with %u (the bus was recreated: re-attach)",
                    id.max_frame, bus.identity.max_frame);
-    if (std::memcmp(&id, &bus.identity, kComparedIdentity) != 0)
+    if (!same_layout(id, bus.identity))
         return std::string(
             "identity fields changed since attach (the bus was recreated: "
             "re-attach)");

@@ -135,6 +135,24 @@ TEST(HeaderCorruption, CheckFindsEveryFieldAndRepairResumesTheAttachedObjects) {
     EXPECT_EQ(got[0].data, payload(100, 200));
 }
 
+TEST(HeaderCorruption, ABusOpenedWithANonzeroReservedWordTrustsItsRepairedHeader) {
+    // Open tolerates a newer minor version and a nonzero reserved word; a repair writes its
+    // own, and the attached Bus must not take that for a recreated bus (found by the fuzzer).
+    TempDir dir;
+    const std::string path = dir.file("r.bus");
+    ASSERT_TRUE(Bus::create(path, {.size = kHeader + kRing}).has_value());
+    write_value<std::uint32_t>(path, offsetof(native::Identity, reserved0), 0xe00000);
+    write_value<std::uint16_t>(path, offsetof(native::Identity, version_minor), 7);
+    auto bus = Bus::open(path);
+    ASSERT_TRUE(bus.has_value());
+    EXPECT_FALSE(bus->header_problem().has_value());
+    ASSERT_TRUE(repair_bus(path, {.force = true}).has_value());
+    EXPECT_FALSE(bus->header_problem().has_value()) << *bus->header_problem();
+    Writer w(*bus, {.sender = 0x61});
+    EXPECT_TRUE(w.send(payload(100, 1)).has_value());
+    EXPECT_EQ(bus->info().header_faults, 0U);
+}
+
 TEST(HeaderCorruption, CheckFindsABrokenRecordChain) {
     Attached b;
     for (std::uint32_t i = 0; i < 5; ++i)
