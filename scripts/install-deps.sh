@@ -10,6 +10,7 @@ packages=(
     ccache # kept between CI runs on one machine: rebuilds of unchanged files cost nothing
     clang-format
     clang-19 libclang-rt-19-dev # libFuzzer; clang 14 cannot compile libstdc++ 12's <expected>
+    llvm-19 # llvm-symbolizer: fuzzer crash reports with file and line
     # libraries
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     libcli11-dev nlohmann-json3-dev libfmt-dev

@@ -19,10 +19,37 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(release asan tsan fuzz)
 
 scripts/install-deps.sh
+# The fuzzers (clang 19) symbolize their crash reports with LLVM 19's symbolizer.
+[ -x /usr/lib/llvm-19/bin/llvm-symbolizer ] &&
+    export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-19/bin/llvm-symbolizer
 
 total_passed=0
 total_failed=0
 summary=()
+# What each failure printed, shown at the end beside the summary: CI keeps only the end.
+digest=$(mktemp)
+trap 'rm -f "$digest"' EXIT
+
+# Appends the output of each test that failed in the last ctest run of a preset to the
+# digest, then runs those tests once more to say whether the failure repeats.
+digest_failed_tests() {
+    local preset=$1 log=build/$1/Testing/Temporary/LastTest.log name
+    local failed_list=build/$1/Testing/Temporary/LastTestsFailed.log
+    [ -s "$failed_list" ] || return 0
+    while IFS=: read -r _ name; do
+        {
+            echo "--- $preset: $name failed; the end of its output:"
+            awk -v n="$name" '
+                $0 ~ "^[0-9]+/[0-9]+ Test: " && substr($0, index($0, ": ") + 2) == n { on = 1; next }
+                on && /^<end of output>/ { exit }
+                on { print }' "$log" | tail -60
+        } >>"$digest"
+    done <"$failed_list"
+    {
+        echo "--- $preset: the failed tests run once more, alone:"
+        ctest --preset "$preset" --rerun-failed -j1 2>&1 | grep -E 'Passed|Failed|Timeout|tests passed' || true
+    } >>"$digest"
+}
 
 # Runs ctest for a preset, keeps its verdict line and adds its counts to the totals.
 run_ctest() {
@@ -43,6 +70,22 @@ run_ctest() {
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
     summary+=("$preset: $passed passed, $failed failed")
+    [ "$failed" -eq 0 ] || digest_failed_tests "$preset"
+}
+
+# A fuzzer's crash report and the input that caused it (base64, to replay with the target).
+fuzz_digest() {
+    local name=$1 work=$2 input
+    {
+        echo "--- fuzz $name: the report"
+        grep -n -E -A40 '^==[0-9]+==|^ALARM|deadly signal|runtime error|out-of-memory|leak' \
+            "$work/log" | head -80
+        for input in "$work"/artifacts/*; do
+            [ -f "$input" ] || continue
+            echo "--- fuzz $name: $(basename "$input") ($(stat -c %s "$input") bytes, base64)"
+            head -c 4096 "$input" | base64
+        done
+    } >>"$digest"
 }
 
 build() {
@@ -65,15 +108,20 @@ for stage in "${stages[@]}"; do
                 name=$(basename "$target")
                 corpus=tests/fuzz/corpus/${name#fuzz_}
                 work=$(mktemp -d)
-                cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+                mkdir "$work/corpus" "$work/artifacts"
+                cp -r "$corpus"/. "$work/corpus"/ 2>/dev/null || true
                 echo "--- $name for ${FUZZ_SECONDS}s"
                 if "$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-                    -print_final_stats=1 "$work" 2>&1 | tail -15; then
+                    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" \
+                    >"$work/log" 2>&1; then
+                    tail -15 "$work/log"
                     total_passed=$((total_passed + 1))
                     summary+=("fuzz $name: ${FUZZ_SECONDS}s, no crash")
                 else
+                    tail -15 "$work/log"
                     total_failed=$((total_failed + 1))
-                    summary+=("fuzz $name: CRASH (see output above)")
+                    summary+=("fuzz $name: CRASH (report and input in the digest)")
+                    fuzz_digest "$name" "$work"
                 fi
                 rm -rf "$work"
             done
@@ -85,6 +133,11 @@ for stage in "${stages[@]}"; do
     esac
 done
 
+if [ -s "$digest" ]; then
+    echo
+    echo "=== what the failures printed"
+    cat "$digest"
+fi
 echo
 echo "=== summary"
 printf '  %s\n' "${summary[@]}"
