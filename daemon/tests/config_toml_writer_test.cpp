@@ -45,7 +45,10 @@ TEST(ConfigTomlWriter, EverySettingRoundTrips) {
                        .promisc = true,
                        .up = false,
                        .addresses = {*netstack::Ipv4Cidr::parse("172.16.0.1/16"),
-                                     *netstack::Ipv4Cidr::parse("172.17.0.1/16")}};
+                                     *netstack::Ipv4Cidr::parse("172.17.0.1/16")},
+                       .impair_egress = *shmif::impair::parse_netem(
+                           "delay 20ms 5ms 25% distribution normal loss 1% rate 100mbit"),
+                       .impair_ingress = *shmif::impair::parse_netem("loss gemodel 1% 10% seed 3")};
     c.interfaces.push_back(rump);
     c.routes.push_back({.dst = *parse_route_destination("default"),
                         .via = netstack::Ipv4Address::parse("172.16.0.254"),
@@ -61,10 +64,11 @@ TEST(ConfigTomlWriter, EverySettingRoundTrips) {
     expect_round_trip(c);
 }
 
-TEST(ConfigTomlWriter, DefaultMtuIsLeftOut) {
+TEST(ConfigTomlWriter, DefaultMtuAndNoImpairmentsAreLeftOut) {
     const Config c = quick_config({.bus = "/tmp/x.bus", .address = "10.0.0.1/24"});
     const auto text = to_toml(c);
     EXPECT_EQ(text.find("mtu"), std::string::npos) << text;
+    EXPECT_EQ(text.find("impair"), std::string::npos) << text;  // none: left out too
     EXPECT_NE(text.find("[[interface]]"), std::string::npos) << text;
 }
 

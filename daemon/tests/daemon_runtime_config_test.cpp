@@ -4,56 +4,14 @@
 
 #include <memory>
 
-#include "daemon_process.hpp"
-#include "temp_dir.hpp"
+#include "daemon_fixture.hpp"
 
 namespace shmifd::test {
 namespace {
 
 using nlohmann::json;
 
-class RuntimeConfigTest : public ::testing::Test {
-  protected:
-    shmif::test::TempDir dir;
-    std::string lan = dir.file("lan.bus");
-    std::string wan = dir.file("wan.bus");
-
-    std::unique_ptr<DaemonProcess> start(const std::string& name, const std::string& bus,
-                                         const std::string& addr,
-                                         std::vector<std::string> extra = {}) {
-        auto args = DaemonProcess::quick(bus, addr, 2);
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto d = std::make_unique<DaemonProcess>(dir.path(), name, args);
-        EXPECT_TRUE(d->wait_ready()) << name << " did not come up:\n" << d->log();
-        return d;
-    }
-
-    // shmifctl with `words` against `daemon`; its exit status, its output in `out`.
-    std::optional<int> shmifctl(const DaemonProcess& daemon, std::vector<std::string> words,
-                                std::string& out) {
-        std::vector<std::string> argv = {SHMIFCTL_BIN, "-s", daemon.socket()};
-        argv.insert(argv.end(), words.begin(), words.end());
-        const auto file = dir.file("shmifctl.out");
-        std::filesystem::remove(file);
-        const auto status = wait_exit(spawn(argv, file), 15s);
-        out = read_file(file);
-        return status;
-    }
-
-    static std::uint64_t received(DaemonProcess& from, const std::string& to, int size = 56,
-                                  int timeout_ms = 1000) {
-        const auto r = from.ok("ping", {{"addr", to},
-                                        {"count", 2},
-                                        {"size", size},
-                                        {"interval_ms", 20},
-                                        {"timeout_ms", timeout_ms}});
-        return r.value("received", std::uint64_t{0});
-    }
-
-    static std::uint64_t fragments_sent(DaemonProcess& d) {
-        return d.ok("stats")["stack"]["ipv4"].value("fragments_sent", std::uint64_t{0});
-    }
-};
+using RuntimeConfigTest = DaemonFixture;
 
 // a (10.0.1.1) -- lan -- r (10.0.1.254 | 10.0.2.254) -- wan -- b (10.0.2.1)
 TEST_F(RuntimeConfigTest, ForwardingFromTheCommandLineAndSwitchedAtRunTime) {
@@ -117,6 +75,8 @@ TEST_F(RuntimeConfigTest, ConfigSaveStartsADaemonInTheSameState) {
     d->ok("if.set", {{"name", "eth0"}, {"mtu", 1280}});
     d->ok("if.down", {{"name", "eth1"}});
     d->ok("stack.set", {{"forwarding", true}});
+    d->ok("impair.set",
+          {{"name", "eth1"}, {"direction", "egress"}, {"netem", "delay 1ms 100us loss 1% seed 9"}});
     auto before = d->ok("config");
 
     const auto file = dir.file("saved.toml");
@@ -139,6 +99,7 @@ TEST_F(RuntimeConfigTest, ConfigSaveStartsADaemonInTheSameState) {
     EXPECT_EQ(before["daemon"]["drain_ms"], 3000);
     EXPECT_EQ(before["interface"][1]["up"], false);
     EXPECT_EQ(again.ok("if.list")["interfaces"][1]["up"], false);
+    EXPECT_EQ(before["interface"][1]["impair_egress"], "delay 1ms 100us loss 1% seed 9");
 }
 
 }  // namespace

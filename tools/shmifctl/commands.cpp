@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "impair_commands.hpp"
 #include "runtime_commands.hpp"
 #include "service_commands.hpp"
 #include "shmifd/control/payload_text.hpp"
@@ -273,6 +274,7 @@ void add_commands(CLI::App& app, Invocation& invocation) {
     add_udp_commands(app, invocation, values);
     add_runtime_commands(app, invocation);
     add_service_commands(app, invocation);
+    add_impair_commands(app, invocation);
 }
 
 }  // namespace shmifctl

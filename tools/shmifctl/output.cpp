@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "impair_commands.hpp"
 #include "service_commands.hpp"
 #include "shmifd/control/payload_text.hpp"
 #include "table.hpp"
@@ -214,6 +215,7 @@ void print_human(std::FILE* out, const Invocation& invocation, const json& resul
     const auto& request = invocation.request;
     const std::string& cmd = request.cmd;
     if (print_service_result(out, cmd, result)) return;
+    if (print_impair_result(out, cmd, result)) return;
     if (cmd == "version") {
         fmt::print(out, "shmifd {} (protocol {})\n", field(result, "daemon"),
                    field(result, "protocol"));

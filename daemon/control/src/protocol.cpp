@@ -18,7 +18,9 @@ constexpr auto commands = std::to_array<std::string_view>(
      // run-time configuration
      "if.set", "stack.set", "stack.show", "config.save",
      // test services and TCP
-     "service.add", "service.del", "service.list", "tcp.list"});
+     "service.add", "service.del", "service.list", "tcp.list",
+     // impairments
+     "impair.set", "impair.clear", "impair.show"});
 
 std::string_view strip_cr(std::string_view line) {
     if (line.ends_with('\r')) line.remove_suffix(1);

@@ -89,7 +89,10 @@ DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
                  {"config.save", &DaemonHandler::config_save},
                  {"if.set", &DaemonHandler::if_set},
                  {"stack.set", &DaemonHandler::stack_set},
-                 {"stack.show", &DaemonHandler::stack_show}};
+                 {"stack.show", &DaemonHandler::stack_show},
+                 {"impair.set", &DaemonHandler::impair_set},
+                 {"impair.clear", &DaemonHandler::impair_clear},
+                 {"impair.show", &DaemonHandler::impair_show}};
 }
 
 void DaemonHandler::handle(control::Request request, Done done) {

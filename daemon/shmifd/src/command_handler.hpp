@@ -70,6 +70,10 @@ class DaemonHandler final : public control::CommandHandler {
     void if_set(control::Args&, control::Done&);
     void stack_set(control::Args&, control::Done&);
     void stack_show(control::Args&, control::Done&);
+    // command_handler_impair.cpp
+    void impair_set(control::Args&, control::Done&);
+    void impair_clear(control::Args&, control::Done&);
+    void impair_show(control::Args&, control::Done&);
 };
 
 }  // namespace shmifd

@@ -180,6 +180,15 @@ InterfaceSpec read_interface(TableReader r, const toml::table& table) {
     r.integer_into("mtu", i.mtu, 68, 65535);
     if (auto v = r.boolean("promisc")) i.promisc = *v;
     if (auto v = r.boolean("up")) i.up = *v;
+    for (auto [key, into] : {std::pair{"impair_egress", &i.impair_egress},
+                             std::pair{"impair_ingress", &i.impair_ingress}}) {
+        if (auto v = r.string(key)) {
+            auto settings = shmif::impair::parse_netem(*v);
+            if (!settings)
+                r.fail(*r.get(key), "interface " + i.name + ": " + key + ": " + settings.error());
+            *into = *settings;
+        }
+    }
     if (const auto* list = r.array("addresses")) {
         for (const auto& node : *list) {
             auto text = node.value<std::string>();

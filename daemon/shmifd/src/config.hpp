@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "impair/settings.hpp"
 #include "netstack/address.hpp"
 #include "netstack/stack.hpp"
 #include "services/service_spec.hpp"
@@ -35,6 +36,9 @@ struct InterfaceSpec {
     bool promisc = false;
     bool up = true;
     std::vector<netstack::Ipv4Cidr> addresses;
+    // netem-style impairments (impair/settings.hpp), both none by default.
+    shmif::impair::Settings impair_egress;
+    shmif::impair::Settings impair_ingress;
     bool operator==(const InterfaceSpec&) const = default;
 };
 

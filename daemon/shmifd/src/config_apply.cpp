@@ -80,6 +80,15 @@ ApplyReport apply_config(Dataplane& dp, const Config& next) {
             step(dp.set_mtu(spec.name, spec.mtu),
                  "set interface " + spec.name + " mtu " +
                      (spec.mtu != 0 ? std::to_string(spec.mtu) : "default"));
+        for (auto [d, wanted, now] : {std::tuple{ImpairDirection::egress, &spec.impair_egress,
+                                                 &running->spec.impair_egress},
+                                      std::tuple{ImpairDirection::ingress, &spec.impair_ingress,
+                                                 &running->spec.impair_ingress}})
+            if (*wanted != *now)
+                step(dp.set_impairment(spec.name, d, *wanted),
+                     "set interface " + spec.name + " impair " +
+                         (d == ImpairDirection::egress ? "egress " : "ingress ") +
+                         shmif::impair::format_netem(*wanted));
         if (running->up != spec.up)
             step(dp.set_up(spec.name, spec.up),
                  "set interface " + spec.name + (spec.up ? " up" : " down"));
@@ -136,6 +145,12 @@ std::vector<std::string> runtime_changes_undone(const Config& file, const Datapl
             out.push_back("mtu " + std::to_string(state.mtu) + " on " + name);
         if (undone(state.up, before->up, wanted->up))
             out.push_back("interface " + name + (state.up ? " up" : " down"));
+        if (undone(state.spec.impair_egress, before->impair_egress, wanted->impair_egress))
+            out.push_back("impair egress " + shmif::impair::format_netem(state.spec.impair_egress) +
+                          " on " + name);
+        if (undone(state.spec.impair_ingress, before->impair_ingress, wanted->impair_ingress))
+            out.push_back("impair ingress " +
+                          shmif::impair::format_netem(state.spec.impair_ingress) + " on " + name);
     }
     std::vector<RouteSpec> before_routes, wanted_routes;
     for (const auto& r : file.routes)

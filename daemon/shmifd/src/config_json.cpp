@@ -16,6 +16,8 @@ nlohmann::json interface_json(const InterfaceSpec& spec) {
                      {"mtu", spec.mtu},
                      {"promisc", spec.promisc},
                      {"up", spec.up},
+                     {"impair_egress", shmif::impair::format_netem(spec.impair_egress)},
+                     {"impair_ingress", shmif::impair::format_netem(spec.impair_ingress)},
                      {"addresses", nlohmann::json::array()}};
     if (spec.mac) j["mac"] = spec.mac->to_string();
     for (const auto& a : spec.addresses)

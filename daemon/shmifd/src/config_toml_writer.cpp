@@ -52,8 +52,12 @@ toml::table table_of(const nlohmann::json& object) {
 std::string to_toml(const Config& config) {
     auto json = to_json(config);
     // An MTU of 0 means "the default", which a file says by leaving the key out.
-    for (auto& interface : json["interface"])
+    // So do no impairments.
+    for (auto& interface : json["interface"]) {
         if (interface["mtu"] == 0) interface.erase("mtu");
+        for (const char* key : {"impair_egress", "impair_ingress"})
+            if (interface[key] == "none") interface.erase(key);
+    }
     // No interfaces or routes: no keys (an empty array would read as `route = []`).
     for (const char* list : {"interface", "route"})
         if (json[list].empty()) json.erase(list);

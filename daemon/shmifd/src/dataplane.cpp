@@ -169,14 +169,22 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
     InterfaceState state;
     state.bus = std::make_shared<shmif::Bus>(std::move(*bus));
     state.sender = shmif::random_sender_id();
+    state.impair_seed = random_seed();
     if (!spec.mac) spec.mac = netstack::MacAddress::local_from(state.sender);
     state.spec = spec;
 
     // Links are built here, off the workers; each stop just moves one in.
     std::vector<std::unique_ptr<ShardLink>> links;
     const auto alarm = std::make_shared<BusAlarm>();  // one log per breakage, not per worker
-    for (std::size_t i = 0; i < shards_.size(); ++i)
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
         links.push_back(std::make_unique<ShardLink>(spec.name, *state.bus, state.sender, alarm));
+        for (auto d : {ImpairDirection::egress, ImpairDirection::ingress}) {
+            const auto& wanted =
+                d == ImpairDirection::egress ? spec.impair_egress : spec.impair_ingress;
+            if (!wanted.none())
+                links.back()->impairment(d).set(shard_impairment(state, d, wanted, i));
+        }
+    }
     const netstack::InterfaceConfig config{
         .name = spec.name,
         .mac = *spec.mac,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "impair_slot.hpp"
 #include "ping_job.hpp"
 #include "services/service_spec.hpp"
 #include "shard.hpp"
@@ -34,6 +35,7 @@ struct InterfaceState {
     bool up = true;
     std::uint64_t sender = 0;  // the bus sender id all shards of the interface share
     std::shared_ptr<shmif::Bus> bus;
+    std::uint64_t impair_seed = 0;  // the impairments' seed when their words give none
 };
 
 class Dataplane {
@@ -93,6 +95,18 @@ class Dataplane {
     nlohmann::json services_json();  // with counters summed over the shards
     nlohmann::json tcp_json();       // every TCP connection of every shard
 
+    // --- impairments (dataplane_impair.cpp) --------------------------------------------------
+    // Sets one direction's impairment on every shard inside one stop_machine; it takes
+    // effect on the next frame, frames already held keep their times. Egress: each shard has
+    // its own engine (seed + shard index) and a rate split evenly across the shards. Ingress:
+    // every shard reads every frame, so every shard's engine has the same seed and makes the
+    // same decisions.
+    Outcome set_impairment(const std::string& name, ImpairDirection direction,
+                           const shmif::impair::Settings& settings);
+    // Settings and counters (egress summed over the shards, ingress as shard 0 saw it).
+    std::expected<nlohmann::json, control::CommandError> impairments_json(
+        std::optional<std::string> interface);
+
     // --- socket commands (any thread) ------------------------------------------------------
     void ping(const PingParams& params, control::Done done);
     void udp_send(const UdpSendParams& params, control::Done done);
@@ -132,6 +146,10 @@ class Dataplane {
     // address_in_use naming the holder's MAC when it is taken.
     Outcome probe(const std::string& name, netstack::Ipv4Address address);
     InterfaceState* find_mutable(const std::string& name);
+    // The settings one shard's engine gets: seeded, and its share of an egress rate.
+    shmif::impair::Settings shard_impairment(const InterfaceState& state, ImpairDirection direction,
+                                             const shmif::impair::Settings& settings,
+                                             std::size_t shard) const;
 };
 
 }  // namespace shmifd

@@ -22,7 +22,7 @@ Shard::~Shard() {
 
 std::expected<netstack::InterfaceId, netstack::ConfigError> Shard::attach(
     std::unique_ptr<ShardLink> link, const netstack::InterfaceConfig& config) {
-    auto id = stack_.add_interface(config, link->device());
+    auto id = stack_.add_interface(config, link->stack_device());
     if (!id) return id;
     link->id = *id;
     links_.push_back(std::move(link));
@@ -77,7 +77,7 @@ void Shard::service(netstack::Instant now) {
     if (auto at = stack_.poll_at(); at && *at <= now) stack_.poll(now);
     // Socket sends may leave frames batched in the devices: push them out now.
     for (const auto& link : links_)
-        link->device().flush();
+        link->stack_device().flush();
     watches_.deliver(stack_);
 }
 
@@ -86,7 +86,9 @@ std::size_t Shard::poll(std::size_t budget) {
     work += timers_.poll(budget);
     const auto now = std::chrono::steady_clock::now();
     for (const auto& link : links_) {
-        work += netstack::feed_stack(link->receive(budget), stack_, link->id, link->device(), now);
+        work += netstack::feed_stack(link->receive(budget, now), stack_, link->id,
+                                     link->stack_device(), now);
+        work += link->stack_device().release(now);  // egress frames held until now
     }
     if (auto at = stack_.poll_at(); at && *at <= now) {
         stack_.poll(now);
@@ -96,7 +98,7 @@ std::size_t Shard::poll(std::size_t budget) {
     if (index_ == 0) conflicts_.poll(stack_, [this](auto id) { return interface_name(id); });
     // What the socket callbacks sent (services answering) is still batched in the devices.
     for (const auto& link : links_)
-        link->device().flush();
+        link->stack_device().flush();
     return work;
 }
 
@@ -107,6 +109,14 @@ bool Shard::arm(engine::WaitSet& set) {
         set.wake_at(*at);
     }
     for (const auto& link : links_) {
+        // Frames an impairment holds wake the worker when they are due.
+        if (auto due = link->next_due()) {
+            if (*due <= std::chrono::steady_clock::now()) {
+                disarm();
+                return false;
+            }
+            set.wake_at(*due);
+        }
         shmif::Cursor::WaitSpec spec;
         if (!link->arm(spec)) {
             disarm();

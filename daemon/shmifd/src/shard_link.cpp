@@ -45,10 +45,17 @@ void ShardLink::report_health(const std::optional<shmif::Error>& error) {
     }
 }
 
-std::span<const shmif::Frame> ShardLink::receive(std::size_t budget) {
+std::span<const shmif::Frame> ShardLink::receive(std::size_t budget, shmif::impair::Instant now) {
     const std::size_t n = std::min(budget, kBatch);
     const std::size_t got = cursor_.receive(std::span(frames_.data(), n));
-    return {frames_.data(), got};
+    return ingress_.filter({frames_.data(), got}, now);
+}
+
+std::optional<shmif::impair::Instant> ShardLink::next_due() const {
+    const auto out = egress_.slot().next_due();
+    const auto in = ingress_.slot().next_due();
+    if (out && in) return std::min(*out, *in);
+    return out ? out : in;
 }
 
 bool ShardLink::arm(shmif::Cursor::WaitSpec& spec) {

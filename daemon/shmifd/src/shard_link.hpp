@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "impaired_device.hpp"
+#include "ingress_impairment.hpp"
 #include "netstack/bus_device.hpp"
 #include "netstack/stack.hpp"
 #include "shmif/cursor.hpp"
@@ -33,11 +35,22 @@ class ShardLink {
     const std::string& name() const { return name_; }
     netstack::BusDevice& device() { return device_; }
     const netstack::BusDevice& device() const { return device_; }
+    // What the stack sends through: the bus device behind the egress impairment.
+    ImpairedDevice& stack_device() { return egress_; }
+    ImpairSlot& impairment(ImpairDirection d) {
+        return d == ImpairDirection::egress ? egress_.slot() : ingress_.slot();
+    }
+    const ImpairSlot& impairment(ImpairDirection d) const {
+        return d == ImpairDirection::egress ? egress_.slot() : ingress_.slot();
+    }
+    // When the next held frame (either direction) is due.
+    std::optional<shmif::impair::Instant> next_due() const;
     const shmif::Cursor& cursor() const { return cursor_; }
     netstack::InterfaceId id = 0;  // in this worker's stack, set when attached
 
-    // Reads up to `budget` frames into the link's buffers.
-    std::span<const shmif::Frame> receive(std::size_t budget);
+    // Reads up to `budget` frames into the link's buffers; returns those for the stack (after
+    // the ingress impairment, if any: then also frames read earlier that are due now).
+    std::span<const shmif::Frame> receive(std::size_t budget, shmif::impair::Instant now);
     // Sleep support: see engine::Source::arm.
     bool arm(shmif::Cursor::WaitSpec& spec);
     void disarm();
@@ -52,6 +65,8 @@ class ShardLink {
     std::shared_ptr<BusAlarm> alarm_;
     shmif::Cursor cursor_;
     netstack::BusDevice device_;
+    ImpairedDevice egress_{device_};
+    IngressImpairment ingress_;
     std::vector<std::byte> storage_;
     std::vector<shmif::Frame> frames_;
     bool armed_ = false;
