@@ -98,9 +98,11 @@ std::optional<DirectionStats> Direction::snapshot(std::chrono::milliseconds time
 // Spins on the ring's commit word, then sleeps on the bus's futex (native) or its inotify
 // fd (NetBSD) until a writer commits or `timeout` passes. True when something may be there.
 bool Direction::wait_for_frames(std::chrono::nanoseconds timeout) {
+    // Spins only while frames flowed lately: the source bus also carries what the opposite
+    // direction writes there (skipped), which would otherwise keep an idle direction spinning.
     const auto start = Clock::now();
-    const auto spin_until = start + std::min(options_.spin, timeout);
-    for (unsigned i = 0;; ++i) {
+    const auto spin_until = std::min(last_frame_ + options_.spin, start + timeout);
+    for (unsigned i = 0; start < spin_until; ++i) {
         if (cursor_.poll()) return true;
         if ((i & 63) == 63 && Clock::now() >= spin_until) break;
     }
@@ -124,6 +126,7 @@ bool Direction::wait_for_frames(std::chrono::nanoseconds timeout) {
 bool Direction::forward_direct() {
     const std::size_t n = cursor_.peek(views_);
     if (n == 0) return false;
+    last_frame_ = Clock::now();
     counters_.frames_read += n;
     auto batch = writer_.begin();
     if (!batch) {

@@ -98,6 +98,7 @@ class Direction {
     shmif::impair::Impairment impairment_;
     std::uint32_t max_frame_;
     PumpCounters counters_;
+    std::chrono::steady_clock::time_point last_frame_{};  // a frame not our own came
 
     std::vector<std::byte> storage_;
     std::vector<shmif::Frame> frames_;
