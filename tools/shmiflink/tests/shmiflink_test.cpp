@@ -78,7 +78,7 @@ std::vector<Bytes> receive_frames(shmif::Cursor& cursor, std::size_t want,
     return out;
 }
 
-struct TwoBuses : ::testing::Test {
+struct ShmiflinkBuses : ::testing::Test {
     void SetUp() override {
         auto a = shmif::Bus::create(dir.file("a"), {});
         auto b = shmif::Bus::create(dir.file("b"), {});
@@ -96,7 +96,7 @@ struct TwoBuses : ::testing::Test {
     std::unique_ptr<shmif::Bus> bus_a, bus_b;
 };
 
-TEST_F(TwoBuses, ForwardsBothWaysUnchangedInOrderWithoutLoops) {
+TEST_F(ShmiflinkBuses, ForwardsBothWaysUnchangedInOrderWithoutLoops) {
     auto link = start({});
     shmif::Writer writer_a(*bus_a, {.sender = kSenderA});
     shmif::Writer writer_b(*bus_b, {.sender = kSenderB});
@@ -150,7 +150,7 @@ TEST_F(TwoBuses, ForwardsBothWaysUnchangedInOrderWithoutLoops) {
     EXPECT_EQ(line->at("frames_sent"), kFrames);
 }
 
-TEST_F(TwoBuses, ImpairedDirectionKeepsOrderAndContent) {
+TEST_F(ShmiflinkBuses, ImpairedDirectionKeepsOrderAndContent) {
     // Through the engine (a delay), still unchanged and in order.
     auto link = start({"--a-to-b", "delay 2ms", "--seed", "3"});
     shmif::Writer writer_a(*bus_a, {.sender = kSenderA});
@@ -214,7 +214,7 @@ TEST(ShmiflinkErrors, MissingBusAndBadWords) {
     EXPECT_NE(file.err.find(dir.file("bad.conf") + ":3: "), std::string::npos) << file.err;
 }
 
-TEST(ImpairFile, RulesOverlayTheFlags) {
+TEST(ShmiflinkImpairFile, RulesOverlayTheFlags) {
     LinkSettings flags;
     flags.a_to_b = *shmif::impair::parse_netem("delay 5ms");
     const auto s = parse_impair_file("# comment\n\n both: loss 1%\nb-to-a: none\n", "f", flags);
@@ -274,7 +274,7 @@ class Node {
     std::unique_ptr<netstack::BusPort> port_;
 };
 
-TEST_F(TwoBuses, TenThousandUdpDatagramsThroughTenPercentLoss) {
+TEST_F(ShmiflinkBuses, TenThousandUdpDatagramsThroughTenPercentLoss) {
     auto link = start({"--a-to-b", "loss 10%", "--seed", "7"});
     Node sender(*bus_a, 1), receiver(*bus_b, 2);
     auto tx = sender.stack().udp_open();
@@ -350,7 +350,7 @@ TEST_F(TwoBuses, TenThousandUdpDatagramsThroughTenPercentLoss) {
 
 // --- SIGHUP under traffic ----------------------------------------------------------------
 
-TEST_F(TwoBuses, SighupChangesImpairmentsUnderTrafficWithoutLosingFrames) {
+TEST_F(ShmiflinkBuses, SighupChangesImpairmentsUnderTrafficWithoutLosingFrames) {
     const std::string conf = dir.file("link.conf");
     std::ofstream(conf) << "both: none\n";
     auto link = start({"--impair-file", conf, "--seed", "11"});
@@ -398,7 +398,15 @@ TEST_F(TwoBuses, SighupChangesImpairmentsUnderTrafficWithoutLosingFrames) {
         }
         return at;
     };
-    send(2000);
+    send(1000);
+    // A file that does not parse changes nothing (the phase before stays loss-free).
+    std::ofstream(conf) << "a-to-b: loss 150%\n";
+    link->process().signal(SIGHUP);
+    ASSERT_TRUE(shmifd::test::wait_until(
+        [&] { return link->process().err_so_far().find(conf + ":1: ") != std::string::npos; }, 5s))
+        << link->process().err_so_far();
+    EXPECT_NE(link->process().err_so_far().find("(settings unchanged)"), std::string::npos);
+    send(1000);
     const auto on = switch_to("# the middle phase\na-to-b: loss 50%\n", "loss 50%");
     ASSERT_TRUE(on) << link->process().err_so_far();
     send(2000);
