@@ -4,7 +4,7 @@
 // Linux interface pair with AF_PACKET (bench/shmiflink_bench.sh runs it on a veth pair,
 // with and without netem, in a namespace it creates).
 //
-//   shmiflink-bench --shmiflink PATH [--secs S] [--dir D] [--netem WORDS]
+//   shmiflink-bench --shmiflink PATH [--secs S] [--dir D] [--netem WORDS] [--link-arg X]...
 //   shmiflink-bench --packet TX_IF RX_IF --label TEXT [--secs S]     (root)
 //
 // Throughput: one thread (CPU 0) sends batches of 32 frames on bus A and reads bus B,
@@ -227,8 +227,8 @@ double round_trip_us(shmif::Bus& out_bus, shmif::Bus& in_bus, bool echo, int cou
     return lost ? -1 : median(rtts);
 }
 
-int link_mode(const std::string& bin, const std::string& dir, double secs,
-              const std::string& netem) {
+int link_mode(const std::string& bin, const std::string& dir, double secs, const std::string& netem,
+              const std::vector<std::string>& link_args) {
     const std::string a_path = dir + "/shmiflink-bench-" + std::to_string(::getpid()) + "-a";
     const std::string b_path = dir + "/shmiflink-bench-" + std::to_string(::getpid()) + "-b";
     const std::string log = "/tmp/shmiflink-bench-" + std::to_string(::getpid());
@@ -241,7 +241,9 @@ int link_mode(const std::string& bin, const std::string& dir, double secs,
     pin_self(0);
     for (const std::string& impair : {std::string("none"), netem}) {
         for (std::size_t size : {64u, 1514u}) {
-            LinkProcess link(bin, a_path, b_path, {"--a-to-b", impair, "--seed", "1"}, log);
+            std::vector<std::string> args{"--a-to-b", impair, "--seed", "1"};
+            args.insert(args.end(), link_args.begin(), link_args.end());
+            LinkProcess link(bin, a_path, b_path, args, log);
             if (!link.ok()) return 1;
             // Under netem's default queue limit of 1000 frames when frames wait.
             const std::size_t window = impair == "none" ? 16384 : 900;
@@ -353,6 +355,7 @@ int packet_mode(const std::string& tx_if, const std::string& rx_if, const std::s
 int main(int argc, char** argv) {
     std::string bin, dir = "/dev/shm", netem = "delay 1ms rate 10gbit", tx, rx, label;
     double secs = 2.0;
+    std::vector<std::string> link_args;  // more shmiflink options for the throughput rows
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -369,6 +372,8 @@ int main(int argc, char** argv) {
             rx = next();
         } else if (arg == "--label")
             label = next();
+        else if (arg == "--link-arg")
+            link_args.push_back(next());
         else {
             std::fprintf(stderr,
                          "usage: shmiflink-bench --shmiflink PATH [--secs S] [--dir D] [--netem "
@@ -382,5 +387,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "shmiflink-bench: --shmiflink PATH or --packet TX RX\n");
         return 2;
     }
-    return link_mode(bin, dir, secs, netem);
+    return link_mode(bin, dir, secs, netem, link_args);
 }
