@@ -104,6 +104,7 @@ std::expected<std::span<std::byte>, Error> SendBatch::acquire(std::size_t len) {
         flush_staged();
         writer_->staging_.resize(len);
         staged_ = true;
+        last_len_ = len;
         return std::span<std::byte>(writer_->staging_.data(), len);
     }
     const std::uint64_t ring = bus.ring_size;
@@ -126,7 +127,23 @@ std::expected<std::span<std::byte>, Error> SendBatch::acquire(std::size_t len) {
     h->time_ns = time_ns_;
     write_pos_ += span;
     write_off_ = off + span == ring ? 0 : off + span;
+    last_span_ = span;
+    last_len_ = len;
     return std::span<std::byte>(bus.ring + off + sizeof(native::RecordHeader), len);
+}
+
+void SendBatch::drop_last() {
+    if (writer_ == nullptr || last_len_ == 0) return;
+    if (writer_->bus_->format == Format::native) {
+        // Still unpublished (commit moves `committed` past it): readers never saw it.
+        native::write_pad(*writer_->bus_, write_pos_ - last_span_, last_span_);
+        --seq_;
+    } else {
+        staged_ = false;
+    }
+    --frames_;
+    bytes_ -= last_len_;
+    last_len_ = 0;
 }
 
 void SendBatch::flush_staged() {

@@ -251,6 +251,45 @@ TEST(NativeRing, ZeroCopyBatchAcquire) {
         EXPECT_EQ(got[i].data, payload(100 + i, i));
 }
 
+TEST(NativeRing, DropLastTakesBackATornCopy) {
+    TempDir dir;
+    auto bus = Bus::create(dir.file("b.bus"), {.size = kHeader + kRing});
+    ASSERT_TRUE(bus.has_value());
+    Writer w(*bus, {.sender = 5});
+    Cursor c(*bus);
+    // Enough rounds to wrap the ring, so that a dropped frame next to a wrap pad is covered.
+    std::uint32_t kept = 0;
+    for (std::uint32_t round = 0; round < 200; ++round) {
+        auto batch = w.begin();
+        ASSERT_TRUE(batch.has_value());
+        for (std::uint32_t i = 0; i < 3; ++i) {
+            const std::uint32_t len = 100 + (round * 3 + i) % 900;
+            auto slot = batch->acquire(len);
+            ASSERT_TRUE(slot.has_value());
+            auto p = payload(len, round * 3 + i);
+            std::copy(p.begin(), p.end(), slot->begin());
+            if (i == 1) batch->drop_last();  // the middle one, and ...
+        }
+        if (round % 2 == 0) {
+            batch->drop_last();  // ... in even rounds the last one too,
+            batch->drop_last();  // and again: nothing more to take back
+        }
+        batch->commit();
+        auto got = drain(c);
+        std::vector<std::uint32_t> want{round * 3};
+        if (round % 2 == 1) want.push_back(round * 3 + 2);
+        ASSERT_EQ(got.size(), want.size()) << "round " << round;
+        for (std::size_t k = 0; k < want.size(); ++k)
+            EXPECT_EQ(got[k].data, payload(100 + want[k] % 900, want[k])) << "round " << round;
+        kept += static_cast<std::uint32_t>(got.size());
+    }
+    EXPECT_GE(bus->info().generation, 2U);  // it wrapped
+    EXPECT_EQ(c.stats().lost_frames, 0U);
+    EXPECT_EQ(c.stats().corrupt, 0U);
+    EXPECT_EQ(kept, 300U);
+    EXPECT_EQ(w.stats().frames, 300U);
+}
+
 TEST(NativeRing, StalledCursorCountsLostFramesExactly) {
     TempDir dir;
     auto bus = Bus::create(dir.file("b.bus"), {.size = kHeader + kRing});

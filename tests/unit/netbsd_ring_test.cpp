@@ -252,6 +252,28 @@ TEST(NetbsdRing, BatchAndTruncation) {
     EXPECT_EQ(c.stats().bytes, 400U);
 }
 
+TEST(NetbsdRing, DropLastTakesBackTheStagedFrame) {
+    TempDir dir;
+    auto bus = Bus::create(dir.file("b.bus"), {.format = Format::netbsd});
+    ASSERT_TRUE(bus.has_value());
+    Writer w(*bus, {.sender = 3});
+    Cursor c(*bus);
+    auto batch = w.begin();
+    ASSERT_TRUE(batch.has_value());
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        auto slot = batch->acquire(100 + i);
+        ASSERT_TRUE(slot.has_value());
+        auto p = payload(100 + i, i);
+        std::copy(p.begin(), p.end(), slot->begin());
+        if (i == 1) batch->drop_last();
+    }
+    EXPECT_EQ(batch->commit(), 2U);
+    auto got = drain(c);
+    ASSERT_EQ(got.size(), 2U);
+    EXPECT_EQ(got[0].data, payload(100, 0));
+    EXPECT_EQ(got[1].data, payload(102, 2));
+}
+
 TEST(NetbsdRing, PeekCopiesAndAdvance) {
     TempDir dir;
     auto bus = Bus::create(dir.file("b.bus"), {.format = Format::netbsd});

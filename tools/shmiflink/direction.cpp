@@ -148,10 +148,10 @@ bool Direction::forward_direct() {
         }
         std::memcpy(slot->data(), view.data.data(), view.data.size());
         // Copied first, checked after (seqlock style): still valid means the copy is whole.
-        // A frame a writer overwrote meanwhile is sent as zeroes (to MAC 00:00:00:00:00:00,
-        // which no station accepts) and counted; the next peek sees the overrun.
+        // A frame a writer overwrote meanwhile is taken back (never sent) and counted; the
+        // next peek sees the overrun.
         if (!cursor_.still_valid(view)) {
-            std::memset(slot->data(), 0, slot->size());
+            batch->drop_last();
             ++counters_.torn;
             used = i + 1;
             break;

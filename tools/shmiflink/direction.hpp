@@ -34,7 +34,7 @@ namespace shmiflink {
     X(frames_sent, "frames written to the destination bus")                                \
     X(send_failures, "frames lost because the destination refused a batch (lock, header)") \
     X(oversize, "frames longer than the destination's max_frame, dropped")                 \
-    X(torn, "frames overwritten in the source ring while being copied, sent zeroed")       \
+    X(torn, "frames overwritten in the source ring while being copied, not sent")          \
     X(overruns, "times the source bus lapped the link's cursor")                           \
     X(lost_frames, "frames the source bus overwrote before the link read them")
 

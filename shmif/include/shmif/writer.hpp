@@ -49,6 +49,11 @@ class SendBatch {
     // acquire() or commit(). Zero copy on the native format; the NetBSD ring may split a frame
     // across its end, so there the slot is a staging buffer copied in at the next call.
     std::expected<std::span<std::byte>, Error> acquire(std::size_t len);
+    // Takes back the frame of the last acquire(), which is then never sent: for a copy that
+    // turned out torn (a peeked view that Cursor::still_valid() no longer vouches for). On
+    // the native format its space stays in the ring as padding, which readers skip, and the
+    // sequence numbers stay contiguous. Does nothing when there is nothing to take back.
+    void drop_last();
     // Publishes every acquired frame, releases the lock, wakes sleeping readers. Idempotent.
     std::size_t commit();
 
@@ -65,7 +70,9 @@ class SendBatch {
     std::uint64_t seq_ = 0;        // native: seq of the next frame
     std::uint64_t wraps_ = 0;
     std::uint64_t time_ns_ = 0;
-    bool staged_ = false;  // netbsd: a frame waits in the staging buffer
+    bool staged_ = false;          // netbsd: a frame waits in the staging buffer
+    std::uint64_t last_span_ = 0;  // the last acquire(), for drop_last()
+    std::size_t last_len_ = 0;     // 0: nothing to take back
 };
 
 class Writer {
