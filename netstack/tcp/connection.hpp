@@ -1,7 +1,8 @@
 // One TCP connection (RFC 9293's TCB) and its state machine: the segment-arrival rules of
 // 3.10.7 in every state (with RFC 5961's RST/SYN/ACK checks and RFC 7323's PAWS), the send
 // side (Nagle, sender silly-window avoidance, window scaling, timestamps), retransmission
-// (RFC 6298, Karn), fast retransmit and NewReno recovery (RFC 5681, RFC 6582), delayed ACKs,
+// (RFC 6298, Karn), fast retransmit and NewReno recovery (RFC 5681, RFC 6582) or, when the
+// peer sends SACKs, RFC 6675's scoreboard-based recovery (sack_recovery.cpp), delayed ACKs,
 // zero-window probes, keepalive, TIME-WAIT. Pure logic: segments leave through the host,
 // time comes in as `now`.
 //
@@ -22,6 +23,7 @@
 #include "tcp/congestion.hpp"
 #include "tcp/receive_buffer.hpp"
 #include "tcp/rtt_estimator.hpp"
+#include "tcp/sack_scoreboard.hpp"
 #include "tcp/send_buffer.hpp"
 #include "wire/tcp.hpp"
 
@@ -132,7 +134,10 @@ class Connection {
     void output(Instant now);
     void send_segment(std::uint32_t seq, std::uint8_t flags, std::span<const std::byte> data,
                       Instant now, bool with_syn_options = false);
-    void send_ack(Instant now) { send_segment(snd_nxt_, wire::tcp_flag::ack, {}, now); }
+    // A pure ACK carries SND.MAX, not a SND.NXT that a timeout moved back (as Linux): the
+    // peer may hold everything sent, and would find an older sequence number outside its
+    // window and drop the ACK (two ends retransmitting at once would then never progress).
+    void send_ack(Instant now) { send_segment(snd_max_, wire::tcp_flag::ack, {}, now); }
     void send_syn(Instant now);
     // One segment of data (and the FIN when it is the last) starting at `seq`; returns the
     // sequence space it took.
@@ -159,6 +164,19 @@ class Connection {
     void take_options(const wire::TcpRepr& syn);
     void add_sack_blocks(wire::TcpRepr& seg) const;
     void update_window(const wire::TcpRepr& seg);
+
+    // RFC 6675 (sack_recovery.cpp), used instead of NewReno when SACK was negotiated.
+    void sack_ack(const wire::TcpRepr& seg, bool duplicate_5681, Instant now);
+    SackScoreboard::Update take_sack_blocks(const wire::TcpRepr& seg);
+    void sack_enter_recovery(Instant now);
+    void sack_partial_ack(Instant now);
+    void sack_exit_recovery();
+    std::uint32_t sack_pipe() const;      // SetPipe()
+    bool sack_next_segment(Instant now);  // NextSeg() and its transmission
+    bool sack_output(Instant now);        // (C): while cwnd - pipe >= SMSS
+    std::uint32_t sack_retransmit(std::uint32_t seq, Instant now);  // up to the next SACKed
+    void sack_reset();                                              // RTO: RFC 2018 / RFC 6675 5.1
+    std::uint32_t data_end() const;  // snd_max_, less a sent FIN's sequence number
 
     // State changes.
     void set_state(TcpState state);
@@ -191,8 +209,8 @@ class Connection {
     std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
     bool wscale_ok_ = false;
     bool ts_ok_ = false;
-    // RFC 2018, receiver side: our ACKs report what the out-of-order queue holds. (As a
-    // sender we ignore the peer's blocks, which RFC 2018 allows: recovery is NewReno's.)
+    // RFC 2018: our ACKs report what the out-of-order queue holds; the peer's blocks fill
+    // the scoreboard that RFC 6675 recovery works from.
     bool sack_ok_ = false;
     std::uint32_t last_out_of_order_ = 0;  // the latest segment held out of order (its seq)
     std::uint32_t ts_offset_ = 0, ts_recent_ = 0;
@@ -213,7 +231,10 @@ class Connection {
     std::unique_ptr<CongestionController> cc_;
     std::uint32_t dupacks_ = 0;
     bool in_recovery_ = false;
-    std::uint32_t recover_ = 0;
+    std::uint32_t recover_ = 0;  // RFC 6582's `recover`, RFC 6675's RecoveryPoint
+    SackScoreboard sack_board_;
+    std::uint32_t high_rxt_ = 0;    // RFC 6675 HighRxt (the end of the highest retransmitted)
+    std::uint32_t rescue_rxt_ = 0;  // RFC 6675 RescueRxt
     std::uint32_t retries_ = 0;
 
     std::uint32_t segments_unacked_ = 0;  // received since our last ACK (delayed ACK)

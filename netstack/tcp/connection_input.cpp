@@ -1,7 +1,7 @@
 // Segment arrival (RFC 9293 3.10.7) for a connection past LISTEN: SYN-SENT's rules, then
 // for the synchronized states PAWS (RFC 7323 5), the sequence check, RST and SYN with RFC
-// 5961's challenge ACKs, ACK processing (RFC 5961 5.2's range, RTT, NewReno recovery,
-// window update), data into the receive buffer and the FIN.
+// 5961's challenge ACKs, ACK processing (RFC 5961 5.2's range, RTT, NewReno recovery or
+// RFC 6675's with SACK, window update), data into the receive buffer and the FIN.
 #include <algorithm>
 
 #include "tcp/connection.hpp"
@@ -196,10 +196,13 @@ bool Connection::input_ack(const TcpRepr& seg, Instant now) {
         return false;
     }
     const std::uint32_t scaled_window = std::uint32_t{seg.window} << snd_wscale_;
-    if (seq_lt(snd_una_, seg.ack)) {
+    const bool duplicate = seg.ack == snd_una_ && seg.payload.empty() && !seg.has(flag::fin) &&
+                           scaled_window == snd_wnd_ && snd_una_ != snd_max_;
+    if (sack_ok_) {
+        sack_ack(seg, duplicate, now);  // RFC 6675 (sack_recovery.cpp)
+    } else if (seq_lt(snd_una_, seg.ack)) {
         new_ack(seg, seg.ack - snd_una_, now);
-    } else if (seg.ack == snd_una_ && seg.payload.empty() && !seg.has(flag::fin) &&
-               scaled_window == snd_wnd_ && snd_una_ != snd_max_) {
+    } else if (duplicate) {
         duplicate_ack(now);  // RFC 5681 2's definition
     }
     update_window(seg);
@@ -252,7 +255,13 @@ void Connection::new_ack(const TcpRepr& seg, std::uint32_t acked, Instant now) {
     retries_ = 0;
 
     const std::uint32_t mss = send_mss();
-    if (in_recovery_) {
+    if (sack_ok_) sack_board_.advance(snd_una_);
+    if (in_recovery_ && sack_ok_) {
+        if (seq_ge(seg.ack, recover_))
+            sack_exit_recovery();
+        else
+            sack_partial_ack(now);
+    } else if (in_recovery_) {
         if (seq_ge(seg.ack, recover_)) {
             // RFC 6582 3.2 step 3, full acknowledgment: deflate.
             cc_->cwnd = std::min(cc_->ssthresh, std::max(flight(), mss) + mss);

@@ -167,6 +167,7 @@ std::uint32_t Connection::send_data_at(std::uint32_t seq, std::uint32_t max_len,
     if (len == 0 && !fin) return 0;
     if (seq_lt(seq, snd_max_)) {
         ++counters_.retransmits;
+        counters_.bytes_retransmitted += len;
         ++host_.tcp_stats().retransmits;
         if (rtt_seq_ && seq_le(seq, *rtt_seq_)) rtt_seq_.reset();  // Karn
     } else if (!ts_ok_ && !rtt_seq_ && len > 0) {
@@ -198,15 +199,32 @@ void Connection::output(Instant now) {
         default:
             return;
     }
+    // RFC 6675 recovery sends by its pipe estimate instead (sack_recovery.cpp).
+    if (may_send && sack_ok_ && in_recovery_) {
+        sent = sack_output(now);
+        may_send = false;
+    }
     for (int guard = 0; may_send && guard < 1 << 16; ++guard) {
         // Outside recovery at least one segment may always be in flight (after an RTO,
         // cwnd is one MSS); in recovery the inflated cwnd rules (RFC 6582).
         const std::uint32_t window = std::min(snd_wnd_, cc_->cwnd);
         const std::uint32_t limit = snd_una_ + window;
         const std::uint32_t usable = seq_gt(limit, snd_nxt_) ? limit - snd_nxt_ : 0;
+        // Going back after a timeout, data the peer SACKed since is skipped (RFC 6675 5.1:
+        // use the SACK information that arrives during the recovery after an RTO).
+        std::uint32_t sacked_at = snd_max_;
+        if (sack_ok_ && seq_lt(snd_nxt_, snd_max_)) {
+            if (const auto r = sack_board_.range_at(snd_nxt_)) {
+                snd_nxt_ = r->right;
+                continue;
+            }
+            sacked_at = sack_board_.next_sacked(snd_nxt_, snd_max_);
+        }
         const std::uint32_t offset = data_offset(snd_nxt_);
-        const std::uint32_t available =
+        std::uint32_t available =
             offset < send_.size() ? static_cast<std::uint32_t>(send_.size()) - offset : 0;
+        const bool before_sacked = sacked_at != snd_max_ && sacked_at - snd_nxt_ < available;
+        if (before_sacked) available = sacked_at - snd_nxt_;
         const std::uint32_t len = std::min({available, usable, max_payload()});
         // The FIN rides on the segment that carries the last byte (or alone), window or not.
         const bool fin_due =
@@ -216,8 +234,8 @@ void Connection::output(Instant now) {
             // Sender silly-window avoidance (RFC 9293 3.8.6.2.1) and Nagle (RFC 896): a
             // short segment only when it empties the buffer and nothing is in flight (or
             // Nagle is off), or when it is at least half the largest window seen.
-            const bool empties = len == available;
-            const bool idle = snd_nxt_ == snd_una_ || options_.no_delay;
+            const bool empties = len == available;  // or reaches SACKed data
+            const bool idle = snd_nxt_ == snd_una_ || options_.no_delay || before_sacked;
             const bool half_window = len >= max_snd_wnd_ / 2;
             if (len < max_payload() && !((empties && idle) || half_window)) break;
         }

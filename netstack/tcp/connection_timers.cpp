@@ -79,6 +79,10 @@ void Connection::on_rto(Instant now) {
     in_recovery_ = false;
     dupacks_ = 0;
     recover_ = snd_max_;
+    // RFC 2018 8 and RFC 6675 5.1: the receiver may have reneged; SACKs arriving from now
+    // on refill the scoreboard and go-back-N skips what they cover (Linux keeps the
+    // scoreboard instead, with reneging detection we do not have).
+    if (sack_ok_) sack_reset();
     rtt_seq_.reset();
     // One segment from snd_una, window or not (a zero window is probed this way too).
     snd_nxt_ = snd_una_ + send_data_at(snd_una_, max_payload(), now);

@@ -94,9 +94,13 @@ struct UdpStats {
 struct TcpStats {
     std::uint64_t rx_segments = 0;  // valid segments this shard owns
     std::uint64_t tx_segments = 0;
-    std::uint64_t retransmits = 0;       // segments sent again, all causes
-    std::uint64_t fast_retransmits = 0;  // recoveries entered on three duplicate ACKs
-    std::uint64_t timeouts = 0;          // retransmission timer expiries
+    std::uint64_t retransmits = 0;           // segments sent again, all causes
+    std::uint64_t fast_retransmits = 0;      // recoveries entered on three duplicate ACKs
+    std::uint64_t sack_recoveries = 0;       // of those, RFC 6675's (SACK) rather than NewReno's
+    std::uint64_t sack_retransmits = 0;      // segments retransmitted in RFC 6675 recovery
+    std::uint64_t sack_blocks_received = 0;  // taken into a scoreboard
+    std::uint64_t sack_blocks_invalid = 0;   // ignored: D-SACK, outside what was sent, malformed
+    std::uint64_t timeouts = 0;              // retransmission timer expiries
     std::uint64_t active_opens = 0;
     std::uint64_t passive_opens = 0;
     std::uint64_t rx_resets = 0;  // RSTs that reset a connection

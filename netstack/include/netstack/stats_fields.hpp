@@ -108,6 +108,10 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("tx_segments", s.tx_segments);
     fn("retransmits", s.retransmits);
     fn("fast_retransmits", s.fast_retransmits);
+    fn("sack_recoveries", s.sack_recoveries);
+    fn("sack_retransmits", s.sack_retransmits);
+    fn("sack_blocks_received", s.sack_blocks_received);
+    fn("sack_blocks_invalid", s.sack_blocks_invalid);
     fn("timeouts", s.timeouts);
     fn("active_opens", s.active_opens);
     fn("passive_opens", s.passive_opens);

@@ -95,9 +95,10 @@ struct TcpInfo {
     Duration srtt{};
     Duration rttvar{};
     Duration rto{};
-    std::uint32_t backoff = 0;      // consecutive RTO expiries
-    std::uint64_t retransmits = 0;  // segments retransmitted, all causes
-    std::uint64_t sack_blocks_seen = 0;
+    std::uint32_t backoff = 0;              // consecutive RTO expiries
+    std::uint64_t retransmits = 0;          // segments retransmitted, all causes
+    std::uint64_t bytes_retransmitted = 0;  // their payload (Linux's tcpi_bytes_retrans)
+    std::uint64_t sack_blocks_seen = 0;     // SACK blocks in the peer's segments
     std::size_t bytes_in_flight = 0;
     std::size_t send_queued = 0;          // accepted by tcp_send, not yet acknowledged
     std::size_t receive_queued = 0;       // in order, not yet read
