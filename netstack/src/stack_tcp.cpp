@@ -158,18 +158,37 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     }
 
     // RFC 4987 3.6: a SYN-ACK that keeps no state, its ISN a cookie (syn_cookie.hpp). Our
-    // window is the initial buffer, unscaled; no options but the MSS.
-    void send_cookie(const FourTuple& tuple, const TcpRepr& syn, Instant now) {
+    // window is the initial buffer, unscaled. When the SYN has timestamps, window scaling
+    // and SACK-permitted are answered as they were offered, the peer's choices kept in our
+    // TSval; without, no options but the MSS.
+    void send_cookie(const Connection& listener, const FourTuple& tuple, const TcpRepr& syn,
+                     Instant now) {
+        const TcpConfig& config = stack.config.tcp;
         const std::uint16_t our_mss = mss_towards(tuple.remote.address, tuple.local.address);
         const std::uint16_t peer_mss = syn.mss.value_or(536);
-        const TcpRepr synack{.src_port = tuple.local.port,
-                             .dst_port = tuple.remote.port,
-                             .seq = cookies.make(tuple, syn.seq, std::min(our_mss, peer_mss), now),
-                             .ack = syn.seq + 1,
-                             .flags = flag::syn | flag::ack,
-                             .window = static_cast<std::uint16_t>(
-                                 std::min<std::size_t>(stack.config.tcp.receive_buffer, 0xffff)),
-                             .mss = our_mss};
+        TcpRepr synack{.src_port = tuple.local.port,
+                       .dst_port = tuple.remote.port,
+                       .seq = cookies.make(tuple, syn.seq, std::min(our_mss, peer_mss), now),
+                       .ack = syn.seq + 1,
+                       .flags = flag::syn | flag::ack,
+                       .window = static_cast<std::uint16_t>(
+                           std::min<std::size_t>(stack.config.tcp.receive_buffer, 0xffff)),
+                       .mss = our_mss};
+        if (config.timestamps && syn.timestamps) {
+            tcp::CookieOptions kept;
+            if (config.window_scaling && syn.window_scale) {
+                kept.window_scale = syn.window_scale;
+                synack.window_scale = Connection::receive_scale(config, listener.options());
+            }
+            kept.sack_permitted = config.sack && syn.sack_permitted;
+            synack.sack_permitted = kept.sack_permitted;
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+            const std::uint32_t ts_now = static_cast<std::uint32_t>(ms.count()) +
+                                         isn.timestamp_offset(tuple.local, tuple.remote);
+            synack.timestamps =
+                wire::TcpTimestamps{tcp::cookie_timestamp(ts_now, kept), syn.timestamps->value};
+        }
         ++stack.stats.tcp.cookies_sent;
         ++stack.stats.tcp.tx_segments;
         send(tuple, synack, now);
@@ -192,9 +211,20 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
             ++stack.stats.tcp.drop_connection_limit;
             return true;
         }
+        // What our TSval kept (syn_cookie.hpp), when the ACK echoes one; options the
+        // config does not allow were never offered: a forgery.
+        tcp::CookieOptions kept;
+        if (stack.config.tcp.timestamps && ack.timestamps) {
+            kept = tcp::cookie_timestamp_options(ack.timestamps->echo);
+            if ((kept.window_scale && !stack.config.tcp.window_scaling) ||
+                (kept.sack_permitted && !stack.config.tcp.sack)) {
+                ++stack.stats.tcp.cookies_failed;
+                return false;
+            }
+        }
         ++stack.stats.tcp.cookies_validated;
         Connection& child = table.create(*this, listener.options());
-        child.accept_cookie(&listener, tuple, ack, *mss,
+        child.accept_cookie(&listener, tuple, ack, *mss, kept.window_scale, kept.sack_permitted,
                             isn.timestamp_offset(tuple.local, tuple.remote),
                             mss_towards(tuple.remote.address, tuple.local.address), now);
         table.index(child);
@@ -339,7 +369,7 @@ void Stack::Impl::tcp_input(link::Interface&, wire::Bytes datagram, const wire::
             ++tcp_stats.drop_syn_queue_full;
             return;
         }
-        layer.send_cookie(tuple, seg, now);
+        layer.send_cookie(*listener, tuple, seg, now);
         return layer.finish(now);
     }
     Connection& child = layer.table.create(layer, listener->options());

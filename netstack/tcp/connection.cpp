@@ -84,9 +84,14 @@ void Connection::accept_syn(Connection* parent, FourTuple tuple, const wire::Tcp
     send_syn(now);
 }
 
+std::uint8_t Connection::receive_scale(const TcpConfig& config, const TcpSocketOptions& options) {
+    return scale_for(or_default(options.receive_buffer, config.max_receive_buffer));
+}
+
 void Connection::accept_cookie(Connection* parent, FourTuple tuple, const wire::TcpRepr& ack,
-                               std::uint16_t peer_mss, std::uint32_t ts_offset, std::uint16_t mss,
-                               Instant now) {
+                               std::uint16_t peer_mss, std::optional<std::uint8_t> peer_scale,
+                               bool sack, std::uint32_t ts_offset, std::uint16_t mss, Instant now) {
+    const TcpConfig& config = host_.tcp_config();
     listener = parent;
     passive_ = true;
     tuple_ = tuple;
@@ -100,7 +105,20 @@ void Connection::accept_cookie(Connection* parent, FourTuple tuple, const wire::
     // What the stateless SYN-ACK offered (stack_tcp.cpp): the initial buffer, unscaled.
     rcv_adv_ =
         rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(receive_.capacity(), 0xffff));
-    snd_wnd_ = max_snd_wnd_ = ack.window;
+    // What the cookie's timestamp kept (syn_cookie.hpp): the SYN-ACK offered our scale
+    // and SACK only when the SYN did, and only with timestamps.
+    ts_ok_ = config.timestamps && ack.timestamps.has_value();
+    if (ts_ok_) {
+        ts_recent_ = ack.timestamps->value;
+        ts_recent_time_ = now;
+        wscale_ok_ = config.window_scaling && peer_scale.has_value();
+        if (wscale_ok_) {
+            snd_wscale_ = std::min<std::uint8_t>(*peer_scale, 14);
+            rcv_wscale_ = receive_scale(config, options_);
+        }
+        sack_ok_ = config.sack && sack;
+    }
+    snd_wnd_ = max_snd_wnd_ = std::uint32_t{ack.window} << snd_wscale_;
     snd_wl1_ = ack.seq;
     snd_wl2_ = ack.ack;
     grow_epoch_ = now;

@@ -74,10 +74,14 @@ class Connection {
     void accept_syn(Connection* listener, FourTuple tuple, const wire::TcpRepr& syn,
                     std::uint32_t iss, std::uint32_t ts_offset, std::uint16_t mss, Instant now);
     // ESTABLISHED straight from the ACK that returned a valid SYN cookie (syn_cookie.hpp):
-    // our ISS is ack - 1, the peer's seq - 1, no window scaling or timestamps.
+    // our ISS is ack - 1, the peer's seq - 1; timestamps when the ACK carries them, window
+    // scaling and SACK as its TSecr says (`peer_scale`, `sack`).
     void accept_cookie(Connection* listener, FourTuple tuple, const wire::TcpRepr& ack,
-                       std::uint16_t peer_mss, std::uint32_t ts_offset, std::uint16_t mss,
-                       Instant now);
+                       std::uint16_t peer_mss, std::optional<std::uint8_t> peer_scale, bool sack,
+                       std::uint32_t ts_offset, std::uint16_t mss, Instant now);
+    // The window scale we offer with these options (RFC 7323 2.3: the smallest shift that
+    // says the largest receive buffer).
+    static std::uint8_t receive_scale(const TcpConfig& config, const TcpSocketOptions& options);
     void listen(std::size_t backlog);
 
     // --- the user's calls (tcp_send, tcp_receive, ...) ---

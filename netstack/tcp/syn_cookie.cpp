@@ -1,5 +1,6 @@
 #include "tcp/syn_cookie.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
@@ -16,7 +17,29 @@ std::uint32_t counter_at(Instant now) {
         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() / 64);
 }
 
+constexpr std::uint32_t ts_bits_mask = 0x1f;
+constexpr std::uint32_t ts_no_scale = 0xf;
+constexpr std::uint32_t ts_sack = 0x10;
+
 }  // namespace
+
+std::uint32_t cookie_timestamp(std::uint32_t now_ts, const CookieOptions& options) {
+    std::uint32_t bits =
+        options.window_scale ? std::min<std::uint32_t>(*options.window_scale, 14) : ts_no_scale;
+    if (options.sack_permitted) bits |= ts_sack;
+    std::uint32_t ts = (now_ts & ~ts_bits_mask) | bits;
+    // Never ahead of our clock (the peer's PAWS sees later values only grow).
+    if (static_cast<std::int32_t>(ts - now_ts) > 0) ts -= ts_bits_mask + 1;
+    return ts;
+}
+
+CookieOptions cookie_timestamp_options(std::uint32_t echo) {
+    CookieOptions options;
+    const std::uint32_t scale = echo & ts_no_scale;
+    if (scale != ts_no_scale) options.window_scale = static_cast<std::uint8_t>(scale);
+    options.sack_permitted = (echo & ts_sack) != 0;
+    return options;
+}
 
 std::uint32_t SynCookies::hash(const FourTuple& tuple, std::uint32_t peer_isn,
                                std::uint32_t counter, std::uint32_t mss_class) const {

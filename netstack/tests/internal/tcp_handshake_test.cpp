@@ -1,5 +1,7 @@
 // Opening and refusing connections: the three-way handshake both ways with its options,
-// MSS from the interface MTU, RSTs for closed ports, simultaneous open, ISNs (RFC 6528).
+// MSS from the interface MTU, RSTs for closed ports, simultaneous open, ISNs (RFC 6528),
+// SYN cookies that keep window scaling, SACK and timestamps in our TSval.
+#include "tcp/syn_cookie.hpp"
 #include "tcp_rig.hpp"
 #include "wire/icmp.hpp"
 
@@ -273,6 +275,159 @@ TEST(TcpHandshake, IsnsFollowRfc6528) {
     other.clock.advance(1s);
     other.inject({.src_port = 1000, .dst_port = 81, .seq = 1, .flags = flag::syn});
     EXPECT_EQ(other.one().tcp.seq - a, 250000u);
+}
+
+// --- SYN cookies with timestamps (syn_cookie.hpp) ----------------------------------------------
+
+TEST(TcpSynCookie, TimestampCarriesScaleAndSackAndNeverRunsAhead) {
+    for (std::uint32_t now : {0u, 5u, 31u, 32u, 1000u, 0xffffffe0u, 0xffffffffu}) {
+        for (int scale = -1; scale <= 14; ++scale) {
+            for (bool sack : {false, true}) {
+                tcp::CookieOptions options{.sack_permitted = sack};
+                if (scale >= 0) options.window_scale = static_cast<std::uint8_t>(scale);
+                const std::uint32_t ts = tcp::cookie_timestamp(now, options);
+                EXPECT_EQ(tcp::cookie_timestamp_options(ts), options);
+                EXPECT_LE(static_cast<std::int32_t>(ts - now), 0);
+                EXPECT_GT(static_cast<std::int32_t>(ts - now), -64);
+            }
+        }
+    }
+}
+
+struct CookieRig {
+    StackConfig config_with_queue_of_one() {
+        StackConfig c;  // window scaling, timestamps and SACK on
+        c.tcp.syn_queue = 1;
+        return c;
+    }
+    TcpRig rig{config_with_queue_of_one()};
+    SocketId l = rig.listen(80);
+    CookieRig() {
+        rig.inject({.src_port = 1, .dst_port = 80, .seq = 1, .flags = flag::syn});
+        rig.one();  // the queue's one half-open connection: what follows gets cookies
+        rig.peer_port = 2;
+        rig.local_port = 80;
+        rig.peer_seq = 5001;
+    }
+};
+
+TEST(TcpSynCookie, WithTimestampsKeepsWindowScalingSackAndTimestamps) {
+    CookieRig c;
+    TcpRig& rig = c.rig;
+    rig.inject({.src_port = 2,
+                .dst_port = 80,
+                .seq = 5000,
+                .flags = flag::syn,
+                .window = 65535,
+                .mss = 1460,
+                .window_scale = 5,
+                .sack_permitted = true,
+                .timestamps = wire::TcpTimestamps{9, 0}});
+    const Sent cookie = rig.one();
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_sent, 1u);
+    EXPECT_EQ(rig.stack.tcp_info(c.l)->syn_queue, 1u);  // nothing stored
+    EXPECT_EQ(cookie.tcp.flags, flag::syn | flag::ack);
+    EXPECT_EQ(cookie.tcp.mss, 1460);
+    EXPECT_EQ(cookie.tcp.window_scale, 7);  // ours, for the 4 MiB maximum buffer
+    EXPECT_TRUE(cookie.tcp.sack_permitted);
+    ASSERT_TRUE(cookie.tcp.timestamps.has_value());
+    EXPECT_EQ(cookie.tcp.timestamps->echo, 9u);
+    EXPECT_EQ(cookie.tcp.timestamps->value & 0x1f, 5u | 0x10u);  // scale 5, SACK
+    // The ACK echoes our TSval: the connection gets it all back.
+    rig.our_seq = cookie.tcp.seq + 1;
+    wire::TcpRepr ack = rig.peer(flag::ack | flag::psh, 1000);
+    ack.timestamps = wire::TcpTimestamps{10, cookie.tcp.timestamps->value};
+    const auto data = bytes_of(100);
+    rig.inject(ack, data);
+    rig.peer_seq += 100;
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_validated, 1u);
+    const auto s = rig.stack.tcp_accept(c.l);
+    ASSERT_TRUE(s.has_value());
+    const TcpInfo info = *rig.stack.tcp_info(*s);
+    EXPECT_EQ(info.state, TcpState::established);
+    EXPECT_TRUE(info.timestamps);
+    EXPECT_TRUE(info.sack);
+    EXPECT_EQ(info.send_wscale, 5);
+    EXPECT_EQ(info.receive_wscale, 7);
+    EXPECT_EQ(info.send_window, 1000u << 5);
+    EXPECT_EQ(info.mss, 1460u - 12);  // timestamps take 12 bytes of each segment
+    EXPECT_EQ(info.receive_queued, 100u);
+    // Data out of order: the immediate ACK carries a SACK block and timestamps, and its
+    // window is scaled.
+    wire::TcpRepr ahead = rig.peer(flag::ack, 1000);
+    ahead.seq += 50;
+    ahead.timestamps = wire::TcpTimestamps{11, cookie.tcp.timestamps->value};
+    rig.inject(ahead, bytes_of(10));
+    const Sent reply = rig.one();
+    EXPECT_EQ(reply.tcp.ack, rig.peer_seq);
+    ASSERT_EQ(reply.tcp.sack_count, 1u);
+    EXPECT_EQ(reply.tcp.sack[0].left, rig.peer_seq + 50);
+    ASSERT_TRUE(reply.tcp.timestamps.has_value());
+    EXPECT_EQ(reply.tcp.timestamps->echo, 10u);  // the last in-order segment's
+    EXPECT_LT(reply.tcp.window, 0xffffu >> 5);   // scaled by 7
+}
+
+TEST(TcpSynCookie, WithoutTimestampsNoWindowScalingOrSack) {
+    CookieRig c;
+    TcpRig& rig = c.rig;
+    rig.inject({.src_port = 2,
+                .dst_port = 80,
+                .seq = 5000,
+                .flags = flag::syn,
+                .window = 65535,
+                .mss = 1460,
+                .window_scale = 5,
+                .sack_permitted = true});
+    const Sent cookie = rig.one();
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_sent, 1u);
+    EXPECT_FALSE(cookie.tcp.window_scale.has_value());
+    EXPECT_FALSE(cookie.tcp.sack_permitted);
+    EXPECT_FALSE(cookie.tcp.timestamps.has_value());
+    rig.our_seq = cookie.tcp.seq + 1;
+    rig.inject(rig.peer(flag::ack, 1000));
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_validated, 1u);
+    const auto s = rig.stack.tcp_accept(c.l);
+    ASSERT_TRUE(s.has_value());
+    const TcpInfo info = *rig.stack.tcp_info(*s);
+    EXPECT_EQ(info.state, TcpState::established);
+    EXPECT_FALSE(info.timestamps);
+    EXPECT_FALSE(info.sack);
+    EXPECT_EQ(info.send_wscale, 0);
+    EXPECT_EQ(info.receive_wscale, 0);
+    EXPECT_EQ(info.send_window, 1000u);
+}
+
+TEST(TcpSynCookie, EchoedOptionsTheConfigForbidsAreAForgery) {
+    StackConfig config;
+    config.tcp.syn_queue = 1;
+    config.tcp.sack = false;
+    TcpRig rig(config);
+    const SocketId l = rig.listen(80);
+    rig.inject({.src_port = 1, .dst_port = 80, .seq = 1, .flags = flag::syn});
+    rig.one();
+    rig.inject({.src_port = 2,
+                .dst_port = 80,
+                .seq = 5000,
+                .flags = flag::syn,
+                .window = 65535,
+                .mss = 1460,
+                .sack_permitted = true,
+                .timestamps = wire::TcpTimestamps{9, 0}});
+    const Sent cookie = rig.one();
+    EXPECT_FALSE(cookie.tcp.sack_permitted);
+    ASSERT_TRUE(cookie.tcp.timestamps.has_value());
+    EXPECT_EQ(cookie.tcp.timestamps->value & 0x10, 0u);
+    // The ACK claims SACK-permitted in the echo: refused with a RST.
+    rig.inject({.src_port = 2,
+                .dst_port = 80,
+                .seq = 5001,
+                .ack = cookie.tcp.seq + 1,
+                .flags = flag::ack,
+                .window = 1000,
+                .timestamps = wire::TcpTimestamps{10, cookie.tcp.timestamps->value | 0x10}});
+    EXPECT_EQ(rig.one().tcp.flags, flag::rst);
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_failed, 1u);
+    EXPECT_FALSE(rig.stack.tcp_accept(l).has_value());
 }
 
 }  // namespace
