@@ -175,9 +175,11 @@ class Connection {
     void sack_enter_recovery(Instant now);
     void sack_partial_ack(Instant now);
     void sack_exit_recovery();
-    std::uint32_t sack_pipe() const;      // SetPipe()
-    bool sack_next_segment(Instant now);  // NextSeg() and its transmission
-    bool sack_output(Instant now);        // (C): while cwnd - pipe >= SMSS
+    std::uint32_t sack_pipe() const;          // SetPipe()
+    bool sack_next_segment(Instant now);      // NextSeg() and its transmission
+    bool sack_send_new(Instant now);          // NextSeg() rule 2
+    void sack_limited_transmit(Instant now);  // RFC 6675 5 step (3), RFC 3042
+    bool sack_output(Instant now);            // (C): while cwnd - pipe >= SMSS
     std::uint32_t sack_retransmit(std::uint32_t seq, Instant now);  // up to the next SACKed
     void sack_reset();                                              // RTO: RFC 2018 / RFC 6675 5.1
     std::uint32_t data_end() const;  // snd_max_, less a sent FIN's sequence number

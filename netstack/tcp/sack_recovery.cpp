@@ -4,7 +4,8 @@
 // carries data); recovery starts on DupThresh of them or when IsLost(HighACK + 1), with
 // RecoveryPoint = HighData and cwnd = ssthresh from the congestion controller (no window
 // inflation: the pipe estimate decides what may be sent); it ends when the cumulative ACK
-// covers RecoveryPoint. While in it, each ACK sends NextSeg() segments while
+// covers RecoveryPoint. Below DupThresh, Limited Transmit sends new data by the pipe.
+// While in it, each ACK sends NextSeg() segments while
 // cwnd - pipe >= SMSS: lost holes not yet retransmitted (rule 1), new data (rule 2), other
 // unSACKed holes below the highest SACKed (rule 3), once a rescue of the tail (rule 4).
 // A timeout clears the scoreboard (RFC 2018 8, RFC 6675 5.1); go-back-N then skips what
@@ -50,6 +51,8 @@ void Connection::sack_ack(const TcpRepr& seg, bool duplicate_5681, Instant now) 
     if (dupacks_ >= SackScoreboard::dup_thresh ||
         seq_gt(sack_board_.lost_edge(snd_una_, send_mss()), snd_una_))
         sack_enter_recovery(now);
+    else
+        sack_limited_transmit(now);
 }
 
 // RFC 6675 5 step (4).
@@ -113,6 +116,33 @@ std::uint32_t Connection::sack_retransmit(std::uint32_t seq, Instant now) {
     return used;
 }
 
+// Up to one SMSS of data never sent, as the receiver's window allows (NextSeg() rule 2).
+bool Connection::sack_send_new(Instant now) {
+    const std::uint32_t offset = data_offset(snd_nxt_);
+    const std::uint32_t available =
+        offset < send_.size() ? static_cast<std::uint32_t>(send_.size()) - offset : 0;
+    const std::uint32_t limit = snd_una_ + snd_wnd_;
+    const std::uint32_t room = seq_gt(limit, snd_nxt_) ? limit - snd_nxt_ : 0;
+    const std::uint32_t len = std::min({available, room, max_payload()});
+    const bool fin_due = fin_queued_ && seq_le(snd_nxt_, fin_seq()) && snd_nxt_ + len == fin_seq();
+    if (!fin_due && (len == 0 || (len < max_payload() && len < available))) return false;
+    const std::uint32_t used = send_data_at(snd_nxt_, len, now);
+    snd_nxt_ += used;
+    return used > 0;
+}
+
+// RFC 6675 5 step (3), Limited Transmit (RFC 3042) by the pipe: below DupThresh, each
+// duplicate ACK lets as much new data out as left the network.
+void Connection::sack_limited_transmit(Instant now) {
+    high_rxt_ = snd_una_;  // (3.1)
+    const std::uint32_t smss = send_mss();
+    for (int guard = 0; guard < 1 << 16; ++guard) {
+        const std::uint32_t pipe = sack_pipe();
+        if (cc_->cwnd < pipe || cc_->cwnd - pipe < smss) break;
+        if (!seq_ge(snd_nxt_, snd_max_) || !sack_send_new(now)) break;
+    }
+}
+
 // NextSeg() (RFC 6675 4) and (C.2-C.4): sends one segment; false when there is none.
 bool Connection::sack_next_segment(Instant now) {
     const std::uint32_t una = snd_una_;
@@ -130,20 +160,7 @@ bool Connection::sack_next_segment(Instant now) {
         return true;
     }
     // Rule 2: new data the receiver's window takes.
-    const std::uint32_t offset = data_offset(snd_nxt_);
-    const std::uint32_t available =
-        offset < send_.size() ? static_cast<std::uint32_t>(send_.size()) - offset : 0;
-    const std::uint32_t limit = snd_una_ + snd_wnd_;
-    const std::uint32_t room = seq_gt(limit, snd_nxt_) ? limit - snd_nxt_ : 0;
-    const std::uint32_t len = std::min({available, room, max_payload()});
-    const bool fin_due = fin_queued_ && seq_le(snd_nxt_, fin_seq()) && snd_nxt_ + len == fin_seq();
-    if (fin_due || (len > 0 && (len == max_payload() || len == available))) {
-        const std::uint32_t used = send_data_at(snd_nxt_, len, now);
-        if (used > 0) {
-            snd_nxt_ += used;
-            return true;
-        }
-    }
+    if (sack_send_new(now)) return true;
     // Rule 3: an unSACKed hole below the highest SACKed, not (yet) deemed lost.
     if (seq_lt(hole, sack_board_.highest(una))) {
         const std::uint32_t used = sack_retransmit(hole, now);

@@ -250,6 +250,27 @@ TEST_F(SackConnected, IsLostEntersRecoveryBeforeThreeDuplicateAcks) {
     EXPECT_EQ(stats().sack_recoveries, 1u);
 }
 
+TEST_F(SackConnected, LimitedTransmitSendsNewDataOnTheFirstDuplicateAcks) {
+    const auto data = bytes_of(8 * mss);
+    ASSERT_EQ(*rig.stack.tcp_send(s, data, rig.now()), data.size());
+    ASSERT_EQ(rig.sent().size(), 3u);  // the initial window
+    // 1 is lost. Each of the first two duplicate ACKs lets one new segment out (RFC 6675
+    // 5 step 3, RFC 3042: cwnd - pipe), so a small window still gets its third.
+    ack(seg_at(1), {{seg_at(2), seg_at(3)}});
+    Sent out = rig.one();
+    EXPECT_EQ(out.tcp.seq, seg_at(4));
+    ack(seg_at(1), {{seg_at(2), seg_at(4)}});
+    out = rig.one();
+    EXPECT_EQ(out.tcp.seq, seg_at(5));
+    EXPECT_EQ(stats().retransmits, 0u);
+    ack(seg_at(1), {{seg_at(2), seg_at(5)}});
+    const auto third = rig.sent();
+    ASSERT_GE(third.size(), 1u);
+    EXPECT_EQ(third[0].tcp.seq, seg_at(1));  // recovery
+    EXPECT_EQ(stats().sack_recoveries, 1u);
+    EXPECT_EQ(stats().timeouts, 0u);
+}
+
 TEST_F(SackConnected, TimeoutClearsTheScoreboardAndGoBackNSkipsWhatIsSackedAfter) {
     grow_window(*this, 1);  // cwnd 5 segments
     const auto data = bytes_of(4 * mss);
