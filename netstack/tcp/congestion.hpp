@@ -1,6 +1,7 @@
 // Congestion control behind one small interface: the connection reports ACKs, loss (three
 // duplicate ACKs) and timeouts; the algorithm owns cwnd and ssthresh. Fast recovery's window
-// inflation (RFC 5681 3.2, RFC 6582) is the connection's and adjusts cwnd directly.
+// inflation (RFC 5681 3.2, RFC 6582) is the connection's and adjusts cwnd directly; so is
+// RFC 6675's cwnd = ssthresh for the length of a SACK recovery (sack_recovery.cpp).
 #pragma once
 
 #include <cstdint>

@@ -4,10 +4,10 @@
 // carries data); recovery starts on DupThresh of them or when IsLost(HighACK + 1), with
 // RecoveryPoint = HighData and cwnd = ssthresh from the congestion controller (no window
 // inflation: the pipe estimate decides what may be sent); it ends when the cumulative ACK
-// covers RecoveryPoint. Below DupThresh, Limited Transmit sends new data by the pipe.
-// While in it, each ACK sends NextSeg() segments while
-// cwnd - pipe >= SMSS: lost holes not yet retransmitted (rule 1), new data (rule 2), other
-// unSACKed holes below the highest SACKed (rule 3), once a rescue of the tail (rule 4).
+// covers RecoveryPoint. Below DupThresh, Limited Transmit sends new data by the pipe. In
+// recovery each ACK sends NextSeg() segments while cwnd - pipe >= SMSS: lost holes not yet
+// retransmitted (rule 1), new data (rule 2), other unSACKed holes below the highest SACKed
+// (rule 3), once a rescue of the tail (rule 4).
 // A timeout clears the scoreboard (RFC 2018 8, RFC 6675 5.1); go-back-N then skips what
 // later ACKs SACK (connection_output.cpp).
 #include <algorithm>
