@@ -23,7 +23,8 @@ packages=(
     iproute2 iputils-ping socat python3-scapy kmod
     curl netcat-openbsd # TCP peers of the interoperability tests
 )
-# --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
+# --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers);
+# iperf3 is also bench/tcp_bench.sh's kernel stream
 if [ "${1:-}" = --bench ]; then
     packages+=(vde2 libvdeplug-dev iperf3 iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23)
 fi

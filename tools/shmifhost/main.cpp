@@ -1,6 +1,7 @@
 // shmifhost: one process running our userspace stack on a bus, for tests and scripts that do
 // not need the daemon. Serves (ARP, ping, a UDP echo or sink port, the test services), pings,
-// sends UDP, or moves bytes over one TCP connection (tcp-fetch, tcp-send).
+// sends UDP, moves bytes over one TCP connection (tcp-fetch, tcp-send), or times
+// request/response transactions against an echo service (tcp-rr, tcp-crr).
 //
 // Exit status: 0 success (serve: stopped by SIGINT/SIGTERM or --duration; ping: some reply
 // came; udp-send: all sent); 1 failure (bus unreadable, address refused, no reply, next hop
@@ -44,10 +45,12 @@ struct Args {
     std::uint16_t source_port = 0;
     // services and the TCP client
     std::vector<std::string> serve;
-    std::string tcp_fetch, tcp_send;
+    std::string tcp_fetch, tcp_send, tcp_rr, tcp_crr;
     std::uint64_t bytes = 0;
     bool http = false;
     double tcp_timeout = 60.0;
+    double seconds = 5.0;
+    bool size_given = false;
 };
 
 constexpr const char* kFooter =
@@ -63,6 +66,11 @@ mod 256; GET / a status page); their counters go to stderr at exit.
 --tcp-fetch ADDR:PORT --bytes N reads N bytes over TCP (from chargen, or with --http
 the body of GET /bytes/N); --tcp-send ADDR:PORT --bytes N sends N bytes of the
 /bytes/N pattern. Both print "bytes N seconds S gbit/s G sha256 HEX" on stdout.
+--tcp-rr ADDR:PORT [--size S] [--seconds T] (netperf's TCP_RR) sends S-byte requests
+(default 1) to an echo service on one connection, one in flight, for T seconds (default
+5); --tcp-crr ADDR:PORT [--seconds T] (TCP_CRR) connects, sends 1 byte, reads its echo and
+closes, over and over. Both print "transactions N seconds S per_second R p50_us A p99_us B"
+(latency per transaction, microseconds); --tcp-timeout bounds one transaction.
 
 On start one line on stderr says who we are: "shmifhost: eth0 MAC ADDR/LEN on BUS".
 --stats prints every stack, bus device and cursor counter on stderr at exit.
@@ -76,7 +84,9 @@ Examples:
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --udp-send 10.0.0.2:7 --data hi
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --gateway 10.0.0.1 --ping 8.8.8.8
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.2/24 --serve http --serve echo
-  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-fetch 10.0.0.2:80 --http --bytes 1000000000)";
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-fetch 10.0.0.2:80 --http --bytes 1000000000
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-rr 10.0.0.2:7 --size 64 --seconds 3
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-crr 10.0.0.2:7)";
 
 int run(const Args& a, const HostConfig& config) {
     shmif::tool::install_stop_handlers();
@@ -112,6 +122,14 @@ int run(const Args& a, const HostConfig& config) {
                            .http = a.http,
                            .timeout = std::chrono::duration<double>(a.tcp_timeout)};
         status = fetch ? tcp_fetch(**host, t) : tcp_send(**host, t);
+    } else if (!a.tcp_rr.empty() || !a.tcp_crr.empty()) {
+        const bool crr = !a.tcp_crr.empty();
+        TcpRrOptions r{.to = *netstack::Endpoint::parse(crr ? a.tcp_crr : a.tcp_rr),
+                       .crr = crr,
+                       .size = a.size_given ? a.size : 1,
+                       .seconds = std::chrono::duration<double>(a.seconds),
+                       .timeout = std::chrono::duration<double>(a.tcp_timeout)};
+        status = tcp_rr(**host, r);
     } else {
         ServeOptions s{.udp_echo = a.udp_echo,
                        .udp_sink = a.udp_sink,
@@ -131,7 +149,7 @@ int run(const Args& a, const HostConfig& config) {
 int main_(int argc, char** argv) {
     CLI::App app{
         "shmifhost: run the shmifd userspace TCP/IP stack on a shmif bus as one host: serve "
-        "ARP/ping/UDP, ping, or send UDP",
+        "ARP/ping/UDP, ping, send UDP, or time TCP transfers and transactions",
         "shmifhost"};
     app.footer(kFooter);
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
@@ -159,9 +177,12 @@ int main_(int argc, char** argv) {
     auto* ping_opt = app.add_option("--ping", a.ping, "Ping ADDR");
     app.add_option("-c,--count", a.count, "Ping: requests to send (0: until stopped)")
         ->capture_default_str();
-    app.add_option("-s,--size", a.size, "Ping: payload bytes (large ones fragment)")
-        ->check(CLI::Range(0, 65507))
-        ->capture_default_str();
+    auto* size_opt =
+        app.add_option("-s,--size", a.size,
+                       "Ping: payload bytes (large ones fragment); tcp-rr: request bytes "
+                       "(default 1)")
+            ->check(CLI::Range(0, 65507))
+            ->capture_default_str();
     app.add_option("-i,--interval", a.interval, "Ping: seconds between requests")
         ->check(CLI::Range(0.0001, 3600.0))
         ->capture_default_str();
@@ -189,27 +210,41 @@ int main_(int argc, char** argv) {
         app.add_option("--tcp-send", a.tcp_send, "Send --bytes N over TCP to ADDR:PORT");
     auto* bytes = app.add_option("--bytes", a.bytes, "TCP: bytes to move");
     auto* http = app.add_flag("--http", a.http, "tcp-fetch: GET /bytes/N and read the body");
-    app.add_option("--tcp-timeout", a.tcp_timeout, "TCP: seconds the whole transfer may take")
+    app.add_option("--tcp-timeout", a.tcp_timeout,
+                   "TCP: seconds the whole transfer (tcp-rr, tcp-crr: one transaction) may take")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    ping_opt->excludes(send, echo, sink, duration, serve, fetch, tcp_send_opt);
-    send->excludes(echo, sink, duration, serve, fetch, tcp_send_opt);
+    auto* rr = app.add_option("--tcp-rr", a.tcp_rr,
+                              "Request/response over one TCP connection to an echo ADDR:PORT");
+    auto* crr = app.add_option("--tcp-crr", a.tcp_crr,
+                               "Connect/request/response/close to an echo ADDR:PORT, repeated");
+    auto* seconds = app.add_option("--seconds", a.seconds, "tcp-rr, tcp-crr: seconds to run")
+                        ->check(CLI::PositiveNumber)
+                        ->capture_default_str();
+    ping_opt->excludes(send, echo, sink, duration, serve, fetch, tcp_send_opt, rr, crr);
+    send->excludes(echo, sink, duration, serve, fetch, tcp_send_opt, rr, crr);
     send->needs(data);
-    fetch->excludes(echo, sink, duration, serve, tcp_send_opt);
-    tcp_send_opt->excludes(echo, sink, duration, serve, http);
+    fetch->excludes(echo, sink, duration, serve, tcp_send_opt, rr, crr);
+    tcp_send_opt->excludes(echo, sink, duration, serve, http, rr, crr);
+    rr->excludes(echo, sink, duration, serve, crr, bytes);
+    crr->excludes(echo, sink, duration, serve, bytes, size_opt);
     fetch->needs(bytes);
     tcp_send_opt->needs(bytes);
     http->needs(fetch);
+    seconds->excludes(ping_opt, send, fetch, tcp_send_opt, serve);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
         return status == 0 ? exit_ok : exit_usage;
     }
+    a.size_given = size_opt->count() > 0;
     auto usage = [](const std::string& what) {
         fmt::print(stderr, "shmifhost: {}\n", what);
         return exit_usage;
     };
+    if (a.size_given && !a.tcp_rr.empty() && a.size == 0)
+        return usage("invalid --size 0 with --tcp-rr: 1 or more bytes");
     HostConfig config;
     config.bus = a.bus;
     config.create_bus = a.create_bus;
@@ -235,7 +270,7 @@ int main_(int argc, char** argv) {
         return usage("invalid --ping '" + a.ping + "': a dotted-quad address");
     if (!a.udp_send.empty() && !netstack::Endpoint::parse(a.udp_send))
         return usage("invalid --udp-send '" + a.udp_send + "': ADDRESS:PORT");
-    for (const auto* tcp : {&a.tcp_fetch, &a.tcp_send}) {
+    for (const auto* tcp : {&a.tcp_fetch, &a.tcp_send, &a.tcp_rr, &a.tcp_crr}) {
         const auto to = tcp->empty() ? std::nullopt : netstack::Endpoint::parse(*tcp);
         if (!tcp->empty() && (!to || to->port == 0))
             return usage("invalid TCP peer '" + *tcp + "': ADDRESS:PORT");

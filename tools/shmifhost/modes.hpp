@@ -58,4 +58,17 @@ struct TcpClientOptions {
 int tcp_fetch(Host& host, const TcpClientOptions& options);
 int tcp_send(Host& host, const TcpClientOptions& options);
 
+struct TcpRrOptions {
+    netstack::Endpoint to;  // an echo service (RFC 862)
+    bool crr = false;       // connect, request, response, close per transaction
+    std::size_t size = 1;   // request (and echo) bytes; crr: always 1
+    std::chrono::duration<double> seconds{5.0};   // how long to run transactions
+    std::chrono::duration<double> timeout{60.0};  // the most one transaction may take
+};
+// netperf's TCP_RR (one connection, one request in flight) or TCP_CRR (a new connection per
+// transaction) for `seconds`. Prints "transactions N seconds S per_second R p50_us A p99_us
+// B" (latency per transaction in microseconds) on stdout; 0 when all went well and at least
+// one transaction completed, 1 otherwise (refused, reset, timed out, closed early).
+int tcp_rr(Host& host, const TcpRrOptions& options);
+
 }  // namespace shmifhost
