@@ -33,6 +33,8 @@ nlohmann::json to_json(const netstack::TcpInfo& t) {
             {"rto_us", micros(t.rto)},
             {"backoff", t.backoff},
             {"retransmits", t.retransmits},
+            {"bytes_retransmitted", t.bytes_retransmitted},
+            {"sack_blocks_seen", t.sack_blocks_seen},
             {"bytes_in_flight", t.bytes_in_flight},
             {"out_of_order", t.out_of_order_queued},
             {"send_window", t.send_window},
