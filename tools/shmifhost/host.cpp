@@ -30,6 +30,7 @@ std::expected<std::unique_ptr<Host>, std::string> Host::open(const HostConfig& c
     host->device_ = std::make_unique<netstack::BusDevice>(*host->bus_);
     netstack::StackConfig sc;
     sc.seed = config.seed != 0 ? config.seed : random_seed();
+    if (config.tcp_max_connections != 0) sc.tcp.max_connections = config.tcp_max_connections;
     host->stack_ = std::make_unique<netstack::Stack>(sc);
     auto& stack = *host->stack_;
     // mtu 0: add_interface derives the largest the bus carries.

@@ -35,6 +35,8 @@ struct HostConfig {
     // as they would on a real segment. 0: as large as the bus carries (at most 65,535).
     std::size_t mtu = 1500;
     std::uint64_t seed = 0;  // 0: random
+    // TCP connections the stack may hold, TIME-WAIT included (0: the stack's default, 16,384).
+    std::size_t tcp_max_connections = 0;
 };
 
 class Host {

@@ -71,6 +71,8 @@ the body of GET /bytes/N); --tcp-send ADDR:PORT --bytes N sends N bytes of the
 5); --tcp-crr ADDR:PORT [--seconds T] (TCP_CRR) connects, sends 1 byte, reads its echo and
 closes, over and over. Both print "transactions N seconds S per_second R p50_us A p99_us B"
 (latency per transaction, microseconds); --tcp-timeout bounds one transaction.
+--tcp-crr lets the stack hold 65,536 connections (TIME-WAIT ones count) and stops early,
+rate kept, when all 28,232 ephemeral ports are in TIME-WAIT.
 
 On start one line on stderr says who we are: "shmifhost: eth0 MAC ADDR/LEN on BUS".
 --stats prints every stack, bus device and cursor counter on stderr at exit.
@@ -250,6 +252,8 @@ int main_(int argc, char** argv) {
     config.create_bus = a.create_bus;
     config.name = a.name;
     config.seed = a.seed;
+    // Every closed connection stays in TIME-WAIT for 60 s: thousands a second for tcp-crr.
+    if (!a.tcp_crr.empty()) config.tcp_max_connections = 65536;
     if (a.mtu != 0 && a.mtu < 68) return usage("invalid --mtu: 68 or more (RFC 791), or 0");
     config.mtu = a.mtu;
     const auto cidr = netstack::Ipv4Cidr::parse(a.addr);

@@ -2,8 +2,9 @@
 // service (RFC 862). rr: one connection, one request of --size bytes in flight, the next sent
 // when its whole echo came back. crr: per transaction connect, a 1-byte request, its echo, a
 // graceful close (the connection finishes FIN/TIME-WAIT in the background, as close(2)). Both
-// for --seconds, driven by polling after every loop step as tcp-fetch is. Prints
-// "transactions N seconds S per_second R p50_us A p99_us B" on stdout.
+// for --seconds (crr: or until every ephemeral port is in TIME-WAIT), driven by polling after every
+// loop step as tcp-fetch is. Prints "transactions N seconds S per_second R p50_us A p99_us B" on
+// stdout.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -42,7 +43,7 @@ class RequestResponse {
             auto now = Clock::now();
             if (!in_flight) {
                 if (now >= end) break;
-                if (o_.crr && !open_connection(now)) break;
+                if (o_.crr && !open_connection(now)) break;  // an error, or out of ports
                 began = now;
                 sent = received = 0;
                 in_flight = true;
@@ -94,7 +95,7 @@ class RequestResponse {
                                                           began + limit - now));
         }
         const auto seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        if (error_.empty() && shmif::tool::stop_requested != 0) error_ = "interrupted";
+        if (error_.empty() && !ran_out_ && shmif::tool::stop_requested != 0) error_ = "interrupted";
         if (!error_.empty()) return report_error();
         if (socket_ != 0) (void)stack_.tcp_close(socket_, Clock::now());
         // A few steps so our last ACK and FIN leave.
@@ -117,6 +118,7 @@ class RequestResponse {
     std::vector<std::byte> buffer_;
     std::vector<double> latencies_;  // microseconds per transaction
     std::string error_;
+    bool ran_out_ = false;  // crr: no ephemeral port left, the run ended early
 
     // Opens a socket and starts its handshake; the request is queued in SYN-SENT.
     bool open_connection(Clock::time_point now) {
@@ -128,6 +130,19 @@ class RequestResponse {
         socket_ = *s;
         (void)stack_.tcp_set_options(socket_, {.no_delay = true});
         if (auto c = stack_.tcp_connect(socket_, o_.to, now); !c) {
+            // Every ephemeral port is in TIME-WAIT (60 s): the run ends here, its rate stands.
+            if (o_.crr && !latencies_.empty() &&
+                (c.error() == SocketError::no_ports ||
+                 c.error() == SocketError::too_many_sockets)) {
+                fmt::print(stderr,
+                           "shmifhost: {}: connect: {} after {} transactions (TIME-WAIT): "
+                           "stopping early\n",
+                           o_.to.to_string(), netstack::describe(c.error()), latencies_.size());
+                (void)stack_.tcp_close(socket_, now);
+                socket_ = 0;
+                ran_out_ = true;
+                return false;
+            }
             error_ = std::string("connect: ") + netstack::describe(c.error());
             return false;
         }
