@@ -3,7 +3,9 @@
 // http, echo, discard and chargen on every worker; shmifhost (10.77.2.3/24) as our client.
 // curl, socat and a Python client inside the namespace; transfers checked by SHA-256 against
 // the documented /bytes/N pattern (byte i = (i + i / 251) mod 256, computed by Python);
-// the same under netem loss, delay and reordering; a capture read by tshark's expert
+// the same transfers through the "loss 2% delay 5ms reorder 10%" both ways (shmiflink
+// between the TAP's bus and ours; tc netem on the TAP too where the kernel has sch_netem);
+// a capture read by tshark's expert
 // analysis; 200 concurrent connections; 2 and 3 workers, every connection owned by exactly
 // the shard its 4-tuple hashes to. Root and /dev/net/tun, else skipped.
 #include <gtest/gtest.h>
@@ -17,9 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "link_harness.hpp"
 #include "netns.hpp"
 #include "netstack/tcp.hpp"
 #include "process.hpp"
+#include "shmif/bus.hpp"
 #include "tap_bridge.hpp"
 #include "temp_dir.hpp"
 
@@ -31,6 +35,8 @@ using shmif::test::TempDir;
 
 constexpr const char* kKernel = "10.77.2.1";
 constexpr const char* kDaemon = "10.77.2.2";
+// The netem line: what a bad network does to TCP.
+constexpr const char* kBadNetwork = "loss 2% delay 5ms reorder 10%";
 
 // SHA-256 of the first n bytes of the /bytes/N pattern, by the formula in the README.
 constexpr const char* kPatternSha =
@@ -98,12 +104,23 @@ class TcpInterop : public ::testing::TestWithParam<int> {
         if (!why.empty()) GTEST_SKIP() << "kernel TCP interop test: " << why;
         ns_ = std::make_unique<NetNs>(dir_, "shmiftcp");
         ASSERT_TRUE(ns_->ok());
+        // With link_netem_ set, the TAP has a bus of its own and shmiflink joins it to ours
+        // with those impairments in both directions.
+        const std::string tap_bus = link_netem_.empty() ? bus() : dir_.file("tap.bus");
         bridge_ = std::make_unique<TapBridge>(
             dir_, *ns_,
             TapBridgeOptions{
-                .bus = bus(), .kernel_cidr = std::string(kKernel) + "/24", .extra = {}});
+                .bus = tap_bus, .kernel_cidr = std::string(kKernel) + "/24", .extra = {}});
         std::string reason;
         ASSERT_TRUE(bridge_->ready(reason)) << reason;
+        if (!link_netem_.empty()) {
+            ASSERT_TRUE(shmif::Bus::create(tap_bus, {})) << tap_bus;
+            ASSERT_TRUE(shmif::Bus::create(bus(), {})) << bus();
+            link_ = std::make_unique<shmiflink::test::Link>(
+                dir_, tap_bus, bus(),
+                std::vector<std::string>{"--both", link_netem_, "--seed", "2026"});
+            ASSERT_TRUE(link_->ready(reason)) << reason;
+        }
         daemon_ = std::make_unique<Process>(
             dir_, std::vector<std::string>{
                       SHMIFD_BIN, "--bus", bus(), "--addr", std::string(kDaemon) + "/24",
@@ -171,78 +188,112 @@ class TcpInterop : public ::testing::TestWithParam<int> {
     // else why not (a kernel without sch_netem).
     std::string netem() {
         (void)run(dir_, {"modprobe", "sch_netem"}, 10s);
-        const auto r = inside({"tc", "qdisc", "add", "dev", "tap0", "root", "netem", "loss", "2%",
-                               "delay", "5ms", "reorder", "10%"});
+        std::vector<std::string> argv{"tc", "qdisc", "add", "dev", "tap0", "root", "netem"};
+        for (const auto* word : {"loss", "2%", "delay", "5ms", "reorder", "10%"})
+            argv.emplace_back(word);
+        const auto r = inside(std::move(argv));
         return r.exit_code == 0 ? std::string() : "tc netem: " + r.err;
+    }
+
+    // curl fetches /bytes/N (SHA-256 checked), the status page, two bodies on one
+    // keep-alive connection, a 404.
+    void curl_transfers(std::uint64_t n) {
+        EXPECT_EQ(curl_sha(n), pattern_sha(n));
+        const auto page = sh(std::string("curl -sS --max-time 30 http://") + kDaemon + "/");
+        EXPECT_NE(page.out.find("/bytes/N"), std::string::npos) << page.out << page.err;
+        // Keep-alive: two requests, one connection.
+        const auto two = sh(
+            std::string("curl -sS --max-time 60 -o /dev/null -o /dev/null -w '%{num_connects}\\n' "
+                        "http://") +
+            kDaemon + "/bytes/100000 http://" + kDaemon + "/bytes/200000");
+        EXPECT_EQ(two.out, "1\n0\n") << two.err;
+        const auto missing = sh(std::string("curl -s --max-time 30 -o /dev/null -w '%{http_code}' "
+                                            "http://") +
+                                kDaemon + "/nothing");
+        EXPECT_EQ(missing.out, "404");
+    }
+
+    // socat sends random bytes to echo and compares what comes back, then `discard` bytes to
+    // discard (counted by the service); nc's line comes back from echo.
+    void echo_and_discard(std::uint64_t echo, std::uint64_t discard) {
+        const auto script = "head -c " + std::to_string(echo) + " /dev/urandom > " +
+                            dir_.file("in") + " && socat -t 30 - TCP:" + kDaemon + ":7 < " +
+                            dir_.file("in") + " > " + dir_.file("out") + " && cmp " +
+                            dir_.file("in") + " " + dir_.file("out");
+        const auto echoed = sh(script, 180s);
+        EXPECT_EQ(echoed.exit_code, 0) << echoed.out << echoed.err;
+        const auto before = discard_received();
+        const auto discarded = sh(
+            "head -c " + std::to_string(discard) + " /dev/zero | socat -u - TCP:" + kDaemon + ":9",
+            180s);
+        EXPECT_EQ(discarded.exit_code, 0) << discarded.err;
+        const auto nc = sh(std::string("printf 'hello\\n' | nc -N -w 30 ") + kDaemon + " 7");
+        EXPECT_EQ(nc.out, "hello\n") << nc.err;
+        // Every byte counted (socat has sent them all once it exits; the last may still be
+        // on its way to the service).
+        EXPECT_TRUE(wait_until([&] { return discard_received() >= before + discard; }, 10s))
+            << discard_received() - before << " of " << discard;
+    }
+    std::uint64_t discard_received() {
+        const auto services = ctl_json({"service", "list"});
+        for (const auto& s : services["services"])
+            if (s["name"] == "discard:9") return s["bytes_received"].get<std::uint64_t>();
+        return 0;
+    }
+
+    // Our client (shmifhost) sends `send` bytes of the pattern to a kernel listener, which
+    // writes them to a file; then fetches `fetch` random bytes from another. Ports port and
+    // port + 1.
+    void client_to_kernel(std::uint64_t send, std::uint64_t fetch, int port) {
+        const auto got = dir_.file("got");
+        const auto p1 = std::to_string(port), p2 = std::to_string(port + 1);
+        Process sink(dir_, ns_->exec({"socat", "-u", "TCP-LISTEN:" + p1 + ",reuseaddr",
+                                      "OPEN:" + got + ",creat,trunc"}));
+        ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :" + p1).exit_code == 0; }, 10s));
+        const auto sent = host(
+            {"--tcp-send", std::string(kKernel) + ":" + p1, "--bytes", std::to_string(send)}, 180s);
+        ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+        EXPECT_EQ(sink.wait(30s).exit_code, 0);
+        const auto file_sha = run(dir_, {"sha256sum", got}).out.substr(0, 64);
+        EXPECT_NE(sent.out.find("sha256 " + file_sha), std::string::npos) << sent.out;
+        EXPECT_EQ(file_sha, pattern_sha(send));
+        // Fetch: the kernel sends a file.
+        const auto src = dir_.file("src");
+        ASSERT_EQ(
+            run(dir_, {"sh", "-c", "head -c " + std::to_string(fetch) + " /dev/urandom > " + src})
+                .exit_code,
+            0);
+        Process source(
+            dir_, ns_->exec({"socat", "-u", "FILE:" + src, "TCP-LISTEN:" + p2 + ",reuseaddr"}));
+        ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :" + p2).exit_code == 0; }, 10s));
+        const auto fetched =
+            host({"--tcp-fetch", std::string(kKernel) + ":" + p2, "--bytes", std::to_string(fetch)},
+                 180s);
+        ASSERT_EQ(fetched.exit_code, 0) << fetched.out << fetched.err;
+        EXPECT_NE(fetched.out.find("sha256 " + run(dir_, {"sha256sum", src}).out.substr(0, 64)),
+                  std::string::npos)
+            << fetched.out;
     }
 
     // Members in teardown order, last first: processes die before the namespace goes.
     TempDir dir_;
+    std::string link_netem_;  // set by a derived fixture's constructor: see SetUp
     std::unique_ptr<NetNs> ns_;
     std::unique_ptr<TapBridge> bridge_;
+    std::unique_ptr<shmiflink::test::Link> link_;
     std::unique_ptr<Process> daemon_;
 };
 
 TEST_P(TcpInterop, CurlFetchesTheDocumentedPattern) {
-    const std::uint64_t n = 10 * 1024 * 1024 + 7;
-    EXPECT_EQ(curl_sha(n), pattern_sha(n));
-    const auto page = sh(std::string("curl -sS --max-time 10 http://") + kDaemon + "/");
-    EXPECT_NE(page.out.find("/bytes/N"), std::string::npos) << page.out << page.err;
-    // Keep-alive: two requests, one connection.
-    const auto two =
-        sh(std::string("curl -sS --max-time 20 -o /dev/null -o /dev/null -w '%{num_connects}\\n' "
-                       "http://") +
-           kDaemon + "/bytes/100000 http://" + kDaemon + "/bytes/200000");
-    EXPECT_EQ(two.out, "1\n0\n") << two.err;
-    const auto missing =
-        sh(std::string("curl -s -o /dev/null -w '%{http_code}' http://") + kDaemon + "/nothing");
-    EXPECT_EQ(missing.out, "404");
+    curl_transfers(10 * 1024 * 1024 + 7);
 }
 
 TEST_P(TcpInterop, SocatToEchoAndDiscard) {
-    const auto script = "head -c 3000000 /dev/urandom > " + dir_.file("in") +
-                        " && socat -t 20 - TCP:" + kDaemon + ":7 < " + dir_.file("in") + " > " +
-                        dir_.file("out") + " && cmp " + dir_.file("in") + " " + dir_.file("out");
-    const auto echo = sh(script);
-    EXPECT_EQ(echo.exit_code, 0) << echo.out << echo.err;
-    const auto discard =
-        sh(std::string("head -c 20000000 /dev/zero | socat -u - TCP:") + kDaemon + ":9");
-    EXPECT_EQ(discard.exit_code, 0) << discard.err;
-    const auto nc = sh(std::string("printf 'hello\\n' | nc -N ") + kDaemon + " 7");
-    EXPECT_EQ(nc.out, "hello\n") << nc.err;
-    const auto services = ctl_json({"service", "list"});
-    bool counted = false;
-    for (const auto& s : services["services"])
-        if (s["name"] == "discard:9")
-            counted = s["bytes_received"].get<std::uint64_t>() >= 20000000;
-    EXPECT_TRUE(counted) << services.dump();
+    echo_and_discard(3'000'000, 20'000'000);
 }
 
 TEST_P(TcpInterop, OurClientToKernelListeners) {
-    // Send: the kernel writes what it got to a file.
-    const auto got = dir_.file("got");
-    Process sink(dir_, ns_->exec({"socat", "-u", "TCP-LISTEN:5001,reuseaddr",
-                                  "OPEN:" + got + ",creat,trunc"}));
-    ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :5001").exit_code == 0; }, 10s));
-    const std::uint64_t n = 8 * 1024 * 1024 + 3;
-    const auto sent =
-        host({"--tcp-send", std::string(kKernel) + ":5001", "--bytes", std::to_string(n)});
-    ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
-    EXPECT_EQ(sink.wait(20s).exit_code, 0);
-    const auto file_sha = run(dir_, {"sha256sum", got}).out.substr(0, 64);
-    EXPECT_NE(sent.out.find("sha256 " + file_sha), std::string::npos) << sent.out;
-    EXPECT_EQ(file_sha, pattern_sha(n));
-    // Fetch: the kernel sends a file.
-    const auto src = dir_.file("src");
-    ASSERT_EQ(run(dir_, {"sh", "-c", "head -c 6000000 /dev/urandom > " + src}).exit_code, 0);
-    Process source(dir_, ns_->exec({"socat", "-u", "FILE:" + src, "TCP-LISTEN:5002,reuseaddr"}));
-    ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :5002").exit_code == 0; }, 10s));
-    const auto fetched =
-        host({"--tcp-fetch", std::string(kKernel) + ":5002", "--bytes", "6000000"});
-    ASSERT_EQ(fetched.exit_code, 0) << fetched.out << fetched.err;
-    EXPECT_NE(fetched.out.find("sha256 " + run(dir_, {"sha256sum", src}).out.substr(0, 64)),
-              std::string::npos)
-        << fetched.out;
+    client_to_kernel(8 * 1024 * 1024 + 3, 6'000'000, 5001);
 }
 
 TEST_P(TcpInterop, OurClientToOurServices) {
@@ -255,26 +306,13 @@ TEST_P(TcpInterop, OurClientToOurServices) {
     EXPECT_EQ(chargen.exit_code, 0) << chargen.err;
 }
 
-TEST_P(TcpInterop, TransfersSurviveLossDelayAndReordering) {
+// tc netem on the TAP, where the kernel has sch_netem (the impaired fixture below runs
+// everywhere).
+TEST_P(TcpInterop, TransfersSurviveNetemOnTheTap) {
     if (const auto why = netem(); !why.empty()) GTEST_SKIP() << "no netem here: " << why;
-    const std::uint64_t n = 3 * 1024 * 1024;
-    EXPECT_EQ(curl_sha(n), pattern_sha(n));
-    const auto script = "head -c 1000000 /dev/urandom > " + dir_.file("in") +
-                        " && socat -t 30 - TCP:" + kDaemon + ":7 < " + dir_.file("in") + " > " +
-                        dir_.file("out") + " && cmp " + dir_.file("in") + " " + dir_.file("out");
-    const auto echo = sh(script, 120s);
-    EXPECT_EQ(echo.exit_code, 0) << echo.out << echo.err;
-    const auto src = dir_.file("src");
-    ASSERT_EQ(run(dir_, {"sh", "-c", "head -c 2000000 /dev/urandom > " + src}).exit_code, 0);
-    Process source(dir_, ns_->exec({"socat", "-u", "FILE:" + src, "TCP-LISTEN:5003,reuseaddr"}));
-    ASSERT_TRUE(wait_until([&] { return sh("ss -ltn | grep -q :5003").exit_code == 0; }, 10s));
-    const auto fetched =
-        host({"--tcp-fetch", std::string(kKernel) + ":5003", "--bytes", "2000000"}, 120s);
-    ASSERT_EQ(fetched.exit_code, 0) << fetched.out << fetched.err;
-    EXPECT_NE(fetched.out.find("sha256 " + run(dir_, {"sha256sum", src}).out.substr(0, 64)),
-              std::string::npos);
-    const auto tcp = ctl_json({"stats"});
-    EXPECT_TRUE(tcp.contains("stack")) << tcp.dump();
+    curl_transfers(3 * 1024 * 1024);
+    echo_and_discard(1'000'000, 2'000'000);
+    client_to_kernel(2'000'000, 2'000'000, 5003);
 }
 
 TEST_P(TcpInterop, CleanCaptureHasNoExpertErrors) {
@@ -349,6 +387,53 @@ TEST_P(TcpInterop, ManyHttpClientsAtOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, TcpInterop, ::testing::Values(1, 2, 3),
+                         [](const auto& param_info) {
+                             return std::to_string(param_info.param) + "workers";
+                         });
+
+// The same transfers as the clean tests above, through the bad network: loss 2%,
+// delay 5ms, reorder 10%, in both directions. tc netem (above) is not in every kernel, so
+// the impairment is ours: shmiflink between the TAP's bus and the bus shmifd and shmifhost
+// are on. Chosen over shmifd's impair.set because the kernel-listener transfers are between
+// shmifhost and the kernel and never pass through shmifd: impairing the daemon's eth0 would
+// leave them clean, while the link sits where netem sat, on the path of every transfer, and
+// impairs what our stacks send as well as what they receive.
+class TcpInteropBadNetwork : public TcpInterop {
+  protected:
+    TcpInteropBadNetwork() { link_netem_ = kBadNetwork; }
+
+    void TearDown() override {
+        if (link_) {
+            // The impairment did happen: frames were lost, delayed and reordered both ways.
+            nlohmann::json counters;
+            const auto stopped = link_->stop(counters);
+            EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+            if (!HasFailure() && !IsSkipped())
+                for (const auto* direction : {"a_to_b", "b_to_a"})
+                    for (const auto* counter : {"dropped_loss", "delayed", "reordered"}) {
+                        EXPECT_TRUE(counters.contains(direction) &&
+                                    counters[direction].contains(counter) &&
+                                    counters[direction][counter].get<std::uint64_t>() > 0)
+                            << direction << " " << counter << ": " << counters.dump();
+                    }
+        }
+        TcpInterop::TearDown();
+    }
+};
+
+TEST_P(TcpInteropBadNetwork, CurlFetchesTheDocumentedPattern) {
+    curl_transfers(3 * 1024 * 1024 + 7);
+}
+
+TEST_P(TcpInteropBadNetwork, SocatToEchoAndDiscard) {
+    echo_and_discard(1'000'000, 4'000'000);
+}
+
+TEST_P(TcpInteropBadNetwork, OurClientToKernelListeners) {
+    client_to_kernel(2 * 1024 * 1024 + 3, 2'000'000, 5005);
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, TcpInteropBadNetwork, ::testing::Values(1, 2, 3),
                          [](const auto& param_info) {
                              return std::to_string(param_info.param) + "workers";
                          });
