@@ -9,8 +9,8 @@
 #
 # Columns:
 #   ours-bus-M    shmifd --serve echo/http/discard (WORKERS workers, interface mtu M) and
-#                 shmifhost --mtu M as the client (--tcp-fetch --http, --tcp-send to discard,
-#                 --tcp-rr, --tcp-crr), one bus file of BUS_SIZE in /dev/shm, M = 1500, 9000,
+#                 shmifhost --mtu M as the client (--tcp-fetch --http and --tcp-send to discard,
+#                 both --no-sha256: hashing costs more than the TCP; --tcp-rr, --tcp-crr), one bus file of BUS_SIZE in /dev/shm, M = 1500, 9000,
 #                 65000 (the bus's max_frame, 65,553 by default, carries 65,000 + 14)
 #   ours-tap      the same shmifd (mtu 1500) on a bus bridged by shmiftap to a TAP in a
 #                 namespace; the kernel's client there (tcp-rr-bench rr/crr/fetch/send)
@@ -144,8 +144,8 @@ for w in $WORKERS; do
         for _ in $(seq 20); do
             timeout 5 "${H[@]}" --ping 10.79.0.2 -c 1 -W 1 > /dev/null 2>&1 && break
         done
-        R[fetch-w$w,$col]=$(cell gbit/s $ST_TMO "${H[@]}" --tcp-timeout 100 --tcp-fetch 10.79.0.2:80 --http --bytes "$BYTES")
-        R[send-w$w,$col]=$(cell gbit/s $ST_TMO "${H[@]}" --tcp-timeout 100 --tcp-send 10.79.0.2:9 --bytes "$BYTES")
+        R[fetch-w$w,$col]=$(cell gbit/s $ST_TMO "${H[@]}" --tcp-timeout 100 --no-sha256 --tcp-fetch 10.79.0.2:80 --http --bytes "$BYTES")
+        R[send-w$w,$col]=$(cell gbit/s $ST_TMO "${H[@]}" --tcp-timeout 100 --no-sha256 --tcp-send 10.79.0.2:9 --bytes "$BYTES")
         R[rr1-w$w,$col]=$(cell per_second "$TX_TMO" "${H[@]}" --tcp-timeout 10 --tcp-rr 10.79.0.2:7 --seconds "$SECS")
         R[rr64-w$w,$col]=$(cell per_second "$TX_TMO" "${H[@]}" --tcp-timeout 10 --tcp-rr 10.79.0.2:7 --size 64 --seconds "$SECS")
         R[crr-w$w,$col]=$(cell per_second "$TX_TMO" "${H[@]}" --tcp-timeout 10 --tcp-crr 10.79.0.2:7 --seconds "$SECS")

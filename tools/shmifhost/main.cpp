@@ -47,7 +47,7 @@ struct Args {
     std::vector<std::string> serve;
     std::string tcp_fetch, tcp_send, tcp_rr, tcp_crr;
     std::uint64_t bytes = 0;
-    bool http = false;
+    bool http = false, no_sha256 = false;
     double tcp_timeout = 60.0;
     double seconds = 5.0;
     bool size_given = false;
@@ -65,7 +65,8 @@ next hop; exit 1 when it does not answer).
 mod 256; GET / a status page); their counters go to stderr at exit.
 --tcp-fetch ADDR:PORT --bytes N reads N bytes over TCP (from chargen, or with --http
 the body of GET /bytes/N); --tcp-send ADDR:PORT --bytes N sends N bytes of the
-/bytes/N pattern. Both print "bytes N seconds S gbit/s G sha256 HEX" on stdout.
+/bytes/N pattern. Both print "bytes N seconds S gbit/s G sha256 HEX" on stdout
+(HEX "-" with --no-sha256, for throughput: hashing costs more than the TCP).
 --tcp-rr ADDR:PORT [--size S] [--seconds T] (netperf's TCP_RR) sends S-byte requests
 (default 1) to an echo service on one connection, one in flight, for T seconds (default
 5); --tcp-crr ADDR:PORT [--seconds T] (TCP_CRR) connects, sends 1 byte, reads its echo and
@@ -122,6 +123,7 @@ int run(const Args& a, const HostConfig& config) {
         TcpClientOptions t{.to = *netstack::Endpoint::parse(fetch ? a.tcp_fetch : a.tcp_send),
                            .bytes = a.bytes,
                            .http = a.http,
+                           .sha256 = !a.no_sha256,
                            .timeout = std::chrono::duration<double>(a.tcp_timeout)};
         status = fetch ? tcp_fetch(**host, t) : tcp_send(**host, t);
     } else if (!a.tcp_rr.empty() || !a.tcp_crr.empty()) {
@@ -212,6 +214,9 @@ int main_(int argc, char** argv) {
         app.add_option("--tcp-send", a.tcp_send, "Send --bytes N over TCP to ADDR:PORT");
     auto* bytes = app.add_option("--bytes", a.bytes, "TCP: bytes to move");
     auto* http = app.add_flag("--http", a.http, "tcp-fetch: GET /bytes/N and read the body");
+    auto* no_sha = app.add_flag("--no-sha256", a.no_sha256,
+                                "tcp-fetch, tcp-send: do not hash the bytes (print sha256 -): for "
+                                "throughput, SHA-256 costs more than the TCP");
     app.add_option("--tcp-timeout", a.tcp_timeout,
                    "TCP: seconds the whole transfer (tcp-rr, tcp-crr: one transaction) may take")
         ->check(CLI::PositiveNumber)
@@ -233,6 +238,7 @@ int main_(int argc, char** argv) {
     fetch->needs(bytes);
     tcp_send_opt->needs(bytes);
     http->needs(fetch);
+    no_sha->excludes(ping_opt, send, serve, rr, crr);
     seconds->excludes(ping_opt, send, fetch, tcp_send_opt, serve);
     try {
         app.parse(argc, argv);

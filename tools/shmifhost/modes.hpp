@@ -48,13 +48,15 @@ int udp_send(Host& host, const UdpSendOptions& options);
 struct TcpClientOptions {
     netstack::Endpoint to;
     std::uint64_t bytes = 0;
-    bool http = false;  // fetch: GET /bytes/N and read the body (else raw bytes, e.g. chargen)
+    bool http = false;   // fetch: GET /bytes/N and read the body (else raw bytes, e.g. chargen)
+    bool sha256 = true;  // hash the bytes (false: "sha256 -"; SHA-256 costs more than the TCP)
     std::chrono::duration<double> timeout{60.0};
 };
 // One connection: fetch reads `bytes` bytes (then sends its FIN and waits for the peer's),
 // send writes `bytes` bytes of the /bytes/N pattern (services/patterns.hpp), sends its FIN
-// and waits for the peer's. Prints "bytes N seconds S gbit/s G sha256 HEX" on stdout; 0 when
-// all bytes crossed, 1 otherwise (refused, reset, timed out, closed early).
+// and waits for the peer's. Prints "bytes N seconds S gbit/s G sha256 HEX" (HEX "-" when
+// not hashed) on stdout; 0 when all bytes crossed, 1 otherwise (refused, reset, timed out,
+// closed early).
 int tcp_fetch(Host& host, const TcpClientOptions& options);
 int tcp_send(Host& host, const TcpClientOptions& options);
 
