@@ -10,8 +10,9 @@
 # Columns:
 #   ours-bus-M    shmifd --serve echo/http/discard (WORKERS workers, interface mtu M) and
 #                 shmifhost --mtu M as the client (--tcp-fetch --http and --tcp-send to discard,
-#                 both --no-sha256: hashing costs more than the TCP; --tcp-rr, --tcp-crr), one bus file of BUS_SIZE in /dev/shm, M = 1500, 9000,
-#                 65000 (the bus's max_frame, 65,553 by default, carries 65,000 + 14)
+#                 both --no-sha256: hashing costs more than the TCP; --tcp-rr, --tcp-crr), one
+#                 bus file of BUS_SIZE in /dev/shm, M = 1500, 9000, 65000 (the bus's max_frame,
+#                 65,553 by default, carries 65,000 + 14)
 #   ours-tap      the same shmifd (mtu 1500) on a bus bridged by shmiftap to a TAP in a
 #                 namespace; the kernel's client there (tcp-rr-bench rr/crr/fetch/send)
 #   kernel-veth   two namespaces joined by a veth pair (mtu 1500, the kernel's TSO/GRO on):
