@@ -171,10 +171,8 @@ TEST_F(ServiceRuntimeTest, AddServesListCountsTcpListAndDelAborts) {
     EXPECT_NE(out.find("sha256 " + pattern_sha(100'000)), std::string::npos) << out;
 }
 
-// The exit-status contract (README) makes a bad value a usage error, 2. shmifctl does not
-// check the spec itself (tools/shmifctl/service_commands.cpp hands it to the daemon, which
-// answers invalid_args: exit 1), so both are accepted here, the second only with the daemon's
-// reason; tighten to 2 once shmifctl validates with services::parse_service as shmifhost does.
+// The exit-status contract (README) makes a bad value a usage error, 2: shmifctl checks the
+// spec with the same parser as the daemon before it sends anything.
 TEST_F(ServiceRuntimeTest, BadSpecsAreRefused) {
     auto d = start("d", lan, std::string(kServer) + "/24");
     ASSERT_FALSE(HasFailure());
@@ -182,9 +180,7 @@ TEST_F(ServiceRuntimeTest, BadSpecsAreRefused) {
     for (const auto* spec : {"http:notaport", "gopher:70", "http:70000", "echo:7/sctp", ""}) {
         for (const auto* word : {"add", "del"}) {
             const auto status = shmifctl(*d, {"service", word, spec}, out);
-            EXPECT_TRUE(status == 2 ||
-                        (status == 1 && out.find("invalid_args") != std::string::npos))
-                << word << " '" << spec << "': " << (status ? *status : -1) << " " << out;
+            EXPECT_EQ(status, 2) << word << " '" << spec << "': " << out;
         }
     }
     EXPECT_EQ(shmifctl(*d, {"service", "add"}, out), 2) << out;

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "service_validator.hpp"
 #include "table.hpp"
 
 namespace shmifctl {
@@ -62,7 +63,9 @@ void add_service_commands(CLI::App& app, Invocation& out) {
          {std::pair{"add", "Serve KIND[:PORT][/tcp|udp|both], e.g. http:8080"},
           std::pair{"del", "Stop serving KIND[:PORT][/tcp|udp|both] (its connections abort)"}}) {
         CLI::App* sub = group->add_subcommand(word, help);
-        sub->add_option("service", *spec, "KIND[:PORT][/PROTO]")->required();
+        sub->add_option("service", *spec, "KIND[:PORT][/PROTO]")
+            ->required()
+            ->check(shmif::tool::service_spec_validator());
         sub->callback([&out, spec, cmd = std::string("service.") + word] {
             out.request.cmd = cmd;
             out.request.args = json{{"name", *spec}};

@@ -17,6 +17,7 @@
 #include "exit_status.hpp"
 #include "host.hpp"
 #include "modes.hpp"
+#include "service_validator.hpp"
 #include "stop_signals.hpp"
 
 namespace shmifhost {
@@ -198,16 +199,10 @@ int main_(int argc, char** argv) {
     app.add_option("--send-count", a.send_count, "Datagrams to send (with --udp-send)")
         ->capture_default_str();
     app.add_option("--source-port", a.source_port, "UDP source port (0: ephemeral)");
-    auto* serve =
-        app.add_option("--serve", a.serve,
-                       "Serve: a test service KIND[:PORT][/tcp|udp|both] (repeatable)")
-            ->allow_extra_args(false)
-            ->check(CLI::Validator(
-                [](std::string& text) {
-                    services::SpecError error;
-                    return services::parse_service(text, &error) ? std::string() : error.message;
-                },
-                "KIND[:PORT]"));
+    auto* serve = app.add_option("--serve", a.serve,
+                                 "Serve: a test service KIND[:PORT][/tcp|udp|both] (repeatable)")
+                      ->allow_extra_args(false)
+                      ->check(shmif::tool::service_spec_validator());
     auto* fetch =
         app.add_option("--tcp-fetch", a.tcp_fetch, "Read --bytes N over TCP from ADDR:PORT");
     auto* tcp_send_opt =

@@ -10,6 +10,7 @@
 #include "daemon.hpp"
 #include "defaults.hpp"
 #include "logging.hpp"
+#include "service_validator.hpp"
 #include "shmifd/control/socket_path.hpp"
 
 namespace {
@@ -103,12 +104,7 @@ int main(int argc, char** argv) {
                    "(port 7), discard (9), chargen (19), http (80, GET /bytes/N); repeatable, "
                    "also [[service]] in the file and shmifctl service add")
         ->allow_extra_args(false)
-        ->check(CLI::Validator(
-            [](std::string& text) {
-                services::SpecError error;
-                return services::parse_service(text, &error) ? std::string() : error.message;
-            },
-            "KIND[:PORT]"));
+        ->check(shmif::tool::service_spec_validator());
     for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
         quick->excludes("--config");
 
