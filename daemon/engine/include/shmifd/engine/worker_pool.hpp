@@ -43,8 +43,9 @@ struct PoolOptions {
     // Idle this long (polling, finding nothing) before sleeping.
     std::chrono::nanoseconds spin{std::chrono::microseconds(50)};
     // A stop whose workers do not all quiesce within this bound is cancelled and reported
-    // with the worker that held it up.
-    std::chrono::milliseconds watchdog{1000};
+    // with the worker that held it up. Generous: on a loaded machine (2 vCPUs, load 8) a
+    // runnable worker can wait over a second for a CPU, and that is not a stuck worker.
+    std::chrono::milliseconds watchdog{5000};
     // Where the pool says what it did (pinning, stuck workers). Default: stderr.
     std::function<void(std::string_view)> log;
 };
