@@ -11,6 +11,7 @@
 #include <memory>
 #include <system_error>
 
+#include "daemon_fixture.hpp"
 #include "daemon_process.hpp"
 #include "shmif/bus.hpp"
 #include "temp_dir.hpp"
@@ -20,18 +21,13 @@ namespace {
 
 using nlohmann::json;
 
-class LifecycleTest : public ::testing::Test {
+class LifecycleTest : public DaemonFixture {
   protected:
-    shmif::test::TempDir dir;
-    std::string bus = dir.file("lan.bus");
+    std::string& bus = lan;
 
     std::unique_ptr<DaemonProcess> start(const std::string& name, const std::string& addr,
                                          std::vector<std::string> extra = {}) {
-        auto args = DaemonProcess::quick(bus, addr, 2);
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto d = std::make_unique<DaemonProcess>(dir.path(), name, args);
-        EXPECT_TRUE(d->wait_ready()) << name << " did not come up:\n" << d->log();
-        return d;
+        return DaemonFixture::start(name, bus, addr, std::move(extra));
     }
 
     // shmifctl --json ... against `daemon`, its output in NAME.out; returns its pid.
