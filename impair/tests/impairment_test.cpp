@@ -23,16 +23,18 @@ Settings netem(const char* text) {
     return s.value_or(Settings{});
 }
 
-// A frame that says which one it is.
+// A frame that says which one it is (little-endian index in its first four bytes).
 std::vector<std::byte> frame(std::uint32_t index, std::size_t len = 64) {
     std::vector<std::byte> f(len, std::byte{0x5a});
-    std::memcpy(f.data(), &index, sizeof index);
+    for (std::size_t b = 0; b < 4; ++b)
+        f[b] = static_cast<std::byte>(index >> (8 * b));
     return f;
 }
 
 std::uint32_t index_of(std::span<const std::byte> f) {
-    std::uint32_t i;
-    std::memcpy(&i, f.data(), sizeof i);
+    std::uint32_t i = 0;
+    for (std::size_t b = 0; b < 4; ++b)
+        i |= std::to_integer<std::uint32_t>(f[b]) << (8 * b);
     return i;
 }
 
