@@ -163,7 +163,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     // TSval; without, no options but the MSS.
     void send_cookie(const Connection& listener, const FourTuple& tuple, const TcpRepr& syn,
                      Instant now) {
-        const TcpConfig& config = stack.config.tcp;
+        const TcpConfig& tcp_config = stack.config.tcp;
         const std::uint16_t our_mss = mss_towards(tuple.remote.address, tuple.local.address);
         const std::uint16_t peer_mss = syn.mss.value_or(536);
         TcpRepr synack{.src_port = tuple.local.port,
@@ -174,13 +174,13 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
                        .window = static_cast<std::uint16_t>(
                            std::min<std::size_t>(stack.config.tcp.receive_buffer, 0xffff)),
                        .mss = our_mss};
-        if (config.timestamps && syn.timestamps) {
+        if (tcp_config.timestamps && syn.timestamps) {
             tcp::CookieOptions kept;
-            if (config.window_scaling && syn.window_scale) {
+            if (tcp_config.window_scaling && syn.window_scale) {
                 kept.window_scale = syn.window_scale;
-                synack.window_scale = Connection::receive_scale(config, listener.options());
+                synack.window_scale = Connection::receive_scale(tcp_config, listener.options());
             }
-            kept.sack_permitted = config.sack && syn.sack_permitted;
+            kept.sack_permitted = tcp_config.sack && syn.sack_permitted;
             synack.sack_permitted = kept.sack_permitted;
             const auto ms =
                 std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
