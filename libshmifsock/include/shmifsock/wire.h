@@ -1,0 +1,27 @@
+/* What travels between libshmifsock and shmifd's socket service besides the JSON requests
+ * (daemon/PROTOCOL.md, "The socket service"): the abstract name of the daemon's end of each
+ * socketpair and the header in front of every UDP datagram. C, so both sides include it. */
+#ifndef SHMIFSOCK_WIRE_H
+#define SHMIFSOCK_WIRE_H
+
+#include <stdint.h>
+
+/* The daemon's end is bound to "\0shmifd/TAG/SOCK": TAG is 16 hex digits, SOCK decimal. */
+#define SHMIFSOCK_NAME_PREFIX "shmifd/"
+
+/* In front of every datagram on a UDP descriptor (SOCK_SEQPACKET), both ways. */
+struct shmifsock_dgram {
+    uint16_t family;  /* host order: 2 = AF_INET, 0 = none (client: the connected peer) */
+    uint16_t port;    /* network order */
+    uint32_t flags;   /* SHMIFSOCK_DGRAM_* */
+    uint8_t addr[16]; /* IPv4 in addr[0..3] */
+};
+#define SHMIFSOCK_DGRAM_TRUNCATED 1u /* from the daemon: cut to what the daemon could hold */
+
+#ifdef __cplusplus
+static_assert(sizeof(struct shmifsock_dgram) == 24, "the wire header is 24 bytes");
+#else
+_Static_assert(sizeof(struct shmifsock_dgram) == 24, "the wire header is 24 bytes");
+#endif
+
+#endif
