@@ -37,13 +37,22 @@ digest_failed_tests() {
     local failed_list=build/$1/Testing/Temporary/LastTestsFailed.log
     [ -s "$failed_list" ] || return 0
     while IFS=: read -r _ name; do
+        local out
+        out=$(mktemp)
+        awk -v n="$name" '
+            $0 ~ "^[0-9]+/[0-9]+ Test: " && substr($0, index($0, ": ") + 2) == n { on = 1; next }
+            on && /^<end of output>/ { exit }
+            on { print }' "$log" >"$out"
+        # CI shows only so much: each test's failed checks first (a few lines each, long
+        # lines cut), then the end of its output, so one verbose test cannot hide another.
         {
-            echo "--- $preset: $name failed; the end of its output:"
-            awk -v n="$name" '
-                $0 ~ "^[0-9]+/[0-9]+ Test: " && substr($0, index($0, ": ") + 2) == n { on = 1; next }
-                on && /^<end of output>/ { exit }
-                on { print }' "$log" | tail -60
+            echo "--- $preset: $name failed; its failed checks:"
+            grep -E -A4 ': Failure$|^==[0-9]+==ERROR|runtime error|ThreadSanitizer|Segmentation|Aborted' \
+                "$out" | cut -c1-240 | head -30
+            echo "--- $preset: $name: the end of its output:"
+            grep -v -E '^\[ +(RUN|OK) +\]' "$out" | tail -12 | cut -c1-240
         } >>"$digest"
+        rm -f "$out"
     done <"$failed_list"
     {
         echo "--- $preset: the failed tests run once more, alone:"

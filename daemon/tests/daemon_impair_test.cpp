@@ -3,7 +3,9 @@
 // every worker makes the same ingress decisions, and a clear keeps nothing back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "daemon_fixture.hpp"
 
@@ -22,6 +24,17 @@ json ping(DaemonProcess& from, const std::string& to, int count, int interval_ms
 
 std::uint64_t number(const json& j, const char* key) {
     return j.contains(key) && j[key].is_number_unsigned() ? j[key].get<std::uint64_t>() : 0;
+}
+
+// The median round trip: a cleared delay shows in every reply, while a stall of the (shared,
+// loaded) machine can stretch a few of them past any bound.
+double median_rtt_us(const json& ping_result) {
+    std::vector<double> rtts;
+    for (const auto& reply : ping_result["replies"])
+        rtts.push_back(reply["rtt_us"].get<double>());
+    if (rtts.empty()) return 0;
+    std::nth_element(rtts.begin(), rtts.begin() + rtts.size() / 2, rtts.end());
+    return rtts[rtts.size() / 2];
 }
 
 json counters(DaemonProcess& d, const char* direction) {
@@ -60,7 +73,7 @@ TEST_F(ImpairTest, EgressDelayAndLossAsPingSeesThemAndExactCounters) {
     ASSERT_EQ(shmifctl(*a, {"impair", "clear", "eth0"}, out), 0) << out;
     r = ping(*a, "10.0.0.2", 50);
     EXPECT_EQ(number(r, "received"), 50u);
-    EXPECT_LT(r["rtt_max_us"].get<double>(), 20'000.0) << r.dump();
+    EXPECT_LT(median_rtt_us(r), 10'000.0) << r.dump();
     EXPECT_EQ(a->ok("impair.show")["interfaces"][0]["egress"]["netem"], "none");
 }
 
@@ -118,7 +131,7 @@ TEST_F(ImpairTest, TheConfigFileSetsThemAndAReloadChangesThem) {
         return d.ok("impair.show")["interfaces"][0]["egress"]["netem"] == "delay 1ms";
     })) << d.log();
     r = ping(d, "10.0.0.2", 3, 40);
-    EXPECT_LT(r["rtt_max_us"].get<double>(), 20'000.0) << r.dump();
+    EXPECT_LT(median_rtt_us(r), 10'000.0) << r.dump();
 
     config("delay 10 parsecs");
     d.signal(SIGHUP);
