@@ -1,0 +1,194 @@
+/* Data calls. TCP data moves on the descriptor as it is (the kernel's calls), except that
+ * addresses are kept away from the Unix socket beneath (a TCP socket ignores a destination
+ * and reports no source). UDP descriptors carry a header per datagram, which these calls add
+ * and strip, so read/write/send/recv and the rest see plain datagrams. Kernel descriptors go
+ * straight through; descriptors received with SCM_RIGHTS are classified anew. */
+/* No _GNU_SOURCE: see interpose_sockets.c. */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "real_libc.h"
+#include "shim_state.h"
+#include "udp_framing.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+static ssize_t udp_recv_buffer(int fd, void* buf, size_t len, int flags, struct sockaddr* src,
+                               socklen_t* srclen) {
+    struct iovec part = {buf, len};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &part;
+    msg.msg_iovlen = 1;
+    msg.msg_name = src;
+    msg.msg_namelen = srclen ? *srclen : 0;
+    const ssize_t n = udp_recv(fd, &msg, flags);
+    if (n >= 0 && srclen != NULL) *srclen = msg.msg_namelen;
+    return n;
+}
+
+static ssize_t udp_send_buffer(int fd, const void* buf, size_t len, int flags,
+                               const struct sockaddr* dest, socklen_t destlen) {
+    struct iovec part = {(void*)buf, len};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &part;
+    msg.msg_iovlen = 1;
+    msg.msg_name = (void*)dest;
+    msg.msg_namelen = dest ? destlen : 0;
+    return udp_send(fd, &msg, flags);
+}
+
+void forget_received(const struct msghdr* msg) {
+    if (msg->msg_control == NULL || msg->msg_controllen == 0) return;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(msg); c != NULL;
+         c = CMSG_NXTHDR((struct msghdr*)msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            fd_table_set(fd, FD_UNKNOWN);
+        }
+    }
+}
+
+SHIM_EXPORT ssize_t read(int fd, void* buf, size_t len) {
+    if (is_udp(fd)) return udp_recv_buffer(fd, buf, len, 0, NULL, NULL);
+    return real_libc()->read(fd, buf, len);
+}
+
+SHIM_EXPORT ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
+    if (len <= buflen && is_udp(fd)) return udp_recv_buffer(fd, buf, len, 0, NULL, NULL);
+    return real_libc()->read_chk(fd, buf, len, buflen); /* aborts when len > buflen */
+}
+
+SHIM_EXPORT ssize_t write(int fd, const void* buf, size_t len) {
+    if (is_udp(fd)) return udp_send_buffer(fd, buf, len, 0, NULL, 0);
+    return real_libc()->write(fd, buf, len);
+}
+
+SHIM_EXPORT ssize_t readv(int fd, const struct iovec* iov, int count) {
+    if (is_udp(fd)) {
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = (struct iovec*)iov;
+        msg.msg_iovlen = count < 0 ? 0 : (size_t)count;
+        if (count < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        return udp_recv(fd, &msg, 0);
+    }
+    return real_libc()->readv(fd, iov, count);
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec* iov, int count) {
+    if (is_udp(fd)) {
+        if (count < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = (struct iovec*)iov;
+        msg.msg_iovlen = (size_t)count;
+        return udp_send(fd, &msg, 0);
+    }
+    return real_libc()->writev(fd, iov, count);
+}
+
+SHIM_EXPORT ssize_t recv(int fd, void* buf, size_t len, int flags) {
+    if (is_udp(fd)) return udp_recv_buffer(fd, buf, len, flags, NULL, NULL);
+    return real_libc()->recv(fd, buf, len, flags);
+}
+
+SHIM_EXPORT ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
+    if (len <= buflen && is_udp(fd)) return udp_recv_buffer(fd, buf, len, flags, NULL, NULL);
+    return real_libc()->recv_chk(fd, buf, len, buflen, flags);
+}
+
+SHIM_EXPORT ssize_t send(int fd, const void* buf, size_t len, int flags) {
+    if (is_udp(fd)) return udp_send_buffer(fd, buf, len, flags, NULL, 0);
+    return real_libc()->send(fd, buf, len, flags);
+}
+
+static ssize_t recvfrom_routed(int fd, void* buf, size_t len, int flags, struct sockaddr* src,
+                               socklen_t* srclen) {
+    switch (shim_classify(fd)) {
+        case FD_VIRTUAL_UDP:
+            return udp_recv_buffer(fd, buf, len, flags, src, srclen);
+        case FD_VIRTUAL_TCP: {
+            const ssize_t n = real_libc()->recvfrom(fd, buf, len, flags, NULL, NULL);
+            if (n >= 0 && srclen != NULL) *srclen = 0; /* as TCP: no source address */
+            return n;
+        }
+        default:
+            return real_libc()->recvfrom(fd, buf, len, flags, src, srclen);
+    }
+}
+
+SHIM_EXPORT ssize_t recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* src,
+                             socklen_t* srclen) {
+    return recvfrom_routed(fd, buf, len, flags, src, srclen);
+}
+
+SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
+                                   struct sockaddr* src, socklen_t* srclen) {
+    if (len > buflen) return real_libc()->recvfrom_chk(fd, buf, len, buflen, flags, src, srclen);
+    return recvfrom_routed(fd, buf, len, flags, src, srclen);
+}
+
+SHIM_EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags,
+                           const struct sockaddr* dest, socklen_t destlen) {
+    switch (shim_classify(fd)) {
+        case FD_VIRTUAL_UDP:
+            return udp_send_buffer(fd, buf, len, flags, dest, destlen);
+        case FD_VIRTUAL_TCP: /* a connected TCP socket ignores the destination */
+            return real_libc()->sendto(fd, buf, len, flags, NULL, 0);
+        default:
+            return real_libc()->sendto(fd, buf, len, flags, dest, destlen);
+    }
+}
+
+SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
+    switch (shim_classify(fd)) {
+        case FD_VIRTUAL_UDP:
+            return udp_recv(fd, msg, flags);
+        case FD_VIRTUAL_TCP: {
+            struct msghdr nameless = *msg;
+            nameless.msg_name = NULL;
+            nameless.msg_namelen = 0;
+            const ssize_t n = real_libc()->recvmsg(fd, &nameless, flags);
+            if (n >= 0) {
+                msg->msg_namelen = 0;
+                msg->msg_controllen = nameless.msg_controllen;
+                msg->msg_flags = nameless.msg_flags;
+            }
+            return n;
+        }
+        default: {
+            const ssize_t n = real_libc()->recvmsg(fd, msg, flags);
+            if (n >= 0) forget_received(msg);
+            return n;
+        }
+    }
+}
+
+SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
+    switch (shim_classify(fd)) {
+        case FD_VIRTUAL_UDP:
+            return udp_send(fd, msg, flags);
+        case FD_VIRTUAL_TCP: {
+            struct msghdr nameless = *msg;
+            nameless.msg_name = NULL;
+            nameless.msg_namelen = 0;
+            return real_libc()->sendmsg(fd, &nameless, flags);
+        }
+        default:
+            return real_libc()->sendmsg(fd, msg, flags);
+    }
+}

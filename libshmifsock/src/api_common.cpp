@@ -1,0 +1,57 @@
+#include "api_common.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include "errno_names.hpp"
+#include "kernel.hpp"
+#include "peer_name.hpp"
+
+namespace shmifsock::api {
+
+std::expected<std::uint64_t, int> socket_id(Session& session, int fd) {
+    const auto name = peer_name_of(fd);
+    if (!name) return std::unexpected(name.error());
+    if (!*name) return std::unexpected(ENOTSOCK);
+    const auto tag = session.tag();
+    if (!tag) return std::unexpected(ENOTCONN);
+    if (*tag != (*name)->tag) return std::unexpected(EBADF);
+    return (*name)->sock;
+}
+
+bool is_stream(int fd) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    return kernel::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+}
+
+bool is_nonblocking(int fd) {
+    const int flags = kernel::fcntl(fd, F_GETFL);
+    return flags >= 0 && (flags & O_NONBLOCK) != 0;
+}
+
+std::expected<int, int> take_descriptor(Reply& reply, int flags) {
+    if (reply.fds.size() != 1) return std::unexpected(EPROTO);
+    auto fd = std::move(reply.fds.front());
+    if ((flags & SOCK_CLOEXEC) == 0 && kernel::fcntl(fd.get(), F_SETFD, 0) != 0)
+        return std::unexpected(errno);
+    if ((flags & SOCK_NONBLOCK) != 0) {
+        const int status = kernel::fcntl(fd.get(), F_GETFL);
+        if (status < 0 || kernel::fcntl(fd.get(), F_SETFL, status | O_NONBLOCK) != 0)
+            return std::unexpected(errno);
+    }
+    return fd.release();
+}
+
+void restore_pair_sndbuf(const Session& session, int fd) {
+    const int size = session.pair_sndbuf();
+    if (size > 0) kernel::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+int pending_error(const nlohmann::json& value) {
+    if (value.is_number_integer()) return value.get<int>();
+    if (!value.is_string() || value.get_ref<const std::string&>().empty()) return 0;
+    return errno_from_name(value.get_ref<const std::string&>()).value_or(EIO);
+}
+
+}  // namespace shmifsock::api

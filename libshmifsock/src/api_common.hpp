@@ -1,0 +1,57 @@
+// What the C functions share: the session behind the opaque handle, errno-style returns, the
+// socket id behind a descriptor, and the descriptor-level steps (flags, the send buffer).
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <new>
+
+#include "session.hpp"
+#include "unique_fd.hpp"
+
+struct shmifsock_session {
+    std::unique_ptr<shmifsock::Session> session;
+};
+
+namespace shmifsock::api {
+
+inline int fail(int error) {
+    errno = error;
+    return -1;
+}
+
+// Runs `body`; an exception (allocation, JSON) must not cross the C ABI: -1 with ENOMEM/EIO.
+template <class Body>
+auto guarded(Body body) noexcept -> decltype(body()) {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        errno = ENOMEM;
+    } catch (...) {
+        errno = EIO;
+    }
+    return -1;
+}
+
+// The daemon's socket id behind `fd`: EBADF when `fd` is not open or belongs to another
+// daemon run, ENOTSOCK when it is not a daemon socket at all.
+std::expected<std::uint64_t, int> socket_id(Session& session, int fd);
+
+// The descriptor's own type: true for TCP (SOCK_STREAM), false for UDP (SOCK_SEQPACKET).
+bool is_stream(int fd);
+bool is_nonblocking(int fd);
+
+// The descriptor a reply passed, with SOCK_NONBLOCK / SOCK_CLOEXEC of `flags` applied
+// (it arrives close-on-exec); EPROTO when the reply had none.
+std::expected<int, int> take_descriptor(Reply& reply, int flags);
+
+// Gives a connected stream descriptor back the send buffer sock.open said (the daemon made
+// it small so that the descriptor is not writable before the connection is).
+void restore_pair_sndbuf(const Session& session, int fd);
+
+// The errno a daemon's SO_ERROR value names ("" or absent: 0).
+int pending_error(const nlohmann::json& value);
+
+}  // namespace shmifsock::api

@@ -1,0 +1,220 @@
+// The calls that create sockets, give them addresses and connect them.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <algorithm>
+
+#include "api_common.hpp"
+#include "inet_address.hpp"
+#include "kernel.hpp"
+#include "shmifsock.h"
+
+using namespace shmifsock;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kDescriptorFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+
+// What the protocol calls the type, or the errno Linux gives for the combination.
+std::expected<const char*, int> protocol_type(int type, int protocol) {
+    switch (type & ~kDescriptorFlags) {
+        case SOCK_STREAM:
+            if (protocol != 0 && protocol != IPPROTO_TCP) return std::unexpected(EPROTONOSUPPORT);
+            return "tcp";
+        case SOCK_DGRAM:
+            if (protocol != 0 && protocol != IPPROTO_UDP) return std::unexpected(EPROTONOSUPPORT);
+            return "udp";
+        default:
+            return std::unexpected(ESOCKTNOSUPPORT);
+    }
+}
+
+// Waits for one accept token (one byte per connection ready) on a listener's descriptor,
+// honouring its O_NONBLOCK; EINVAL when the socket is not listening (the kernel's answer to
+// an accept before listen, which would otherwise wait forever).
+int read_accept_token(Session& session, int fd, std::uint64_t sock) {
+    char token = 0;
+    iovec part{&token, 1};
+    msghdr msg{};
+    msg.msg_iov = &part;
+    msg.msg_iovlen = 1;
+    bool checked_listening = false;
+    for (;;) {
+        const ssize_t n = kernel::recvmsg(fd, &msg, MSG_DONTWAIT);
+        if (n == 1) return 0;
+        if (n == 0) {
+            // The daemon closed its end: the listener is gone, or the daemon is.
+            const auto gone =
+                session.call("sock.getopt", {{"sock", sock}, {"name", "SO_ACCEPTCONN"}});
+            return !gone && gone.error() != EBADF ? gone.error() : EINVAL;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) return errno;
+        if (api::is_nonblocking(fd)) return EAGAIN;
+        if (!checked_listening) {
+            const auto listening =
+                session.call("sock.getopt", {{"sock", sock}, {"name", "SO_ACCEPTCONN"}});
+            if (!listening) return listening.error();
+            const auto& value = listening->result.value("value", json(0));
+            if (value == 0 || value == false) return EINVAL;
+            checked_listening = true;
+        }
+        pollfd wait{fd, POLLIN, 0};
+        if (kernel::poll(&wait, 1, -1) < 0 && errno == EINTR) return EINTR;
+    }
+}
+
+// Waits until a stream descriptor's connection attempt ended (the daemon makes it writable,
+// with POLLHUP when it failed) and returns its outcome as SO_ERROR says.
+int wait_connected(Session& session, int fd, std::uint64_t sock) {
+    pollfd wait{fd, POLLOUT, 0};
+    while (kernel::poll(&wait, 1, -1) < 0) {
+        if (errno != EINTR) return errno;
+    }
+    const auto outcome = session.call("sock.getopt", {{"sock", sock}, {"name", "SO_ERROR"}});
+    if (!outcome) return outcome.error();
+    return api::pending_error(outcome->result.value("value", json()));
+}
+
+int fill_endpoint(const json& endpoint, sockaddr* addr, socklen_t* addrlen, bool unset_is_any) {
+    auto address = from_endpoint(endpoint);
+    if (!address && address.error() == ENOTCONN && unset_is_any) {
+        address = sockaddr_in{};
+        address->sin_family = AF_INET;
+    }
+    if (!address) return api::fail(address.error());
+    if (const int error = copy_out(*address, addr, addrlen)) return api::fail(error);
+    return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+int shmifsock_socket(shmifsock_session* s, int domain, int type, int protocol) {
+    if (s == nullptr) return api::fail(EFAULT);
+    if (domain != AF_INET) return api::fail(EAFNOSUPPORT);
+    const auto kind = protocol_type(type, protocol);
+    if (!kind) return api::fail(kind.error());
+    return api::guarded([&] {
+        auto reply = s->session->call("sock.open", {{"type", *kind}});
+        if (!reply) return api::fail(reply.error());
+        const auto fd = api::take_descriptor(*reply, type & kDescriptorFlags);
+        return fd ? *fd : api::fail(fd.error());
+    });
+}
+
+int shmifsock_bind(shmifsock_session* s, int fd, const struct sockaddr* addr, socklen_t addrlen) {
+    if (s == nullptr) return api::fail(EFAULT);
+    return api::guarded([&] {
+        const auto address = inet_address(addr, addrlen, true);
+        if (!address) return api::fail(address.error());
+        const auto sock = api::socket_id(*s->session, fd);
+        if (!sock) return api::fail(sock.error());
+        const auto reply = s->session->call(
+            "sock.bind",
+            {{"sock", *sock}, {"addr", dotted(*address)}, {"port", host_port(*address)}});
+        return reply ? 0 : api::fail(reply.error());
+    });
+}
+
+int shmifsock_listen(shmifsock_session* s, int fd, int backlog) {
+    if (s == nullptr) return api::fail(EFAULT);
+    return api::guarded([&] {
+        const auto sock = api::socket_id(*s->session, fd);
+        if (!sock) return api::fail(sock.error());
+        // Linux reads the backlog as unsigned and caps it silently (a negative one is the
+        // maximum); the protocol takes 1..65535.
+        const int bounded = backlog < 0 ? 65535 : std::clamp(backlog, 1, 65535);
+        const auto reply = s->session->call("sock.listen", {{"sock", *sock}, {"backlog", bounded}});
+        return reply ? 0 : api::fail(reply.error());
+    });
+}
+
+int shmifsock_accept4(shmifsock_session* s, int fd, struct sockaddr* addr, socklen_t* addrlen,
+                      int flags) {
+    if (s == nullptr) return api::fail(EFAULT);
+    if ((flags & ~kDescriptorFlags) != 0) return api::fail(EINVAL);
+    return api::guarded([&] {
+        const auto sock = api::socket_id(*s->session, fd);
+        if (!sock) return api::fail(sock.error());
+        for (;;) {
+            if (const int error = read_accept_token(*s->session, fd, *sock))
+                return api::fail(error);
+            auto reply = s->session->call("sock.accept", {{"sock", *sock}});
+            // The connection went before it was accepted: wait for the next (or say so).
+            if (!reply && reply.error() == EAGAIN && !api::is_nonblocking(fd)) continue;
+            if (!reply) return api::fail(reply.error());
+            const auto accepted = api::take_descriptor(*reply, flags);
+            if (!accepted) return api::fail(accepted.error());
+            if (addr != nullptr || addrlen != nullptr) {
+                if (fill_endpoint(reply->result.value("remote", json()), addr, addrlen, true) !=
+                    0) {
+                    const int error = errno;
+                    kernel::close(*accepted);
+                    return api::fail(error);
+                }
+            }
+            return *accepted;
+        }
+    });
+}
+
+int shmifsock_connect_socket(shmifsock_session* s, int fd, const struct sockaddr* addr,
+                             socklen_t addrlen) {
+    if (s == nullptr) return api::fail(EFAULT);
+    return api::guarded([&] {
+        const auto address = inet_address(addr, addrlen, false);
+        if (!address) return api::fail(address.error());
+        const auto sock = api::socket_id(*s->session, fd);
+        if (!sock) return api::fail(sock.error());
+        json args = {{"sock", *sock}, {"addr", dotted(*address)}, {"port", host_port(*address)}};
+        if (!api::is_stream(fd)) {  // UDP: fixes the peer, nothing to wait for
+            const auto reply = s->session->call("sock.connect", args);
+            return reply ? 0 : api::fail(reply.error());
+        }
+        // Never wait inside the daemon: the session would be held for the whole handshake
+        // and every other thread's request would wait behind it. A blocking connect waits on
+        // the descriptor instead, which becomes writable when the attempt ended.
+        args["wait"] = false;
+        const auto reply = s->session->call("sock.connect", args);
+        if (!reply) return api::fail(reply.error());
+        if (reply->result.value("in_progress", false)) {
+            if (api::is_nonblocking(fd)) return api::fail(EINPROGRESS);
+            if (const int error = wait_connected(*s->session, fd, *sock)) return api::fail(error);
+        }
+        api::restore_pair_sndbuf(*s->session, fd);
+        return 0;
+    });
+}
+
+int shmifsock_shutdown(shmifsock_session* s, int fd, int how) {
+    if (s == nullptr) return api::fail(EFAULT);
+    // On the descriptor: the daemon sends a FIN when its end sees our write side close.
+    return kernel::shutdown(fd, how);
+}
+
+int shmifsock_getsockname(shmifsock_session* s, int fd, struct sockaddr* addr, socklen_t* addrlen) {
+    if (s == nullptr) return api::fail(EFAULT);
+    return api::guarded([&] {
+        const auto sock = api::socket_id(*s->session, fd);
+        if (!sock) return api::fail(sock.error());
+        const auto reply = s->session->call("sock.name", {{"sock", *sock}});
+        if (!reply) return api::fail(reply.error());
+        return fill_endpoint(reply->result.value("local", json()), addr, addrlen, true);
+    });
+}
+
+int shmifsock_getpeername(shmifsock_session* s, int fd, struct sockaddr* addr, socklen_t* addrlen) {
+    if (s == nullptr) return api::fail(EFAULT);
+    return api::guarded([&] {
+        const auto sock = api::socket_id(*s->session, fd);
+        if (!sock) return api::fail(sock.error());
+        const auto reply = s->session->call("sock.name", {{"sock", *sock}});
+        if (!reply) return api::fail(reply.error());
+        return fill_endpoint(reply->result.value("remote", json()), addr, addrlen, false);
+    });
+}
+
+}  // extern "C"

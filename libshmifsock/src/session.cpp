@@ -1,0 +1,131 @@
+#include "session.hpp"
+
+#include <cerrno>
+
+#include "peer_name.hpp"
+#include "reply.hpp"
+
+namespace shmifsock {
+namespace {
+
+// Bumped in every child a fork makes: a session whose connection belongs to an older
+// generation was inherited and must not be used (the parent may be mid-request on it).
+std::atomic<std::uint64_t> g_fork_generation{0};
+
+// Every live session, for the fork handler, which re-initialises their mutexes in the child
+// (a thread of the parent may have held one when fork was called; that thread does not exist
+// in the child).
+pthread_mutex_t g_registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+Session* g_registry = nullptr;
+pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+class MutexLock {
+  public:
+    explicit MutexLock(pthread_mutex_t& mutex) : mutex_(mutex) { pthread_mutex_lock(&mutex_); }
+    ~MutexLock() { pthread_mutex_unlock(&mutex_); }
+    MutexLock(const MutexLock&) = delete;
+    MutexLock& operator=(const MutexLock&) = delete;
+
+  private:
+    pthread_mutex_t& mutex_;
+};
+
+}  // namespace
+
+std::expected<std::unique_ptr<Session>, int> Session::open(std::string path) {
+    auto channel = ControlChannel::open(path);
+    if (!channel) return std::unexpected(channel.error());
+    auto session = std::make_unique<Session>(std::move(path), std::move(*channel));
+    const auto version = session->call("version", nlohmann::json::object());
+    if (!version) return std::unexpected(version.error() == EOPNOTSUPP ? EPROTO : version.error());
+    if (version->result.value("protocol", 0) != 1) return std::unexpected(EPROTO);
+    return session;
+}
+
+Session::Session(std::string path, ControlChannel channel)
+    : path_(std::move(path)),
+      channel_(std::move(channel)),
+      channel_generation_(g_fork_generation.load()) {
+    pthread_once(&g_atfork_once, [] {
+        pthread_atfork([] { pthread_mutex_lock(&g_registry_mutex); },
+                       [] { pthread_mutex_unlock(&g_registry_mutex); }, &Session::on_fork_child);
+    });
+    MutexLock lock(g_registry_mutex);
+    next_ = g_registry;
+    g_registry = this;
+}
+
+Session::~Session() {
+    MutexLock lock(g_registry_mutex);
+    for (Session** link = &g_registry; *link != nullptr; link = &(*link)->next_) {
+        if (*link == this) {
+            *link = next_;
+            break;
+        }
+    }
+}
+
+void Session::on_fork_child() {
+    g_fork_generation.fetch_add(1);
+    for (Session* s = g_registry; s != nullptr; s = s->next_)
+        pthread_mutex_init(&s->mutex_, nullptr);
+    pthread_mutex_unlock(&g_registry_mutex);
+}
+
+std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::json& args) {
+    MutexLock lock(mutex_);
+    const auto generation = g_fork_generation.load();
+    if (channel_ && channel_generation_ != generation)
+        channel_.reset();  // inherited: the child's copy closes
+    if (!channel_) {
+        auto channel = ControlChannel::open(path_);
+        if (!channel) return std::unexpected(ENOTCONN);
+        channel_.emplace(std::move(*channel));
+        channel_generation_ = generation;
+    }
+    const auto id = next_id_++;
+    if (const auto sent = channel_->send(request_line(id, cmd, args)); !sent) {
+        channel_.reset();
+        tag_known_ = false;  // whoever answers next may be another daemon run
+        return std::unexpected(sent.error() == ECONNRESET ? ECONNRESET : EPIPE);
+    }
+    auto line = channel_->read_line();
+    if (!line) {
+        channel_.reset();
+        tag_known_ = false;
+        return std::unexpected(line.error() == EPROTO ? EPROTO : ECONNRESET);
+    }
+    auto result = parse_reply(line->text, id);
+    if (!result) {
+        if (result.error() == EPROTO) {
+            channel_.reset();
+            tag_known_ = false;
+        }
+        return std::unexpected(result.error());
+    }
+    if (cmd == "sock.open") learn_from_open(*result);
+    return Reply{std::move(*result), std::move(line->fds)};
+}
+
+void Session::learn_from_open(const nlohmann::json& result) {
+    if (const auto sndbuf = result.find("pair_sndbuf");
+        sndbuf != result.end() && sndbuf->is_number_integer())
+        pair_sndbuf_.store(sndbuf->get<int>(), std::memory_order_relaxed);
+    if (const auto text = result.find("tag"); text != result.end() && text->is_string()) {
+        if (const auto tag = parse_tag(text->get_ref<const std::string&>())) {
+            tag_.store(*tag);
+            tag_known_.store(true);
+        }
+    }
+}
+
+std::optional<std::uint64_t> Session::tag() {
+    if (!tag_known_.load()) {
+        // The reply teaches the tag (learn_from_open); the probe's descriptor closes here.
+        if (!call("sock.open", {{"type", "udp"}})) return std::nullopt;
+        if (!tag_known_.load()) return std::nullopt;
+    }
+    return tag_.load();
+}
+
+}  // namespace shmifsock

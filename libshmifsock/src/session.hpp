@@ -1,0 +1,67 @@
+// A session with one daemon: one control connection, one request at a time (a mutex around
+// each request and its reply), reopened lazily after a fork (the child must not share the
+// parent's connection) or after the daemon went away. Learns the daemon's tag and the pair
+// send buffer size from sock.open replies.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "control_channel.hpp"
+
+namespace shmifsock {
+
+struct Reply {
+    nlohmann::json result;
+    std::vector<UniqueFd> fds;
+};
+
+class Session {
+  public:
+    // Connects to `path` and checks that a protocol-1 daemon answers `version`: errno of
+    // connect(2), EPROTO when something else answers.
+    static std::expected<std::unique_ptr<Session>, int> open(std::string path);
+    // Over a connected channel (tests: a fake daemon), without the version check.
+    Session(std::string path, ControlChannel channel);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // One request and its reply. ENOTCONN when no connection can be made, EPIPE or
+    // ECONNRESET when it broke, EPROTO when the reply makes no sense (the connection is then
+    // dropped and the next call reconnects), else the errno of the reply's error.
+    std::expected<Reply, int> call(std::string_view cmd, const nlohmann::json& args);
+
+    // The daemon's tag; asks for it (opens and drops a UDP socket) when no sock.open reply
+    // said it yet. nullopt when the daemon cannot be reached.
+    std::optional<std::uint64_t> tag();
+    // What sock.open said to restore SO_SNDBUF to once connected (0: not known yet).
+    int pair_sndbuf() const { return pair_sndbuf_.load(std::memory_order_relaxed); }
+    const std::string& path() const { return path_; }
+
+  private:
+    void learn_from_open(const nlohmann::json& result);
+    static void on_fork_child();
+
+    std::string path_;
+    pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+    std::optional<ControlChannel> channel_;  // guarded by mutex_
+    std::uint64_t channel_generation_ = 0;   // the fork generation channel_ belongs to
+    std::uint64_t next_id_ = 1;
+    std::atomic<std::uint64_t> tag_{0};
+    std::atomic<bool> tag_known_{false};
+    std::atomic<int> pair_sndbuf_{0};
+    Session* next_ = nullptr;  // in the registry the fork handler walks
+};
+
+}  // namespace shmifsock

@@ -1,0 +1,553 @@
+// The C API against a fake daemon speaking the protocol: what each call asks, what it does
+// with the answer and the descriptor, errno as Linux gives it, a daemon that dies, fork and
+// threads.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "fake_daemon.hpp"
+#include "shmifsock.h"
+#include "shmifsock/wire.h"
+#include "temp_dir.hpp"
+
+namespace shmifsock::test {
+namespace {
+
+using nlohmann::json;
+
+sockaddr_in inet(const char* addr, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, addr, &a.sin_addr);
+    return a;
+}
+
+const sockaddr* as_sockaddr(const sockaddr_in& a) {
+    return reinterpret_cast<const sockaddr*>(&a);
+}
+
+class ShmifsockApi : public ::testing::Test {
+  protected:
+    shmif::test::TempDir dir;
+    FakeSockets sockets;
+    std::map<std::string, std::function<Answer(const json&)>> handlers;
+    std::unique_ptr<FakeDaemon> daemon;
+    shmifsock_session* session = nullptr;
+
+    void SetUp() override {
+        daemon = std::make_unique<FakeDaemon>(dir.file("shmifd.sock"),
+                                              [this](const json& r) { return answer(r); });
+        session = shmifsock_connect(daemon->path().c_str());
+        ASSERT_NE(session, nullptr) << std::strerror(errno);
+    }
+    void TearDown() override {
+        shmifsock_close_session(session);
+        daemon.reset();
+    }
+
+    Answer answer(const json& request) {
+        const auto cmd = request["cmd"].get<std::string>();
+        if (const auto it = handlers.find(cmd); it != handlers.end()) return it->second(request);
+        if (cmd == "version") return Answer::success({{"daemon", "fake"}, {"protocol", 1}});
+        if (cmd == "sock.open") return sockets.open(request["args"]["type"]);
+        return Answer{};
+    }
+
+    // The arguments of the last request of `cmd` (null when none).
+    json last(const std::string& cmd) const {
+        json found;
+        for (const auto& r : daemon->requests())
+            if (r["cmd"] == cmd) found = r.value("args", json::object());
+        return found;
+    }
+    std::size_t count(const std::string& cmd) const {
+        std::size_t n = 0;
+        for (const auto& r : daemon->requests())
+            n += r["cmd"] == cmd;
+        return n;
+    }
+};
+
+TEST_F(ShmifsockApi, SocketGivesADescriptorWithTheFlagsAsked) {
+    const int tcp = shmifsock_socket(session, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(tcp, 0) << std::strerror(errno);
+    EXPECT_EQ(last("sock.open")["type"], "tcp");
+    EXPECT_TRUE(::fcntl(tcp, F_GETFL) & O_NONBLOCK);
+    EXPECT_FALSE(::fcntl(tcp, F_GETFD) & FD_CLOEXEC);
+
+    const int udp = shmifsock_socket(session, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+    ASSERT_GE(udp, 0);
+    EXPECT_EQ(last("sock.open")["type"], "udp");
+    EXPECT_FALSE(::fcntl(udp, F_GETFL) & O_NONBLOCK);
+    EXPECT_TRUE(::fcntl(udp, F_GETFD) & FD_CLOEXEC);
+    int type = 0;
+    socklen_t len = sizeof type;
+    ASSERT_EQ(shmifsock_getsockopt(session, udp, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+    EXPECT_EQ(type, SOCK_DGRAM);
+    ::close(tcp);
+    ::close(udp);
+}
+
+TEST_F(ShmifsockApi, SocketRefusesWhatTheDaemonCannotMakeWithoutAsking) {
+    errno = 0;
+    EXPECT_EQ(shmifsock_socket(session, AF_INET6, SOCK_STREAM, 0), -1);
+    EXPECT_EQ(errno, EAFNOSUPPORT);
+    EXPECT_EQ(shmifsock_socket(session, AF_UNIX, SOCK_STREAM, 0), -1);
+    EXPECT_EQ(errno, EAFNOSUPPORT);
+    EXPECT_EQ(shmifsock_socket(session, AF_INET, SOCK_RAW, IPPROTO_ICMP), -1);
+    EXPECT_EQ(errno, ESOCKTNOSUPPORT);
+    EXPECT_EQ(shmifsock_socket(session, AF_INET, SOCK_STREAM, IPPROTO_UDP), -1);
+    EXPECT_EQ(errno, EPROTONOSUPPORT);
+    EXPECT_EQ(count("sock.open"), 0u);
+}
+
+TEST_F(ShmifsockApi, BindNamesTheAddressAndGivesTheDaemonsErrno) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const auto address = inet("10.0.0.1", 8080);
+    ASSERT_EQ(shmifsock_bind(session, fd, as_sockaddr(address), sizeof address), 0);
+    EXPECT_EQ(last("sock.bind"),
+              (json{{"sock", sockets.last()}, {"addr", "10.0.0.1"}, {"port", 8080}}));
+
+    handlers["sock.bind"] = [](const json&) { return Answer::failure("failed", "EADDRINUSE"); };
+    EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(address), sizeof address), -1);
+    EXPECT_EQ(errno, EADDRINUSE);
+    handlers["sock.bind"] = [](const json&) { return Answer::failure("not_found"); };
+    EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(address), sizeof address), -1);
+    EXPECT_EQ(errno, EBADF);
+
+    auto v6 = address;
+    v6.sin_family = AF_INET6;
+    EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(v6), sizeof v6), -1);
+    EXPECT_EQ(errno, EAFNOSUPPORT);
+    EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(address), 4), -1);
+    EXPECT_EQ(errno, EINVAL);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, CallsOnOtherDescriptorsFailAsTheKernelWould) {
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    EXPECT_EQ(shmifsock_listen(session, pipe_fds[0], 5), -1);
+    EXPECT_EQ(errno, ENOTSOCK);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    EXPECT_EQ(shmifsock_listen(session, pipe_fds[0], 5), -1);
+    EXPECT_EQ(errno, EBADF);
+    EXPECT_EQ(count("sock.listen"), 0u);
+}
+
+TEST_F(ShmifsockApi, NonBlockingConnectIsInProgressAndSoErrorTellsTheOutcome) {
+    handlers["sock.connect"] = [](const json&) { return Answer::success({{"in_progress", true}}); };
+    handlers["sock.getopt"] = [](const json&) {
+        return Answer::success({{"value", "ECONNREFUSED"}});
+    };
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    const auto to = inet("10.0.0.2", 7);
+    EXPECT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), -1);
+    EXPECT_EQ(errno, EINPROGRESS);
+    EXPECT_EQ(last("sock.connect"),
+              (json{{"sock", sockets.last()}, {"addr", "10.0.0.2"}, {"port", 7}, {"wait", false}}));
+    int error = 0;
+    socklen_t len = sizeof error;
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &len), 0);
+    EXPECT_EQ(error, ECONNREFUSED);
+    EXPECT_EQ(last("sock.getopt"), (json{{"sock", sockets.last()}, {"name", "SO_ERROR"}}));
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, BlockingConnectWaitsOnTheDescriptorAndRestoresItsSendBuffer) {
+    handlers["sock.connect"] = [](const json&) { return Answer::success({{"in_progress", true}}); };
+    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", ""}}); };
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int small = 4096;  // as the daemon leaves it until the connection is made
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+    const auto to = inet("10.0.0.2", 7);
+    ASSERT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), 0)
+        << std::strerror(errno);
+    EXPECT_EQ(last("sock.getopt")["name"], "SO_ERROR");
+    int sndbuf = 0;
+    socklen_t len = sizeof sndbuf;
+    ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len), 0);
+    EXPECT_GE(sndbuf, FakeSockets::kPairSndbuf);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, BlockingConnectThatFailsGivesTheCause) {
+    handlers["sock.connect"] = [this](const json& r) {
+        // The attempt failed: the daemon hangs up its end, the descriptor wakes with POLLHUP.
+        ::shutdown(sockets.daemon_end(r["args"]["sock"]), SHUT_RDWR);
+        return Answer::success({{"in_progress", true}});
+    };
+    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", "ETIMEDOUT"}}); };
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const auto to = inet("10.0.0.99", 80);
+    EXPECT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), -1);
+    EXPECT_EQ(errno, ETIMEDOUT);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, ConnectRefusedAtOnceIsTheDaemonsErrno) {
+    handlers["sock.connect"] = [](const json&) { return Answer::failure("failed", "ENETUNREACH"); };
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    const auto to = inet("192.0.2.1", 80);
+    EXPECT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), -1);
+    EXPECT_EQ(errno, ENETUNREACH);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, UdpConnectAsksWithoutWaiting) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_DGRAM, 0);
+    const auto to = inet("10.0.0.2", 53);
+    ASSERT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), 0);
+    EXPECT_FALSE(last("sock.connect").contains("wait"));
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, AcceptReadsATokenThenAsks) {
+    const int listener = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(listener, 0);
+    const auto listener_sock = sockets.last();
+    ASSERT_EQ(shmifsock_listen(session, listener, -1), 0);
+    EXPECT_EQ(last("sock.listen")["backlog"], 65535);
+    handlers["sock.accept"] = [this](const json&) {
+        auto answer = sockets.open("tcp");
+        answer.result = {{"sock", sockets.last()},
+                         {"local", {{"addr", "10.0.0.1"}, {"port", 80}}},
+                         {"remote", {{"addr", "10.0.0.2"}, {"port", 40000}}}};
+        return answer;
+    };
+    ASSERT_EQ(::write(sockets.daemon_end(listener_sock), "!", 1), 1);
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    const int conn = shmifsock_accept4(session, listener, reinterpret_cast<sockaddr*>(&from), &len,
+                                       SOCK_NONBLOCK);
+    ASSERT_GE(conn, 0) << std::strerror(errno);
+    EXPECT_EQ(last("sock.accept"), (json{{"sock", listener_sock}}));
+    EXPECT_EQ(len, sizeof from);
+    EXPECT_EQ(from.sin_port, htons(40000));
+    EXPECT_EQ(from.sin_addr.s_addr, inet("10.0.0.2", 0).sin_addr.s_addr);
+    EXPECT_TRUE(::fcntl(conn, F_GETFL) & O_NONBLOCK);
+    // The accepted descriptor is that connection's: the daemon's end of it hears us.
+    ASSERT_EQ(::write(conn, "hi", 2), 2);
+    char got[2] = {};
+    EXPECT_EQ(::read(sockets.daemon_end(sockets.last()), got, 2), 2);
+    ::close(conn);
+    ::close(listener);
+}
+
+TEST_F(ShmifsockApi, NonBlockingAcceptWithNothingReadyIsEagainWithoutARequest) {
+    const int listener = shmifsock_socket(session, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_EQ(shmifsock_listen(session, listener, 16), 0);
+    EXPECT_EQ(shmifsock_accept4(session, listener, nullptr, nullptr, 0), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    EXPECT_EQ(count("sock.accept"), 0u);
+    EXPECT_EQ(shmifsock_accept4(session, listener, nullptr, nullptr, 0x4000), -1);
+    EXPECT_EQ(errno, EINVAL);
+    ::close(listener);
+}
+
+TEST_F(ShmifsockApi, BlockingAcceptOnASocketNotListeningIsEinval) {
+    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", 0}}); };
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    EXPECT_EQ(shmifsock_accept4(session, fd, nullptr, nullptr, 0), -1);
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(last("sock.getopt")["name"], "SO_ACCEPTCONN");
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, NamesComeFromSockName) {
+    handlers["sock.name"] = [](const json&) {
+        return Answer::success({{"type", "tcp"},
+                                {"state", "LISTEN"},
+                                {"local", {{"addr", "10.0.0.1"}, {"port", 8080}}},
+                                {"remote", nullptr}});
+    };
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    sockaddr_in name{};
+    socklen_t len = sizeof name;
+    ASSERT_EQ(shmifsock_getsockname(session, fd, reinterpret_cast<sockaddr*>(&name), &len), 0);
+    EXPECT_EQ(len, sizeof name);
+    EXPECT_EQ(name.sin_family, AF_INET);
+    EXPECT_EQ(name.sin_port, htons(8080));
+    EXPECT_EQ(shmifsock_getpeername(session, fd, reinterpret_cast<sockaddr*>(&name), &len), -1);
+    EXPECT_EQ(errno, ENOTCONN);
+
+    handlers["sock.name"] = [](const json&) {
+        return Answer::success(
+            {{"type", "udp"}, {"state", "CLOSED"}, {"local", nullptr}, {"remote", nullptr}});
+    };
+    len = sizeof name;
+    ASSERT_EQ(shmifsock_getsockname(session, fd, reinterpret_cast<sockaddr*>(&name), &len), 0);
+    EXPECT_EQ(name.sin_port, 0);  // unbound: 0.0.0.0:0, as Linux
+    EXPECT_EQ(name.sin_addr.s_addr, 0u);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, OptionsTravelByName) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    const struct linger on { 1, 5 };
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_LINGER, &on, sizeof on), 0);
+    EXPECT_EQ(last("sock.setopt"),
+              (json{{"sock", sockets.last()}, {"name", "SO_LINGER"}, {"value", 5}}));
+    const struct linger off { 0, 9 };
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_LINGER, &off, sizeof off), 0);
+    EXPECT_EQ(last("sock.setopt")["value"], -1);
+    const int yes = 7;
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+    EXPECT_EQ(last("sock.setopt")["name"], "TCP_NODELAY");
+    EXPECT_EQ(last("sock.setopt")["value"], 1);
+    EXPECT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_RCVBUF, &yes, 2), -1);
+    EXPECT_EQ(errno, EINVAL);
+
+    const auto asked = daemon->requests().size();
+    EXPECT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_PASSCRED, &yes, sizeof yes), -1);
+    EXPECT_EQ(errno, ENOPROTOOPT);
+    EXPECT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes), 0);
+    EXPECT_EQ(daemon->requests().size(), asked);  // neither reached the daemon
+
+    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", -1}}); };
+    struct linger got {
+        3, 3
+    };
+    socklen_t len = sizeof got;
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_LINGER, &got, &len), 0);
+    EXPECT_EQ(got.l_onoff, 0);
+    EXPECT_EQ(len, sizeof got);
+    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", true}}); };
+    int value = 0;
+    len = sizeof value;
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_KEEPALIVE, &value, &len), 0);
+    EXPECT_EQ(value, 1);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, TcpInfoIsFilledFromTheDaemonsCounters) {
+    handlers["sock.getopt"] = [](const json&) {
+        return Answer::success({{"info",
+                                 {{"state", "ESTABLISHED"},
+                                  {"mss", 1460},
+                                  {"peer_mss", 1400},
+                                  {"cwnd", 14600},
+                                  {"srtt_us", 250},
+                                  {"rto_us", 200000},
+                                  {"retransmits", 3},
+                                  {"bytes_acked", 123456789012},
+                                  {"sack", true},
+                                  {"timestamps", false}}}});
+    };
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+    EXPECT_EQ(len, sizeof info);
+    EXPECT_EQ(info.tcpi_state, 1);  // TCP_ESTABLISHED
+    EXPECT_EQ(info.tcpi_snd_mss, 1460u);
+    EXPECT_EQ(info.tcpi_rcv_mss, 1400u);
+    EXPECT_EQ(info.tcpi_snd_cwnd, 10u);  // segments
+    EXPECT_EQ(info.tcpi_rtt, 250u);
+    EXPECT_EQ(info.tcpi_rto, 200000u);
+    EXPECT_EQ(info.tcpi_total_retrans, 3u);
+    EXPECT_EQ(info.tcpi_bytes_acked, 123456789012u);
+    EXPECT_EQ(info.tcpi_options & TCPI_OPT_SACK, TCPI_OPT_SACK);
+    EXPECT_EQ(info.tcpi_options & TCPI_OPT_TIMESTAMPS, 0);
+    len = 8;  // an old, shorter struct: what fits
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+    EXPECT_EQ(len, 8u);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, UdpDatagramsCarryTheHeaderBothWays) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(fd, 0);
+    const int end = sockets.daemon_end(sockets.last());
+    const auto to = inet("10.0.0.2", 53);
+    ASSERT_EQ(shmifsock_sendto(session, fd, "hello", 5, 0, as_sockaddr(to), sizeof to), 5);
+    unsigned char wire[64];
+    ASSERT_EQ(::recv(end, wire, sizeof wire, 0), 29);
+    shmifsock_dgram header{};
+    std::memcpy(&header, wire, sizeof header);
+    EXPECT_EQ(header.family, AF_INET);
+    EXPECT_EQ(header.port, htons(53));
+    EXPECT_EQ(std::memcmp(header.addr, &to.sin_addr, 4), 0);
+    EXPECT_EQ(std::memcmp(wire + 24, "hello", 5), 0);
+
+    ASSERT_EQ(shmifsock_sendto(session, fd, "x", 1, 0, nullptr, 0), 1);  // the connected peer
+    ASSERT_EQ(::recv(end, wire, sizeof wire, 0), 25);
+    std::memcpy(&header, wire, sizeof header);
+    EXPECT_EQ(header.family, 0);
+
+    // From the daemon: source 10.0.0.9:99, cut short by the daemon.
+    header = {};
+    header.family = AF_INET;
+    header.port = htons(99);
+    header.flags = SHMIFSOCK_DGRAM_TRUNCATED;
+    const unsigned char source[4] = {10, 0, 0, 9};
+    std::memcpy(header.addr, source, 4);
+    std::memcpy(wire, &header, sizeof header);
+    std::memcpy(wire + 24, "world", 5);
+    ASSERT_EQ(::send(end, wire, 29, 0), 29);
+    char data[16] = {};
+    iovec part{data, sizeof data};
+    sockaddr_in from{};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &part;
+    msg.msg_iovlen = 1;
+    ASSERT_EQ(shmifsock_recvmsg(session, fd, &msg, 0), 5);
+    EXPECT_STREQ(data, "world");
+    EXPECT_EQ(msg.msg_namelen, sizeof from);
+    EXPECT_EQ(from.sin_port, htons(99));
+    EXPECT_EQ(std::memcmp(&from.sin_addr, source, 4), 0);
+    EXPECT_TRUE(msg.msg_flags & MSG_TRUNC);
+
+    // A buffer too small: what fits, MSG_TRUNC as the kernel says.
+    header.flags = 0;
+    std::memcpy(wire, &header, sizeof header);
+    ASSERT_EQ(::send(end, wire, 29, 0), 29);
+    msg.msg_iov->iov_len = 3;
+    ASSERT_EQ(shmifsock_recvmsg(session, fd, &msg, 0), 3);
+    EXPECT_TRUE(msg.msg_flags & MSG_TRUNC);
+
+    static char big[65508];
+    EXPECT_EQ(shmifsock_sendto(session, fd, big, sizeof big, 0, as_sockaddr(to), sizeof to), -1);
+    EXPECT_EQ(errno, EMSGSIZE);
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, IsVirtualKnowsItsDaemonsSocketsOnly) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    std::uint64_t id = 0;
+    EXPECT_EQ(shmifsock_is_virtual(session, fd, &id), 1);
+    EXPECT_EQ(id, sockets.last());
+    const int copy = ::dup(fd);  // any copy says the same
+    EXPECT_EQ(shmifsock_is_virtual(session, copy, nullptr), 1);
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    EXPECT_EQ(shmifsock_is_virtual(session, pipe_fds[0], nullptr), 0);
+    // Another daemon run's socket (another tag) is not ours.
+    int pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    sockaddr_un other{};
+    other.sun_family = AF_UNIX;
+    const std::string name = "shmifd/00000000000000aa/1";
+    std::memcpy(other.sun_path + 1, name.data(), name.size());
+    ASSERT_EQ(::bind(pair[1], reinterpret_cast<sockaddr*>(&other),
+                     static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())),
+              0);
+    EXPECT_EQ(shmifsock_is_virtual(session, pair[0], nullptr), 0);
+    for (const int f : {fd, copy, pipe_fds[0], pipe_fds[1], pair[0], pair[1]})
+        ::close(f);
+    EXPECT_EQ(shmifsock_is_virtual(session, fd, nullptr), -1);
+    EXPECT_EQ(errno, EBADF);
+}
+
+TEST_F(ShmifsockApi, ADeadDaemonIsAnErrorNeverAHang) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    daemon->die();
+    ASSERT_TRUE([&] {  // the listener goes with it
+        for (int i = 0; i < 200 && ::access(daemon->path().c_str(), F_OK) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return ::access(daemon->path().c_str(), F_OK) != 0;
+    }());
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(shmifsock_listen(session, fd, 1), -1);
+    EXPECT_TRUE(errno == ECONNRESET || errno == EPIPE) << std::strerror(errno);
+    EXPECT_EQ(shmifsock_socket(session, AF_INET, SOCK_STREAM, 0), -1);
+    EXPECT_EQ(errno, ENOTCONN);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    ::close(fd);
+}
+
+TEST_F(ShmifsockApi, AForkedChildOpensItsOwnConnection) {
+    const int before = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(before, 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = shmifsock_socket(session, AF_INET, SOCK_DGRAM, 0);
+        std::uint64_t id = 0;
+        ::_exit(fd >= 0 && shmifsock_is_virtual(session, before, &id) == 1 ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_EQ(daemon->connections(), 2);
+    // The parent's connection was not disturbed.
+    const int after = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    EXPECT_GE(after, 0);
+    EXPECT_EQ(daemon->connections(), 2);
+    ::close(before);
+    ::close(after);
+}
+
+TEST_F(ShmifsockApi, ThreadsShareASession) {
+    constexpr int kThreads = 4;
+    constexpr int kEach = 50;
+    std::vector<std::vector<int>> opened(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i)
+                opened[static_cast<std::size_t>(t)].push_back(
+                    shmifsock_socket(session, AF_INET, SOCK_DGRAM, 0));
+        });
+    for (auto& t : threads)
+        t.join();
+    std::set<std::uint64_t> ids;
+    for (const auto& fds : opened)
+        for (const int fd : fds) {
+            std::uint64_t id = 0;
+            ASSERT_GE(fd, 0);
+            EXPECT_EQ(shmifsock_is_virtual(session, fd, &id), 1);
+            ids.insert(id);
+            ::close(fd);
+        }
+    EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+TEST(ShmifsockConnect, FailsWithTheReasonWhenNoDaemonAnswers) {
+    shmif::test::TempDir dir;
+    errno = 0;
+    EXPECT_EQ(shmifsock_connect(dir.file("nothing.sock").c_str()), nullptr);
+    EXPECT_EQ(errno, ENOENT);
+    FakeDaemon stranger(dir.file("other.sock"),
+                        [](const json&) { return Answer::failure("unknown_command"); });
+    EXPECT_EQ(shmifsock_connect(stranger.path().c_str()), nullptr);
+    EXPECT_EQ(errno, EPROTO);
+}
+
+TEST(ShmifsockConnect, NullPathReadsTheEnvironment) {
+    shmif::test::TempDir dir;
+    FakeDaemon fake(dir.file("env.sock"), [](const json&) {
+        return Answer::success({{"protocol", 1}});
+    });
+    ::setenv("SHMIFSOCK_SOCKET", fake.path().c_str(), 1);
+    shmifsock_session* session = shmifsock_connect(nullptr);
+    ::unsetenv("SHMIFSOCK_SOCKET");
+    ASSERT_NE(session, nullptr);
+    EXPECT_STREQ(shmifsock_session_path(session), fake.path().c_str());
+    shmifsock_close_session(session);
+}
+
+}  // namespace
+}  // namespace shmifsock::test
