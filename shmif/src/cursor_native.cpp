@@ -49,11 +49,11 @@ ScanEnd scan_records(const Bus::Impl& bus, std::uint64_t committed, std::size_t 
             if (skip_sender != 0 && __atomic_load_n(&h->sender, __ATOMIC_RELAXED) == skip_sender) {
                 ++scan.stats.skipped_own;
             } else {
-                const std::uint32_t len = __atomic_load_n(&h->len, __ATOMIC_RELAXED);
-                on_frame(h, reinterpret_cast<const std::byte*>(h + 1), len, rec);
+                // rec.len, as validated: the payload then lies within the record's span.
+                on_frame(h, reinterpret_cast<const std::byte*>(h + 1), rec.len, rec);
                 ++scan.count;
                 ++scan.stats.frames;
-                scan.stats.bytes += len;
+                scan.stats.bytes += rec.len;
             }
         }
         scan.pos = rec.next;

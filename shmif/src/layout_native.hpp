@@ -10,7 +10,9 @@
 //   reader: c = committed.load(acquire); copy records below c; fence(acquire);
 //           r = reserved.load(relaxed); a record at p is intact iff r <= p + ring_size.
 // So a frame is visible only once completely written, and a reader that was lapped finds
-// out after the copy, before it uses anything it read.
+// out after the copy, before it uses anything it read. Until then a reader reads each header
+// word once and bounds the copy by what it validated: a second read may see a lapping
+// writer's bytes, and nothing but the record's own span keeps the copy inside the ring.
 #pragma once
 
 #include <pthread.h>

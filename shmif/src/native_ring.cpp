@@ -162,10 +162,11 @@ bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t off, std::uin
     out.next_off = off + span == bus.ring_size ? 0 : off + span;
     out.pad = (word & kPadFlag) != 0;
     out.header = h;
+    out.len = 0;
     if (out.pad) return true;
     if (span < sizeof(RecordHeader)) return false;
-    const std::uint32_t len = __atomic_load_n(&h->len, __ATOMIC_RELAXED);
-    return len <= bus.max_frame && record_span(len) == span;
+    out.len = __atomic_load_n(&h->len, __ATOMIC_RELAXED);
+    return out.len <= bus.max_frame && record_span(out.len) == span;
 }
 
 }  // namespace shmif::native

@@ -44,6 +44,10 @@ struct RawRecord {
     std::uint64_t next_off;  // ring offset of `next`
     bool pad;
     const RecordHeader* header;  // frames only; in the ring
+    // Frames only: the length decode() checked against the span. Use this, never the header
+    // again: writers that lap the reader (or a hostile one) may rewrite the word meanwhile,
+    // and a second read may say anything, however far past the record and the ring.
+    std::uint32_t len;
 };
 
 // Decodes the record at `pos` (which must be below `committed`), whose ring offset `off` the
