@@ -32,6 +32,9 @@ class ControlChannel {
     std::expected<ReplyLine, int> read_line();
 
     int native_handle() const { return fd_.get(); }
+    // Forgets the descriptor without closing it: the program closed it behind our back (a
+    // daemon-style loop closing every descriptor) and its number may be another file now.
+    void abandon() { fd_.release(); }
 
     static constexpr std::size_t kMaxLine = 1 << 20;
 

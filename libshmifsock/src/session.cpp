@@ -85,13 +85,13 @@ std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::js
     }
     const auto id = next_id_++;
     if (const auto sent = channel_->send(request_line(id, cmd, args)); !sent) {
-        channel_.reset();
+        drop_channel(sent.error());
         tag_known_ = false;  // whoever answers next may be another daemon run
         return std::unexpected(sent.error() == ECONNRESET ? ECONNRESET : EPIPE);
     }
     auto line = channel_->read_line();
     if (!line) {
-        channel_.reset();
+        drop_channel(line.error());
         tag_known_ = false;
         return std::unexpected(line.error() == EPROTO ? EPROTO : ECONNRESET);
     }
@@ -105,6 +105,11 @@ std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::js
     }
     if (cmd == "sock.open") learn_from_open(*result);
     return Reply{std::move(*result), std::move(line->fds)};
+}
+
+void Session::drop_channel(int error) {
+    if (error == EBADF || error == ENOTSOCK) channel_->abandon();
+    channel_.reset();
 }
 
 void Session::learn_from_open(const nlohmann::json& result) {

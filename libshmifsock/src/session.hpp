@@ -51,6 +51,8 @@ class Session {
 
   private:
     void learn_from_open(const nlohmann::json& result);
+    // Closes the connection after `error` (only forgets it when it is no longer ours).
+    void drop_channel(int error);
     static void on_fork_child();
 
     std::string path_;

@@ -479,6 +479,33 @@ TEST_F(ShmifsockApi, ADeadDaemonIsAnErrorNeverAHang) {
     ::close(fd);
 }
 
+TEST_F(ShmifsockApi, AConnectionTheProgramClosedIsForgottenNotClosedAgain) {
+    // Find the session's connection: the descriptor whose peer is the fake's socket file.
+    int control = -1;
+    for (int fd = 3; fd < 256 && control < 0; ++fd) {
+        sockaddr_un peer{};
+        socklen_t len = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
+            daemon->path() == peer.sun_path)
+            control = fd;
+    }
+    ASSERT_GE(control, 0);
+    // A program closing descriptors it does not know, then opening a pipe on that number.
+    ::close(control);
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    ASSERT_EQ(pipe_fds[0], control);
+    EXPECT_EQ(shmifsock_socket(session, AF_INET, SOCK_STREAM, 0), -1);
+    EXPECT_EQ(errno, EPIPE);
+    // The pipe is still the program's, and the next call reconnects.
+    EXPECT_EQ(::fcntl(control, F_GETFD), 0);
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    EXPECT_GE(fd, 0) << std::strerror(errno);
+    EXPECT_EQ(daemon->connections(), 2);
+    for (const int f : {fd, pipe_fds[0], pipe_fds[1]})
+        ::close(f);
+}
+
 TEST_F(ShmifsockApi, AForkedChildOpensItsOwnConnection) {
     const int before = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(before, 0);
