@@ -53,19 +53,21 @@ SHIM_EXPORT int listen(int fd, int backlog) {
     ROUTE(fd, shmifsock_listen(session, fd, backlog), real_libc()->listen(fd, backlog));
 }
 
-static int accepted(int fd) {
-    if (fd >= 0) fd_table_set(fd, FD_VIRTUAL_TCP);
+/* A new descriptor's number may carry an entry from a descriptor closed where the shim could
+ * not see it: each accepted one is recorded as what it is. */
+static int accepted(int fd, enum fd_kind kind) {
+    if (fd >= 0) fd_table_set(fd, kind);
     return fd;
 }
 
 SHIM_EXPORT int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
-    ROUTE(fd, accepted(shmifsock_accept4(session, fd, addr, len, flags)),
-          real_libc()->accept4(fd, addr, len, flags));
+    ROUTE(fd, accepted(shmifsock_accept4(session, fd, addr, len, flags), FD_VIRTUAL_TCP),
+          accepted(real_libc()->accept4(fd, addr, len, flags), FD_KERNEL));
 }
 
 SHIM_EXPORT int accept(int fd, struct sockaddr* addr, socklen_t* len) {
-    ROUTE(fd, accepted(shmifsock_accept4(session, fd, addr, len, 0)),
-          real_libc()->accept(fd, addr, len));
+    ROUTE(fd, accepted(shmifsock_accept4(session, fd, addr, len, 0), FD_VIRTUAL_TCP),
+          accepted(real_libc()->accept(fd, addr, len), FD_KERNEL));
 }
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr* addr, socklen_t len) {
