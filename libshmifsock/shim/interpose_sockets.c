@@ -27,6 +27,14 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags
     } while (0)
 
 SHIM_EXPORT int socket(int domain, int type, int protocol) {
+    /* IPv6 is refused until the daemon's stack has it: left to the kernel, a program's
+     * sockets would reach the host's network unseen (a server on [::] listening there). With
+     * EAFNOSUPPORT, as on a kernel without IPv6, programs fall back to IPv4. */
+    if (domain == AF_INET6 && !shim_inet6_to_kernel()) {
+        shim_debug("socket(AF_INET6) refused: the daemon has no IPv6");
+        errno = EAFNOSUPPORT;
+        return -1;
+    }
     if (domain != AF_INET) {
         const int fd = real_libc()->socket(domain, type, protocol);
         if (fd >= 0) fd_table_set(fd, FD_KERNEL);

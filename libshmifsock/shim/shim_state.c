@@ -19,6 +19,7 @@
 static _Atomic(shmifsock_session*) g_session;
 static pthread_mutex_t g_session_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_debug;
+static int g_inet6_to_kernel;
 
 static void reset_lock_in_child(void) {
     pthread_mutex_init(&g_session_lock, NULL);
@@ -27,9 +28,15 @@ static void reset_lock_in_child(void) {
 __attribute__((constructor(102))) static void shim_init(void) {
     const char* debug = getenv("SHMIFRUN_DEBUG");
     g_debug = debug != NULL && *debug != '\0' && strcmp(debug, "0") != 0;
+    const char* inet6 = getenv("SHMIFRUN_INET6");
+    g_inet6_to_kernel = inet6 != NULL && strcmp(inet6, "kernel") == 0;
     /* A thread of the parent may hold the lock while it connects; the child starts afresh
      * (the session itself reconnects after a fork). */
     pthread_atfork(NULL, NULL, reset_lock_in_child);
+}
+
+int shim_inet6_to_kernel(void) {
+    return g_inet6_to_kernel;
 }
 
 void shim_debug(const char* format, ...) {

@@ -19,6 +19,9 @@ static inline int shim_is_virtual(enum fd_kind kind) {
     return kind == FD_VIRTUAL_TCP || kind == FD_VIRTUAL_UDP;
 }
 
+/* $SHMIFRUN_INET6=kernel: AF_INET6 sockets go to the kernel instead of being refused. */
+int shim_inet6_to_kernel(void);
+
 void shim_debug(const char* format, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -20,8 +20,10 @@ constexpr const char* kHelp = R"(Usage: shmifrun [-s SOCKET] [--] PROGRAM [ARGS.
 
 Runs PROGRAM (found in PATH) with its IPv4 sockets (AF_INET, TCP and UDP) in the stack of a
 running shmifd, so that an unmodified program talks on the virtual network without root.
-Every other socket family (Unix, netlink, IPv6 for now) stays with the kernel. Children and
-programs it executes inherit this.
+IPv6 sockets (AF_INET6) are refused with EAFNOSUPPORT, as on a kernel without IPv6, so that
+programs fall back to IPv4 instead of reaching the host's network (SHMIFRUN_INET6=kernel
+leaves them to the kernel); every other family (Unix, netlink...) stays with the kernel.
+Children and programs it executes inherit this.
 
 Options:
   -s, --socket SOCKET  shmifd's control socket (default: $SHMIFSOCK_SOCKET, else
