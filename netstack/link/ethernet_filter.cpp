@@ -8,7 +8,8 @@ FrameVerdict filter_frame(const Interface& iface, std::span<const MacAddress> ow
                           wire::Bytes frame, AcceptedFrame& out) {
     auto header = wire::EthernetRepr::parse(frame);
     if (!header) return FrameVerdict::drop_short;
-    if (std::ranges::find(own_macs, header->src) != own_macs.end())
+    // On a loopback interface every frame is from us: that is what it is for.
+    if (!iface.loopback && std::ranges::find(own_macs, header->src) != own_macs.end())
         return FrameVerdict::drop_own_source;
     const bool to_us = header->dst == iface.mac;
     // Broadcast and multicast frames are taken; IP decides whether any group is ours.

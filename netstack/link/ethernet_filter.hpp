@@ -25,7 +25,8 @@ struct AcceptedFrame {
 
 // `own_macs`: the MACs of every interface of this stack. On a shared bus all shards of a
 // daemon send with the same MAC and every shard reads every frame, so a frame from one of our
-// MACs is our own (or a sibling shard's) and must not be processed again.
+// MACs is our own (or a sibling shard's) and must not be processed again; except on a
+// loopback interface, where every frame is one of ours, sent to be received.
 FrameVerdict filter_frame(const Interface& iface, std::span<const MacAddress> own_macs,
                           wire::Bytes frame, AcceptedFrame& out);
 

@@ -5,7 +5,12 @@
 namespace netstack::link {
 
 bool Interface::has_address(Ipv4Address a) const {
-    return std::ranges::any_of(addresses, [&](const Ipv4Cidr& c) { return c.address == a; });
+    return std::ranges::any_of(addresses, [&](const Ipv4Cidr& c) {
+        if (c.address == a) return true;
+        // The network and broadcast addresses of the prefix are not hosts.
+        return loopback && c.contains(a) && a != c.network() &&
+               !(c.has_broadcast() && a == c.directed_broadcast());
+    });
 }
 
 bool Interface::is_directed_broadcast(Ipv4Address a) const {
@@ -28,6 +33,7 @@ InterfaceInfo Interface::info() const {
                          .mtu = mtu,
                          .up = up,
                          .promiscuous = promiscuous,
+                         .loopback = loopback,
                          .addresses = addresses,
                          .stats = stats};
 }

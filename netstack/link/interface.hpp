@@ -20,12 +20,15 @@ struct Interface {
     std::size_t mtu = 0;  // IP MTU
     bool up = true;
     bool promiscuous = false;
+    bool loopback = false;  // InterfaceConfig::loopback
     VlanPolicy vlan = VlanPolicy::drop;
     Device* device = nullptr;
     std::vector<Ipv4Cidr> addresses;
     EthernetStats stats;
     bool tx_pending = false;  // frames handed to the device since its last flush()
 
+    // One of ours: a configured address, or on a loopback interface any host address inside
+    // its prefixes (all of 127/8 is loopback; Linux makes a loopback prefix local).
     bool has_address(Ipv4Address a) const;
     // The directed broadcast of one of our subnets (RFC 919/922), /31 and /32 having none.
     bool is_directed_broadcast(Ipv4Address a) const;

@@ -23,6 +23,12 @@ link::Interface* Stack::Impl::interface_with_address(Ipv4Address a) {
     return nullptr;
 }
 
+link::Interface* Stack::Impl::up_loopback() {
+    for (auto& iface : interfaces)
+        if (iface && iface->loopback && iface->up) return iface.get();
+    return nullptr;
+}
+
 bool Stack::Impl::is_local_address(Ipv4Address a) const {
     return std::ranges::any_of(interfaces, [&](const auto& i) { return i && i->has_address(a); });
 }
@@ -100,6 +106,7 @@ std::expected<InterfaceId, ConfigError> Stack::add_interface(const InterfaceConf
     if (iface->mac.is_multicast()) return std::unexpected(ConfigError::invalid);
     iface->mtu = mtu;
     iface->promiscuous = cfg.promiscuous;
+    iface->loopback = cfg.loopback;
     iface->vlan = cfg.vlan;
     iface->device = &device;
     const InterfaceId id = iface->id;
@@ -127,7 +134,7 @@ std::expected<void, ConfigError> Stack::set_up(InterfaceId id, bool up, Instant 
     iface->up = up;
     if (!up) {
         s.neighbours.flush(id);  // what was learnt or queued on a downed link is stale
-    } else if (s.is_shard_zero()) {
+    } else if (s.is_shard_zero() && !iface->loopback) {
         for (const auto& a : iface->addresses)
             s.send_gratuitous_arp(*iface, a.address);
     }
@@ -177,14 +184,15 @@ std::expected<void, ConfigError> Stack::add_address(InterfaceId id, Ipv4Cidr add
     auto* iface = s.find(id);
     if (!iface) return std::unexpected(ConfigError::no_such_interface);
     const Ipv4Address a = address.address;
-    if (address.prefix_len > 32 || a.is_any() || a.is_broadcast() || a.is_multicast() ||
-        a.is_loopback())
+    // RFC 1122 3.2.1.3 (g): 127/8 never appears outside a host, so only on loopback.
+    const bool martian = a.is_loopback() && !iface->loopback;
+    if (address.prefix_len > 32 || a.is_any() || a.is_broadcast() || a.is_multicast() || martian)
         return std::unexpected(ConfigError::invalid);
     if (s.is_local_address(a)) return std::unexpected(ConfigError::exists);
     iface->addresses.push_back(address);
     s.forget_address(id, a);  // its probe (RFC 5227) is over
     (void)s.routes.add(Route{.destination = address, .interface = id});  // the on-link route
-    if (iface->up && s.is_shard_zero()) s.send_gratuitous_arp(*iface, a);
+    if (iface->up && s.is_shard_zero() && !iface->loopback) s.send_gratuitous_arp(*iface, a);
     (void)now;
     s.flush_devices();
     return {};

@@ -173,12 +173,12 @@ void Stack::Impl::icmp_send_error(Bytes original, std::uint8_t type, std::uint8_
     const Ipv4Address src = view.src(), dst = view.dst();
     // RFC 1122 3.2.2: never about an ICMP error, a non-first fragment, a datagram to a
     // broadcast/multicast address (limited, or directed to any of our subnets), or one whose
-    // source is not a single host (class E, 240/4, included).
+    // source is not a single host (class E, 240/4, included). A 127/8 source is a host: such
+    // a datagram came over a loopback link (elsewhere it is dropped as a martian on input).
     const bool directed_broadcast = std::ranges::any_of(
         interfaces, [&](const auto& i) { return i && i->is_directed_broadcast(dst); });
     if (view.frag_offset() != 0 || dst.is_broadcast() || dst.is_multicast() || directed_broadcast ||
-        src.is_any() || src.is_broadcast() || src.is_multicast() || src.is_loopback() ||
-        (src.value >> 28) == 0xf)
+        src.is_any() || src.is_broadcast() || src.is_multicast() || (src.value >> 28) == 0xf)
         return;
     const Bytes payload = original.subspan(view.header_len());
     if (view.protocol() == std::uint8_t(wire::IpProtocol::icmp) &&

@@ -53,7 +53,8 @@ struct OutRoute {
     Ipv4Address next_hop{};
     Ipv4Address src{};
     std::optional<MacAddress> link_dst{};  // broadcast/multicast: no ARP
-    bool local = false;                    // to one of our own addresses: delivered in-stack
+    // To one of our own addresses with no loopback interface up: delivered in-stack.
+    bool local = false;
 };
 
 struct Stack::Impl {
@@ -91,6 +92,8 @@ struct Stack::Impl {
     link::Interface* find(InterfaceId id);
     const link::Interface* find(InterfaceId id) const;
     link::Interface* interface_with_address(Ipv4Address a);
+    // The first loopback interface that is up: where traffic to our own addresses goes.
+    link::Interface* up_loopback();
     bool is_local_address(Ipv4Address a) const;
     // Sharding: does this shard own the flow keyed by `key` (see stack.hpp)?
     bool owns(std::uint32_t key) const {

@@ -67,6 +67,12 @@ void Stack::Impl::ipv4_input(link::Interface& iface, const link::AcceptedFrame& 
         ++stats.ipv4.drop_bad_source;
         return;
     }
+    // RFC 1122 3.2.1.3 (g): 127/8 "MUST NOT appear outside a host"; from a wire it is a
+    // martian (an attempt to reach our loopback-only services from outside).
+    if (!iface.loopback && (repr.src.is_loopback() || repr.dst.is_loopback())) {
+        ++stats.ipv4.drop_martian;
+        return;
+    }
     const bool broadcast = repr.dst.is_broadcast() || iface.is_directed_broadcast(repr.dst);
     // Weak host model (RFC 1122 3.3.4.2): any of our addresses on any interface.
     const bool local = is_local_address(repr.dst);
@@ -83,9 +89,9 @@ void Stack::Impl::ipv4_input(link::Interface& iface, const link::AcceptedFrame& 
         return ipv4_deliver(iface, *datagram, *whole, no_errors, now);
     }
     // RFC 1812 5.3.4: only packets sent to our MAC are forwarded, never link broadcasts or
-    // what promiscuous mode caught; no multicast routing.
-    if (config.forwarding && frame.unicast_to_us && !repr.dst.is_multicast() && !broadcast &&
-        !repr.dst.is_any())
+    // what promiscuous mode caught; no multicast routing; nothing off a loopback link.
+    if (config.forwarding && frame.unicast_to_us && !iface.loopback && !repr.dst.is_multicast() &&
+        !broadcast && !repr.dst.is_any())
         return ipv4_forward(packet, repr, now);
     ++stats.ipv4.drop_not_for_us;
 }
@@ -129,7 +135,7 @@ void Stack::Impl::ipv4_forward(Bytes packet, const Ipv4Repr& repr, Instant now) 
     }
     auto route = lookup_route(repr.dst);
     link::Interface* out = route ? find(route->interface) : nullptr;
-    if (!out) {
+    if (!out || out->loopback) {  // a loopback link leads nowhere but back to us
         ++stats.ipv4.drop_no_route;
         icmp_send_error(packet, std::uint8_t(IcmpType::destination_unreachable),
                         std::uint8_t(wire::UnreachableCode::net), 0, false, now);
@@ -167,9 +173,15 @@ void Stack::Impl::ipv4_forward(Bytes packet, const Ipv4Repr& repr, Instant now) 
 std::expected<OutRoute, SocketError> Stack::Impl::route_to(Ipv4Address dst, Ipv4Address bound) {
     if (is_local_address(dst) || dst.is_loopback()) {
         link::Interface* owner = interface_with_address(dst);
-        if (!owner) return std::unexpected(SocketError::no_route);
-        return OutRoute{
-            .iface = owner, .next_hop = dst, .src = bound.is_any() ? dst : bound, .local = true};
+        // 127/8 lives only on a loopback interface that is up (Linux: ENETUNREACH when down).
+        if (!owner || (owner->loopback && !owner->up))
+            return std::unexpected(SocketError::no_route);
+        const Ipv4Address src = bound.is_any() ? dst : bound;
+        // Through the loopback link when there is one: every shard reads it, so the shard
+        // that owns the flow gets it; else straight into this stack.
+        if (link::Interface* lo = up_loopback())
+            return OutRoute{.iface = lo, .next_hop = dst, .src = src, .link_dst = lo->mac};
+        return OutRoute{.iface = owner, .next_hop = dst, .src = src, .local = true};
     }
     // The route picks the interface (even when the source is an address of another one:
     // weak host model, RFC 1122 3.3.4.2); the limited broadcast needs no route and leaves by
@@ -179,9 +191,14 @@ std::expected<OutRoute, SocketError> Stack::Impl::route_to(Ipv4Address dst, Ipv4
     if (dst.is_broadcast()) {
         if (!bound.is_any()) iface = interface_with_address(bound);
         for (auto& i : interfaces)
-            if (!iface && i && i->up && !i->addresses.empty()) iface = i.get();
+            if (!iface && i && i->up && !i->loopback && !i->addresses.empty()) iface = i.get();
     }
-    if (!iface || !iface->up) return std::unexpected(SocketError::no_route);
+    // A loopback link carries only what is ours (handled above) and broadcasts from its
+    // own addresses.
+    if (!iface || !iface->up || (iface->loopback && !dst.is_broadcast()))
+        return std::unexpected(SocketError::no_route);
+    // Linux refuses a loopback source off a loopback link (EINVAL): nobody could answer it.
+    if (bound.is_loopback() && !iface->loopback) return std::unexpected(SocketError::invalid);
     OutRoute out{.iface = iface, .next_hop = route ? route->gateway.value_or(dst) : dst};
     if (dst.is_broadcast() || iface->is_directed_broadcast(dst))
         out.link_dst = MacAddress::broadcast();

@@ -126,6 +126,8 @@ void Stack::Impl::send_gratuitous_arp(link::Interface& iface, Ipv4Address addres
 void Stack::Impl::link_output(link::Interface& iface, Ipv4Address next_hop,
                               std::optional<MacAddress> link_dst, Frame&& frame, Instant now) {
     if (link_dst) return transmit(iface, frame, *link_dst, EtherType::ipv4);
+    // A loopback link has no neighbours: every packet goes to its own MAC, no ARP.
+    if (iface.loopback) return transmit(iface, frame, iface.mac, EtherType::ipv4);
     // Reachable, stale, delay and probe entries all carry traffic; using a stale one starts
     // its delay (NUD, see link/neighbour_cache.hpp), and poll() sends the probes.
     if (auto mac = neighbours.lookup(iface.id, next_hop, now))
@@ -242,8 +244,9 @@ std::expected<void, ConfigError> Stack::probe_address(InterfaceId id, Ipv4Addres
     Impl& s = *impl_;
     auto* iface = s.find(id);
     if (!iface) return std::unexpected(ConfigError::no_such_interface);
+    // Nobody else is on a loopback link: nothing to probe for there.
     if (address.is_any() || address.is_broadcast() || address.is_multicast() ||
-        address.is_loopback())
+        address.is_loopback() || iface->loopback)
         return std::unexpected(ConfigError::invalid);
     if (s.is_local_address(address)) return std::unexpected(ConfigError::exists);
     s.forget_address(id, address);  // a probe again starts over

@@ -59,6 +59,15 @@ struct InterfaceConfig {
     std::size_t mtu = 0;       // IP MTU; 0 = the device's max_frame() - 14
     bool promiscuous = false;  // accept frames for any destination MAC (then filter at IP)
     VlanPolicy vlan = VlanPolicy::drop;
+    // A loopback interface (Linux's lo): what it sends comes back to this stack and to every
+    // other shard on the device (the device must loop frames back, the sender's own too).
+    // No ARP: frames go to its own MAC, and frames from our own MAC are taken on it. The
+    // only interface that may hold 127/8 addresses (give it 127.0.0.1/8 with add_address);
+    // every address inside its prefixes is ours, as Linux makes a loopback prefix local.
+    // While it is up, datagrams to any of our addresses leave through it (so the shard that
+    // owns their flow gets them); nothing is forwarded onto or off it; and 127/8 arriving on
+    // another interface is a martian, dropped (RFC 1122 3.2.1.3, ipv4.drop_martian).
+    bool loopback = false;
 };
 
 struct Shard {
@@ -172,6 +181,7 @@ struct InterfaceInfo {
     std::size_t mtu = 0;
     bool up = true;
     bool promiscuous = false;
+    bool loopback = false;
     std::vector<Ipv4Cidr> addresses{};
     EthernetStats stats{};  // this interface's share of the link-layer counters
 };
@@ -280,7 +290,8 @@ class Stack {
     std::vector<InterfaceInfo> interfaces() const;
 
     // Adds the address and its on-link route (the prefix), and announces it with a
-    // gratuitous ARP (shard 0 only).
+    // gratuitous ARP (shard 0 only; never on a loopback interface). 127/8 only on a loopback
+    // interface (invalid elsewhere).
     std::expected<void, ConfigError> add_address(InterfaceId id, Ipv4Cidr address, Instant now);
     std::expected<void, ConfigError> remove_address(InterfaceId id, Ipv4Cidr address);
 

@@ -49,6 +49,7 @@ struct Ipv4Stats {
     std::uint64_t drop_bad_total_len = 0;
     std::uint64_t drop_bad_checksum = 0;
     std::uint64_t drop_bad_source = 0;  // broadcast/multicast source
+    std::uint64_t drop_martian = 0;     // 127/8 source or destination off a loopback interface
     std::uint64_t drop_not_for_us = 0;  // not our address and forwarding off
     std::uint64_t drop_ttl_exceeded = 0;
     std::uint64_t drop_no_route = 0;

@@ -59,6 +59,7 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("drop_bad_total_len", s.drop_bad_total_len);
     fn("drop_bad_checksum", s.drop_bad_checksum);
     fn("drop_bad_source", s.drop_bad_source);
+    fn("drop_martian", s.drop_martian);
     fn("drop_not_for_us", s.drop_not_for_us);
     fn("drop_ttl_exceeded", s.drop_ttl_exceeded);
     fn("drop_no_route", s.drop_no_route);
