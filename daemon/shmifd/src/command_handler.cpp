@@ -175,8 +175,14 @@ void DaemonHandler::if_add(Args& a, Done& done) {
 void DaemonHandler::if_del(Args& a, Done& done) {
     auto name = a.required_string("name");
     a.finish();
-    change(done, "if del " + name,
-           [this, name] { return outcome(dataplane_.remove_interface(name)); });
+    change(done, "if del " + name, [this, name]() -> Result {
+        // Test programs count on 127.0.0.1; lo goes only with its setting.
+        if (const auto* i = dataplane_.find(name); i && i->loopback)
+            return std::unexpected(CommandError{
+                "invalid_args", name + " is the daemon's loopback interface: it goes with "
+                                       "[daemon] loopback = false or --no-loopback"});
+        return outcome(dataplane_.remove_interface(name));
+    });
 }
 
 void DaemonHandler::if_up(Args& a, Done& done) {

@@ -111,6 +111,7 @@ void read_daemon(TableReader r, DaemonSettings& d) {
     if (auto v = r.string("socket_group")) d.socket_group = *v;
     r.integer_into("workers", d.workers, 0, 1024);
     r.integer_into("drain_ms", d.drain_ms, 0, 600'000);
+    if (auto v = r.boolean("loopback")) d.loopback = *v;
     if (auto v = r.string("log_level")) {
         if (!is_log_level(*v))
             r.fail(*r.get("log_level"), "daemon.log_level must be " + log_level_list());

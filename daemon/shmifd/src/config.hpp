@@ -24,6 +24,10 @@ struct DaemonSettings {
     // On SIGTERM: how long requests in flight may still run before they are answered
     // shutting_down (the drain time).
     std::uint32_t drain_ms = 5000;
+    // The loopback interface `lo` (127.0.0.1/8 on a bus private to the daemon, read by every
+    // worker); false: none, and traffic to our own addresses stays within the worker that
+    // sends it.
+    bool loopback = true;
 };
 
 struct InterfaceSpec {

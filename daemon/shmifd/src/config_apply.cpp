@@ -60,9 +60,19 @@ ApplyReport apply_config(Dataplane& dp, const Config& next) {
         if (!contains(wanted_routes, r))
             step(dp.remove_route(r.dst, r.via, r.interface, r.metric), "remove " + describe(r));
 
+    // The daemon's own lo first: a file that frees the name may use it for a bus interface.
+    const auto lo = std::find_if(dp.interfaces().begin(), dp.interfaces().end(),
+                                 [](const InterfaceState& i) { return i.loopback; });
+    if (lo != dp.interfaces().end() && !next.daemon.loopback) {
+        const std::string name = lo->spec.name;  // a copy: the removal frees lo's
+        step(dp.remove_interface(name), "remove loopback interface " + name);
+    } else if (lo == dp.interfaces().end() && next.daemon.loopback) {
+        step(dp.add_loopback(), "add loopback interface lo (127.0.0.1/8)");
+    }
+
     std::vector<std::string> names;
     for (const auto& i : dp.interfaces())
-        names.push_back(i.spec.name);
+        if (!i.loopback) names.push_back(i.spec.name);  // the daemon's own, not the file's
     for (const auto& name : names) {
         auto wanted = std::find_if(next.interfaces.begin(), next.interfaces.end(),
                                    [&](const auto& i) { return i.name == name; });
@@ -130,6 +140,7 @@ std::vector<std::string> runtime_changes_undone(const Config& file, const Datapl
         return running != before && running != wanted;
     };
     for (const auto& state : dp.interfaces()) {
+        if (state.loopback) continue;  // the daemon's own: a reload leaves it alone
         const auto& name = state.spec.name;
         const auto* before = find_spec(file.interfaces, name);
         const auto* wanted = find_spec(next.interfaces, name);

@@ -75,7 +75,8 @@ nlohmann::json to_json(const Config& config) {
     nlohmann::json daemon{{"socket", config.daemon.socket},
                           {"workers", config.daemon.workers},
                           {"log_level", config.daemon.log_level},
-                          {"drain_ms", config.daemon.drain_ms}};
+                          {"drain_ms", config.daemon.drain_ms},
+                          {"loopback", config.daemon.loopback}};
     if (config.daemon.socket_group) daemon["socket_group"] = *config.daemon.socket_group;
     nlohmann::json j{{"daemon", daemon},
                      {"stack", stack_to_json(config.stack)},

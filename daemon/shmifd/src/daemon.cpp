@@ -121,7 +121,7 @@ class Daemon {
         }
         running.stack.forwarding = dataplane_.forwarding();
         for (const auto& i : dataplane_.interfaces())
-            running.interfaces.push_back(i.spec);
+            if (!i.loopback) running.interfaces.push_back(i.spec);  // lo: [daemon] loopback
         running.routes = dataplane_.routes();
         running.services = dataplane_.services();
         running.file = config_.file;

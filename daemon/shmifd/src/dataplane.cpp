@@ -238,7 +238,10 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
     }
     state.mtu = mtu;
     state.up = spec.up;
-    interfaces_.push_back(std::move(state));
+    // Before lo, which stays last (listings index the configured interfaces from 0).
+    interfaces_.insert(std::find_if(interfaces_.begin(), interfaces_.end(),
+                                    [](const InterfaceState& i) { return i.loopback; }),
+                       std::move(state));
     return {};
 }
 
@@ -415,6 +418,7 @@ nlohmann::json Dataplane::interface_json(const InterfaceState& state) const {
                      {"mtu", state.mtu},
                      {"up", state.up},
                      {"promisc", state.spec.promisc},
+                     {"loopback", state.loopback},
                      {"addresses", nlohmann::json::array()}};
     for (const auto& a : state.spec.addresses)
         j["addresses"].push_back(a.to_string());
@@ -626,7 +630,8 @@ void Dataplane::post_job(std::size_t shard, std::function<void(Shard&, control::
 }
 
 Dataplane::Outcome Dataplane::probe(const std::string& name, netstack::Ipv4Address address) {
-    if (probe_wait_.count() == 0) return {};
+    const auto* state = find(name);
+    if (probe_wait_.count() == 0 || (state && state->loopback)) return {};  // nobody else on lo
     return wait_for_probe(
         [&](control::Done done) {
             post_job(

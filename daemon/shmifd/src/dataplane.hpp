@@ -36,6 +36,7 @@ struct InterfaceState {
     std::uint64_t sender = 0;  // the bus sender id all shards of the interface share
     std::shared_ptr<shmif::Bus> bus;
     std::uint64_t impair_seed = 0;  // the impairments' seed when their words give none
+    bool loopback = false;          // the daemon's own lo (add_loopback), not configured
 };
 
 class Dataplane {
@@ -56,6 +57,8 @@ class Dataplane {
     // --- configuration ---------------------------------------------------------------------
     // Opens (or creates) the bus and attaches the interface, up, with its addresses.
     Outcome add_interface(InterfaceSpec spec);
+    // The loopback interface lo (dataplane_loopback.cpp, loopback_link.hpp); listed last.
+    Outcome add_loopback();
     Outcome remove_interface(const std::string& name);
     Outcome set_up(const std::string& name, bool up);
     Outcome set_promisc(const std::string& name, bool on);

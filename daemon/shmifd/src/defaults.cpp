@@ -45,6 +45,7 @@ void apply_overrides(Config& config, const CommandLineOverrides& overrides) {
     if (overrides.log_level) config.daemon.log_level = *overrides.log_level;
     if (overrides.drain_ms) config.daemon.drain_ms = *overrides.drain_ms;
     if (overrides.forwarding) config.stack.forwarding = *overrides.forwarding;
+    if (overrides.loopback) config.daemon.loopback = *overrides.loopback;
     for (const auto& spec : overrides.serve) {
         std::erase_if(config.services, [&](const auto& s) { return services::conflicts(s, spec); });
         config.services.push_back(spec);

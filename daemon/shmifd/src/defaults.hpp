@@ -23,8 +23,8 @@ struct QuickOptions {
 // Throws ConfigError naming the option that is wrong.
 Config quick_config(const QuickOptions& options);
 
-// -s/--socket, --socket-group, -w/--workers, -l/--log-level, --drain-time, --forwarding:
-// unset ones leave the config alone.
+// -s/--socket, --socket-group, -w/--workers, -l/--log-level, --drain-time, --forwarding,
+// --no-loopback: unset ones leave the config alone.
 struct CommandLineOverrides {
     std::optional<std::string> socket{};
     std::optional<std::string> socket_group{};
@@ -32,6 +32,7 @@ struct CommandLineOverrides {
     std::optional<std::string> log_level{};
     std::optional<std::uint32_t> drain_ms{};
     std::optional<bool> forwarding{};
+    std::optional<bool> loopback{};
     // --serve KIND[:PORT]: added to the file's [[service]] list (replacing one on its port).
     std::vector<services::ServiceSpec> serve{};
 };

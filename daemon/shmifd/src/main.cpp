@@ -40,6 +40,10 @@ Test services on every worker, for anything on the network to talk to: --serve e
 GET /bytes/N answers N bytes where byte i = (i + i / 251) mod 256, GET / a status page);
 KIND:PORT for another port, e.g. --serve http:8080. Repeatable.
 
+Loopback: every daemon has lo, 127.0.0.1/8 inside its stack (not the host's), on a bus only
+the daemon maps; traffic to 127/8 and to the daemon's own addresses goes over it to whichever
+worker owns it (--no-loopback, [daemon] loopback = false: none).
+
 Signals: SIGTERM/SIGINT stop cleanly: no new connections or requests (those get
 shutting_down replies), requests in flight run to completion for up to the drain time
 (--drain-time, [daemon] drain_ms, default 5000 ms), those still running then are answered
@@ -98,6 +102,10 @@ int main(int argc, char** argv) {
         app.add_flag("--forwarding", forwarding,
                      "route packets not addressed to us between interfaces "
                      "(also [stack] forwarding, shmifctl stack set forwarding)");
+    bool no_loopback = false;
+    auto* no_loopback_flag = app.add_flag(
+        "--no-loopback", no_loopback,
+        "no loopback interface lo (127.0.0.1/8, private to the daemon; also [daemon] loopback)");
     std::vector<std::string> serve;
     app.add_option("--serve", serve,
                    "serve a test service on every worker, KIND[:PORT][/tcp|udp|both]: echo "
@@ -115,6 +123,7 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? exit_ok : exit_usage;
     }
     if (forwarding_flag->count() > 0) overrides.forwarding = forwarding;
+    if (no_loopback_flag->count() > 0) overrides.loopback = false;
     for (const auto& text : serve)
         overrides.serve.push_back(*services::parse_service(text));
 

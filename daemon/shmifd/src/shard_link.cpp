@@ -13,11 +13,11 @@ constexpr std::size_t kBatch = 16;
 }  // namespace
 
 ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender,
-                     std::shared_ptr<BusAlarm> alarm)
+                     std::shared_ptr<BusAlarm> alarm, OwnFrames own)
     : name_(std::move(name)),
       bus_(&bus),
       alarm_(std::move(alarm)),
-      cursor_(bus, shmif::CursorOptions{.skip_sender = sender,
+      cursor_(bus, shmif::CursorOptions{.skip_sender = own == OwnFrames::skip ? sender : 0,
                                         .start = shmif::StartAt::next,
                                         .spin = std::chrono::nanoseconds(0)}),
       device_(bus, shmif::WriterOptions{.sender = sender}) {

@@ -1,6 +1,8 @@
 // One interface as one worker sees it: its own cursor on the bus (every worker reads every
 // frame) and its own BusDevice (every worker sends on its own), sharing the interface's
-// sender id so each cursor skips what any worker of this interface sent.
+// sender id so each cursor skips what any worker of this interface sent. A loopback link
+// (loopback_link.hpp) reads everything instead: there, what a worker sent is for the workers,
+// itself included.
 #pragma once
 
 #include <atomic>
@@ -29,8 +31,10 @@ class ShardLink {
   public:
     // Built on the control thread, then handed to the worker inside a stop. The bus must
     // outlive the link.
+    enum class OwnFrames : std::uint8_t { skip, receive };
     ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender,
-              std::shared_ptr<BusAlarm> alarm = std::make_shared<BusAlarm>());
+              std::shared_ptr<BusAlarm> alarm = std::make_shared<BusAlarm>(),
+              OwnFrames own = OwnFrames::skip);
 
     const std::string& name() const { return name_; }
     netstack::BusDevice& device() { return device_; }
