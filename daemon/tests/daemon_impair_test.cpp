@@ -33,7 +33,8 @@ double median_rtt_us(const json& ping_result) {
     for (const auto& reply : ping_result["replies"])
         rtts.push_back(reply["rtt_us"].get<double>());
     if (rtts.empty()) return 0;
-    std::nth_element(rtts.begin(), rtts.begin() + rtts.size() / 2, rtts.end());
+    std::nth_element(rtts.begin(), rtts.begin() + static_cast<std::ptrdiff_t>(rtts.size() / 2),
+                     rtts.end());
     return rtts[rtts.size() / 2];
 }
 
