@@ -12,6 +12,7 @@
 #include "runtime_commands.hpp"
 #include "service_commands.hpp"
 #include "shmifd/control/payload_text.hpp"
+#include "sock_commands.hpp"
 
 namespace shmifctl {
 namespace {
@@ -275,6 +276,7 @@ void add_commands(CLI::App& app, Invocation& invocation) {
     add_runtime_commands(app, invocation);
     add_service_commands(app, invocation);
     add_impair_commands(app, invocation);
+    add_sock_commands(app, invocation);
 }
 
 }  // namespace shmifctl

@@ -11,6 +11,7 @@
 #include "impair_commands.hpp"
 #include "service_commands.hpp"
 #include "shmifd/control/payload_text.hpp"
+#include "sock_commands.hpp"
 #include "table.hpp"
 
 namespace shmifctl {
@@ -216,6 +217,7 @@ void print_human(std::FILE* out, const Invocation& invocation, const json& resul
     const std::string& cmd = request.cmd;
     if (print_service_result(out, cmd, result)) return;
     if (print_impair_result(out, cmd, result)) return;
+    if (print_sock_result(out, cmd, result)) return;
     if (cmd == "version") {
         fmt::print(out, "shmifd {} (protocol {})\n", field(result, "daemon"),
                    field(result, "protocol"));

@@ -7,7 +7,10 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
 #include <exception>
+#include <vector>
 
 #include "shmifd/control/protocol.hpp"
 
@@ -52,6 +55,7 @@ Connection::Connection(std::shared_ptr<ControlServer::State> server, Socket sock
     socklen_t size = sizeof credentials;
     if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0)
         peer_pid_ = credentials.pid;
+    client_ = server_->next_client++;
 }
 
 void Connection::start() {
@@ -87,7 +91,7 @@ bool Connection::may_take_more() const {
     // Flow control: a client stops being read while it has too many requests unanswered or
     // too many reply bytes it has not read yet.
     return !closed_ && slots_.size() < server_->options.max_pending_replies &&
-           queued_.size() + writing_.size() < server_->options.max_queued_bytes;
+           queued_bytes() < server_->options.max_queued_bytes;
 }
 
 // Works through buffered input as far as flow control allows, then reads more.
@@ -164,17 +168,21 @@ void Connection::on_line(std::string_view line) {
     auto ticket = std::make_shared<InFlightTicket>(server_);
 
     request.peer_pid = peer_pid_;
+    request.client = client_;
     const std::uint64_t seq = first_seq_ + slots_.size();
     slots_.push_back(Slot{.line = std::nullopt, .id = request.id});
     in_flight_++;
     // done() may run on any thread, at most once counts: the reply is posted to our strand.
-    Done done = [weak = weak_from_this(), executor = socket_.get_executor(), seq, id = request.id,
-                 ticket = std::move(ticket)](Result result) {
+    Done done{[weak = weak_from_this(), executor = socket_.get_executor(), seq, id = request.id,
+               ticket = std::move(ticket)](Result result, OwnedFds fds) {
         if (!ticket->answer()) return;
-        asio::post(executor, [weak, seq, id, result = std::move(result)]() mutable {
-            if (auto self = weak.lock()) self->complete(seq, id, std::move(result));
+        // A shared_ptr: the posted handler must be copyable for Asio, OwnedFds is not.
+        auto owned = std::make_shared<OwnedFds>(std::move(fds));
+        asio::post(executor, [weak, seq, id, result = std::move(result), owned]() mutable {
+            if (auto self = weak.lock())
+                self->complete(seq, id, std::move(result), std::move(*owned));
         });
-    };
+    }};
     try {
         server_->handler.handle(std::move(request), done);
     } catch (const ArgumentError& error) {
@@ -194,19 +202,31 @@ void Connection::answer_now(std::string line) {
     flush_ready();
 }
 
-void Connection::complete(std::uint64_t seq, const nlohmann::json& id, Result result) {
+void Connection::complete(std::uint64_t seq, const nlohmann::json& id, Result result,
+                          OwnedFds fds) {
     if (closed_ || seq < first_seq_ || seq - first_seq_ >= slots_.size()) return;
     if (slots_[seq - first_seq_].line) return;  // answered shutting_down by give_up()
     in_flight_--;
     slots_[seq - first_seq_].line = reply_line(id, result);
+    slots_[seq - first_seq_].fds = std::move(fds);
     flush_ready();
     pump();  // a slot or queue bound may have been what paused reading
 }
 
-// Moves the replies that are next in request order to the output.
+std::size_t Connection::queued_bytes() const {
+    return queued_size_ + writing_.bytes.size();
+}
+
+// Moves the replies that are next in request order to the output: lines without descriptors
+// join the last chunk, a line with descriptors starts its own.
 void Connection::flush_ready() {
     while (!slots_.empty() && slots_.front().line) {
-        queued_ += *slots_.front().line;
+        Slot& slot = slots_.front();
+        queued_size_ += slot.line->size();
+        if (queued_.empty() || !slot.fds.empty())
+            queued_.push_back(Chunk{.bytes = std::move(*slot.line), .fds = std::move(slot.fds)});
+        else
+            queued_.back().bytes += *slot.line;
         slots_.pop_front();
         first_seq_++;
     }
@@ -214,33 +234,85 @@ void Connection::flush_ready() {
 }
 
 void Connection::write_more() {
-    if (closed_ || !writing_.empty() || queued_.empty()) return;
-    writing_.swap(queued_);
+    if (closed_ || !writing_.bytes.empty() || queued_.empty()) return;
+    writing_ = std::move(queued_.front());
+    queued_.pop_front();
+    queued_size_ -= writing_.bytes.size();
     // A client that does not read its replies is dropped instead of holding memory.
     write_timer_.expires_after(server_->options.write_timeout);
     write_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
-        if (error || self->closed_ || self->writing_.empty()) return;
+        if (error || self->closed_ || self->writing_.bytes.empty()) return;
         self->server_->counters.slow_clients_dropped++;
         self->close();
     });
-    asio::async_write(
-        socket_, asio::buffer(writing_),
-        [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
-            if (self->closed_) return;
-            self->write_timer_.cancel();
-            if (error) {
-                self->close();
-                return;
-            }
-            self->writing_.clear();
-            self->write_more();
-            self->pump();
-        });
+    if (!writing_.fds.empty()) {
+        write_with_fds();
+        return;
+    }
+    asio::async_write(socket_, asio::buffer(writing_.bytes),
+                      [self = shared_from_this()](const boost::system::error_code& error,
+                                                  std::size_t) { self->wrote(error); });
+}
+
+// SCM_RIGHTS needs sendmsg: the descriptors go with the first bytes the socket takes, the
+// rest of the line follows as an ordinary write.
+void Connection::write_with_fds() {
+    const auto& fds = writing_.fds.fds();
+    std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+    iovec iov{writing_.bytes.data(), writing_.bytes.size()};
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.data();
+    message.msg_controllen = control.size();
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
+    const ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        socket_.async_wait(Socket::wait_write,
+                           [self = shared_from_this()](const boost::system::error_code& error) {
+                               if (self->closed_) return;
+                               if (error) {
+                                   self->wrote(error);
+                                   return;
+                               }
+                               self->write_with_fds();
+                           });
+        return;
+    }
+    if (sent < 0) {
+        wrote(boost::system::error_code(errno, boost::system::system_category()));
+        return;
+    }
+    writing_.fds = OwnedFds{};  // the client has them now: our copies are closed
+    writing_.bytes.erase(0, static_cast<std::size_t>(sent));
+    if (writing_.bytes.empty()) {
+        wrote({});
+        return;
+    }
+    asio::async_write(socket_, asio::buffer(writing_.bytes),
+                      [self = shared_from_this()](const boost::system::error_code& error,
+                                                  std::size_t) { self->wrote(error); });
+}
+
+void Connection::wrote(const boost::system::error_code& error) {
+    if (closed_) return;
+    write_timer_.cancel();
+    if (error) {
+        close();
+        return;
+    }
+    writing_ = Chunk{};
+    write_more();
+    pump();
 }
 
 void Connection::close_when_idle() {
     if (closed_) return;
-    const bool nothing_owed = slots_.empty() && queued_.empty() && writing_.empty();
+    const bool nothing_owed = slots_.empty() && queued_.empty() && writing_.bytes.empty();
     if (nothing_owed && (peer_done_ || (shutting_down_ && in_flight_ == 0))) close();
 }
 

@@ -37,15 +37,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     struct Slot {
         std::optional<std::string> line;
         nlohmann::json id{};  // the request's, for a reply made here instead of the handler's
+        OwnedFds fds{};       // passed on the reply line's first byte
+    };
+    // Reply bytes on their way out; descriptors ride on the first byte of `bytes`.
+    struct Chunk {
+        std::string bytes;
+        OwnedFds fds{};
     };
 
     void pump();
     void read_more();
     void on_line(std::string_view line);
     void answer_now(std::string line);
-    void complete(std::uint64_t seq, const nlohmann::json& id, Result result);
+    void complete(std::uint64_t seq, const nlohmann::json& id, Result result, OwnedFds fds);
     void flush_ready();
     void write_more();
+    void write_with_fds();
+    void wrote(const boost::system::error_code& error);
+    std::size_t queued_bytes() const;
     void close_when_idle();
     void answer_unanswered(std::string_view code, std::string_view message);
     void close();
@@ -54,6 +63,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<ControlServer::State> server_;
     Socket socket_;
     std::int64_t peer_pid_ = 0;  // SO_PEERCRED at accept; 0 unknown
+    std::uint64_t client_ = 0;   // Request::client
     boost::asio::steady_timer write_timer_;
     LineFramer framer_;
 
@@ -67,8 +77,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::uint64_t first_seq_ = 0;  // seq of slots_.front()
     std::uint64_t in_flight_ = 0;  // slots waiting for a handler
 
-    std::string queued_;   // replies ready, not yet handed to the socket
-    std::string writing_;  // the write in progress
+    std::deque<Chunk> queued_;  // replies ready, not yet handed to the socket
+    std::size_t queued_size_ = 0;
+    Chunk writing_;  // the write in progress (its descriptors already sent)
     bool shutting_down_ = false;
     bool closed_ = false;
 };

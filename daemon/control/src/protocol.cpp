@@ -20,7 +20,10 @@ constexpr auto commands = std::to_array<std::string_view>(
      // test services and TCP
      "service.add", "service.del", "service.list", "tcp.list",
      // impairments
-     "impair.set", "impair.clear", "impair.show"});
+     "impair.set", "impair.clear", "impair.show",
+     // the socket service
+     "sock.open", "sock.bind", "sock.listen", "sock.connect", "sock.accept", "sock.name",
+     "sock.setopt", "sock.getopt", "sock.list"});
 
 std::string_view strip_cr(std::string_view line) {
     if (line.ends_with('\r')) line.remove_suffix(1);
@@ -100,8 +103,9 @@ std::string reply_line(const json& id, const Result& result) {
     if (result) {
         line += "\"ok\":true,\"result\":" + dump_json(*result);
     } else {
-        line += "\"ok\":false,\"error\":" +
-                dump_json(json{{"code", result.error().code}, {"message", result.error().message}});
+        json error{{"code", result.error().code}, {"message", result.error().message}};
+        if (!result.error().errno_name.empty()) error["errno"] = result.error().errno_name;
+        line += "\"ok\":false,\"error\":" + dump_json(error);
     }
     return line + "}\n";
 }
@@ -141,9 +145,12 @@ std::expected<Reply, std::string> parse_reply(std::string_view line) {
     const auto code = error->find("code");
     const auto text = error->find("message");
     if (code == error->end() || !code->is_string()) return std::unexpected("error without code");
+    const auto errno_name = error->find("errno");
     reply.result = std::unexpected(CommandError{
         code->get<std::string>(),
-        text != error->end() && text->is_string() ? text->get<std::string>() : std::string()});
+        text != error->end() && text->is_string() ? text->get<std::string>() : std::string(),
+        errno_name != error->end() && errno_name->is_string() ? errno_name->get<std::string>()
+                                                              : std::string()});
     return reply;
 }
 

@@ -49,7 +49,8 @@ struct ControlServer::State : std::enable_shared_from_this<ControlServer::State>
     CommandHandler& handler;
     const ServerOptions options;
     ServerCounters counters;
-    std::atomic<bool> stopping{false};  // read by connections on their own strands
+    std::atomic<bool> stopping{false};          // read by connections on their own strands
+    std::atomic<std::uint64_t> next_client{1};  // Request::client of each new connection
 
     // Everything below: on `strand` only.
     Strand strand;

@@ -60,8 +60,12 @@ Result outcome(const Dataplane::Outcome& o) {
 }  // namespace
 
 DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
+                             sockets::SocketService& sockets,
                              std::function<Config()> running_config)
-    : dataplane_(dataplane), executor_(executor), running_config_(std::move(running_config)) {
+    : dataplane_(dataplane),
+      executor_(executor),
+      sockets_(sockets),
+      running_config_(std::move(running_config)) {
     commands_ = {{"version", &DaemonHandler::version},
                  {"if.list", &DaemonHandler::if_list},
                  {"if.add", &DaemonHandler::if_add},
@@ -85,6 +89,15 @@ DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
                  {"service.del", &DaemonHandler::service_del},
                  {"service.list", &DaemonHandler::service_list},
                  {"tcp.list", &DaemonHandler::tcp_list},
+                 {"sock.open", &DaemonHandler::sock},
+                 {"sock.bind", &DaemonHandler::sock},
+                 {"sock.listen", &DaemonHandler::sock},
+                 {"sock.connect", &DaemonHandler::sock},
+                 {"sock.accept", &DaemonHandler::sock},
+                 {"sock.name", &DaemonHandler::sock},
+                 {"sock.setopt", &DaemonHandler::sock},
+                 {"sock.getopt", &DaemonHandler::sock},
+                 {"sock.list", &DaemonHandler::sock},
                  {"config", &DaemonHandler::config},
                  {"config.save", &DaemonHandler::config_save},
                  {"if.set", &DaemonHandler::if_set},
@@ -104,6 +117,7 @@ void DaemonHandler::handle(control::Request request, Done done) {
     spdlog::debug("control: {} {} by pid {}", request.cmd, control::dump_json(request.args),
                   request.peer_pid);
     peer_pid_ = request.peer_pid;
+    request_ = &request;
     Args args(request.args);  // throws ArgumentError: the server answers invalid_args
     (this->*(it->second))(args, done);
 }

@@ -11,13 +11,14 @@
 #include "dataplane.hpp"
 #include "serial_executor.hpp"
 #include "shmifd/control/handler.hpp"
+#include "sockets/socket_service.hpp"
 
 namespace shmifd {
 
 class DaemonHandler final : public control::CommandHandler {
   public:
     // `running_config` is called on the reconfiguration thread.
-    DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
+    DaemonHandler(Dataplane& dataplane, SerialExecutor& executor, sockets::SocketService& sockets,
                   std::function<Config()> running_config);
 
     void handle(control::Request request, control::Done done) override;
@@ -28,10 +29,12 @@ class DaemonHandler final : public control::CommandHandler {
     using Command = void (DaemonHandler::*)(control::Args&, control::Done&);
     Dataplane& dataplane_;
     SerialExecutor& executor_;
+    sockets::SocketService& sockets_;
     std::function<Config()> running_config_;
     std::atomic<bool> refusing_{false};
     // The client of the request being dispatched (handle() runs on the control thread only).
     std::int64_t peer_pid_ = 0;
+    const control::Request* request_ = nullptr;  // the one being dispatched
     std::map<std::string, Command, std::less<>> commands_;
 
     // Runs `fn` on the reconfiguration thread and answers with what it returns; an
@@ -74,6 +77,8 @@ class DaemonHandler final : public control::CommandHandler {
     void impair_set(control::Args&, control::Done&);
     void impair_clear(control::Args&, control::Done&);
     void impair_show(control::Args&, control::Done&);
+    // command_handler_sockets.cpp: every sock.* command
+    void sock(control::Args&, control::Done&);
 };
 
 }  // namespace shmifd

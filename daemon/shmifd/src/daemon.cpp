@@ -17,6 +17,7 @@
 #include "serial_executor.hpp"
 #include "shmifd/control/server.hpp"
 #include "signal_reader.hpp"
+#include "sockets/socket_service.hpp"
 
 namespace shmifd {
 
@@ -49,7 +50,7 @@ class Daemon {
           overrides_(std::move(overrides)),
           dataplane_(config_.stack, config_.daemon.workers,
                      [](std::string_view line) { spdlog::info("workers: {}", line); }),
-          handler_(dataplane_, executor_, [this] { return running_config(); }),
+          handler_(dataplane_, executor_, sockets_, [this] { return running_config(); }),
           signals_(io_, {SIGINT, SIGTERM, SIGHUP}) {}
 
     bool start() {
@@ -65,6 +66,7 @@ class Daemon {
             spdlog::critical("control socket {}: {}", config_.daemon.socket, e.what());
             return false;
         }
+        sockets_.start(dataplane_);
         const auto report = apply_config(dataplane_, config_);
         log_report(report);
         if (!report.errors.empty()) {
@@ -101,6 +103,9 @@ class Daemon {
     Config file_;    // the configuration last loaded (start or reload), before run-time changes
     const CommandLineOverrides overrides_;  // win over the file at every reload too
     std::mutex config_lock_;
+    // Before the dataplane, destroyed after it: the shards' socket data paths use its table
+    // until the workers are gone.
+    sockets::SocketService sockets_;
     Dataplane dataplane_;
     DaemonHandler handler_;
     // After the handler and the dataplane, destroyed before them: its queued tasks (run by

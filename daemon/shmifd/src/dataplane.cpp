@@ -613,7 +613,7 @@ class PendingReply {
     }
     PendingReply(const PendingReply&) = delete;
     PendingReply& operator=(const PendingReply&) = delete;
-    control::Done take() { return std::exchange(done_, nullptr); }
+    control::Done take() { return std::exchange(done_, control::Done{}); }
 
   private:
     control::Done done_;

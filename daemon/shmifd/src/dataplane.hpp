@@ -115,6 +115,10 @@ class Dataplane {
     void udp_send(const UdpSendParams& params, control::Done done);
     void udp_recv(const UdpRecvParams& params, control::Done done);
 
+    // --- for the socket service (sockets/): every shard and its mailbox, by shard index --
+    const std::vector<Shard*>& shards() const { return shards_; }
+    const std::vector<engine::CommandQueue::Poster>& posters() const { return posters_; }
+
     // Answers every running job with shutting_down (waits until they have answered). Never
     // throws: it runs on the way out.
     void cancel_jobs();

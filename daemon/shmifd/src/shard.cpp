@@ -10,10 +10,12 @@ Shard::Shard(const netstack::StackConfig& config, std::size_t index)
       name_("shard" + std::to_string(index)),
       stack_(config),
       services_(std::make_unique<services::ServiceHost>(
-          stack_, watches_, [] { return std::chrono::steady_clock::now(); })) {}
+          stack_, watches_, [] { return std::chrono::steady_clock::now(); })),
+      sockets_(std::make_unique<sockets::ShardSockets>(*this, index)) {}
 
 Shard::~Shard() {
     cancel_jobs();
+    sockets_.reset();   // test processes' connections are reset
     services_.reset();  // its connections are aborted while the interfaces still exist
     // Interfaces go before their links (the stack borrows the devices).
     for (const auto& link : links_)
@@ -84,6 +86,7 @@ void Shard::service(netstack::Instant now) {
 std::size_t Shard::poll(std::size_t budget) {
     std::size_t work = commands_.poll(budget);
     work += timers_.poll(budget);
+    work += sockets_->poll();
     const auto now = std::chrono::steady_clock::now();
     for (const auto& link : links_) {
         work += netstack::feed_stack(link->receive(budget, now), stack_, link->id,
@@ -125,6 +128,7 @@ bool Shard::arm(engine::WaitSet& set) {
         if (spec.futex != nullptr) set.add_futex(spec.futex, spec.expected, /*shared=*/true);
         if (spec.fd >= 0) set.add_fd(spec.fd);
     }
+    sockets_->arm();
     return true;
 }
 

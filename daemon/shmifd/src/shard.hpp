@@ -20,6 +20,7 @@
 #include "shmifd/engine/command_queue.hpp"
 #include "shmifd/engine/source.hpp"
 #include "shmifd/engine/timer_queue.hpp"
+#include "sockets/shard_sockets.hpp"
 
 namespace shmifd {
 
@@ -42,6 +43,8 @@ class Shard final : public engine::Source {
     engine::CommandQueue::Poster poster() const { return commands_.poster(); }
     // The test services this shard serves (its share of every listener).
     services::ServiceHost& services() { return *services_; }
+    // Its part of the socket service (sockets/): the data paths of test processes' sockets.
+    sockets::ShardSockets& sockets() { return *sockets_; }
 
     // --- interfaces (from stop functions) --------------------------------------------------
     std::expected<netstack::InterfaceId, netstack::ConfigError> attach(
@@ -82,6 +85,7 @@ class Shard final : public engine::Source {
     ConflictLog conflicts_;  // shard 0: address conflicts the stack defended, as warnings
     // Last: its sockets live in stack_ and its watches in watches_.
     std::unique_ptr<services::ServiceHost> services_;
+    std::unique_ptr<sockets::ShardSockets> sockets_;
 };
 
 }  // namespace shmifd

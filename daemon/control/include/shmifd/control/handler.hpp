@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace shmifd::control {
@@ -25,17 +27,61 @@ struct Request {
     nlohmann::json args = nlohmann::json::object();
     // The client process (SO_PEERCRED when it connected), for the daemon's log; 0 unknown.
     std::int64_t peer_pid = 0;
+    // The connection it came on: a number unique for the server's life (1, 2, ...).
+    std::uint64_t client = 0;
 };
 
 // An error reply: `code` is one of daemon/PROTOCOL.md's error codes.
 struct CommandError {
     std::string code;
     std::string message;
+    // The socket service's errors also name the errno the kernel would give ("ECONNREFUSED").
+    std::string errno_name{};
 };
 
 using Result = std::expected<nlohmann::json, CommandError>;
-// Called exactly once per request, from any thread.
-using Done = std::function<void(Result)>;
+
+// File descriptors passed to the client with a reply (SCM_RIGHTS); closed here once sent, or
+// when the reply is dropped.
+class OwnedFds {
+  public:
+    OwnedFds() = default;
+    explicit OwnedFds(int fd) { fds_.push_back(fd); }
+    OwnedFds(OwnedFds&& other) noexcept : fds_(std::exchange(other.fds_, {})) {}
+    OwnedFds& operator=(OwnedFds&& other) noexcept;
+    OwnedFds(const OwnedFds&) = delete;
+    OwnedFds& operator=(const OwnedFds&) = delete;
+    ~OwnedFds();
+    const std::vector<int>& fds() const { return fds_; }
+    bool empty() const { return fds_.empty(); }
+
+  private:
+    std::vector<int> fds_;
+};
+
+// Answers a request: called exactly once, from any thread, with the result and, for the
+// socket service, descriptors that travel with the reply.
+class Done {
+  public:
+    using Function = std::function<void(Result, OwnedFds)>;
+    Done() = default;
+    explicit Done(Function function) : function_(std::move(function)) {}
+    // An answer that never carries descriptors: any callable taking the Result.
+    template <class F>
+    requires(std::is_invocable_v<F&, Result> && !std::is_same_v<std::decay_t<F>, Done>)
+        Done(F answer)  // NOLINT(google-explicit-constructor): Done is a callable
+        : function_([answer = std::move(answer)](Result result, OwnedFds) mutable {
+              answer(std::move(result));
+          }) {}
+    void operator()(Result result) const { function_(std::move(result), OwnedFds{}); }
+    void operator()(Result result, OwnedFds fds) const {
+        function_(std::move(result), std::move(fds));
+    }
+    explicit operator bool() const { return static_cast<bool>(function_); }
+
+  private:
+    Function function_;
+};
 
 class CommandHandler {
   public:

@@ -1,0 +1,11 @@
+// The errno the kernel would give for a stack's socket error, by name (the socket service
+// carries names, not numbers, in its replies: daemon/PROTOCOL.md).
+#pragma once
+
+#include "netstack/stack.hpp"
+
+namespace shmifd::sockets {
+
+const char* errno_name(netstack::SocketError error);
+
+}  // namespace shmifd::sockets

@@ -1,0 +1,301 @@
+#include "shard_sockets.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "../shard.hpp"
+#include "../tcp_json.hpp"
+#include "errno_names.hpp"
+#include "fd_waker.hpp"
+#include "listener_share.hpp"
+#include "tcp_splice.hpp"
+#include "udp_splice.hpp"
+
+namespace shmifd::sockets {
+
+namespace {
+
+netstack::Instant now() {
+    return std::chrono::steady_clock::now();
+}
+
+nlohmann::json endpoint_json(const netstack::Endpoint& e) {
+    return {{"addr", e.address.to_string()}, {"port", e.port}};
+}
+
+control::CommandError socket_error(netstack::SocketError error) {
+    return {"failed", netstack::describe(error), errno_name(error)};
+}
+
+control::CommandError gone() {
+    return {"not_found", "the socket is closed", "EBADF"};
+}
+
+}  // namespace
+
+bool ServiceContext::post(std::size_t shard, std::function<void(ShardSockets&)> fn) const {
+    if (shard >= posters.size()) return false;
+    ShardSockets* target = shards[shard];
+    return posters[shard].post([target, fn = std::move(fn)] { fn(*target); });
+}
+
+ShardSockets::ShardSockets(Shard& shard, std::size_t index) : shard_(shard), index_(index) {}
+
+ShardSockets::~ShardSockets() {
+    close_all();
+}
+
+void ShardSockets::attach(const ServiceContext* context, FdWaker* waker, std::size_t waker_slot) {
+    context_ = context;
+    waker_ = waker;
+    waker_slot_ = waker_slot;
+}
+
+std::size_t ShardSockets::poll() {
+    const std::size_t work = reactor_.poll();
+    retired_tcp_.clear();
+    retired_udp_.clear();
+    return work;
+}
+
+void ShardSockets::arm() {
+    if (waker_ != nullptr && !reactor_.empty()) waker_->arm(waker_slot_);
+}
+
+void ShardSockets::close_all() {
+    for (auto& [id, listener] : listeners_)
+        listener->stop();
+    listeners_.clear();
+    // abort() retires each splice: move them out first.
+    auto tcp = std::move(tcp_);
+    for (auto& [id, splice] : tcp)
+        splice->abort();
+    auto udp = std::move(udp_);
+    udp.clear();
+    retired_tcp_.clear();
+    retired_udp_.clear();
+}
+
+// The address a connection to `remote` leaves from: the bound one, else the first address
+// of the interface the route takes (the one on the route's subnet when there are several).
+std::optional<netstack::Ipv4Address> ShardSockets::source_for(netstack::Ipv4Address remote,
+                                                              netstack::Ipv4Address bound) {
+    if (!bound.is_any()) return bound;
+    auto& stack = shard_.stack();
+    auto route = stack.lookup_route(remote);
+    if (!route) return std::nullopt;
+    const auto next_hop = route->gateway.value_or(remote);
+    for (const auto& info : stack.interfaces()) {
+        if (info.id != route->interface || info.addresses.empty()) continue;
+        for (const auto& cidr : info.addresses)
+            if (cidr.contains(next_hop)) return cidr.address;
+        return info.addresses.front().address;
+    }
+    return std::nullopt;
+}
+
+void ShardSockets::connect(std::shared_ptr<SockRecord> record, netstack::Endpoint remote, bool wait,
+                           control::Done done) {
+    auto& stack = shard_.stack();
+    std::optional<netstack::Endpoint> bound;
+    {
+        std::lock_guard lock(record->mutex);
+        bound = record->local;
+    }
+    // A bound port fixes the 4-tuple, and so the shard that must own the connection.
+    if (bound && bound->port != 0 && context_->shards.size() > 1)
+        if (auto source = source_for(remote.address, bound->address)) {
+            const auto owner =
+                netstack::tcp_flow_hash({*source, bound->port}, remote) % context_->shards.size();
+            if (owner != index_) {
+                context_->post(owner, [record, remote, wait, done](ShardSockets& s) mutable {
+                    s.connect(record, remote, wait, std::move(done));
+                });
+                return;
+            }
+        }
+    auto opened = stack.tcp_open();
+    if (!opened) {
+        done(std::unexpected(socket_error(opened.error())));
+        return;
+    }
+    const auto id = *opened;
+    auto refuse = [&](netstack::SocketError error) {
+        (void)stack.tcp_close(id, now());
+        done(std::unexpected(socket_error(error)));
+    };
+    std::optional<netstack::Endpoint> local;
+    netstack::TcpSocketOptions options;
+    int fd = -1;
+    {
+        std::lock_guard lock(record->mutex);
+        local = record->local;
+        options = record->options.tcp;
+        fd = record->daemon_end;
+    }
+    if (auto set = stack.tcp_set_options(id, options); !set) return refuse(set.error());
+    if (local)
+        if (auto ok = stack.tcp_bind(id, *local); !ok) return refuse(ok.error());
+    if (auto started = stack.tcp_connect(id, remote, now()); !started)
+        return refuse(started.error());
+    {
+        std::lock_guard lock(record->mutex);
+        record->daemon_end = -1;
+        record->placed = true;
+        record->shard = index_;
+        record->remote = remote;
+        record->state = "SYN-SENT";
+        if (auto info = stack.tcp_info(id)) record->local = info->local;
+        if (wait) record->connect_waiter = done;
+    }
+    auto splice = std::make_unique<TcpSplice>(shard_, *this, record, fd, id, false);
+    auto* raw = splice.get();
+    tcp_.emplace(record->id, std::move(splice));
+    raw->start();
+    if (!wait) done(nlohmann::json{{"in_progress", true}});
+}
+
+void ShardSockets::listen(std::shared_ptr<SockRecord> record, control::Done done) {
+    auto& stack = shard_.stack();
+    auto opened = stack.tcp_open();
+    if (!opened) {
+        done(std::unexpected(socket_error(opened.error())));
+        return;
+    }
+    netstack::Endpoint local;
+    std::size_t backlog = 0;
+    netstack::TcpSocketOptions options;
+    {
+        std::lock_guard lock(record->mutex);
+        local = record->local.value_or(netstack::Endpoint{});
+        backlog = record->backlog;
+        options = record->options.tcp;
+    }
+    (void)stack.tcp_set_options(*opened, options);
+    auto bound = stack.tcp_bind(*opened, local);
+    auto listening =
+        bound ? stack.tcp_listen(*opened, backlog)
+              : std::expected<void, netstack::SocketError>(std::unexpected(bound.error()));
+    if (!listening) {
+        (void)stack.tcp_close(*opened, now());
+        done(std::unexpected(socket_error(listening.error())));
+        return;
+    }
+    auto share = std::make_unique<ListenerShare>(*this, record, *opened);
+    auto* raw = share.get();
+    listeners_.emplace(record->id, std::move(share));
+    raw->start(index_ == 0);
+    raw->accept_ready();
+    done(nlohmann::json{{"local", endpoint_json(*bound)}});
+}
+
+void ShardSockets::stop_listener(std::uint64_t id) {
+    auto it = listeners_.find(id);
+    if (it == listeners_.end()) return;
+    it->second->stop();
+    listeners_.erase(it);
+}
+
+void ShardSockets::accept_more(std::uint64_t id) {
+    if (auto it = listeners_.find(id); it != listeners_.end()) it->second->accept_ready();
+}
+
+void ShardSockets::place_udp(std::shared_ptr<SockRecord> record,
+                             std::optional<netstack::Endpoint> local, control::Done done) {
+    int fd = -1;
+    {
+        std::lock_guard lock(record->mutex);
+        fd = std::exchange(record->daemon_end, -1);
+        record->placed = true;
+        record->shard = index_;
+    }
+    auto splice = std::make_unique<UdpSplice>(shard_, *this, record, fd);
+    auto* raw = splice.get();
+    udp_.emplace(record->id, std::move(splice));
+    raw->start();
+    if (!local) {
+        done(nlohmann::json::object());
+        return;
+    }
+    auto bound = raw->bind(*local);
+    if (!bound) {
+        done(std::unexpected(socket_error(bound.error())));
+        return;
+    }
+    done(endpoint_json(*bound));
+}
+
+void ShardSockets::udp_connect(std::uint64_t id, netstack::Endpoint remote, control::Done done) {
+    auto it = udp_.find(id);
+    if (it == udp_.end()) return done(std::unexpected(gone()));
+    auto local = it->second->connect(remote);
+    if (!local) return done(std::unexpected(socket_error(local.error())));
+    done(nlohmann::json{{"local", endpoint_json(*local)}});
+}
+
+void ShardSockets::detach_udp(std::uint64_t id, std::function<void(int fd)> then) {
+    auto it = udp_.find(id);
+    if (it == udp_.end()) return then(-1);
+    const int fd = it->second->release();
+    retired_udp_.push_back(std::move(it->second));
+    udp_.erase(it);
+    then(fd);
+}
+
+void ShardSockets::set_options(std::uint64_t id, control::Done done) {
+    if (auto it = tcp_.find(id); it != tcp_.end()) {
+        netstack::TcpSocketOptions options;
+        {
+            std::lock_guard lock(it->second->record().mutex);
+            options = it->second->record().options.tcp;
+        }
+        auto set = shard_.stack().tcp_set_options(it->second->socket(), options);
+        if (!set) return done(std::unexpected(socket_error(set.error())));
+    }
+    done(nlohmann::json::object());
+}
+
+void ShardSockets::take_error(std::uint64_t id, control::Done done) {
+    std::string error;
+    if (auto it = tcp_.find(id); it != tcp_.end()) {
+        if (auto e = shard_.stack().tcp_take_error(it->second->socket())) error = errno_name(*e);
+    }
+    done(nlohmann::json{{"value", error}});
+}
+
+void ShardSockets::tcp_info(std::uint64_t id, control::Done done) {
+    auto it = tcp_.find(id);
+    if (it == tcp_.end()) return done(std::unexpected(gone()));
+    auto info = shard_.stack().tcp_info(it->second->socket());
+    if (!info) return done(std::unexpected(socket_error(info.error())));
+    done(nlohmann::json{{"info", shmifd::to_json(*info)}});
+}
+
+void ShardSockets::retire_tcp(std::uint64_t id, const std::string& last_error) {
+    if (auto it = tcp_.find(id); it != tcp_.end()) {
+        retired_tcp_.push_back(std::move(it->second));
+        tcp_.erase(it);
+    }
+    context_->table.remove(id, last_error);
+}
+
+void ShardSockets::retire_udp(std::uint64_t id, const std::string& last_error) {
+    if (auto it = udp_.find(id); it != udp_.end()) {
+        retired_udp_.push_back(std::move(it->second));
+        udp_.erase(it);
+    }
+    context_->table.remove(id, last_error);
+}
+
+TcpSplice* ShardSockets::adopt(std::shared_ptr<SockRecord> record, int fd,
+                               netstack::SocketId socket) {
+    const auto id = record->id;
+    auto splice = std::make_unique<TcpSplice>(shard_, *this, std::move(record), fd, socket, true);
+    auto* raw = splice.get();
+    tcp_.emplace(id, std::move(splice));
+    raw->start();
+    return raw;
+}
+
+}  // namespace shmifd::sockets

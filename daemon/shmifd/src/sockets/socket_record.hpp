@@ -1,0 +1,72 @@
+// One virtual socket of the socket service (daemon/PROTOCOL.md, "The socket service"): what
+// the control thread and the shards share about it. The data path (splices, listeners) lives
+// on the shards; this is the part requests read and the shards report into.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "netstack/address.hpp"
+#include "netstack/tcp.hpp"
+#include "shmifd/control/handler.hpp"
+
+namespace shmifd::sockets {
+
+enum class SockType : std::uint8_t { tcp, udp };
+const char* type_name(SockType type);
+
+// Options a client set; applied when the socket reaches a shard, and on the shard after.
+struct SockOptions {
+    netstack::TcpSocketOptions tcp{};
+    bool reuse_address = false;
+    bool broadcast = false;
+    int linger_seconds = -1;  // SO_LINGER: -1 off; 0 = abort on close
+    std::size_t udp_receive_buffer = 0;
+    std::size_t udp_send_buffer = 0;
+};
+
+// A connection a listener has ready for sock.accept.
+struct ReadyConnection {
+    std::uint64_t sock = 0;
+    control::OwnedFds client_end;
+    netstack::Endpoint local{};
+    netstack::Endpoint remote{};
+};
+
+struct SockRecord {
+    SockRecord(std::uint64_t id_, SockType type_, std::int64_t pid_, std::uint64_t client_)
+        : id(id_), type(type_), pid(pid_), client(client_) {}
+
+    const std::uint64_t id;
+    const SockType type;
+    const std::int64_t pid;                   // the process that opened it (or its listener's)
+    const std::uint64_t client;               // the control connection that opened it
+    std::atomic<std::uint64_t> bytes_in{0};   // from the network to the client
+    std::atomic<std::uint64_t> bytes_out{0};  // from the client to the network
+    std::atomic<std::uint64_t> drops{0};      // UDP datagrams the descriptor had no room for
+
+    // Everything below under `mutex`.
+    mutable std::mutex mutex;
+    std::string state = "open";        // "open", "bound", "listening", "SYN-SENT", ...
+    std::optional<std::size_t> shard;  // where its data path runs; none: not yet (or all)
+    std::optional<netstack::Endpoint> local;
+    std::optional<netstack::Endpoint> remote;
+    SockOptions options;
+    std::string pending_error;          // errno name for SO_ERROR, cleared when read
+    std::size_t backlog = 0;            // listeners
+    std::size_t backlog_shares = 0;     // listeners: shards still holding a share
+    std::deque<ReadyConnection> ready;  // listeners: accepted, waiting for sock.accept
+    int junk = 0;                       // filler bytes in a fresh stream pair (PROTOCOL.md)
+    int daemon_end = -1;                // until a shard's data path owns it
+    bool placed = false;                // a shard's data path owns daemon_end
+    bool closed = false;                // the data path ended; only the tombstone remains
+    // A blocking connect waiting for the handshake (answered by the shard).
+    std::optional<control::Done> connect_waiter;
+};
+
+}  // namespace shmifd::sockets

@@ -1,0 +1,80 @@
+// One TCP connection of the socket service on its shard: moves bytes between the daemon's
+// end of the client's socketpair and the connection in the stack, with back-pressure both
+// ways (a full send buffer stops reading the pair; a full pair stops reading the stack, whose
+// window then closes). Also finishes a connect: the filler bytes of a fresh pair are taken
+// once established, which makes the client's descriptor writable (daemon/PROTOCOL.md).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "netstack/stack.hpp"
+#include "socket_record.hpp"
+
+namespace shmifd {
+class Shard;
+}
+
+namespace shmifd::sockets {
+
+class ShardSockets;
+
+class TcpSplice {
+  public:
+    // `connected`: an accepted connection (no filler, nothing to wait for).
+    TcpSplice(Shard& shard, ShardSockets& owner, std::shared_ptr<SockRecord> record, int fd,
+              netstack::SocketId socket, bool connected);
+    ~TcpSplice();
+    TcpSplice(const TcpSplice&) = delete;
+    TcpSplice& operator=(const TcpSplice&) = delete;
+
+    // Registers with the shard's reactor and the stack's events.
+    bool start();
+    netstack::SocketId socket() const { return socket_; }
+    SockRecord& record() { return *record_; }
+    // The daemon stops: abort the connection and let the client see a reset.
+    void abort();
+
+  private:
+    struct Buffer {
+        std::vector<std::byte> bytes;
+        std::size_t begin = 0;
+        std::size_t end = 0;
+        bool empty() const { return begin == end; }
+    };
+
+    void on_fd(std::uint32_t events);
+    void on_stack();
+    void pump();
+    bool drain_filler();
+    bool to_client();
+    bool to_network();
+    // The connection failed or was reset: tell the client (SO_ERROR, a waiting connect, the
+    // pair closed) and end.
+    void fail(netstack::SocketError error);
+    void finish(const std::string& last_error);
+    void connected();
+
+    Shard& shard_;
+    ShardSockets& owner_;
+    std::shared_ptr<SockRecord> record_;
+    int fd_;
+    netstack::SocketId socket_;
+    bool connected_;
+    int filler_left_ = 0;
+    bool fd_readable_ = true;  // edge-triggered: assume ready until EAGAIN says otherwise
+    bool fd_writable_ = true;
+    bool client_gone_ = false;    // both directions hung up: the client closed every copy
+    bool client_eof_ = false;     // read 0: the client shut down writing (or closed)
+    bool fin_sent_ = false;       // our FIN queued after the client's end of stream
+    bool peer_eof_ = false;       // the stack said end of stream
+    bool eof_delivered_ = false;  // and the pair was shut down for writing
+    bool finished_ = false;
+    Buffer towards_client_;
+    Buffer towards_network_;
+};
+
+}  // namespace shmifd::sockets

@@ -1,0 +1,198 @@
+#include "udp_splice.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "../shard.hpp"
+#include "errno_names.hpp"
+#include "shard_sockets.hpp"
+#include "shmifsock/wire.h"
+
+namespace shmifd::sockets {
+
+namespace {
+
+constexpr std::size_t header_size = sizeof(shmifsock_dgram);
+constexpr std::size_t max_datagram = 65535;
+constexpr int max_per_event = 256;  // datagrams each way per event, then the loop goes on
+
+netstack::Endpoint endpoint_of(const shmifsock_dgram& h) {
+    netstack::Endpoint e;
+    e.port = static_cast<std::uint16_t>((h.port >> 8) | ((h.port & 0xff) << 8));
+    e.address.value = (std::uint32_t{h.addr[0]} << 24) | (std::uint32_t{h.addr[1]} << 16) |
+                      (std::uint32_t{h.addr[2]} << 8) | std::uint32_t{h.addr[3]};
+    return e;
+}
+
+shmifsock_dgram header_of(const netstack::Endpoint& e, bool truncated) {
+    shmifsock_dgram h{};
+    h.family = 2;
+    h.port = static_cast<std::uint16_t>((e.port >> 8) | ((e.port & 0xff) << 8));
+    h.flags = truncated ? SHMIFSOCK_DGRAM_TRUNCATED : 0;
+    h.addr[0] = static_cast<std::uint8_t>(e.address.value >> 24);
+    h.addr[1] = static_cast<std::uint8_t>(e.address.value >> 16);
+    h.addr[2] = static_cast<std::uint8_t>(e.address.value >> 8);
+    h.addr[3] = static_cast<std::uint8_t>(e.address.value);
+    return h;
+}
+
+}  // namespace
+
+UdpSplice::UdpSplice(Shard& shard, ShardSockets& owner, std::shared_ptr<SockRecord> record, int fd)
+    : shard_(shard), owner_(owner), record_(std::move(record)), fd_(fd) {
+    buffer_.resize(header_size + max_datagram);
+}
+
+UdpSplice::~UdpSplice() {
+    close();
+}
+
+bool UdpSplice::start() {
+    return owner_.reactor().add(fd_, EPOLLIN | EPOLLRDHUP,
+                                [this](std::uint32_t events) { on_fd(events); });
+}
+
+std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::bind(netstack::Endpoint local) {
+    auto& stack = shard_.stack();
+    if (!socket_) {
+        auto opened = stack.udp_open();
+        if (!opened) return std::unexpected(opened.error());
+        auto bound = stack.udp_bind(*opened, local);
+        if (!bound) {
+            (void)stack.close(*opened);
+            return std::unexpected(bound.error());
+        }
+        socket_ = *opened;
+        shard_.watch(*socket_, [this] { on_stack(); });
+        std::lock_guard lock(record_->mutex);
+        record_->local = *bound;
+        record_->state = "bound";
+        return *bound;
+    }
+    return std::unexpected(netstack::SocketError::invalid);  // bound already: EINVAL
+}
+
+std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::connect(
+    netstack::Endpoint remote) {
+    if (!socket_)
+        if (auto bound = bind({}); !bound) return std::unexpected(bound.error());
+    if (auto connected = shard_.stack().udp_connect(*socket_, remote); !connected)
+        return std::unexpected(connected.error());
+    auto local = shard_.stack().udp_local(*socket_);
+    std::lock_guard lock(record_->mutex);
+    record_->remote = remote;
+    record_->state = "connected";
+    if (local) record_->local = *local;
+    return record_->local.value_or(netstack::Endpoint{});
+}
+
+void UdpSplice::on_fd(std::uint32_t events) {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) from_client();
+    if (!finished_ && (events & (EPOLLHUP | EPOLLERR))) finish();
+}
+
+void UdpSplice::on_stack() {
+    if (!finished_) to_client();
+}
+
+void UdpSplice::from_client() {
+    const auto now = std::chrono::steady_clock::now();
+    for (int i = 0; i < max_per_event && !finished_; ++i) {
+        const ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+        if (n == 0) {
+            finish();  // SOCK_SEQPACKET: 0 is the end, every copy of the client's end closed
+            return;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) finish();
+            return;
+        }
+        if (static_cast<std::size_t>(n) < header_size) {
+            note_error("EINVAL");  // not a framed datagram: dropped
+            continue;
+        }
+        shmifsock_dgram header;
+        std::memcpy(&header, buffer_.data(), header_size);
+        const std::span<const std::byte> payload(buffer_.data() + header_size,
+                                                 static_cast<std::size_t>(n) - header_size);
+        if (!socket_)
+            if (auto bound = bind({}); !bound) {
+                note_error(errno_name(bound.error()));
+                continue;
+            }
+        auto sent = header.family == 0
+                        ? shard_.stack().udp_send(*socket_, payload, now)
+                        : shard_.stack().udp_send_to(*socket_, payload, endpoint_of(header), now);
+        if (sent)
+            record_->bytes_out += payload.size();
+        else
+            note_error(sent.error() == netstack::SocketError::not_connected
+                           ? "EDESTADDRREQ"
+                           : errno_name(sent.error()));
+    }
+}
+
+void UdpSplice::to_client() {
+    if (!socket_) return;
+    for (int i = 0; i < max_per_event; ++i) {
+        auto got = shard_.stack().udp_receive(
+            *socket_, std::span<std::byte>(buffer_.data() + header_size, max_datagram));
+        if (!got) return;
+        const auto header = header_of(got->from, got->full_size > got->size);
+        std::memcpy(buffer_.data(), &header, header_size);
+        const ssize_t n =
+            ::send(fd_, buffer_.data(), header_size + got->size, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            ++record_->drops;  // the client's end is full (or gone): dropped, as the kernel
+            continue;
+        }
+        record_->bytes_in += got->size;
+    }
+}
+
+void UdpSplice::note_error(const std::string& name) {
+    std::lock_guard lock(record_->mutex);
+    record_->pending_error = name;
+}
+
+void UdpSplice::close() {
+    if (socket_) {
+        shard_.unwatch(*socket_);
+        (void)shard_.stack().close(*socket_);
+        socket_.reset();
+    }
+    if (fd_ >= 0) {
+        owner_.reactor().remove(fd_);
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+int UdpSplice::release() {
+    finished_ = true;
+    if (socket_) {
+        shard_.unwatch(*socket_);
+        (void)shard_.stack().close(*socket_);
+        socket_.reset();
+    }
+    owner_.reactor().remove(fd_);
+    return std::exchange(fd_, -1);
+}
+
+void UdpSplice::finish() {
+    if (finished_) return;
+    finished_ = true;
+    close();
+    std::string error;
+    {
+        std::lock_guard lock(record_->mutex);
+        record_->closed = true;
+        error = record_->pending_error;
+    }
+    owner_.retire_udp(record_->id, error);
+}
+
+}  // namespace shmifd::sockets
