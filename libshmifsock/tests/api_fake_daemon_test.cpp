@@ -449,7 +449,8 @@ TEST_F(ShmifsockApi, IsVirtualKnowsItsDaemonsSocketsOnly) {
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
     sockaddr_un other{};
     other.sun_family = AF_UNIX;
-    const std::string name = "shmifd/00000000000000aa/1";
+    // (the id is our pid: abstract names are shared with tests running at once)
+    const std::string name = "shmifd/00000000000000aa/" + std::to_string(::getpid());
     std::memcpy(other.sun_path + 1, name.data(), name.size());
     ASSERT_EQ(::bind(pair[1], reinterpret_cast<sockaddr*>(&other),
                      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())),

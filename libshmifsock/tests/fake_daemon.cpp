@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -129,6 +130,13 @@ void FakeDaemon::serve(int fd) {
     ::close(fd);
 }
 
+FakeSockets::FakeSockets() {
+    static std::atomic<unsigned> instances{0};
+    char tag[17];
+    std::snprintf(tag, sizeof tag, "%08x%08x", static_cast<unsigned>(::getpid()), instances++);
+    tag_ = tag;
+}
+
 FakeSockets::~FakeSockets() {
     for (const auto& [sock, fd] : ends_)
         ::close(fd);
@@ -141,15 +149,19 @@ Answer FakeSockets::open(const std::string& type) {
         return Answer::failure("failed", "EMFILE");
     std::lock_guard lock(mutex_);
     const auto sock = next_++;
-    const std::string name = std::string("shmifd/") + kTag + "/" + std::to_string(sock);
+    const std::string name = "shmifd/" + tag_ + "/" + std::to_string(sock);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path + 1, name.data(), name.size());
-    ::bind(pair[1], reinterpret_cast<sockaddr*>(&address),
-           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size()));
+    if (::bind(pair[1], reinterpret_cast<sockaddr*>(&address),
+               static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())) != 0) {
+        ::close(pair[0]);
+        ::close(pair[1]);
+        return Answer::failure("failed", "EADDRINUSE");  // fails the test that asked
+    }
     ends_[sock] = pair[1];
     Answer answer;
-    answer.result = {{"sock", sock}, {"tag", kTag}, {"pair_sndbuf", kPairSndbuf}};
+    answer.result = {{"sock", sock}, {"tag", tag_}, {"pair_sndbuf", kPairSndbuf}};
     answer.fd = pair[0];
     return answer;
 }

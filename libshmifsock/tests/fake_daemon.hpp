@@ -63,9 +63,9 @@ class FakeDaemon {
 // Daemon-side ends of the sockets the fake opened, by id; named "\0shmifd/TAG/ID".
 class FakeSockets {
   public:
-    static constexpr const char* kTag = "00000000c0ffee00";
     static constexpr int kPairSndbuf = 65536;
 
+    FakeSockets();
     ~FakeSockets();
     // sock.open's answer for `type` ("tcp" or "udp").
     Answer open(const std::string& type);
@@ -74,6 +74,9 @@ class FakeSockets {
     std::uint64_t last() const { return next_ - 1; }
 
   private:
+    // Abstract names are shared by every process of the host: tests running at once must not
+    // take each other's, so the tag holds the pid and an instance count.
+    std::string tag_;
     mutable std::mutex mutex_;
     std::map<std::uint64_t, int> ends_;
     std::uint64_t next_ = 1;
