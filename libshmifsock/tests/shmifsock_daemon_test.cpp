@@ -1,0 +1,285 @@
+// libshmifsock against real daemons: a process on 10.0.0.1 (daemon a) and one on 10.0.0.2
+// (daemon b) over one bus. TCP echo both ways with half-close, non-blocking connect completed
+// by poll and SO_ERROR (success and ECONNREFUSED), UDP sendto/recvfrom, a daemon that dies
+// under a connected socket.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon_pair.hpp"
+#include "shmifsock.h"
+
+namespace shmifsock::test {
+namespace {
+
+sockaddr_in inet(const char* addr, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, addr, &a.sin_addr);
+    return a;
+}
+const sockaddr* as_sockaddr(const sockaddr_in& a) {
+    return reinterpret_cast<const sockaddr*>(&a);
+}
+
+// Reads and writes on a descriptor give up after 10 s instead of hanging the test.
+void bound_io(int fd) {
+    const timeval ten{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten, sizeof ten);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &ten, sizeof ten);
+}
+
+std::string pattern(std::size_t size) {
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; ++i)
+        data[i] = static_cast<char>((i * 131 + i / 4096) & 0xff);
+    return data;
+}
+
+bool write_all(int fd, const std::string& data) {
+    for (std::size_t done = 0; done < data.size();) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// Everything until end of file (or an error: then what came so far).
+std::string read_to_end(int fd) {
+    std::string data;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) return data;
+        data.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+class LibShmifsock : public DaemonPair {
+  protected:
+    shmifsock_session* sa = nullptr;
+    shmifsock_session* sb = nullptr;
+
+    void SetUp() override {
+        DaemonPair::SetUp();
+        sa = shmifsock_connect(a->socket().c_str());
+        sb = shmifsock_connect(b->socket().c_str());
+        ASSERT_NE(sa, nullptr) << std::strerror(errno);
+        ASSERT_NE(sb, nullptr) << std::strerror(errno);
+    }
+    void TearDown() override {
+        if (sa) shmifsock_close_session(sa);
+        if (sb) shmifsock_close_session(sb);
+    }
+
+    // A listener of daemon b on `port`.
+    int listen_on_b(std::uint16_t port, int flags = 0) {
+        const int fd = shmifsock_socket(sb, AF_INET, SOCK_STREAM | flags, 0);
+        EXPECT_GE(fd, 0) << std::strerror(errno);
+        const int one = 1;
+        EXPECT_EQ(shmifsock_setsockopt(sb, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+        const auto any = inet("0.0.0.0", port);
+        EXPECT_EQ(shmifsock_bind(sb, fd, as_sockaddr(any), sizeof any), 0) << std::strerror(errno);
+        EXPECT_EQ(shmifsock_listen(sb, fd, 16), 0) << std::strerror(errno);
+        return fd;
+    }
+};
+
+TEST_F(LibShmifsock, TcpEchoBetweenTwoDaemonsWithHalfClose) {
+    const int listener = listen_on_b(7000);
+    const int client = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(client, 0);
+    const auto to = inet(kAddrB, 7000);
+    ASSERT_EQ(shmifsock_connect_socket(sa, client, as_sockaddr(to), sizeof to), 0)
+        << std::strerror(errno);
+    bound_io(client);
+
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    const int server = shmifsock_accept4(sb, listener, reinterpret_cast<sockaddr*>(&peer), &len, 0);
+    ASSERT_GE(server, 0) << std::strerror(errno);
+    bound_io(server);
+    EXPECT_EQ(peer.sin_addr.s_addr, inet(kAddrA, 0).sin_addr.s_addr);
+
+    // The names agree on both sides.
+    sockaddr_in local{};
+    len = sizeof local;
+    ASSERT_EQ(shmifsock_getsockname(sa, client, reinterpret_cast<sockaddr*>(&local), &len), 0);
+    EXPECT_EQ(local.sin_addr.s_addr, inet(kAddrA, 0).sin_addr.s_addr);
+    EXPECT_EQ(local.sin_port, peer.sin_port);
+    sockaddr_in remote{};
+    len = sizeof remote;
+    ASSERT_EQ(shmifsock_getpeername(sa, client, reinterpret_cast<sockaddr*>(&remote), &len), 0);
+    EXPECT_EQ(remote.sin_port, htons(7000));
+
+    // The server echoes until end of file, then closes; the client half-closes after 1 MiB.
+    std::thread echo([server] {
+        char buffer[65536];
+        for (;;) {
+            const ssize_t n = ::read(server, buffer, sizeof buffer);
+            if (n <= 0) break;
+            if (!write_all(server, std::string(buffer, static_cast<std::size_t>(n)))) break;
+        }
+        ::close(server);
+    });
+    const auto sent = pattern(1 << 20);
+    std::thread writer([&] {
+        EXPECT_TRUE(write_all(client, sent));
+        EXPECT_EQ(shmifsock_shutdown(sa, client, SHUT_WR), 0);
+    });
+    const auto echoed = read_to_end(client);
+    writer.join();
+    echo.join();
+    EXPECT_EQ(echoed.size(), sent.size());
+    EXPECT_TRUE(echoed == sent) << "the echo differs";
+    ::close(client);
+    ::close(listener);
+}
+
+TEST_F(LibShmifsock, NonBlockingConnectCompletesThroughPollAndSoError) {
+    const int listener = listen_on_b(7001);
+    const int client = shmifsock_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    const auto to = inet(kAddrB, 7001);
+    ASSERT_EQ(shmifsock_connect_socket(sa, client, as_sockaddr(to), sizeof to), -1);
+    ASSERT_EQ(errno, EINPROGRESS);
+    pollfd wait{client, POLLOUT, 0};
+    ASSERT_EQ(::poll(&wait, 1, 10000), 1);
+    EXPECT_EQ(wait.revents & POLLHUP, 0);
+    int error = -1;
+    socklen_t len = sizeof error;
+    ASSERT_EQ(shmifsock_getsockopt(sa, client, SOL_SOCKET, SO_ERROR, &error, &len), 0);
+    EXPECT_EQ(error, 0) << std::strerror(error);
+    EXPECT_EQ(::write(client, "ping", 4), 4);
+    const int server = shmifsock_accept4(sb, listener, nullptr, nullptr, 0);
+    ASSERT_GE(server, 0);
+    bound_io(server);
+    char got[4] = {};
+    EXPECT_EQ(::read(server, got, 4), 4);
+    EXPECT_EQ(std::string(got, 4), "ping");
+    for (const int fd : {client, server, listener})
+        ::close(fd);
+}
+
+TEST_F(LibShmifsock, ConnectToAClosedPortIsRefusedBothWays) {
+    const auto to = inet(kAddrB, 7002);
+    const int nonblocking = shmifsock_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_EQ(shmifsock_connect_socket(sa, nonblocking, as_sockaddr(to), sizeof to), -1);
+    ASSERT_EQ(errno, EINPROGRESS);
+    pollfd wait{nonblocking, POLLOUT, 0};
+    ASSERT_EQ(::poll(&wait, 1, 10000), 1);
+    int error = 0;
+    socklen_t len = sizeof error;
+    ASSERT_EQ(shmifsock_getsockopt(sa, nonblocking, SOL_SOCKET, SO_ERROR, &error, &len), 0);
+    EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+    ::close(nonblocking);
+
+    const int blocking = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
+    EXPECT_EQ(shmifsock_connect_socket(sa, blocking, as_sockaddr(to), sizeof to), -1);
+    EXPECT_EQ(errno, ECONNREFUSED);
+    ::close(blocking);
+}
+
+TEST_F(LibShmifsock, UdpSendtoAndRecvfromBetweenTwoDaemons) {
+    const int server = shmifsock_socket(sb, AF_INET, SOCK_DGRAM, 0);
+    const auto here = inet("0.0.0.0", 5300);
+    ASSERT_EQ(shmifsock_bind(sb, server, as_sockaddr(here), sizeof here), 0)
+        << std::strerror(errno);
+    bound_io(server);
+    const int client = shmifsock_socket(sa, AF_INET, SOCK_DGRAM, 0);
+    bound_io(client);
+    const auto to = inet(kAddrB, 5300);
+    // The first datagram may wait for ARP; the daemon queues it, so one is enough.
+    ASSERT_EQ(shmifsock_sendto(sa, client, "hello", 5, 0, as_sockaddr(to), sizeof to), 5);
+    char buffer[64] = {};
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    ASSERT_EQ(shmifsock_recvfrom(sb, server, buffer, sizeof buffer, 0,
+                                 reinterpret_cast<sockaddr*>(&from), &len),
+              5)
+        << std::strerror(errno);
+    EXPECT_EQ(std::string(buffer, 5), "hello");
+    EXPECT_EQ(from.sin_addr.s_addr, inet(kAddrA, 0).sin_addr.s_addr);
+    ASSERT_EQ(shmifsock_sendto(sb, server, "HELLO", 5, 0, as_sockaddr(from), len), 5);
+    sockaddr_in reply_from{};
+    len = sizeof reply_from;
+    ASSERT_EQ(shmifsock_recvfrom(sa, client, buffer, sizeof buffer, 0,
+                                 reinterpret_cast<sockaddr*>(&reply_from), &len),
+              5);
+    EXPECT_EQ(std::string(buffer, 5), "HELLO");
+    EXPECT_EQ(reply_from.sin_port, htons(5300));
+    EXPECT_EQ(reply_from.sin_addr.s_addr, inet(kAddrB, 0).sin_addr.s_addr);
+    ::close(server);
+    ::close(client);
+}
+
+TEST_F(LibShmifsock, ADaemonThatDiesFailsTheCallsWithoutHanging) {
+    const int listener = listen_on_b(7003);
+    const int client = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
+    const auto to = inet(kAddrB, 7003);
+    ASSERT_EQ(shmifsock_connect_socket(sa, client, as_sockaddr(to), sizeof to), 0);
+    bound_io(client);
+    a->kill9();
+    const auto start = std::chrono::steady_clock::now();
+    // The descriptor: end of file or an error, at once.
+    char byte = 0;
+    EXPECT_LE(::read(client, &byte, 1), 0);
+    // The session: an error naming the lost connection.
+    sockaddr_in name{};
+    socklen_t len = sizeof name;
+    EXPECT_EQ(shmifsock_getsockname(sa, client, reinterpret_cast<sockaddr*>(&name), &len), -1);
+    EXPECT_TRUE(errno == ECONNRESET || errno == EPIPE || errno == ENOTCONN) << std::strerror(errno);
+    EXPECT_EQ(shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0), -1);
+    EXPECT_EQ(errno, ENOTCONN);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    ::close(client);
+    ::close(listener);
+}
+
+TEST_F(LibShmifsock, OptionsAndTcpInfoOnAConnection) {
+    const int listener = listen_on_b(7004);
+    const int client = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
+    const int one = 1;
+    ASSERT_EQ(shmifsock_setsockopt(sa, client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+    ASSERT_EQ(shmifsock_setsockopt(sa, client, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), 0);
+    const int rcvbuf = 65536;
+    ASSERT_EQ(shmifsock_setsockopt(sa, client, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf), 0);
+    const auto to = inet(kAddrB, 7004);
+    ASSERT_EQ(shmifsock_connect_socket(sa, client, as_sockaddr(to), sizeof to), 0);
+    int value = 0;
+    socklen_t len = sizeof value;
+    ASSERT_EQ(shmifsock_getsockopt(sa, client, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
+    EXPECT_EQ(value, 1);
+    ASSERT_EQ(shmifsock_getsockopt(sa, client, SOL_SOCKET, SO_KEEPALIVE, &value, &len), 0);
+    EXPECT_EQ(value, 1);
+    ASSERT_EQ(shmifsock_getsockopt(sa, client, SOL_SOCKET, SO_TYPE, &value, &len), 0);
+    EXPECT_EQ(value, SOCK_STREAM);
+    ASSERT_EQ(shmifsock_getsockopt(sb, listener, SOL_SOCKET, SO_ACCEPTCONN, &value, &len), 0);
+    EXPECT_EQ(value, 1);
+    tcp_info info{};
+    len = sizeof info;
+    ASSERT_EQ(shmifsock_getsockopt(sa, client, IPPROTO_TCP, TCP_INFO, &info, &len), 0)
+        << std::strerror(errno);
+    EXPECT_EQ(info.tcpi_state, TCP_ESTABLISHED);
+    EXPECT_GT(info.tcpi_snd_mss, 0u);
+    EXPECT_GT(info.tcpi_rto, 0u);
+    // Unknown to the daemon's stack: refused as Linux refuses an unknown option.
+    EXPECT_EQ(shmifsock_setsockopt(sa, client, SOL_SOCKET, SO_PASSCRED, &one, sizeof one), -1);
+    EXPECT_EQ(errno, ENOPROTOOPT);
+    ::close(client);
+    ::close(listener);
+}
+
+}  // namespace
+}  // namespace shmifsock::test
