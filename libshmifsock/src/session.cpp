@@ -74,37 +74,45 @@ void Session::on_fork_child() {
 
 std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::json& args) {
     MutexLock lock(mutex_);
-    const auto generation = g_fork_generation.load();
-    if (channel_ && channel_generation_ != generation)
-        channel_.reset();  // inherited: the child's copy closes
-    if (!channel_) {
-        auto channel = ControlChannel::open(path_);
-        if (!channel) return std::unexpected(ENOTCONN);
-        channel_.emplace(std::move(*channel));
-        channel_generation_ = generation;
-    }
-    const auto id = next_id_++;
-    if (const auto sent = channel_->send(request_line(id, cmd, args)); !sent) {
-        drop_channel(sent.error());
-        tag_known_ = false;  // whoever answers next may be another daemon run
-        return std::unexpected(sent.error() == ECONNRESET ? ECONNRESET : EPIPE);
-    }
-    auto line = channel_->read_line();
-    if (!line) {
-        drop_channel(line.error());
-        tag_known_ = false;
-        return std::unexpected(line.error() == EPROTO ? EPROTO : ECONNRESET);
-    }
-    auto result = parse_reply(line->text, id);
-    if (!result) {
-        if (result.error() == EPROTO) {
-            channel_.reset();
-            tag_known_ = false;
+    // A request that names no socket may go again on a new connection when the old one was
+    // found dead before it left (a restarted daemon answers it). One that names a socket may
+    // not: the id was another daemon run's, and the new run may have a socket by that number.
+    const bool may_retry = !args.contains("sock");
+    for (int attempt = 0;; ++attempt) {
+        const auto generation = g_fork_generation.load();
+        if (channel_ && channel_generation_ != generation)
+            channel_.reset();  // inherited: the child's copy closes
+        const bool reused = channel_.has_value();
+        if (!channel_) {
+            auto channel = ControlChannel::open(path_);
+            if (!channel) return std::unexpected(ENOTCONN);
+            channel_.emplace(std::move(*channel));
+            channel_generation_ = generation;
         }
-        return std::unexpected(result.error());
+        const auto id = next_id_++;
+        if (const auto sent = channel_->send(request_line(id, cmd, args)); !sent) {
+            drop_channel(sent.error());
+            tag_known_ = false;  // whoever answers next may be another daemon run
+            if (reused && may_retry && attempt == 0) continue;
+            return std::unexpected(sent.error() == ECONNRESET ? ECONNRESET : EPIPE);
+        }
+        auto line = channel_->read_line();
+        if (!line) {
+            drop_channel(line.error());
+            tag_known_ = false;
+            return std::unexpected(line.error() == EPROTO ? EPROTO : ECONNRESET);
+        }
+        auto result = parse_reply(line->text, id);
+        if (!result) {
+            if (result.error() == EPROTO) {
+                channel_.reset();
+                tag_known_ = false;
+            }
+            return std::unexpected(result.error());
+        }
+        if (cmd == "sock.open") learn_from_open(*result);
+        return Reply{std::move(*result), std::move(line->fds)};
     }
-    if (cmd == "sock.open") learn_from_open(*result);
-    return Reply{std::move(*result), std::move(line->fds)};
 }
 
 void Session::drop_channel(int error) {

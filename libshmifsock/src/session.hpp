@@ -39,7 +39,9 @@ class Session {
 
     // One request and its reply. ENOTCONN when no connection can be made, EPIPE or
     // ECONNRESET when it broke, EPROTO when the reply makes no sense (the connection is then
-    // dropped and the next call reconnects), else the errno of the reply's error.
+    // dropped and the next call reconnects), else the errno of the reply's error. A request
+    // naming no socket is sent again once on a new connection when the old one was found
+    // dead before the request left (a restarted daemon answers it).
     std::expected<Reply, int> call(std::string_view cmd, const nlohmann::json& args);
 
     // The daemon's tag; asks for it (opens and drops a UDP socket) when no sock.open reply

@@ -57,7 +57,7 @@ class ShmifsockApi : public ::testing::Test {
     }
     void TearDown() override {
         shmifsock_close_session(session);
-        daemon.reset();
+        daemon.reset();  // (may be gone already)
     }
 
     Answer answer(const json& request) {
@@ -496,15 +496,39 @@ TEST_F(ShmifsockApi, AConnectionTheProgramClosedIsForgottenNotClosedAgain) {
     int pipe_fds[2];
     ASSERT_EQ(::pipe(pipe_fds), 0);
     ASSERT_EQ(pipe_fds[0], control);
-    EXPECT_EQ(shmifsock_socket(session, AF_INET, SOCK_STREAM, 0), -1);
-    EXPECT_EQ(errno, EPIPE);
-    // The pipe is still the program's, and the next call reconnects.
-    EXPECT_EQ(::fcntl(control, F_GETFD), 0);
+    // The next request goes on a new connection (it names no socket, so it may), and the
+    // pipe is still the program's.
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     EXPECT_GE(fd, 0) << std::strerror(errno);
+    EXPECT_EQ(::fcntl(control, F_GETFD), 0);
     EXPECT_EQ(daemon->connections(), 2);
     for (const int f : {fd, pipe_fds[0], pipe_fds[1]})
         ::close(f);
+}
+
+TEST_F(ShmifsockApi, ARequestNamingASocketIsNotSentAgainToAnotherDaemonRun) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    // The daemon restarts: same path, a new run.
+    const auto path = daemon->path();
+    daemon.reset();
+    FakeSockets others;
+    FakeDaemon restarted(path, [&](const json& r) {
+        if (r["cmd"] == "sock.open") return others.open(r["args"]["type"]);
+        return Answer::success({{"protocol", 1}});
+    });
+    EXPECT_EQ(shmifsock_listen(session, fd, 1), -1);  // not to the new run: its ids differ
+    EXPECT_TRUE(errno == EPIPE || errno == ECONNRESET) << std::strerror(errno);
+    for (const auto& r : restarted.requests())
+        EXPECT_NE(r["cmd"], "sock.listen");
+    // One that names none is: a socket of the new run at once, and the old one is not its.
+    const int fresh = shmifsock_socket(session, AF_INET, SOCK_DGRAM, 0);
+    EXPECT_GE(fresh, 0) << std::strerror(errno);
+    EXPECT_EQ(shmifsock_is_virtual(session, fd, nullptr), 0);
+    EXPECT_EQ(shmifsock_listen(session, fd, 1), -1);
+    EXPECT_EQ(errno, EBADF);
+    ::close(fd);
+    ::close(fresh);
 }
 
 TEST_F(ShmifsockApi, AForkedChildOpensItsOwnConnection) {

@@ -281,5 +281,26 @@ TEST_F(LibShmifsock, OptionsAndTcpInfoOnAConnection) {
     ::close(listener);
 }
 
+TEST_F(LibShmifsock, ARestartedDaemonServesTheSessionAgain) {
+    const int before = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(before, 0);
+    ASSERT_EQ(a->stop(SIGTERM), 0);
+    a->restart();
+    ASSERT_TRUE(a->wait_ready()) << a->log();
+    // A new socket at once: the dead connection is replaced before the request leaves.
+    const int after = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(after, 0) << std::strerror(errno);
+    std::uint64_t id = 0;
+    EXPECT_EQ(shmifsock_is_virtual(sa, after, &id), 1);
+    // The old socket was the previous run's: never mistaken for one of the new run's.
+    EXPECT_EQ(shmifsock_is_virtual(sa, before, nullptr), 0);
+    sockaddr_in name{};
+    socklen_t len = sizeof name;
+    EXPECT_EQ(shmifsock_getsockname(sa, before, reinterpret_cast<sockaddr*>(&name), &len), -1);
+    EXPECT_EQ(errno, EBADF);
+    ::close(before);
+    ::close(after);
+}
+
 }  // namespace
 }  // namespace shmifsock::test
