@@ -8,11 +8,13 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -236,6 +238,37 @@ TEST_F(SocketServiceTest, AWriterWhosePeerNeverReadsIsHeldBackAndOthersFlow) {
         ::close(f);
     shmifsock_close_session(client);
     shmifsock_close_session(server);
+}
+
+TEST_F(SocketServiceTest, LingerOffAndOnAndTheTagInVersion) {
+    auto* session = shmifsock_connect(a->socket().c_str());
+    ASSERT_NE(session, nullptr);
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    for (const linger value : {linger{1, 0}, linger{0, 0}, linger{1, 5}}) {
+        ASSERT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_LINGER, &value, sizeof value), 0)
+            << value.l_onoff << " " << std::strerror(errno);
+        linger back{};
+        socklen_t size = sizeof back;
+        ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_LINGER, &back, &size), 0);
+        EXPECT_EQ(back.l_onoff, value.l_onoff);
+        if (value.l_onoff) {
+            EXPECT_EQ(back.l_linger, value.l_linger);
+        }
+    }
+    // The tag in every socket's name is the one version announces.
+    std::uint64_t id = 0;
+    EXPECT_EQ(shmifsock_is_virtual(session, fd, &id), 1);
+    const auto tag = a->ok("version").value("sock_tag", std::string());
+    EXPECT_EQ(tag.size(), 16u);
+    EXPECT_EQ(a->ok("sock.name", {{"sock", id}}).value("state", std::string()), "open");
+    sockaddr_un peer{};
+    socklen_t length = sizeof peer;
+    ASSERT_EQ(::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length), 0);
+    EXPECT_EQ(std::string(peer.sun_path + 1, length - offsetof(sockaddr_un, sun_path) - 1),
+              "shmifd/" + tag + "/" + std::to_string(id));
+    ::close(fd);
+    shmifsock_close_session(session);
 }
 
 }  // namespace

@@ -58,6 +58,19 @@ std::uint64_t Args::required_uint(std::string_view key, std::uint64_t min, std::
     return *value;
 }
 
+std::int64_t Args::required_int(std::string_view key, std::int64_t min, std::int64_t max) {
+    used_.emplace_back(key);
+    const auto it = args_.find(key);
+    if (it == args_.end() || it->is_null())
+        throw ArgumentError(fmt::format("missing argument {}", key));
+    const bool too_big =
+        it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max);
+    if (!it->is_number_integer() || too_big || it->get<std::int64_t>() < min ||
+        it->get<std::int64_t>() > max)
+        throw ArgumentError(fmt::format("{} must be an integer between {} and {}", key, min, max));
+    return it->get<std::int64_t>();
+}
+
 std::optional<bool> Args::optional_bool(std::string_view key) {
     used_.emplace_back(key);
     const auto it = args_.find(key);

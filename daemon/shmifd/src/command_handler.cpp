@@ -147,7 +147,9 @@ void DaemonHandler::change(Done& done, std::string what, std::function<Result()>
 
 void DaemonHandler::version(Args& a, Done& done) {
     a.finish();
-    done(nlohmann::json{{"daemon", SHMIFD_VERSION}, {"protocol", control::protocol_version}});
+    done(nlohmann::json{{"daemon", SHMIFD_VERSION},
+                        {"protocol", control::protocol_version},
+                        {"sock_tag", sockets_.table().tag()}});
 }
 
 void DaemonHandler::if_list(Args& a, Done& done) {

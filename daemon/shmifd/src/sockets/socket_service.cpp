@@ -445,7 +445,7 @@ void SocketService::name(control::Args& args, control::Done& done) {
 void SocketService::setopt(control::Args& args, control::Done& done) {
     auto r = record(args);
     const auto name_text = args.required_string("name");
-    const auto value = static_cast<std::int64_t>(args.required_uint("value", 0, INT32_MAX));
+    const auto value = args.required_int("value", -1, INT32_MAX);  // SO_LINGER off is -1
     args.finish();
     std::optional<std::size_t> shard;
     {

@@ -112,6 +112,7 @@ class Args {
     std::uint64_t required_uint(std::string_view key, std::uint64_t min, std::uint64_t max);
     std::optional<std::uint64_t> optional_uint(std::string_view key, std::uint64_t min,
                                                std::uint64_t max);
+    std::int64_t required_int(std::string_view key, std::int64_t min, std::int64_t max);
     std::optional<bool> optional_bool(std::string_view key);
     void finish() const;
 
