@@ -62,7 +62,8 @@ class SocketServiceTest : public DaemonFixture {
     // Connections of the daemon's stack other than listeners and TIME-WAIT.
     static std::size_t live_connections(DaemonProcess& d) {
         std::size_t n = 0;
-        for (const auto& c : d.ok("tcp.list")["connections"]) {
+        const auto list = d.ok("tcp.list");  // the loop must not range over a temporary
+        for (const auto& c : list["connections"]) {
             const auto state = c.value("state", std::string());
             if (state != "LISTEN" && state != "TIME-WAIT") ++n;
         }

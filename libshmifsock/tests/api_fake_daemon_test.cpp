@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -45,7 +46,14 @@ class ShmifsockApi : public ::testing::Test {
   protected:
     shmif::test::TempDir dir;
     FakeSockets sockets;
+    // Set by the test, read by the fake daemon's thread: on() and answer() take the lock.
+    std::mutex handlers_mutex;
     std::map<std::string, std::function<Answer(const json&)>> handlers;
+
+    void answer_with(const std::string& cmd, std::function<Answer(const json&)> handler) {
+        std::lock_guard lock(handlers_mutex);
+        handlers[cmd] = std::move(handler);
+    }
     std::unique_ptr<FakeDaemon> daemon;
     shmifsock_session* session = nullptr;
 
@@ -62,7 +70,12 @@ class ShmifsockApi : public ::testing::Test {
 
     Answer answer(const json& request) {
         const auto cmd = request["cmd"].get<std::string>();
-        if (const auto it = handlers.find(cmd); it != handlers.end()) return it->second(request);
+        std::function<Answer(const json&)> handler;
+        {
+            std::lock_guard lock(handlers_mutex);
+            if (const auto it = handlers.find(cmd); it != handlers.end()) handler = it->second;
+        }
+        if (handler) return handler(request);
         if (cmd == "version") return Answer::success({{"daemon", "fake"}, {"protocol", 1}});
         if (cmd == "sock.open") return sockets.open(request["args"]["type"]);
         return Answer{};
@@ -124,10 +137,10 @@ TEST_F(ShmifsockApi, BindNamesTheAddressAndGivesTheDaemonsErrno) {
     EXPECT_EQ(last("sock.bind"),
               (json{{"sock", sockets.last()}, {"addr", "10.0.0.1"}, {"port", 8080}}));
 
-    handlers["sock.bind"] = [](const json&) { return Answer::failure("failed", "EADDRINUSE"); };
+    answer_with("sock.bind", [](const json&) { return Answer::failure("failed", "EADDRINUSE"); });
     EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(address), sizeof address), -1);
     EXPECT_EQ(errno, EADDRINUSE);
-    handlers["sock.bind"] = [](const json&) { return Answer::failure("not_found"); };
+    answer_with("sock.bind", [](const json&) { return Answer::failure("not_found"); });
     EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(address), sizeof address), -1);
     EXPECT_EQ(errno, EBADF);
 
@@ -153,10 +166,12 @@ TEST_F(ShmifsockApi, CallsOnOtherDescriptorsFailAsTheKernelWould) {
 }
 
 TEST_F(ShmifsockApi, NonBlockingConnectIsInProgressAndSoErrorTellsTheOutcome) {
-    handlers["sock.connect"] = [](const json&) { return Answer::success({{"in_progress", true}}); };
-    handlers["sock.getopt"] = [](const json&) {
+    answer_with("sock.connect", [](const json&) {
+        return Answer::success({{"in_progress", true}});
+    });
+    answer_with("sock.getopt", [](const json&) {
         return Answer::success({{"value", "ECONNREFUSED"}});
-    };
+    });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     ASSERT_GE(fd, 0);
     const auto to = inet("10.0.0.2", 7);
@@ -173,8 +188,10 @@ TEST_F(ShmifsockApi, NonBlockingConnectIsInProgressAndSoErrorTellsTheOutcome) {
 }
 
 TEST_F(ShmifsockApi, BlockingConnectWaitsOnTheDescriptorAndRestoresItsSendBuffer) {
-    handlers["sock.connect"] = [](const json&) { return Answer::success({{"in_progress", true}}); };
-    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", ""}}); };
+    answer_with("sock.connect", [](const json&) {
+        return Answer::success({{"in_progress", true}});
+    });
+    answer_with("sock.getopt", [](const json&) { return Answer::success({{"value", ""}}); });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(fd, 0);
     const int small = 4096;  // as the daemon leaves it until the connection is made
@@ -191,12 +208,14 @@ TEST_F(ShmifsockApi, BlockingConnectWaitsOnTheDescriptorAndRestoresItsSendBuffer
 }
 
 TEST_F(ShmifsockApi, BlockingConnectThatFailsGivesTheCause) {
-    handlers["sock.connect"] = [this](const json& r) {
+    answer_with("sock.connect", [this](const json& r) {
         // The attempt failed: the daemon hangs up its end, the descriptor wakes with POLLHUP.
         ::shutdown(sockets.daemon_end(r["args"]["sock"]), SHUT_RDWR);
         return Answer::success({{"in_progress", true}});
-    };
-    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", "ETIMEDOUT"}}); };
+    });
+    answer_with("sock.getopt", [](const json&) {
+        return Answer::success({{"value", "ETIMEDOUT"}});
+    });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(fd, 0);
     const auto to = inet("10.0.0.99", 80);
@@ -206,7 +225,8 @@ TEST_F(ShmifsockApi, BlockingConnectThatFailsGivesTheCause) {
 }
 
 TEST_F(ShmifsockApi, ConnectRefusedAtOnceIsTheDaemonsErrno) {
-    handlers["sock.connect"] = [](const json&) { return Answer::failure("failed", "ENETUNREACH"); };
+    answer_with("sock.connect",
+                [](const json&) { return Answer::failure("failed", "ENETUNREACH"); });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     const auto to = inet("192.0.2.1", 80);
     EXPECT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), -1);
@@ -228,13 +248,13 @@ TEST_F(ShmifsockApi, AcceptReadsATokenThenAsks) {
     const auto listener_sock = sockets.last();
     ASSERT_EQ(shmifsock_listen(session, listener, -1), 0);
     EXPECT_EQ(last("sock.listen")["backlog"], 65535);
-    handlers["sock.accept"] = [this](const json&) {
+    answer_with("sock.accept", [this](const json&) {
         auto answer = sockets.open("tcp");
         answer.result = {{"sock", sockets.last()},
                          {"local", {{"addr", "10.0.0.1"}, {"port", 80}}},
                          {"remote", {{"addr", "10.0.0.2"}, {"port", 40000}}}};
         return answer;
-    };
+    });
     ASSERT_EQ(::write(sockets.daemon_end(listener_sock), "!", 1), 1);
     sockaddr_in from{};
     socklen_t len = sizeof from;
@@ -266,7 +286,7 @@ TEST_F(ShmifsockApi, NonBlockingAcceptWithNothingReadyIsEagainWithoutARequest) {
 }
 
 TEST_F(ShmifsockApi, BlockingAcceptOnASocketNotListeningIsEinval) {
-    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", 0}}); };
+    answer_with("sock.getopt", [](const json&) { return Answer::success({{"value", 0}}); });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     EXPECT_EQ(shmifsock_accept4(session, fd, nullptr, nullptr, 0), -1);
     EXPECT_EQ(errno, EINVAL);
@@ -275,12 +295,12 @@ TEST_F(ShmifsockApi, BlockingAcceptOnASocketNotListeningIsEinval) {
 }
 
 TEST_F(ShmifsockApi, NamesComeFromSockName) {
-    handlers["sock.name"] = [](const json&) {
+    answer_with("sock.name", [](const json&) {
         return Answer::success({{"type", "tcp"},
                                 {"state", "LISTEN"},
                                 {"local", {{"addr", "10.0.0.1"}, {"port", 8080}}},
                                 {"remote", nullptr}});
-    };
+    });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     sockaddr_in name{};
     socklen_t len = sizeof name;
@@ -291,10 +311,10 @@ TEST_F(ShmifsockApi, NamesComeFromSockName) {
     EXPECT_EQ(shmifsock_getpeername(session, fd, reinterpret_cast<sockaddr*>(&name), &len), -1);
     EXPECT_EQ(errno, ENOTCONN);
 
-    handlers["sock.name"] = [](const json&) {
+    answer_with("sock.name", [](const json&) {
         return Answer::success(
             {{"type", "udp"}, {"state", "CLOSED"}, {"local", nullptr}, {"remote", nullptr}});
-    };
+    });
     len = sizeof name;
     ASSERT_EQ(shmifsock_getsockname(session, fd, reinterpret_cast<sockaddr*>(&name), &len), 0);
     EXPECT_EQ(name.sin_port, 0);  // unbound: 0.0.0.0:0, as Linux
@@ -324,7 +344,7 @@ TEST_F(ShmifsockApi, OptionsTravelByName) {
     EXPECT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes), 0);
     EXPECT_EQ(daemon->requests().size(), asked);  // neither reached the daemon
 
-    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", -1}}); };
+    answer_with("sock.getopt", [](const json&) { return Answer::success({{"value", -1}}); });
     struct linger got {
         3, 3
     };
@@ -332,7 +352,7 @@ TEST_F(ShmifsockApi, OptionsTravelByName) {
     ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_LINGER, &got, &len), 0);
     EXPECT_EQ(got.l_onoff, 0);
     EXPECT_EQ(len, sizeof got);
-    handlers["sock.getopt"] = [](const json&) { return Answer::success({{"value", true}}); };
+    answer_with("sock.getopt", [](const json&) { return Answer::success({{"value", true}}); });
     int value = 0;
     len = sizeof value;
     ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_KEEPALIVE, &value, &len), 0);
@@ -341,7 +361,7 @@ TEST_F(ShmifsockApi, OptionsTravelByName) {
 }
 
 TEST_F(ShmifsockApi, TcpInfoIsFilledFromTheDaemonsCounters) {
-    handlers["sock.getopt"] = [](const json&) {
+    answer_with("sock.getopt", [](const json&) {
         return Answer::success({{"info",
                                  {{"state", "ESTABLISHED"},
                                   {"mss", 1460},
@@ -353,7 +373,7 @@ TEST_F(ShmifsockApi, TcpInfoIsFilledFromTheDaemonsCounters) {
                                   {"bytes_acked", 123456789012},
                                   {"sack", true},
                                   {"timestamps", false}}}});
-    };
+    });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     tcp_info info{};
     socklen_t len = sizeof info;

@@ -71,7 +71,10 @@ class FakeSockets {
     Answer open(const std::string& type);
     // The daemon's end of socket `sock` (-1 when unknown).
     int daemon_end(std::uint64_t sock) const;
-    std::uint64_t last() const { return next_ - 1; }
+    std::uint64_t last() const {
+        std::lock_guard lock(mutex_);  // open() runs on the fake daemon's thread
+        return next_ - 1;
+    }
 
   private:
     // Abstract names are shared by every process of the host: tests running at once must not
