@@ -511,11 +511,13 @@ TEST_F(ShmifsockApi, AConnectionTheProgramClosedIsForgottenNotClosedAgain) {
             control = fd;
     }
     ASSERT_GE(control, 0);
-    // A program closing descriptors it does not know, then opening a pipe on that number.
-    ::close(control);
+    // A program closing descriptors it does not know, then a pipe taking that number: dup2
+    // does both at once, so no other thread (the fake's) can take the number in between.
     int pipe_fds[2];
     ASSERT_EQ(::pipe(pipe_fds), 0);
-    ASSERT_EQ(pipe_fds[0], control);
+    ASSERT_EQ(::dup2(pipe_fds[0], control), control);
+    ::close(pipe_fds[0]);
+    pipe_fds[0] = control;
     // The next request goes on a new connection (it names no socket, so it may), and the
     // pipe is still the program's.
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
