@@ -20,12 +20,14 @@
 #include <vector>
 
 #include "daemon_fixture.hpp"
+#include "inet_sockaddr.hpp"
 #include "shmifsock.h"
 
 namespace shmifd::test {
 namespace {
 
 using nlohmann::json;
+using shmif::test::inet;
 using namespace std::chrono_literals;
 
 class SocketServiceTest : public DaemonFixture {
@@ -36,19 +38,11 @@ class SocketServiceTest : public DaemonFixture {
         ASSERT_EQ(received(*a, "10.0.0.2"), 2u);
     }
 
-    static sockaddr_in address(const char* ip, int port) {
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(static_cast<std::uint16_t>(port));
-        inet_pton(AF_INET, ip, &sa.sin_addr);
-        return sa;
-    }
-
     // A connected TCP socket through `session`, or -1.
     static int connect_to(shmifsock_session* session, const char* ip, int port) {
         const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
         if (fd < 0) return -1;
-        const auto sa = address(ip, port);
+        const auto sa = inet(ip, static_cast<std::uint16_t>(port));
         if (shmifsock_connect_socket(session, fd, reinterpret_cast<const sockaddr*>(&sa),
                                      sizeof sa) != 0) {
             ::close(fd);
@@ -189,7 +183,7 @@ TEST_F(SocketServiceTest, AWriterWhosePeerNeverReadsIsHeldBackAndOthersFlow) {
     ASSERT_NE(server, nullptr);
     ASSERT_NE(client, nullptr);
     const int listener = shmifsock_socket(server, AF_INET, SOCK_STREAM, 0);
-    const auto any = address("0.0.0.0", 6000);
+    const auto any = inet("0.0.0.0", 6000);
     ASSERT_EQ(shmifsock_bind(server, listener, reinterpret_cast<const sockaddr*>(&any), sizeof any),
               0);
     ASSERT_EQ(shmifsock_listen(server, listener, 8), 0);

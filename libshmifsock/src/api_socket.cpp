@@ -88,6 +88,20 @@ int fill_endpoint(const json& endpoint, sockaddr* addr, socklen_t* addrlen, bool
     return 0;
 }
 
+// getsockname and getpeername: one end of sock.name's answer.
+int socket_name(shmifsock_session* s, int fd, const char* end, struct sockaddr* addr,
+                socklen_t* addrlen) {
+    if (s == nullptr) return api::fail(EFAULT);
+    return api::guarded([&] {
+        const auto sock = api::socket_id(*s->session, fd);
+        if (!sock) return api::fail(sock.error());
+        const auto reply = s->session->call("sock.name", {{"sock", *sock}});
+        if (!reply) return api::fail(reply.error());
+        return fill_endpoint(reply->result.value(end, json()), addr, addrlen,
+                             std::string_view(end) == "local");
+    });
+}
+
 }  // namespace
 
 extern "C" {
@@ -196,25 +210,11 @@ int shmifsock_shutdown(shmifsock_session* s, int fd, int how) {
 }
 
 int shmifsock_getsockname(shmifsock_session* s, int fd, struct sockaddr* addr, socklen_t* addrlen) {
-    if (s == nullptr) return api::fail(EFAULT);
-    return api::guarded([&] {
-        const auto sock = api::socket_id(*s->session, fd);
-        if (!sock) return api::fail(sock.error());
-        const auto reply = s->session->call("sock.name", {{"sock", *sock}});
-        if (!reply) return api::fail(reply.error());
-        return fill_endpoint(reply->result.value("local", json()), addr, addrlen, true);
-    });
+    return socket_name(s, fd, "local", addr, addrlen);
 }
 
 int shmifsock_getpeername(shmifsock_session* s, int fd, struct sockaddr* addr, socklen_t* addrlen) {
-    if (s == nullptr) return api::fail(EFAULT);
-    return api::guarded([&] {
-        const auto sock = api::socket_id(*s->session, fd);
-        if (!sock) return api::fail(sock.error());
-        const auto reply = s->session->call("sock.name", {{"sock", *sock}});
-        if (!reply) return api::fail(reply.error());
-        return fill_endpoint(reply->result.value("remote", json()), addr, addrlen, false);
-    });
+    return socket_name(s, fd, "remote", addr, addrlen);
 }
 
 }  // extern "C"

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "fake_daemon.hpp"
+#include "inet_sockaddr.hpp"
 #include "shmifsock.h"
 #include "shmifsock/wire.h"
 #include "temp_dir.hpp"
@@ -28,19 +29,10 @@
 namespace shmifsock::test {
 namespace {
 
+using shmif::test::as_sockaddr;
+using shmif::test::inet;
+
 using nlohmann::json;
-
-sockaddr_in inet(const char* addr, std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, addr, &a.sin_addr);
-    return a;
-}
-
-const sockaddr* as_sockaddr(const sockaddr_in& a) {
-    return reinterpret_cast<const sockaddr*>(&a);
-}
 
 class ShmifsockApi : public ::testing::Test {
   protected:

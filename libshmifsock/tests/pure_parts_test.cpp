@@ -13,11 +13,14 @@
 
 #include "dgram_header.hpp"
 #include "errno_names.hpp"
+#include "inet_sockaddr.hpp"
 #include "peer_name.hpp"
 #include "reply.hpp"
 
 namespace shmifsock {
 namespace {
+
+using shmif::test::inet;
 
 TEST(ErrnoNames, MapsTheSocketErrorsBothWays) {
     for (const int number : {ECONNREFUSED, ETIMEDOUT, ECONNRESET, EPIPE, EADDRINUSE, ENETUNREACH,
@@ -52,14 +55,6 @@ TEST(ErrnoNames, EveryNumberLinuxNamesRoundTrips) {
         EXPECT_EQ(errno_from_name(name), number) << name;
     }
     EXPECT_GE(named, 130);  // Linux has 133 (EDEADLOCK and EWOULDBLOCK are aliases)
-}
-
-sockaddr_in inet(const char* addr, std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, addr, &a.sin_addr);
-    return a;
 }
 
 TEST(DgramHeader, NoDestinationMeansTheConnectedPeer) {

@@ -17,21 +17,14 @@
 #include <vector>
 
 #include "daemon_pair.hpp"
+#include "inet_sockaddr.hpp"
 #include "shmifsock.h"
 
 namespace shmifsock::test {
 namespace {
 
-sockaddr_in inet(const char* addr, std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, addr, &a.sin_addr);
-    return a;
-}
-const sockaddr* as_sockaddr(const sockaddr_in& a) {
-    return reinterpret_cast<const sockaddr*>(&a);
-}
+using shmif::test::as_sockaddr;
+using shmif::test::inet;
 
 // Reads and writes on a descriptor give up after 10 s instead of hanging the test.
 void bound_io(int fd) {

@@ -6,6 +6,7 @@
 
 #include "../shard.hpp"
 #include "../tcp_json.hpp"
+#include "endpoint_json.hpp"
 #include "errno_names.hpp"
 #include "fd_waker.hpp"
 #include "listener_share.hpp"
@@ -18,10 +19,6 @@ namespace {
 
 netstack::Instant now() {
     return std::chrono::steady_clock::now();
-}
-
-nlohmann::json endpoint_json(const netstack::Endpoint& e) {
-    return {{"addr", e.address.to_string()}, {"port", e.port}};
 }
 
 control::CommandError socket_error(netstack::SocketError error) {
@@ -181,6 +178,10 @@ void ShardSockets::listen(std::shared_ptr<SockRecord> record, control::Done done
         (void)stack.tcp_close(*opened, now());
         done(std::unexpected(socket_error(listening.error())));
         return;
+    }
+    {
+        std::lock_guard lock(record->mutex);
+        record->local = *bound;  // with port 0, the port shard 0 picked: the others take it
     }
     auto share = std::make_unique<ListenerShare>(*this, record, *opened);
     auto* raw = share.get();

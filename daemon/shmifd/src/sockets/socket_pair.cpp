@@ -5,7 +5,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 namespace shmifd::sockets {
@@ -67,6 +69,21 @@ Filler fill_client_end(const SocketPair& pair) {
         filler.bytes += static_cast<int>(n);
     }
     return filler;
+}
+
+int discard_filler(int daemon_end, int bytes) {
+    std::byte sink[4096];
+    while (bytes > 0) {
+        const auto want = std::min(sizeof sink, static_cast<std::size_t>(bytes));
+        const ssize_t n = ::recv(daemon_end, sink, want, MSG_DONTWAIT);
+        if (n > 0) {
+            bytes -= static_cast<int>(n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return bytes;
+        return 0;  // the client is gone: nothing more to take
+    }
+    return 0;
 }
 
 }  // namespace shmifd::sockets

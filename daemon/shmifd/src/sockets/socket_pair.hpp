@@ -27,5 +27,8 @@ struct Filler {
     int restore_sndbuf = 0;
 };
 Filler fill_client_end(const SocketPair& pair);
+// Reads and drops up to `bytes` filler bytes from the daemon's end without blocking; returns
+// how many are still to come (0 also when the client is gone and none ever will).
+int discard_filler(int daemon_end, int bytes);
 
 }  // namespace shmifd::sockets

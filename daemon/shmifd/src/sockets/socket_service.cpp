@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <future>
 #include <latch>
 
 #include "../dataplane.hpp"
 #include "../shard.hpp"
+#include "endpoint_json.hpp"
 #include "shard_sockets.hpp"
 #include "socket_pair.hpp"
 
@@ -20,11 +20,6 @@ using control::CommandError;
 using nlohmann::json;
 
 constexpr std::size_t max_backlog = 65535;
-
-json endpoint_json(const std::optional<netstack::Endpoint>& e) {
-    if (!e) return nullptr;
-    return {{"addr", e->address.to_string()}, {"port", e->port}};
-}
 
 CommandError errno_error(std::string message, std::string name) {
     return {"failed", std::move(message), std::move(name)};
@@ -267,14 +262,7 @@ void SocketService::listen(control::Args& args, control::Done& done) {
         std::lock_guard lock(r->mutex);
         r->backlog = std::clamp<std::size_t>(backlog, 1, max_backlog);
         // A listener's descriptor carries accept tokens, not data: the filler goes now.
-        std::byte sink[4096];
-        while (r->junk > 0) {
-            const ssize_t n =
-                ::recv(r->daemon_end, sink,
-                       std::min(sizeof sink, static_cast<std::size_t>(r->junk)), MSG_DONTWAIT);
-            if (n <= 0) break;
-            r->junk -= static_cast<int>(n);
-        }
+        r->junk = discard_filler(r->daemon_end, r->junk);
     }
     listen_everywhere(r, done);
 }
@@ -320,13 +308,13 @@ void SocketService::listen_everywhere(std::shared_ptr<SockRecord> r, control::Do
         return_to_lobby(r);
         done(std::unexpected(*progress->error));
     };
-    auto on_share = [progress, shards, finish_all](control::Result result) {
+    auto on_share = [progress, shards, finish_all](const control::Result& result) {
         bool last = false;
         {
             std::lock_guard lock(progress->mutex);
             if (result) {
                 ++progress->succeeded;
-                if (progress->local.is_null()) progress->local = (*result)["local"];
+                if (progress->local.is_null()) progress->local = result->value("local", json());
             } else if (!progress->error) {
                 progress->error = result.error();
             }
@@ -338,15 +326,8 @@ void SocketService::listen_everywhere(std::shared_ptr<SockRecord> r, control::Do
         s.listen(
             r,
             control::Done{[this, r, on_share, shards](control::Result result, control::OwnedFds) {
-                if (result) {
-                    std::lock_guard lock(r->mutex);
-                    r->local = netstack::Endpoint{
-                        netstack::Ipv4Address::parse((*result)["local"]["addr"].get<std::string>())
-                            .value_or(netstack::Ipv4Address{}),
-                        (*result)["local"]["port"].get<std::uint16_t>()};
-                }
                 const bool ok = result.has_value();
-                on_share(std::move(result));
+                on_share(result);
                 for (std::size_t i = 1; i < shards; ++i) {
                     if (!ok) {
                         on_share(std::unexpected(control::CommandError{"failed", "skipped", ""}));
@@ -355,7 +336,7 @@ void SocketService::listen_everywhere(std::shared_ptr<SockRecord> r, control::Do
                     context_->post(i, [r, on_share](ShardSockets& other) {
                         other.listen(
                             r, control::Done{[on_share](control::Result res, control::OwnedFds) {
-                                on_share(std::move(res));
+                                on_share(res);
                             }});
                     });
                 }

@@ -8,8 +8,10 @@
 #include <chrono>
 
 #include "../shard.hpp"
+#include "endpoint_json.hpp"
 #include "errno_names.hpp"
 #include "shard_sockets.hpp"
+#include "socket_pair.hpp"
 
 namespace shmifd::sockets {
 
@@ -19,10 +21,6 @@ constexpr std::size_t buffer_size = 64 * 1024;
 
 netstack::Instant now() {
     return std::chrono::steady_clock::now();
-}
-
-nlohmann::json endpoint_json(const netstack::Endpoint& e) {
-    return {{"addr", e.address.to_string()}, {"port", e.port}};
 }
 
 }  // namespace
@@ -137,18 +135,8 @@ void TcpSplice::pump() {
 }
 
 bool TcpSplice::drain_filler() {
-    std::byte sink[4096];
-    while (filler_left_ > 0) {
-        const auto want = std::min(sizeof sink, static_cast<std::size_t>(filler_left_));
-        const ssize_t n = ::recv(fd_, sink, want, MSG_DONTWAIT);
-        if (n > 0) {
-            filler_left_ -= static_cast<int>(n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
-        filler_left_ = 0;  // the client is gone: nothing more to take
-    }
-    return true;
+    filler_left_ = discard_filler(fd_, filler_left_);
+    return filler_left_ == 0;
 }
 
 // Stack → client. True if anything moved.

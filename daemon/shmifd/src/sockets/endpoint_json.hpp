@@ -1,0 +1,15 @@
+// An endpoint as the socket service's replies show it: {"addr": "10.0.0.2", "port": 80}, or
+// null when there is none (daemon/PROTOCOL.md, EP).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+#include "netstack/address.hpp"
+
+namespace shmifd::sockets {
+
+nlohmann::json endpoint_json(const std::optional<netstack::Endpoint>& endpoint);
+
+}  // namespace shmifd::sockets
