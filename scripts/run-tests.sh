@@ -106,8 +106,12 @@ for stage in "${stages[@]}"; do
     echo "=== $stage"
     case $stage in
         release | asan | tsan)
+            started=$SECONDS
             build "$stage"
+            built=$SECONDS
             run_ctest "$stage"
+            # CI's budget is time: say where it went (a cold ccache shows in the build).
+            summary[-1]+=" (build $(((built - started) / 60)) min, tests $(((SECONDS - built) / 60)) min)"
             ;;
         fuzz)
             cmake --preset fuzz >/dev/null
@@ -150,5 +154,5 @@ fi
 echo
 echo "=== summary"
 printf '  %s\n' "${summary[@]}"
-echo "$total_passed passed, $total_failed failed"
+echo "$total_passed passed, $total_failed failed, in $((SECONDS / 60)) min"
 [ "$total_failed" -eq 0 ]

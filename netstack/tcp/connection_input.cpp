@@ -87,7 +87,9 @@ bool Connection::acceptable(const TcpRepr& seg) const {
     const std::uint32_t window = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
     const std::uint32_t len = seg.seq_len();
     const std::uint32_t end = rcv_nxt_ + window;
-    if (len == 0) return window == 0 ? seg.seq == rcv_nxt_ : seq_in(seg.seq, rcv_nxt_, end);
+    // A segment without data may sit at the right edge itself: a peer that filled our window
+    // sends its ACKs from there (Linux's tcp_sequence() takes them too). Its ACK is processed.
+    if (len == 0) return seq_le(rcv_nxt_, seg.seq) && seq_le(seg.seq, end);
     // RFC 9293 3.10.7.4: with a zero window, the ACK (and RST) of a segment at rcv_nxt is
     // still processed; its data is trimmed away.
     if (window == 0) return seg.seq == rcv_nxt_;

@@ -35,31 +35,32 @@ bool Connection::fin_sent() const {
 
 // The window to offer: the free receive space, never shrinking the right edge already
 // offered (RFC 9293 3.8.6.2.2 says not to) and moving it only by a useful amount (receiver
-// silly-window avoidance: min(half the buffer, MSS)).
+// silly-window avoidance: min(half the buffer, MSS)). It is always a whole number of the
+// scaled field's units, so the edge recorded in rcv_adv_ is exactly the one the peer reads:
+// were the field rounded up past it, the peer could fill a window we do not know we offered
+// and send its ACKs from beyond our edge, where we would drop them.
 std::uint32_t Connection::advertise_window() {
     const std::uint32_t offered = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
+    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
     const std::size_t max_field = std::size_t{0xffff} << rcv_wscale_;
     auto window =
         static_cast<std::uint32_t>(std::min({receive_.free(), max_field, std::size_t{1} << 30}));
+    window = window / unit * unit;  // no promise beyond the free space
     const std::uint32_t step =
         std::min<std::uint32_t>(static_cast<std::uint32_t>(receive_.capacity() / 2), local_mss_);
-    if (window < offered || window - offered < step) window = offered;
-    // Round down to what the scaled field can say, except never below what was offered.
-    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
-    if (window > offered) window = std::max(offered, window / unit * unit);
+    // Keeping the edge may need up to unit - 1 bytes more than is free (RFC 7323 2.4's
+    // rounding); the receive buffer takes them (it holds whatever lies inside rcv_adv_).
+    if (window < offered || window - offered < step) window = (offered + unit - 1) / unit * unit;
     rcv_adv_ = rcv_nxt_ + window;
     return window;
 }
 
 std::uint16_t Connection::window_field(bool syn) {
     const std::uint32_t window = advertise_window();
-    // RFC 7323 2.2: the window in a SYN is never scaled.
+    // RFC 7323 2.2: the window in a SYN is never scaled (a smaller edge than rcv_adv_ for
+    // the peer, which is safe).
     if (syn) return static_cast<std::uint16_t>(std::min<std::uint32_t>(window, 0xffff));
-    // Round up so the right edge we computed is not cut (it is at most the free space
-    // rounded down to the unit, or what was offered already).
-    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
-    return static_cast<std::uint16_t>(
-        std::min<std::uint32_t>((window + unit - 1) >> rcv_wscale_, 0xffff));
+    return static_cast<std::uint16_t>(window >> rcv_wscale_);
 }
 
 void Connection::send_segment(std::uint32_t seq, std::uint8_t flags,
