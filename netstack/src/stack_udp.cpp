@@ -173,6 +173,10 @@ std::expected<Stack::UdpSocketInfo, SocketError> Stack::udp_info(SocketId id) co
                          .dropped_queue_full = socket->dropped_queue_full};
 }
 
+void Stack::udp_set_reuse_address(SocketId id, bool reuse) {
+    if (auto* socket = impl_->udp.find(id)) socket->reuse_address = reuse;
+}
+
 void Stack::udp_set_queue_limits(SocketId id, std::size_t datagrams, std::size_t bytes) {
     if (auto* socket = impl_->udp.find(id)) {
         socket->max_datagrams = datagrams;

@@ -38,12 +38,14 @@ void UdpSocketTable::erase(SocketId id) {
     sockets_.erase(it);
 }
 
-bool UdpSocketTable::conflicts(Endpoint local) const {
+bool UdpSocketTable::conflicts(Endpoint local, bool reuse_address) const {
     auto it = by_port_.find(local.port);
     if (it == by_port_.end()) return false;
     return std::ranges::any_of(it->second, [&](SocketId other) {
-        const Ipv4Address bound = sockets_.at(other).local.address;
-        return bound.is_any() || local.address.is_any() || bound == local.address;
+        const UdpSocket& bound = sockets_.at(other);
+        if (reuse_address && bound.reuse_address) return false;
+        return bound.local.address.is_any() || local.address.is_any() ||
+               bound.local.address == local.address;
     });
 }
 
@@ -71,7 +73,7 @@ std::expected<Endpoint, SocketError> UdpSocketTable::bind(SocketId id, Endpoint 
         auto port = pick_ephemeral();
         if (!port) return std::unexpected(SocketError::no_ports);
         local.port = *port;
-    } else if (conflicts(local)) {
+    } else if (conflicts(local, socket->reuse_address)) {
         return std::unexpected(SocketError::address_in_use);
     }
     socket->local = local;
@@ -83,16 +85,25 @@ std::expected<Endpoint, SocketError> UdpSocketTable::bind(SocketId id, Endpoint 
 std::optional<SocketId> UdpSocketTable::match(Endpoint to, Endpoint from, bool to_broadcast) const {
     auto it = by_port_.find(to.port);
     if (it == by_port_.end()) return std::nullopt;
-    std::optional<SocketId> wildcard;
+    std::optional<SocketId> best;
+    int best_score = 0;
+    // by_port_ keeps binding order: >= lets the last bound win a tie.
     for (SocketId id : it->second) {
         const UdpSocket& s = sockets_.at(id);
         if (s.remote && *s.remote != from) continue;  // connected elsewhere
+        int score = s.remote ? 4 : 0;
         if (s.local.address.is_any())
-            wildcard = id;
+            score += 1;
         else if (!to_broadcast && s.local.address == to.address)
-            return id;
+            score += 2;
+        else
+            continue;  // another of our addresses, or a broadcast to a specific bind
+        if (score >= best_score) {
+            best = id;
+            best_score = score;
+        }
     }
-    return wildcard;
+    return best;
 }
 
 }  // namespace netstack::transport

@@ -1,10 +1,13 @@
 // UDP sockets (RFC 768) and the port space they share: binding, ephemeral ports, and the
 // lookup that picks the socket a received datagram belongs to.
 //
-// Binding rule (Linux without SO_REUSEADDR): two sockets may share a port only when both are
-// bound to different specific addresses; a wildcard bind conflicts with every bind of the
-// port. So at most one socket matches any destination, and delivery is unambiguous (a
-// socket bound to the destination address would win over a wildcard one, were both there).
+// Binding rule (Linux's): two sockets may share a port when both are bound to different
+// specific addresses, or when both set SO_REUSEADDR (reuse_address); otherwise a wildcard
+// bind conflicts with every bind of the port. A datagram goes to the best match as Linux
+// scores it: a socket connected to the sender over an unconnected one, a specific address
+// over the wildcard, and among equals the one bound last. (iperf3's UDP server relies on it:
+// it connects its socket to the first client and binds a fresh one to the same port for the
+// next.)
 #pragma once
 
 #include <deque>
@@ -29,6 +32,7 @@ struct QueuedDatagram {
 struct UdpSocket {
     Endpoint local{};
     bool bound = false;
+    bool reuse_address = false;  // SO_REUSEADDR, read when binding
     std::optional<Endpoint> remote{};
     std::deque<QueuedDatagram> queue{};
     std::size_t queued_bytes = 0;
@@ -63,7 +67,7 @@ class UdpSocketTable {
     std::optional<SocketId> match(Endpoint to, Endpoint from, bool to_broadcast) const;
 
   private:
-    bool conflicts(Endpoint local) const;
+    bool conflicts(Endpoint local, bool reuse_address) const;
     std::optional<std::uint16_t> pick_ephemeral();
 
     Shard shard_;

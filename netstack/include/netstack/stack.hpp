@@ -363,6 +363,9 @@ class Stack {
     };
     std::expected<UdpSocketInfo, SocketError> udp_info(SocketId s) const;
     void udp_set_queue_limits(SocketId s, std::size_t datagrams, std::size_t bytes);
+    // SO_REUSEADDR, for the next bind: sockets that all set it may bind the same address and
+    // port (see transport/udp_socket_table.hpp for which one a datagram then goes to).
+    void udp_set_reuse_address(SocketId s, bool reuse);
 
     // --- ICMP echo (ping) sockets -------------------------------------------------------------
     // An echo socket owns one echo id (chosen so this shard owns its replies).

@@ -58,6 +58,32 @@ TEST(UdpSocketTable, BindRulesAndMatching) {
     EXPECT_EQ(t.match({ip(10, 0, 0, 1), 67}, {ip(10, 0, 0, 8), 1000}, false), 3u);
 }
 
+// SO_REUSEADDR on both: one port, several sockets; the connected one takes its peer's
+// datagrams, the last bound unconnected one the rest (iperf3's UDP server does this).
+TEST(UdpSocketTable, ReuseAddressSharesAPortAndTheBestMatchWins) {
+    UdpSocketTable t(Shard{}, 1);
+    for (SocketId id = 1; id <= 4; ++id)
+        t.insert(id, UdpSocket{});
+    t.find(1)->reuse_address = true;
+    t.find(2)->reuse_address = true;
+    ASSERT_TRUE(t.bind(1, {ip(10, 0, 0, 1), 5201}));
+    EXPECT_EQ(t.bind(3, {ip(10, 0, 0, 1), 5201}).error(), SocketError::address_in_use)
+        << "only when both set it";
+    ASSERT_TRUE(t.bind(2, {ip(10, 0, 0, 1), 5201}));
+    const Endpoint first{ip(10, 0, 0, 9), 1000}, second{ip(10, 0, 0, 9), 1001};
+    EXPECT_EQ(t.match({ip(10, 0, 0, 1), 5201}, first, false), 2u) << "the last bound";
+    t.find(1)->remote = first;  // the first client's socket
+    EXPECT_EQ(t.match({ip(10, 0, 0, 1), 5201}, first, false), 1u);
+    EXPECT_EQ(t.match({ip(10, 0, 0, 1), 5201}, second, false), 2u);
+    // A connected wildcard socket beats an unconnected specific one, as in Linux.
+    t.find(4)->reuse_address = true;
+    ASSERT_TRUE(t.bind(4, {Ipv4Address::any(), 5201}));
+    t.find(4)->remote = second;
+    EXPECT_EQ(t.match({ip(10, 0, 0, 1), 5201}, second, false), 4u);
+    t.erase(1);
+    EXPECT_EQ(t.match({ip(10, 0, 0, 1), 5201}, first, false), 2u);
+}
+
 TEST(UdpSocket, QueueLimitsAndEdges) {
     UdpSocket s{.max_datagrams = 2, .max_bytes = 10};
     const std::vector<std::byte> six(6);
