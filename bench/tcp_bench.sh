@@ -61,7 +61,7 @@ fi
 ROOTOK=1
 [ "$(id -u)" = 0 ] || { ROOTOK=0; log "not root: the ours-tap and kernel-veth columns are skipped"; }
 IPERF=1
-command -v iperf3 > /dev/null || { IPERF=0; log "no iperf3 (scripts/install-deps.sh --bench): kernel streams skipped"; }
+command -v iperf3 > /dev/null || { IPERF=0; log "no iperf3 (scripts/install-deps.sh): kernel streams skipped"; }
 
 TAG=tcpb-$$
 WORK=$(mktemp -d /tmp/tcp-bench.XXXXXX)

@@ -22,11 +22,11 @@ packages=(
     # the kernel peers of the interoperability tests (TAP + netns)
     iproute2 iputils-ping socat python3-scapy kmod
     curl netcat-openbsd # TCP peers of the interoperability tests
+    wget openssl iperf3 sockperf # unmodified programs the shmifrun tests run on the virtual network
 )
-# --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers);
-# iperf3 is also bench/tcp_bench.sh's kernel stream
+# --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then
-    packages+=(vde2 libvdeplug-dev iperf3 iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23)
+    packages+=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23)
 fi
 
 as_root() {

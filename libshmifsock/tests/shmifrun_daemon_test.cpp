@@ -9,56 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon_pair.hpp"
+#include "under_shmifrun.hpp"
 
 namespace shmifsock::test {
 namespace {
-
-using namespace std::chrono_literals;
-using shmifd::test::read_file;
-using shmifd::test::spawn;
-using shmifd::test::wait_exit;
-using shmifd::test::write_text_file;
-
-constexpr const char* kPython = "/usr/bin/python3";
-
-bool installed(const char* program) {
-    return ::access(program, X_OK) == 0;
-}
-
-std::string pattern(std::size_t size) {
-    std::string data(size, '\0');
-    for (std::size_t i = 0; i < size; ++i)
-        data[i] = static_cast<char>('a' + (i * 7 + i / 1000) % 26);
-    return data;
-}
-
-class UnderShmifrun : public DaemonPair {
-  protected:
-    void SetUp() override {
-#ifdef SHMIFRUN_SANITIZED
-        GTEST_SKIP() << "a sanitized shim cannot be preloaded into uninstrumented programs";
-#endif
-        DaemonPair::SetUp();
-    }
-
-    // `command` (run by /bin/sh, so it may redirect) under shmifrun against `daemon`.
-    pid_t run(DaemonProcess& daemon, const std::string& command, const std::string& log) {
-        return spawn({SHMIFRUN_BIN, "-s", daemon.socket(), "--", "/bin/sh", "-c", command},
-                     dir.file(log));
-    }
-
-    // The exit status of `pid` within `timeout`; the test fails (and the process is killed)
-    // when it does not end.
-    std::optional<int> finish(pid_t pid, std::chrono::milliseconds timeout = 30s) {
-        const auto status = wait_exit(pid, timeout);
-        if (!status) {
-            ::kill(pid, SIGKILL);
-            wait_exit(pid, 5s);
-        }
-        return status;
-    }
-};
 
 // -4 everywhere: with no address, nc (and python3 -m http.server without --bind) would pick
 // IPv6 first, which stays the kernel's.
@@ -229,6 +183,9 @@ async def main():
     got = await asyncio.wait_for(reader.read(), 20)
     await sender
     writer.close()
+    if got != data:
+        same = next((i for i, (x, y) in enumerate(zip(got, data)) if x != y), min(len(got), len(data)))
+        print('echo differs: got', len(got), 'of', len(data), 'bytes, the same up to', same)
     return got == data
 sys.exit(0 if asyncio.run(main()) else 1)
 )");

@@ -46,10 +46,12 @@ void ListenerShare::accept_ready() {
     const auto now = std::chrono::steady_clock::now();
     for (int i = 0; i < max_accepts_per_event; ++i) {
         int listener_fd = -1;
+        SockOptions inherited;  // an accepted socket has its listener's options, as in Linux
         {
             std::lock_guard lock(record_->mutex);
             if (record_->ready.size() >= record_->backlog) return;  // the stack queues more
             listener_fd = record_->daemon_end;
+            inherited = record_->options;
         }
         auto accepted = stack.tcp_accept(socket_);
         if (!accepted) return;
@@ -68,6 +70,7 @@ void ListenerShare::accept_ready() {
         {
             std::lock_guard lock((*record)->mutex);
             (*record)->state = "ESTABLISHED";
+            (*record)->options = inherited;
             (*record)->shard = owner_.index();
             (*record)->placed = true;
             if (info) {

@@ -1,5 +1,6 @@
 #include "socket_service.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +32,16 @@ netstack::Endpoint endpoint_arg(control::Args& args) {
     if (!address) throw control::ArgumentError("addr: not an IPv4 address: " + text);
     const auto port = args.required_uint("port", 0, 65535);
     return {*address, static_cast<std::uint16_t>(port)};
+}
+
+// Whether the client closed every copy of the socket's descriptor (the shard may not have
+// seen the hang-up yet): such a socket is on its way out and, as close() does in the kernel,
+// no longer holds its port. Under r.mutex.
+bool client_gone(const SockRecord& r) {
+    if (r.closed) return true;
+    if (r.daemon_end < 0) return false;
+    pollfd end{r.daemon_end, POLLRDHUP, 0};
+    return ::poll(&end, 1, 0) == 1 && (end.revents & (POLLHUP | POLLRDHUP)) != 0;
 }
 
 // Options by their socket-API names: what sock.setopt may change, and how.
@@ -195,15 +206,21 @@ void SocketService::bind(control::Args& args, control::Done& done) {
     if (r->local) return done(std::unexpected(errno_error("already bound", "EINVAL")));
     if (r->type == SockType::tcp) {
         if (r->placed) return done(std::unexpected(errno_error("already connected", "EINVAL")));
-        // The port must be free on every shard: refuse one that a socket of ours holds.
+        // The port must be free on every shard: refuse one that a socket of ours holds, by
+        // Linux's rule (inet_csk_bind_conflict): two sockets share a port only when both set
+        // SO_REUSEADDR and the other is not listening.
         if (local.port != 0)
             for (const auto& other : table_.all()) {
                 if (other.get() == r.get()) continue;
                 std::lock_guard other_lock(other->mutex);
-                if (other->type == SockType::tcp && other->local &&
-                    other->local->port == local.port && !other->options.reuse_address &&
-                    (other->local->address == local.address || other->local->address.is_any() ||
-                     local.address.is_any()))
+                if (other->type != SockType::tcp || !other->local ||
+                    other->local->port != local.port || client_gone(*other))
+                    continue;
+                const bool overlap = other->local->address == local.address ||
+                                     other->local->address.is_any() || local.address.is_any();
+                const bool shared = r->options.reuse_address && other->options.reuse_address &&
+                                    other->state != "listening";
+                if (overlap && !shared)
                     return done(std::unexpected(errno_error("address in use", "EADDRINUSE")));
             }
         r->local = local;

@@ -60,6 +60,10 @@ std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::bind(netstac
     if (!socket_) {
         auto opened = stack.udp_open();
         if (!opened) return std::unexpected(opened.error());
+        {
+            std::lock_guard lock(record_->mutex);
+            stack.udp_set_reuse_address(*opened, record_->options.reuse_address);
+        }
         auto bound = stack.udp_bind(*opened, local);
         if (!bound) {
             (void)stack.close(*opened);

@@ -1,0 +1,63 @@
+// The fixture of the tests that run unmodified programs under shmifrun between two real
+// daemons (DaemonPair): each program against its own daemon, every wait bounded.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+
+#include "daemon_pair.hpp"
+
+namespace shmifsock::test {
+
+using namespace std::chrono_literals;
+using shmifd::test::read_file;
+using shmifd::test::spawn;
+using shmifd::test::wait_exit;
+using shmifd::test::write_text_file;
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+inline bool installed(const char* program) {
+    return ::access(program, X_OK) == 0;
+}
+
+inline std::string pattern(std::size_t size) {
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; ++i)
+        data[i] = static_cast<char>('a' + (i * 7 + i / 1000) % 26);
+    return data;
+}
+
+class UnderShmifrun : public DaemonPair {
+  protected:
+    void SetUp() override {
+#ifdef SHMIFRUN_SANITIZED
+        GTEST_SKIP() << "a sanitized shim cannot be preloaded into uninstrumented programs";
+#endif
+        DaemonPair::SetUp();
+    }
+
+    // `command` (run by /bin/sh, so it may redirect) under shmifrun against `daemon`.
+    pid_t run(DaemonProcess& daemon, const std::string& command, const std::string& log) {
+        return spawn({SHMIFRUN_BIN, "-s", daemon.socket(), "--", "/bin/sh", "-c", command},
+                     dir.file(log));
+    }
+
+    // The exit status of `pid` within `timeout`; the test fails (and the process is killed)
+    // when it does not end.
+    std::optional<int> finish(pid_t pid, std::chrono::milliseconds timeout = 30s) {
+        const auto status = wait_exit(pid, timeout);
+        if (!status) {
+            ::kill(pid, SIGKILL);
+            wait_exit(pid, 5s);
+        }
+        return status;
+    }
+};
+
+}  // namespace shmifsock::test
