@@ -66,17 +66,8 @@ command -v iperf3 > /dev/null || { IPERF=0; log "no iperf3 (scripts/install-deps
 TAG=tcpb-$$
 WORK=$(mktemp -d /tmp/tcp-bench.XXXXXX)
 BUS=/dev/shm/$TAG.bus
-PIDS=()
-stop_all() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    PIDS=()
-}
+# shellcheck source=bench_lib.sh
+. "$HERE/bench_lib.sh"
 cleanup() {
     stop_all
     if [ $ROOTOK = 1 ]; then
@@ -88,20 +79,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The value after KEY in the lines on stdin.
-field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
-# Median of the numbers on stdin ("-" when none).
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'; }
-# cell KEY TIMEOUT CMD...: REPS runs, each bounded; the median of KEY's value.
-cell() {
-    local key=$1 tmo=$2 r
-    shift 2
-    for r in $(seq "$REPS"); do
-        timeout -k 2 "$tmo" "$@" > "$WORK/run.out" 2>> "$WORK/errors.log" ||
-            echo "exit $?: $*" >> "$WORK/errors.log"
-        field "$key" < "$WORK/run.out"
-    done | median
-}
 TX_TMO=$(awk -v s="$SECS" 'BEGIN { print int(s) + 20 }')
 ST_TMO=120
 declare -A R # R[row,column]
@@ -221,7 +198,6 @@ fi
 
 # --- the table
 get() { local v=${R[$1]:-}; echo "${v:-n/a}"; }
-ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (o + 0 > 0 && k + 0 > 0) printf "%.2f", o / k; else print "-" }'; }
 cols=()
 for m in $MTUS; do cols+=("bus-$m"); done
 cols+=(tap)

@@ -79,10 +79,10 @@ t.join()
 sys.exit(0 if bytes(got) == data else 1)
 )");
     const auto server =
-        run(*b, std::string(kPython) + " " + dir.file("server.py"), "py-server.log");
+        run(*b, std::string("exec ") + kPython + " " + dir.file("server.py"), "py-server.log");
     ASSERT_TRUE(wait_listening(*b, 7200)) << read_file(dir.file("py-server.log"));
     const auto client =
-        run(*a, std::string(kPython) + " " + dir.file("client.py"), "py-client.log");
+        run(*a, std::string("exec ") + kPython + " " + dir.file("client.py"), "py-client.log");
     EXPECT_EQ(finish(client), 0) << read_file(dir.file("py-client.log"));
     EXPECT_EQ(finish(server), 0) << read_file(dir.file("py-server.log"));
     EXPECT_NE(read_file(dir.file("py-server.log")).find("peer 10.0.0.1"), std::string::npos);
@@ -119,12 +119,12 @@ print(d.decode(), peer)
 sys.exit(0 if d == b'HELLO OVER THE BUS' and peer == ('10.0.0.2', 5400) else 1)
 )");
     const auto server =
-        run(*b, std::string(kPython) + " " + dir.file("udp_server.py"), "udp-server.log");
+        run(*b, std::string("exec ") + kPython + " " + dir.file("udp_server.py"), "udp-server.log");
     ASSERT_TRUE(shmifd::test::wait_until(
         [&] { return read_file(dir.file("udp-server.log")).find("bound") != std::string::npos; },
         15s));
     const auto client =
-        run(*a, std::string(kPython) + " " + dir.file("udp_client.py"), "udp-client.log");
+        run(*a, std::string("exec ") + kPython + " " + dir.file("udp_client.py"), "udp-client.log");
     EXPECT_EQ(finish(client), 0) << read_file(dir.file("udp-client.log"));
     EXPECT_EQ(finish(server), 0) << read_file(dir.file("udp-server.log"));
     EXPECT_NE(read_file(dir.file("udp-server.log")).find("from 10.0.0.1"), std::string::npos);
@@ -133,23 +133,16 @@ sys.exit(0 if d == b'HELLO OVER THE BUS' and peer == ('10.0.0.2', 5400) else 1)
 TEST_F(UnderShmifrun, CurlAgainstPythonHttpServer) {
     if (!installed(kPython) || !installed("/usr/bin/curl"))
         GTEST_SKIP() << "python3 or curl is not installed";
-    std::filesystem::create_directory(dir.file("www"));
     const auto body = pattern(500 * 1000);
-    write_text_file(dir.file("www/blob"), body);
-    const auto server = run(
-        *b,
-        std::string(kPython) + " -m http.server 8000 --bind 0.0.0.0 --directory " + dir.file("www"),
-        "http.log");
-    ASSERT_TRUE(wait_listening(*b, 8000)) << read_file(dir.file("http.log"));
+    const auto server = serve_http(*b, 8000, body);
     const auto client = run(
         *a, "exec curl -sS --max-time 20 -o " + dir.file("fetched") + " http://10.0.0.2:8000/blob",
         "curl.log");
     EXPECT_EQ(finish(client), 0) << read_file(dir.file("curl.log"));
     EXPECT_TRUE(read_file(dir.file("fetched")) == body) << "the body differs";
-    ::kill(server, SIGTERM);
-    finish(server, 10s);
-    EXPECT_NE(read_file(dir.file("http.log")).find("10.0.0.1"), std::string::npos)
-        << read_file(dir.file("http.log"));
+    stop(server);
+    EXPECT_NE(read_file(dir.file("http8000.log")).find("10.0.0.1"), std::string::npos)
+        << read_file(dir.file("http8000.log"));
 }
 
 TEST_F(UnderShmifrun, PythonAsyncioEcho) {
@@ -189,9 +182,11 @@ async def main():
     return got == data
 sys.exit(0 if asyncio.run(main()) else 1)
 )");
-    const auto server = run(*b, std::string(kPython) + " " + dir.file("aserver.py"), "aserver.log");
+    const auto server =
+        run(*b, std::string("exec ") + kPython + " " + dir.file("aserver.py"), "aserver.log");
     ASSERT_TRUE(wait_listening(*b, 7300)) << read_file(dir.file("aserver.log"));
-    const auto client = run(*a, std::string(kPython) + " " + dir.file("aclient.py"), "aclient.log");
+    const auto client =
+        run(*a, std::string("exec ") + kPython + " " + dir.file("aclient.py"), "aclient.log");
     EXPECT_EQ(finish(client), 0) << read_file(dir.file("aclient.log"));
     EXPECT_EQ(finish(server), 0) << read_file(dir.file("aserver.log"));
 }
@@ -221,9 +216,11 @@ line = c.makefile().readline()
 print(line.strip())
 sys.exit(0 if line == 'child sees 10.0.0.1\n' and c.recv(1) == b'' else 1)
 )");
-    const auto server = run(*b, std::string(kPython) + " " + dir.file("fserver.py"), "fserver.log");
+    const auto server =
+        run(*b, std::string("exec ") + kPython + " " + dir.file("fserver.py"), "fserver.log");
     ASSERT_TRUE(wait_listening(*b, 7500)) << read_file(dir.file("fserver.log"));
-    const auto client = run(*a, std::string(kPython) + " " + dir.file("fclient.py"), "fclient.log");
+    const auto client =
+        run(*a, std::string("exec ") + kPython + " " + dir.file("fclient.py"), "fclient.log");
     EXPECT_EQ(finish(client), 0) << read_file(dir.file("fclient.log"));
     EXPECT_EQ(finish(server), 0) << read_file(dir.file("fserver.log"));
     EXPECT_NE(read_file(dir.file("fserver.log")).find("child status 0"), std::string::npos)

@@ -21,26 +21,7 @@ namespace {
 
 using nlohmann::json;
 
-class ProgramsUnderShmifrun : public UnderShmifrun {
-  protected:
-    // python3 -m http.server on `daemon`, serving `body` as /blob from its own folder.
-    pid_t serve_http(DaemonProcess& daemon, int port, const std::string& body) {
-        const auto www = dir.file("www" + std::to_string(port));
-        std::filesystem::create_directory(www);
-        write_text_file(www + "/blob", body);
-        const auto log = "http" + std::to_string(port) + ".log";
-        const auto pid = run(daemon,
-                             std::string("exec ") + kPython + " -m http.server " +
-                                 std::to_string(port) + " --bind 0.0.0.0 --directory " + www,
-                             log);
-        EXPECT_TRUE(wait_listening(daemon, port)) << read_file(dir.file(log));
-        return pid;
-    }
-    void stop(pid_t pid) {
-        ::kill(pid, SIGTERM);
-        finish(pid, 10s);
-    }
-};
+class ProgramsUnderShmifrun : public UnderShmifrun {};
 
 TEST_F(ProgramsUnderShmifrun, WgetAgainstPythonHttpServer) {
     if (!installed(kPython) || !installed("/usr/bin/wget"))
