@@ -11,6 +11,7 @@
 #include "../shard.hpp"
 #include "endpoint_json.hpp"
 #include "shard_sockets.hpp"
+#include "sock_request.hpp"
 #include "socket_pair.hpp"
 
 namespace shmifd::sockets {
@@ -24,14 +25,6 @@ constexpr std::size_t max_backlog = 65535;
 
 CommandError errno_error(std::string message, std::string name) {
     return {"failed", std::move(message), std::move(name)};
-}
-
-netstack::Endpoint endpoint_arg(control::Args& args) {
-    const auto text = args.required_string("addr");
-    auto address = netstack::Ipv4Address::parse(text);
-    if (!address) throw control::ArgumentError("addr: not an IPv4 address: " + text);
-    const auto port = args.required_uint("port", 0, 65535);
-    return {*address, static_cast<std::uint16_t>(port)};
 }
 
 // Whether the client closed every copy of the socket's descriptor (the shard may not have
@@ -139,32 +132,39 @@ std::size_t SocketService::any_shard() {
 
 void SocketService::handle(std::string_view cmd, control::Args& args,
                            const control::Request& request, control::Done& done) {
-    if (cmd == "open") return open(args, request, done);
-    if (cmd == "bind") return bind(args, done);
-    if (cmd == "listen") return listen(args, done);
-    if (cmd == "connect") return connect(args, done);
-    if (cmd == "accept") return accept(args, done);
-    if (cmd == "name") return name(args, done);
-    if (cmd == "setopt") return setopt(args, done);
-    if (cmd == "getopt") return getopt(args, done);
-    if (cmd == "list") return list(args, done);
-    throw control::ArgumentError("no such socket command", "unknown_command");
+    const SockRequest r = decode_sock_request(cmd, args);
+    using Kind = SockRequest::Kind;
+    switch (r.kind) {
+        case Kind::open:
+            return open(r, request, done);
+        case Kind::bind:
+            return bind(r, done);
+        case Kind::listen:
+            return listen(r, done);
+        case Kind::connect:
+            return connect(r, done);
+        case Kind::accept:
+            return accept(r, done);
+        case Kind::name:
+            return name(r, done);
+        case Kind::setopt:
+            return setopt(r, done);
+        case Kind::getopt:
+            return getopt(r, done);
+        case Kind::list:
+            return list(done);
+    }
 }
 
-std::shared_ptr<SockRecord> SocketService::record(control::Args& args) {
-    const auto id = args.required_uint("sock", 1, UINT64_MAX);
+std::shared_ptr<SockRecord> SocketService::record(std::uint64_t id) {
     auto found = table_.find(id);
     if (!found) throw control::ArgumentError("no socket " + std::to_string(id), "not_found");
     return found;
 }
 
-void SocketService::open(control::Args& args, const control::Request& request,
+void SocketService::open(const SockRequest& request_args, const control::Request& request,
                          control::Done& done) {
-    const auto type_text = args.required_string("type");
-    args.finish();
-    if (type_text != "tcp" && type_text != "udp")
-        throw control::ArgumentError("type must be tcp or udp, not " + type_text);
-    const auto type = type_text == "tcp" ? SockType::tcp : SockType::udp;
+    const auto type = request_args.type;
     auto added = table_.add(type, request.peer_pid, request.client);
     if (!added) return done(std::unexpected(errno_error("too many sockets", added.error())));
     auto record = *added;
@@ -198,10 +198,9 @@ void SocketService::open(control::Args& args, const control::Request& request,
     });
 }
 
-void SocketService::bind(control::Args& args, control::Done& done) {
-    auto r = record(args);
-    auto local = endpoint_arg(args);
-    args.finish();
+void SocketService::bind(const SockRequest& request, control::Done& done) {
+    auto r = record(request.sock);
+    const auto local = request.endpoint;
     std::unique_lock lock(r->mutex);
     if (r->local) return done(std::unexpected(errno_error("already bound", "EINVAL")));
     if (r->type == SockType::tcp) {
@@ -263,10 +262,9 @@ void SocketService::return_to_lobby(const std::shared_ptr<SockRecord>& r) {
     if (r->daemon_end >= 0) lobby_.add(r->daemon_end, r->id);
 }
 
-void SocketService::listen(control::Args& args, control::Done& done) {
-    auto r = record(args);
-    const auto backlog = args.optional_uint("backlog", 0, UINT32_MAX).value_or(128);
-    args.finish();
+void SocketService::listen(const SockRequest& request, control::Done& done) {
+    auto r = record(request.sock);
+    const auto backlog = request.backlog;
     if (r->type != SockType::tcp)
         return done(std::unexpected(errno_error("not a TCP socket", "EOPNOTSUPP")));
     {
@@ -361,11 +359,10 @@ void SocketService::listen_everywhere(std::shared_ptr<SockRecord> r, control::Do
     });
 }
 
-void SocketService::connect(control::Args& args, control::Done& done) {
-    auto r = record(args);
-    const auto remote = endpoint_arg(args);
-    const bool wait = args.optional_bool("wait").value_or(true);
-    args.finish();
+void SocketService::connect(const SockRequest& request, control::Done& done) {
+    auto r = record(request.sock);
+    const auto remote = request.endpoint;
+    const bool wait = request.wait;
     if (r->type == SockType::udp) {
         std::size_t shard = 0;
         {
@@ -401,9 +398,8 @@ void SocketService::connect(control::Args& args, control::Done& done) {
     });
 }
 
-void SocketService::accept(control::Args& args, control::Done& done) {
-    auto r = record(args);
-    args.finish();
+void SocketService::accept(const SockRequest& request, control::Done& done) {
+    auto r = record(request.sock);
     std::optional<ReadyConnection> ready;
     {
         std::lock_guard lock(r->mutex);
@@ -424,9 +420,8 @@ void SocketService::accept(control::Args& args, control::Done& done) {
          std::move(ready->client_end));
 }
 
-void SocketService::name(control::Args& args, control::Done& done) {
-    const auto id = args.required_uint("sock", 1, UINT64_MAX);
-    args.finish();
+void SocketService::name(const SockRequest& request, control::Done& done) {
+    const auto id = request.sock;
     auto r = table_.find(id);
     if (!r) {
         if (table_.take_tombstone(id))
@@ -440,11 +435,10 @@ void SocketService::name(control::Args& args, control::Done& done) {
               {"remote", endpoint_json(r->remote)}});
 }
 
-void SocketService::setopt(control::Args& args, control::Done& done) {
-    auto r = record(args);
-    const auto name_text = args.required_string("name");
-    const auto value = args.required_int("value", -1, INT32_MAX);  // SO_LINGER off is -1
-    args.finish();
+void SocketService::setopt(const SockRequest& request, control::Done& done) {
+    auto r = record(request.sock);
+    const auto& name_text = request.option;
+    const auto value = request.value;
     std::optional<std::size_t> shard;
     {
         std::lock_guard lock(r->mutex);
@@ -456,10 +450,9 @@ void SocketService::setopt(control::Args& args, control::Done& done) {
     context_->post(*shard, [r, done](ShardSockets& s) mutable { s.set_options(r->id, done); });
 }
 
-void SocketService::getopt(control::Args& args, control::Done& done) {
-    const auto id = args.required_uint("sock", 1, UINT64_MAX);
-    const auto name_text = args.required_string("name");
-    args.finish();
+void SocketService::getopt(const SockRequest& request, control::Done& done) {
+    const auto id = request.sock;
+    const auto& name_text = request.option;
     auto r = table_.find(id);
     if (!r) {
         if (name_text == "SO_ERROR")
@@ -491,8 +484,7 @@ void SocketService::getopt(control::Args& args, control::Done& done) {
     done(json{{"value", *value}});
 }
 
-void SocketService::list(control::Args& args, control::Done& done) {
-    args.finish();
+void SocketService::list(control::Done& done) {
     json rows = json::array();
     for (const auto& r : table_.all()) {
         std::lock_guard lock(r->mutex);

@@ -21,6 +21,8 @@ class Dataplane;
 
 namespace shmifd::sockets {
 
+struct SockRequest;
+
 class SocketService {
   public:
     explicit SocketService(SocketLimits limits = {});
@@ -38,17 +40,18 @@ class SocketService {
     SocketTable& table() { return table_; }
 
   private:
-    void open(control::Args&, const control::Request&, control::Done&);
-    void bind(control::Args&, control::Done&);
-    void listen(control::Args&, control::Done&);
-    void connect(control::Args&, control::Done&);
-    void accept(control::Args&, control::Done&);
-    void name(control::Args&, control::Done&);
-    void setopt(control::Args&, control::Done&);
-    void getopt(control::Args&, control::Done&);
-    void list(control::Args&, control::Done&);
+    void open(const SockRequest&, const control::Request&, control::Done&);
+    void bind(const SockRequest&, control::Done&);
+    void listen(const SockRequest&, control::Done&);
+    void connect(const SockRequest&, control::Done&);
+    void accept(const SockRequest&, control::Done&);
+    void name(const SockRequest&, control::Done&);
+    void setopt(const SockRequest&, control::Done&);
+    void getopt(const SockRequest&, control::Done&);
+    void list(control::Done&);
 
-    std::shared_ptr<SockRecord> record(control::Args& args);
+    // The socket `id` names; throws control::ArgumentError (not_found) when there is none.
+    std::shared_ptr<SockRecord> record(std::uint64_t id);
     // Takes a fresh TCP socket out of the lobby for a shard to run; false if it is placed
     // already (or being placed).
     bool take_from_lobby(SockRecord& record);

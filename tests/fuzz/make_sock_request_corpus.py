@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of corpus/sock_request: sock.* request lines of daemon/PROTOCOL.md
+("The socket service"), valid ones for each command and the malformed arguments the decoder
+must refuse."""
+import json
+import os
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "sock_request")
+
+
+def line(cmd, args, rid=1):
+    return (json.dumps({"v": 1, "id": rid, "cmd": cmd, "args": args}, separators=(",", ":")) + "\n").encode()
+
+
+SEEDS = {
+    "open_tcp": line("sock.open", {"type": "tcp"}),
+    "open_udp": line("sock.open", {"type": "udp"}, "x"),
+    "open_bad_type": line("sock.open", {"type": "sctp"}),
+    "bind": line("sock.bind", {"sock": 3, "addr": "10.0.0.2", "port": 8080}),
+    "bind_any_port0": line("sock.bind", {"sock": 1, "addr": "0.0.0.0", "port": 0}),
+    "bind_bad_addr": line("sock.bind", {"sock": 1, "addr": "10.0.0.256", "port": 1}),
+    "bind_port_too_big": line("sock.bind", {"sock": 1, "addr": "10.0.0.1", "port": 65536}),
+    "listen": line("sock.listen", {"sock": 18446744073709551615, "backlog": 4294967295}),
+    "listen_negative": line("sock.listen", {"sock": 2, "backlog": -1}),
+    "connect_nowait": line("sock.connect", {"sock": 2, "addr": "127.0.0.1", "port": 7, "wait": False}),
+    "connect_wait_string": line("sock.connect", {"sock": 2, "addr": "1.2.3.4", "port": 7, "wait": "yes"}),
+    "accept": line("sock.accept", {"sock": 9}),
+    "accept_zero": line("sock.accept", {"sock": 0}),
+    "name_float": line("sock.name", {"sock": 1.5}),
+    "setopt_linger_off": line("sock.setopt", {"sock": 4, "name": "SO_LINGER", "value": -1}),
+    "setopt_too_small": line("sock.setopt", {"sock": 4, "name": "SO_RCVBUF", "value": -2}),
+    "setopt_extra_arg": line("sock.setopt", {"sock": 4, "name": "TCP_NODELAY", "value": 1, "level": 6}),
+    "getopt": line("sock.getopt", {"sock": 4, "name": "TCP_INFO"}),
+    "list": line("sock.list", {}),
+    "unknown": line("sock.shutdown", {"sock": 1, "how": 2}),
+    "not_sock": line("version", {"type": "tcp", "sock": 5, "addr": "10.0.0.1", "port": 1}),
+}
+
+os.makedirs(HERE, exist_ok=True)
+for name, data in SEEDS.items():
+    with open(os.path.join(HERE, name), "wb") as f:
+        f.write(data)
+print(f"wrote {len(SEEDS)} seeds to {HERE}")
