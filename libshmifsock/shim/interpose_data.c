@@ -42,6 +42,34 @@ static ssize_t udp_send_buffer(int fd, const void* buf, size_t len, int flags,
     return udp_send(fd, &msg, flags);
 }
 
+/* A virtual TCP descriptor reads end-of-file both when the peer closed (FIN) and when the
+ * connection was reset or timed out; the daemon knows which (SO_ERROR of the ended socket),
+ * and, as the kernel's read does once, the call then fails with ECONNRESET or ETIMEDOUT.
+ * Asked only at an end-of-file of a virtual TCP descriptor; errno is kept otherwise. */
+static ssize_t tcp_read_result(int fd, ssize_t n, size_t len) {
+    if (n != 0 || len == 0 || fd_table_get(fd) != FD_VIRTUAL_TCP) return n;
+    const int saved = errno;
+    shmifsock_session* session = shim_session();
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (session != NULL &&
+        shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 &&
+        error != 0) {
+        shim_debug("read(%d): the connection ended with error %d", fd, error);
+        errno = error;
+        return -1;
+    }
+    errno = saved;
+    return n;
+}
+
+static size_t iov_bytes(const struct iovec* iov, size_t count) {
+    size_t total = 0;
+    for (size_t i = 0; i < count; ++i)
+        total += iov[i].iov_len;
+    return total;
+}
+
 void forget_received(const struct msghdr* msg) {
     if (msg->msg_control == NULL || msg->msg_controllen == 0) return;
     for (struct cmsghdr* c = CMSG_FIRSTHDR(msg); c != NULL;
@@ -58,12 +86,13 @@ void forget_received(const struct msghdr* msg) {
 
 SHIM_EXPORT ssize_t read(int fd, void* buf, size_t len) {
     if (is_udp(fd)) return udp_recv_buffer(fd, buf, len, 0, NULL, NULL);
-    return real_libc()->read(fd, buf, len);
+    return tcp_read_result(fd, real_libc()->read(fd, buf, len), len);
 }
 
 SHIM_EXPORT ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
     if (len <= buflen && is_udp(fd)) return udp_recv_buffer(fd, buf, len, 0, NULL, NULL);
-    return real_libc()->read_chk(fd, buf, len, buflen); /* aborts when len > buflen */
+    /* aborts when len > buflen */
+    return tcp_read_result(fd, real_libc()->read_chk(fd, buf, len, buflen), len);
 }
 
 SHIM_EXPORT ssize_t write(int fd, const void* buf, size_t len) {
@@ -83,7 +112,8 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec* iov, int count) {
         }
         return udp_recv(fd, &msg, 0);
     }
-    return real_libc()->readv(fd, iov, count);
+    const ssize_t n = real_libc()->readv(fd, iov, count);
+    return count > 0 ? tcp_read_result(fd, n, iov_bytes(iov, (size_t)count)) : n;
 }
 
 SHIM_EXPORT ssize_t writev(int fd, const struct iovec* iov, int count) {
@@ -103,12 +133,12 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec* iov, int count) {
 
 SHIM_EXPORT ssize_t recv(int fd, void* buf, size_t len, int flags) {
     if (is_udp(fd)) return udp_recv_buffer(fd, buf, len, flags, NULL, NULL);
-    return real_libc()->recv(fd, buf, len, flags);
+    return tcp_read_result(fd, real_libc()->recv(fd, buf, len, flags), len);
 }
 
 SHIM_EXPORT ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags) {
     if (len <= buflen && is_udp(fd)) return udp_recv_buffer(fd, buf, len, flags, NULL, NULL);
-    return real_libc()->recv_chk(fd, buf, len, buflen, flags);
+    return tcp_read_result(fd, real_libc()->recv_chk(fd, buf, len, buflen, flags), len);
 }
 
 SHIM_EXPORT ssize_t send(int fd, const void* buf, size_t len, int flags) {
@@ -124,7 +154,7 @@ static ssize_t recvfrom_routed(int fd, void* buf, size_t len, int flags, struct 
         case FD_VIRTUAL_TCP: {
             const ssize_t n = real_libc()->recvfrom(fd, buf, len, flags, NULL, NULL);
             if (n >= 0 && srclen != NULL) *srclen = 0; /* as TCP: no source address */
-            return n;
+            return tcp_read_result(fd, n, len);
         }
         default:
             return real_libc()->recvfrom(fd, buf, len, flags, src, srclen);
@@ -168,7 +198,7 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
                 msg->msg_controllen = nameless.msg_controllen;
                 msg->msg_flags = nameless.msg_flags;
             }
-            return n;
+            return tcp_read_result(fd, n, iov_bytes(msg->msg_iov, msg->msg_iovlen));
         }
         default: {
             const ssize_t n = real_libc()->recvmsg(fd, msg, flags);

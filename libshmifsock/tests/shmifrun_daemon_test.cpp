@@ -191,6 +191,43 @@ sys.exit(0 if asyncio.run(main()) else 1)
     EXPECT_EQ(finish(server), 0) << read_file(dir.file("aserver.log"));
 }
 
+// A reset reaches the program as the kernel reports it: the next recv fails with
+// ECONNRESET (Python's ConnectionResetError), once; then end-of-file.
+TEST_F(UnderShmifrun, PythonSeesAResetAsConnectionResetError) {
+    if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
+    write_text_file(dir.file("rst_server.py"), R"(
+import socket, struct
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7350))
+s.listen()
+c, _ = s.accept()
+c.recv(10)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+c.close()
+)");
+    write_text_file(dir.file("rst_client.py"), R"(
+import socket, sys
+c = socket.create_connection(('10.0.0.2', 7350), timeout=20)
+c.sendall(b'hello')
+try:
+    data = c.recv(100)
+    print('recv returned', data)
+    sys.exit(1)
+except ConnectionResetError:
+    print('reset')
+print('then', c.recv(100))
+)");
+    const auto server =
+        run(*b, std::string("exec ") + kPython + " " + dir.file("rst_server.py"), "rst-server.log");
+    ASSERT_TRUE(wait_listening(*b, 7350)) << read_file(dir.file("rst-server.log"));
+    const auto client =
+        run(*a, std::string("exec ") + kPython + " " + dir.file("rst_client.py"), "rst-client.log");
+    EXPECT_EQ(finish(client), 0) << read_file(dir.file("rst-client.log"));
+    EXPECT_EQ(finish(server), 0) << read_file(dir.file("rst-server.log"));
+    EXPECT_EQ(read_file(dir.file("rst-client.log")), "reset\nthen b''\n");
+}
+
 TEST_F(UnderShmifrun, ForkedChildServesASharedConnection) {
     if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
     // The parent accepts, a forked child answers on the same socket (and asks the daemon

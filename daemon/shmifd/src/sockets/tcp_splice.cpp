@@ -254,15 +254,25 @@ void TcpSplice::finish(const std::string& last_error) {
     if (finished_) return;
     finished_ = true;
     shard_.unwatch(socket_);
-    // Closing our end: the client reads ECONNRESET if we left its data unread, else EOF.
-    owner_.reactor().remove(fd_);
-    ::close(fd_);
-    fd_ = -1;
+    // Why the connection ended is in place before the client can see its end-of-file: the
+    // shim asks for SO_ERROR at that end-of-file (libshmifsock/shim/interpose_data.c).
     std::string error = last_error;
     {
         std::lock_guard lock(record_->mutex);
         record_->closed = true;
-        if (error.empty()) error = record_->pending_error;
+        if (error.empty())
+            error = record_->pending_error;
+        else
+            record_->pending_error = error;
+    }
+    // Closing our end: the client reads ECONNRESET if we left its data unread, else EOF.
+    owner_.reactor().remove(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    // The tombstone keeps the error only if nobody took it in the meantime (once, as SO_ERROR).
+    {
+        std::lock_guard lock(record_->mutex);
+        error = record_->pending_error;
     }
     owner_.retire_tcp(record_->id, error);
 }
