@@ -179,6 +179,15 @@ int shmifsock_connect_socket(shmifsock_session* s, int fd, const struct sockaddr
                              socklen_t addrlen) {
     if (s == nullptr) return api::fail(EFAULT);
     return api::guarded([&] {
+        // connect(AF_UNSPEC) on a UDP socket forgets its peer (a family is all it needs).
+        if (addr != nullptr && addrlen >= static_cast<socklen_t>(sizeof(sa_family_t)) &&
+            addr->sa_family == AF_UNSPEC && !api::is_stream(fd)) {
+            const auto sock = api::socket_id(*s->session, fd);
+            if (!sock) return api::fail(sock.error());
+            const auto reply =
+                s->session->call("sock.connect", {{"sock", *sock}, {"disconnect", true}});
+            return reply ? 0 : api::fail(reply.error());
+        }
         const auto address = inet_address(addr, addrlen, false);
         if (!address) return api::fail(address.error());
         const auto sock = api::socket_id(*s->session, fd);

@@ -217,6 +217,47 @@ TEST_F(LibShmifsock, UdpSendtoAndRecvfromBetweenTwoDaemons) {
     ::close(client);
 }
 
+// A connected UDP socket takes only its peer's datagrams; connect(AF_UNSPEC) forgets the
+// peer and it takes everyone's again.
+TEST_F(LibShmifsock, UdpConnectFiltersAndAfUnspecForgetsThePeer) {
+    const int server = shmifsock_socket(sb, AF_INET, SOCK_DGRAM, 0);
+    const auto here = inet("0.0.0.0", 5301);
+    ASSERT_EQ(shmifsock_bind(sb, server, as_sockaddr(here), sizeof here), 0);
+    bound_io(server);
+    int clients[2];
+    for (int i = 0; i < 2; ++i) {
+        clients[i] = shmifsock_socket(sa, AF_INET, SOCK_DGRAM, 0);
+        const auto local = inet("0.0.0.0", static_cast<std::uint16_t>(6001 + i));
+        ASSERT_EQ(shmifsock_bind(sa, clients[i], as_sockaddr(local), sizeof local), 0);
+    }
+    const auto first = inet(kAddrA, 6001);
+    ASSERT_EQ(shmifsock_connect_socket(sb, server, as_sockaddr(first), sizeof first), 0)
+        << std::strerror(errno);
+    const auto to = inet(kAddrB, 5301);
+    // The second client's datagram goes first and is not for this socket any more.
+    ASSERT_EQ(shmifsock_sendto(sa, clients[1], "two", 3, 0, as_sockaddr(to), sizeof to), 3);
+    ASSERT_EQ(shmifsock_sendto(sa, clients[0], "one", 3, 0, as_sockaddr(to), sizeof to), 3);
+    char buffer[16] = {};
+    ASSERT_EQ(shmifsock_recvfrom(sb, server, buffer, sizeof buffer, 0, nullptr, nullptr), 3);
+    EXPECT_EQ(std::string(buffer, 3), "one");
+
+    sockaddr unspec{};
+    unspec.sa_family = AF_UNSPEC;
+    ASSERT_EQ(shmifsock_connect_socket(sb, server, &unspec, sizeof unspec), 0)
+        << std::strerror(errno);
+    ASSERT_EQ(shmifsock_sendto(sa, clients[1], "again", 5, 0, as_sockaddr(to), sizeof to), 5);
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    ASSERT_EQ(shmifsock_recvfrom(sb, server, buffer, sizeof buffer, 0,
+                                 reinterpret_cast<sockaddr*>(&from), &len),
+              5)
+        << std::strerror(errno);
+    EXPECT_EQ(std::string(buffer, 5), "again");
+    EXPECT_EQ(from.sin_port, htons(6002));
+    for (int fd : {server, clients[0], clients[1]})
+        ::close(fd);
+}
+
 TEST_F(LibShmifsock, ADaemonThatDiesFailsTheCallsWithoutHanging) {
     const int listener = listen_on_b(7003);
     const int client = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);

@@ -112,6 +112,14 @@ std::expected<void, SocketError> Stack::udp_connect(SocketId id, Endpoint remote
     return {};
 }
 
+std::expected<void, SocketError> Stack::udp_disconnect(SocketId id) {
+    auto* socket = impl_->udp.find(id);
+    if (!socket) return std::unexpected(SocketError::bad_socket);
+    socket->remote.reset();
+    socket->error.reset();  // an ICMP error was about the old peer
+    return {};
+}
+
 std::expected<void, SocketError> Stack::udp_send_to(SocketId id, std::span<const std::byte> payload,
                                                     Endpoint to, Instant now) {
     Impl& s = *impl_;

@@ -24,6 +24,8 @@ SEEDS = {
     "listen_negative": line("sock.listen", {"sock": 2, "backlog": -1}),
     "connect_nowait": line("sock.connect", {"sock": 2, "addr": "127.0.0.1", "port": 7, "wait": False}),
     "connect_wait_string": line("sock.connect", {"sock": 2, "addr": "1.2.3.4", "port": 7, "wait": "yes"}),
+    "disconnect": line("sock.connect", {"sock": 2, "disconnect": True}),
+    "disconnect_false_no_addr": line("sock.connect", {"sock": 2, "disconnect": False}),
     "accept": line("sock.accept", {"sock": 9}),
     "accept_zero": line("sock.accept", {"sock": 0}),
     "name_float": line("sock.name", {"sock": 1.5}),

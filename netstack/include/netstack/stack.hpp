@@ -345,6 +345,8 @@ class Stack {
     // Fixes the peer: send() goes there and only its datagrams are received. Binds first
     // when unbound.
     std::expected<void, SocketError> udp_connect(SocketId s, Endpoint remote);
+    // connect(AF_UNSPEC): forgets the peer; the socket stays bound and receives from anyone.
+    std::expected<void, SocketError> udp_disconnect(SocketId s);
     std::expected<void, SocketError> udp_send_to(SocketId s, std::span<const std::byte> payload,
                                                  Endpoint to, Instant now);
     std::expected<void, SocketError> udp_send(SocketId s, std::span<const std::byte> payload,

@@ -227,7 +227,8 @@ void ShardSockets::place_udp(std::shared_ptr<SockRecord> record,
     done(endpoint_json(*bound));
 }
 
-void ShardSockets::udp_connect(std::uint64_t id, netstack::Endpoint remote, control::Done done) {
+void ShardSockets::udp_connect(std::uint64_t id, std::optional<netstack::Endpoint> remote,
+                               control::Done done) {
     auto it = udp_.find(id);
     if (it == udp_.end()) return done(std::unexpected(gone()));
     auto local = it->second->connect(remote);

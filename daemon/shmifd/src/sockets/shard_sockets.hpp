@@ -64,7 +64,9 @@ class ShardSockets {
     // first datagram, or now if `bind_now`).
     void place_udp(std::shared_ptr<SockRecord> record, std::optional<netstack::Endpoint> local,
                    control::Done done);
-    void udp_connect(std::uint64_t id, netstack::Endpoint remote, control::Done done);
+    // `remote` none: connect(AF_UNSPEC), the peer is forgotten.
+    void udp_connect(std::uint64_t id, std::optional<netstack::Endpoint> remote,
+                     control::Done done);
     // A UDP socket moves to another shard (a bind to a port that shard owns): its data path
     // here ends without closing the descriptor, which `then` receives.
     void detach_udp(std::uint64_t id, std::function<void(int fd)> then);

@@ -29,11 +29,18 @@ SockRequest decode_sock_request(std::string_view cmd, control::Args& args) {
         if (type != "tcp" && type != "udp")
             throw control::ArgumentError("type must be tcp or udp, not " + type);
         r.type = type == "tcp" ? SockType::tcp : SockType::udp;
-    } else if (cmd == "bind" || cmd == "connect") {
-        r.kind = cmd == "bind" ? Kind::bind : Kind::connect;
+    } else if (cmd == "bind") {
+        r.kind = Kind::bind;
         r.sock = sock_arg(args);
         r.endpoint = endpoint_arg(args);
-        if (r.kind == Kind::connect) r.wait = args.optional_bool("wait").value_or(true);
+    } else if (cmd == "connect") {
+        r.kind = Kind::connect;
+        r.sock = sock_arg(args);
+        r.disconnect = args.optional_bool("disconnect").value_or(false);
+        if (!r.disconnect) {
+            r.endpoint = endpoint_arg(args);
+            r.wait = args.optional_bool("wait").value_or(true);
+        }
     } else if (cmd == "listen") {
         r.kind = Kind::listen;
         r.sock = sock_arg(args);

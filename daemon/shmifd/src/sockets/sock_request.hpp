@@ -31,6 +31,7 @@ struct SockRequest {
     netstack::Endpoint endpoint{};  // bind: the local end; connect: the remote one
     std::uint32_t backlog = 128;    // listen
     bool wait = true;               // connect: answer when established (false: at once)
+    bool disconnect = false;        // connect: AF_UNSPEC, forget the peer (no addr, port)
     std::string option;             // setopt, getopt: the socket-API name ("SO_RCVBUF")
     std::int64_t value = 0;         // setopt: -1 .. INT32_MAX (SO_LINGER off is -1)
 };

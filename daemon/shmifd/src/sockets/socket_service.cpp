@@ -369,11 +369,14 @@ void SocketService::connect(const SockRequest& request, control::Done& done) {
             std::lock_guard lock(r->mutex);
             shard = r->shard.value_or(0);
         }
-        context_->post(shard, [r, remote, done](ShardSockets& s) mutable {
-            s.udp_connect(r->id, remote, done);
-        });
+        std::optional<netstack::Endpoint> peer;
+        if (!request.disconnect) peer = remote;
+        context_->post(
+            shard, [r, peer, done](ShardSockets& s) mutable { s.udp_connect(r->id, peer, done); });
         return;
     }
+    if (request.disconnect)  // Linux would abort the connection; not offered here
+        return done(std::unexpected(errno_error("disconnecting a TCP socket", "EOPNOTSUPP")));
     if (!take_from_lobby(*r)) {
         std::lock_guard lock(r->mutex);
         const bool connecting = r->state == "SYN-SENT";

@@ -80,14 +80,23 @@ std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::bind(netstac
 }
 
 std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::connect(
-    netstack::Endpoint remote) {
+    std::optional<netstack::Endpoint> remote) {
+    if (!remote) {
+        if (socket_)
+            if (auto done = shard_.stack().udp_disconnect(*socket_); !done)
+                return std::unexpected(done.error());
+        std::lock_guard lock(record_->mutex);
+        record_->remote.reset();
+        if (record_->state == "connected") record_->state = "bound";
+        return record_->local.value_or(netstack::Endpoint{});
+    }
     if (!socket_)
         if (auto bound = bind({}); !bound) return std::unexpected(bound.error());
-    if (auto connected = shard_.stack().udp_connect(*socket_, remote); !connected)
+    if (auto connected = shard_.stack().udp_connect(*socket_, *remote); !connected)
         return std::unexpected(connected.error());
     auto local = shard_.stack().udp_local(*socket_);
     std::lock_guard lock(record_->mutex);
-    record_->remote = remote;
+    record_->remote = *remote;
     record_->state = "connected";
     if (local) record_->local = *local;
     return record_->local.value_or(netstack::Endpoint{});

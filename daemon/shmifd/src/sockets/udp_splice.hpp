@@ -32,7 +32,9 @@ class UdpSplice {
     bool start();
     // Binds the stack's socket now (port 0: an ephemeral port this shard owns).
     std::expected<netstack::Endpoint, netstack::SocketError> bind(netstack::Endpoint local);
-    std::expected<netstack::Endpoint, netstack::SocketError> connect(netstack::Endpoint remote);
+    // Fixes the peer; none: forgets it (connect with AF_UNSPEC). Returns the local end.
+    std::expected<netstack::Endpoint, netstack::SocketError> connect(
+        std::optional<netstack::Endpoint> remote);
     std::optional<netstack::SocketId> socket() const { return socket_; }
     void close();
     // Ends the data path here but keeps the descriptor open: returns it.
