@@ -92,6 +92,11 @@ void ListenerShare::accept_ready() {
     }
 }
 
+bool ListenerShare::client_gone() const {
+    std::lock_guard lock(record_->mutex);
+    return sockets::client_gone(*record_);
+}
+
 bool ListenerShare::stop() {
     if (stopped_) return false;
     stopped_ = true;

@@ -29,6 +29,8 @@ class ListenerShare {
     // Drops this share; the last share to go closes the descriptor and the connections
     // still waiting in the ready queue. True when it was the last.
     bool stop();
+    // Whether the client closed every copy of the listener's descriptor.
+    bool client_gone() const;
 
   private:
     ShardSockets& owner_;

@@ -154,6 +154,7 @@ void ShardSockets::connect(std::shared_ptr<SockRecord> record, netstack::Endpoin
 }
 
 void ShardSockets::listen(std::shared_ptr<SockRecord> record, control::Done done) {
+    stop_closed_listeners();
     auto& stack = shard_.stack();
     auto opened = stack.tcp_open();
     if (!opened) {
@@ -189,6 +190,18 @@ void ShardSockets::listen(std::shared_ptr<SockRecord> record, control::Done done
     raw->start(index_ == 0);
     raw->accept_ready();
     done(nlohmann::json{{"local", endpoint_json(*bound)}});
+}
+
+void ShardSockets::stop_closed_listeners() {
+    std::vector<std::uint64_t> closed;
+    for (const auto& [id, share] : listeners_)
+        if (share->client_gone()) closed.push_back(id);
+    for (const auto id : closed) {
+        stop_listener(id);
+        // What shard 0 does when it sees the hang-up, which it may not have yet.
+        for (std::size_t i = 0; i < context_->shards.size(); ++i)
+            if (i != index_) context_->post(i, [id](ShardSockets& s) { s.stop_listener(id); });
+    }
 }
 
 void ShardSockets::stop_listener(std::uint64_t id) {

@@ -56,6 +56,10 @@ class ShardSockets {
                  control::Done done);
     // This shard's share of a listener; `done` gets {} or the error.
     void listen(std::shared_ptr<SockRecord> record, control::Done done);
+    // Stops the shares of listeners whose client closed every descriptor a moment ago (the
+    // hang-up not yet seen): a new listener on their port would find it taken, where the
+    // kernel's close() had freed it.
+    void stop_closed_listeners();
     // A listener ended (its descriptor hung up): drop this shard's share.
     void stop_listener(std::uint64_t id);
     // sock.accept made room in a listener's ready queue: take more from the stack.

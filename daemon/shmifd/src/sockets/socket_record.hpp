@@ -69,4 +69,9 @@ struct SockRecord {
     std::optional<control::Done> connect_waiter;
 };
 
+// Whether the client closed every copy of the socket's descriptor (the shard may not have
+// seen the hang-up yet): such a socket is on its way out and, as close() does in the kernel,
+// no longer holds its port. Under r.mutex.
+bool client_gone(const SockRecord& r);
+
 }  // namespace shmifd::sockets

@@ -1,6 +1,5 @@
 #include "socket_service.hpp"
 
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,16 +24,6 @@ constexpr std::size_t max_backlog = 65535;
 
 CommandError errno_error(std::string message, std::string name) {
     return {"failed", std::move(message), std::move(name)};
-}
-
-// Whether the client closed every copy of the socket's descriptor (the shard may not have
-// seen the hang-up yet): such a socket is on its way out and, as close() does in the kernel,
-// no longer holds its port. Under r.mutex.
-bool client_gone(const SockRecord& r) {
-    if (r.closed) return true;
-    if (r.daemon_end < 0) return false;
-    pollfd end{r.daemon_end, POLLRDHUP, 0};
-    return ::poll(&end, 1, 0) == 1 && (end.revents & (POLLHUP | POLLRDHUP)) != 0;
 }
 
 // Options by their socket-API names: what sock.setopt may change, and how.
@@ -305,23 +294,29 @@ void SocketService::listen_everywhere(std::shared_ptr<SockRecord> r, control::Do
             }
             return done(progress->local);
         }
-        // Undo: every share stops (shares never reach zero: the descriptor stays open).
-        auto pending = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(shards));
+        // Undo: every share stops (shares never reach zero: the descriptor stays open), then
+        // the socket is fresh again. Without waiting here: this runs on a worker, which may
+        // be one of those that must run a stop.
+        auto undo = [this, r, done, progress] {
+            {
+                std::lock_guard lock(r->mutex);
+                r->backlog = 0;
+                r->backlog_shares = 0;
+                r->ready.clear();
+            }
+            return_to_lobby(r);
+            done(std::unexpected(*progress->error));
+        };
+        auto left = std::make_shared<std::atomic<std::size_t>>(shards);
+        auto one_stopped = [left, undo] {
+            if (left->fetch_sub(1) == 1) undo();
+        };
         for (std::size_t i = 0; i < shards; ++i)
-            if (!context_->post(i, [r, pending](ShardSockets& s) {
+            if (!context_->post(i, [r, one_stopped](ShardSockets& s) {
                     s.stop_listener(r->id);
-                    pending->count_down();
+                    one_stopped();
                 }))
-                pending->count_down();
-        pending->wait();
-        {
-            std::lock_guard lock(r->mutex);
-            r->backlog = 0;
-            r->backlog_shares = 0;
-            r->ready.clear();
-        }
-        return_to_lobby(r);
-        done(std::unexpected(*progress->error));
+                one_stopped();
     };
     auto on_share = [progress, shards, finish_all](const control::Result& result) {
         bool last = false;

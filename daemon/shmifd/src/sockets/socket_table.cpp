@@ -7,10 +7,6 @@
 
 namespace shmifd::sockets {
 
-const char* type_name(SockType type) {
-    return type == SockType::tcp ? "tcp" : "udp";
-}
-
 SocketTable::SocketTable(SocketLimits limits) : limits_(limits) {
     std::random_device random;
     const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
