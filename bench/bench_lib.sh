@@ -32,3 +32,26 @@ cell() {
 }
 # ratio OURS KERNEL: ours / kernel with two decimals, "-" when either is missing.
 ratio() { awk -v o="$1" -v k="$2" 'BEGIN { if (o + 0 > 0 && k + 0 > 0) printf "%.2f", o / k; else print "-" }'; }
+
+# veth_pair TAG PREFIX: namespaces TAG-a (PREFIX.1, the client) and TAG-b (PREFIX.2, the
+# server) joined by a veth pair (mtu 1500, the kernel's TSO/GRO on), the client's set up for
+# TCP_CRR. The caller deletes both namespaces.
+veth_pair() {
+    local tag=$1 prefix=$2 ns
+    ip netns add "$tag-a"
+    ip netns add "$tag-b"
+    ip link add veth-a netns "$tag-a" type veth peer name veth-b netns "$tag-b"
+    ip -n "$tag-a" addr add "$prefix.1/24" dev veth-a
+    ip -n "$tag-b" addr add "$prefix.2/24" dev veth-b
+    for ns in a b; do
+        ip -n "$tag-$ns" link set lo up
+        ip -n "$tag-$ns" link set "veth-$ns" up
+    done
+    kernel_client_sysctls "$tag-a"
+}
+
+# A kernel client's namespace for TCP_CRR: TIME-WAIT ports reused, every port usable.
+kernel_client_sysctls() { # namespace
+    ip netns exec "$1" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" \
+        net.ipv4.tcp_tw_reuse=1 > /dev/null
+}

@@ -143,18 +143,7 @@ done
 
 if [ $ROOTOK = 1 ]; then
     log "kernel-veth"
-    ip netns add "$TAG-a"
-    ip netns add "$TAG-b"
-    ip link add veth-a netns "$TAG-a" type veth peer name veth-b netns "$TAG-b"
-    ip -n "$TAG-a" addr add 10.82.1.1/24 dev veth-a
-    ip -n "$TAG-b" addr add 10.82.1.2/24 dev veth-b
-    for ns in a b; do
-        ip -n "$TAG-$ns" link set lo up
-        ip -n "$TAG-$ns" link set "veth-$ns" up
-    done
-    # CRR's TIME-WAITs: the client may reuse them and use every port.
-    ip netns exec "$TAG-a" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" \
-        net.ipv4.tcp_tw_reuse=1 > /dev/null
+    veth_pair "$TAG" 10.82.1
     export ADDR=10.82.1.2
     KB=(ip netns exec "$TAG-b")
     "${KB[@]}" iperf3 -s -B "$ADDR" > /dev/null 2>&1 &

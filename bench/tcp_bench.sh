@@ -131,11 +131,6 @@ for w in $WORKERS; do
     done
 done
 
-kernel_client_sysctls() { # namespace
-    ip netns exec "$1" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" \
-        net.ipv4.tcp_tw_reuse=1 > /dev/null
-}
-
 if [ $ROOTOK = 1 ]; then
     # --- ours to the kernel: shmiftap bridges BUS to tap0 in a namespace (10.79.1.1)
     ip netns add "$TAG-tap"
@@ -164,16 +159,7 @@ if [ $ROOTOK = 1 ]; then
 
     # --- the kernel: veth between namespaces a (client, 10.79.2.1) and b (server, .2)
     log "kernel-veth"
-    ip netns add "$TAG-a"
-    ip netns add "$TAG-b"
-    ip link add veth-a netns "$TAG-a" type veth peer name veth-b netns "$TAG-b"
-    ip -n "$TAG-a" addr add 10.79.2.1/24 dev veth-a
-    ip -n "$TAG-b" addr add 10.79.2.2/24 dev veth-b
-    for ns in a b; do
-        ip -n "$TAG-$ns" link set lo up
-        ip -n "$TAG-$ns" link set "veth-$ns" up
-    done
-    kernel_client_sysctls "$TAG-a"
+    veth_pair "$TAG" 10.79.2
     ip netns exec "$TAG-a" ping -c 1 -W 2 10.79.2.2 > /dev/null || log "veth: no ping reply"
     ip netns exec "$TAG-b" "$RRB" server 7 > /dev/null 2>&1 &
     PIDS+=($!)
