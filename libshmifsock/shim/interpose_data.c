@@ -53,8 +53,7 @@ static ssize_t tcp_read_result(int fd, ssize_t n, size_t len) {
     int error = 0;
     socklen_t size = sizeof error;
     if (session != NULL &&
-        shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 &&
-        error != 0) {
+        shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error != 0) {
         shim_debug("read(%d): the connection ended with error %d", fd, error);
         errno = error;
         return -1;
