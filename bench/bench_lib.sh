@@ -55,3 +55,20 @@ kernel_client_sysctls() { # namespace
     ip netns exec "$1" sysctl -q -w net.ipv4.ip_local_port_range="1024 65535" \
         net.ipv4.tcp_tw_reuse=1 > /dev/null
 }
+
+# On exit (and on INT/TERM), removes what the benchmark made: the processes in PIDS, the
+# namespaces TAG-NS for each NS given (when ROOTOK is 1), the bus file BUS and the folder WORK.
+cleanup_on_exit() {
+    CLEANUP_NAMESPACES=("$@")
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+    local ns
+    stop_all
+    if [ "${ROOTOK:-0}" = 1 ]; then
+        for ns in "${CLEANUP_NAMESPACES[@]}"; do ip netns del "$TAG-$ns" 2>/dev/null || true; done
+    fi
+    rm -f "$BUS"
+    rm -rf "$WORK"
+}

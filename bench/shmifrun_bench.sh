@@ -59,16 +59,7 @@ WORK=$(mktemp -d /tmp/shmifrun-bench.XXXXXX)
 BUS=/dev/shm/$TAG.bus
 # shellcheck source=bench_lib.sh
 . "$HERE/bench_lib.sh"
-cleanup() {
-    stop_all
-    if [ $ROOTOK = 1 ]; then
-        for ns in a b; do ip netns del "$TAG-$ns" 2>/dev/null || true; done
-    fi
-    rm -f "$BUS"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_on_exit a b
 
 TX_TMO=$(awk -v s="$SECS" 'BEGIN { print int(s) + 20 }')
 declare -A R # R[row,column]
@@ -95,6 +86,16 @@ measure() { # column prefix...
     R[rr1,$col]=$(cell per_second "$TX_TMO" "$@" "$RRB" rr "$ADDR:7" 1 "$SECS")
     R[crr,$col]=$(cell per_second "$TX_TMO" "$@" "$RRB" crr "$ADDR:7" "$SECS")
     R[lat,$col]=$(cell lat_us "$TX_TMO" bash -c 'sockperf_lat "$@"' _ "$@")
+}
+# The servers of the four rows at ADDR, each run with the command prefix given.
+start_servers() {
+    "$@" iperf3 -s -B "$ADDR" > /dev/null 2>&1 &
+    PIDS+=($!)
+    "$@" "$RRB" server 7 > /dev/null 2>&1 &
+    PIDS+=($!)
+    "$@" sockperf server --tcp -i "$ADDR" -p 11111 > /dev/null 2>&1 &
+    PIDS+=($!)
+    sleep 1
 }
 # Waits (bounded) until CMD... succeeds.
 wait_for() {
@@ -129,14 +130,7 @@ for m in $MTUS; do
         { stop_all; continue; }
     export ADDR=10.82.0.2
     wait_for "$CTL" -s "$WORK/a.sock" ping "$ADDR" -c 1
-    SB=("$RUN" -s "$WORK/b.sock" --)
-    "${SB[@]}" iperf3 -s -B "$ADDR" > "$WORK/iperf3.log" 2>&1 &
-    PIDS+=($!)
-    "${SB[@]}" "$RRB" server 7 > /dev/null 2>&1 &
-    PIDS+=($!)
-    "${SB[@]}" sockperf server --tcp -i "$ADDR" -p 11111 > /dev/null 2>&1 &
-    PIDS+=($!)
-    sleep 1
+    start_servers "$RUN" -s "$WORK/b.sock" --
     measure "$m" "$RUN" -s "$WORK/a.sock" --
     stop_all
 done
@@ -145,14 +139,7 @@ if [ $ROOTOK = 1 ]; then
     log "kernel-veth"
     veth_pair "$TAG" 10.82.1
     export ADDR=10.82.1.2
-    KB=(ip netns exec "$TAG-b")
-    "${KB[@]}" iperf3 -s -B "$ADDR" > /dev/null 2>&1 &
-    PIDS+=($!)
-    "${KB[@]}" "$RRB" server 7 > /dev/null 2>&1 &
-    PIDS+=($!)
-    "${KB[@]}" sockperf server --tcp -i "$ADDR" -p 11111 > /dev/null 2>&1 &
-    PIDS+=($!)
-    sleep 1
+    start_servers ip netns exec "$TAG-b"
     measure kernel ip netns exec "$TAG-a"
     stop_all
 fi

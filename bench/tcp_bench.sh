@@ -68,16 +68,7 @@ WORK=$(mktemp -d /tmp/tcp-bench.XXXXXX)
 BUS=/dev/shm/$TAG.bus
 # shellcheck source=bench_lib.sh
 . "$HERE/bench_lib.sh"
-cleanup() {
-    stop_all
-    if [ $ROOTOK = 1 ]; then
-        for ns in tap a b; do ip netns del "$TAG-$ns" 2>/dev/null || true; done
-    fi
-    rm -f "$BUS"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_on_exit tap a b
 
 TX_TMO=$(awk -v s="$SECS" 'BEGIN { print int(s) + 20 }')
 ST_TMO=120
