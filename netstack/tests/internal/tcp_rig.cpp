@@ -169,24 +169,29 @@ SocketId TcpRig::listen(std::uint16_t port, std::size_t backlog) {
 
 SocketId TcpRig::accept_from(SocketId listener, std::uint16_t from_port, std::uint16_t port,
                              std::uint32_t peer_iss) {
-    peer_port = from_port;
-    local_port = port;
-    inject({.src_port = from_port,
-            .dst_port = port,
-            .seq = peer_iss,
-            .flags = flag::syn,
-            .window = 65535,
-            .mss = 1460});
-    const Sent synack = one();
+    return accept_syn(listener, {.src_port = from_port,
+                                 .dst_port = port,
+                                 .seq = peer_iss,
+                                 .flags = flag::syn,
+                                 .window = 65535,
+                                 .mss = 1460})
+        .first;
+}
+
+std::pair<SocketId, Sent> TcpRig::accept_syn(SocketId listener, const wire::TcpRepr& syn) {
+    peer_port = syn.src_port;
+    local_port = syn.dst_port;
+    inject(syn);
+    Sent synack = one();
     EXPECT_EQ(synack.tcp.flags, flag::syn | flag::ack);
-    EXPECT_EQ(synack.tcp.ack, peer_iss + 1);
+    EXPECT_EQ(synack.tcp.ack, syn.seq + 1);
     our_seq = synack.tcp.seq + 1;
-    peer_seq = peer_iss + 1;
+    peer_seq = syn.seq + 1;
     inject(peer(flag::ack));
     nothing_sent();
     auto accepted = stack.tcp_accept(listener);
     EXPECT_TRUE(accepted.has_value());
-    return accepted.value_or(0);
+    return {accepted.value_or(0), std::move(synack)};
 }
 
 SocketId TcpRig::connect_to(std::uint16_t port, std::uint32_t peer_iss) {

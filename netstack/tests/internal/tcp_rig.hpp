@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "netstack/stack.hpp"
@@ -74,6 +76,8 @@ class TcpRig {
     // accepted socket. Our next sequence number is in our_seq, the peer's in peer_seq.
     SocketId accept_from(SocketId listener, std::uint16_t peer_port, std::uint16_t port,
                          std::uint32_t peer_iss = 1000);
+    // The same with the peer's own SYN (its options); also returns our SYN-ACK.
+    std::pair<SocketId, Sent> accept_syn(SocketId listener, const wire::TcpRepr& syn);
     // We connect to the peer's `port`; the peer answers with ISN `peer_iss`.
     SocketId connect_to(std::uint16_t port, std::uint32_t peer_iss = 5000);
     // A segment from the peer on the current connection (peer_port -> local_port) with

@@ -104,23 +104,16 @@ struct SackConnected : ::testing::Test {
     // The peer offers SACK-permitted and an MSS of `peer_mss`.
     void SetUp() override { open(mss); }
     void open(std::uint16_t peer_mss) {
-        const SocketId l = rig.listen(80);
-        rig.peer_port = 40000;
-        rig.local_port = 80;
-        rig.inject({.src_port = 40000,
-                    .dst_port = 80,
-                    .seq = 1000,
-                    .flags = flag::syn,
-                    .window = 65535,
-                    .mss = peer_mss,
-                    .sack_permitted = true});
-        const Sent synack = rig.one();
+        Sent synack;
+        std::tie(s, synack) = rig.accept_syn(rig.listen(80), {.src_port = 40000,
+                                                              .dst_port = 80,
+                                                              .seq = 1000,
+                                                              .flags = flag::syn,
+                                                              .window = 65535,
+                                                              .mss = peer_mss,
+                                                              .sack_permitted = true});
         EXPECT_TRUE(synack.tcp.sack_permitted);
-        rig.our_seq = base = synack.tcp.seq + 1;
-        rig.peer_seq = 1001;
-        rig.inject(rig.peer(flag::ack));
-        rig.nothing_sent();
-        s = *rig.stack.tcp_accept(l);
+        base = rig.our_seq;
         TcpSocketOptions options = *rig.stack.tcp_options(s);
         options.congestion = CongestionControl::newreno;
         ASSERT_TRUE(rig.stack.tcp_set_options(s, options));

@@ -24,23 +24,16 @@ struct ScaledWindow : ::testing::Test {
     std::uint32_t handshake_window = 0;  // the SYN-ACK's, never scaled
 
     void SetUp() override {
-        const SocketId l = rig.listen(80);
-        rig.peer_port = 40000;
-        rig.local_port = 80;
-        rig.inject({.src_port = 40000,
-                    .dst_port = 80,
-                    .seq = 1000,
-                    .flags = flag::syn,
-                    .window = 65535,
-                    .mss = 1460,
-                    .window_scale = 0});
-        const Sent synack = rig.one();
+        Sent synack;
+        std::tie(s, synack) = rig.accept_syn(rig.listen(80), {.src_port = 40000,
+                                                              .dst_port = 80,
+                                                              .seq = 1000,
+                                                              .flags = flag::syn,
+                                                              .window = 65535,
+                                                              .mss = 1460,
+                                                              .window_scale = 0});
         ASSERT_EQ(synack.tcp.window_scale, kOurScale);
         handshake_window = synack.tcp.window;
-        rig.our_seq = synack.tcp.seq + 1;
-        rig.peer_seq = 1001;
-        rig.inject(rig.peer(flag::ack));
-        s = *rig.stack.tcp_accept(l);
         rig.events();
         const auto ours = bytes_of(100);
         ASSERT_EQ(*rig.stack.tcp_send(s, ours, rig.now()), 100u);
