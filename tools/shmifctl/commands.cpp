@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fwd_commands.hpp"
 #include "impair_commands.hpp"
 #include "runtime_commands.hpp"
 #include "service_commands.hpp"
@@ -277,6 +278,7 @@ void add_commands(CLI::App& app, Invocation& invocation) {
     add_service_commands(app, invocation);
     add_impair_commands(app, invocation);
     add_sock_commands(app, invocation);
+    add_fwd_commands(app, invocation);
 }
 
 }  // namespace shmifctl

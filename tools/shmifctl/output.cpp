@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "fwd_commands.hpp"
 #include "impair_commands.hpp"
+#include "json_cells.hpp"
 #include "service_commands.hpp"
 #include "shmifd/control/payload_text.hpp"
 #include "sock_commands.hpp"
@@ -18,27 +20,6 @@ namespace shmifctl {
 namespace {
 
 using nlohmann::json;
-
-// A cell: strings as they are, absent/null as "-", anything else as compact JSON.
-std::string cell(const json& value) {
-    if (value.is_null()) return "-";
-    if (value.is_string()) return value.get<std::string>();
-    if (value.is_boolean()) return value.get<bool>() ? "yes" : "no";
-    return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string field(const json& object, const char* key) {
-    if (!object.is_object()) return "-";
-    const auto it = object.find(key);
-    return it == object.end() ? "-" : cell(*it);
-}
-
-const json& list(const json& result, const char* key) {
-    static const json empty = json::array();
-    if (!result.is_object()) return empty;
-    const auto it = result.find(key);
-    return it != result.end() && it->is_array() ? *it : empty;
-}
 
 // Rows of objects with the given columns (header, key).
 void print_rows(std::FILE* out, const json& rows,
@@ -218,6 +199,7 @@ void print_human(std::FILE* out, const Invocation& invocation, const json& resul
     if (print_service_result(out, cmd, result)) return;
     if (print_impair_result(out, cmd, result)) return;
     if (print_sock_result(out, cmd, result)) return;
+    if (print_fwd_result(out, cmd, result)) return;
     if (cmd == "version") {
         fmt::print(out, "shmifd {} (protocol {})\n", field(result, "daemon"),
                    field(result, "protocol"));

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "json_cells.hpp"
 #include "service_validator.hpp"
 #include "table.hpp"
 
@@ -13,25 +14,13 @@ namespace {
 
 using nlohmann::json;
 
-std::string text(const json& row, const char* key) {
-    if (!row.is_object() || !row.contains(key) || row[key].is_null()) return "-";
-    const auto& v = row[key];
-    return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
-const json& rows(const json& result, const char* key) {
-    static const json empty = json::array();
-    return result.is_object() && result.contains(key) && result[key].is_array() ? result[key]
-                                                                                : empty;
-}
-
 void print_services(std::FILE* out, const json& result) {
     Table table({"SERVICE", "PROTO", "CONNECTIONS", "ACTIVE", "RX_BYTES", "TX_BYTES", "DATAGRAMS",
                  "REQUESTS", "ERRORS"});
-    for (const auto& s : rows(result, "services"))
-        table.add({text(s, "name"), text(s, "proto"), text(s, "connections"), text(s, "active"),
-                   text(s, "bytes_received"), text(s, "bytes_sent"), text(s, "datagrams"),
-                   text(s, "requests"), text(s, "errors")});
+    for (const auto& s : list(result, "services"))
+        table.add({field(s, "name"), field(s, "proto"), field(s, "connections"), field(s, "active"),
+                   field(s, "bytes_received"), field(s, "bytes_sent"), field(s, "datagrams"),
+                   field(s, "requests"), field(s, "errors")});
     table.print(out);
 }
 
@@ -44,11 +33,11 @@ std::string millis(const json& row, const char* key) {
 void print_tcp(std::FILE* out, const json& result) {
     Table table({"WORKER", "STATE", "RECV-Q", "SEND-Q", "LOCAL", "REMOTE", "MSS", "CWND", "SRTT_MS",
                  "RTO_MS", "RETRANS", "BYTES_SENT", "BYTES_RECEIVED"});
-    for (const auto& c : rows(result, "connections"))
-        table.add({text(c, "worker"), text(c, "state"), text(c, "recv_q"), text(c, "send_q"),
-                   text(c, "local"), text(c, "remote"), text(c, "mss"), text(c, "cwnd"),
-                   millis(c, "srtt_us"), millis(c, "rto_us"), text(c, "retransmits"),
-                   text(c, "bytes_sent"), text(c, "bytes_received")});
+    for (const auto& c : list(result, "connections"))
+        table.add({field(c, "worker"), field(c, "state"), field(c, "recv_q"), field(c, "send_q"),
+                   field(c, "local"), field(c, "remote"), field(c, "mss"), field(c, "cwnd"),
+                   millis(c, "srtt_us"), millis(c, "rto_us"), field(c, "retransmits"),
+                   field(c, "bytes_sent"), field(c, "bytes_received")});
     table.print(out);
 }
 

@@ -1,5 +1,6 @@
 #include "sock_commands.hpp"
 
+#include "json_cells.hpp"
 #include "table.hpp"
 
 namespace shmifctl {
@@ -7,12 +8,6 @@ namespace shmifctl {
 namespace {
 
 using nlohmann::json;
-
-std::string field(const json& row, const char* key) {
-    if (!row.is_object() || !row.contains(key) || row[key].is_null()) return "-";
-    const auto& v = row[key];
-    return v.is_string() ? v.get<std::string>() : v.dump();
-}
 
 std::string endpoint(const json& row, const char* key) {
     if (!row.is_object() || !row.contains(key) || !row[key].is_object()) return "-";
@@ -36,11 +31,10 @@ bool print_sock_result(std::FILE* out, const std::string& cmd, const json& resul
     if (cmd != "sock.list") return false;
     Table table({"SOCK", "PID", "TYPE", "STATE", "LOCAL", "REMOTE", "WORKER", "BYTES_IN",
                  "BYTES_OUT", "DROPS"});
-    if (result.is_object() && result.contains("sockets") && result["sockets"].is_array())
-        for (const auto& s : result["sockets"])
-            table.add({field(s, "sock"), field(s, "pid"), field(s, "type"), field(s, "state"),
-                       endpoint(s, "local"), endpoint(s, "remote"), field(s, "worker"),
-                       field(s, "bytes_in"), field(s, "bytes_out"), field(s, "drops")});
+    for (const auto& s : list(result, "sockets"))
+        table.add({field(s, "sock"), field(s, "pid"), field(s, "type"), field(s, "state"),
+                   endpoint(s, "local"), endpoint(s, "remote"), field(s, "worker"),
+                   field(s, "bytes_in"), field(s, "bytes_out"), field(s, "drops")});
     table.print(out);
     return true;
 }

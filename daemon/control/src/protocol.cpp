@@ -23,7 +23,9 @@ constexpr auto commands = std::to_array<std::string_view>(
      "impair.set", "impair.clear", "impair.show",
      // the socket service
      "sock.open", "sock.bind", "sock.listen", "sock.connect", "sock.accept", "sock.name",
-     "sock.setopt", "sock.getopt", "sock.list"});
+     "sock.setopt", "sock.getopt", "sock.list",
+     // port forwarding
+     "fwd.add", "fwd.del", "fwd.list"});
 
 std::string_view strip_cr(std::string_view line) {
     if (line.ends_with('\r')) line.remove_suffix(1);

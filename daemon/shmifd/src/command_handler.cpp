@@ -60,11 +60,12 @@ Result outcome(const Dataplane::Outcome& o) {
 }  // namespace
 
 DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
-                             sockets::SocketService& sockets,
+                             sockets::SocketService& sockets, forward::ForwardService& forwards,
                              std::function<Config()> running_config)
     : dataplane_(dataplane),
       executor_(executor),
       sockets_(sockets),
+      forwards_(forwards),
       running_config_(std::move(running_config)) {
     commands_ = {{"version", &DaemonHandler::version},
                  {"if.list", &DaemonHandler::if_list},
@@ -89,6 +90,9 @@ DaemonHandler::DaemonHandler(Dataplane& dataplane, SerialExecutor& executor,
                  {"service.del", &DaemonHandler::service_del},
                  {"service.list", &DaemonHandler::service_list},
                  {"tcp.list", &DaemonHandler::tcp_list},
+                 {"fwd.add", &DaemonHandler::fwd_add},
+                 {"fwd.del", &DaemonHandler::fwd_del},
+                 {"fwd.list", &DaemonHandler::fwd_list},
                  {"sock.open", &DaemonHandler::sock},
                  {"sock.bind", &DaemonHandler::sock},
                  {"sock.listen", &DaemonHandler::sock},

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dataplane.hpp"
+#include "forward/forward_service.hpp"
 #include "serial_executor.hpp"
 #include "shmifd/control/handler.hpp"
 #include "sockets/socket_service.hpp"
@@ -19,7 +20,7 @@ class DaemonHandler final : public control::CommandHandler {
   public:
     // `running_config` is called on the reconfiguration thread.
     DaemonHandler(Dataplane& dataplane, SerialExecutor& executor, sockets::SocketService& sockets,
-                  std::function<Config()> running_config);
+                  forward::ForwardService& forwards, std::function<Config()> running_config);
 
     void handle(control::Request request, control::Done done) override;
     // From now on every request is answered shutting_down.
@@ -30,6 +31,7 @@ class DaemonHandler final : public control::CommandHandler {
     Dataplane& dataplane_;
     SerialExecutor& executor_;
     sockets::SocketService& sockets_;
+    forward::ForwardService& forwards_;
     std::function<Config()> running_config_;
     std::atomic<bool> refusing_{false};
     // The client of the request being dispatched (handle() runs on the control thread only).
@@ -77,6 +79,10 @@ class DaemonHandler final : public control::CommandHandler {
     void impair_set(control::Args&, control::Done&);
     void impair_clear(control::Args&, control::Done&);
     void impair_show(control::Args&, control::Done&);
+    // command_handler_forward.cpp
+    void fwd_add(control::Args&, control::Done&);
+    void fwd_del(control::Args&, control::Done&);
+    void fwd_list(control::Args&, control::Done&);
     // command_handler_sockets.cpp: every sock.* command
     void sock(control::Args&, control::Done&);
 };

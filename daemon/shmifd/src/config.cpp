@@ -250,6 +250,25 @@ services::ServiceSpec read_service(TableReader r, const toml::table& table) {
     return spec;
 }
 
+// [[forward]] and [[expose]]: spec (required, the text form), max_connections,
+// udp_timeout_ms.
+forward::ForwardSpec read_forward(TableReader r, const toml::table& table,
+                                  forward::Direction direction) {
+    const std::string what = forward::direction_name(direction);
+    auto text = r.string("spec");
+    if (!text)
+        r.fail(table, what + ": spec is required (" +
+                          (direction == forward::Direction::inbound
+                               ? "tcp:127.0.0.1:8080=10.0.0.2:80)"
+                               : "tcp:10.0.0.1:5432=127.0.0.1:5432)"));
+    auto spec = forward::parse_forward(*text, direction);
+    if (!spec) r.fail(*r.get("spec"), spec.error());
+    r.integer_into("max_connections", spec->max_connections, 1, 1'000'000);
+    r.integer_into("udp_timeout_ms", spec->udp_timeout_ms, 100, 86'400'000);
+    r.finish();
+    return *spec;
+}
+
 // Line of the table an array-of-tables element starts on, for messages about it as a whole.
 template <class Fn>
 void each_table(const toml::array& list, const std::string& origin, const std::string& what,
@@ -311,6 +330,19 @@ Config parse_config(std::string_view text, const std::string& origin) {
                                       ": the port is already served by " + other.to_string());
             config.services.push_back(spec);
         });
+    for (const auto direction : {forward::Direction::inbound, forward::Direction::outbound}) {
+        const std::string what = forward::direction_name(direction);
+        const auto* list = r.array(what);
+        if (!list) continue;
+        each_table(*list, origin, what, [&](const toml::table& t) {
+            auto spec = read_forward(TableReader(t, origin, what), t, direction);
+            for (const auto& other : config.forwards)
+                if (forward::overlaps(other, spec))
+                    throw ConfigError(at(origin, t.source()) + spec.name() +
+                                      ": its ports overlap " + other.name());
+            config.forwards.push_back(spec);
+        });
+    }
     r.finish();
 
     // Cross-checks name the line of the entry that breaks them.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "forward/forward_spec.hpp"
 #include "impair/settings.hpp"
 #include "netstack/address.hpp"
 #include "netstack/stack.hpp"
@@ -59,6 +60,7 @@ struct Config {
     std::vector<InterfaceSpec> interfaces;
     std::vector<RouteSpec> routes;
     std::vector<services::ServiceSpec> services;  // [[service]] and --serve
+    std::vector<forward::ForwardSpec> forwards;   // [[forward]], [[expose]], --forward, --expose
     netstack::StackConfig stack;                  // shard and seed are set per worker by the daemon
     std::optional<std::string> file;              // where it came from, for reloads
 };

@@ -41,9 +41,10 @@ bool contains(const std::vector<T>& list, const T& value) {
 
 }  // namespace
 
-ApplyReport apply_config(Dataplane& dp, const Config& next) {
+ApplyReport apply_config(Dataplane& dp, forward::ForwardService& forwards, const Config& next) {
     ApplyReport report;
-    auto step = [&](const Dataplane::Outcome& outcome, const std::string& what) {
+    auto step = [&](const std::expected<void, control::CommandError>& outcome,
+                    const std::string& what) {
         if (outcome)
             report.changes.push_back(what);
         else
@@ -129,10 +130,16 @@ ApplyReport apply_config(Dataplane& dp, const Config& next) {
     if (dp.forwarding() != next.stack.forwarding)
         step(dp.set_forwarding(next.stack.forwarding),
              "set forwarding " + on_off(next.stack.forwarding));
+    // Port forwards likewise: those that go or change first (their connections run on).
+    for (const auto& f : forwards.specs())
+        if (!contains(next.forwards, f)) step(forwards.remove(f, false), "remove " + f.name());
+    for (const auto& f : next.forwards)
+        if (!contains(forwards.specs(), f)) step(forwards.add(f), "add " + f.name());
     return report;
 }
 
 std::vector<std::string> runtime_changes_undone(const Config& file, const Dataplane& dp,
+                                                const forward::ForwardService& forwards,
                                                 const Config& next) {
     std::vector<std::string> out;
     // Set at run time (differs from the file before) and not what the new file says.
@@ -172,6 +179,8 @@ std::vector<std::string> runtime_changes_undone(const Config& file, const Datapl
         if (!contains(before_routes, r) && !contains(wanted_routes, r)) out.push_back(describe(r));
     if (undone(dp.forwarding(), file.stack.forwarding, next.stack.forwarding))
         out.push_back("forwarding " + on_off(dp.forwarding()));
+    for (const auto& f : forwards.specs())
+        if (!contains(file.forwards, f) && !contains(next.forwards, f)) out.push_back(f.name());
     return out;
 }
 

@@ -93,6 +93,11 @@ nlohmann::json to_json(const Config& config) {
                                     {"port", s.port},
                                     {"proto", services::transport_name(s.transport)}});
     }
+    for (const auto& f : config.forwards) {
+        nlohmann::json row{{"spec", f.to_string()}, {"max_connections", f.max_connections}};
+        if (f.protocol == forward::Protocol::udp) row["udp_timeout_ms"] = f.udp_timeout_ms;
+        j[forward::direction_name(f.direction)].push_back(std::move(row));
+    }
     return j;
 }
 

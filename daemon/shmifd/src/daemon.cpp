@@ -5,14 +5,18 @@
 #include <boost/asio/io_context.hpp>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
 #include "command_handler.hpp"
 #include "config_apply.hpp"
 #include "dataplane.hpp"
+#include "forward/forward_service.hpp"
 #include "notify.hpp"
 #include "serial_executor.hpp"
 #include "shmifd/control/server.hpp"
@@ -50,7 +54,7 @@ class Daemon {
           overrides_(std::move(overrides)),
           dataplane_(config_.stack, config_.daemon.workers,
                      [](std::string_view line) { spdlog::info("workers: {}", line); }),
-          handler_(dataplane_, executor_, sockets_, [this] { return running_config(); }),
+          handler_(dataplane_, executor_, sockets_, forwards_, [this] { return running_config(); }),
           signals_(io_, {SIGINT, SIGTERM, SIGHUP}) {}
 
     bool start() {
@@ -67,7 +71,8 @@ class Daemon {
             return false;
         }
         sockets_.start(dataplane_);
-        const auto report = apply_config(dataplane_, config_);
+        forwards_.start(dataplane_);
+        const auto report = apply_config(dataplane_, forwards_, config_);
         log_report(report);
         if (!report.errors.empty()) {
             spdlog::critical("the configuration could not be applied; stopping");
@@ -106,6 +111,8 @@ class Daemon {
     // Before the dataplane, destroyed after it: the shards' socket data paths use its table
     // until the workers are gone.
     sockets::SocketService sockets_;
+    // Likewise for port forwarding (the shards' splices count against its budget).
+    forward::ForwardService forwards_;
     Dataplane dataplane_;
     DaemonHandler handler_;
     // After the handler and the dataplane, destroyed before them: its queued tasks (run by
@@ -129,6 +136,7 @@ class Daemon {
             if (!i.loopback) running.interfaces.push_back(i.spec);  // lo: [daemon] loopback
         running.routes = dataplane_.routes();
         running.services = dataplane_.services();
+        running.forwards = forwards_.specs();
         running.file = config_.file;
         return running;
     }
@@ -174,9 +182,9 @@ class Daemon {
                 const auto next = load_config_file(file, overrides_);
                 for (const auto& what : restart_only_differences(config_, next))
                     spdlog::warn("reload: {} changed; it takes effect at the next start", what);
-                for (const auto& what : runtime_changes_undone(file_, dataplane_, next))
+                for (const auto& what : runtime_changes_undone(file_, dataplane_, forwards_, next))
                     spdlog::info("reload: the file wins: undoing {} (set at run time)", what);
-                const auto report = apply_config(dataplane_, next);
+                const auto report = apply_config(dataplane_, forwards_, next);
                 file_ = next;
                 log_report(report);
                 if (report.changes.empty() && report.errors.empty())
@@ -210,10 +218,21 @@ void block_control_signals() {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+// Every forwarded connection and every test process's socket holds a descriptor: the soft
+// limit (often 1024) goes up to the hard one, as servers do.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        spdlog::warn("cannot raise the descriptor limit: {}", std::strerror(errno));
+}
+
 }  // namespace
 
 int run_daemon(Config config, CommandLineOverrides overrides) {
     block_control_signals();
+    raise_descriptor_limit();
     std::unique_ptr<Daemon> daemon;
     try {
         daemon = std::make_unique<Daemon>(std::move(config), std::move(overrides));

@@ -50,6 +50,10 @@ void apply_overrides(Config& config, const CommandLineOverrides& overrides) {
         std::erase_if(config.services, [&](const auto& s) { return services::conflicts(s, spec); });
         config.services.push_back(spec);
     }
+    for (const auto& spec : overrides.forwards) {
+        std::erase_if(config.forwards, [&](const auto& f) { return forward::overlaps(f, spec); });
+        config.forwards.push_back(spec);
+    }
 }
 
 Config load_config_file(const std::string& path, const CommandLineOverrides& overrides) {

@@ -35,6 +35,8 @@ struct CommandLineOverrides {
     std::optional<bool> loopback{};
     // --serve KIND[:PORT]: added to the file's [[service]] list (replacing one on its port).
     std::vector<services::ServiceSpec> serve{};
+    // --forward and --expose: added to the file's (replacing one whose ports they overlap).
+    std::vector<forward::ForwardSpec> forwards{};
 };
 
 void apply_overrides(Config& config, const CommandLineOverrides& overrides);

@@ -9,6 +9,7 @@
 #include "config.hpp"
 #include "daemon.hpp"
 #include "defaults.hpp"
+#include "forward/forward_spec.hpp"
 #include "logging.hpp"
 #include "service_validator.hpp"
 #include "shmifd/control/socket_path.hpp"
@@ -40,6 +41,14 @@ Test services on every worker, for anything on the network to talk to: --serve e
 GET /bytes/N answers N bytes where byte i = (i + i / 251) mod 256, GET / a status page);
 KIND:PORT for another port, e.g. --serve http:8080. Repeatable.
 
+Port forwarding, for programs that cannot run under shmifrun and for host tools:
+--forward tcp:8080=10.0.0.2:80 listens on the host's 127.0.0.1:8080 and connects each
+connection to 10.0.0.2:80 in the virtual network (the host address defaults to 127.0.0.1;
+write 0.0.0.0 or another address out to listen there). --expose tcp:10.0.0.1:5432=5432
+listens in the stack on 10.0.0.1:5432 and connects each connection to the host's
+127.0.0.1:5432. Ranges map onto ranges: tcp:9000-9010=10.0.0.2:9000-9010. Half-closes and
+resets cross over. Repeatable; also [[forward]]/[[expose]] in the file and shmifctl fwd.
+
 Loopback: every daemon has lo, 127.0.0.1/8 inside its stack (not the host's), on a bus only
 the daemon maps; traffic to 127/8 and to the daemon's own addresses goes over it to whichever
 worker owns it (--no-loopback, [daemon] loopback = false: none).
@@ -66,6 +75,15 @@ Exit status: 0 stopped cleanly; 1 start-up failed (e.g. another daemon answers o
 socket: checked before any bus is opened; a bus that cannot be opened); 2 usage error or bad
 configuration (missing or unreadable file, parse error, bad value), or an address already in
 use on its bus (see above).)";
+
+CLI::Validator forward_spec_validator(shmifd::forward::Direction direction) {
+    return CLI::Validator(
+        [direction](std::string& text) -> std::string {
+            auto spec = shmifd::forward::parse_forward(text, direction);
+            return spec ? std::string() : spec.error();
+        },
+        "SPEC");
+}
 
 }  // namespace
 
@@ -113,6 +131,19 @@ int main(int argc, char** argv) {
                    "also [[service]] in the file and shmifctl service add")
         ->allow_extra_args(false)
         ->check(shmif::tool::service_spec_validator());
+    std::vector<std::string> forwards, exposes;
+    app.add_option("--forward", forwards,
+                   "forward a host port into the virtual network, "
+                   "tcp:[HOST_ADDR:]PORT[-LAST]=VIRT_ADDR[:PORT[-LAST]] (host address "
+                   "127.0.0.1 unless written); repeatable, also [[forward]] and shmifctl fwd add")
+        ->allow_extra_args(false)
+        ->check(forward_spec_validator(shmifd::forward::Direction::inbound));
+    app.add_option("--expose", exposes,
+                   "expose a host port to the virtual network, "
+                   "tcp:VIRT_ADDR:PORT[-LAST]=[HOST_ADDR:][PORT[-LAST]]; repeatable, also "
+                   "[[expose]] and shmifctl fwd add --expose")
+        ->allow_extra_args(false)
+        ->check(forward_spec_validator(shmifd::forward::Direction::outbound));
     for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
         quick->excludes("--config");
 
@@ -126,6 +157,12 @@ int main(int argc, char** argv) {
     if (no_loopback_flag->count() > 0) overrides.loopback = false;
     for (const auto& text : serve)
         overrides.serve.push_back(*services::parse_service(text));
+    for (const auto& text : forwards)
+        overrides.forwards.push_back(
+            *shmifd::forward::parse_forward(text, shmifd::forward::Direction::inbound));
+    for (const auto& text : exposes)
+        overrides.forwards.push_back(
+            *shmifd::forward::parse_forward(text, shmifd::forward::Direction::outbound));
 
     shmifd::Config config;
     try {

@@ -11,10 +11,12 @@ Shard::Shard(const netstack::StackConfig& config, std::size_t index)
       stack_(config),
       services_(std::make_unique<services::ServiceHost>(
           stack_, watches_, [] { return std::chrono::steady_clock::now(); })),
-      sockets_(std::make_unique<sockets::ShardSockets>(*this, index)) {}
+      sockets_(std::make_unique<sockets::ShardSockets>(*this, index)),
+      forwards_(std::make_unique<forward::ShardForwards>(*this, sockets_->reactor())) {}
 
 Shard::~Shard() {
     cancel_jobs();
+    forwards_.reset();  // forwarded connections are reset, both sides
     sockets_.reset();   // test processes' connections are reset
     services_.reset();  // its connections are aborted while the interfaces still exist
     // Interfaces go before their links (the stack borrows the devices).
@@ -87,6 +89,7 @@ std::size_t Shard::poll(std::size_t budget) {
     std::size_t work = commands_.poll(budget);
     work += timers_.poll(budget);
     work += sockets_->poll();
+    work += forwards_->poll();
     const auto now = std::chrono::steady_clock::now();
     for (const auto& link : links_) {
         work += netstack::feed_stack(link->receive(budget, now), stack_, link->id,

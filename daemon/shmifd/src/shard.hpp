@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "conflict_log.hpp"
+#include "forward/shard_forwards.hpp"
 #include "netstack/stack.hpp"
 #include "services/service_host.hpp"
 #include "services/watch_table.hpp"
@@ -45,6 +46,8 @@ class Shard final : public engine::Source {
     services::ServiceHost& services() { return *services_; }
     // Its part of the socket service (sockets/): the data paths of test processes' sockets.
     sockets::ShardSockets& sockets() { return *sockets_; }
+    // Its part of port forwarding (forward/): host listeners, stack listeners, splices.
+    forward::ShardForwards& forwards() { return *forwards_; }
 
     // --- interfaces (from stop functions) --------------------------------------------------
     std::expected<netstack::InterfaceId, netstack::ConfigError> attach(
@@ -86,6 +89,7 @@ class Shard final : public engine::Source {
     // Last: its sockets live in stack_ and its watches in watches_.
     std::unique_ptr<services::ServiceHost> services_;
     std::unique_ptr<sockets::ShardSockets> sockets_;
+    std::unique_ptr<forward::ShardForwards> forwards_;  // uses sockets_'s reactor
 };
 
 }  // namespace shmifd

@@ -16,6 +16,7 @@
 #include "service_context.hpp"
 #include "shmifd/control/handler.hpp"
 #include "socket_record.hpp"
+#include "splice_owner.hpp"
 
 namespace shmifd {
 class Shard;
@@ -31,14 +32,14 @@ class TcpSplice;
 class UdpSplice;
 class ListenerShare;
 
-class ShardSockets {
+class ShardSockets final : public SpliceOwner {
   public:
     ShardSockets(Shard& shard, std::size_t index);
     ~ShardSockets();
 
     // Once, after every shard exists (the context lists them all).
     void attach(const ServiceContext* context, FdWaker* waker, std::size_t waker_slot);
-    FdReactor& reactor() { return reactor_; }
+    FdReactor& reactor() override { return reactor_; }
     const ServiceContext& context() const { return *context_; }
     std::size_t index() const { return index_; }
 
@@ -81,7 +82,7 @@ class ShardSockets {
     void tcp_info(std::uint64_t id, control::Done done);
 
     // --- from the data path -----------------------------------------------------------------
-    void retire_tcp(std::uint64_t id, const std::string& last_error);
+    void retire_tcp(std::uint64_t id, const std::string& last_error) override;
     void retire_udp(std::uint64_t id, const std::string& last_error);
     // A listener share accepted a connection: it becomes a splice here.
     TcpSplice* adopt(std::shared_ptr<SockRecord> record, int fd, netstack::SocketId socket);

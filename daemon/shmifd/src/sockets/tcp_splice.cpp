@@ -6,11 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "../shard.hpp"
 #include "endpoint_json.hpp"
 #include "errno_names.hpp"
-#include "shard_sockets.hpp"
+#include "fd_reactor.hpp"
 #include "socket_pair.hpp"
 
 namespace shmifd::sockets {
@@ -25,14 +26,15 @@ netstack::Instant now() {
 
 }  // namespace
 
-TcpSplice::TcpSplice(Shard& shard, ShardSockets& owner, std::shared_ptr<SockRecord> record, int fd,
-                     netstack::SocketId socket, bool connected)
+TcpSplice::TcpSplice(Shard& shard, SpliceOwner& owner, std::shared_ptr<SockRecord> record, int fd,
+                     netstack::SocketId socket, bool connected, SpliceEnd end)
     : shard_(shard),
       owner_(owner),
       record_(std::move(record)),
       fd_(fd),
       socket_(socket),
-      connected_(connected) {
+      connected_(connected),
+      end_(end) {
     towards_client_.bytes.resize(buffer_size);
     towards_network_.bytes.resize(buffer_size);
     std::lock_guard lock(record_->mutex);
@@ -173,6 +175,10 @@ bool TcpSplice::to_client() {
             fd_writable_ = false;
             break;
         }
+        if (end_ == SpliceEnd::host_tcp) {
+            host_failed(errno);
+            return moved;
+        }
         // The client shut down reading or is gone: what the peer sends is dropped.
         b.begin = b.end = 0;
         client_gone_ = true;
@@ -201,6 +207,9 @@ bool TcpSplice::to_network() {
                 client_eof_ = true;
             } else if (errno == EAGAIN || errno == EINTR) {
                 fd_readable_ = false;
+            } else if (end_ == SpliceEnd::host_tcp) {
+                host_failed(errno);
+                return moved;
             } else {
                 client_eof_ = true;
                 client_gone_ = true;
@@ -250,6 +259,17 @@ void TcpSplice::fail(netstack::SocketError error) {
     finish(name);
 }
 
+void TcpSplice::host_failed(int error) {
+    // The host's end was reset or never connected: so is the connection in the stack.
+    (void)shard_.stack().tcp_abort(socket_, now());
+    {
+        std::lock_guard lock(record_->mutex);
+        record_->state = "CLOSED";
+    }
+    const char* name = ::strerrorname_np(error);
+    finish(name != nullptr ? name : "EIO");
+}
+
 void TcpSplice::finish(const std::string& last_error) {
     if (finished_) return;
     finished_ = true;
@@ -265,7 +285,12 @@ void TcpSplice::finish(const std::string& last_error) {
         else
             record_->pending_error = error;
     }
-    // Closing our end: the client reads ECONNRESET if we left its data unread, else EOF.
+    // Closing our end: the client reads ECONNRESET if we left its data unread, else EOF. A
+    // host connection is reset when the connection in the stack ended in error.
+    if (end_ == SpliceEnd::host_tcp && !error.empty()) {
+        const linger abort{.l_onoff = 1, .l_linger = 0};
+        (void)::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    }
     owner_.reactor().remove(fd_);
     ::close(fd_);
     fd_ = -1;

@@ -3,6 +3,9 @@
 // ways (a full send buffer stops reading the pair; a full pair stops reading the stack, whose
 // window then closes). Also finishes a connect: the filler bytes of a fresh pair are taken
 // once established, which makes the client's descriptor writable (daemon/PROTOCOL.md).
+//
+// Port forwarding runs the same splice between a host TCP socket and a connection in the
+// stack; there a reset is carried across both ways (SpliceEnd::host_tcp).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +16,7 @@
 
 #include "netstack/stack.hpp"
 #include "socket_record.hpp"
+#include "splice_owner.hpp"
 
 namespace shmifd {
 class Shard;
@@ -20,13 +24,17 @@ class Shard;
 
 namespace shmifd::sockets {
 
-class ShardSockets;
+// What the descriptor is the end of.
+enum class SpliceEnd : std::uint8_t {
+    client_pair,  // a test process's socketpair: a reset becomes SO_ERROR (PROTOCOL.md)
+    host_tcp,     // a host TCP connection: resets cross both ways, as a proxy carries them
+};
 
 class TcpSplice {
   public:
     // `connected`: an accepted connection (no filler, nothing to wait for).
-    TcpSplice(Shard& shard, ShardSockets& owner, std::shared_ptr<SockRecord> record, int fd,
-              netstack::SocketId socket, bool connected);
+    TcpSplice(Shard& shard, SpliceOwner& owner, std::shared_ptr<SockRecord> record, int fd,
+              netstack::SocketId socket, bool connected, SpliceEnd end = SpliceEnd::client_pair);
     ~TcpSplice();
     TcpSplice(const TcpSplice&) = delete;
     TcpSplice& operator=(const TcpSplice&) = delete;
@@ -55,15 +63,18 @@ class TcpSplice {
     // The connection failed or was reset: tell the client (SO_ERROR, a waiting connect, the
     // pair closed) and end.
     void fail(netstack::SocketError error);
+    // SpliceEnd::host_tcp: the host's socket failed with `error` (reset, refused).
+    void host_failed(int error);
     void finish(const std::string& last_error);
     void connected();
 
     Shard& shard_;
-    ShardSockets& owner_;
+    SpliceOwner& owner_;
     std::shared_ptr<SockRecord> record_;
     int fd_;
     netstack::SocketId socket_;
     bool connected_;
+    SpliceEnd end_;
     int filler_left_ = 0;
     bool fd_readable_ = true;  // edge-triggered: assume ready until EAGAIN says otherwise
     bool fd_writable_ = true;

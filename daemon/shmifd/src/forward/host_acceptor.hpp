@@ -1,0 +1,36 @@
+// An inbound forward's listening socket on the host, for one port of its range, watched by
+// one shard: each connection it accepts is admitted (or reset, over a limit) and handed to
+// the next shard in turn, which connects it into the stack (ShardForwards::open_inbound).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "forward_state.hpp"
+
+namespace shmifd::forward {
+
+class ShardForwards;
+class SpareDescriptor;
+
+class HostAcceptor {
+  public:
+    HostAcceptor(ShardForwards& owner, std::shared_ptr<ForwardState> state, int listener,
+                 std::uint16_t port_index);
+    ~HostAcceptor();  // closes the listening socket: the host refuses new connections
+    HostAcceptor(const HostAcceptor&) = delete;
+    HostAcceptor& operator=(const HostAcceptor&) = delete;
+
+    bool start();
+    std::uint64_t forward() const { return state_->id; }
+
+  private:
+    void accept_all();
+
+    ShardForwards& owner_;
+    std::shared_ptr<ForwardState> state_;
+    int listener_;
+    std::uint16_t port_index_;
+};
+
+}  // namespace shmifd::forward
