@@ -306,6 +306,59 @@ TEST_F(ForwardTest, RunTimeChangesAndReloadWhileTransfersRun) {
         << fwd->log();
 }
 
+// UDP both ways, each peer a flow of its own: host sockets through --forward to srv's UDP
+// echo, and a virtual client through --expose to a host socat UDP echo; an idle flow ends
+// after the forward's timeout.
+TEST_F(ForwardTest, UdpBothWaysWithFlowsThatTimeOut) {
+    const int in_port = free_port();
+    const int host_port = free_port();
+    auto fwd = start("fwd", lan, "10.0.0.2/24");
+    ASSERT_FALSE(HasFailure());
+    std::string out;
+    ASSERT_EQ(shmifctl(*fwd,
+                       {"fwd", "add", "--udp-timeout", "400",
+                        "udp:" + std::to_string(in_port) + "=10.0.0.1:7"},
+                       out),
+              0)
+        << out;
+    ASSERT_EQ(shmifctl(*fwd,
+                       {"fwd", "add", "--expose", "--udp-timeout", "400",
+                        "udp:10.0.0.2:5353=" + std::to_string(host_port)},
+                       out),
+              0)
+        << out;
+
+    ASSERT_EQ(
+        sh(peers("--timeout 5 udp-echo 127.0.0.1 " + std::to_string(in_port) + " 3 200"), out), 0)
+        << out;
+    EXPECT_NE(out.find("udp ok 600"), std::string::npos) << out;
+    const auto in_spec = "udp:127.0.0.1:" + std::to_string(in_port) + "=10.0.0.1:7";
+    auto row = forward_row(*fwd, in_spec);
+    EXPECT_EQ(row["connections"], 3u) << row.dump();
+    EXPECT_EQ(row["bytes_to_virtual"], row["bytes_to_host"]) << row.dump();
+    // Idle for 400 ms: the flows end (swept every 100 ms).
+    EXPECT_TRUE(wait_until([&] { return forward_row(*fwd, in_spec)["active"] == 0u; }, 3s))
+        << forward_row(*fwd, in_spec).dump();
+
+    const pid_t echo = sh_background("exec socat -T 10 UDP4-RECVFROM:" + std::to_string(host_port) +
+                                         ",bind=127.0.0.1,fork EXEC:cat",
+                                     "socat");
+    ASSERT_TRUE(wait_until([&] {
+        std::string probe;
+        return sh(peers("--timeout 0.5 udp-echo 127.0.0.1 " + std::to_string(host_port) + " 1 1"),
+                  probe) == 0;
+    })) << output("socat");
+    ASSERT_EQ(sh(virtual_peers(*srv, "--timeout 5 udp-echo 10.0.0.2 5353 2 100"), out), 0) << out;
+    EXPECT_NE(out.find("udp ok 200"), std::string::npos) << out;
+    const auto out_spec = "udp:10.0.0.2:5353=127.0.0.1:" + std::to_string(host_port);
+    row = forward_row(*fwd, out_spec);
+    EXPECT_EQ(row["connections"], 2u) << row.dump();
+    EXPECT_TRUE(wait_until([&] { return forward_row(*fwd, out_spec)["active"] == 0u; }, 3s))
+        << forward_row(*fwd, out_spec).dump();
+    ::kill(echo, SIGTERM);
+    wait_exit(echo, 5s);
+}
+
 // --max-connections 2: a third connection is reset and counted; closing one makes room.
 TEST_F(ForwardTest, TheConnectionLimitRefusesAndCounts) {
     const int port = free_port();

@@ -15,6 +15,8 @@ what it expects; every wait is bounded by --timeout.
                                answers "got N" and closes. Prints "listening" when ready.
   expect-reset HOST PORT       Connects, sends, reads: "reset" on ECONNRESET/ECONNREFUSED,
                                "eof" on a clean end, "data" if anything came.
+  udp-echo HOST PORT FLOWS N   FLOWS UDP sockets each send N datagrams of their own to a UDP
+                               echo and wait for each one back: "udp ok FLOWS*N".
   hold HOST PORT N             Opens N connections and holds them; prints "open K" (K that
                                connected and were not reset within a second), then waits for
                                stdin to close.
@@ -117,6 +119,19 @@ def main():
         except (ConnectionResetError, ConnectionRefusedError) as e:
             print(f"reset ({e.__class__.__name__})")
         return 0
+    if a.command == "udp-echo":
+        host, port, flows, n = args[0], int(args[1]), int(args[2]), int(args[3])
+        good = 0
+        sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(flows)]
+        for f, s in enumerate(sockets):
+            s.settimeout(a.timeout)
+            for i in range(n):
+                data = payload(f * 100000 + i, 100 + i % 1000)
+                s.sendto(data, (host, port))
+                got, _ = s.recvfrom(65536)
+                good += got == data
+        print(f"udp ok {good}" if good == flows * n else f"only {good} of {flows * n}")
+        return 0 if good == flows * n else 1
     if a.command == "hold":
         held = []
         for _ in range(int(args[2])):

@@ -30,8 +30,11 @@ forward::ForwardSpec forward_arg(Args& a) {
 void DaemonHandler::fwd_add(Args& a, Done& done) {
     auto spec = forward_arg(a);
     if (auto max = a.optional_uint("max_connections", 1, 1'000'000)) spec.max_connections = *max;
-    if (auto timeout = a.optional_uint("udp_timeout_ms", 100, 86'400'000))
+    if (auto timeout = a.optional_uint("udp_timeout_ms", 100, 86'400'000)) {
+        if (spec.protocol == forward::Protocol::tcp)
+            throw ArgumentError("udp_timeout_ms is for udp forwards");
         spec.udp_timeout_ms = static_cast<std::uint32_t>(*timeout);
+    }
     a.finish();
     change(done, "add " + spec.name(), [this, spec]() -> Result {
         if (auto o = forwards_.add(spec); !o) return std::unexpected(o.error());

@@ -264,6 +264,8 @@ forward::ForwardSpec read_forward(TableReader r, const toml::table& table,
     auto spec = forward::parse_forward(*text, direction);
     if (!spec) r.fail(*r.get("spec"), spec.error());
     r.integer_into("max_connections", spec->max_connections, 1, 1'000'000);
+    if (spec->protocol == forward::Protocol::tcp && r.get("udp_timeout_ms") != nullptr)
+        r.fail(*r.get("udp_timeout_ms"), what + ": udp_timeout_ms is for udp forwards");
     r.integer_into("udp_timeout_ms", spec->udp_timeout_ms, 100, 86'400'000);
     r.finish();
     return *spec;

@@ -103,9 +103,6 @@ ForwardService::Outcome ForwardService::add(const ForwardSpec& spec) {
         if (overlaps(f->spec, spec))
             return std::unexpected(control::CommandError{
                 "exists", spec.name() + ": its ports overlap " + f->spec.name()});
-    if (spec.protocol == Protocol::udp)
-        return std::unexpected(
-            control::CommandError{"unsupported", "UDP forwards are not supported yet"});
     auto state = std::make_shared<ForwardState>(next_id_++, spec, budget_);
     auto added = spec.direction == Direction::inbound ? add_inbound(state) : add_outbound(state);
     if (added) forwards_.push_back(std::move(state));
@@ -113,10 +110,11 @@ ForwardService::Outcome ForwardService::add(const ForwardSpec& spec) {
 }
 
 ForwardService::Outcome ForwardService::add_inbound(const std::shared_ptr<ForwardState>& state) {
+    const bool tcp = state->spec.protocol == Protocol::tcp;
     // Every port's socket first, here, so that a taken port refuses the whole forward.
     std::vector<int> listeners;
     for (std::uint16_t i = 0; i < state->spec.count; ++i) {
-        auto fd = listen_tcp(state->spec.listen(i));
+        auto fd = tcp ? listen_tcp(state->spec.listen(i)) : bind_udp(state->spec.listen(i));
         if (!fd) {
             for (int l : listeners)
                 ::close(l);
@@ -128,15 +126,21 @@ ForwardService::Outcome ForwardService::add_inbound(const std::shared_ptr<Forwar
     for (std::uint16_t i = 0; i < state->spec.count; ++i) {
         const int fd = listeners[i];
         const auto shard = (state->id + i) % context_.shards.size();
-        if (!context_.post(
-                shard, [state, fd, i](ShardForwards& s) { s.watch_host_listener(state, fd, i); }))
-            ::close(fd);
+        const bool posted = context_.post(shard, [state, fd, i, tcp](ShardForwards& s) {
+            if (tcp)
+                s.watch_host_listener(state, fd, i);
+            else
+                (void)s.watch_udp_host(state, fd, i);
+        });
+        if (!posted) ::close(fd);
     }
     return {};
 }
 
 ForwardService::Outcome ForwardService::add_outbound(const std::shared_ptr<ForwardState>& state) {
-    const auto results = on_every_shard([&](ShardForwards& s) { return s.listen(state); });
+    const bool tcp = state->spec.protocol == Protocol::tcp;
+    const auto results = on_every_shard(
+        [&](ShardForwards& s) { return tcp ? s.listen(state) : s.listen_udp(state); });
     auto failed = std::find_if(results.begin(), results.end(), [](const auto& r) { return !r; });
     if (failed == results.end()) return {};
     const auto id = state->id;

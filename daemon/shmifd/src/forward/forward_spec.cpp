@@ -49,6 +49,9 @@ std::expected<Side, std::string> parse_side(std::string_view text) {
     if (const auto colon = text.find(':'); colon != std::string_view::npos) {
         address_text = text.substr(0, colon);
         ports_text = text.substr(colon + 1);
+        // ":8080" is not "8080": a ':' follows an address that is written out.
+        if (address_text.empty())
+            return std::unexpected("no address before ':' in '" + std::string(text) + "'");
         if (ports_text.empty())
             return std::unexpected("no port after ':' in '" + std::string(text) + "'");
     } else if (text.find('.') != std::string_view::npos) {

@@ -12,6 +12,7 @@
 #include "host_acceptor.hpp"
 #include "shard.hpp"
 #include "sockets/tcp_splice.hpp"
+#include "udp_flows.hpp"
 
 namespace shmifd::forward {
 
@@ -37,6 +38,7 @@ std::size_t ShardForwards::poll() {
 void ShardForwards::close_all() {
     acceptors_.clear();
     shares_.clear();
+    udp_.clear();
     reset_connections([](const ForwardState&) { return true; });
     running_.clear();
     retired_.clear();
@@ -59,9 +61,34 @@ std::expected<void, std::string> ShardForwards::listen(std::shared_ptr<ForwardSt
     return {};
 }
 
+std::expected<void, std::string> ShardForwards::watch_udp_host(std::shared_ptr<ForwardState> state,
+                                                               int fd, std::uint16_t port_index) {
+    auto flows = std::make_unique<InboundUdp>(*this, std::move(state), port_index, fd);
+    if (auto ok = flows->start(); !ok) return ok;
+    udp_.push_back(std::move(flows));
+    return {};
+}
+
+std::expected<void, std::string> ShardForwards::listen_udp(std::shared_ptr<ForwardState> state) {
+    std::vector<std::unique_ptr<UdpFlows>> started;
+    for (std::uint16_t i = 0; i < state->spec.count; ++i) {
+        if (state->spec.listen(i).port % context_->shards.size() != shard_.index()) continue;
+        auto flows = std::make_unique<OutboundUdp>(*this, state, i);
+        if (auto ok = flows->start(); !ok) return ok;  // those started close with `started`
+        started.push_back(std::move(flows));
+    }
+    std::move(started.begin(), started.end(), std::back_inserter(udp_));
+    return {};
+}
+
+std::uint64_t ShardForwards::new_record_id() {
+    return next_id_++ * context_->shards.size() + shard_.index();
+}
+
 void ShardForwards::stop(std::uint64_t forward, bool kill) {
     std::erase_if(acceptors_, [&](const auto& a) { return a->forward() == forward; });
     std::erase_if(shares_, [&](const auto& s) { return s->forward() == forward; });
+    std::erase_if(udp_, [&](const auto& u) { return u->forward() == forward; });
     if (kill) reset_connections([&](const ForwardState& state) { return state.id == forward; });
 }
 
@@ -115,8 +142,7 @@ void ShardForwards::open_inbound(const std::shared_ptr<ForwardState>& state, int
 void ShardForwards::splice(const std::shared_ptr<ForwardState>& state, int host_fd,
                            netstack::SocketId socket, netstack::Endpoint host_peer,
                            bool connected) {
-    // Ids only name the splice here and in the forward's list: unique per shard and across.
-    const auto id = next_id_++ * context_->shards.size() + shard_.index();
+    const auto id = new_record_id();
     auto record = std::make_shared<sockets::SockRecord>(id, sockets::SockType::tcp, 0, 0);
     {
         std::lock_guard lock(record->mutex);

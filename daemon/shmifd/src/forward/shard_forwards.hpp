@@ -30,6 +30,7 @@ namespace shmifd::forward {
 struct ForwardContext;
 class HostAcceptor;
 class ExposeShare;
+class UdpFlows;
 
 class ShardForwards final : public sockets::SpliceOwner {
   public:
@@ -56,8 +57,13 @@ class ShardForwards final : public sockets::SpliceOwner {
                              std::uint16_t port_index);
     // This shard's share of an outbound forward's listeners (every port of its range).
     std::expected<void, std::string> listen(std::shared_ptr<ForwardState> state);
+    // UDP: an inbound forward's bound host socket (owned from now on), for one port.
+    std::expected<void, std::string> watch_udp_host(std::shared_ptr<ForwardState> state, int fd,
+                                                    std::uint16_t port_index);
+    // UDP: the ports of an outbound forward that this shard owns (port % shards).
+    std::expected<void, std::string> listen_udp(std::shared_ptr<ForwardState> state);
     // The forward was deleted: its listeners here close; with `kill` its connections here
-    // are reset (both sides), else they run to their end.
+    // are reset (both sides), else they run to their end. UDP flows end at once.
     void stop(std::uint64_t forward, bool kill);
 
     // --- from the acceptors and listener shares -------------------------------------------
@@ -73,6 +79,8 @@ class ShardForwards final : public sockets::SpliceOwner {
 
     // --- sockets::SpliceOwner ---------------------------------------------------------------
     sockets::FdReactor& reactor() override { return reactor_; }
+    // Names a connection or flow here and in its forward's list; unique across shards.
+    std::uint64_t new_record_id();
     void retire_tcp(std::uint64_t id, const std::string& last_error) override;
 
   private:
@@ -90,6 +98,7 @@ class ShardForwards final : public sockets::SpliceOwner {
     std::uint64_t next_id_ = 0;
     std::vector<std::unique_ptr<HostAcceptor>> acceptors_;
     std::vector<std::unique_ptr<ExposeShare>> shares_;
+    std::vector<std::unique_ptr<UdpFlows>> udp_;
     std::map<std::uint64_t, Running> running_;
     std::vector<std::unique_ptr<sockets::TcpSplice>> retired_;
 };
