@@ -176,6 +176,14 @@ TEST_F(ForwardTest, HalfCloseCrossesBothWays) {
     ASSERT_EQ(sh(peers("half-close 127.0.0.1 " + std::to_string(in_port) + " 300000"), out), 0)
         << out;
     EXPECT_NE(out.find("echoed 300000 eof"), std::string::npos) << out;
+    // netcat-openbsd's -N: shutdown(SHUT_WR) at the end of its input, then it reads the echo.
+    ASSERT_EQ(sh("seq 1 20000 | nc -N -w 10 127.0.0.1 " + std::to_string(in_port) +
+                     " | sha256sum; seq 1 20000 | sha256sum",
+                 out),
+              0)
+        << out;
+    ASSERT_GE(out.size(), 64u + 1 + 64u) << out;
+    EXPECT_EQ(out.substr(0, 64), out.substr(out.find('\n') + 1, 64)) << out;
 
     const pid_t server =
         sh_background(peers("reply-server " + std::to_string(host_port)), "server");
@@ -382,6 +390,41 @@ TEST_F(ForwardTest, TheConnectionLimitRefusesAndCounts) {
         sh(peers("--timeout 5 hold 127.0.0.1 " + std::to_string(port) + " 2 </dev/null"), out), 0)
         << out;
     EXPECT_NE(out.find("open 2"), std::string::npos) << out;
+}
+
+// Out of descriptors on the host's side (the daemon's limit made tiny): connections over it
+// are refused and counted as fd_exhausted, the daemon goes on, and serves again once
+// descriptors are free.
+TEST_F(ForwardTest, RunningOutOfDescriptorsRefusesAndCounts) {
+    const int port = free_port();
+    const auto socket = dir.file("small.sock");
+    const pid_t small =
+        sh_background("ulimit -n 64 && exec " + std::string(SHMIFD_BIN) + " --bus " + lan +
+                          " --addr 10.0.0.2/24 -w 2 --socket " + socket +
+                          " --forward tcp:" + std::to_string(port) + "=10.0.0.1:9",
+                      "small");
+    const std::string list = std::string(SHMIFCTL_BIN) + " -s " + socket + " --json fwd list";
+    std::string out;
+    ASSERT_TRUE(wait_until([&] { return sh(list, out) == 0; }, 10s)) << output("small");
+    const auto held = "--timeout 5 hold 127.0.0.1 " + std::to_string(port);
+    ASSERT_EQ(sh(peers(held + " 100 </dev/null"), out), 0) << out;
+    const auto open = std::stoi(out.substr(out.find("open ") + 5));
+    EXPECT_GT(open, 0) << out;
+    EXPECT_LT(open, 100) << out;
+    ASSERT_EQ(sh(list, out), 0) << out << output("small");
+    const auto row = json::parse(out)["forwards"][0];
+    EXPECT_GT(row["fd_exhausted"].get<std::uint64_t>(), 0u) << row.dump();
+    EXPECT_EQ(row["refused"].get<std::uint64_t>(), static_cast<std::uint64_t>(100 - open))
+        << row.dump();
+    EXPECT_NE(output("small").find("EMFILE"), std::string::npos) << output("small");
+    // The held connections are gone: it serves again.
+    ASSERT_TRUE(wait_until([&] {
+        return sh(list, out) == 0 && json::parse(out)["forwards"][0]["active"] == 0u;
+    })) << out;
+    ASSERT_EQ(sh(peers(held + " 3 </dev/null"), out), 0) << out;
+    EXPECT_NE(out.find("open 3"), std::string::npos) << out;
+    ::kill(small, SIGTERM);
+    EXPECT_EQ(wait_exit(small, 10s), 0) << output("small");
 }
 
 // A host port that is taken: the daemon does not start (a clear message), and fwd add is

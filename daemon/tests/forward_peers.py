@@ -27,6 +27,7 @@ import hashlib
 import resource
 import socket
 import sys
+import time
 
 
 def payload(index, size):
@@ -139,12 +140,14 @@ def main():
                 held.append(connect(args[0], int(args[1]), a.timeout))
             except OSError:
                 pass
+        # A second for resets to arrive, then each is read once without waiting.
+        time.sleep(1.0)
         alive = 0
         for s in held:
-            s.settimeout(1.0)
+            s.setblocking(False)
             try:
                 alive += 0 if s.recv(1) == b"" else 1
-            except socket.timeout:
+            except BlockingIOError:
                 alive += 1  # nothing came: still open
             except OSError:
                 pass

@@ -37,12 +37,20 @@ void HostAcceptor::accept_all() {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 // Out of descriptors: take the connection and reset it, or it would wake us
-                // again at once. Counted, and logged once per burst.
+                // again at once. (accept fails so before it looks at the queue: there may be
+                // nothing to take.)
+                const int error = errno;
+                if (!owner_.spare().shed(listener_)) return;
                 state_->counters.fd_exhausted.fetch_add(1, std::memory_order_relaxed);
                 state_->counters.refused.fetch_add(1, std::memory_order_relaxed);
-                spdlog::warn("{}: accept: {}; connection refused", state_->spec.name(),
-                             errno_text(errno));
-                if (!owner_.spare().shed(listener_)) return;
+                // Once a second at most: a flood must not flood the log too.
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_warning_ >= std::chrono::seconds(1)) {
+                    last_warning_ = now;
+                    spdlog::warn("{}: accept: {}; connections refused ({} so far)",
+                                 state_->spec.name(), errno_text(error),
+                                 state_->counters.fd_exhausted.load());
+                }
                 continue;
             }
             spdlog::error("{}: accept: {}", state_->spec.name(), errno_text(errno));

@@ -3,6 +3,7 @@
 // the next shard in turn, which connects it into the stack (ShardForwards::open_inbound).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -31,6 +32,7 @@ class HostAcceptor {
     std::shared_ptr<ForwardState> state_;
     int listener_;
     std::uint16_t port_index_;
+    std::chrono::steady_clock::time_point last_warning_{};
 };
 
 }  // namespace shmifd::forward
