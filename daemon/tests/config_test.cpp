@@ -170,6 +170,7 @@ TEST(Config, QuickForm) {
 TEST(Config, ExampleFileParses) {
     auto c = load_config_file(SHMIFD_EXAMPLE_CONFIG);
     EXPECT_FALSE(c.interfaces.empty());
+    EXPECT_EQ(c.forwards.size(), 3u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
  * straight through; descriptors received with SCM_RIGHTS are classified anew. */
 /* No _GNU_SOURCE: see interpose_sockets.c. */
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -62,6 +63,37 @@ static ssize_t tcp_read_result(int fd, ssize_t n, size_t len) {
     return n;
 }
 
+/* A write after the connection was reset or timed out meets the daemon's end closed, and the
+ * pair says EPIPE. The kernel's write says why (ECONNRESET, ETIMEDOUT) once and raises no
+ * signal; after that EPIPE, with SIGPIPE unless MSG_NOSIGNAL. So virtual TCP writes go out
+ * with MSG_NOSIGNAL, and the signal, when it is due, is raised here. */
+static ssize_t tcp_write_result(int fd, ssize_t n, int flags) {
+    if (n >= 0 || errno != EPIPE) return n;
+    shmifsock_session* session = shim_session();
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (session != NULL &&
+        shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error != 0) {
+        shim_debug("write(%d): the connection ended with error %d", fd, error);
+        errno = error;
+        return -1;
+    }
+    if ((flags & MSG_NOSIGNAL) == 0) raise(SIGPIPE);
+    errno = EPIPE;
+    return -1;
+}
+
+static ssize_t tcp_send(int fd, const void* buf, size_t len, int flags) {
+    return tcp_write_result(fd, real_libc()->send(fd, buf, len, flags | MSG_NOSIGNAL), flags);
+}
+
+static ssize_t tcp_sendmsg(int fd, const struct msghdr* msg, int flags) {
+    struct msghdr nameless = *msg;
+    nameless.msg_name = NULL; /* a connected TCP socket ignores the destination */
+    nameless.msg_namelen = 0;
+    return tcp_write_result(fd, real_libc()->sendmsg(fd, &nameless, flags | MSG_NOSIGNAL), flags);
+}
+
 static size_t iov_bytes(const struct iovec* iov, size_t count) {
     size_t total = 0;
     for (size_t i = 0; i < count; ++i)
@@ -95,8 +127,14 @@ SHIM_EXPORT ssize_t __read_chk(int fd, void* buf, size_t len, size_t buflen) {
 }
 
 SHIM_EXPORT ssize_t write(int fd, const void* buf, size_t len) {
-    if (is_udp(fd)) return udp_send_buffer(fd, buf, len, 0, NULL, 0);
-    return real_libc()->write(fd, buf, len);
+    switch (shim_classify(fd)) {
+        case FD_VIRTUAL_UDP:
+            return udp_send_buffer(fd, buf, len, 0, NULL, 0);
+        case FD_VIRTUAL_TCP:
+            return tcp_send(fd, buf, len, 0);
+        default:
+            return real_libc()->write(fd, buf, len);
+    }
 }
 
 SHIM_EXPORT ssize_t readv(int fd, const struct iovec* iov, int count) {
@@ -127,6 +165,13 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec* iov, int count) {
         msg.msg_iovlen = (size_t)count;
         return udp_send(fd, &msg, 0);
     }
+    if (count > 0 && shim_classify(fd) == FD_VIRTUAL_TCP) {
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = (struct iovec*)iov;
+        msg.msg_iovlen = (size_t)count;
+        return tcp_sendmsg(fd, &msg, 0);
+    }
     return real_libc()->writev(fd, iov, count);
 }
 
@@ -141,8 +186,14 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int
 }
 
 SHIM_EXPORT ssize_t send(int fd, const void* buf, size_t len, int flags) {
-    if (is_udp(fd)) return udp_send_buffer(fd, buf, len, flags, NULL, 0);
-    return real_libc()->send(fd, buf, len, flags);
+    switch (shim_classify(fd)) {
+        case FD_VIRTUAL_UDP:
+            return udp_send_buffer(fd, buf, len, flags, NULL, 0);
+        case FD_VIRTUAL_TCP:
+            return tcp_send(fd, buf, len, flags);
+        default:
+            return real_libc()->send(fd, buf, len, flags);
+    }
 }
 
 static ssize_t recvfrom_routed(int fd, void* buf, size_t len, int flags, struct sockaddr* src,
@@ -177,7 +228,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags,
         case FD_VIRTUAL_UDP:
             return udp_send_buffer(fd, buf, len, flags, dest, destlen);
         case FD_VIRTUAL_TCP: /* a connected TCP socket ignores the destination */
-            return real_libc()->sendto(fd, buf, len, flags, NULL, 0);
+            return tcp_send(fd, buf, len, flags);
         default:
             return real_libc()->sendto(fd, buf, len, flags, dest, destlen);
     }
@@ -211,12 +262,8 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
     switch (shim_classify(fd)) {
         case FD_VIRTUAL_UDP:
             return udp_send(fd, msg, flags);
-        case FD_VIRTUAL_TCP: {
-            struct msghdr nameless = *msg;
-            nameless.msg_name = NULL;
-            nameless.msg_namelen = 0;
-            return real_libc()->sendmsg(fd, &nameless, flags);
-        }
+        case FD_VIRTUAL_TCP:
+            return tcp_sendmsg(fd, msg, flags);
         default:
             return real_libc()->sendmsg(fd, msg, flags);
     }

@@ -228,6 +228,45 @@ print('then', c.recv(100))
     EXPECT_EQ(read_file(dir.file("rst-client.log")), "reset\nthen b''\n");
 }
 
+// A write after a reset is told so as the kernel tells it: ECONNRESET once (no SIGPIPE),
+// then EPIPE.
+TEST_F(UnderShmifrun, PythonWritingAfterAResetSeesConnectionResetThenBrokenPipe) {
+    if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
+    write_text_file(dir.file("wrst_server.py"), R"(
+import socket, struct
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7351))
+s.listen()
+c, _ = s.accept()
+c.recv(10)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+c.close()
+)");
+    write_text_file(dir.file("wrst_client.py"), R"(
+import socket, time
+c = socket.create_connection(('10.0.0.2', 7351), timeout=20)
+c.sendall(b'hello')
+time.sleep(1)  # the reset arrives
+for _ in range(2):
+    try:
+        c.sendall(b'more')
+        print('sent')
+    except ConnectionResetError:
+        print('reset')
+    except BrokenPipeError:
+        print('pipe')
+)");
+    const auto server = run(*b, std::string("exec ") + kPython + " " + dir.file("wrst_server.py"),
+                            "wrst-server.log");
+    ASSERT_TRUE(wait_listening(*b, 7351)) << read_file(dir.file("wrst-server.log"));
+    const auto client = run(*a, std::string("exec ") + kPython + " " + dir.file("wrst_client.py"),
+                            "wrst-client.log");
+    EXPECT_EQ(finish(client), 0) << read_file(dir.file("wrst-client.log"));
+    EXPECT_EQ(finish(server), 0) << read_file(dir.file("wrst-server.log"));
+    EXPECT_EQ(read_file(dir.file("wrst-client.log")), "reset\npipe\n");
+}
+
 TEST_F(UnderShmifrun, ForkedChildServesASharedConnection) {
     if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
     // The parent accepts, a forked child answers on the same socket (and asks the daemon

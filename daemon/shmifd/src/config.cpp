@@ -112,6 +112,7 @@ void read_daemon(TableReader r, DaemonSettings& d) {
     r.integer_into("workers", d.workers, 0, 1024);
     r.integer_into("drain_ms", d.drain_ms, 0, 600'000);
     if (auto v = r.boolean("loopback")) d.loopback = *v;
+    r.integer_into("forward_max_connections", d.forward_max_connections, 1, 1'000'000);
     if (auto v = r.string("log_level")) {
         if (!is_log_level(*v))
             r.fail(*r.get("log_level"), "daemon.log_level must be " + log_level_list());

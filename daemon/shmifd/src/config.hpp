@@ -29,6 +29,8 @@ struct DaemonSettings {
     // worker); false: none, and traffic to our own addresses stays within the worker that
     // sends it.
     bool loopback = true;
+    // Live connections (and UDP flows) of all port forwards together; more are refused.
+    std::size_t forward_max_connections = 16384;
 };
 
 struct InterfaceSpec {

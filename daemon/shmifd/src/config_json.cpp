@@ -76,7 +76,8 @@ nlohmann::json to_json(const Config& config) {
                           {"workers", config.daemon.workers},
                           {"log_level", config.daemon.log_level},
                           {"drain_ms", config.daemon.drain_ms},
-                          {"loopback", config.daemon.loopback}};
+                          {"loopback", config.daemon.loopback},
+                          {"forward_max_connections", config.daemon.forward_max_connections}};
     if (config.daemon.socket_group) daemon["socket_group"] = *config.daemon.socket_group;
     nlohmann::json j{{"daemon", daemon},
                      {"stack", stack_to_json(config.stack)},

@@ -52,6 +52,7 @@ class Daemon {
         : config_(std::move(config)),
           file_(config_),
           overrides_(std::move(overrides)),
+          forwards_(config_.daemon.forward_max_connections),
           dataplane_(config_.stack, config_.daemon.workers,
                      [](std::string_view line) { spdlog::info("workers: {}", line); }),
           handler_(dataplane_, executor_, sockets_, forwards_, [this] { return running_config(); }),

@@ -22,13 +22,12 @@ class Dataplane;
 
 namespace shmifd::forward {
 
-inline constexpr std::size_t default_max_total_connections = 16384;
-
 class ForwardService {
   public:
     using Outcome = std::expected<void, control::CommandError>;
 
-    explicit ForwardService(std::size_t max_total_connections = default_max_total_connections);
+    // `max_total_connections`: [daemon] forward_max_connections.
+    explicit ForwardService(std::size_t max_total_connections);
     ~ForwardService();
     ForwardService(const ForwardService&) = delete;
     ForwardService& operator=(const ForwardService&) = delete;

@@ -116,6 +116,11 @@ void ShardForwards::dispatch_inbound(const std::shared_ptr<ForwardState>& state,
 
 void ShardForwards::open_inbound(const std::shared_ptr<ForwardState>& state, int host_fd,
                                  netstack::Endpoint host_peer, netstack::Endpoint target) {
+    if (state->stopping.load()) {  // deleted (maybe with --kill) while it was on its way here
+        reset_and_close(host_fd);
+        state->abandoned();
+        return;
+    }
     auto& stack = shard_.stack();
     const auto now = std::chrono::steady_clock::now();
     const int one = 1;
