@@ -26,7 +26,7 @@ packages=(
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then
-    packages+=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23)
+    packages+=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23 passt slirp4netns apache2-utils)
 fi
 
 as_root() {

@@ -7,6 +7,7 @@
 #include "host_socket.hpp"
 #include "shard.hpp"
 #include "shard_forwards.hpp"
+#include "sockets/errno_names.hpp"
 
 namespace shmifd::forward {
 
@@ -63,7 +64,7 @@ void ExposeShare::accept_ready() {
                 state_->counters.fd_exhausted.fetch_add(1, std::memory_order_relaxed);
             state_->abandoned();
             spdlog::debug("{}: connect to {}: {}", state_->spec.name(), target.to_string(),
-                          errno_text(host.error()));
+                          sockets::errno_name(host.error()));
             continue;
         }
         owner_.splice(state_, *host, *accepted, target, /*connected=*/true);

@@ -8,6 +8,7 @@
 
 #include "host_socket.hpp"
 #include "shard_forwards.hpp"
+#include "sockets/errno_names.hpp"
 #include "sockets/fd_reactor.hpp"
 
 namespace shmifd::forward {
@@ -48,12 +49,12 @@ void HostAcceptor::accept_all() {
                 if (now - last_warning_ >= std::chrono::seconds(1)) {
                     last_warning_ = now;
                     spdlog::warn("{}: accept: {}; connections refused ({} so far)",
-                                 state_->spec.name(), errno_text(error),
+                                 state_->spec.name(), sockets::errno_name(error),
                                  state_->counters.fd_exhausted.load());
                 }
                 continue;
             }
-            spdlog::error("{}: accept: {}", state_->spec.name(), errno_text(errno));
+            spdlog::error("{}: accept: {}", state_->spec.name(), sockets::errno_name(errno));
             return;
         }
         if (!state_->admit()) {

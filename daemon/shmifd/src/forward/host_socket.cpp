@@ -81,11 +81,6 @@ void reset_and_close(int fd) {
     ::close(fd);
 }
 
-std::string errno_text(int error) {
-    const char* name = ::strerrorname_np(error);
-    return name != nullptr ? name : "E" + std::to_string(error);
-}
-
 SpareDescriptor::SpareDescriptor() : fd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
 SpareDescriptor::~SpareDescriptor() {

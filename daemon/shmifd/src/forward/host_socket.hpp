@@ -24,8 +24,6 @@ std::expected<int, std::string> bind_udp(netstack::Endpoint at);
 std::expected<int, int> connect_tcp(netstack::Endpoint to);
 // Closes with a RST rather than a FIN.
 void reset_and_close(int fd);
-// errno's name ("ECONNRESET"), for counters and logs.
-std::string errno_text(int error);
 
 // A descriptor held in reserve: when accept() fails for want of descriptors (EMFILE), the
 // waiting connection can still be taken and refused, instead of waking the acceptor forever.

@@ -1,5 +1,7 @@
 #include "errno_names.hpp"
 
+#include <cstring>
+
 namespace shmifd::sockets {
 
 const char* errno_name(netstack::SocketError error) {
@@ -45,6 +47,11 @@ const char* errno_name(netstack::SocketError error) {
             return "EINVAL";
     }
     return "EIO";
+}
+
+std::string errno_name(int error) {
+    const char* name = ::strerrorname_np(error);
+    return name != nullptr ? name : "E" + std::to_string(error);
 }
 
 }  // namespace shmifd::sockets

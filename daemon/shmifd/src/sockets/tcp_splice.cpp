@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include "../shard.hpp"
 #include "endpoint_json.hpp"
@@ -266,8 +265,7 @@ void TcpSplice::host_failed(int error) {
         std::lock_guard lock(record_->mutex);
         record_->state = "CLOSED";
     }
-    const char* name = ::strerrorname_np(error);
-    finish(name != nullptr ? name : "EIO");
+    finish(errno_name(error));
 }
 
 void TcpSplice::finish(const std::string& last_error) {
