@@ -134,6 +134,10 @@ TEST_F(ForwardTest, CurlFetchesThroughAnInboundForward) {
     EXPECT_GT(row["bytes_to_virtual"].get<std::uint64_t>(), 0u) << row.dump();
     EXPECT_TRUE(wait_until([&] { return forward_row(*fwd, spec)["active"] == 0u; }))
         << fwd->ok("fwd.list").dump();
+    // The stack's TCP counters, summed over the workers, saw it too.
+    const auto tcp = fwd->ok("stats")["stack"]["tcp"];
+    EXPECT_GE(tcp["active_opens"].get<std::uint64_t>(), 1u) << tcp.dump();
+    EXPECT_GT(tcp["rx_segments"].get<std::uint64_t>(), 1000u) << tcp.dump();
     // shmifctl shows it.
     ASSERT_EQ(shmifctl(*fwd, {"fwd", "list"}, out), 0) << out;
     EXPECT_NE(out.find(spec), std::string::npos) << out;

@@ -65,6 +65,7 @@ void accumulate(netstack::StackStats& total, const netstack::StackStats& part) {
     add(total.ipv4, part.ipv4);
     add(total.icmp, part.icmp);
     add(total.udp, part.udp);
+    add(total.tcp, part.tcp);
 }
 
 void accumulate(shmif::CursorStats& total, const shmif::CursorStats& part) {
