@@ -332,15 +332,24 @@ void Stack::Impl::tcp_input(link::Interface&, wire::Bytes datagram, const wire::
 
     if (Connection* c = layer.table.find(tuple)) {
         const bool new_syn = seg.has(flag::syn) && !seg.has(flag::ack) && !seg.has(flag::rst);
-        if (!(new_syn && c->time_wait_accepts(seg))) {
+        if (c->half_open_misses(seg) && config.tcp.syn_cookies &&
+            layer.cookies.check(tuple, seg.seq - 1, seg.ack - 1, now)) {
+            // The SYN queue was full when the peer's SYN came (a cookie went out) and not when
+            // its retransmission did (this half-open connection): the peer took the cookie,
+            // which the listener below turns into the connection. No RST for either.
+            ++tcp_stats.cookies_over_half_open;
+            c->forget_half_open();
+            layer.touch(*c);
+        } else if (!(new_syn && c->time_wait_accepts(seg))) {
             c->input(seg, now);
             layer.touch(*c);
             return layer.finish(now);
+        } else {
+            // RFC 6191: the new incarnation takes the 4-tuple from TIME-WAIT.
+            ++tcp_stats.time_wait_reused;
+            c->abort(now);
+            layer.touch(*c);
         }
-        // RFC 6191: the new incarnation takes the 4-tuple from TIME-WAIT.
-        ++tcp_stats.time_wait_reused;
-        c->abort(now);
-        layer.touch(*c);
     }
     Connection* listener = layer.table.find_listener(tuple.local);
     if (!listener) {

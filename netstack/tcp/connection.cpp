@@ -336,6 +336,17 @@ void Connection::close_with(std::optional<SocketError> error) {
     host_.closed(*this);
 }
 
+bool Connection::half_open_misses(const wire::TcpRepr& ack) const {
+    using namespace wire::tcp_flag;
+    if (state_ != TcpState::syn_received || !passive_) return false;
+    if (!ack.has(wire::tcp_flag::ack) || ack.has(syn) || ack.has(rst)) return false;
+    return !seq_lt(snd_una_, ack.ack) || seq_gt(ack.ack, snd_max_);
+}
+
+void Connection::forget_half_open() {
+    if (state_ == TcpState::syn_received && passive_) close_with(std::nullopt);
+}
+
 TcpInfo Connection::info() const {
     TcpInfo info = counters_;
     info.socket = socket;

@@ -122,6 +122,12 @@ class Connection {
     bool time_wait_accepts(const wire::TcpRepr& syn) const;
     bool has_error() const { return error_.has_value(); }
     bool write_shut() const { return fin_queued_; }
+    // A half-open passive connection (SYN-RECEIVED) whose peer's ACK does not acknowledge
+    // our SYN-ACK: true when `ack` is a plain ACK outside SND.UNA < SEG.ACK <= SND.MAX.
+    bool half_open_misses(const wire::TcpRepr& ack) const;
+    // Such a connection goes without a word (no RST): its peer took a SYN cookie of ours
+    // instead, sent for an earlier copy of its SYN (Stack: tcp_input).
+    void forget_half_open();
 
     // The table's bookkeeping.
     SocketId socket = 0;

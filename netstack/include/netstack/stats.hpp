@@ -125,6 +125,7 @@ struct TcpStats {
     std::uint64_t cookies_sent = 0;            // SYN queue full: a stateless SYN-ACK instead
     std::uint64_t cookies_validated = 0;       // an ACK returned a valid cookie
     std::uint64_t cookies_failed = 0;          // an ACK for no connection carried no valid cookie
+    std::uint64_t cookies_over_half_open = 0;  // a valid cookie ACK replaced a half-open connection
     std::uint64_t drop_accept_queue_full = 0;  // the handshake's ACK, backlog full
     std::uint64_t drop_out_of_order_full = 0;
     std::uint64_t drop_connection_limit = 0;  // config.tcp.max_connections reached

@@ -326,6 +326,64 @@ TEST(TcpListen, SynCookiesWhenTheSynQueueIsFull) {
     EXPECT_EQ(rig.stack.stats().tcp.cookies_failed, 2u);
 }
 
+// A SYN answered with a cookie (the queue was full), then its retransmission answered from
+// a half-open connection (the queue had room again): the peer ACKs whichever SYN-ACK came
+// first. The cookie's ACK makes the connection (no RST: the peer is in sync with it).
+TEST(TcpListen, ACookieAckWinsOverAHalfOpenConnectionOfTheSameSyn) {
+    StackConfig config;
+    config.tcp.syn_queue = 1;
+    TcpRig rig(config);
+    const SocketId l = rig.listen(80);
+    rig.inject({.src_port = 1, .dst_port = 80, .seq = 1, .flags = flag::syn});
+    const Sent first = rig.one();  // the queue's one half-open connection
+    const wire::TcpRepr syn{.src_port = 2,
+                            .dst_port = 80,
+                            .seq = 5000,
+                            .flags = flag::syn,
+                            .window = 65535,
+                            .mss = 1460};
+    rig.inject(syn);
+    const Sent cookie = rig.one();
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_sent, 1u);
+    // The first handshake completes: the queue has room again.
+    rig.inject({.src_port = 1,
+                .dst_port = 80,
+                .seq = 2,
+                .ack = first.tcp.seq + 1,
+                .flags = flag::ack,
+                .window = 1000});
+    ASSERT_TRUE(rig.stack.tcp_accept(l).has_value());
+    // The retransmitted SYN gets a half-open connection and its own SYN-ACK.
+    rig.inject(syn);
+    const Sent half_open = rig.one();
+    ASSERT_EQ(half_open.tcp.flags, flag::syn | flag::ack);
+    ASSERT_NE(half_open.tcp.seq, cookie.tcp.seq);
+    // The peer ACKs the cookie: the connection is made, nothing is reset.
+    rig.inject({.src_port = 2,
+                .dst_port = 80,
+                .seq = 5001,
+                .ack = cookie.tcp.seq + 1,
+                .flags = flag::ack,
+                .window = 1000});
+    rig.nothing_sent();
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_over_half_open, 1u);
+    EXPECT_EQ(rig.stack.stats().tcp.cookies_validated, 1u);
+    const auto s = rig.stack.tcp_accept(l);
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(rig.stack.tcp_info(*s)->state, TcpState::established);
+    EXPECT_EQ(rig.stack.tcp_info(l)->syn_queue, 0u);
+    // An ACK that is neither the half-open connection's nor a cookie still gets a RST.
+    rig.inject({.src_port = 3, .dst_port = 80, .seq = 9000, .flags = flag::syn});
+    const Sent third = rig.one();
+    rig.inject({.src_port = 3,
+                .dst_port = 80,
+                .seq = 9001,
+                .ack = third.tcp.seq + 99,
+                .flags = flag::ack,
+                .window = 1000});
+    EXPECT_EQ(rig.one().tcp.flags, flag::rst);
+}
+
 TEST(TcpListen, FullAcceptQueueDropsTheHandshakeAck) {
     TcpRig rig;
     const SocketId l = rig.listen(80, 1);
