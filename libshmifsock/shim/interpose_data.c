@@ -43,6 +43,17 @@ static ssize_t udp_send_buffer(int fd, const void* buf, size_t len, int flags,
     return udp_send(fd, &msg, flags);
 }
 
+/* Why a virtual TCP connection ended (SO_ERROR of the daemon's socket, taken once), or 0. */
+static int ended_with(int fd) {
+    shmifsock_session* session = shim_session();
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (session == NULL ||
+        shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0)
+        return 0;
+    return error;
+}
+
 /* A virtual TCP descriptor reads end-of-file both when the peer closed (FIN) and when the
  * connection was reset or timed out; the daemon knows which (SO_ERROR of the ended socket),
  * and, as the kernel's read does once, the call then fails with ECONNRESET or ETIMEDOUT.
@@ -50,11 +61,8 @@ static ssize_t udp_send_buffer(int fd, const void* buf, size_t len, int flags,
 static ssize_t tcp_read_result(int fd, ssize_t n, size_t len) {
     if (n != 0 || len == 0 || fd_table_get(fd) != FD_VIRTUAL_TCP) return n;
     const int saved = errno;
-    shmifsock_session* session = shim_session();
-    int error = 0;
-    socklen_t size = sizeof error;
-    if (session != NULL &&
-        shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error != 0) {
+    const int error = ended_with(fd);
+    if (error != 0) {
         shim_debug("read(%d): the connection ended with error %d", fd, error);
         errno = error;
         return -1;
@@ -69,11 +77,8 @@ static ssize_t tcp_read_result(int fd, ssize_t n, size_t len) {
  * with MSG_NOSIGNAL, and the signal, when it is due, is raised here. */
 static ssize_t tcp_write_result(int fd, ssize_t n, int flags) {
     if (n >= 0 || errno != EPIPE) return n;
-    shmifsock_session* session = shim_session();
-    int error = 0;
-    socklen_t size = sizeof error;
-    if (session != NULL &&
-        shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error != 0) {
+    const int error = ended_with(fd);
+    if (error != 0) {
         shim_debug("write(%d): the connection ended with error %d", fd, error);
         errno = error;
         return -1;

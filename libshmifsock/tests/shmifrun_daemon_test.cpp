@@ -195,17 +195,7 @@ sys.exit(0 if asyncio.run(main()) else 1)
 // ECONNRESET (Python's ConnectionResetError), once; then end-of-file.
 TEST_F(UnderShmifrun, PythonSeesAResetAsConnectionResetError) {
     if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
-    write_text_file(dir.file("rst_server.py"), R"(
-import socket, struct
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 7350))
-s.listen()
-c, _ = s.accept()
-c.recv(10)
-c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-c.close()
-)");
+    write_reset_server("rst_server.py");
     write_text_file(dir.file("rst_client.py"), R"(
 import socket, sys
 c = socket.create_connection(('10.0.0.2', 7350), timeout=20)
@@ -219,7 +209,8 @@ except ConnectionResetError:
 print('then', c.recv(100))
 )");
     const auto server =
-        run(*b, std::string("exec ") + kPython + " " + dir.file("rst_server.py"), "rst-server.log");
+        run(*b, std::string("exec ") + kPython + " " + dir.file("rst_server.py") + " 7350",
+            "rst-server.log");
     ASSERT_TRUE(wait_listening(*b, 7350)) << read_file(dir.file("rst-server.log"));
     const auto client =
         run(*a, std::string("exec ") + kPython + " " + dir.file("rst_client.py"), "rst-client.log");
@@ -232,17 +223,7 @@ print('then', c.recv(100))
 // then EPIPE.
 TEST_F(UnderShmifrun, PythonWritingAfterAResetSeesConnectionResetThenBrokenPipe) {
     if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
-    write_text_file(dir.file("wrst_server.py"), R"(
-import socket, struct
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 7351))
-s.listen()
-c, _ = s.accept()
-c.recv(10)
-c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-c.close()
-)");
+    write_reset_server("wrst_server.py");
     write_text_file(dir.file("wrst_client.py"), R"(
 import socket, time
 c = socket.create_connection(('10.0.0.2', 7351), timeout=20)
@@ -257,8 +238,9 @@ for _ in range(2):
     except BrokenPipeError:
         print('pipe')
 )");
-    const auto server = run(*b, std::string("exec ") + kPython + " " + dir.file("wrst_server.py"),
-                            "wrst-server.log");
+    const auto server =
+        run(*b, std::string("exec ") + kPython + " " + dir.file("wrst_server.py") + " 7351",
+            "wrst-server.log");
     ASSERT_TRUE(wait_listening(*b, 7351)) << read_file(dir.file("wrst-server.log"));
     const auto client = run(*a, std::string("exec ") + kPython + " " + dir.file("wrst_client.py"),
                             "wrst-client.log");

@@ -77,6 +77,22 @@ class UnderShmifrun : public DaemonPair {
         ::kill(pid, SIGTERM);
         finish(pid, 10s);
     }
+
+    // A python server (the file `name`; its argument: the port) that accepts one connection,
+    // reads a little and resets it (SO_LINGER 0).
+    void write_reset_server(const std::string& name) {
+        write_text_file(dir.file(name), R"(
+import socket, struct, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', int(sys.argv[1])))
+s.listen()
+c, _ = s.accept()
+c.recv(10)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+c.close()
+)");
+    }
 };
 
 }  // namespace shmifsock::test
