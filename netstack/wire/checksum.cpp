@@ -1,16 +1,57 @@
 #include "wire/checksum.hpp"
 
+#include <bit>
+#include <cstring>
+
 namespace netstack::wire {
 
+namespace {
+
+// One's complement addition of 64-bit words: the carry out of the top goes back in at the
+// bottom (RFC 1071 2(A): the sum can be taken on any word size and folded after).
+inline std::uint64_t add_carry(std::uint64_t sum, std::uint64_t word) {
+    sum += word;
+    return sum + (sum < word ? 1 : 0);
+}
+
+inline std::uint64_t load64(const std::byte* p) {
+    std::uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    return word;
+}
+
+}  // namespace
+
+// RFC 1071 2(B): the sum is the same whatever the byte order, up to a swap of the result:
+// add native 64-bit words, fold to 16 bits, and swap them into network order on a
+// little-endian host. Eight bytes at a time (four words per round) instead of two.
 Checksum& Checksum::add(Bytes bytes) {
-    std::size_t i = 0;
-    // Whole 32-bit words first: fewer iterations, and the 64-bit accumulator cannot overflow
-    // for any message below 2^32 words.
-    for (; i + 4 <= bytes.size(); i += 4)
-        sum_ += load16(bytes, i) + std::uint64_t(load16(bytes, i + 2));
-    for (; i + 2 <= bytes.size(); i += 2)
-        sum_ += load16(bytes, i);
-    if (i < bytes.size()) sum_ += std::uint64_t(load8(bytes, i)) << 8;  // RFC 1071 4.1: pad
+    const std::byte* p = bytes.data();
+    std::size_t n = bytes.size();
+    std::uint64_t acc = 0;
+    for (; n >= 32; p += 32, n -= 32) {
+        acc = add_carry(acc, load64(p));
+        acc = add_carry(acc, load64(p + 8));
+        acc = add_carry(acc, load64(p + 16));
+        acc = add_carry(acc, load64(p + 24));
+    }
+    for (; n >= 8; p += 8, n -= 8)
+        acc = add_carry(acc, load64(p));
+    if (n > 0) {
+        // The tail keeps its byte positions; an odd last byte is padded with zero (RFC 1071
+        // 4.1), which is what the zeroed rest of the word does.
+        std::byte tail[8] = {};
+        std::memcpy(tail, p, n);
+        acc = add_carry(acc, load64(tail));
+    }
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffffu) + (acc >> 16);
+    acc = (acc & 0xffffu) + (acc >> 16);
+    auto folded = static_cast<std::uint16_t>(acc);
+    if constexpr (std::endian::native == std::endian::little)
+        folded = static_cast<std::uint16_t>((folded >> 8) | (folded << 8));
+    sum_ += folded;
     return *this;
 }
 

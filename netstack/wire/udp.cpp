@@ -1,6 +1,7 @@
 #include "wire/udp.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "wire/checksum.hpp"
 #include "wire/ipv4.hpp"
@@ -28,7 +29,7 @@ void UdpRepr::emit(MutableBytes out, Ipv4Address src, Ipv4Address dst) const {
     store16(out, 2, dst_port);
     store16(out, 4, length);
     store16(out, 6, 0);
-    std::ranges::copy(payload, out.begin() + udp_header_len);
+    if (!payload.empty()) std::memmove(out.data() + udp_header_len, payload.data(), payload.size());
     std::uint16_t sum = pseudo_header(src, dst, std::uint8_t(IpProtocol::udp), length)
                             .add(out.first(length))
                             .finish();

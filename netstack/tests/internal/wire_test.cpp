@@ -63,6 +63,38 @@ TEST(Checksum, PiecesEqualTheWhole) {
     EXPECT_TRUE(checksum_ok(header));
 }
 
+// The word-wise sum against RFC 1071's definition (big-endian 16-bit words, an odd last
+// byte padded), for every length up to 300, every start alignment, and pieces of even
+// lengths: carries, tails and byte order all show up somewhere in there.
+TEST(Checksum, MatchesTheDefinitionForEveryLengthAndAlignment) {
+    std::vector<std::byte> data(320);
+    std::uint32_t x = 12345;
+    for (auto& b : data) {
+        x = x * 1103515245u + 12345u;
+        b = std::byte(x >> 23);  // high bits: many 0xff bytes (carries)
+    }
+    auto reference = [](Bytes d) {
+        std::uint64_t sum = 0;
+        for (std::size_t i = 0; i + 1 < d.size(); i += 2)
+            sum += std::uint64_t(d[i]) << 8 | std::uint64_t(d[i + 1]);
+        if (d.size() % 2) sum += std::uint64_t(d.back()) << 8;
+        while (sum >> 16)
+            sum = (sum & 0xffff) + (sum >> 16);
+        return static_cast<std::uint16_t>(sum);
+    };
+    for (std::size_t offset = 0; offset < 8; ++offset) {
+        for (std::size_t len = 0; len <= 300; ++len) {
+            const Bytes d = Bytes(data).subspan(offset, len);
+            ASSERT_EQ(Checksum{}.add(d).sum(), reference(d)) << offset << "+" << len;
+            const std::size_t cut = (len / 3) & ~std::size_t{1};
+            ASSERT_EQ(Checksum{}.add(d.first(cut)).add(d.subspan(cut)).sum(), reference(d))
+                << offset << "+" << len << " cut " << cut;
+        }
+    }
+    std::vector<std::byte> ones(1 << 16, std::byte{0xff});  // the most carries there are
+    EXPECT_EQ(Checksum{}.add(ones).sum(), 0xffff);
+}
+
 TEST(Checksum, IncrementalUpdateMatchesRecomputation) {
     auto packet = icmp_frame;
     auto ip_bytes = MutableBytes(packet).subspan(14, 20);
