@@ -52,6 +52,21 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         listener.accept_queue.push_back(&child);
         if (was_empty && listener.socket != 0) stack.raise(listener.socket, socket_acceptable);
     }
+    bool time_wait_begins() override {
+        if (time_waits >= stack.config.tcp.max_connections) {
+            ++stack.stats.tcp.time_wait_overflow;
+            return false;
+        }
+        ++time_waits;
+        return true;
+    }
+    void time_wait_ends() override {
+        if (time_waits > 0) --time_waits;
+    }
+    // Connections that count against config.max_connections: all but TIME-WAIT.
+    std::size_t live_connections() const { return table.size() - time_waits; }
+    std::size_t time_waits = 0;
+
     void forward_progress(const Connection& c, Instant now) override {
         stack.confirm_destination(c.tuple().remote.address, now);
     }
@@ -135,15 +150,26 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         table.reap();
     }
 
-    std::optional<std::uint16_t> ephemeral_port(Endpoint local, Endpoint remote) {
+    std::optional<std::uint16_t> ephemeral_port(Endpoint local, Endpoint remote, Instant now) {
         const std::uint32_t range = ephemeral_last - ephemeral_first + 1;
+        // To our own addresses, a 4-tuple in TIME-WAIT may be taken over (time_wait_reusable):
+        // else a client that connects to a server of this stack again and again runs out of
+        // ports after one range per 2 MSL (about 470 connections a second).
+        const bool local_peer =
+            remote.address.is_loopback() || stack.is_local_address(remote.address);
         for (std::uint32_t i = 0; i < range; ++i) {
             const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
             const Endpoint candidate{local.address, port};
             if (!stack.owns(tcp_flow_hash(candidate, remote))) continue;
-            if (!table.tuple_free({candidate, remote}) || table.bind_conflicts(candidate, nullptr))
-                continue;
-            return port;
+            if (table.bind_conflicts(candidate, nullptr)) continue;
+            Connection* holder = table.find({candidate, remote});
+            if (holder == nullptr) return port;
+            if (local_peer && holder->time_wait_reusable(now)) {
+                ++stack.stats.tcp.time_wait_reused;
+                holder->abort(now);  // silent in TIME-WAIT
+                touch(*holder);
+                return port;
+            }
         }
         return std::nullopt;
     }
@@ -207,7 +233,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
             ++stack.stats.tcp.drop_accept_queue_full;
             return true;  // dropped, as a SYN-RECEIVED child's ACK would be
         }
-        if (table.size() >= stack.config.tcp.max_connections) {
+        if (live_connections() >= stack.config.tcp.max_connections) {
             ++stack.stats.tcp.drop_connection_limit;
             return true;
         }
@@ -369,7 +395,7 @@ void Stack::Impl::tcp_input(link::Interface&, wire::Bytes datagram, const wire::
         layer.send_reset_for(tuple, seg, now);
         return layer.finish(now);
     }
-    if (layer.table.size() >= config.tcp.max_connections) {
+    if (layer.live_connections() >= config.tcp.max_connections) {
         ++tcp_stats.drop_connection_limit;
         return;
     }
@@ -545,13 +571,13 @@ std::expected<void, SocketError> Stack::tcp_connect(SocketId id, Endpoint remote
     if (!route) return std::unexpected(route.error());
     Endpoint local{bound.address.is_any() ? route->src : bound.address, bound.port};
     if (local.port == 0) {
-        auto port = layer.ephemeral_port(local, remote);
+        auto port = layer.ephemeral_port(local, remote, now);
         if (!port) return std::unexpected(SocketError::no_ports);
         local.port = *port;
     } else if (!layer.table.tuple_free({local, remote})) {
         return std::unexpected(SocketError::address_in_use);
     }
-    if (layer.table.size() > s.config.tcp.max_connections) {
+    if (layer.live_connections() > s.config.tcp.max_connections) {
         ++s.stats.tcp.drop_connection_limit;
         return std::unexpected(SocketError::too_many_sockets);
     }

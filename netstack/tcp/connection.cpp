@@ -311,6 +311,10 @@ void Connection::raise(std::uint8_t bits) {
 }
 
 void Connection::enter_time_wait(Instant now) {
+    if (!host_.time_wait_begins()) {  // too many wait already: this one closes now
+        close_with(std::nullopt);
+        return;
+    }
     state_ = TcpState::time_wait;
     rto_at_.reset();
     persist_at_.reset();
@@ -321,6 +325,7 @@ void Connection::enter_time_wait(Instant now) {
 
 void Connection::close_with(std::optional<SocketError> error) {
     if (state_ == TcpState::closed) return;
+    if (state_ == TcpState::time_wait) host_.time_wait_ends();
     std::uint8_t bits = socket_closed;
     if (error) {
         error_ = error;
@@ -341,6 +346,12 @@ bool Connection::half_open_misses(const wire::TcpRepr& ack) const {
     if (state_ != TcpState::syn_received || !passive_) return false;
     if (!ack.has(wire::tcp_flag::ack) || ack.has(syn) || ack.has(rst)) return false;
     return !seq_lt(snd_una_, ack.ack) || seq_gt(ack.ack, snd_max_);
+}
+
+bool Connection::time_wait_reusable(Instant now) const {
+    if (state_ != TcpState::time_wait || !ts_ok_ || !wait_at_) return false;
+    const auto entered = *wait_at_ - host_.tcp_config().time_wait;
+    return now - entered >= std::chrono::seconds(1);
 }
 
 void Connection::forget_half_open() {

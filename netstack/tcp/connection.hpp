@@ -58,6 +58,11 @@ class ConnectionHost {
     // confirmed without an ARP probe (upper-layer reachability confirmation, as Linux's
     // dst_confirm; RFC 4861 7.3.1 says the same for IPv6).
     virtual void forward_progress(const Connection& connection, Instant now) = 0;
+    // TIME-WAIT connections are counted apart (as Linux's tw buckets): they do not take a
+    // place among config.max_connections, and beyond that many of them a connection closes
+    // at once instead of waiting (false).
+    virtual bool time_wait_begins() = 0;
+    virtual void time_wait_ends() = 0;
 };
 
 class Connection {
@@ -128,6 +133,10 @@ class Connection {
     // Such a connection goes without a word (no RST): its peer took a SYN cookie of ours
     // instead, sent for an earlier copy of its SYN (Stack: tcp_input).
     void forget_half_open();
+    // A new active open to our own address may take this 4-tuple from TIME-WAIT (as Linux's
+    // tcp_tw_reuse, on by default for loopback): timestamps were on, so PAWS keeps the old
+    // connection's segments out of the new one, and the last was at least a second ago.
+    bool time_wait_reusable(Instant now) const;
 
     // The table's bookkeeping.
     SocketId socket = 0;

@@ -111,7 +111,7 @@ struct TcpStats {
     std::uint64_t window_probes = 0;
     std::uint64_t keepalive_probes = 0;
     std::uint64_t connections_timed_out = 0;  // retransmissions or keepalives exhausted
-    std::uint64_t time_wait_reused = 0;       // a new SYN took over a TIME-WAIT 4-tuple
+    std::uint64_t time_wait_reused = 0;  // a new SYN (or our connect) took over a TIME-WAIT 4-tuple
     std::uint64_t drop_short = 0;
     std::uint64_t drop_bad_offset = 0;
     std::uint64_t drop_bad_option = 0;  // malformed option lengths
@@ -126,6 +126,7 @@ struct TcpStats {
     std::uint64_t cookies_validated = 0;       // an ACK returned a valid cookie
     std::uint64_t cookies_failed = 0;          // an ACK for no connection carried no valid cookie
     std::uint64_t cookies_over_half_open = 0;  // a valid cookie ACK replaced a half-open connection
+    std::uint64_t time_wait_overflow = 0;      // TIME-WAITs over max_connections: closed at once
     std::uint64_t drop_accept_queue_full = 0;  // the handshake's ACK, backlog full
     std::uint64_t drop_out_of_order_full = 0;
     std::uint64_t drop_connection_limit = 0;  // config.tcp.max_connections reached

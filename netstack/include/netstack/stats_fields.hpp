@@ -138,6 +138,7 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("cookies_validated", s.cookies_validated);
     fn("cookies_failed", s.cookies_failed);
     fn("cookies_over_half_open", s.cookies_over_half_open);
+    fn("time_wait_overflow", s.time_wait_overflow);
     fn("drop_accept_queue_full", s.drop_accept_queue_full);
     fn("drop_out_of_order_full", s.drop_out_of_order_full);
     fn("drop_connection_limit", s.drop_connection_limit);

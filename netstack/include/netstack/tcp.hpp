@@ -38,7 +38,8 @@ enum class ShutdownHow : std::uint8_t { read, write, both };
 
 // Per-stack TCP settings. Every limit bounds memory or work a peer can make us spend.
 struct TcpConfig {
-    std::size_t max_connections = 16384;      // per stack: listeners, half-open and TIME-WAIT too
+    std::size_t max_connections = 16384;      // per stack: listeners and half-open too; TIME-WAITs
+                                              // apart, at most as many again
     std::size_t send_buffer = 256 * 1024;     // default per connection (bytes)
     std::size_t receive_buffer = 128 * 1024;  // initial receive window offered
     std::size_t max_receive_buffer = 4 * 1024 * 1024;  // the window grows with use up to this

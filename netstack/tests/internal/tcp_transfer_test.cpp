@@ -41,6 +41,50 @@ TEST(TcpTransfer, ToOurOwnAddress) {
     EXPECT_EQ(device.size(), 0u);  // nothing went to the link
 }
 
+// A client that connects to a server of its own stack again and again, closing first each
+// time (a TIME-WAIT per connection), 40,000 times in 4 s (the ephemeral range has 28,232
+// ports): every connect succeeds. With room for all the TIME-WAITs, each 4-tuple is taken
+// over from TIME-WAIT once it is a second old; with room for 1000, the others close at once
+// (counted), and either way TIME-WAITs do not count against max_connections.
+void connect_again_and_again(std::size_t max_connections, std::uint64_t reused_at_least,
+                             std::uint64_t overflow_at_least) {
+    ManualClock clock;
+    MemoryDevice device;
+    StackConfig config;
+    config.tcp.max_connections = max_connections;
+    Stack stack(config);
+    const InterfaceId id = *stack.add_interface({.name = "eth0"}, device);
+    const Ipv4Address self = Ipv4Address::from_octets(10, 0, 0, 1);
+    ASSERT_TRUE(stack.add_address(id, {self, 24}, clock.now()));
+    const SocketId l = *stack.tcp_open();
+    ASSERT_TRUE(stack.tcp_bind(l, {self, 7}));
+    ASSERT_TRUE(stack.tcp_listen(l, 16));
+    std::array<std::byte, 16> buffer{};
+    for (int i = 0; i < 40'000; ++i) {
+        const SocketId c = *stack.tcp_open();
+        const auto connected = stack.tcp_connect(c, {self, 7}, clock.now());
+        ASSERT_TRUE(connected) << "connection " << i << ": " << describe(connected.error());
+        const auto s = stack.tcp_accept(l);
+        ASSERT_TRUE(s) << "connection " << i;
+        ASSERT_TRUE(stack.tcp_close(c, clock.now()));      // we close first: TIME-WAIT here
+        (void)stack.tcp_receive(*s, buffer, clock.now());  // the FIN
+        ASSERT_TRUE(stack.tcp_close(*s, clock.now()));
+        clock.advance(100us);
+        stack.poll(clock.now());
+    }
+    EXPECT_GE(stack.stats().tcp.time_wait_reused, reused_at_least);
+    EXPECT_GE(stack.stats().tcp.time_wait_overflow, overflow_at_least);
+    EXPECT_EQ(stack.stats().tcp.drop_connection_limit, 0u);
+}
+
+TEST(TcpTransfer, ManyShortConnectionsToOurOwnAddressReuseTimeWait) {
+    connect_again_and_again(50'000, 10'000, 0);
+}
+
+TEST(TcpTransfer, ManyShortConnectionsToOurOwnAddressOverflowTimeWait) {
+    connect_again_and_again(1000, 0, 38'000);
+}
+
 // ACKs of new data confirm the peer's neighbour entry: a minute of steady traffic needs no
 // ARP after the first resolution (without the confirmation the entry goes stale after
 // reachable_time and a unicast probe follows).
