@@ -456,6 +456,15 @@ TEST_F(ForwardTest, ATakenHostPortIsAClearError) {
               std::string::npos)
         << read_file(log);
 
+    // Two forwards of one port on the command line: a usage error, not a silent override.
+    EXPECT_EQ(wait_exit(spawn({SHMIFD_BIN, "--bus", wan, "--addr", "10.0.1.2/24", "--socket",
+                               dir.file("twice.sock"), "--forward", "tcp:18999=10.0.0.1:80",
+                               "--forward", "tcp:18999=10.0.0.1:81"},
+                              log),
+                        10s),
+              2);
+    EXPECT_NE(read_file(log).find("its ports overlap"), std::string::npos) << read_file(log);
+
     auto fwd = start("fwd", lan, "10.0.0.2/24");
     ASSERT_FALSE(HasFailure());
     std::string out;

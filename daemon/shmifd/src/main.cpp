@@ -163,6 +163,15 @@ int main(int argc, char** argv) {
     for (const auto& text : exposes)
         overrides.forwards.push_back(
             *shmifd::forward::parse_forward(text, shmifd::forward::Direction::outbound));
+    // Two of them on one port: a mistake, not an override (the file's are replaced by them).
+    for (std::size_t i = 0; i < overrides.forwards.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (shmifd::forward::overlaps(overrides.forwards[i], overrides.forwards[j])) {
+                std::fprintf(stderr, "shmifd: %s: its ports overlap %s\n",
+                             overrides.forwards[i].name().c_str(),
+                             overrides.forwards[j].name().c_str());
+                return exit_usage;
+            }
 
     shmifd::Config config;
     try {
