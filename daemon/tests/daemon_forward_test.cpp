@@ -85,6 +85,15 @@ class ForwardTest : public DaemonFixture {
     std::string peers(const std::string& args) {
         return "exec /usr/bin/python3 " + kPeers + " " + args;
     }
+    // Whether programs can run under shmifrun here: not in a sanitized build, whose shim
+    // cannot be preloaded into python (the parts that need it are skipped there).
+    static bool shmifrun_works() {
+#ifdef SHMIFD_SANITIZED
+        return false;
+#else
+        return true;
+#endif
+    }
     // A program on the virtual network: under shmifrun against `d`.
     std::string virtual_peers(const DaemonProcess& d, const std::string& args) {
         return std::string("exec ") + SHMIFRUN_BIN + " -s " + d.socket() + " -- /usr/bin/python3 " +
@@ -189,6 +198,7 @@ TEST_F(ForwardTest, HalfCloseCrossesBothWays) {
     ASSERT_GE(out.size(), 64u + 1 + 64u) << out;
     EXPECT_EQ(out.substr(0, 64), out.substr(out.find('\n') + 1, 64)) << out;
 
+    if (!shmifrun_works()) GTEST_SKIP() << "the outbound half runs python under shmifrun";
     const pid_t server =
         sh_background(peers("reply-server " + std::to_string(host_port)), "server");
     ASSERT_TRUE(wait_until([&] { return output("server").find("listening") != std::string::npos; }))
@@ -211,10 +221,11 @@ TEST_F(ForwardTest, ResetsCrossBothWays) {
     std::string out;
     ASSERT_EQ(sh(peers("expect-reset 127.0.0.1 " + std::to_string(in_port)), out), 0) << out;
     EXPECT_NE(out.find("reset"), std::string::npos) << out;
-    ASSERT_EQ(sh(virtual_peers(*srv, "expect-reset 10.0.0.2 5001"), out), 0) << out;
-    EXPECT_NE(out.find("reset"), std::string::npos) << out;
     const auto in_row = forward_row(*fwd, canonical(in_port, "10.0.0.1:81"));
     EXPECT_EQ(in_row["failed"], 1u) << in_row.dump();
+    if (!shmifrun_works()) GTEST_SKIP() << "the outbound half runs python under shmifrun";
+    ASSERT_EQ(sh(virtual_peers(*srv, "expect-reset 10.0.0.2 5001"), out), 0) << out;
+    EXPECT_NE(out.find("reset"), std::string::npos) << out;
     const auto out_row =
         forward_row(*fwd, "tcp:10.0.0.2:5001=127.0.0.1:" + std::to_string(dead_host_port));
     EXPECT_EQ(out_row["failed"], 1u) << out_row.dump();
@@ -352,6 +363,7 @@ TEST_F(ForwardTest, UdpBothWaysWithFlowsThatTimeOut) {
     EXPECT_TRUE(wait_until([&] { return forward_row(*fwd, in_spec)["active"] == 0u; }, 3s))
         << forward_row(*fwd, in_spec).dump();
 
+    if (!shmifrun_works()) GTEST_SKIP() << "the outbound half runs python under shmifrun";
     const pid_t echo = sh_background("exec socat -T 10 UDP4-RECVFROM:" + std::to_string(host_port) +
                                          ",bind=127.0.0.1,fork EXEC:cat",
                                      "socat");
@@ -400,6 +412,10 @@ TEST_F(ForwardTest, TheConnectionLimitRefusesAndCounts) {
 // are refused and counted as fd_exhausted, the daemon goes on, and serves again once
 // descriptors are free.
 TEST_F(ForwardTest, RunningOutOfDescriptorsRefusesAndCounts) {
+#ifdef SHMIFD_SANITIZED
+    GTEST_SKIP() << "the sanitizers' runtimes need descriptors of their own (UBSan's vptr check "
+                    "reads /proc/self/maps): at the limit they fail, not the daemon";
+#endif
     const int port = free_port();
     const auto socket = dir.file("small.sock");
     const pid_t small =
