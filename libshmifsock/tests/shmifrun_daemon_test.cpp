@@ -249,6 +249,46 @@ for _ in range(2):
     EXPECT_EQ(read_file(dir.file("wrst-client.log")), "reset\npipe\n");
 }
 
+// After the connection has ended both ways (and the daemon let go of it), the descriptor
+// still names its local address, as a kernel socket does; the peer is gone (ENOTCONN).
+TEST_F(UnderShmifrun, PythonNamesAClosedConnectionsLocalEndButNoPeer) {
+    if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
+    write_text_file(dir.file("bye_server.py"), R"(
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7352))
+s.listen()
+c, _ = s.accept()
+c.sendall(b'bye')
+c.close()
+)");
+    write_text_file(dir.file("bye_client.py"), R"(
+import errno, socket, time
+c = socket.create_connection(('10.0.0.2', 7352), timeout=20)
+port = c.getsockname()[1]
+while c.recv(100):
+    pass
+c.shutdown(socket.SHUT_WR)
+time.sleep(1)  # both FINs are through: the daemon's connection has ended
+name = c.getsockname()
+print(name[0], name[1] == port)
+try:
+    print('peer', c.getpeername())
+except OSError as e:
+    print(errno.errorcode[e.errno])
+print('so_error', c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+)");
+    const auto server =
+        run(*b, std::string("exec ") + kPython + " " + dir.file("bye_server.py"), "bye-server.log");
+    ASSERT_TRUE(wait_listening(*b, 7352)) << read_file(dir.file("bye-server.log"));
+    const auto client =
+        run(*a, std::string("exec ") + kPython + " " + dir.file("bye_client.py"), "bye-client.log");
+    EXPECT_EQ(finish(client), 0) << read_file(dir.file("bye-client.log"));
+    EXPECT_EQ(finish(server), 0) << read_file(dir.file("bye-server.log"));
+    EXPECT_EQ(read_file(dir.file("bye-client.log")), "10.0.0.1 True\nENOTCONN\nso_error 0\n");
+}
+
 TEST_F(UnderShmifrun, ForkedChildServesASharedConnection) {
     if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
     // The parent accepts, a forked child answers on the same socket (and asks the daemon

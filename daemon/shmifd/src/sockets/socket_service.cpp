@@ -422,8 +422,12 @@ void SocketService::name(const SockRequest& request, control::Done& done) {
     const auto id = request.sock;
     auto r = table_.find(id);
     if (!r) {
-        if (table_.take_tombstone(id))
-            return done(std::unexpected(errno_error("the connection is closed", "ENOTCONN")));
+        // Closed: the local address stays (getsockname), there is no peer (getpeername:
+        // ENOTCONN); SO_ERROR is left for its own request.
+        if (table_.closed(id))
+            return done(json{{"state", "CLOSED"},
+                             {"local", endpoint_json(table_.closed_local(id))},
+                             {"remote", nullptr}});
         return done(std::unexpected(CommandError{"not_found", "no such socket", "EBADF"}));
     }
     std::lock_guard lock(r->mutex);

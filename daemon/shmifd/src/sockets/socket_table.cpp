@@ -7,6 +7,17 @@
 
 namespace shmifd::sockets {
 
+namespace {
+
+// The tombstone of `id` in `list` (const or not), or null.
+template <class List>
+auto* find_tombstone(List& list, std::uint64_t id) {
+    auto it = std::find_if(list.begin(), list.end(), [&](const auto& t) { return t.id == id; });
+    return it == list.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
 SocketTable::SocketTable(SocketLimits limits) : limits_(limits) {
     std::random_device random;
     const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
@@ -38,23 +49,44 @@ std::shared_ptr<SockRecord> SocketTable::find(std::uint64_t id) const {
 }
 
 void SocketTable::remove(std::uint64_t id, std::string last_error) {
+    std::shared_ptr<SockRecord> record;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = records_.find(id);
+        if (it == records_.end()) return;
+        record = it->second;
+        if (auto count = per_client_.find(record->client); count != per_client_.end())
+            if (--count->second == 0) per_client_.erase(count);
+        records_.erase(it);
+    }
+    // The record's lock is never taken under the table's (the other order exists).
+    std::optional<netstack::Endpoint> local;
+    {
+        std::lock_guard lock(record->mutex);
+        local = record->local;
+    }
     std::lock_guard lock(mutex_);
-    auto it = records_.find(id);
-    if (it == records_.end()) return;
-    if (auto count = per_client_.find(it->second->client); count != per_client_.end())
-        if (--count->second == 0) per_client_.erase(count);
-    records_.erase(it);
-    tombstones_.emplace_back(id, std::move(last_error));
+    tombstones_.push_back({.id = id, .last_error = std::move(last_error), .local = local});
     while (tombstones_.size() > limits_.tombstones)
         tombstones_.pop_front();
 }
 
 std::optional<std::string> SocketTable::take_tombstone(std::uint64_t id) {
     std::lock_guard lock(mutex_);
-    auto it = std::find_if(tombstones_.begin(), tombstones_.end(),
-                           [&](const auto& t) { return t.first == id; });
-    if (it == tombstones_.end()) return std::nullopt;
-    return std::exchange(it->second, std::string());
+    auto* t = find_tombstone(tombstones_, id);
+    if (t == nullptr) return std::nullopt;
+    return std::exchange(t->last_error, std::string());
+}
+
+std::optional<netstack::Endpoint> SocketTable::closed_local(std::uint64_t id) const {
+    std::lock_guard lock(mutex_);
+    const auto* t = find_tombstone(tombstones_, id);
+    return t != nullptr ? t->local : std::nullopt;
+}
+
+bool SocketTable::closed(std::uint64_t id) const {
+    std::lock_guard lock(mutex_);
+    return find_tombstone(tombstones_, id) != nullptr;
 }
 
 std::vector<std::shared_ptr<SockRecord>> SocketTable::all() const {

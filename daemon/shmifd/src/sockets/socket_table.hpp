@@ -40,6 +40,10 @@ class SocketTable {
     void remove(std::uint64_t id, std::string last_error);
     // The error a closed socket left (empty: none or unknown); reading clears it.
     std::optional<std::string> take_tombstone(std::uint64_t id);
+    // A closed socket's local address, as it was (getsockname works after the close, as on a
+    // kernel socket whose connection has ended); none when unknown or never bound.
+    std::optional<netstack::Endpoint> closed_local(std::uint64_t id) const;
+    bool closed(std::uint64_t id) const;
     std::vector<std::shared_ptr<SockRecord>> all() const;
     std::size_t size() const;
 
@@ -50,7 +54,12 @@ class SocketTable {
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, std::shared_ptr<SockRecord>> records_;
     std::unordered_map<std::uint64_t, std::size_t> per_client_;
-    std::deque<std::pair<std::uint64_t, std::string>> tombstones_;
+    struct Tombstone {
+        std::uint64_t id = 0;
+        std::string last_error;
+        std::optional<netstack::Endpoint> local;
+    };
+    std::deque<Tombstone> tombstones_;
 };
 
 }  // namespace shmifd::sockets
