@@ -18,7 +18,6 @@
 
 #include "daemon_fixture.hpp"
 #include "services/patterns.hpp"
-#include "services/sha256.hpp"
 
 namespace shmifd::test {
 namespace {
@@ -40,22 +39,7 @@ int free_port() {
     return ntohs(a.sin_port);
 }
 
-// The first n bytes of the /bytes/N pattern.
-void fill_pattern(std::uint64_t offset, std::span<std::byte> out) {
-    services::fill_bytes_pattern(offset, out);
-}
-
-std::string pattern_sha(std::uint64_t n) {
-    services::Sha256 sha;
-    std::array<std::byte, 65536> chunk{};
-    for (std::uint64_t done = 0; done < n;) {
-        const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), n - done));
-        fill_pattern(done, std::span(chunk).first(len));
-        sha.update(std::span(chunk).first(len));
-        done += len;
-    }
-    return sha.hex_digest();
-}
+using services::bytes_pattern_sha256;
 
 class ForwardTest : public DaemonFixture {
   protected:
@@ -134,7 +118,7 @@ TEST_F(ForwardTest, CurlFetchesThroughAnInboundForward) {
     const std::uint64_t n = 100'000'000;
     std::string out;
     ASSERT_EQ(sh(curl(port, n), out), 0) << out;
-    EXPECT_EQ(out.substr(0, 64), pattern_sha(n)) << out << fwd->log();
+    EXPECT_EQ(out.substr(0, 64), bytes_pattern_sha256(n)) << out << fwd->log();
     const auto row = forward_row(*fwd, spec);
     ASSERT_TRUE(row.is_object()) << fwd->ok("fwd.list").dump();
     EXPECT_EQ(row["connections"], 1u) << row.dump();
@@ -239,7 +223,7 @@ TEST_F(ForwardTest, AVirtualClientReachesAHostHttpServer) {
     std::filesystem::create_directories(www + "/bytes");
     {
         std::vector<std::byte> body(n);
-        fill_pattern(0, body);
+        services::fill_bytes_pattern(0, body);
         std::ofstream(www + "/bytes/" + std::to_string(n), std::ios::binary)
             .write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(n));
     }
@@ -264,7 +248,7 @@ TEST_F(ForwardTest, AVirtualClientReachesAHostHttpServer) {
                  out),
               0)
         << out << fwd->log();
-    EXPECT_NE(out.find("sha256 " + pattern_sha(n)), std::string::npos) << out;
+    EXPECT_NE(out.find("sha256 " + bytes_pattern_sha256(n)), std::string::npos) << out;
     ::kill(server, SIGTERM);
     wait_exit(server, 5s);
 }
@@ -298,7 +282,7 @@ TEST_F(ForwardTest, RunTimeChangesAndReloadWhileTransfersRun) {
     EXPECT_EQ(sh(curl_status(p1, 1000), out), 0);
     EXPECT_NE(out.find("curl=7"), std::string::npos) << "a deleted forward still answered: " << out;
     EXPECT_EQ(wait_exit(slow, 30s), 0) << output("slow");
-    EXPECT_EQ(output("slow").substr(0, 64), pattern_sha(n)) << output("slow");
+    EXPECT_EQ(output("slow").substr(0, 64), bytes_pattern_sha256(n)) << output("slow");
 
     // Added again, then deleted with --kill: the running transfer is reset.
     ASSERT_EQ(shmifctl(*fwd, {"fwd", "add", spec1}, out), 0) << out;
@@ -323,7 +307,7 @@ TEST_F(ForwardTest, RunTimeChangesAndReloadWhileTransfersRun) {
                forward_row(*fwd, canonical(p1, "10.0.0.1:80")).is_null();
     })) << fwd->log();
     ASSERT_EQ(sh(curl(p2, 1'000'000), out), 0) << out;
-    EXPECT_EQ(out.substr(0, 64), pattern_sha(1'000'000)) << out;
+    EXPECT_EQ(out.substr(0, 64), bytes_pattern_sha256(1'000'000)) << out;
     EXPECT_NE(fwd->log().find("remove forward tcp:127.0.0.1:" + std::to_string(p1)),
               std::string::npos)
         << fwd->log();

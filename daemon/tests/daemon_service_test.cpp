@@ -16,7 +16,6 @@
 
 #include "daemon_fixture.hpp"
 #include "services/patterns.hpp"
-#include "services/sha256.hpp"
 
 namespace shmifd::test {
 namespace {
@@ -26,18 +25,7 @@ using nlohmann::json;
 constexpr const char* kServer = "10.0.0.1";
 constexpr const char* kService = "10.0.0.1:8080";
 
-// SHA-256 of the first n bytes of the /bytes/N pattern.
-std::string pattern_sha(std::uint64_t n) {
-    services::Sha256 sha;
-    std::array<std::byte, 65536> chunk{};
-    for (std::uint64_t done = 0; done < n;) {
-        const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), n - done));
-        services::fill_bytes_pattern(done, std::span(chunk).first(len));
-        sha.update(std::span(chunk).first(len));
-        done += len;
-    }
-    return sha.hex_digest();
-}
+using services::bytes_pattern_sha256;
 
 class ServiceRuntimeTest : public DaemonFixture {
   protected:
@@ -111,7 +99,7 @@ TEST_F(ServiceRuntimeTest, AddServesListCountsTcpListAndDelAborts) {
     const std::uint64_t n = 5'000'000;
     ASSERT_EQ(fetch_now(3, n, out), 0) << out << d->log();
     EXPECT_NE(out.find("bytes " + std::to_string(n) + " "), std::string::npos) << out;
-    EXPECT_NE(out.find("sha256 " + pattern_sha(n)), std::string::npos) << out;
+    EXPECT_NE(out.find("sha256 " + bytes_pattern_sha256(n)), std::string::npos) << out;
     auto served = http_8080(*d);
     EXPECT_EQ(counter(served, "connections"), 1u) << served.dump();
     EXPECT_EQ(counter(served, "requests"), 1u) << served.dump();
@@ -168,7 +156,7 @@ TEST_F(ServiceRuntimeTest, AddServesListCountsTcpListAndDelAborts) {
     // And it can be added again.
     ASSERT_EQ(shmifctl(*d, {"service", "add", "http:8080"}, out), 0) << out;
     ASSERT_EQ(fetch_now(8, 100'000, out), 0) << out;
-    EXPECT_NE(out.find("sha256 " + pattern_sha(100'000)), std::string::npos) << out;
+    EXPECT_NE(out.find("sha256 " + bytes_pattern_sha256(100'000)), std::string::npos) << out;
 }
 
 // The exit-status contract (README) makes a bad value a usage error, 2: shmifctl checks the

@@ -1,5 +1,10 @@
 #include "services/patterns.hpp"
 
+#include <algorithm>
+#include <array>
+
+#include "services/sha256.hpp"
+
 namespace services {
 
 namespace {
@@ -42,6 +47,18 @@ void fill_chargen(std::uint64_t offset, std::span<std::byte> out) {
         b = chargen_at(position);
         if (++position == chargen_period) position = 0;
     }
+}
+
+std::string bytes_pattern_sha256(std::uint64_t n) {
+    Sha256 sha;
+    std::array<std::byte, 65536> chunk{};
+    for (std::uint64_t done = 0; done < n;) {
+        const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), n - done));
+        fill_bytes_pattern(done, std::span(chunk).first(len));
+        sha.update(std::span(chunk).first(len));
+        done += len;
+    }
+    return sha.hex_digest();
 }
 
 }  // namespace services

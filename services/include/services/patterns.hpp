@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 namespace services {
 
@@ -15,6 +16,9 @@ namespace services {
 std::byte bytes_pattern_at(std::uint64_t offset);
 // Fills `out` with the pattern starting at `offset`.
 void fill_bytes_pattern(std::uint64_t offset, std::span<std::byte> out);
+// The SHA-256 (hex) of the first n bytes of the pattern: what a client that fetched
+// /bytes/n should get.
+std::string bytes_pattern_sha256(std::uint64_t n);
 
 // RFC 864's character generator stream: lines of 72 printable characters (0x20..0x7e, 95
 // of them) and CR LF; line k starts with the (k mod 95)-th character and each next character

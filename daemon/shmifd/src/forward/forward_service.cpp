@@ -37,10 +37,9 @@ nlohmann::json forward_json(ForwardState& state, bool deleted) {
     nlohmann::json live = nlohmann::json::array();
     std::uint64_t to_virtual = c.bytes_to_virtual.load(), to_host = c.bytes_to_host.load();
     for (const auto& [id, connection] : state.connections()) {
-        auto row = connection_json(id, connection);
-        to_virtual += row["bytes_to_virtual"].get<std::uint64_t>();
-        to_host += row["bytes_to_host"].get<std::uint64_t>();
-        live.push_back(std::move(row));
+        to_virtual += connection.record->bytes_out.load(std::memory_order_relaxed);
+        to_host += connection.record->bytes_in.load(std::memory_order_relaxed);
+        live.push_back(connection_json(id, connection));
     }
     return {{"direction", direction_name(spec.direction)},
             {"proto", protocol_name(spec.protocol)},

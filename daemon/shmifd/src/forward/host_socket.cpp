@@ -75,12 +75,6 @@ std::expected<int, int> connect_tcp(netstack::Endpoint to) {
     return fd;
 }
 
-void reset_and_close(int fd) {
-    const linger abort{.l_onoff = 1, .l_linger = 0};
-    (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-    ::close(fd);
-}
-
 SpareDescriptor::SpareDescriptor() : fd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
 SpareDescriptor::~SpareDescriptor() {

@@ -7,8 +7,11 @@
 #include <string>
 
 #include "netstack/address.hpp"
+#include "sockets/reset_close.hpp"
 
 namespace shmifd::forward {
+
+using sockets::reset_and_close;
 
 sockaddr_in to_sockaddr(netstack::Endpoint endpoint);
 netstack::Endpoint from_sockaddr(const sockaddr_in& address);
@@ -22,8 +25,6 @@ std::expected<int, std::string> bind_udp(netstack::Endpoint at);
 // Starts a connection to `to` (TCP_NODELAY: a forward passes on what it gets at once); the
 // descriptor is writable once connected. The error is an errno.
 std::expected<int, int> connect_tcp(netstack::Endpoint to);
-// Closes with a RST rather than a FIN.
-void reset_and_close(int fd);
 
 // A descriptor held in reserve: when accept() fails for want of descriptors (EMFILE), the
 // waiting connection can still be taken and refused, instead of waking the acceptor forever.

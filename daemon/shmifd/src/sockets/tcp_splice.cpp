@@ -11,6 +11,7 @@
 #include "endpoint_json.hpp"
 #include "errno_names.hpp"
 #include "fd_reactor.hpp"
+#include "reset_close.hpp"
 #include "socket_pair.hpp"
 
 namespace shmifd::sockets {
@@ -285,12 +286,11 @@ void TcpSplice::finish(const std::string& last_error) {
     }
     // Closing our end: the client reads ECONNRESET if we left its data unread, else EOF. A
     // host connection is reset when the connection in the stack ended in error.
-    if (end_ == SpliceEnd::host_tcp && !error.empty()) {
-        const linger abort{.l_onoff = 1, .l_linger = 0};
-        (void)::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-    }
     owner_.reactor().remove(fd_);
-    ::close(fd_);
+    if (end_ == SpliceEnd::host_tcp && !error.empty())
+        reset_and_close(fd_);
+    else
+        ::close(fd_);
     fd_ = -1;
     // The tombstone keeps the error only if nobody took it in the meantime (once, as SO_ERROR).
     {
