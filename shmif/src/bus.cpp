@@ -48,7 +48,6 @@ std::expected<void, Error> check_native(Bus::Impl& b) {
     std::memcpy(&b.identity, &h->id, sizeof b.identity);
     if (auto fault = header::native_identity_fault(b.identity, b.map.size))
         return std::unexpected(Error{fault->code});
-    if (!native_mutex_intact(*h)) return std::unexpected(Error{Errc::corrupt_header});
     b.nh = h;
     b.ring = static_cast<std::byte*>(b.map.base) + native::kHeaderSize;
     b.ring_size = b.identity.ring_size;
@@ -173,10 +172,32 @@ BusInfo native_info(const Bus::Impl& b) {
     auto lock = native_lock_state(h);
     info.locked = lock.locked;
     info.lock_owner_tid = lock.owner_tid;
-    info.lock_owner_dead = lock.owner_dead || (lock.locked && !host::tid_alive(lock.owner_tid));
+    info.lock_owner_dead = lock.owner_dead;
+    if (lock.locked) {
+        const ThreadProbe probe = probe_thread(lock.owner_tid);
+        info.lock_owner_state = probe.letter;
+        info.lock_owner_dead = probe.state == ThreadState::dead;
+        const std::uint64_t since = h.lock.held_since_ns.load(std::memory_order_relaxed);
+        const std::uint64_t now = host::now_realtime_ns();
+        info.lock_held_ns = since != 0 && now > since ? now - since : 0;
+    }
+    for (int i = 0; i < native::kMaxHoles; ++i) {
+        const std::uint64_t tag = h.hole_tags.tag[i].load(std::memory_order_acquire);
+        if (native::hole_state(tag) != native::HoleState::active) continue;
+        const native::HoleBody& body = h.holes[i];
+        HoleInfo hole{body.start, body.len, body.since_ns, {}};
+        const std::uint32_t done = body.done.load(std::memory_order_relaxed);
+        for (int v = 0; v < native::kMaxVictims; ++v) {
+            const std::uint32_t tid = __atomic_load_n(&body.victims[v], __ATOMIC_RELAXED);
+            if (tid != 0 && (done & (1U << v)) == 0 && host::tid_alive(tid))
+                hole.waiting_for.push_back(tid);
+        }
+        info.holes.push_back(std::move(hole));
+    }
     info.frames_written = h.stats.frames;
     info.bytes_written = h.stats.bytes;
     info.lock_recoveries = h.stats.lock_recoveries;
+    info.stalled_takeovers = h.stats.stalled_takeovers;
     info.corrupt_repairs = h.stats.corrupt_repairs;
     info.sleeping_readers = h.wake.futex_waiters.load(std::memory_order_relaxed) +
                             h.wake.poll_waiters.load(std::memory_order_relaxed);

@@ -26,6 +26,7 @@ int to_c(const shmif::Error& e) {
     return -static_cast<int>(e.code);
 }
 static_assert(static_cast<int>(shmif::Errc::io_error) == -SHMIF_EIO);
+static_assert(static_cast<int>(shmif::Errc::fenced) == -SHMIF_EFENCED);
 
 }  // namespace
 
@@ -33,7 +34,7 @@ extern "C" {
 
 const char* shmif_strerror(int err) {
     if (err == 0) return "success";
-    if (err < 0 && err >= SHMIF_EIO) return shmif::errc_name(static_cast<shmif::Errc>(-err));
+    if (err < 0 && err >= SHMIF_EFENCED) return shmif::errc_name(static_cast<shmif::Errc>(-err));
     return "unknown error";
 }
 
@@ -95,9 +96,12 @@ int shmif_send_batch(shmif_writer* w, const shmif_iov* frames, int n) {
     if (!batch) return to_c(batch.error());
     for (int i = 0; i < n; ++i) {
         auto slot = batch->acquire(frames[i].len);
+        if (!slot && batch->failure()) break;
         if (slot) std::memcpy(slot->data(), frames[i].data, frames[i].len);
     }
-    return static_cast<int>(batch->commit());
+    const std::size_t sent = batch->commit();
+    if (auto failed = batch->failure()) return to_c(*failed);
+    return static_cast<int>(sent);
 }
 
 int shmif_cursor_new(shmif_bus* bus, uint64_t skip_sender, shmif_start start, shmif_cursor** out) {

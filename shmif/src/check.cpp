@@ -35,22 +35,24 @@ std::optional<Format> guess_format(const Bus::Impl& b, std::optional<Format> giv
     return std::nullopt;
 }
 
-std::string native_lock_text(const native::BusHeader& h, bool mutex_intact) {
+std::string native_lock_text(const native::BusHeader& h) {
     const LockState lock = native_lock_state(h);
     if (!lock.locked) return "free";
-    const std::string garbled = mutex_intact ? "" : " (mutex garbled: the word may be noise)";
-    if (lock.owner_dead && lock.owner_tid == 0)
-        return "held by a dead thread (the next writer recovers it)" + garbled;
-    if (lock.owner_tid == 0) return "held by an unknown thread" + garbled;
-    if (lock.owner_dead || !host::tid_alive(lock.owner_tid))
-        return say("held by tid %u, which is dead%s", lock.owner_tid, garbled.c_str());
-    return say("held by tid %u (running)%s", lock.owner_tid, garbled.c_str());
+    const ThreadProbe probe = probe_thread(lock.owner_tid);
+    if (probe.state == ThreadState::dead)
+        return say("held by tid %u, which is dead (the next writer takes it over)",
+                   lock.owner_tid);
+    const std::uint64_t since = h.lock.held_since_ns.load(std::memory_order_relaxed);
+    const std::uint64_t now = host::now_realtime_ns();
+    const double ms = since != 0 && now > since ? static_cast<double>(now - since) / 1e6 : 0.0;
+    return say("held by tid %u (state %c, %s) for %.1f ms", lock.owner_tid, probe.letter,
+               probe.state == ThreadState::running ? "running" : "not running", ms);
 }
 
 // Positions and the records between first_pos and committed.
 void check_native_ring(const Bus::Impl& b, CheckReport& report) {
     const auto& p = b.nh->pos;
-    const std::uint64_t committed = p.committed.load(std::memory_order_acquire);
+    const std::uint64_t committed = p.committed.load(std::memory_order_acquire) & ~native::kFenceBits;
     const std::uint64_t reserved = p.reserved.load(std::memory_order_relaxed);
     const std::uint64_t first = p.first_pos.load(std::memory_order_relaxed);
     const std::uint64_t ver = p.commit_ver.load(std::memory_order_relaxed);
@@ -101,11 +103,7 @@ void check_native(Bus::Impl& b, CheckReport& report) {
     std::memcpy(&id, &h->id, sizeof id);
     for (auto& fault : header::native_identity_faults(id, b.map.size))
         report.findings.push_back(std::move(fault.what));
-    const bool mutex_intact = native_mutex_intact(*h);
-    if (!mutex_intact)
-        report.findings.push_back(say("lock mutex type %d, not a robust process-shared mutex",
-                                      h->lock.mutex.__data.__kind));
-    report.lock = native_lock_text(*h, mutex_intact);
+    report.lock = native_lock_text(*h);
     if (!report.findings.empty()) return;  // the ring's bounds come from the header
     b.nh = h;
     b.ring = static_cast<std::byte*>(b.map.base) + native::kHeaderSize;

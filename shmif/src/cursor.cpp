@@ -106,7 +106,7 @@ bool Cursor::still_valid(const FrameView& view) const {
 
 bool Cursor::poll() const {
     if (bus_->format == Format::native)
-        return bus_->nh->pos.committed.load(std::memory_order_seq_cst) != pos_;
+        return native::load_committed(*bus_, std::memory_order_seq_cst) != pos_;
     if (!lock_netbsd()) return false;
     auto s = netbsd::span(*bus_);
     netbsd_unlock(*bus_->bh);

@@ -102,7 +102,7 @@ std::size_t Cursor::receive_native(std::span<Frame> out) {
     const Bus::Impl& bus = *bus_;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         SeqlockReadSection section;
-        const std::uint64_t committed = bus.nh->pos.committed.load(std::memory_order_acquire);
+        const std::uint64_t committed = native::load_committed(bus);
         if (committed == pos_) return 0;
         if (committed < pos_ || pos_ % native::kAlign != 0) {
             ++stats_.corrupt;  // the bus went backwards: recreated or tampered with
@@ -150,7 +150,7 @@ std::size_t Cursor::peek_native(std::span<FrameView> out) {
     const Bus::Impl& bus = *bus_;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         SeqlockReadSection section;
-        const std::uint64_t committed = bus.nh->pos.committed.load(std::memory_order_acquire);
+        const std::uint64_t committed = native::load_committed(bus);
         if (committed == pos_) return 0;
         if (committed < pos_ || committed - pos_ > bus.ring_size || pos_ % native::kAlign != 0) {
             if (committed < pos_ || pos_ % native::kAlign != 0) {

@@ -29,6 +29,8 @@ const char* errc_name(Errc code) {
             return "timed out";
         case Errc::io_error:
             return "I/O error";
+        case Errc::fenced:
+            return "taken over while stalled holding the bus (batch dropped)";
     }
     return "unknown error";
 }

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "lock.hpp"
 
 namespace shmif::header {
 
@@ -92,7 +91,12 @@ void native_initialise(native::BusHeader& h, std::uint64_t ring, std::uint32_t m
     h.id.ring_size = ring;
     h.id.max_frame = max_frame;
     h.id.created_ns = host::now_realtime_ns();
-    native_mutex_init(h);
+    // The ring follows the header page in the same mapping: the first batch's gate, and the
+    // room for it reserved (layout_native.hpp).
+    auto* ring_start = reinterpret_cast<std::uint64_t*>(reinterpret_cast<std::byte*>(&h) +
+                                                  native::kHeaderSize);
+    __atomic_store_n(ring_start, native::gate_word(0), __ATOMIC_RELAXED);
+    h.pos.reserved.store(native::kGate, std::memory_order_relaxed);
     __atomic_store_n(&h.id.magic, native::kMagic, __ATOMIC_RELEASE);
 }
 
@@ -120,7 +124,7 @@ bool attached_intact(const Bus::Impl& bus) {
         return __atomic_load_n(&h.magic, __ATOMIC_RELAXED) == netbsd::kMagic &&
                __atomic_load_n(&h.version, __ATOMIC_RELAXED) == netbsd::kVersion;
     }
-    return same_layout(snapshot(bus.nh->id), bus.identity) && native_mutex_intact(*bus.nh);
+    return same_layout(snapshot(bus.nh->id), bus.identity);
 }
 
 std::optional<std::string> attached_fault(const Bus::Impl& bus) {
@@ -136,12 +140,9 @@ std::optional<std::string> attached_fault(const Bus::Impl& bus) {
     if (id.max_frame != bus.identity.max_frame)
         return say("max frame %u, attached with %u (the bus was recreated: re-attach)",
                    id.max_frame, bus.identity.max_frame);
-    if (!same_layout(id, bus.identity))
-        return std::string(
-            "identity fields changed since attach (the bus was recreated: "
-            "re-attach)");
-    return say("lock mutex type %d, not a robust process-shared mutex",
-               bus.nh->lock.mutex.__data.__kind);
+    return std::string(
+        "identity fields changed since attach (the bus was recreated: "
+        "re-attach)");
 }
 
 }  // namespace shmif::header

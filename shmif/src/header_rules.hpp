@@ -27,7 +27,8 @@ std::optional<Fault> native_identity_fault(const native::Identity& id, std::uint
 std::optional<Fault> netbsd_identity_fault(const netbsd::BusHeader& h, std::uint64_t file_size);
 
 // Writes a native header for an empty ring over a zeroed page: identity (magic last, so
-// that nobody trusts a half-written one), lock, positions at 0.
+// that nobody trusts a half-written one), a free lock, positions at 0, and the first gate at
+// the ring's start (the ring must follow the header in the same mapping).
 void native_initialise(native::BusHeader& h, std::uint64_t ring, std::uint32_t max_frame);
 
 // Cheap, for every send: the attached bus's header still says what it said at open (native:

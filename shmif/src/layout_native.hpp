@@ -1,21 +1,38 @@
 // The native bus format. This header is the single owner of its ABI.
 //
 // File = one 4 KiB header page + the ring. Positions are 64-bit byte counts that only grow;
-// the ring offset of a position is (pos % ring_size). Records are 8-byte aligned and never
-// cross the end of the ring (a pad record fills the tail instead).
+// the ring offset of a position is (pos % ring_size). Records are 8-byte aligned; frames never
+// cross the end of the ring (a pad record fills the tail instead), pads may.
 //
 // Publication protocol (writer under the lock, readers lock-free, seqlock in spirit):
-//   writer: first_pos.store; reserved.store(end of batch); fence(release);
-//           write records in [committed, reserved); committed.store(reserved, release)
-//   reader: c = committed.load(acquire); copy records below c; fence(acquire);
-//           r = reserved.load(relaxed); a record at p is intact iff r <= p + ring_size.
+//   writer: first_pos; reserved (end of batch); fence(release);
+//           write records in [committed, reserved); committed (release)
+//   reader: c = committed (acquire), without its fence bits; copy records below c;
+//           fence(acquire); r = reserved (relaxed); a record at p is intact iff
+//           r <= p + ring_size.
 // So a frame is visible only once completely written, and a reader that was lapped finds
 // out after the copy, before it uses anything it read. Until then a reader reads each header
 // word once and bounds the copy by what it validated: a second read may see a lapping
 // writer's bytes, and nothing but the record's own span keeps the copy inside the ring.
+//
+// Takeover (version 2): a writer that stops holding the lock (SIGSTOP, a debugger, a frozen
+// cgroup) must not stop the bus, and must not be able to hurt it when it resumes.
+//   - The lock is an owner word (epoch | tid). A waiter that sees the same holder for
+//     longer than the stall bound while it is not running (or dead, or for far longer while
+//     running) takes the word over with one compare-and-swap: the old holder is fenced.
+//   - Every store a holder makes to the positions is a compare-and-swap from the value it
+//     last saw. Positions only grow, and the thief moves each of them on takeover (committed
+//     gets fence bits in its low three bits), so every store of a resumed holder fails.
+//   - Its ring writes cannot be fenced, so they are confined: a holder writes only inside
+//     its claim, [its batch's start + 8, reserved). The 8 bytes at a batch's start are a gate,
+//     a pad written by the previous committer before it published; the stalled holder never
+//     writes them. The thief turns the gate into a pad over the whole claim (a hole), and
+//     every later lap skips those ring offsets too (a pad at the gate's offset) for as long
+//     as a hole entry names a stalled writer that has neither said it is done nor died.
+//   - So readers never see the stalled writer's bytes: not in this lap (the hole is a pad),
+//     not in later ones (nobody else writes there). Its frames are dropped and counted by
+//     the stalled writer, whose commit fails with Errc::fenced.
 #pragma once
-
-#include <pthread.h>
 
 #include <atomic>
 #include <cstddef>
@@ -24,7 +41,8 @@
 namespace shmif::native {
 
 inline constexpr std::uint32_t kMagic = 0x424d4853;  // "SHMB" in the file
-inline constexpr std::uint16_t kVersionMajor = 1;
+// 2: owner word instead of a robust mutex, gates, holes (see the top of this file).
+inline constexpr std::uint16_t kVersionMajor = 2;
 inline constexpr std::uint16_t kVersionMinor = 0;
 inline constexpr std::uint32_t kHeaderSize = 4096;
 inline constexpr std::uint64_t kMinRing = 64 * 1024;
@@ -48,12 +66,32 @@ struct alignas(64) Identity {  // written once at creation, before the file is p
     std::uint64_t created_ns;  // CLOCK_REALTIME
 };
 
+// The owner word: epoch in the high half (every acquisition and takeover bumps it), the
+// holder's tid in the low half, 0 when free. A holder releases with a compare-and-swap from
+// its own word, so one that was taken over learns it instead of freeing someone else's lock.
+constexpr std::uint64_t owner_word(std::uint32_t epoch, std::uint32_t tid) {
+    return std::uint64_t{epoch} << 32 | tid;
+}
+constexpr std::uint32_t owner_tid(std::uint64_t word) {
+    return static_cast<std::uint32_t>(word);
+}
+constexpr std::uint32_t owner_epoch(std::uint64_t word) {
+    return static_cast<std::uint32_t>(word >> 32);
+}
+
 struct alignas(64) LockLine {
-    pthread_mutex_t mutex;  // process-shared, robust: a dead owner is reported to the next locker
+    std::atomic<std::uint64_t> owner;
+    std::atomic<std::uint64_t> held_since_ns;  // CLOCK_REALTIME the holder took it (info only)
+    std::atomic<std::uint32_t> release_seq;    // futex word: bumped by a release with sleepers
+    std::atomic<std::uint32_t> sleepers;       // waiters asleep on release_seq
 };
 
+// Low bits of `committed` a thief sets to fence the holder it took over (positions are
+// multiples of 8, so they carry no position); readers mask them off.
+inline constexpr std::uint64_t kFenceBits = 7;
+
 struct alignas(64) Positions {             // written by the lock holder, read by everyone
-    std::atomic<std::uint64_t> committed;  // every record below is complete
+    std::atomic<std::uint64_t> committed;  // every record below is complete (see kFenceBits)
     std::atomic<std::uint64_t> reserved;   // the writer may be writing anywhere below this
     std::atomic<std::uint64_t> first_pos;  // oldest record not yet overwritten
     std::atomic<std::uint64_t> next_seq;   // sequence number of the frame at `committed`
@@ -77,8 +115,41 @@ struct alignas(64) WriterStats {  // under the lock
     std::uint64_t frames;
     std::uint64_t bytes;
     std::uint64_t wraps;
-    std::uint64_t lock_recoveries;  // dead lock owners recovered from
-    std::uint64_t corrupt_repairs;  // inconsistent positions or records the writer repaired
+    std::uint64_t lock_recoveries;    // takeovers: from dead holders and from stalled ones
+    std::uint64_t corrupt_repairs;    // inconsistent positions or records the writer repaired
+    std::uint64_t stalled_takeovers;  // of these recoveries, holders that were alive
+};
+
+// Holes: ring regions a stalled writer may still write to. The tags share one line so that a
+// writer sees at a glance whether any hole exists; each body is written only by the holder
+// that created it, while its tag says "writing" and names that holder.
+inline constexpr int kMaxHoles = 8;
+inline constexpr int kMaxVictims = 4;
+enum class HoleState : std::uint32_t { free = 0, writing = 1, active = 2 };
+// tag = generation << 24 | creator tid (22 bits) << 2 | state
+constexpr std::uint64_t hole_tag(std::uint64_t gen, std::uint32_t creator, HoleState state) {
+    return gen << 24 | std::uint64_t{creator & 0x3fffffU} << 2 | static_cast<std::uint64_t>(state);
+}
+constexpr HoleState hole_state(std::uint64_t tag) {
+    return static_cast<HoleState>(tag & 3U);
+}
+constexpr std::uint32_t hole_creator(std::uint64_t tag) {
+    return static_cast<std::uint32_t>(tag >> 2) & 0x3fffffU;
+}
+constexpr std::uint64_t hole_gen(std::uint64_t tag) {
+    return tag >> 24;
+}
+
+struct alignas(64) HoleTags {
+    std::atomic<std::uint64_t> tag[kMaxHoles];
+};
+
+struct alignas(64) HoleBody {
+    std::uint64_t start;     // position of the gate where it begins, in the lap it was made
+    std::uint64_t len;       // bytes from the gate on (the gate included)
+    std::uint64_t since_ns;  // CLOCK_REALTIME of the takeover
+    std::uint32_t victims[kMaxVictims];  // tids of the stalled writers it absorbs (0: none)
+    std::atomic<std::uint32_t> done;     // bit i: victims[i] learnt it was fenced and stopped
 };
 
 struct BusHeader {
@@ -87,6 +158,8 @@ struct BusHeader {
     Positions pos;
     WakeLine wake;
     WriterStats stats;
+    HoleTags hole_tags;
+    HoleBody holes[kMaxHoles];
 };
 static_assert(sizeof(BusHeader) <= kHeaderSize);
 static_assert(offsetof(BusHeader, lock) == 64);
@@ -104,6 +177,19 @@ struct RecordHeader {
 static_assert(sizeof(RecordHeader) == 32);
 inline constexpr std::uint32_t kPadFlag = 0x80000000U;
 inline constexpr std::uint32_t kSpanMask = ~kPadFlag;
+
+// The gate: an 8-byte pad at the start of every batch (see the top of this file).
+inline constexpr std::uint64_t kGate = kAlign;
+
+// A record's first word (span, then len) read as one little-endian 64-bit value.
+constexpr std::uint64_t pad_word(std::uint64_t len) {
+    return (len & kSpanMask) | kPadFlag;
+}
+// A gate's word: a pad of 8 bytes whose (unused) len holds its position, so that no two
+// gates near in time are equal (a stalled thief compares the word before it replaces it).
+constexpr std::uint64_t gate_word(std::uint64_t pos) {
+    return pad_word(kGate) | ((pos >> 3) & 0xffffffffULL) << 32;
+}
 
 constexpr std::uint64_t record_span(std::uint64_t frame_len) {
     return (sizeof(RecordHeader) + frame_len + kAlign - 1) & ~std::uint64_t{kAlign - 1};

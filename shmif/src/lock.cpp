@@ -1,9 +1,13 @@
 #include "lock.hpp"
 
-#include <linux/futex.h>
-#include <time.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <thread>
 
 namespace shmif {
@@ -14,76 +18,127 @@ namespace {
 constexpr int kSpinTries = 256;
 }  // namespace
 
-void native_mutex_init(native::BusHeader& h) {
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&h.lock.mutex, &attr);
-    pthread_mutexattr_destroy(&attr);
+std::uint64_t native_try_lock(native::BusHeader& h) {
+    std::uint64_t word = h.lock.owner.load(std::memory_order_relaxed);
+    if (native::owner_tid(word) != 0) return 0;
+    const std::uint64_t mine = native::owner_word(native::owner_epoch(word) + 1, host::current_tid());
+    // acquire pairs with the release in native_release: the last holder's writes are visible.
+    if (!h.lock.owner.compare_exchange_strong(word, mine, std::memory_order_acquire,
+                                              std::memory_order_relaxed))
+        return 0;
+    return mine;
 }
 
-bool native_mutex_intact(const native::BusHeader& h) {
-    // glibc keeps the mutex type (robust, process-shared) in __kind; learn the value once
-    // from a mutex made the same way.
-    static const int expected_kind = [] {
-        native::BusHeader fresh{};
-        native_mutex_init(fresh);
-        return fresh.lock.mutex.__data.__kind;
-    }();
-    return __atomic_load_n(&h.lock.mutex.__data.__kind, __ATOMIC_RELAXED) == expected_kind;
+bool native_release(native::BusHeader& h, std::uint64_t mine) {
+    std::uint64_t expected = mine;
+    const std::uint64_t free_word = native::owner_word(native::owner_epoch(mine), 0);
+    if (!h.lock.owner.compare_exchange_strong(expected, free_word, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed))
+        return false;
+    // Dekker with NativeLockWait: we freed the word, then look for sleepers; a sleeper counts
+    // itself, then looks at the word. Both are sequentially consistent: one sees the other.
+    if (h.lock.sleepers.load(std::memory_order_seq_cst) != 0) {
+        h.lock.release_seq.fetch_add(1, std::memory_order_release);
+        host::futex_wake_all(h.lock.release_seq);
+    }
+    return true;
 }
 
-static LockAttempt from_rc(int rc, bool contended) {
-    switch (rc) {
-        case 0:
-            return {LockOutcome::acquired, contended};
-        case EOWNERDEAD:
-            return {LockOutcome::recovered, contended};
-        case ETIMEDOUT:
-            return {LockOutcome::timeout, contended};
-        default:
-            return {LockOutcome::unusable, contended};
+std::uint64_t native_take_over(native::BusHeader& h, std::uint64_t holder) {
+    const std::uint64_t mine =
+        native::owner_word(native::owner_epoch(holder) + 1, host::current_tid());
+    std::uint64_t expected = holder;
+    if (!h.lock.owner.compare_exchange_strong(expected, mine, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed))
+        return 0;
+    return mine;
+}
+
+ThreadProbe probe_thread(std::uint32_t tid) {
+    if (tid == 0) return {ThreadState::dead, 0};
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%u/stat", tid);
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {errno == ENOENT ? ThreadState::dead : ThreadState::running, 0};
+    char buf[512];
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return {ThreadState::dead, 0};
+    buf[n] = '\0';
+    // "tid (comm) S ppid ...": comm may hold anything, ')' included; the last ')' ends it.
+    const char* close_paren = std::strrchr(buf, ')');
+    if (close_paren == nullptr || close_paren[1] != ' ') return {ThreadState::running, '?'};
+    const char letter = close_paren[2];
+    switch (letter) {
+        case 'R':
+            return {ThreadState::running, letter};
+        case 'Z':
+        case 'X':
+        case 'x':
+            return {ThreadState::dead, letter};
+        default:  // S, D, T, t, I, P, W, K: not running, whatever it waits for
+            return {ThreadState::stopped, letter};
     }
 }
 
-LockAttempt native_lock(native::BusHeader& h, std::chrono::milliseconds timeout) {
-    int rc = pthread_mutex_trylock(&h.lock.mutex);
-    if (rc != EBUSY) return from_rc(rc, false);
-    for (int i = 0; i < kSpinTries; ++i) {
-        host::cpu_relax();
-        rc = pthread_mutex_trylock(&h.lock.mutex);
-        if (rc != EBUSY) return from_rc(rc, true);
-    }
-    timespec deadline{};
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    auto ms = timeout.count();
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (ms % 1000) * 1'000'000;
-    if (deadline.tv_nsec >= 1'000'000'000) {
-        deadline.tv_sec += 1;
-        deadline.tv_nsec -= 1'000'000'000;
-    }
-    return from_rc(pthread_mutex_timedlock(&h.lock.mutex, &deadline), true);
+namespace {
+constexpr std::uint64_t kMs = 1'000'000;
+constexpr std::uint64_t ns(std::chrono::milliseconds d) {
+    return static_cast<std::uint64_t>(d.count()) * kMs;
+}
+}  // namespace
+
+NativeLockWait::NativeLockWait(native::BusHeader& h, NativeLockPolicy policy)
+    : h_(h), policy_(policy), start_ns_(host::now_monotonic_ns()) {}
+
+void NativeLockWait::defer() {
+    deferred_until_ = host::now_monotonic_ns() + kMs;
 }
 
-void native_mark_consistent(native::BusHeader& h) {
-    pthread_mutex_consistent(&h.lock.mutex);
-}
-
-void native_unlock(native::BusHeader& h) {
-    pthread_mutex_unlock(&h.lock.mutex);
+NativeLockWait::Step NativeLockWait::next() {
+    for (;;) {
+        if ((mine_ = native_try_lock(h_)) != 0) return Step::acquired;
+        contended_ = true;
+        const std::uint64_t word = h_.lock.owner.load(std::memory_order_acquire);
+        if (native::owner_tid(word) == 0) continue;  // freed meanwhile: try again
+        if (spins_ < kSpinTries) {
+            ++spins_;
+            host::cpu_relax();
+            continue;
+        }
+        const std::uint64_t now = host::now_monotonic_ns();
+        if (word != holder_) {
+            holder_ = word;  // a new holder: its time starts now
+            holder_since_ = now;
+            probed_at_ = 0;
+            probe_ = {ThreadState::running, 'R'};
+        }
+        const std::uint64_t held = now - holder_since_;
+        // Probing reads /proc (microseconds): only for a holder that has kept it a while.
+        if (held >= kMs && now - probed_at_ >= kMs) {
+            probe_ = probe_thread(native::owner_tid(word));
+            probed_at_ = now;
+        }
+        const bool takeable = probe_.state == ThreadState::dead ||
+                              (probe_.state == ThreadState::stopped && held >= ns(policy_.stall_bound)) ||
+                              held >= ns(policy_.busy_bound);
+        if (takeable && now >= deferred_until_) return Step::take_over;
+        const std::uint64_t waited = now - start_ns_;
+        if (waited >= ns(policy_.timeout)) return Step::timeout;
+        // Sleep until a release, at most 1 ms (to watch the holder) and never past the timeout.
+        const std::uint32_t seq = h_.lock.release_seq.load(std::memory_order_acquire);
+        h_.lock.sleepers.fetch_add(1, std::memory_order_seq_cst);
+        if (h_.lock.owner.load(std::memory_order_seq_cst) == word)
+            host::futex_wait(h_.lock.release_seq, seq,
+                             static_cast<std::int64_t>(std::min(kMs, ns(policy_.timeout) - waited)));
+        h_.lock.sleepers.fetch_sub(1, std::memory_order_relaxed);
+    }
 }
 
 LockState native_lock_state(const native::BusHeader& h) {
-    // glibc keeps the owner's TID in the futex word of a robust mutex, with the kernel's
-    // FUTEX_OWNER_DIED bit set when the owner exited holding it.
-    auto word = __atomic_load_n(&h.lock.mutex.__data.__lock, __ATOMIC_RELAXED);
-    auto bits = static_cast<std::uint32_t>(word);
-    std::uint32_t tid = bits & FUTEX_TID_MASK;
-    const bool dead = (bits & FUTEX_OWNER_DIED) != 0;
-    // The kernel clears the TID when it marks the owner dead: still held until recovered.
-    return {tid != 0 || dead, tid, dead};
+    const std::uint64_t word = h.lock.owner.load(std::memory_order_relaxed);
+    const std::uint32_t tid = native::owner_tid(word);
+    return {tid != 0, tid, tid != 0 && !host::tid_alive(tid)};
 }
 
 LockAttempt netbsd_lock(netbsd::BusHeader& h, std::chrono::milliseconds timeout,

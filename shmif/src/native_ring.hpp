@@ -2,6 +2,7 @@
 // ones take no lock and write nothing shared. See layout_native.hpp for the protocol.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -13,21 +14,53 @@ namespace shmif::native {
 
 // ---- writer side (bus lock held) ----
 
-// Checks the positions the header claims and repairs what a dead or hostile writer left: a
-// commit cut in half, or positions that contradict each other (then the ring restarts empty,
-// past every old position). Returns true if anything had to be repaired.
-bool repair_positions(Bus::Impl& bus);
+// What a lock holder knows of the shared positions: the values it last saw or stored. Every
+// store it makes is a compare-and-swap from these, so a holder that was taken over (and the
+// thief moved every position) fails instead of overwriting the thief's.
+struct HolderView {
+    std::uint64_t owner = 0;      // our owner word
+    std::uint64_t committed = 0;  // as stored, fence bits included
+    std::uint64_t reserved = 0;
+    std::uint64_t next_seq = 0;
+    std::uint64_t commit_ver = 0;
+};
+
+// The sequence number after the newest frame the ring holds (a walk: for repairs only), or
+// `fallback` when it holds none.
+std::uint64_t newest_seq_after(const Bus::Impl& bus, std::uint64_t fallback);
+
+// Loads the positions for a holder that just took the lock the ordinary way.
+HolderView load_view(const Bus::Impl& bus, std::uint64_t owner);
+
+// Checks the positions the header claims and repairs what a writer that died (or a hostile
+// one) left: a commit cut in half, or positions that contradict each other (then the ring
+// restarts empty, past every old position). Returns true if anything had to be repaired.
+// Updates `view`; false in `ok` when we were taken over meanwhile.
+bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok);
 
 // Makes sure the bytes below `end` may be overwritten: moves first_pos past the records they
 // would hit and publishes `reserved` (a little ahead, so this is rarely needed). `write_pos`
-// is the next record's position; no record at or after it exists yet.
-void reserve(Bus::Impl& bus, std::uint64_t end, std::uint64_t write_pos);
+// is the next record's position; no record at or after it exists yet. False when we were
+// taken over: nothing may be written then.
+bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t write_pos);
 
 // Writes a pad record covering [pos, pos + len) (len a multiple of 8, within one lap).
 void write_pad(Bus::Impl& bus, std::uint64_t pos, std::uint64_t len);
+// Writes the gate at `pos` (layout_native.hpp: gate_word).
+void write_gate(Bus::Impl& bus, std::uint64_t pos);
+// The record's first word (span and len) as one 64-bit value, for compare-and-swap.
+std::atomic_ref<std::uint64_t> first_word(Bus::Impl& bus, std::uint64_t pos);
 
-// Publishes everything below write_pos; `next_seq` is the seq the next frame will carry.
-void commit(Bus::Impl& bus, std::uint64_t write_pos, std::uint64_t next_seq);
+enum class Publish : std::uint8_t {
+    landed,        // readers see the records
+    fenced,        // taken over before: nothing landed
+    landed_late,   // landed, then we were taken over (next_seq was the thief's to set)
+};
+// Publishes everything below write_pos (whose gate the caller wrote); `next_seq` is the seq
+// the next frame will carry.
+Publish commit(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos, std::uint64_t next_seq);
+// The takeover's publication: commit_ver is already odd (the thief's fence), next_seq set.
+Publish publish_takeover(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos);
 
 // ---- reader side (no lock) ----
 
@@ -36,6 +69,12 @@ struct CommitSnapshot {
     std::uint64_t next_seq;
 };
 CommitSnapshot read_commit(const Bus::Impl& bus);
+
+// `committed` without its fence bits: every record below it is complete.
+inline std::uint64_t load_committed(const Bus::Impl& bus,
+                                    std::memory_order order = std::memory_order_acquire) {
+    return bus.nh->pos.committed.load(order) & ~kFenceBits;
+}
 
 // One record decoded from the ring, not yet known to be intact.
 struct RawRecord {
@@ -53,7 +92,7 @@ struct RawRecord {
 // Decodes the record at `pos` (which must be below `committed`), whose ring offset `off` the
 // caller tracks (pos % ring_size, kept incrementally: a division per frame is measurable).
 // False when its header is not well-formed: either the reader was lapped (check with
-// intact()) or the bus is corrupt.
+// intact()) or the bus is corrupt. Pads may cross the end of the ring (a hole does).
 bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t off, std::uint64_t committed,
             RawRecord& out);
 inline bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t committed,

@@ -47,14 +47,12 @@ std::expected<void, RepairFailure> repair_native(Bus::Impl& b, const RepairOptio
                           size));
     auto* h = static_cast<native::BusHeader*>(b.map.base);
     const LockState lock = native_lock_state(*h);
-    if (!options.force && lock.owner_tid != 0 && !lock.owner_dead &&
-        host::tid_alive(lock.owner_tid))
-        return refuse(
-            Errc::lock_timeout,
-            say("the bus lock names tid %u, which is running: a live writer may be "
-                "inside the ring%s (stop it, or repair with --force)",
-                lock.owner_tid,
-                native_mutex_intact(*h) ? "" : " (or the garbled word names it by chance)"));
+    if (!options.force && lock.owner_tid != 0 && !lock.owner_dead)
+        return refuse(Errc::lock_timeout,
+                      say("the bus lock names tid %u, which is alive: a live writer may be "
+                          "inside the ring (or the word names it by chance: stop it, or "
+                          "repair with --force)",
+                          lock.owner_tid));
     const std::uint64_t ring = size - native::kHeaderSize;
     auto max_frame = native_max_frame(*h, ring, options.max_frame);
     if (!max_frame) return std::unexpected(max_frame.error());

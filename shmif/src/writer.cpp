@@ -7,6 +7,7 @@
 #include "header_rules.hpp"
 #include "lock.hpp"
 #include "native_ring.hpp"
+#include "takeover.hpp"
 #include "netbsd_ring.hpp"
 
 namespace shmif {
@@ -34,8 +35,59 @@ void wake_native(Bus::Impl& bus, WriterStats& stats) {
 
 }  // namespace
 
+struct WriterNative {
+    native::HolderView view;
+    native::HoleMap holes;
+};
+
 Writer::Writer(const Bus& bus, WriterOptions opts) : bus_(&bus.impl()), opts_(opts) {
     if (opts_.sender == 0) opts_.sender = random_sender_id();
+    if (bus_->format == Format::native) native_ = std::make_unique<WriterNative>();
+}
+
+Writer::~Writer() = default;
+Writer::Writer(Writer&&) noexcept = default;
+Writer& Writer::operator=(Writer&&) noexcept = default;
+
+std::expected<void, Error> Writer::lock_native(SendBatch& batch) {
+    Bus::Impl& bus = *bus_;
+    native::HolderView& view = native_->view;
+    NativeLockWait wait(*bus.nh, {opts_.lock_timeout, opts_.stall_bound, opts_.busy_bound});
+    for (;;) {
+        const auto step = wait.next();
+        if (step == NativeLockWait::Step::timeout)
+            return std::unexpected(Error{Errc::lock_timeout});
+        if (step == NativeLockWait::Step::acquired) {
+            view = native::load_view(bus, wait.mine());
+            bus.nh->lock.held_since_ns.store(host::now_realtime_ns(), std::memory_order_relaxed);
+            bool ours = true;
+            native::repair_positions(bus, view, ours);
+            if (!ours) break;  // taken over already: begin() fails below
+            native::load_holes(bus, native_->holes);
+            break;
+        }
+        const auto got =
+            native::take_over(bus, wait.holder(), wait.holder_state(), native_->holes, view);
+        if (got == native::TakeoverResult::no_room) wait.defer();
+        if (got == native::TakeoverResult::taken) {
+            ++stats_.lock_recoveries;
+            if (wait.holder_state() != ThreadState::dead) ++stats_.stalled_takeovers;
+            break;
+        }
+        if (got == native::TakeoverResult::fenced) break;
+    }
+    if (wait.contended()) ++stats_.lock_contended;
+    if (!native_still_held(*bus.nh, view.owner)) {
+        native::release_holes_of(bus, host::current_tid());
+        return std::unexpected(Error{Errc::fenced});
+    }
+    const std::uint64_t ring = bus.ring_size;
+    batch.gate_ = view.committed & ~native::kFenceBits;
+    batch.write_pos_ = batch.gate_ + native::kGate;
+    batch.write_off_ = batch.write_pos_ % ring;
+    batch.limit_off_ = native_->holes.limit(batch.write_off_, ring);
+    batch.seq_ = view.next_seq;
+    return {};
 }
 
 std::expected<SendBatch, Error> Writer::begin() {
@@ -48,26 +100,18 @@ std::expected<SendBatch, Error> Writer::begin() {
         bus.header_faults.fetch_add(1, std::memory_order_relaxed);
         return std::unexpected(Error{Errc::corrupt_header});
     }
-    LockAttempt got = bus.format == Format::native
-                          ? native_lock(*bus.nh, opts_.lock_timeout)
-                          : netbsd_lock(*bus.bh, opts_.lock_timeout, opts_.netbsd_steal_after);
-    if (got.contended) ++stats_.lock_contended;
-    if (got.outcome == LockOutcome::timeout || got.outcome == LockOutcome::unusable) {
-        batch.writer_ = nullptr;
-        return std::unexpected(
-            Error{got.outcome == LockOutcome::timeout ? Errc::lock_timeout : Errc::corrupt_header});
-    }
     if (bus.format == Format::native) {
-        native::repair_positions(bus);
-        if (got.outcome == LockOutcome::recovered) {
-            ++bus.nh->stats.lock_recoveries;
-            ++stats_.lock_recoveries;
-            native_mark_consistent(*bus.nh);
+        if (auto locked = lock_native(batch); !locked) {
+            batch.writer_ = nullptr;
+            return std::unexpected(locked.error());
         }
-        batch.write_pos_ = bus.nh->pos.committed.load(std::memory_order_relaxed);
-        batch.write_off_ = batch.write_pos_ % bus.ring_size;
-        batch.seq_ = bus.nh->pos.next_seq.load(std::memory_order_relaxed);
     } else {
+        LockAttempt got = netbsd_lock(*bus.bh, opts_.lock_timeout, opts_.netbsd_steal_after);
+        if (got.contended) ++stats_.lock_contended;
+        if (got.outcome == LockOutcome::timeout) {
+            batch.writer_ = nullptr;
+            return std::unexpected(Error{Errc::lock_timeout});
+        }
         if (got.outcome == LockOutcome::recovered) ++stats_.lock_recoveries;
         if (!netbsd::span(bus)) netbsd::reset(bus);
     }
@@ -84,6 +128,11 @@ SendBatch::SendBatch(SendBatch&& other) noexcept
       seq_(other.seq_),
       wraps_(other.wraps_),
       time_ns_(other.time_ns_),
+      gate_(other.gate_),
+      limit_off_(other.limit_off_),
+      published_(other.published_),
+      published_bytes_(other.published_bytes_),
+      failure_(other.failure_),
       staged_(other.staged_) {
     other.writer_ = nullptr;
 }
@@ -92,41 +141,167 @@ SendBatch::~SendBatch() {
     commit();
 }
 
+namespace {
+// A batch whose claim (its gate to its write position) passes this publishes what it has:
+// a takeover must be able to quarantine any claim, and first_pos must never reach it.
+std::uint64_t claim_limit(const Bus::Impl& bus) {
+    return bus.ring_size / 4;
+}
+}  // namespace
+
+void SendBatch::fail(Errc code) {
+    if (failure_) return;
+    failure_ = Error{code};
+    WriterStats& stats = writer_->stats_;
+    ++stats.fenced_batches;
+    stats.fenced_frames += frames_ - published_;
+    // We write nothing more: holes that quarantine our claim may be freed.
+    native::release_holes_of(*writer_->bus_, host::current_tid());
+}
+
+bool SendBatch::fence_check() {
+    if (failure_) return false;
+    if (native_still_held(*writer_->bus_->nh, writer_->native_->view.owner)) return true;
+    fail(Errc::fenced);
+    return false;
+}
+
+bool SendBatch::skip_obstacle() {
+    Bus::Impl& bus = *writer_->bus_;
+    auto& holes = writer_->native_->holes;
+    native::HolderView& view = writer_->native_->view;
+    const std::uint64_t ring = bus.ring_size;
+    std::uint64_t off = write_off_;
+    if (limit_off_ == ring) {
+        // Records never straddle the end of the ring: pad the tail and start over at 0.
+        if (!native::reserve(bus, view, write_pos_ + (ring - off), write_pos_)) return false;
+        native::write_pad(bus, write_pos_, ring - off);
+        write_pos_ += ring - off;
+        off = 0;
+        ++wraps_;
+    } else if (off < limit_off_) {
+        if (!native::reserve(bus, view, write_pos_ + (limit_off_ - off), write_pos_)) return false;
+        native::write_pad(bus, write_pos_, limit_off_ - off);
+        write_pos_ += limit_off_ - off;
+        off = limit_off_;
+    } else if (const auto* hole = holes.at(off); hole != nullptr) {
+        const int index = hole->index;
+        if (native::release_if_done(bus, index, hole->tag)) {
+            holes.remove(index);  // its writers are gone: the space is ours again
+        } else {
+            // Skip it (and any hole it runs into) with one pad at its gate, which its stalled
+            // writers never touch.
+            std::uint64_t len = hole->len;
+            for (int i = 0; i < native::kMaxHoles; ++i) {
+                const std::uint64_t more = holes.remaining_inside((off + len) % ring, ring);
+                if (more == 0) break;
+                len += more;
+            }
+            if (len > ring / 2 || !native::reserve(bus, view, write_pos_ + len, write_pos_))
+                return false;
+            native::first_word(bus, write_pos_).store(native::pad_word(len),
+                                                      std::memory_order_relaxed);
+            write_pos_ += len;
+            off = (off + len) % ring;
+        }
+    }
+    write_off_ = off;
+    limit_off_ = holes.limit(off, ring);
+    return true;
+}
+
+bool SendBatch::close_claim() {
+    Bus::Impl& bus = *writer_->bus_;
+    native::HolderView& view = writer_->native_->view;
+    // The next gate must not open at a hole (its stalled writer could be there).
+    for (int i = 0; i <= native::kMaxHoles && write_off_ == limit_off_ && limit_off_ != bus.ring_size;
+         ++i)
+        if (!skip_obstacle()) return false;
+    if (!native::reserve(bus, view, write_pos_ + native::kGate, write_pos_)) return false;
+    native::write_gate(bus, write_pos_);
+    switch (native::commit(bus, view, write_pos_, seq_)) {
+        case native::Publish::fenced:
+            return false;
+        case native::Publish::landed_late:
+            count_published();
+            return false;
+        case native::Publish::landed:
+            count_published();
+            return true;
+    }
+    return false;
+}
+
+void SendBatch::count_published() {
+    // Statistics, not protocol: plain adds under the lock (a holder taken over in between
+    // can make one batch's worth go missing).
+    auto& hs = writer_->bus_->nh->stats;
+    hs.frames += frames_ - published_;
+    hs.bytes += bytes_ - published_bytes_;
+    hs.wraps += wraps_;
+    wraps_ = 0;
+    published_ = frames_;
+    published_bytes_ = bytes_;
+}
+
+bool SendBatch::publish_so_far() {
+    Bus::Impl& bus = *writer_->bus_;
+    if (!close_claim()) return false;
+    wake_native(bus, writer_->stats_);
+    gate_ = write_pos_;
+    write_pos_ += native::kGate;
+    write_off_ = write_pos_ % bus.ring_size;
+    limit_off_ = writer_->native_->holes.limit(write_off_, bus.ring_size);
+    return true;
+}
+
 std::expected<std::span<std::byte>, Error> SendBatch::acquire(std::size_t len) {
     Bus::Impl& bus = *writer_->bus_;
     if (len == 0 || len > bus.max_frame) {
         ++writer_->stats_.rejected;
         return std::unexpected(Error{len == 0 ? Errc::invalid_argument : Errc::frame_too_large});
     }
-    ++frames_;
-    bytes_ += len;
     if (bus.format == Format::netbsd) {
+        ++frames_;
+        bytes_ += len;
         flush_staged();
         writer_->staging_.resize(len);
         staged_ = true;
         last_len_ = len;
         return std::span<std::byte>(writer_->staging_.data(), len);
     }
-    const std::uint64_t ring = bus.ring_size;
+    if (!fence_check()) return std::unexpected(*failure_);
     const std::uint64_t span = native::record_span(len);
-    std::uint64_t off = write_off_;
-    if (ring - off < span) {
-        // Records never straddle the end of the ring: pad the tail and start over at 0.
-        native::reserve(bus, write_pos_ + (ring - off), write_pos_);
-        native::write_pad(bus, write_pos_, ring - off);
-        write_pos_ += ring - off;
-        off = 0;
-        ++wraps_;
+    const auto fenced = [this]() -> std::unexpected<Error> {
+        fail(Errc::fenced);
+        return std::unexpected(*failure_);
+    };
+    // Bounded: each step passes the ring's end or a hole, and holes are a bounded part of it.
+    for (int step = 0;; ++step) {
+        if (frames_ > published_ && write_pos_ + span - gate_ > claim_limit(bus) &&
+            !publish_so_far())
+            return fenced();
+        if (limit_off_ - write_off_ >= span) break;
+        if (step > 2 * native::kMaxHoles + 2) {
+            ++writer_->stats_.rejected;  // no gap between holes is long enough
+            return std::unexpected(Error{Errc::frame_too_large});
+        }
+        if (!skip_obstacle()) return fenced();
     }
-    native::reserve(bus, write_pos_ + span, write_pos_);
+    native::HolderView& view = writer_->native_->view;
+    if (!native::reserve(bus, view, write_pos_ + span, write_pos_)) return fenced();
+    const std::uint64_t off = write_off_;
     auto* h = reinterpret_cast<native::RecordHeader*>(bus.ring + off);
     h->span = static_cast<std::uint32_t>(span);
     h->len = static_cast<std::uint32_t>(len);
     h->seq = seq_++;
     h->sender = writer_->opts_.sender;
     h->time_ns = time_ns_;
+    ++frames_;
+    bytes_ += len;
     write_pos_ += span;
-    write_off_ = off + span == ring ? 0 : off + span;
+    write_off_ = off + span == bus.ring_size ? 0 : off + span;
+    if (write_off_ == 0) limit_off_ = writer_->native_->holes.limit(0, bus.ring_size);
     last_span_ = span;
     last_len_ = len;
     return std::span<std::byte>(bus.ring + off + sizeof(native::RecordHeader), len);
@@ -158,16 +333,14 @@ std::size_t SendBatch::commit() {
     if (writer_ == nullptr) return 0;
     Bus::Impl& bus = *writer_->bus_;
     WriterStats& stats = writer_->stats_;
+    std::size_t sent = frames_;
     if (bus.format == Format::native) {
-        if (frames_ > 0) {
-            native::commit(bus, write_pos_, seq_);
-            auto& hs = bus.nh->stats;
-            hs.frames += frames_;
-            hs.bytes += bytes_;
-            hs.wraps += wraps_;
-        }
-        native_unlock(*bus.nh);
-        if (frames_ > 0) wake_native(bus, stats);
+        const std::uint64_t before = published_;
+        if (frames_ > published_ && !failure_ && !close_claim()) fail(Errc::fenced);
+        if (!native_release(*bus.nh, writer_->native_->view.owner)) fail(Errc::fenced);
+        if (published_ > before) wake_native(bus, stats);
+        sent = published_;
+        stats.bytes += published_bytes_;
     } else {
         flush_staged();
         netbsd_unlock(*bus.bh);
@@ -177,10 +350,9 @@ std::size_t SendBatch::commit() {
             ++stats.wakeups;
         }
     }
-    stats.frames += frames_;
-    stats.bytes += bytes_;
+    stats.frames += sent;
+    if (bus.format == Format::netbsd) stats.bytes += bytes_;
     ++stats.batches;
-    const std::size_t sent = frames_;
     writer_ = nullptr;
     return sent;
 }
@@ -197,6 +369,7 @@ std::expected<void, Error> Writer::send(FrameBytes frame) {
     if (!slot) return std::unexpected(slot.error());
     std::memcpy(slot->data(), frame.data(), frame.size());
     batch->commit();
+    if (auto failed = batch->failure()) return std::unexpected(*failed);
     return {};
 }
 
@@ -205,10 +378,13 @@ std::expected<std::size_t, Error> Writer::send_batch(std::span<const FrameBytes>
     if (!batch) return std::unexpected(batch.error());
     for (const FrameBytes& frame : frames) {
         auto slot = batch->acquire(frame.size());
+        if (!slot && batch->failure()) break;
         if (!slot) continue;  // counted in rejected
         std::memcpy(slot->data(), frame.data(), frame.size());
     }
-    return batch->commit();
+    const std::size_t sent = batch->commit();
+    if (auto failed = batch->failure()) return std::unexpected(*failed);
+    return sent;
 }
 
 }  // namespace shmif

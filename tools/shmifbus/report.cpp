@@ -19,9 +19,41 @@ std::string lock_string(const shmif::BusInfo& info) {
     if (info.format == shmif::Format::netbsd) return "held (NetBSD buses do not record by whom)";
     if (info.lock_owner_tid == 0) return "held by an unknown thread";
     if (info.lock_owner_dead)
-        return fmt::format("held by tid {}, which is dead (the next writer recovers it)",
+        return fmt::format("held by tid {}, which is dead (the next writer takes it over)",
                            info.lock_owner_tid);
-    return fmt::format("held by tid {}", info.lock_owner_tid);
+    const double ms = static_cast<double>(info.lock_held_ns) / 1e6;
+    if (info.lock_owner_state == 'R')
+        return fmt::format("held by tid {} (running) for {:.1f} ms", info.lock_owner_tid, ms);
+    return fmt::format("held by tid {} (state {}, not running: STALLED) for {:.1f} ms",
+                       info.lock_owner_tid,
+                       info.lock_owner_state == 0 ? '?' : info.lock_owner_state, ms);
+}
+
+std::string holes_string(const shmif::BusInfo& info) {
+    if (info.holes.empty()) return "none";
+    std::string out;
+    for (const auto& hole : info.holes) {
+        if (!out.empty()) out += "; ";
+        out += fmt::format("{} bytes at {}", hole.len, hole.start);
+        if (hole.waiting_for.empty()) {
+            out += ", free at the next lap";
+        } else {
+            out += ", waiting for tid";
+            for (auto tid : hole.waiting_for)
+                out += fmt::format(" {}", tid);
+        }
+    }
+    return out;
+}
+
+nlohmann::ordered_json holes_json(const shmif::BusInfo& info) {
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& hole : info.holes)
+        list.push_back({{"start", hole.start},
+                        {"len", hole.len},
+                        {"since_ns", hole.since_ns},
+                        {"waiting_for", hole.waiting_for}});
+    return list;
 }
 
 nlohmann::ordered_json info_json(const std::string& path, const shmif::BusInfo& info) {
@@ -46,11 +78,17 @@ nlohmann::ordered_json info_json(const std::string& path, const shmif::BusInfo& 
         {"locked", info.locked},
         {"lock_owner_tid", native_only(info.lock_owner_tid)},
         {"lock_owner_dead", native_only(info.lock_owner_dead)},
+        {"lock_owner_state", native_only(info.lock_owner_state == 0
+                                             ? std::string()
+                                             : std::string(1, info.lock_owner_state))},
+        {"lock_held_ms", native_only(static_cast<double>(info.lock_held_ns) / 1e6)},
         {"frames_written", native_only(info.frames_written)},
         {"bytes_written", native_only(info.bytes_written)},
         {"lock_recoveries", native_only(info.lock_recoveries)},
+        {"stalled_takeovers", native_only(info.stalled_takeovers)},
         {"corrupt_repairs", native_only(info.corrupt_repairs)},
         {"sleeping_readers", native_only(info.sleeping_readers)},
+        {"holes", native_only(holes_json(info))},
     };
 }
 
@@ -77,7 +115,10 @@ std::string info_text(const std::string& path, const shmif::BusInfo& info,
     if (info.format == shmif::Format::native) {
         rows.emplace_back("frames written", std::to_string(info.frames_written));
         rows.emplace_back("bytes written", sized(info.bytes_written));
-        rows.emplace_back("lock recoveries", std::to_string(info.lock_recoveries));
+        rows.emplace_back("lock recoveries",
+                          fmt::format("{} ({} from stalled holders)", info.lock_recoveries,
+                                      info.stalled_takeovers));
+        rows.emplace_back("quarantined", holes_string(info));
         rows.emplace_back("corrupt repairs", std::to_string(info.corrupt_repairs));
         rows.emplace_back("sleeping readers", std::to_string(info.sleeping_readers));
     }

@@ -14,6 +14,8 @@ namespace shmifbus {
 std::string version_string(const shmif::BusInfo& info);
 // "free", "held by tid 4242", "held by tid 4242, which is dead (next writer recovers)".
 std::string lock_string(const shmif::BusInfo& info);
+// The quarantined regions (holes) of a native bus, one line.
+std::string holes_string(const shmif::BusInfo& info);
 
 // Every key is always present; the native-only ones (lock_owner_tid, lock_owner_dead,
 // frames_written, bytes_written, lock_recoveries, corrupt_repairs, sleeping_readers) are

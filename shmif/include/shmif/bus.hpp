@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "shmif/error.hpp"
 
@@ -29,6 +30,15 @@ struct CreateOptions {
     std::uint32_t max_frame = 0;  // native only; 0 = 65,553 bytes capped at a quarter ring
 };
 
+// A ring region quarantined for writers that stalled holding the lock and were taken over
+// (native format; see shmif/src/layout_native.hpp).
+struct HoleInfo {
+    std::uint64_t start;  // position where it began
+    std::uint64_t len;    // bytes
+    std::uint64_t since_ns;  // CLOCK_REALTIME of the takeover
+    std::vector<std::uint32_t> waiting_for;  // tids not yet done (alive, not told)
+};
+
 // A consistent-enough picture of a bus for tools (fields read without the lock).
 struct BusInfo {
     Format format;
@@ -44,15 +54,19 @@ struct BusInfo {
     bool locked;
     std::uint32_t lock_owner_tid;  // native only (0 unknown)
     bool lock_owner_dead;          // native only: owner gone, next locker recovers
+    char lock_owner_state;         // native only: /proc state letter (R, S, T, t, D...), 0 unknown
+    std::uint64_t lock_held_ns;    // native only: how long the holder has had it
     // native only: totals kept in the header
     std::uint64_t frames_written;
     std::uint64_t bytes_written;
-    std::uint64_t lock_recoveries;
+    std::uint64_t lock_recoveries;    // takeovers from dead or stalled holders
+    std::uint64_t stalled_takeovers;  // of these, from holders that were alive
     std::uint64_t corrupt_repairs;
     std::uint32_t sleeping_readers;
     // Sends this process refused because the header no longer says what it said when the
     // bus was opened (overwritten or recreated): see Bus::header_problem().
     std::uint64_t header_faults;
+    std::vector<HoleInfo> holes;  // native only
 };
 
 class Bus {

@@ -19,6 +19,8 @@ enum class Errc : std::uint8_t {
     lock_timeout,         // a live writer held the bus lock longer than allowed
     timed_out,            // a blocking receive saw nothing within its timeout
     io_error,             // any other system-call failure (see os_error)
+    fenced,               // this writer stalled holding the bus and was taken over: its batch
+                          // was dropped
 };
 
 struct Error {

@@ -27,6 +27,8 @@ enum shmif_err {
     SHMIF_ELOCK = -9,
     SHMIF_ETIMEDOUT = -10,
     SHMIF_EIO = -11,
+    SHMIF_EFENCED = -12, /* the writer stalled holding the bus and was taken over: the frames
+                            of that send were dropped */
 };
 
 enum shmif_format { SHMIF_FORMAT_NATIVE = 0, SHMIF_FORMAT_NETBSD = 1 };
