@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -105,9 +106,22 @@ std::uint64_t now_monotonic_ns() {
            static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+namespace {
+// The calling thread's tid, cached: it names lock holders on every send. A forked child is a
+// new thread with the forking thread's cache, so the fork handler forgets it there.
+thread_local std::uint32_t cached_tid = 0;
+void forget_tid_after_fork() {
+    cached_tid = 0;
+}
+}  // namespace
+
 std::uint32_t current_tid() {
-    thread_local std::uint32_t tid = static_cast<std::uint32_t>(::gettid());
-    return tid;
+    if (cached_tid == 0) {
+        static const int registered = ::pthread_atfork(nullptr, nullptr, forget_tid_after_fork);
+        (void)registered;
+        cached_tid = static_cast<std::uint32_t>(::gettid());
+    }
+    return cached_tid;
 }
 
 std::uint64_t random_u64() {

@@ -78,6 +78,8 @@ std::expected<void, Error> Writer::lock_native(SendBatch& batch) {
     }
     if (wait.contended()) ++stats_.lock_contended;
     if (!native_still_held(*bus.nh, view.owner)) {
+        // Taken over before the batch began (while we took over ourselves, or repaired).
+        ++stats_.fenced_batches;
         native::release_holes_of(bus, host::current_tid());
         return std::unexpected(Error{Errc::fenced});
     }

@@ -127,7 +127,7 @@ expect "netbsd with --max-frame is a usage error" 2 "native"
 run "$shmifbus" info "$bus" --json
 expect "info --json" 0
 check "json: format" "$(jq -r .format <<<"$out")" native
-check "json: version" "$(jq -r .version <<<"$out")" 1.0
+check "json: version" "$(jq -r .version <<<"$out")" 2.0
 check "json: file_size" "$(jq .file_size <<<"$out")" 2101248
 check "json: ring_size" "$(jq .ring_size <<<"$out")" 2097152
 check "json: max_frame" "$(jq .max_frame <<<"$out")" 65553

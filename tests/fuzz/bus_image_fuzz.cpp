@@ -69,7 +69,7 @@ class Input {
 struct Scratch {
     std::string path;
     int fd = -1;
-    std::vector<std::byte> native_header;  // a valid header page, mutex included
+    std::vector<std::byte> native_header;  // a valid header page, free lock word included
 
     Scratch() {
         const char* base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";

@@ -5,7 +5,14 @@
 //                                                   byte out, fd 4: EOF means "go"
 //   send  BUS ID COUNT MINLEN MAXLEN OUT            send COUNT frames, report writer stats
 //   hold  BUS ID LEN STEAL_MS                       take the lock, half-fill a slot, SIGKILL self
-//   flood BUS ID MINLEN MAXLEN STEAL_MS             send until killed; fd 3: "ready" byte
+//   flood BUS ID MINLEN MAXLEN STEAL_MS             send until killed; fd 3: "ready" byte. A
+//                                                   batch dropped by a takeover (the test
+//                                                   stopped us) is skipped, not fatal
+//   stall BUS ID LEN                                take the lock, half-fill a slot, SIGSTOP
+//                                                   self; when continued, fill all of it and
+//                                                   commit: exit 0 if the commit said fenced
+//                                                   and a next send (as writer ID + 10000)
+//                                                   works, 5 if it landed
 //   wait  BUS TIMEOUT_MS OUT                        one receive_wait (no spin); fd 3: "ready"
 //
 // Every mode is bounded: alarm() ends a stuck peer, and it dies with the test that spawned it.
@@ -90,7 +97,10 @@ bool send_group(Writer& w, std::uint32_t id, std::uint64_t seq, std::size_t coun
             const std::size_t len = payload_len(id, seq + i, min_len, max_len);
             scratch.resize(len);
             fill_payload(scratch, id, seq + i);
-            if (!w.send(scratch)) return false;
+            if (auto sent = w.send(scratch); !sent) {
+                std::fprintf(stderr, "shmif-test-peer: send: %s\n", describe(sent.error()).c_str());
+                return false;
+            }
         }
         return true;
     }
@@ -103,13 +113,20 @@ bool send_group(Writer& w, std::uint32_t id, std::uint64_t seq, std::size_t coun
             frames.emplace_back(bufs[i]);
         }
         auto sent = w.send_batch(frames);
+        if (!sent) std::fprintf(stderr, "shmif-test-peer: send_batch: %s\n", describe(sent.error()).c_str());
         return sent && *sent == count;
     }
     auto batch = w.begin();
-    if (!batch) return false;
+    if (!batch) {
+        std::fprintf(stderr, "shmif-test-peer: begin: %s\n", describe(batch.error()).c_str());
+        return false;
+    }
     for (std::size_t i = 0; i < count; ++i) {
         auto slot = batch->acquire(payload_len(id, seq + i, min_len, max_len));
-        if (!slot) return false;
+        if (!slot) {
+            std::fprintf(stderr, "shmif-test-peer: acquire: %s\n", describe(slot.error()).c_str());
+            return false;
+        }
         fill_payload(*slot, id, seq + i);
     }
     return batch->commit() == count;
@@ -235,9 +252,38 @@ int flood(char** argv) {
     // Until the parent's SIGKILL; alarm() bounds it should the parent forget.
     for (int i = 0; i < 100'000'000; ++i) {
         const std::size_t group = 1 + seq % 4;
-        if (!send_group(writer, id, seq, group, min_len, max_len, scratch)) die("send failed");
+        const std::uint64_t fenced = writer.stats().fenced_batches;
+        if (!send_group(writer, id, seq, group, min_len, max_len, scratch) &&
+            writer.stats().fenced_batches == fenced)
+            die("send failed");
         seq += group;
     }
+    return 0;
+}
+
+int stall(char** argv) {
+    Bus bus = open_bus(argv[0]);
+    const auto id = static_cast<std::uint32_t>(num(argv[1]));
+    const std::size_t len = num(argv[2]);
+    Writer writer(bus);
+    std::vector<std::byte> full(len);
+    fill_payload(full, id, 0);
+    {
+        auto batch = writer.begin();
+        if (!batch) die("begin failed");
+        auto slot = batch->acquire(len);
+        if (!slot) die("acquire failed");
+        std::memcpy(slot->data(), full.data(), len / 2);
+        ::raise(SIGSTOP);  // like a breakpoint in the code that fills the slot
+        // Resumed, possibly long after a takeover: finish the frame, as its code would.
+        std::memcpy(slot->data(), full.data(), len);
+        const std::size_t sent = batch->commit();
+        if (sent != 0 || !batch->failure() || batch->failure()->code != Errc::fenced) return 5;
+    }
+    // Under another writer id (a flooder's range), so the test can tell that no frame of
+    // the fenced batch's writer ever reached a reader.
+    fill_payload(full, id + 10'000, 0);
+    if (!writer.send(full)) die("the send after the fenced batch failed");
     return 0;
 }
 
@@ -275,5 +321,6 @@ int main(int argc, char** argv) {
     if (mode == "hold" && nargs == 4) return hold(args);
     if (mode == "flood" && nargs == 5) return flood(args);
     if (mode == "wait" && nargs == 3) return wait(args);
+    if (mode == "stall" && nargs == 3) return stall(args);
     die("unknown mode or wrong argument count");
 }

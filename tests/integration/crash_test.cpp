@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "checking_reader.hpp"
 #include "payload.hpp"
 #include "process.hpp"
 #include "shmif/bus.hpp"
@@ -48,89 +49,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint32_t kProbeWriter = 1;   // the test process's own frames
-constexpr std::uint32_t kHoldBase = 100;    // writer ids of the lock-holding victims
-constexpr std::uint32_t kFloodBase = 1000;  // writer ids of the flooding victims
 constexpr int kIterations = 50;
-
-// A cursor read in its own thread for the whole test, checking every frame.
-class Reader {
-  public:
-    Reader(const Bus& bus, bool contiguous)
-        : cursor_(bus), cap_(bus.max_frame()), contiguous_(contiguous) {
-        thread_ = std::thread([this] { run(); });
-    }
-    ~Reader() { stop(); }
-
-    void stop() {
-        stop_.store(true);
-        if (thread_.joinable()) thread_.join();
-    }
-    // Waits until the probe frame with this seq has been read.
-    bool wait_for_probe(std::uint64_t seq, std::chrono::milliseconds timeout) const {
-        const auto deadline = Clock::now() + timeout;
-        while (probes_.load() <= seq) {
-            if (Clock::now() >= deadline) return false;
-            std::this_thread::sleep_for(50us);
-        }
-        return true;
-    }
-
-    // Valid after stop().
-    std::uint64_t bad = 0;         // failed the payload check: torn or partial
-    std::uint64_t misordered = 0;  // a writer's frames out of order (or, when contiguous, gaps)
-    std::uint64_t frames = 0;
-    std::uint64_t hold_frames = 0;  // frames from the lock-holding victims (never committed)
-    std::map<std::uint32_t, std::uint64_t> next;  // writer -> next expected seq
-    const CursorStats& stats() const { return cursor_.stats(); }
-
-  private:
-    void run() {
-        std::vector<std::vector<std::byte>> storage(32, std::vector<std::byte>(cap_));
-        std::vector<Frame> batch(32);
-        for (std::size_t i = 0; i < batch.size(); ++i)
-            batch[i] = Frame{storage[i].data(), cap_};
-        // Bounded by the test's alarm(); each round waits at most 5 ms.
-        bool draining = false;
-        for (;;) {
-            auto n = cursor_.receive_wait(batch, 5ms);
-            if (!n) {
-                if (draining) break;
-                if (stop_.load()) draining = true;  // one more empty wait after stop
-                continue;
-            }
-            for (std::size_t i = 0; i < *n; ++i)
-                take(batch[i]);
-        }
-    }
-
-    void take(const Frame& f) {
-        ++frames;
-        const Decoded d = check_payload({f.data, f.len});
-        if (!d.ok) {
-            ++bad;
-            return;
-        }
-        if (d.writer >= kHoldBase && d.writer < kFloodBase) ++hold_frames;
-        auto it = next.find(d.writer);
-        if (it == next.end()) {
-            // A writer's first frame: with no loss, it is its seq 0.
-            if (contiguous_ && d.seq != 0) ++misordered;
-            next[d.writer] = d.seq + 1;
-        } else {
-            if (contiguous_ ? d.seq != it->second : d.seq < it->second) ++misordered;
-            it->second = d.seq + 1;
-        }
-        if (d.writer == kProbeWriter) probes_.store(d.seq + 1);
-    }
-
-    Cursor cursor_;
-    std::size_t cap_;
-    bool contiguous_;
-    std::atomic<bool> stop_{false};
-    std::atomic<std::uint64_t> probes_{0};
-    std::thread thread_;
-};
 
 struct Recovery {
     std::chrono::nanoseconds max{0};
@@ -189,7 +108,7 @@ TEST_F(Crash, NativeRecoversFromWritersKilledHoldingTheLock) {
     auto bus =
         Bus::create(path, CreateOptions{.format = Format::native, .size = 4096 + (16 << 20)});
     ASSERT_TRUE(bus) << describe(bus.error());
-    Reader reader(*bus, /*contiguous=*/true);
+    CheckingReader reader(*bus, /*contiguous=*/true);
     Writer writer(*bus);
     Recovery rec;
     for (int i = 0; i < kIterations; ++i) {
@@ -245,7 +164,7 @@ TEST_F(Crash, NativeRecoversFromWritersKilledAtRandom) {
     auto bus =
         Bus::create(path, CreateOptions{.format = Format::native, .size = 4096 + (64 << 20)});
     ASSERT_TRUE(bus) << describe(bus.error());
-    Reader reader(*bus, /*contiguous=*/true);
+    CheckingReader reader(*bus, /*contiguous=*/true);
     Writer writer(*bus);
     Recovery rec;
     std::mt19937 rng(20240611);
@@ -288,7 +207,7 @@ TEST_F(Crash, NetbsdStealsTheLockOfAWriterKilledHoldingIt) {
     const std::string path = dir.file("bus");
     auto bus = Bus::create(path, CreateOptions{.format = Format::netbsd});
     ASSERT_TRUE(bus) << describe(bus.error());
-    Reader reader(*bus, /*contiguous=*/true);
+    CheckingReader reader(*bus, /*contiguous=*/true);
     Writer writer(*bus, WriterOptions{.netbsd_steal_after = 50ms});
     Recovery rec;
     for (int i = 0; i < kIterations; ++i) {
@@ -320,7 +239,7 @@ TEST_F(Crash, NetbsdRecoversFromWritersKilledAtRandom) {
     auto bus = Bus::create(path, CreateOptions{.format = Format::netbsd});
     ASSERT_TRUE(bus) << describe(bus.error());
     // The 1 MiB ring laps a reader easily here: per-writer order is checked, not completeness.
-    Reader reader(*bus, /*contiguous=*/false);
+    CheckingReader reader(*bus, /*contiguous=*/false);
     Writer writer(*bus, WriterOptions{.netbsd_steal_after = 50ms});
     Recovery rec;
     std::mt19937 rng(20240612);

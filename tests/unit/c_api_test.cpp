@@ -176,7 +176,10 @@ TEST(CApi, Strerror) {
     EXPECT_STREQ(shmif_strerror(SHMIF_ELOCK), "bus lock held too long by another writer");
     EXPECT_STREQ(shmif_strerror(SHMIF_ETIMEDOUT), "timed out");
     EXPECT_STREQ(shmif_strerror(SHMIF_EIO), "I/O error");
-    EXPECT_STREQ(shmif_strerror(-12), "unknown error");
+    EXPECT_STREQ(shmif_strerror(SHMIF_EFENCED),
+                 "taken over while stalled holding the bus (batch dropped)");
+    EXPECT_EQ(SHMIF_EFENCED, -12);
+    EXPECT_STREQ(shmif_strerror(-13), "unknown error");
     EXPECT_STREQ(shmif_strerror(1), "unknown error");
     EXPECT_STREQ(shmif_strerror(-1000000), "unknown error");
 }

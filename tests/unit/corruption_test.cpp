@@ -27,6 +27,8 @@ constexpr std::uint64_t kHeader = 4096;
 constexpr std::uint64_t kRing = 65536;
 constexpr std::uint64_t kNbData = 1024 * 1024 - 32;
 constexpr std::uint64_t kNbDataOff = 32;
+// Every batch (here: every send) starts with an 8-byte gate; its first frame follows it.
+constexpr std::uint64_t kGate = native::kGate;
 
 // File offsets of the native position words.
 constexpr std::uint64_t kPos = offsetof(native::BusHeader, pos);
@@ -76,9 +78,12 @@ TEST(NativeCorruption, ScribbledRecordsAreCountedAndSkipped) {
     Cursor c(b.bus, {.start = StartAt::oldest});
     for (std::uint32_t i = 0; i < 10; ++i)
         ASSERT_TRUE(b.w.send(payload(200, i)).has_value());
-    // Record 3 (at 3 * 232) gets a broken span word, the rest of the records random bytes.
-    scribble(b.path, kHeader + 3 * 232 + 4, 10 * 232 - 3 * 232 - 4, 1);
-    write_value<std::uint32_t>(b.path, kHeader + 3 * 232, 0x7);
+    // Each send is a gate and a record of span 232: 240 bytes. Record 3 (at 3 * 240 + 8) gets
+    // a broken span word, the rest of the records (and their gates) random bytes, up to the
+    // commit point (where the next send's gate is).
+    constexpr std::uint64_t kRecord3 = 3 * (kGate + 232) + kGate;
+    scribble(b.path, kHeader + kRecord3 + 4, 10 * (kGate + 232) - kRecord3 - 4, 1);
+    write_value<std::uint32_t>(b.path, kHeader + kRecord3, 0x7);
     auto got = drain(c);
     ASSERT_EQ(got.size(), 3U);  // the three intact records before it
     EXPECT_EQ(got[2].data, payload(200, 2));
@@ -113,13 +118,15 @@ TEST(NativeCorruption, LengthBeyondMaxFrameOrNotMatchingSpan) {
     Cursor c2(b.bus, {.start = StartAt::oldest});
     for (std::uint32_t i = 0; i < 4; ++i)
         ASSERT_TRUE(b.w.send(payload(100, i)).has_value());
-    // Record 1 (at 136): len far past max_frame.
-    write_value<std::uint32_t>(b.path, kHeader + 136 + 4, 0xfffffff0U);
+    // Record 1 (at 8 + 136 + 8: each send is a gate and a record of span 136): len far past
+    // max_frame.
+    constexpr std::uint64_t kRecord1 = kGate + 136 + kGate;
+    write_value<std::uint32_t>(b.path, kHeader + kRecord1 + 4, 0xfffffff0U);
     auto got = drain(c1);
     EXPECT_EQ(got.size(), 1U);
     EXPECT_EQ(c1.stats().corrupt, 1U);
     // Now a len that is plausible but does not match the span.
-    write_value<std::uint32_t>(b.path, kHeader + 136 + 4, 50U);
+    write_value<std::uint32_t>(b.path, kHeader + kRecord1 + 4, 50U);
     got = drain(c2);
     EXPECT_EQ(got.size(), 1U);
     EXPECT_EQ(c2.stats().corrupt, 1U);
@@ -179,7 +186,10 @@ TEST(NativeCorruption, MisalignedAndOverlongPositionsAreRepaired) {
                 write_value<std::uint64_t>(b.path, kReserved, committed - 8);
                 break;
             case Kind::reserved_past_a_ring:
-                write_value<std::uint64_t>(b.path, kReserved, first + kRing + 8);
+                // Just past the most a writer may leave: a ring, its reservation slack (an
+                // eighth of this ring) and the next batch's gate.
+                write_value<std::uint64_t>(b.path, kReserved,
+                                           first + kRing + kRing / 8 + kGate + 8);
                 break;
             case Kind::first_misaligned:
                 write_value<std::uint64_t>(b.path, kFirstPos, first + 1);
@@ -489,7 +499,8 @@ TEST(OpenErrors, UnsupportedVersions) {
     {
         const auto path = dir.file("n.bus");
         ASSERT_TRUE(Bus::create(path, {.size = kHeader + kRing}).has_value());
-        write_value<std::uint16_t>(path, offsetof(native::Identity, version_major), 2);
+        write_value<std::uint16_t>(path, offsetof(native::Identity, version_major),
+                                   static_cast<std::uint16_t>(native::kVersionMajor + 1));
         auto bus = Bus::open(path);
         ASSERT_FALSE(bus.has_value());
         EXPECT_EQ(bus.error().code, Errc::unsupported_version);

@@ -36,13 +36,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kRing = 64 * 1024;
-constexpr std::uint32_t kLen = 2016;       // record span 2048: records at ring offsets 0, 2048
+// Record span 2048; each send is an 8-byte gate and its record: records at ring offsets 8 and
+// 2064 (the gates at 0 and 2056).
+constexpr std::uint32_t kLen = 2016;
 constexpr std::uint32_t kWrongLen = 4000;  // fits max_frame and the reader's buffer, not the span
-constexpr std::uint64_t kFlippedRecord = 2048;  // ring offset of the second record
+constexpr std::uint64_t kFlippedRecord = 2064;  // ring offset of the second record
 constexpr int kMaxRounds = 2'000'000;
 constexpr auto kMaxTime = std::chrono::seconds(1);
 
-static_assert(native::record_span(kLen) == kFlippedRecord);
+static_assert(native::kGate + native::record_span(kLen) + native::kGate == kFlippedRecord);
 static_assert(native::record_span(kWrongLen) != native::record_span(kLen));
 
 // The bus file mapped a second time, as another process would see it.

@@ -20,6 +20,9 @@ namespace {
 constexpr std::uint64_t kHeader = 4096;
 constexpr std::uint64_t kRing = 65536;
 constexpr std::uint32_t kPad = 0x80000000U;
+// Every batch (here: every send) starts with an 8-byte gate, a pad at the position `committed`
+// had before it; its first frame lands right after it.
+constexpr std::uint64_t kGate = native::kGate;
 constexpr std::uint32_t kSmallMaxFrame = kRing / 4 - 32;  // 16,352: a quarter ring less a header
 
 // A record of `span` bytes carries span - 32 bytes of frame (spans are multiples of 8).
@@ -90,7 +93,7 @@ TEST(NativeRing, SmallestRingGeometry) {
     EXPECT_EQ(bus->data_size(), kRing);
     EXPECT_EQ(bus->max_frame(), kSmallMaxFrame);
     const BusInfo info = bus->info();
-    EXPECT_EQ(info.version, 0x10000U);
+    EXPECT_EQ(info.version, 0x20000U);
     EXPECT_EQ(info.first, 0U);
     EXPECT_EQ(info.last, 0U);
     EXPECT_EQ(info.generation, 0U);
@@ -99,6 +102,12 @@ TEST(NativeRing, SmallestRingGeometry) {
     EXPECT_EQ(info.frames_written, 0U);
     EXPECT_FALSE(info.locked);
     EXPECT_FALSE(info.lock_owner_dead);
+    EXPECT_EQ(info.lock_owner_state, 0);
+    EXPECT_EQ(info.lock_held_ns, 0U);
+    EXPECT_EQ(info.stalled_takeovers, 0U);
+    EXPECT_TRUE(info.holes.empty());
+    // The first batch's gate is there from the start, at position 0.
+    EXPECT_EQ(read_value<std::uint64_t>(dir.file("b.bus"), kHeader), native::gate_word(0));
 }
 
 TEST(NativeRing, BusInfoCountsExactly) {
@@ -106,11 +115,12 @@ TEST(NativeRing, BusInfoCountsExactly) {
     Harness h(dir.file("b.bus"));
     for (int i = 0; i < 3; ++i)
         h.send_span(1024);
+    // Each send is a gate and a record: 1032 bytes; the gates count as held bytes.
     const BusInfo info = h.bus().info();
     EXPECT_EQ(info.first, 0U);
-    EXPECT_EQ(info.last, 3072U);
+    EXPECT_EQ(info.last, 3 * (kGate + 1024));
     EXPECT_EQ(info.frames_held, 3U);
-    EXPECT_EQ(info.bytes_held, 3072U);
+    EXPECT_EQ(info.bytes_held, 3 * (kGate + 1024));
     EXPECT_EQ(info.generation, 0U);
     EXPECT_EQ(info.frames_written, 3U);
     EXPECT_EQ(info.bytes_written, 3U * 992U);
@@ -120,30 +130,39 @@ TEST(NativeRing, BusInfoCountsExactly) {
 TEST(NativeRing, RecordEndsExactlyAtTheRingEnd) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
+    // A gate and a record of span 1016 take 1024 bytes: 64 sends fill the ring exactly, and
+    // the last record (not a gate) ends at the ring end.
     for (int i = 0; i < 64; ++i)
-        h.send_span(1024);  // 64 * 1024 == the ring
+        h.send_span(1016);
     EXPECT_EQ(h.bus().info().last, kRing);
     EXPECT_EQ(h.bus().info().generation, 1U);
-    h.send_span(1024);  // no pad: the record goes straight to offset 0
-    const RawRecord r = record_at(h.path(), 0);
-    EXPECT_EQ(r.span, 1024U);
-    EXPECT_EQ(r.len, 992U);
+    EXPECT_EQ(record_at(h.path(), kRing - 1016).span, 1016U);
+    EXPECT_EQ(record_at(h.path(), kRing - 1016).seq, 63U);
+    h.send_span(1016);  // no pad: the gate goes straight to offset 0, the record after it
+    EXPECT_EQ(read_value<std::uint64_t>(h.path(), kHeader), native::gate_word(kRing));
+    const RawRecord r = record_at(h.path(), kGate);
+    EXPECT_EQ(r.span, 1016U);
+    EXPECT_EQ(r.len, 984U);
     EXPECT_EQ(r.seq, 64U);
     EXPECT_EQ(r.sender, 0xABU);
     EXPECT_EQ(h.bus().info().last, kRing + 1024);
     for (int i = 0; i < 70; ++i)
-        h.send_span(1024);
+        h.send_span(1016);
     h.check_clean();
 }
 
 TEST(NativeRing, PadOfExactlyEightBytes) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
+    // 63 sends of 1024 bytes (gate and span 1016), then one of 1008: ends at ring - 16, so the
+    // next send's gate takes 8 bytes and leaves its frame exactly 8.
     for (int i = 0; i < 63; ++i)
-        h.send_span(1024);
-    h.send_span(1016);  // ends at ring - 8
-    EXPECT_EQ(h.bus().info().last, kRing - 8);
+        h.send_span(1016);
+    h.send_span(1000);
+    EXPECT_EQ(h.bus().info().last, kRing - 16);
     h.send(100);  // span 136 does not fit in 8 bytes: an 8-byte pad, then offset 0
+    EXPECT_EQ(read_value<std::uint64_t>(h.path(), kHeader + kRing - 16),
+              native::gate_word(kRing - 16));
     EXPECT_EQ(span_word_at(h.path(), kRing - 8), 8U | kPad);
     const RawRecord r = record_at(h.path(), 0);
     EXPECT_EQ(r.span, 136U);
@@ -157,9 +176,11 @@ TEST(NativeRing, PadOfExactlyEightBytes) {
 TEST(NativeRing, SmallestFrameWithEightBytesLeft) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
+    // As above: the last send's gate at ring - 16, 8 bytes left for its frame.
     for (int i = 0; i < 63; ++i)
-        h.send_span(1024);
-    h.send_span(1016);
+        h.send_span(1016);
+    h.send_span(1000);
+    ASSERT_EQ(h.bus().info().last, kRing - 16);
     h.send(1);  // span 40: still needs the pad
     EXPECT_EQ(span_word_at(h.path(), kRing - 8), 8U | kPad);
     EXPECT_EQ(record_at(h.path(), 0).span, 40U);
@@ -169,10 +190,11 @@ TEST(NativeRing, SmallestFrameWithEightBytesLeft) {
 TEST(NativeRing, LargePad) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
-    for (int i = 0; i < 47; ++i)
-        h.send_span(1024);
-    h.send_span(1032);  // ends at 49,160: 16,376 bytes left
-    ASSERT_EQ(h.bus().info().last, 49160U);
+    // 48 sends of 1024 bytes (gate and span 1016) end at 49,152; the next send's gate takes 8
+    // more: 16,376 bytes left for its frame.
+    for (int i = 0; i < 48; ++i)
+        h.send_span(1016);
+    ASSERT_EQ(h.bus().info().last, 49152U);
     h.send(kSmallMaxFrame);  // span 16,384: one byte-block too many
     EXPECT_EQ(span_word_at(h.path(), 49160), 16376U | kPad);
     const RawRecord r = record_at(h.path(), 0);
@@ -296,7 +318,8 @@ TEST(NativeRing, StalledCursorCountsLostFramesExactly) {
     ASSERT_TRUE(bus.has_value());
     Writer w(*bus, {.sender = 9});
     Cursor stalled(*bus);
-    constexpr std::uint32_t kN = 100, kLen = 992;  // span 1024: 64 would fill the ring
+    // Span 1016, with its gate 1024 bytes a send: 64 would fill the ring.
+    constexpr std::uint32_t kN = 100, kLen = 984;
     // Read the first 10, then stall while 90 more go by.
     for (std::uint32_t i = 0; i < 10; ++i)
         ASSERT_TRUE(w.send(payload(kLen, i)).has_value());
@@ -310,8 +333,15 @@ TEST(NativeRing, StalledCursorCountsLostFramesExactly) {
     // the writer's reservation slack (at most an eighth of the ring) less one record.
     EXPECT_LE(held, kRing / 1024);
     EXPECT_GE(held, (kRing - kRing / 8) / 1024 - 1);
-    EXPECT_EQ(info.bytes_held, held * 1024);
-    EXPECT_EQ(info.first, (kN - held) * 1024);
+    // The oldest frame held is at (kN - held) * 1024 + 8. Its gate, 8 bytes before it, lies
+    // in the writer's reservation here, so first_pos had to move past the gate onto the
+    // frame itself.
+    const auto reserved = read_value<std::uint64_t>(
+        dir.file("b.bus"), offsetof(native::BusHeader, pos) + sizeof(std::uint64_t));
+    EXPECT_EQ(info.first, (kN - held) * 1024 + kGate);
+    EXPECT_GT(reserved, info.first - kGate + kRing);  // the gate may be overwritten
+    EXPECT_LE(reserved, info.first + kRing);          // the frame may not
+    EXPECT_EQ(info.bytes_held, held * 1024 - kGate);
     EXPECT_EQ(info.last, kN * 1024);
 
     auto got = drain(stalled);
@@ -454,20 +484,20 @@ TEST(NativeRing, PeekStillValidAdvance) {
         EXPECT_EQ(std::vector<std::byte>(views[i].data.begin(), views[i].data.end()),
                   payload(992, i));
         EXPECT_EQ(views[i].seq, i);
-        EXPECT_EQ(views[i].pos, i * 1024U);
+        EXPECT_EQ(views[i].pos, kGate + i * (kGate + 1024));  // each send: a gate, a record
         EXPECT_TRUE(c.still_valid(views[i]));
     }
     // Peeking again without advancing shows the same frames.
     FrameView again[8];
     ASSERT_EQ(c.peek(again), 3U);
-    EXPECT_EQ(again[0].pos, 0U);
+    EXPECT_EQ(again[0].pos, kGate);
     // Views stay valid while the writer is far from lapping them.
     for (std::uint32_t i = 3; i < 13; ++i)
         ASSERT_TRUE(w.send(payload(992, i)).has_value());
     EXPECT_TRUE(c.still_valid(again[0]));
     c.advance(2);
     EXPECT_EQ(c.stats().frames, 2U);
-    EXPECT_EQ(c.position(), 2048U);
+    EXPECT_EQ(c.position(), 2 * (kGate + 1024));  // at the third send's gate
     auto rest = drain(c);
     ASSERT_EQ(rest.size(), 11U);
     EXPECT_EQ(rest[0].data, payload(992, 2));
@@ -586,8 +616,10 @@ TEST(NativeRing, LargerRingHoldsMore) {
     EXPECT_EQ(bus->data_size(), kBig);
     Writer w(*bus);
     Cursor c(*bus, {.start = StartAt::oldest});
+    // Span 1016: with its gate 1024 bytes a send, so that 1000 sends and the writer's
+    // reservation still fit in the ring.
     for (std::uint32_t i = 0; i < 1000; ++i)
-        ASSERT_TRUE(w.send(payload(992, i)).has_value());
+        ASSERT_TRUE(w.send(payload(984, i)).has_value());
     EXPECT_EQ(bus->info().frames_held, 1000U);
     EXPECT_EQ(drain(c).size(), 1000U);
 }
