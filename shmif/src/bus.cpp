@@ -185,7 +185,10 @@ BusInfo native_info(const Bus::Impl& b) {
         const std::uint64_t tag = h.hole_tags.tag[i].load(std::memory_order_acquire);
         if (native::hole_state(tag) != native::HoleState::active) continue;
         const native::HoleBody& body = h.holes[i];
-        HoleInfo hole{body.start, body.len, body.since_ns, {}};
+        HoleInfo hole{__atomic_load_n(&body.start, __ATOMIC_RELAXED),
+                      __atomic_load_n(&body.len, __ATOMIC_RELAXED),
+                      __atomic_load_n(&body.since_ns, __ATOMIC_RELAXED),
+                      {}};
         const std::uint32_t done = body.done.load(std::memory_order_relaxed);
         for (int v = 0; v < native::kMaxVictims; ++v) {
             const std::uint32_t tid = __atomic_load_n(&body.victims[v], __ATOMIC_RELAXED);

@@ -55,7 +55,6 @@ void check_native_ring(const Bus::Impl& b, CheckReport& report) {
     const std::uint64_t committed = p.committed.load(std::memory_order_acquire) & ~native::kFenceBits;
     const std::uint64_t reserved = p.reserved.load(std::memory_order_relaxed);
     const std::uint64_t first = p.first_pos.load(std::memory_order_relaxed);
-    const std::uint64_t ver = p.commit_ver.load(std::memory_order_relaxed);
     if (committed % native::kAlign != 0 || reserved % native::kAlign != 0 ||
         first % native::kAlign != 0 || first > committed || committed > reserved ||
         reserved - first > b.ring_size) {
@@ -65,9 +64,6 @@ void check_native_ring(const Bus::Impl& b, CheckReport& report) {
                                       first, committed, reserved, b.ring_size));
         return;
     }
-    if (ver % 2 != 0)
-        report.findings.push_back(
-            say("commit version %" PRIu64 " is odd: a writer died inside a commit", ver));
     native::RawRecord rec{};
     std::uint64_t expected_seq = 0;
     bool seq_known = false;

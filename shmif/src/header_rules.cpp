@@ -96,6 +96,7 @@ void native_initialise(native::BusHeader& h, std::uint64_t ring, std::uint32_t m
     auto* ring_start = reinterpret_cast<std::uint64_t*>(reinterpret_cast<std::byte*>(&h) +
                                                   native::kHeaderSize);
     __atomic_store_n(ring_start, native::gate_word(0), __ATOMIC_RELAXED);
+    __atomic_store_n(ring_start + 1, std::uint64_t{0}, __ATOMIC_RELAXED);  // first seq: 0
     h.pos.reserved.store(native::kGate, std::memory_order_relaxed);
     __atomic_store_n(&h.id.magic, native::kMagic, __ATOMIC_RELEASE);
 }

@@ -86,7 +86,8 @@ void load_holes(const Bus::Impl& bus, HoleMap& map) {
         const std::uint64_t tag = tag_of(bus, i).load(std::memory_order_acquire);
         if (hole_state(tag) != HoleState::active) continue;
         const HoleBody& b = body_of(bus, i);
-        map.entries[map.count++] = {b.start % bus.ring_size, b.len, i, tag};
+        map.entries[map.count++] = {__atomic_load_n(&b.start, __ATOMIC_RELAXED) % bus.ring_size,
+                                    __atomic_load_n(&b.len, __ATOMIC_RELAXED), i, tag};
     }
 }
 
@@ -146,17 +147,18 @@ int prepare_hole(Bus::Impl& bus, std::uint32_t holder_tid, bool holder_dead,
     for (int v = 0; v < kMaxVictims; ++v)
         __atomic_store_n(&b.victims[v], victims[v], __ATOMIC_RELAXED);
     b.done.store(done, std::memory_order_seq_cst);
-    b.start = 0;
-    b.len = 0;
-    b.since_ns = host::now_realtime_ns();
+    __atomic_store_n(&b.start, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&b.len, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&b.since_ns, host::now_realtime_ns(), __ATOMIC_RELAXED);
     return slot;
 }
 
 void activate_hole(Bus::Impl& bus, int index, std::uint32_t holder_tid, std::uint64_t start,
                    std::uint64_t len) {
     HoleBody& b = body_of(bus, index);
-    b.start = start;
-    b.len = len;
+    // Atomic stores only because `shmifbus info` may read an entry that is being reused.
+    __atomic_store_n(&b.start, start, __ATOMIC_RELAXED);
+    __atomic_store_n(&b.len, len, __ATOMIC_RELAXED);
     std::uint64_t tag = tag_of(bus, index).load(std::memory_order_relaxed);
     tag_of(bus, index).compare_exchange_strong(
         tag, hole_tag(hole_gen(tag), host::current_tid(), HoleState::active),

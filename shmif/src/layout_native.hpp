@@ -6,7 +6,8 @@
 //
 // Publication protocol (writer under the lock, readers lock-free, seqlock in spirit):
 //   writer: first_pos; reserved (end of batch); fence(release);
-//           write records in [committed, reserved); committed (release)
+//           write records in [committed + 16, reserved), then the next batch's gate;
+//           committed (release)
 //   reader: c = committed (acquire), without its fence bits; copy records below c;
 //           fence(acquire); r = reserved (relaxed); a record at p is intact iff
 //           r <= p + ring_size.
@@ -14,6 +15,11 @@
 // out after the copy, before it uses anything it read. Until then a reader reads each header
 // word once and bounds the copy by what it validated: a second read may see a lapping
 // writer's bytes, and nothing but the record's own span keeps the copy inside the ring.
+//
+// Every batch opens with a 16-byte gate at `committed`: a pad record whose second word is
+// the sequence number its first frame will carry. The writer that publishes a batch writes
+// the next one's gate before it moves `committed`, so the gate at `committed` always tells a
+// reader (starting, or resynchronising) and the next writer what comes next.
 //
 // Takeover (version 2): a writer that stops holding the lock (SIGSTOP, a debugger, a frozen
 // cgroup) must not stop the bus, and must not be able to hurt it when it resumes.
@@ -24,9 +30,9 @@
 //     last saw. Positions only grow, and the thief moves each of them on takeover (committed
 //     gets fence bits in its low three bits), so every store of a resumed holder fails.
 //   - Its ring writes cannot be fenced, so they are confined: a holder writes only inside
-//     its claim, [its batch's start + 8, reserved). The 8 bytes at a batch's start are a gate,
-//     a pad written by the previous committer before it published; the stalled holder never
-//     writes them. The thief turns the gate into a pad over the whole claim (a hole), and
+//     its claim, [its batch's gate + 16, reserved). The gate was written by the previous
+//     committer before it published; the stalled holder never writes it. The thief turns the
+//     gate's first word into a pad over the whole claim (a hole), and
 //     every later lap skips those ring offsets too (a pad at the gate's offset) for as long
 //     as a hole entry names a stalled writer that has neither said it is done nor died.
 //   - So readers never see the stalled writer's bytes: not in this lap (the hole is a pad),
@@ -94,10 +100,6 @@ struct alignas(64) Positions {             // written by the lock holder, read b
     std::atomic<std::uint64_t> committed;  // every record below is complete (see kFenceBits)
     std::atomic<std::uint64_t> reserved;   // the writer may be writing anywhere below this
     std::atomic<std::uint64_t> first_pos;  // oldest record not yet overwritten
-    std::atomic<std::uint64_t> next_seq;   // sequence number of the frame at `committed`
-    // Odd while the writer updates (committed, next_seq) together: lets a reader take a
-    // consistent pair (when it starts or resynchronises) without the lock.
-    std::atomic<std::uint64_t> commit_ver;
 };
 
 struct alignas(64) WakeLine {                  // written by sleepers, read by writers
@@ -178,15 +180,16 @@ static_assert(sizeof(RecordHeader) == 32);
 inline constexpr std::uint32_t kPadFlag = 0x80000000U;
 inline constexpr std::uint32_t kSpanMask = ~kPadFlag;
 
-// The gate: an 8-byte pad at the start of every batch (see the top of this file).
-inline constexpr std::uint64_t kGate = kAlign;
+// The gate: a 16-byte pad at the start of every batch (see the top of this file). Its first
+// word is the pad's, its second the sequence number of the batch's first frame.
+inline constexpr std::uint64_t kGate = 16;
 
 // A record's first word (span, then len) read as one little-endian 64-bit value.
 constexpr std::uint64_t pad_word(std::uint64_t len) {
     return (len & kSpanMask) | kPadFlag;
 }
-// A gate's word: a pad of 8 bytes whose (unused) len holds its position, so that no two
-// gates near in time are equal (a stalled thief compares the word before it replaces it).
+// A gate's first word: a pad of kGate bytes whose (unused) len holds its position, so that
+// no two gates near in time are equal (a stalled thief compares it before it replaces it).
 constexpr std::uint64_t gate_word(std::uint64_t pos) {
     return pad_word(kGate) | ((pos >> 3) & 0xffffffffULL) << 32;
 }

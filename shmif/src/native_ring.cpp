@@ -46,8 +46,17 @@ std::atomic_ref<std::uint64_t> first_word(Bus::Impl& bus, std::uint64_t pos) {
         *reinterpret_cast<std::uint64_t*>(bus.ring + (pos % bus.ring_size)));
 }
 
-void write_gate(Bus::Impl& bus, std::uint64_t pos) {
+void write_gate(Bus::Impl& bus, std::uint64_t pos, std::uint64_t next_seq) {
+    std::atomic_ref<std::uint64_t>(
+        *reinterpret_cast<std::uint64_t*>(bus.ring + (pos % bus.ring_size) + 8))
+        .store(next_seq, std::memory_order_relaxed);
     first_word(bus, pos).store(gate_word(pos), std::memory_order_relaxed);
+}
+
+std::uint64_t gate_seq(const Bus::Impl& bus, std::uint64_t pos) {
+    return __atomic_load_n(
+        reinterpret_cast<const std::uint64_t*>(bus.ring + (pos % bus.ring_size) + 8),
+        __ATOMIC_RELAXED);
 }
 
 void write_pad(Bus::Impl& bus, std::uint64_t pos, std::uint64_t len) {
@@ -60,44 +69,12 @@ void write_pad(Bus::Impl& bus, std::uint64_t pos, std::uint64_t len) {
     }
 }
 
-namespace {
-
-// The sequence number after the newest frame in [first, committed), found by walking the
-// ring (only ever done to repair after a writer died or stalled inside commit()); `fallback`
-// when the ring holds no frame or its chain of records is broken.
-std::uint64_t seq_after_last_frame(const Bus::Impl& bus, std::uint64_t first,
-                                   std::uint64_t committed, std::uint64_t fallback) {
-    std::uint64_t next = fallback;
-    bool any = false;
-    RawRecord rec{};
-    for (std::uint64_t pos = first; pos < committed; pos = rec.next) {
-        if (!decode(bus, pos, committed, rec)) return fallback;
-        if (!rec.pad) {
-            next = rec.header->seq + 1;
-            any = true;
-        }
-    }
-    return any ? next : fallback;
-}
-
-}  // namespace
-
-std::uint64_t newest_seq_after(const Bus::Impl& bus, std::uint64_t fallback) {
-    const auto& p = bus.nh->pos;
-    const std::uint64_t committed = load_committed(bus, std::memory_order_relaxed);
-    const std::uint64_t first = p.first_pos.load(std::memory_order_relaxed);
-    if (first > committed || committed - first > bus.ring_size) return fallback;
-    return seq_after_last_frame(bus, first, committed, fallback);
-}
-
 HolderView load_view(const Bus::Impl& bus, std::uint64_t owner) {
     const auto& p = bus.nh->pos;
     HolderView v;
     v.owner = owner;
     v.committed = p.committed.load(std::memory_order_relaxed);
     v.reserved = p.reserved.load(std::memory_order_relaxed);
-    v.next_seq = p.next_seq.load(std::memory_order_relaxed);
-    v.commit_ver = p.commit_ver.load(std::memory_order_relaxed);
     return v;
 }
 
@@ -111,29 +88,18 @@ bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok) {
     const bool aligned = committed % kAlign == 0 && reserved % kAlign == 0 && first % kAlign == 0;
     const bool ordered = first <= committed && committed + kGate <= reserved &&
                          reserved - first <= ring + reserve_ahead(bus) + kGate;
-    if (aligned && ordered) {
-        if (view.commit_ver % 2 == 0) return false;
-        // A commit was cut in half (by a death the takeover did not see, or by a hostile
-        // write). Records below `committed` are complete; next_seq must follow the newest.
-        const std::uint64_t seq = seq_after_last_frame(bus, first, committed, view.next_seq);
-        ok = swap_from(p.next_seq, view.next_seq, seq) &&
-             swap_from(p.commit_ver, view.commit_ver, view.commit_ver + 1,
-                       std::memory_order_release);
-        return true;
-    }
+    if (aligned && ordered) return false;
     // Nothing here can be trusted: start a fresh, empty ring past every position anyone could
     // hold, so that every reader sees an overrun and resynchronises.
     std::uint64_t highest = std::max({committed & ~kFenceBits, reserved, first});
     std::uint64_t fresh = highest < (1ULL << 62) ? highest + 2 * ring : 0;
     fresh = (fresh + kAlign - 1) & ~std::uint64_t{kAlign - 1};
-    const std::uint64_t odd = view.commit_ver | 1;
-    ok = swap_from(p.commit_ver, view.commit_ver, odd + 2) &&
-         swap_from(p.reserved, view.reserved, fresh + kGate);
+    const std::uint64_t seq = gate_seq(bus, committed & ~std::uint64_t{kAlign - 1});
+    ok = swap_from(p.reserved, view.reserved, fresh + kGate);
     if (!ok) return true;
-    write_gate(bus, fresh);
+    write_gate(bus, fresh, seq);
     p.first_pos.store(fresh, std::memory_order_relaxed);
-    ok = swap_from(p.committed, view.committed, fresh, std::memory_order_release) &&
-         swap_from(p.commit_ver, view.commit_ver, odd + 3, std::memory_order_release);
+    ok = swap_from(p.committed, view.committed, fresh, std::memory_order_release);
     ++bus.nh->stats.corrupt_repairs;
     return true;
 }
@@ -173,46 +139,20 @@ bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t 
     return true;
 }
 
-Publish commit(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos,
-               std::uint64_t next_seq) {
-    auto& p = bus.nh->pos;
-    const std::uint64_t ver = view.commit_ver;
-    if (!swap_from(p.commit_ver, view.commit_ver, ver + 1)) return Publish::fenced;
-    std::atomic_thread_fence(std::memory_order_release);
+bool commit(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos) {
     // release pairs with the acquire load of committed in readers: the records are complete.
-    if (!swap_from(p.committed, view.committed, write_pos, std::memory_order_release))
-        return Publish::fenced;
-    // From here the records are out. A thief that took over between the two stores finds
-    // commit_ver odd and sets next_seq itself, from the ring.
-    if (!swap_from(p.next_seq, view.next_seq, next_seq)) return Publish::landed_late;
-    if (!swap_from(p.commit_ver, view.commit_ver, ver + 2, std::memory_order_release))
-        return Publish::landed_late;
-    return Publish::landed;
-}
-
-Publish publish_takeover(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos) {
-    auto& p = bus.nh->pos;
-    if (!swap_from(p.committed, view.committed, write_pos, std::memory_order_release))
-        return Publish::fenced;
-    if (!swap_from(p.commit_ver, view.commit_ver, view.commit_ver + 1, std::memory_order_release))
-        return Publish::landed_late;
-    return Publish::landed;
+    return swap_from(bus.nh->pos.committed, view.committed, write_pos, std::memory_order_release);
 }
 
 CommitSnapshot read_commit(const Bus::Impl& bus) {
-    const auto& p = bus.nh->pos;
-    for (int tries = 0;; ++tries) {
-        std::uint64_t v1 = p.commit_ver.load(std::memory_order_acquire);
-        std::uint64_t committed = p.committed.load(std::memory_order_acquire) & ~kFenceBits;
-        std::uint64_t seq = p.next_seq.load(std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_acquire);
-        std::uint64_t v2 = p.commit_ver.load(std::memory_order_relaxed);
-        // A writer that died between the two version stores leaves it odd until the next
-        // writer repairs it; a live one is there for a few stores. After ~50 us take the
-        // pair as it is: both halves were written under the lock, at worst one batch apart.
-        if ((v1 == v2 && v1 % 2 == 0) || tries > 1000) return {committed, seq};
-        host::cpu_relax();
+    CommitSnapshot snap{};
+    for (int tries = 0; tries < 8; ++tries) {
+        snap.committed = load_committed(bus);
+        snap.next_seq = gate_seq(bus, snap.committed);
+        // The gate stays in the ring until writers lap it: intact, it was the one we wanted.
+        if (intact(bus, snap.committed)) break;
     }
+    return snap;
 }
 
 bool decode(const Bus::Impl& bus, std::uint64_t pos, std::uint64_t off, std::uint64_t committed,

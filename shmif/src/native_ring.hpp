@@ -21,21 +21,15 @@ struct HolderView {
     std::uint64_t owner = 0;      // our owner word
     std::uint64_t committed = 0;  // as stored, fence bits included
     std::uint64_t reserved = 0;
-    std::uint64_t next_seq = 0;
-    std::uint64_t commit_ver = 0;
 };
-
-// The sequence number after the newest frame the ring holds (a walk: for repairs only), or
-// `fallback` when it holds none.
-std::uint64_t newest_seq_after(const Bus::Impl& bus, std::uint64_t fallback);
 
 // Loads the positions for a holder that just took the lock the ordinary way.
 HolderView load_view(const Bus::Impl& bus, std::uint64_t owner);
 
-// Checks the positions the header claims and repairs what a writer that died (or a hostile
-// one) left: a commit cut in half, or positions that contradict each other (then the ring
-// restarts empty, past every old position). Returns true if anything had to be repaired.
-// Updates `view`; false in `ok` when we were taken over meanwhile.
+// Checks the positions the header claims and repairs what a hostile write left: positions
+// that contradict each other (then the ring restarts empty, past every old position).
+// Returns true if anything had to be repaired. Updates `view`; false in `ok` when we were
+// taken over meanwhile.
 bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok);
 
 // Makes sure the bytes below `end` may be overwritten: moves first_pos past the records they
@@ -46,21 +40,17 @@ bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t 
 
 // Writes a pad record covering [pos, pos + len) (len a multiple of 8, within one lap).
 void write_pad(Bus::Impl& bus, std::uint64_t pos, std::uint64_t len);
-// Writes the gate at `pos` (layout_native.hpp: gate_word).
-void write_gate(Bus::Impl& bus, std::uint64_t pos);
+// Writes the gate at `pos` (layout_native.hpp): the batch's first frame will be `next_seq`.
+void write_gate(Bus::Impl& bus, std::uint64_t pos, std::uint64_t next_seq);
+// The sequence number a gate carries (only meaningful at a gate: `committed`, or a batch's
+// start).
+std::uint64_t gate_seq(const Bus::Impl& bus, std::uint64_t pos);
 // The record's first word (span and len) as one 64-bit value, for compare-and-swap.
 std::atomic_ref<std::uint64_t> first_word(Bus::Impl& bus, std::uint64_t pos);
 
-enum class Publish : std::uint8_t {
-    landed,        // readers see the records
-    fenced,        // taken over before: nothing landed
-    landed_late,   // landed, then we were taken over (next_seq was the thief's to set)
-};
-// Publishes everything below write_pos (whose gate the caller wrote); `next_seq` is the seq
-// the next frame will carry.
-Publish commit(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos, std::uint64_t next_seq);
-// The takeover's publication: commit_ver is already odd (the thief's fence), next_seq set.
-Publish publish_takeover(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos);
+// Publishes everything below write_pos, whose gate the caller wrote. False when we were
+// taken over: nothing of ours landed.
+bool commit(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos);
 
 // ---- reader side (no lock) ----
 

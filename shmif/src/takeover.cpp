@@ -1,5 +1,7 @@
 #include "takeover.hpp"
 
+#include <algorithm>
+
 namespace shmif::native {
 
 namespace {
@@ -14,13 +16,21 @@ std::uint64_t move_on(std::atomic<std::uint64_t>& word, Step step) {
     return seen;
 }
 
-// The end of the victim's claim, moved past any hole it ends inside (its reserve-ahead may
-// reach into one): our gate must not sit where another stalled writer may write.
-std::uint64_t end_outside_holes(const Bus::Impl& bus, const HoleMap& holes, std::uint64_t end) {
-    for (int i = 0; i < kMaxHoles; ++i) {
-        const std::uint64_t more = holes.remaining_inside(end % bus.ring_size, bus.ring_size);
+// Where our gate can go: the end of the victim's claim, moved on until the gate's 16 bytes
+// fit before the ring's end and overlap no hole (the victim's reserve-ahead may reach into
+// one, and another stalled writer may write there).
+std::uint64_t gate_after(const Bus::Impl& bus, const HoleMap& holes, std::uint64_t end) {
+    const std::uint64_t ring = bus.ring_size;
+    for (int i = 0; i < 2 * kMaxHoles + 2; ++i) {
+        const std::uint64_t off = end % ring;
+        if (ring - off < kGate) {
+            end += ring - off;
+            continue;
+        }
+        const std::uint64_t more = std::max(holes.remaining_inside(off, ring),
+                                            holes.remaining_inside(off + kAlign, ring));
         if (more == 0) break;
-        end += more;
+        end += more + (holes.remaining_inside(off, ring) == 0 ? kAlign : 0);
     }
     return end;
 }
@@ -45,34 +55,22 @@ TakeoverResult take_over(Bus::Impl& bus, std::uint64_t holder, ThreadState holde
     view.owner = mine;
     bus.nh->lock.held_since_ns.store(host::now_realtime_ns(), std::memory_order_relaxed);
 
-    // 1. Fence every word the old holder could still store to. Each moves to a value it has
-    //    never held, so the old holder's compare-and-swaps (from the values it saw) all fail.
+    // 1. Fence both positions the old holder could still store to. Each moves to a value it
+    //    has never held, so the old holder's compare-and-swaps (from the values it saw) fail.
     const std::uint64_t claim_end = move_on(p.reserved, [](std::uint64_t r) { return r + kGate; });
     view.reserved = claim_end + kGate;
-    const std::uint64_t ver =
-        move_on(p.commit_ver, [](std::uint64_t v) { return v % 2 == 0 ? v + 1 : v + 2; });
-    view.commit_ver = ver % 2 == 0 ? ver + 1 : ver + 2;  // odd: readers wait for our commit
     const std::uint64_t fenced = move_on(p.committed, [](std::uint64_t c) {
         return (c & kFenceBits) == kFenceBits ? c : c + 1;
     });
     view.committed = (fenced & kFenceBits) == kFenceBits ? fenced : fenced + 1;
     const std::uint64_t start = fenced & ~kFenceBits;
-    // 2. next_seq: a holder stopped inside commit() (commit_ver odd) may have published its
-    //    records without next_seq; then it follows the newest frame in the ring.
-    view.next_seq = p.next_seq.load(std::memory_order_relaxed);
-    if (ver % 2 == 1) {
-        const std::uint64_t seq = newest_seq_after(bus, view.next_seq);
-        // The old holder's own store, if it comes, is the same value: it cannot disagree.
-        while (view.next_seq != seq &&
-               !p.next_seq.compare_exchange_weak(view.next_seq, seq, std::memory_order_seq_cst,
-                                                 std::memory_order_relaxed)) {
-        }
-        view.next_seq = seq;
-    }
-    // 3. The hole: from the gate at `start` (the old holder never writes it) to the end of
-    //    its claim, out of every other hole.
+    // 2. The gate at `start` (the old holder never writes it) names the first frame the old
+    //    holder's batch would have carried: ours carries it instead, as its batch is dropped.
+    const std::uint64_t next_seq = gate_seq(bus, start);
+    // 3. The hole: from that gate to the end of the old holder's claim, out of every other
+    //    hole.
     load_holes(bus, holes);
-    const std::uint64_t end = end_outside_holes(bus, holes, claim_end);
+    const std::uint64_t end = gate_after(bus, holes, claim_end);
     activate_hole(bus, slot, owner_tid(holder), start, end - start);
     // A thief that stalled inside its own takeover may still try to put its shorter pad
     // here: compare-and-swap makes the longest win (ours: our claim is the widest).
@@ -81,15 +79,14 @@ TakeoverResult take_over(Bus::Impl& bus, std::uint64_t holder, ThreadState holde
     while (!gate.compare_exchange_weak(word, pad_word(end - start), std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
     }
-    // 4. Our own batch starts at `end`: its gate, then publish the hole.
+    // 4. Our own batch opens at `end`: its gate, then publish the hole.
     if (!reserve(bus, view, end + kGate, end)) return TakeoverResult::fenced;
-    write_gate(bus, end);
-    const Publish published = publish_takeover(bus, view, end);
-    if (published == Publish::fenced) return TakeoverResult::fenced;
+    write_gate(bus, end, next_seq);
+    if (!commit(bus, view, end)) return TakeoverResult::fenced;
     ++bus.nh->stats.lock_recoveries;
     if (!dead) ++bus.nh->stats.stalled_takeovers;
     load_holes(bus, holes);
-    return published == Publish::landed ? TakeoverResult::taken : TakeoverResult::fenced;
+    return TakeoverResult::taken;
 }
 
 }  // namespace shmif::native

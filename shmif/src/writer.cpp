@@ -88,7 +88,7 @@ std::expected<void, Error> Writer::lock_native(SendBatch& batch) {
     batch.write_pos_ = batch.gate_ + native::kGate;
     batch.write_off_ = batch.write_pos_ % ring;
     batch.limit_off_ = native_->holes.limit(batch.write_off_, ring);
-    batch.seq_ = view.next_seq;
+    batch.seq_ = native::gate_seq(bus, batch.gate_);
     return {};
 }
 
@@ -215,23 +215,15 @@ bool SendBatch::skip_obstacle() {
 bool SendBatch::close_claim() {
     Bus::Impl& bus = *writer_->bus_;
     native::HolderView& view = writer_->native_->view;
-    // The next gate must not open at a hole (its stalled writer could be there).
-    for (int i = 0; i <= native::kMaxHoles && write_off_ == limit_off_ && limit_off_ != bus.ring_size;
-         ++i)
+    // The next gate needs its 16 bytes before the ring's end or a hole (whose stalled writer
+    // may still write there): pad up to the obstacle and pass it first.
+    for (int i = 0; i < 2 * native::kMaxHoles + 2 && limit_off_ - write_off_ < native::kGate; ++i)
         if (!skip_obstacle()) return false;
     if (!native::reserve(bus, view, write_pos_ + native::kGate, write_pos_)) return false;
-    native::write_gate(bus, write_pos_);
-    switch (native::commit(bus, view, write_pos_, seq_)) {
-        case native::Publish::fenced:
-            return false;
-        case native::Publish::landed_late:
-            count_published();
-            return false;
-        case native::Publish::landed:
-            count_published();
-            return true;
-    }
-    return false;
+    native::write_gate(bus, write_pos_, seq_);
+    if (!native::commit(bus, view, write_pos_)) return false;
+    count_published();
+    return true;
 }
 
 void SendBatch::count_published() {
