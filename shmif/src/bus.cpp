@@ -176,6 +176,7 @@ BusInfo native_info(const Bus::Impl& b) {
     if (lock.locked) {
         const ThreadProbe probe = probe_thread(lock.owner_tid);
         info.lock_owner_state = probe.letter;
+        info.lock_owner_pid = thread_pid(lock.owner_tid);
         info.lock_owner_dead = probe.state == ThreadState::dead;
         const std::uint64_t since = h.lock.held_since_ns.load(std::memory_order_relaxed);
         const std::uint64_t now = host::now_realtime_ns();

@@ -40,8 +40,7 @@ std::string native_lock_text(const native::BusHeader& h) {
     if (!lock.locked) return "free";
     const ThreadProbe probe = probe_thread(lock.owner_tid);
     if (probe.state == ThreadState::dead)
-        return say("held by tid %u, which is dead (the next writer takes it over)",
-                   lock.owner_tid);
+        return say("held by tid %u, which is dead (the next writer takes it over)", lock.owner_tid);
     const std::uint64_t since = h.lock.held_since_ns.load(std::memory_order_relaxed);
     const std::uint64_t now = host::now_realtime_ns();
     const double ms = since != 0 && now > since ? static_cast<double>(now - since) / 1e6 : 0.0;
@@ -52,7 +51,8 @@ std::string native_lock_text(const native::BusHeader& h) {
 // Positions and the records between first_pos and committed.
 void check_native_ring(const Bus::Impl& b, CheckReport& report) {
     const auto& p = b.nh->pos;
-    const std::uint64_t committed = p.committed.load(std::memory_order_acquire) & ~native::kFenceBits;
+    const std::uint64_t committed =
+        p.committed.load(std::memory_order_acquire) & ~native::kFenceBits;
     const std::uint64_t reserved = p.reserved.load(std::memory_order_relaxed);
     const std::uint64_t first = p.first_pos.load(std::memory_order_relaxed);
     if (committed % native::kAlign != 0 || reserved % native::kAlign != 0 ||

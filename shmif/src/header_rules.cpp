@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 
-
 namespace shmif::header {
 
 std::string say(const char* format, ...) {
@@ -93,8 +92,8 @@ void native_initialise(native::BusHeader& h, std::uint64_t ring, std::uint32_t m
     h.id.created_ns = host::now_realtime_ns();
     // The ring follows the header page in the same mapping: the first batch's gate, and the
     // room for it reserved (layout_native.hpp).
-    auto* ring_start = reinterpret_cast<std::uint64_t*>(reinterpret_cast<std::byte*>(&h) +
-                                                  native::kHeaderSize);
+    auto* ring_start =
+        reinterpret_cast<std::uint64_t*>(reinterpret_cast<std::byte*>(&h) + native::kHeaderSize);
     __atomic_store_n(ring_start, native::gate_word(0), __ATOMIC_RELAXED);
     __atomic_store_n(ring_start + 1, std::uint64_t{0}, __ATOMIC_RELAXED);  // first seq: 0
     h.pos.reserved.store(native::kGate, std::memory_order_relaxed);

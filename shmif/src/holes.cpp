@@ -64,8 +64,8 @@ std::uint64_t HoleMap::remaining_inside(std::uint64_t off, std::uint64_t ring) c
     std::uint64_t most = 0;
     for (int i = 0; i < count; ++i) {
         // Distance from the hole's start to off, going forward around the ring.
-        const std::uint64_t into = off >= entries[i].off ? off - entries[i].off
-                                                         : off + ring - entries[i].off;
+        const std::uint64_t into =
+            off >= entries[i].off ? off - entries[i].off : off + ring - entries[i].off;
         if (into < entries[i].len) most = std::max(most, entries[i].len - into);
     }
     return most;
@@ -160,15 +160,17 @@ void activate_hole(Bus::Impl& bus, int index, std::uint32_t holder_tid, std::uin
     __atomic_store_n(&b.start, start, __ATOMIC_RELAXED);
     __atomic_store_n(&b.len, len, __ATOMIC_RELAXED);
     std::uint64_t tag = tag_of(bus, index).load(std::memory_order_relaxed);
-    tag_of(bus, index).compare_exchange_strong(
-        tag, hole_tag(hole_gen(tag), host::current_tid(), HoleState::active),
-        std::memory_order_seq_cst, std::memory_order_relaxed);
+    tag_of(bus, index)
+        .compare_exchange_strong(tag,
+                                 hole_tag(hole_gen(tag), host::current_tid(), HoleState::active),
+                                 std::memory_order_seq_cst, std::memory_order_relaxed);
     // A victim we inherited may have said it was done before we listed it: it marked the
     // holder's entry then, not ours. Carry that over now (both sides are seq_cst).
     const std::uint32_t mask = listed(b);
     for (int i = 0; i < kMaxHoles; ++i) {
         const std::uint64_t other = tag_of(bus, i).load(std::memory_order_seq_cst);
-        if (i == index || hole_state(other) != HoleState::writing || hole_creator(other) != holder_tid)
+        if (i == index || hole_state(other) != HoleState::writing ||
+            hole_creator(other) != holder_tid)
             continue;
         const HoleBody& theirs = body_of(bus, i);
         const std::uint32_t their_done = theirs.done.load(std::memory_order_seq_cst);

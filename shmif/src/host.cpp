@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <pthread.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/random.h>

@@ -21,7 +21,8 @@ constexpr int kSpinTries = 256;
 std::uint64_t native_try_lock(native::BusHeader& h) {
     std::uint64_t word = h.lock.owner.load(std::memory_order_relaxed);
     if (native::owner_tid(word) != 0) return 0;
-    const std::uint64_t mine = native::owner_word(native::owner_epoch(word) + 1, host::current_tid());
+    const std::uint64_t mine =
+        native::owner_word(native::owner_epoch(word) + 1, host::current_tid());
     // acquire pairs with the release in native_release: the last holder's writes are visible.
     if (!h.lock.owner.compare_exchange_strong(word, mine, std::memory_order_acquire,
                                               std::memory_order_relaxed))
@@ -81,6 +82,19 @@ ThreadProbe probe_thread(std::uint32_t tid) {
     }
 }
 
+std::uint32_t thread_pid(std::uint32_t tid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%u/status", tid);
+    std::FILE* f = std::fopen(path, "re");
+    if (f == nullptr) return 0;
+    char line[256];
+    std::uint32_t pid = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr)
+        if (std::sscanf(line, "Tgid: %u", &pid) == 1) break;
+    std::fclose(f);
+    return pid;
+}
+
 namespace {
 constexpr std::uint64_t kMs = 1'000'000;
 constexpr std::uint64_t ns(std::chrono::milliseconds d) {
@@ -89,7 +103,7 @@ constexpr std::uint64_t ns(std::chrono::milliseconds d) {
 }  // namespace
 
 NativeLockWait::NativeLockWait(native::BusHeader& h, NativeLockPolicy policy)
-    : h_(h), policy_(policy), start_ns_(host::now_monotonic_ns()) {}
+    : h_(h), policy_(policy) {}
 
 void NativeLockWait::defer() {
     deferred_until_ = host::now_monotonic_ns() + kMs;
@@ -106,7 +120,10 @@ NativeLockWait::Step NativeLockWait::next() {
             host::cpu_relax();
             continue;
         }
+        // The clock only once the spin is over: the uncontended path reads no clock at all
+        // (it costs as much as the rest of a send on a virtual machine).
         const std::uint64_t now = host::now_monotonic_ns();
+        if (start_ns_ == 0) start_ns_ = now;
         if (word != holder_) {
             holder_ = word;  // a new holder: its time starts now
             holder_since_ = now;
@@ -114,14 +131,17 @@ NativeLockWait::Step NativeLockWait::next() {
             probe_ = {ThreadState::running, 'R'};
         }
         const std::uint64_t held = now - holder_since_;
-        // Probing reads /proc (microseconds): only for a holder that has kept it a while.
-        if (held >= kMs && now - probed_at_ >= kMs) {
+        // Probing reads /proc (microseconds): only for a holder that has kept it a while (a
+        // millisecond, or the stall bound if that is shorter), then once a millisecond.
+        const std::uint64_t probe_after = std::min(kMs, ns(policy_.stall_bound));
+        if (held >= probe_after && (probed_at_ == 0 || now - probed_at_ >= kMs)) {
             probe_ = probe_thread(native::owner_tid(word));
             probed_at_ = now;
         }
-        const bool takeable = probe_.state == ThreadState::dead ||
-                              (probe_.state == ThreadState::stopped && held >= ns(policy_.stall_bound)) ||
-                              held >= ns(policy_.busy_bound);
+        const bool takeable =
+            probe_.state == ThreadState::dead ||
+            (probe_.state == ThreadState::stopped && held >= ns(policy_.stall_bound)) ||
+            held >= ns(policy_.busy_bound);
         if (takeable && now >= deferred_until_) return Step::take_over;
         const std::uint64_t waited = now - start_ns_;
         if (waited >= ns(policy_.timeout)) return Step::timeout;
@@ -129,8 +149,9 @@ NativeLockWait::Step NativeLockWait::next() {
         const std::uint32_t seq = h_.lock.release_seq.load(std::memory_order_acquire);
         h_.lock.sleepers.fetch_add(1, std::memory_order_seq_cst);
         if (h_.lock.owner.load(std::memory_order_seq_cst) == word)
-            host::futex_wait(h_.lock.release_seq, seq,
-                             static_cast<std::int64_t>(std::min(kMs, ns(policy_.timeout) - waited)));
+            host::futex_wait(
+                h_.lock.release_seq, seq,
+                static_cast<std::int64_t>(std::min(kMs, ns(policy_.timeout) - waited)));
         h_.lock.sleepers.fetch_sub(1, std::memory_order_relaxed);
     }
 }

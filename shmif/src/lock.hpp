@@ -43,6 +43,8 @@ struct ThreadProbe {
     char letter;  // /proc state letter: R, S, D, T, t, ... (0 when dead)
 };
 ThreadProbe probe_thread(std::uint32_t tid);
+// The process a thread belongs to (its thread group), 0 when it is gone.
+std::uint32_t thread_pid(std::uint32_t tid);
 
 struct NativeLockPolicy {
     std::chrono::milliseconds timeout;      // give up with lock_timeout
@@ -69,7 +71,7 @@ class NativeLockWait {
   private:
     native::BusHeader& h_;
     NativeLockPolicy policy_;
-    std::uint64_t start_ns_;
+    std::uint64_t start_ns_ = 0;  // when the spin ended
     std::uint64_t mine_ = 0;
     std::uint64_t holder_ = 0;        // the holder being watched
     std::uint64_t holder_since_ = 0;  // when we first saw it

@@ -46,17 +46,25 @@ std::atomic_ref<std::uint64_t> first_word(Bus::Impl& bus, std::uint64_t pos) {
         *reinterpret_cast<std::uint64_t*>(bus.ring + (pos % bus.ring_size)));
 }
 
+namespace {
+
+// The gate's second word. Writers never put a gate in the ring's last 8 bytes; a hostile
+// `committed` may point there, and then the word wraps to offset 0 instead of leaving the
+// mapping.
+std::uint64_t* gate_seq_word(const Bus::Impl& bus, std::uint64_t pos) {
+    return reinterpret_cast<std::uint64_t*>(bus.ring + (pos + kAlign) % bus.ring_size);
+}
+
+}  // namespace
+
 void write_gate(Bus::Impl& bus, std::uint64_t pos, std::uint64_t next_seq) {
-    std::atomic_ref<std::uint64_t>(
-        *reinterpret_cast<std::uint64_t*>(bus.ring + (pos % bus.ring_size) + 8))
+    std::atomic_ref<std::uint64_t>(*gate_seq_word(bus, pos))
         .store(next_seq, std::memory_order_relaxed);
     first_word(bus, pos).store(gate_word(pos), std::memory_order_relaxed);
 }
 
 std::uint64_t gate_seq(const Bus::Impl& bus, std::uint64_t pos) {
-    return __atomic_load_n(
-        reinterpret_cast<const std::uint64_t*>(bus.ring + (pos % bus.ring_size) + 8),
-        __ATOMIC_RELAXED);
+    return __atomic_load_n(gate_seq_word(bus, pos), __ATOMIC_RELAXED);
 }
 
 void write_pad(Bus::Impl& bus, std::uint64_t pos, std::uint64_t len) {
@@ -87,13 +95,14 @@ bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok) {
     const std::uint64_t first = p.first_pos.load(std::memory_order_relaxed);
     const bool aligned = committed % kAlign == 0 && reserved % kAlign == 0 && first % kAlign == 0;
     const bool ordered = first <= committed && committed + kGate <= reserved &&
-                         reserved - first <= ring + reserve_ahead(bus) + kGate;
+                         reserved - first <= ring + reserve_ahead(bus) + kGate &&
+                         committed % ring + kGate <= ring;  // room for the gate
     if (aligned && ordered) return false;
     // Nothing here can be trusted: start a fresh, empty ring past every position anyone could
     // hold, so that every reader sees an overrun and resynchronises.
     std::uint64_t highest = std::max({committed & ~kFenceBits, reserved, first});
     std::uint64_t fresh = highest < (1ULL << 62) ? highest + 2 * ring : 0;
-    fresh = (fresh + kAlign - 1) & ~std::uint64_t{kAlign - 1};
+    fresh += (ring - fresh % ring) % ring;  // a lap's start: room for the gate
     const std::uint64_t seq = gate_seq(bus, committed & ~std::uint64_t{kAlign - 1});
     ok = swap_from(p.reserved, view.reserved, fresh + kGate);
     if (!ok) return true;
@@ -128,8 +137,8 @@ bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t 
             }
             first += span;
         }
-        if (first == seen || p.first_pos.compare_exchange_strong(seen, first,
-                                                                 std::memory_order_relaxed))
+        if (first == seen ||
+            p.first_pos.compare_exchange_strong(seen, first, std::memory_order_relaxed))
             break;
         if (seen >= first) break;  // moved at least as far by a holder that was taken over
     }

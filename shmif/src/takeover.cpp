@@ -27,8 +27,8 @@ std::uint64_t gate_after(const Bus::Impl& bus, const HoleMap& holes, std::uint64
             end += ring - off;
             continue;
         }
-        const std::uint64_t more = std::max(holes.remaining_inside(off, ring),
-                                            holes.remaining_inside(off + kAlign, ring));
+        const std::uint64_t more =
+            std::max(holes.remaining_inside(off, ring), holes.remaining_inside(off + kAlign, ring));
         if (more == 0) break;
         end += more + (holes.remaining_inside(off, ring) == 0 ? kAlign : 0);
     }
@@ -53,15 +53,13 @@ TakeoverResult take_over(Bus::Impl& bus, std::uint64_t holder, ThreadState holde
         return TakeoverResult::let_go;
     }
     view.owner = mine;
-    bus.nh->lock.held_since_ns.store(host::now_realtime_ns(), std::memory_order_relaxed);
 
     // 1. Fence both positions the old holder could still store to. Each moves to a value it
     //    has never held, so the old holder's compare-and-swaps (from the values it saw) fail.
     const std::uint64_t claim_end = move_on(p.reserved, [](std::uint64_t r) { return r + kGate; });
     view.reserved = claim_end + kGate;
-    const std::uint64_t fenced = move_on(p.committed, [](std::uint64_t c) {
-        return (c & kFenceBits) == kFenceBits ? c : c + 1;
-    });
+    const std::uint64_t fenced = move_on(
+        p.committed, [](std::uint64_t c) { return (c & kFenceBits) == kFenceBits ? c : c + 1; });
     view.committed = (fenced & kFenceBits) == kFenceBits ? fenced : fenced + 1;
     const std::uint64_t start = fenced & ~kFenceBits;
     // 2. The gate at `start` (the old holder never writes it) names the first frame the old

@@ -13,10 +13,10 @@
 namespace shmif::native {
 
 enum class TakeoverResult : std::uint8_t {
-    taken,     // `view` is ours; the batch starts at its committed position
-    let_go,    // the holder released (or someone else took it): wait again
-    no_room,   // the hole table is full or too much ring is quarantined: wait again, later
-    fenced,    // we were taken over ourselves while taking over
+    taken,    // `view` is ours; the batch starts at its committed position
+    let_go,   // the holder released (or someone else took it): wait again
+    no_room,  // the hole table is full or too much ring is quarantined: wait again, later
+    fenced,   // we were taken over ourselves while taking over
 };
 
 TakeoverResult take_over(Bus::Impl& bus, std::uint64_t holder, ThreadState holder_state,

@@ -7,8 +7,8 @@
 #include "header_rules.hpp"
 #include "lock.hpp"
 #include "native_ring.hpp"
-#include "takeover.hpp"
 #include "netbsd_ring.hpp"
+#include "takeover.hpp"
 
 namespace shmif {
 
@@ -59,7 +59,6 @@ std::expected<void, Error> Writer::lock_native(SendBatch& batch) {
             return std::unexpected(Error{Errc::lock_timeout});
         if (step == NativeLockWait::Step::acquired) {
             view = native::load_view(bus, wait.mine());
-            bus.nh->lock.held_since_ns.store(host::now_realtime_ns(), std::memory_order_relaxed);
             bool ours = true;
             native::repair_positions(bus, view, ours);
             if (!ours) break;  // taken over already: begin() fails below
@@ -118,6 +117,9 @@ std::expected<SendBatch, Error> Writer::begin() {
         if (!netbsd::span(bus)) netbsd::reset(bus);
     }
     batch.time_ns_ = host::now_realtime_ns();
+    // For `shmifbus info` ("held for"): the batch's own timestamp, not another clock read.
+    if (bus.format == Format::native)
+        bus.nh->lock.held_since_ns.store(batch.time_ns_, std::memory_order_relaxed);
     return batch;
 }
 
@@ -201,8 +203,8 @@ bool SendBatch::skip_obstacle() {
             }
             if (len > ring / 2 || !native::reserve(bus, view, write_pos_ + len, write_pos_))
                 return false;
-            native::first_word(bus, write_pos_).store(native::pad_word(len),
-                                                      std::memory_order_relaxed);
+            native::first_word(bus, write_pos_)
+                .store(native::pad_word(len), std::memory_order_relaxed);
             write_pos_ += len;
             off = (off + len) % ring;
         }

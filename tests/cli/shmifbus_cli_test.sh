@@ -136,7 +136,7 @@ check "json: bytes_held" "$(jq .bytes_held <<<"$out")" 0
 check "json: unlocked" "$(jq .locked <<<"$out")" false
 check "json: frames_written" "$(jq .frames_written <<<"$out")" 0
 check "json: key set" "$(jq -c 'keys_unsorted' <<<"$out")" \
-    '["path","format","version","file_size","ring_size","max_frame","generation","first","last","frames_held","bytes_held","locked","lock_owner_tid","lock_owner_dead","lock_owner_state","lock_held_ms","frames_written","bytes_written","lock_recoveries","stalled_takeovers","corrupt_repairs","sleeping_readers","holes"]'
+    '["path","format","version","file_size","ring_size","max_frame","generation","first","last","frames_held","bytes_held","locked","lock_owner_tid","lock_owner_dead","lock_owner_pid","lock_owner_state","lock_held_ms","frames_written","bytes_written","lock_recoveries","stalled_takeovers","corrupt_repairs","sleeping_readers","holes"]'
 
 run "$shmifbus" info "$dir/big.bus" --json
 check "json: --max-frame 9K stored" "$(jq .max_frame <<<"$out")" 9216

@@ -8,10 +8,11 @@
 //                     (truncation); bits 2-4 frames the writer sends afterwards; bit 5
 //                     garbles the header: its first 128 bytes (native: identity and lock;
 //                     NetBSD: the whole header) are XORed with the ring bytes
-//                     (commit_ver is forced even: an odd one, a writer that died inside
-//                     commit(), makes every reader spin ~100k times before giving up, which
-//                     would slow the fuzzer to a crawl; unit tests cover that case)
-//   native:  bytes 1..40   committed, reserved, first_pos, next_seq, commit_ver (u64 LE)
+//   native:  bytes 1..24   committed, reserved, first_pos (u64 LE)
+//            bytes 25..32  the next sequence number (u64 LE): the second word of the gate at
+//                          `committed` (fence bits ignored), written over the ring bytes
+//                          where the gate's 16 bytes fit before the ring's end
+//            bytes 33..40  unused (version 1 had commit_ver here; the corpus keeps its layout)
 //            bytes 41..42  where the ring bytes go: (u16 * 8) % ring
 //   NetBSD:  bytes 1..16   gen (u64), first (u32), last (u32)
 //            bytes 17..20  where the ring bytes go: u32 % DATASIZE
@@ -122,14 +123,19 @@ void build_native(const Input& in) {
     s.reset(kNativeFile);
     std::vector<std::byte> header = s.native_header;
     constexpr std::size_t kPos = offsetof(shmif::native::BusHeader, pos);
-    for (std::size_t i = 0; i < 5; ++i) {
-        std::uint64_t v = in.le<std::uint64_t>(1 + 8 * i);
-        if (i == 4) v &= ~std::uint64_t{1};  // commit_ver even
+    for (std::size_t i = 0; i < 3; ++i) {  // committed, reserved, first_pos
+        const std::uint64_t v = in.le<std::uint64_t>(1 + 8 * i);
         std::memcpy(header.data() + kPos + 8 * i, &v, sizeof v);
     }
     s.put(0, header.data(), header.size());
     const std::uint64_t at = (std::uint64_t{in.le<std::uint16_t>(41)} * 8) % kNativeRing;
     s.put_ring(shmif::native::kHeaderSize, kNativeRing, at, in.rest(43), in.rest_size(43));
+    // The next sequence number lives in the gate at `committed`, not in the header.
+    const std::uint64_t gate = (in.le<std::uint64_t>(1) & ~shmif::native::kFenceBits) % kNativeRing;
+    if (gate + shmif::native::kGate <= kNativeRing) {
+        const std::uint64_t seq = in.le<std::uint64_t>(25);
+        s.put(shmif::native::kHeaderSize + gate + 8, &seq, sizeof seq);
+    }
 }
 
 void build_netbsd(const Input& in) {
@@ -243,8 +249,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)bus->info();
 
     // Then a writer takes over: whatever the image was, it must repair and send.
+    // (An owner word from the image names some thread: take it over at once, whatever its
+    // state, instead of watching it for the default bounds.)
     shmif::Writer w(*bus, {.sender = 0x0123456789abcdefULL,
-                           .lock_timeout = std::chrono::milliseconds(100),
+                           .lock_timeout = std::chrono::milliseconds(20),
+                           .stall_bound = std::chrono::milliseconds(0),
+                           .busy_bound = std::chrono::milliseconds(0),
                            .netbsd_steal_after = std::chrono::milliseconds(10)});
     const unsigned count = (flags >> 2) & 7;
     std::vector<std::byte> frame(bus->max_frame());

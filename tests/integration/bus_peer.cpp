@@ -113,7 +113,9 @@ bool send_group(Writer& w, std::uint32_t id, std::uint64_t seq, std::size_t coun
             frames.emplace_back(bufs[i]);
         }
         auto sent = w.send_batch(frames);
-        if (!sent) std::fprintf(stderr, "shmif-test-peer: send_batch: %s\n", describe(sent.error()).c_str());
+        if (!sent)
+            std::fprintf(stderr, "shmif-test-peer: send_batch: %s\n",
+                         describe(sent.error()).c_str());
         return sent && *sent == count;
     }
     auto batch = w.begin();

@@ -102,7 +102,8 @@ TEST_F(Stall, StoppedWriterProcessesHoldTheOthersUpOnlyForTheBound) {
     for (int i = 0; i < kFlooders; ++i) {
         Pipe ready;
         flooders.push_back(Child::spawn_peer(
-            {"flood", path, std::to_string(kFloodBase + static_cast<std::uint32_t>(i)), "24", "1400", "1000"},
+            {"flood", path, std::to_string(kFloodBase + static_cast<std::uint32_t>(i)), "24",
+             "1400", "1000"},
             {{ready.write_end, 3}}));
         ready.close_write();
         char byte = 0;
@@ -166,7 +167,8 @@ TEST_F(Stall, AWriterStoppedForLongerThanALapCannotHurtTheRing) {
     Writer writer(*bus);
     for (int round = 0; round < 10; ++round) {
         Child victim = Child::spawn_peer(
-            {"stall", path, std::to_string(kHoldBase + static_cast<std::uint32_t>(round)), std::to_string(200 + round * 97)});
+            {"stall", path, std::to_string(kHoldBase + static_cast<std::uint32_t>(round)),
+             std::to_string(200 + round * 97)});
         ASSERT_TRUE(wait_stopped(victim.pid(), 5s));
         ASSERT_TRUE(bus->info().locked);
         // More than two laps of frames while it is stopped; the first send takes over.
@@ -233,9 +235,8 @@ TEST_F(Stall, AThreadAsleepInsideItsBatchIsTakenOverAndFenced) {
                 fill_payload(payload, id, seq);
                 const auto t0 = Clock::now();
                 auto sent = w.send(payload);
-                const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      Clock::now() - t0)
-                                      .count();
+                const auto took =
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
                 if (took > worst_ns.load()) worst_ns.store(took);
                 if (!sent) ADD_FAILURE() << describe(sent.error());
                 if (seq % 64 == 0) std::this_thread::sleep_for(50us);

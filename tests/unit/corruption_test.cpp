@@ -1,5 +1,5 @@
 // Hostile and corrupt buses: scribbled rings, impossible lengths, header fields out of range,
-// native positions that contradict each other, a commit cut in half. Every case must end in
+// native positions that contradict each other, a forged gate. Every case must end in
 // counted errors and a resynchronised cursor that receives the next good frames; the writer
 // repairs what it finds. And every way Bus::open and Bus::create refuse a file.
 #include <gtest/gtest.h>
@@ -27,7 +27,8 @@ constexpr std::uint64_t kHeader = 4096;
 constexpr std::uint64_t kRing = 65536;
 constexpr std::uint64_t kNbData = 1024 * 1024 - 32;
 constexpr std::uint64_t kNbDataOff = 32;
-// Every batch (here: every send) starts with an 8-byte gate; its first frame follows it.
+// Every batch (here: every send) starts with a 16-byte gate, whose second word is the sequence
+// number of the batch's first frame; that frame follows it.
 constexpr std::uint64_t kGate = native::kGate;
 
 // File offsets of the native position words.
@@ -35,9 +36,16 @@ constexpr std::uint64_t kPos = offsetof(native::BusHeader, pos);
 constexpr std::uint64_t kCommitted = kPos + 0;
 constexpr std::uint64_t kReserved = kPos + 8;
 constexpr std::uint64_t kFirstPos = kPos + 16;
-constexpr std::uint64_t kNextSeq = kPos + 24;
-constexpr std::uint64_t kCommitVer = kPos + 32;
-static_assert(sizeof(native::Positions) >= 40);
+static_assert(offsetof(native::Positions, committed) == 0 &&
+              offsetof(native::Positions, reserved) == 8 &&
+              offsetof(native::Positions, first_pos) == 16);
+
+// File offset of the sequence word of the gate at `committed` (fence bits ignored), or 0 when
+// the gate's 16 bytes would not fit before the ring's end (no writer puts one there).
+std::uint64_t gate_seq_word(std::uint64_t committed) {
+    const std::uint64_t off = (committed & ~std::uint64_t{native::kAlign - 1}) % kRing;
+    return off + kGate <= kRing ? kHeader + off + 8 : 0;
+}
 
 void scribble(const std::string& path, std::uint64_t off, std::size_t len, std::uint32_t seed) {
     std::mt19937 rng(seed);
@@ -78,7 +86,7 @@ TEST(NativeCorruption, ScribbledRecordsAreCountedAndSkipped) {
     Cursor c(b.bus, {.start = StartAt::oldest});
     for (std::uint32_t i = 0; i < 10; ++i)
         ASSERT_TRUE(b.w.send(payload(200, i)).has_value());
-    // Each send is a gate and a record of span 232: 240 bytes. Record 3 (at 3 * 240 + 8) gets
+    // Each send is a gate and a record of span 232: 248 bytes. Record 3 (at 3 * 248 + 16) gets
     // a broken span word, the rest of the records (and their gates) random bytes, up to the
     // commit point (where the next send's gate is).
     constexpr std::uint64_t kRecord3 = 3 * (kGate + 232) + kGate;
@@ -118,7 +126,7 @@ TEST(NativeCorruption, LengthBeyondMaxFrameOrNotMatchingSpan) {
     Cursor c2(b.bus, {.start = StartAt::oldest});
     for (std::uint32_t i = 0; i < 4; ++i)
         ASSERT_TRUE(b.w.send(payload(100, i)).has_value());
-    // Record 1 (at 8 + 136 + 8: each send is a gate and a record of span 136): len far past
+    // Record 1 (at 16 + 136 + 16: each send is a gate and a record of span 136): len far past
     // max_frame.
     constexpr std::uint64_t kRecord1 = kGate + 136 + kGate;
     write_value<std::uint32_t>(b.path, kHeader + kRecord1 + 4, 0xfffffff0U);
@@ -217,24 +225,53 @@ TEST(NativeCorruption, CommittedGoingBackwardsIsCountedByTheReader) {
     send_and_expect(b.w, c, 10, 4);
 }
 
-TEST(NativeCorruption, OddCommitVersionFromADeadWriter) {
-    NativeBus b;
-    Cursor before(b.bus);
-    send_and_expect(b.w, before, 0, 3);
-    const auto ver = read_value<std::uint64_t>(b.path, kCommitVer);
-    ASSERT_EQ(ver % 2, 0U);
-    write_value<std::uint64_t>(b.path, kCommitVer, ver + 1);  // died inside commit()
-    Cursor after(b.bus);                                      // must not hang
-    EXPECT_EQ(after.position(), read_value<std::uint64_t>(b.path, kCommitted));
-    ASSERT_TRUE(b.w.send(payload(120, 3)).has_value());
-    EXPECT_EQ(read_value<std::uint64_t>(b.path, kCommitVer) % 2, 0U);
-    auto got = drain(before);
-    ASSERT_EQ(got.size(), 1U);
-    got = drain(after);
-    ASSERT_EQ(got.size(), 1U);
-    EXPECT_EQ(got[0].data, payload(120, 3));
-    EXPECT_EQ(after.stats().lost_frames, 0U);
-    EXPECT_EQ(after.stats().corrupt, 0U);
+// The header has no commit version or next sequence number any more (commit is one
+// compare-and-swap of `committed`, so there is no commit to cut in half): the next frame's
+// sequence number is the second word of the gate at `committed`. A forged one is what the
+// writer and a newly started reader go by; a reader already reading counts the jump (forward:
+// as lost frames, it cannot tell them from frames it missed; backward: as corrupt). Nobody
+// hangs, and the frames themselves arrive intact.
+TEST(NativeCorruption, ForgedGateSequenceNumber) {
+    struct Case {
+        const char* what;
+        std::uint64_t forged;
+        std::uint64_t lost;
+        std::uint64_t corrupt;
+    };
+    for (const Case& k : {Case{"forward", 1003, 1000, 0}, Case{"backward", 1, 0, 1}}) {
+        SCOPED_TRACE(k.what);
+        NativeBus b;
+        Cursor before(b.bus);
+        send_and_expect(b.w, before, 0, 3);
+        const auto committed = read_value<std::uint64_t>(b.path, kCommitted);
+        ASSERT_NE(gate_seq_word(committed), 0U);
+        ASSERT_EQ(read_value<std::uint64_t>(b.path, gate_seq_word(committed)), 3U);
+        write_value<std::uint64_t>(b.path, gate_seq_word(committed), k.forged);
+        Cursor after(b.bus);  // must not hang
+        EXPECT_EQ(after.position(), committed);
+        ASSERT_TRUE(b.w.send(payload(120, 3)).has_value());
+        // The frame carries the gate's number, and the next gate the one after it.
+        const auto next = read_value<std::uint64_t>(b.path, kCommitted);
+        EXPECT_EQ(read_value<std::uint64_t>(b.path, gate_seq_word(next)), k.forged + 1);
+        FrameView view[2];
+        ASSERT_EQ(after.peek(view), 1U);
+        EXPECT_EQ(view[0].seq, k.forged);
+        auto got = drain(before);
+        ASSERT_EQ(got.size(), 1U);
+        EXPECT_EQ(got[0].data, payload(120, 3));
+        EXPECT_EQ(before.stats().lost_frames, k.lost);
+        EXPECT_EQ(before.stats().corrupt, k.corrupt);
+        got = drain(after);
+        ASSERT_EQ(got.size(), 1U);
+        EXPECT_EQ(got[0].data, payload(120, 3));
+        EXPECT_EQ(after.stats().lost_frames, 0U);
+        EXPECT_EQ(after.stats().corrupt, 0U);
+        // From there on, both are in step again.
+        send_and_expect(b.w, {&before, &after}, 4, 3);
+        EXPECT_EQ(before.stats().lost_frames, k.lost);
+        EXPECT_EQ(before.stats().corrupt, k.corrupt);
+        EXPECT_EQ(after.stats().lost_frames + after.stats().corrupt, 0U);
+    }
 }
 
 // A hostile first_pos that is not 8-aligned (but otherwise in range) makes decode() fail
@@ -271,7 +308,8 @@ TEST(NativeCorruption, RandomPositionsAndRingNeverCrash) {
         for (std::uint32_t i = 0; i < 20; ++i)
             ASSERT_TRUE(b.w.send(payload(300, i)).has_value());
         Cursor c(b.bus, {.start = StartAt::oldest});
-        // Positions: small, near each other, or anywhere below 2^60; commit_ver even.
+        // Positions: small, near each other, or anywhere below 2^60; forged sequence numbers
+        // in the gate at the true commit point and in the one the forged `committed` names.
         const std::uint64_t base = rng() % (1ULL << 60);
         auto pick = [&]() -> std::uint64_t {
             switch (rng() % 4) {
@@ -285,11 +323,17 @@ TEST(NativeCorruption, RandomPositionsAndRingNeverCrash) {
                     return rng() % (1ULL << 60);
             }
         };
-        write_value<std::uint64_t>(b.path, kCommitted, pick());
+        const std::uint64_t true_gate =
+            gate_seq_word(read_value<std::uint64_t>(b.path, kCommitted));
+        ASSERT_NE(true_gate, 0U);
+        const std::uint64_t committed = pick();
+        write_value<std::uint64_t>(b.path, kCommitted, committed);
         write_value<std::uint64_t>(b.path, kReserved, pick());
         write_value<std::uint64_t>(b.path, kFirstPos, pick());
-        write_value<std::uint64_t>(b.path, kNextSeq, rng() % 1000);
-        write_value<std::uint64_t>(b.path, kCommitVer, (rng() % 1000) * 2);
+        const std::uint64_t forged_seq = rng() % 1000;
+        if (gate_seq_word(committed) != 0)
+            write_value<std::uint64_t>(b.path, gate_seq_word(committed), forged_seq);
+        write_value<std::uint64_t>(b.path, true_gate, rng() % 1000);
         if (round % 2 == 0) {
             const std::uint64_t off = rng() % kRing;
             scribble(b.path, kHeader + off,

@@ -164,7 +164,7 @@ TEST(HeaderCorruption, CheckFindsABrokenRecordChain) {
     Attached b;
     for (std::uint32_t i = 0; i < 5; ++i)
         ASSERT_TRUE(b.w.send(payload(200, i)).has_value());
-    // Each send is an 8-byte gate and a record of span 232: record 2 is at 2 * 240 + 8.
+    // Each send is a 16-byte gate and a record of span 232: record 2 is at 2 * 248 + 16.
     write_value<std::uint32_t>(b.path, kHeader + 2 * (native::kGate + 232) + native::kGate,
                                13);  // record 2's span
     auto found = check_bus(b.path);

@@ -36,11 +36,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kRing = 64 * 1024;
-// Record span 2048; each send is an 8-byte gate and its record: records at ring offsets 8 and
-// 2064 (the gates at 0 and 2056).
+// Record span 2048; each send is a 16-byte gate and its record: records at ring offsets 16 and
+// 2080 (the gates at 0 and 2064).
 constexpr std::uint32_t kLen = 2016;
 constexpr std::uint32_t kWrongLen = 4000;  // fits max_frame and the reader's buffer, not the span
-constexpr std::uint64_t kFlippedRecord = 2064;  // ring offset of the second record
+constexpr std::uint64_t kFlippedRecord = 2080;  // ring offset of the second record
 constexpr int kMaxRounds = 2'000'000;
 constexpr auto kMaxTime = std::chrono::seconds(1);
 

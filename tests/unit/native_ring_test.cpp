@@ -1,6 +1,7 @@
 // The native ring at every wrap edge, on the smallest ring (64 KiB): a record that ends exactly
-// at the end of the ring, a pad of exactly 8 bytes, a large pad; BusInfo, sequence numbers,
-// overruns with exact loss counts, own-sender skipping, truncation, zero-copy peeks, limits.
+// at the end of the ring, a pad of exactly 8 bytes (before a frame, and before a gate that
+// does not fit), a large pad; BusInfo, sequence numbers, overruns with exact loss counts,
+// own-sender skipping, truncation, zero-copy peeks, limits.
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -20,9 +21,12 @@ namespace {
 constexpr std::uint64_t kHeader = 4096;
 constexpr std::uint64_t kRing = 65536;
 constexpr std::uint32_t kPad = 0x80000000U;
-// Every batch (here: every send) starts with an 8-byte gate, a pad at the position `committed`
-// had before it; its first frame lands right after it.
+// Every batch (here: every send) starts with a 16-byte gate, a pad at the position `committed`
+// had before it whose second word is the sequence number of the batch's first frame; that
+// frame lands right after it.
 constexpr std::uint64_t kGate = native::kGate;
+// File offset of `reserved` (the header's positions: committed, reserved, first_pos).
+constexpr std::uint64_t kReservedWord = offsetof(native::BusHeader, pos) + sizeof(std::uint64_t);
 constexpr std::uint32_t kSmallMaxFrame = kRing / 4 - 32;  // 16,352: a quarter ring less a header
 
 // A record of `span` bytes carries span - 32 bytes of frame (spans are multiples of 8).
@@ -43,6 +47,14 @@ RawRecord record_at(const std::string& path, std::uint64_t ring_off) {
 
 std::uint32_t span_word_at(const std::string& path, std::uint64_t ring_off) {
     return read_value<std::uint32_t>(path, kHeader + ring_off);
+}
+
+// The gate at a ring offset: its first word and the sequence number it carries.
+std::uint64_t gate_word_at(const std::string& path, std::uint64_t ring_off) {
+    return read_value<std::uint64_t>(path, kHeader + ring_off);
+}
+std::uint64_t gate_seq_at(const std::string& path, std::uint64_t ring_off) {
+    return read_value<std::uint64_t>(path, kHeader + ring_off + 8);
 }
 
 // A small bus with one writer and one reader that drains after every send and checks every
@@ -106,8 +118,11 @@ TEST(NativeRing, SmallestRingGeometry) {
     EXPECT_EQ(info.lock_held_ns, 0U);
     EXPECT_EQ(info.stalled_takeovers, 0U);
     EXPECT_TRUE(info.holes.empty());
-    // The first batch's gate is there from the start, at position 0.
-    EXPECT_EQ(read_value<std::uint64_t>(dir.file("b.bus"), kHeader), native::gate_word(0));
+    // The first batch's gate is there from the start, at position 0: its first frame will be
+    // sequence number 0, and the writer may write up to the gate's end.
+    EXPECT_EQ(gate_word_at(dir.file("b.bus"), 0), native::gate_word(0));
+    EXPECT_EQ(gate_seq_at(dir.file("b.bus"), 0), 0U);
+    EXPECT_EQ(read_value<std::uint64_t>(dir.file("b.bus"), kReservedWord), kGate);
 }
 
 TEST(NativeRing, BusInfoCountsExactly) {
@@ -115,7 +130,7 @@ TEST(NativeRing, BusInfoCountsExactly) {
     Harness h(dir.file("b.bus"));
     for (int i = 0; i < 3; ++i)
         h.send_span(1024);
-    // Each send is a gate and a record: 1032 bytes; the gates count as held bytes.
+    // Each send is a gate and a record: 1040 bytes; the gates count as held bytes.
     const BusInfo info = h.bus().info();
     EXPECT_EQ(info.first, 0U);
     EXPECT_EQ(info.last, 3 * (kGate + 1024));
@@ -130,39 +145,42 @@ TEST(NativeRing, BusInfoCountsExactly) {
 TEST(NativeRing, RecordEndsExactlyAtTheRingEnd) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
-    // A gate and a record of span 1016 take 1024 bytes: 64 sends fill the ring exactly, and
-    // the last record (not a gate) ends at the ring end.
+    // A 16-byte gate and a record of span 1008 take 1024 bytes: 64 sends fill the ring
+    // exactly, and the last record (not a gate) ends at the ring end.
     for (int i = 0; i < 64; ++i)
-        h.send_span(1016);
+        h.send_span(1008);
     EXPECT_EQ(h.bus().info().last, kRing);
     EXPECT_EQ(h.bus().info().generation, 1U);
-    EXPECT_EQ(record_at(h.path(), kRing - 1016).span, 1016U);
-    EXPECT_EQ(record_at(h.path(), kRing - 1016).seq, 63U);
-    h.send_span(1016);  // no pad: the gate goes straight to offset 0, the record after it
-    EXPECT_EQ(read_value<std::uint64_t>(h.path(), kHeader), native::gate_word(kRing));
+    EXPECT_EQ(record_at(h.path(), kRing - 1008).span, 1008U);
+    EXPECT_EQ(record_at(h.path(), kRing - 1008).seq, 63U);
+    // No pad: the next batch's gate went straight to offset 0.
+    EXPECT_EQ(gate_word_at(h.path(), 0), native::gate_word(kRing));
+    EXPECT_EQ(gate_seq_at(h.path(), 0), 64U);
+    h.send_span(1008);  // its record right after the gate
+    EXPECT_EQ(gate_word_at(h.path(), 0), native::gate_word(kRing));
     const RawRecord r = record_at(h.path(), kGate);
-    EXPECT_EQ(r.span, 1016U);
-    EXPECT_EQ(r.len, 984U);
+    EXPECT_EQ(r.span, 1008U);
+    EXPECT_EQ(r.len, 976U);
     EXPECT_EQ(r.seq, 64U);
     EXPECT_EQ(r.sender, 0xABU);
     EXPECT_EQ(h.bus().info().last, kRing + 1024);
     for (int i = 0; i < 70; ++i)
-        h.send_span(1016);
+        h.send_span(1008);
     h.check_clean();
 }
 
 TEST(NativeRing, PadOfExactlyEightBytes) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
-    // 63 sends of 1024 bytes (gate and span 1016), then one of 1008: ends at ring - 16, so the
-    // next send's gate takes 8 bytes and leaves its frame exactly 8.
+    // 63 sends of 1024 bytes (gate and span 1008), then one of 1000 (gate and span 984): ends
+    // at ring - 24, so the next send's 16-byte gate leaves its frame exactly 8.
     for (int i = 0; i < 63; ++i)
-        h.send_span(1016);
-    h.send_span(1000);
-    EXPECT_EQ(h.bus().info().last, kRing - 16);
+        h.send_span(1008);
+    h.send_span(984);
+    EXPECT_EQ(h.bus().info().last, kRing - 24);
     h.send(100);  // span 136 does not fit in 8 bytes: an 8-byte pad, then offset 0
-    EXPECT_EQ(read_value<std::uint64_t>(h.path(), kHeader + kRing - 16),
-              native::gate_word(kRing - 16));
+    EXPECT_EQ(gate_word_at(h.path(), kRing - 24), native::gate_word(kRing - 24));
+    EXPECT_EQ(gate_seq_at(h.path(), kRing - 24), 64U);
     EXPECT_EQ(span_word_at(h.path(), kRing - 8), 8U | kPad);
     const RawRecord r = record_at(h.path(), 0);
     EXPECT_EQ(r.span, 136U);
@@ -170,17 +188,43 @@ TEST(NativeRing, PadOfExactlyEightBytes) {
     EXPECT_EQ(r.seq, 64U);
     EXPECT_EQ(h.bus().info().last, kRing + 136);
     EXPECT_EQ(h.bus().info().generation, 1U);
+    EXPECT_EQ(gate_word_at(h.path(), 136), native::gate_word(kRing + 136));
+    EXPECT_EQ(gate_seq_at(h.path(), 136), 65U);
+    h.check_clean();
+}
+
+TEST(NativeRing, GateThatDoesNotFitBeforeTheRingEnd) {
+    TempDir dir;
+    Harness h(dir.file("b.bus"));
+    // 63 sends of 1024 bytes (gate and span 1008), then one of 1016 (gate and span 1000): the
+    // batch ends 8 bytes before the ring's end, too few for the next gate's 16. The writer
+    // pads those 8 bytes and puts the gate at offset 0 of the next lap.
+    for (int i = 0; i < 63; ++i)
+        h.send_span(1008);
+    h.send_span(1000);
+    EXPECT_EQ(span_word_at(h.path(), kRing - 8), 8U | kPad);
+    EXPECT_EQ(gate_word_at(h.path(), 0), native::gate_word(kRing));
+    EXPECT_EQ(gate_seq_at(h.path(), 0), 64U);
+    EXPECT_EQ(h.bus().info().last, kRing);
+    EXPECT_EQ(h.bus().info().generation, 1U);
+    h.send(100);  // the frame right after the gate
+    const RawRecord r = record_at(h.path(), kGate);
+    EXPECT_EQ(r.span, 136U);
+    EXPECT_EQ(r.seq, 64U);
+    EXPECT_EQ(h.bus().info().last, kRing + kGate + 136);
+    for (int i = 0; i < 70; ++i)
+        h.send_span(1000);
     h.check_clean();
 }
 
 TEST(NativeRing, SmallestFrameWithEightBytesLeft) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
-    // As above: the last send's gate at ring - 16, 8 bytes left for its frame.
+    // As above: the last send's gate at ring - 24, 8 bytes left for its frame.
     for (int i = 0; i < 63; ++i)
-        h.send_span(1016);
-    h.send_span(1000);
-    ASSERT_EQ(h.bus().info().last, kRing - 16);
+        h.send_span(1008);
+    h.send_span(984);
+    ASSERT_EQ(h.bus().info().last, kRing - 24);
     h.send(1);  // span 40: still needs the pad
     EXPECT_EQ(span_word_at(h.path(), kRing - 8), 8U | kPad);
     EXPECT_EQ(record_at(h.path(), 0).span, 40U);
@@ -190,13 +234,13 @@ TEST(NativeRing, SmallestFrameWithEightBytesLeft) {
 TEST(NativeRing, LargePad) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
-    // 48 sends of 1024 bytes (gate and span 1016) end at 49,152; the next send's gate takes 8
-    // more: 16,376 bytes left for its frame.
+    // 48 sends of 1024 bytes (gate and span 1008) end at 49,152; the next send's gate takes 16
+    // more: 16,368 bytes left for its frame.
     for (int i = 0; i < 48; ++i)
-        h.send_span(1016);
+        h.send_span(1008);
     ASSERT_EQ(h.bus().info().last, 49152U);
-    h.send(kSmallMaxFrame);  // span 16,384: one byte-block too many
-    EXPECT_EQ(span_word_at(h.path(), 49160), 16376U | kPad);
+    h.send(kSmallMaxFrame);  // span 16,384: 16 bytes too many
+    EXPECT_EQ(span_word_at(h.path(), 49168), 16368U | kPad);
     const RawRecord r = record_at(h.path(), 0);
     EXPECT_EQ(r.span, 16384U);
     EXPECT_EQ(r.len, kSmallMaxFrame);
@@ -318,8 +362,8 @@ TEST(NativeRing, StalledCursorCountsLostFramesExactly) {
     ASSERT_TRUE(bus.has_value());
     Writer w(*bus, {.sender = 9});
     Cursor stalled(*bus);
-    // Span 1016, with its gate 1024 bytes a send: 64 would fill the ring.
-    constexpr std::uint32_t kN = 100, kLen = 984;
+    // Span 1008, with its 16-byte gate 1024 bytes a send: 64 would fill the ring.
+    constexpr std::uint32_t kN = 100, kLen = 976;
     // Read the first 10, then stall while 90 more go by.
     for (std::uint32_t i = 0; i < 10; ++i)
         ASSERT_TRUE(w.send(payload(kLen, i)).has_value());
@@ -333,11 +377,10 @@ TEST(NativeRing, StalledCursorCountsLostFramesExactly) {
     // the writer's reservation slack (at most an eighth of the ring) less one record.
     EXPECT_LE(held, kRing / 1024);
     EXPECT_GE(held, (kRing - kRing / 8) / 1024 - 1);
-    // The oldest frame held is at (kN - held) * 1024 + 8. Its gate, 8 bytes before it, lies
+    // The oldest frame held is at (kN - held) * 1024 + 16. Its gate, 16 bytes before it, lies
     // in the writer's reservation here, so first_pos had to move past the gate onto the
     // frame itself.
-    const auto reserved = read_value<std::uint64_t>(
-        dir.file("b.bus"), offsetof(native::BusHeader, pos) + sizeof(std::uint64_t));
+    const auto reserved = read_value<std::uint64_t>(dir.file("b.bus"), kReservedWord);
     EXPECT_EQ(info.first, (kN - held) * 1024 + kGate);
     EXPECT_GT(reserved, info.first - kGate + kRing);  // the gate may be overwritten
     EXPECT_LE(reserved, info.first + kRing);          // the frame may not
@@ -616,10 +659,10 @@ TEST(NativeRing, LargerRingHoldsMore) {
     EXPECT_EQ(bus->data_size(), kBig);
     Writer w(*bus);
     Cursor c(*bus, {.start = StartAt::oldest});
-    // Span 1016: with its gate 1024 bytes a send, so that 1000 sends and the writer's
-    // reservation still fit in the ring.
+    // Span 992: with its 16-byte gate 1008 bytes a send, so that 1000 sends (1,008,000 bytes)
+    // and the writer's reservation (32 KiB) still fit in the ring.
     for (std::uint32_t i = 0; i < 1000; ++i)
-        ASSERT_TRUE(w.send(payload(984, i)).has_value());
+        ASSERT_TRUE(w.send(payload(960, i)).has_value());
     EXPECT_EQ(bus->info().frames_held, 1000U);
     EXPECT_EQ(drain(c).size(), 1000U);
 }

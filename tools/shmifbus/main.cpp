@@ -101,7 +101,9 @@ int main_(int argc, char** argv) {
     auto* i = app.add_subcommand(
         "info",
         "Show a bus header: format, version, sizes, positions, frames held, lock owner and "
-        "(native) lifetime totals.\n"
+        "(native) lifetime totals. A native lock holder that is not running (stopped, traced, "
+        "frozen) is shown as STALLED with how long it has held the lock; \"quarantined\" lists "
+        "the ring regions kept from writers that were taken over while stalled.\n"
         "Example: shmifbus info /dev/shm/bus0 --json");
     i->add_option("BUS", info.bus, "Path of the bus file")->required();
     i->add_flag("--json", info.json, "Print one JSON object with stable snake_case keys");

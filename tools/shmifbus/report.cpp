@@ -22,10 +22,11 @@ std::string lock_string(const shmif::BusInfo& info) {
         return fmt::format("held by tid {}, which is dead (the next writer takes it over)",
                            info.lock_owner_tid);
     const double ms = static_cast<double>(info.lock_held_ns) / 1e6;
+    const std::string who =
+        fmt::format("tid {} of pid {}", info.lock_owner_tid, info.lock_owner_pid);
     if (info.lock_owner_state == 'R')
-        return fmt::format("held by tid {} (running) for {:.1f} ms", info.lock_owner_tid, ms);
-    return fmt::format("held by tid {} (state {}, not running: STALLED) for {:.1f} ms",
-                       info.lock_owner_tid,
+        return fmt::format("held by {} (running) for {:.1f} ms", who, ms);
+    return fmt::format("held by {} (state {}, not running: STALLED) for {:.1f} ms", who,
                        info.lock_owner_state == 0 ? '?' : info.lock_owner_state, ms);
 }
 
@@ -78,9 +79,10 @@ nlohmann::ordered_json info_json(const std::string& path, const shmif::BusInfo& 
         {"locked", info.locked},
         {"lock_owner_tid", native_only(info.lock_owner_tid)},
         {"lock_owner_dead", native_only(info.lock_owner_dead)},
-        {"lock_owner_state", native_only(info.lock_owner_state == 0
-                                             ? std::string()
-                                             : std::string(1, info.lock_owner_state))},
+        {"lock_owner_pid", native_only(info.lock_owner_pid)},
+        {"lock_owner_state",
+         native_only(info.lock_owner_state == 0 ? std::string()
+                                                : std::string(1, info.lock_owner_state))},
         {"lock_held_ms", native_only(static_cast<double>(info.lock_held_ns) / 1e6)},
         {"frames_written", native_only(info.frames_written)},
         {"bytes_written", native_only(info.bytes_written)},

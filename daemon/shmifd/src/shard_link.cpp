@@ -10,6 +10,20 @@ namespace {
 // Frames per receive: enough to amortise the cursor's bookkeeping, small enough that the
 // buffers (this many maximum-size frames per interface and worker) stay modest.
 constexpr std::size_t kBatch = 16;
+
+// A worker's send must not hold up its receive path, a stop or the control socket for long.
+// Native buses: a stalled holder is taken over after 10 ms, a running one after 100 ms, and a
+// send that still cannot get the bus gives up then (counted as a drop). NetBSD buses keep the
+// library's bounds: their lock names no holder, so only a long wait can tell a dead one.
+shmif::WriterOptions writer_options(const shmif::Bus& bus, std::uint64_t sender) {
+    shmif::WriterOptions options{.sender = sender};
+    if (bus.info().format == shmif::Format::native) {
+        options.lock_timeout = std::chrono::milliseconds(100);
+        options.stall_bound = std::chrono::milliseconds(10);
+        options.busy_bound = std::chrono::milliseconds(100);
+    }
+    return options;
+}
 }  // namespace
 
 ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t sender,
@@ -20,7 +34,7 @@ ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t send
       cursor_(bus, shmif::CursorOptions{.skip_sender = own == OwnFrames::skip ? sender : 0,
                                         .start = shmif::StartAt::next,
                                         .spin = std::chrono::nanoseconds(0)}),
-      device_(bus, shmif::WriterOptions{.sender = sender}) {
+      device_(bus, writer_options(bus, sender)) {
     const std::size_t capacity = bus.max_frame();
     storage_.resize(kBatch * capacity);
     frames_.resize(kBatch);

@@ -33,9 +33,9 @@ struct CreateOptions {
 // A ring region quarantined for writers that stalled holding the lock and were taken over
 // (native format; see shmif/src/layout_native.hpp).
 struct HoleInfo {
-    std::uint64_t start;  // position where it began
-    std::uint64_t len;    // bytes
-    std::uint64_t since_ns;  // CLOCK_REALTIME of the takeover
+    std::uint64_t start;                     // position where it began
+    std::uint64_t len;                       // bytes
+    std::uint64_t since_ns;                  // CLOCK_REALTIME of the takeover
     std::vector<std::uint32_t> waiting_for;  // tids not yet done (alive, not told)
 };
 
@@ -54,6 +54,7 @@ struct BusInfo {
     bool locked;
     std::uint32_t lock_owner_tid;  // native only (0 unknown)
     bool lock_owner_dead;          // native only: owner gone, next locker recovers
+    std::uint32_t lock_owner_pid;  // native only: the holder's process (0 unknown)
     char lock_owner_state;         // native only: /proc state letter (R, S, T, t, D...), 0 unknown
     std::uint64_t lock_held_ns;    // native only: how long the holder has had it
     // native only: totals kept in the header

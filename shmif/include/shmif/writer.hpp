@@ -43,13 +43,13 @@ struct WriterStats {
     std::uint64_t frames = 0;
     std::uint64_t bytes = 0;
     std::uint64_t batches = 0;
-    std::uint64_t lock_contended = 0;   // lock was busy on the first try
-    std::uint64_t lock_recoveries = 0;  // we took over from a dead (or stalled) holder
+    std::uint64_t lock_contended = 0;     // lock was busy on the first try
+    std::uint64_t lock_recoveries = 0;    // we took over from a dead (or stalled) holder
     std::uint64_t stalled_takeovers = 0;  // of these, from holders that were alive
     std::uint64_t fenced_batches = 0;     // our batches dropped because we were taken over
     std::uint64_t fenced_frames = 0;      // the frames in them
-    std::uint64_t wakeups = 0;          // wake-up system calls made (futex or pwrite)
-    std::uint64_t rejected = 0;         // frames refused (too large)
+    std::uint64_t wakeups = 0;            // wake-up system calls made (futex or pwrite)
+    std::uint64_t rejected = 0;           // frames refused (too large)
 };
 
 class Writer;
@@ -80,16 +80,16 @@ class SendBatch {
 
   private:
     friend class Writer;
-struct WriterNative;
+    struct WriterNative;
     explicit SendBatch(Writer& writer) : writer_(&writer) {}
     void flush_staged();
     // Native format:
-    bool fence_check();                      // still ours? else records why and lets go
-    void fail(Errc code);                    // the batch is dropped from here on
-    bool skip_obstacle();                    // past the ring's end or a hole
-    bool close_claim();                      // gate at write_pos_ and publish
-    bool publish_so_far();                   // a batch past a quarter ring publishes early
-    void count_published();                  // header statistics, still under the lock
+    bool fence_check();      // still ours? else records why and lets go
+    void fail(Errc code);    // the batch is dropped from here on
+    bool skip_obstacle();    // past the ring's end or a hole
+    bool close_claim();      // gate at write_pos_ and publish
+    bool publish_so_far();   // a batch past a quarter ring publishes early
+    void count_published();  // header statistics, still under the lock
 
     Writer* writer_;
     std::size_t frames_ = 0;
@@ -99,8 +99,9 @@ struct WriterNative;
     std::uint64_t seq_ = 0;        // native: seq of the next frame
     std::uint64_t wraps_ = 0;
     std::uint64_t time_ns_ = 0;
-    std::uint64_t gate_ = 0;       // native: the gate this batch opened at
-    std::uint64_t limit_off_ = 0;  // native: the next obstacle (ring end or hole) at/after write_off_
+    std::uint64_t gate_ = 0;  // native: the gate this batch opened at
+    std::uint64_t limit_off_ =
+        0;  // native: the next obstacle (ring end or hole) at/after write_off_
     std::uint64_t published_ = 0;  // native: frames already out (publish_so_far)
     std::uint64_t published_bytes_ = 0;
     std::optional<Error> failure_;
