@@ -57,7 +57,7 @@ void check_native_ring(const Bus::Impl& b, CheckReport& report) {
     const std::uint64_t first = p.first_pos.load(std::memory_order_relaxed);
     if (committed % native::kAlign != 0 || reserved % native::kAlign != 0 ||
         first % native::kAlign != 0 || first > committed || committed > reserved ||
-        reserved - first > b.ring_size) {
+        reserved - first > b.ring_size + native::reserve_ahead(b) + native::kGate) {
         report.findings.push_back(say("positions contradict each other: first %" PRIu64
                                       ", committed %" PRIu64 ", reserved %" PRIu64 " (ring %" PRIu64
                                       ")",

@@ -5,14 +5,14 @@
 
 namespace shmif::native {
 
-namespace {
-
 std::uint64_t reserve_ahead(const Bus::Impl& bus) {
     // Publishing `reserved` a little ahead of need saves a shared store per frame; the price
     // is that readers treat that much more of the oldest data as possibly overwritten.
     // With max_frame <= ring/4 this keeps reserved - ring below the write position.
     return std::min<std::uint64_t>(bus.ring_size / 8, 32 * 1024);
 }
+
+namespace {
 
 RecordHeader* header_at(const Bus::Impl& bus, std::uint64_t pos) {
     return reinterpret_cast<RecordHeader*>(bus.ring + (pos % bus.ring_size));
@@ -114,20 +114,28 @@ bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok) {
 }
 
 bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t write_pos) {
-    auto& p = bus.nh->pos;
-    const std::uint64_t ring = bus.ring_size;
     if (end <= view.reserved) return true;
-    const std::uint64_t target = end + reserve_ahead(bus);
     // `reserved` first: only the holder moves it, so failing here means we were taken over,
     // before we wrote a byte past what the thief fenced off.
-    if (!swap_from(p.reserved, view.reserved, target)) return false;
+    if (!swap_from(bus.nh->pos.reserved, view.reserved, end + reserve_ahead(bus))) return false;
+    settle_first(bus, view.reserved, write_pos);
+    // Orders the stores above before the ring writes that follow; pairs with the acquire
+    // fence in intact(), which readers execute after copying.
+    std::atomic_thread_fence(std::memory_order_release);
+    return true;
+}
+
+void settle_first(Bus::Impl& bus, std::uint64_t reserved, std::uint64_t write_pos) {
+    auto& p = bus.nh->pos;
+    const std::uint64_t ring = bus.ring_size;
     // Invariant kept here: first_pos is the oldest record boundary with
     // first_pos + ring >= reserved, so readers that resync there find an intact record.
-    // (A holder that was taken over may still move it forward, to a boundary just as valid.)
+    // (A holder that was taken over after its `reserved` store may still walk from an older
+    // first_pos; whatever it stores, readers accept a record there only if it is intact.)
     std::uint64_t seen = p.first_pos.load(std::memory_order_relaxed);
     for (int round = 0; round < 4; ++round) {
         std::uint64_t first = seen;
-        while (first + ring < target) {
+        while (first + ring < reserved) {
             std::uint64_t span = first < write_pos ? span_at(bus, first) : 0;
             if (span == 0 || first + span > write_pos) {
                 // The chain of records is broken (a hostile write): drop everything older.
@@ -142,10 +150,6 @@ bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t 
             break;
         if (seen >= first) break;  // moved at least as far by a holder that was taken over
     }
-    // Orders the stores above before the ring writes that follow; pairs with the acquire
-    // fence in intact(), which readers execute after copying.
-    std::atomic_thread_fence(std::memory_order_release);
-    return true;
 }
 
 bool commit(Bus::Impl& bus, HolderView& view, std::uint64_t write_pos) {

@@ -37,6 +37,12 @@ bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok);
 // is the next record's position; no record at or after it exists yet. False when we were
 // taken over: nothing may be written then.
 bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t write_pos);
+// The part of reserve() that moves first_pos on until first_pos + ring >= reserved, walking
+// records below write_pos. (A writer killed between the two leaves first_pos behind, by at
+// most reserve_ahead() + a gate: the next holder settles it.)
+void settle_first(Bus::Impl& bus, std::uint64_t reserved, std::uint64_t write_pos);
+// How far ahead of need `reserved` is published.
+std::uint64_t reserve_ahead(const Bus::Impl& bus);
 
 // Writes a pad record covering [pos, pos + len) (len a multiple of 8, within one lap).
 void write_pad(Bus::Impl& bus, std::uint64_t pos, std::uint64_t len);

@@ -62,6 +62,9 @@ TakeoverResult take_over(Bus::Impl& bus, std::uint64_t holder, ThreadState holde
         p.committed, [](std::uint64_t c) { return (c & kFenceBits) == kFenceBits ? c : c + 1; });
     view.committed = (fenced & kFenceBits) == kFenceBits ? fenced : fenced + 1;
     const std::uint64_t start = fenced & ~kFenceBits;
+    // A holder that died or stopped between its `reserved` and first_pos stores left
+    // first_pos behind; settle it over the published records.
+    settle_first(bus, view.reserved, start);
     // 2. The gate at `start` (the old holder never writes it) names the first frame the old
     //    holder's batch would have carried: ours carries it instead, as its batch is dropped.
     const std::uint64_t next_seq = gate_seq(bus, start);

@@ -333,7 +333,14 @@ std::size_t SendBatch::commit() {
     if (bus.format == Format::native) {
         const std::uint64_t before = published_;
         if (frames_ > published_ && !failure_ && !close_claim()) fail(Errc::fenced);
-        if (!native_release(*bus.nh, writer_->native_->view.owner)) fail(Errc::fenced);
+        if (!native_release(*bus.nh, writer_->native_->view.owner)) {
+            // Taken over after everything had landed: nothing is lost, but the thief still
+            // quarantines what we might have written, until we say we are done.
+            if (failure_ || published_ < frames_)
+                fail(Errc::fenced);
+            else
+                native::release_holes_of(bus, host::current_tid());
+        }
         if (published_ > before) wake_native(bus, stats);
         sent = published_;
         stats.bytes += published_bytes_;
