@@ -118,7 +118,9 @@ bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t 
     // `reserved` first: only the holder moves it, so failing here means we were taken over,
     // before we wrote a byte past what the thief fenced off.
     if (!swap_from(bus.nh->pos.reserved, view.reserved, end + reserve_ahead(bus))) return false;
-    settle_first(bus, view.reserved, write_pos);
+    // Walk only published records: a holder taken over right here walks later, and must not
+    // leave first_pos inside its own claim, which is a hole by then.
+    settle_first(bus, view.reserved, std::min(write_pos, view.committed & ~kFenceBits));
     // Orders the stores above before the ring writes that follow; pairs with the acquire
     // fence in intact(), which readers execute after copying.
     std::atomic_thread_fence(std::memory_order_release);
@@ -130,10 +132,14 @@ void settle_first(Bus::Impl& bus, std::uint64_t reserved, std::uint64_t write_po
     const std::uint64_t ring = bus.ring_size;
     // Invariant kept here: first_pos is the oldest record boundary with
     // first_pos + ring >= reserved, so readers that resync there find an intact record.
-    // (A holder that was taken over after its `reserved` store may still walk from an older
-    // first_pos; whatever it stores, readers accept a record there only if it is intact.)
+    // (A holder that was taken over after its `reserved` store may still walk, over records
+    // a thief may have overwritten since: whatever boundary it finds, readers accept a
+    // record there only if it is intact, which rules out anything it read overwritten.)
     std::uint64_t seen = p.first_pos.load(std::memory_order_relaxed);
     for (int round = 0; round < 4; ++round) {
+        // Never backwards: a holder that was taken over may find first_pos already past the
+        // records it knows (even past its own claim), and must leave it there.
+        if (seen + ring >= reserved || seen >= write_pos) return;
         std::uint64_t first = seen;
         while (first + ring < reserved) {
             std::uint64_t span = first < write_pos ? span_at(bus, first) : 0;
@@ -145,10 +151,7 @@ void settle_first(Bus::Impl& bus, std::uint64_t reserved, std::uint64_t write_po
             }
             first += span;
         }
-        if (first == seen ||
-            p.first_pos.compare_exchange_strong(seen, first, std::memory_order_relaxed))
-            break;
-        if (seen >= first) break;  // moved at least as far by a holder that was taken over
+        if (p.first_pos.compare_exchange_strong(seen, first, std::memory_order_relaxed)) return;
     }
 }
 
