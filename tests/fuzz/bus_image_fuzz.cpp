@@ -252,7 +252,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // (An owner word from the image names some thread: take it over at once, whatever its
     // state, instead of watching it for the default bounds.)
     shmif::Writer w(*bus, {.sender = 0x0123456789abcdefULL,
-                           .lock_timeout = std::chrono::milliseconds(20),
+                           .lock_timeout = std::chrono::milliseconds(2),
                            .stall_bound = std::chrono::milliseconds(0),
                            .busy_bound = std::chrono::milliseconds(0),
                            .netbsd_steal_after = std::chrono::milliseconds(10)});
