@@ -38,8 +38,9 @@ bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok);
 // taken over: nothing may be written then.
 bool reserve(Bus::Impl& bus, HolderView& view, std::uint64_t end, std::uint64_t write_pos);
 // The part of reserve() that moves first_pos on until first_pos + ring >= reserved, walking
-// records below write_pos (published ones: at most the committed position), never back. (A writer killed between the two leaves first_pos behind, by at
-// most reserve_ahead() + a gate: the next holder settles it.)
+// records below write_pos (published ones: at most the committed position), never back. A
+// writer killed between the two leaves first_pos behind, by at most reserve_ahead() + a
+// gate: the next holder (or the takeover) settles it.
 void settle_first(Bus::Impl& bus, std::uint64_t reserved, std::uint64_t write_pos);
 // How far ahead of need `reserved` is published.
 std::uint64_t reserve_ahead(const Bus::Impl& bus);
