@@ -5,7 +5,8 @@
 //                                                   byte out, fd 4: EOF means "go"
 //   send  BUS ID COUNT MINLEN MAXLEN OUT            send COUNT frames, report writer stats
 //   hold  BUS ID LEN STEAL_MS                       take the lock, half-fill a slot, SIGKILL self
-//   flood BUS ID MINLEN MAXLEN STEAL_MS             send until killed; fd 3: "ready" byte. A
+//   flood BUS ID MINLEN MAXLEN STEAL_MS [THREADS]   send until killed (THREADS writer threads,
+//                                                   ids ID, ID+100, ...); fd 3: "ready" byte. A
 //                                                   batch dropped by a takeover (the test
 //                                                   stopped us) is skipped, not fatal
 //   stall BUS ID LEN                                take the lock, half-fill a slot, SIGSTOP
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "payload.hpp"
@@ -240,17 +242,14 @@ int hold(char** argv) {
     return 4;  // unreachable
 }
 
-int flood(char** argv) {
-    Bus bus = open_bus(argv[0]);
-    const auto id = static_cast<std::uint32_t>(num(argv[1]));
-    const std::size_t min_len = num(argv[2]);
-    const std::size_t max_len = num(argv[3]);
-    Writer writer(bus,
-                  WriterOptions{.netbsd_steal_after = std::chrono::milliseconds(num(argv[4]))});
+// Sends as writer `id` until killed, skipping batches dropped by a takeover.
+void flood_as(const Bus& bus, std::uint32_t id, std::size_t min_len, std::size_t max_len,
+              std::chrono::milliseconds steal_after, bool ready) {
+    Writer writer(bus, WriterOptions{.netbsd_steal_after = steal_after});
     std::vector<std::byte> scratch;
     std::uint64_t seq = 0;
     if (!send_group(writer, id, seq++, 1, min_len, max_len, scratch)) die("send failed");
-    signal_ready();
+    if (ready) signal_ready();
     // Until the parent's SIGKILL; alarm() bounds it should the parent forget.
     for (int i = 0; i < 100'000'000; ++i) {
         const std::size_t group = 1 + seq % 4;
@@ -260,6 +259,26 @@ int flood(char** argv) {
             die("send failed");
         seq += group;
     }
+}
+
+int flood(char** argv, int nargs) {
+    Bus bus = open_bus(argv[0]);
+    const auto id = static_cast<std::uint32_t>(num(argv[1]));
+    const std::size_t min_len = num(argv[2]);
+    const std::size_t max_len = num(argv[3]);
+    const std::chrono::milliseconds steal_after(num(argv[4]));
+    // More threads, each its own writer (ids id + 100, id + 200, ...): a process stopped
+    // with SIGSTOP stops all of them, wherever each is.
+    const std::uint64_t threads = nargs > 5 ? num(argv[5]) : 1;
+    std::vector<std::thread> others;
+    for (std::uint64_t t = 1; t < threads; ++t)
+        others.emplace_back([&, t] {
+            flood_as(bus, id + static_cast<std::uint32_t>(100 * t), min_len, max_len, steal_after,
+                     false);
+        });
+    flood_as(bus, id, min_len, max_len, steal_after, true);
+    for (auto& t : others)
+        t.join();
     return 0;
 }
 
@@ -321,7 +340,7 @@ int main(int argc, char** argv) {
     if (mode == "mesh" && nargs == 7) return mesh(args);
     if (mode == "send" && nargs == 6) return send(args);
     if (mode == "hold" && nargs == 4) return hold(args);
-    if (mode == "flood" && nargs == 5) return flood(args);
+    if (mode == "flood" && (nargs == 5 || nargs == 6)) return flood(args, nargs);
     if (mode == "wait" && nargs == 3) return wait(args);
     if (mode == "stall" && nargs == 3) return stall(args);
     die("unknown mode or wrong argument count");

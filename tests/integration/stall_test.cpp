@@ -84,8 +84,9 @@ std::chrono::nanoseconds send_probe(Writer& w, std::uint64_t seq) {
     return took;
 }
 
-// Flooding writer processes (copying sends, batches and zero-copy acquire, in turn) are
-// stopped at random moments, one at a time, for up to 60 ms, then continued. The test's own
+// Flooding writer processes (copying sends, batches and zero-copy acquire, in turn; one of
+// them with three writer threads) are stopped at random moments, one at a time, for up to
+// 60 ms, then continued. The test's own
 // probe writer must get through within the stall bound each time, the other flooders keep
 // sending, and the reader sees only whole frames.
 TEST_F(Stall, StoppedWriterProcessesHoldTheOthersUpOnlyForTheBound) {
@@ -101,9 +102,12 @@ TEST_F(Stall, StoppedWriterProcessesHoldTheOthersUpOnlyForTheBound) {
     std::vector<Child> flooders;
     for (int i = 0; i < kFlooders; ++i) {
         Pipe ready;
+        // The last flooder is a process of three writer threads: a stop catches each of them
+        // wherever it is, one maybe inside the lock, the others waiting for it.
+        const std::string threads = i == kFlooders - 1 ? "3" : "1";
         flooders.push_back(Child::spawn_peer(
             {"flood", path, std::to_string(kFloodBase + static_cast<std::uint32_t>(i)), "24",
-             "1400", "1000"},
+             "1400", "1000", threads},
             {{ready.write_end, 3}}));
         ready.close_write();
         char byte = 0;
