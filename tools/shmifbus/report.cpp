@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -35,7 +36,12 @@ std::string holes_string(const shmif::BusInfo& info) {
     std::string out;
     for (const auto& hole : info.holes) {
         if (!out.empty()) out += "; ";
-        out += fmt::format("{} bytes at {}", hole.len, hole.start);
+        const auto now =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+        const double age = now > hole.since_ns ? static_cast<double>(now - hole.since_ns) / 1e9 : 0;
+        out += fmt::format("{} bytes at {}, for {:.1f} s", hole.len, hole.start, age);
         if (hole.waiting_for.empty()) {
             out += ", free at the next lap";
         } else {
