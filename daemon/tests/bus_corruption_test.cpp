@@ -19,12 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-json ping(DaemonProcess& from, const std::string& to, int count, int timeout_ms) {
-    return from.ok(
-        "ping", {{"addr", to}, {"count", count}, {"interval_ms", 20}, {"timeout_ms", timeout_ms}},
-        std::chrono::milliseconds(count * 20 + timeout_ms + 5000));
-}
-
 std::size_t lines_with(const std::string& text, const std::string& a, const std::string& b) {
     std::istringstream in(text);
     std::size_t n = 0;
@@ -54,12 +48,12 @@ TEST(BusCorruption, DaemonsReportACorruptHeaderOnceAndResumeAfterRepair) {
     ASSERT_TRUE(a.wait_ready()) << a.log();
     DaemonProcess b(dir.path(), "b", DaemonProcess::quick(bus, "10.0.0.2/24", 2));
     ASSERT_TRUE(b.wait_ready()) << b.log();
-    ASSERT_EQ(ping(a, "10.0.0.2", 3, 2000)["received"], 3);
+    ASSERT_EQ(a.ping("10.0.0.2", 3, 2000)["received"], 3);
     EXPECT_EQ(a.ok("if.list")["interfaces"][0]["state"], "up");
 
     const bool lock_names_a_live_thread = scribble_header(bus);
-    EXPECT_EQ(ping(a, "10.0.0.2", 3, 300)["received"], 0);
-    EXPECT_EQ(ping(b, "10.0.0.1", 2, 300)["received"], 0);
+    EXPECT_EQ(a.ping("10.0.0.2", 3, 300)["received"], 0);
+    EXPECT_EQ(b.ping("10.0.0.1", 2, 300)["received"], 0);
 
     const auto iface = a.ok("if.list")["interfaces"][0];
     EXPECT_EQ(iface["state"], "bus-corrupt") << iface.dump();
@@ -87,9 +81,9 @@ TEST(BusCorruption, DaemonsReportACorruptHeaderOnceAndResumeAfterRepair) {
     ASSERT_EQ(wait_exit(spawn(repair, repair_log), 10s), 0) << read_file(repair_log);
 
     // Both resume by themselves: a ping gets through within a few seconds at most.
-    EXPECT_TRUE(wait_until([&] { return ping(a, "10.0.0.2", 1, 300)["received"] == 1; }, 10s));
-    EXPECT_EQ(ping(a, "10.0.0.2", 3, 2000)["received"], 3);
-    EXPECT_EQ(ping(b, "10.0.0.1", 3, 2000)["received"], 3);
+    EXPECT_TRUE(wait_until([&] { return a.ping("10.0.0.2", 1, 300)["received"] == 1; }, 10s));
+    EXPECT_EQ(a.ping("10.0.0.2", 3, 2000)["received"], 3);
+    EXPECT_EQ(b.ping("10.0.0.1", 3, 2000)["received"], 3);
     const auto after = a.ok("if.list")["interfaces"][0];
     EXPECT_EQ(after["state"], "up") << after.dump();
     EXPECT_TRUE(after["problem"].is_null());

@@ -22,12 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-json ping(DaemonProcess& from, const std::string& to, int count, int timeout_ms) {
-    return from.ok(
-        "ping", {{"addr", to}, {"count", count}, {"interval_ms", 20}, {"timeout_ms", timeout_ms}},
-        std::chrono::milliseconds(count * 20 + timeout_ms + 5000));
-}
-
 // A forked child: takes the bus lock, half-fills a slot, stops itself. Continued, it finishes
 // the slot and commits: exit 0 when the commit said fenced and a next send worked.
 pid_t stop_holding_the_lock(const std::string& path) {
@@ -75,7 +69,7 @@ TEST(BusStall, DaemonsTakeTheBusOverFromAStoppedWriterAndKeepPinging) {
     ASSERT_TRUE(a.wait_ready()) << a.log();
     DaemonProcess b(dir.path(), "b", DaemonProcess::quick(bus, "10.0.0.2/24", 2));
     ASSERT_TRUE(b.wait_ready()) << b.log();
-    ASSERT_EQ(ping(a, "10.0.0.2", 3, 2000)["received"], 3);
+    ASSERT_EQ(a.ping("10.0.0.2", 3, 2000)["received"], 3);
 
     const pid_t stopped = stop_holding_the_lock(bus);
     ASSERT_GT(stopped, 0);
@@ -89,8 +83,8 @@ TEST(BusStall, DaemonsTakeTheBusOverFromAStoppedWriterAndKeepPinging) {
 
     // The first send takes the lock over after the stall bound; every ping gets through.
     const auto t0 = std::chrono::steady_clock::now();
-    EXPECT_EQ(ping(a, "10.0.0.2", 5, 2000)["received"], 5);
-    EXPECT_EQ(ping(b, "10.0.0.1", 5, 2000)["received"], 5);
+    EXPECT_EQ(a.ping("10.0.0.2", 5, 2000)["received"], 5);
+    EXPECT_EQ(b.ping("10.0.0.1", 5, 2000)["received"], 5);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
     const std::string quarantined = bus_info(dir, bus);
     EXPECT_NE(quarantined.find("waiting for tid " + std::to_string(stopped)), std::string::npos)
@@ -102,7 +96,7 @@ TEST(BusStall, DaemonsTakeTheBusOverFromAStoppedWriterAndKeepPinging) {
     ASSERT_EQ(::waitpid(stopped, &status, 0), stopped);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
         << "status " << status << " (5: its commit landed after the takeover)";
-    EXPECT_EQ(ping(a, "10.0.0.2", 3, 2000)["received"], 3);
+    EXPECT_EQ(a.ping("10.0.0.2", 3, 2000)["received"], 3);
 }
 
 }  // namespace

@@ -118,6 +118,12 @@ control::Result DaemonProcess::call(const std::string& cmd, nlohmann::json args,
     return reply->result;
 }
 
+nlohmann::json DaemonProcess::ping(const std::string& to, int count, int timeout_ms) {
+    return ok("ping",
+              {{"addr", to}, {"count", count}, {"interval_ms", 20}, {"timeout_ms", timeout_ms}},
+              std::chrono::milliseconds(count * 20 + timeout_ms + 5000));
+}
+
 nlohmann::json DaemonProcess::ok(const std::string& cmd, nlohmann::json args,
                                  std::chrono::milliseconds timeout) {
     const auto text = args.dump();

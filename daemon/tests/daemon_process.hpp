@@ -59,6 +59,8 @@ class DaemonProcess {
     // As call(), but a failure of the test when the daemon answers an error.
     nlohmann::json ok(const std::string& cmd, nlohmann::json args = nlohmann::json::object(),
                       std::chrono::milliseconds timeout = 10s);
+    // `count` pings 20 ms apart to `to`, each waited for `timeout_ms`; the reply (received...).
+    nlohmann::json ping(const std::string& to, int count, int timeout_ms);
 
     void signal(int sig) const;
     // Sends `sig` and waits for the exit status.

@@ -3,6 +3,8 @@
 // one scheme across the tests: the test's own probes, victims that hold the lock, flooders.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "payload.hpp"
 #include "shmif/bus.hpp"
 #include "shmif/cursor.hpp"
+#include "shmif/writer.hpp"
 
 namespace shmif::test {
 
@@ -98,5 +101,17 @@ class CheckingReader {
     std::atomic<std::uint64_t> probes_{0};
     std::thread thread_;
 };
+
+// Sends probe `seq` (writer kProbeWriter, up to `max_len` bytes) and returns how long send()
+// took: the time to get the bus, after a kill or a stop.
+inline std::chrono::nanoseconds send_probe(Writer& w, std::uint64_t seq, std::size_t max_len) {
+    std::vector<std::byte> payload(payload_len(kProbeWriter, seq, kMinPayload, max_len));
+    fill_payload(payload, kProbeWriter, seq);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto sent = w.send(payload);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_TRUE(sent) << "probe " << seq << ": " << describe(sent.error());
+    return took;
+}
 
 }  // namespace shmif::test

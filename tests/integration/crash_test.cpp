@@ -66,17 +66,6 @@ struct Recovery {
     }
 };
 
-// Sends probe `seq` and returns how long send() took (the recovery time after a kill).
-std::chrono::nanoseconds send_probe(Writer& w, std::uint64_t seq) {
-    std::vector<std::byte> payload(payload_len(kProbeWriter, seq, kMinPayload, 200));
-    fill_payload(payload, kProbeWriter, seq);
-    const auto t0 = Clock::now();
-    auto sent = w.send(payload);
-    const auto took = Clock::now() - t0;
-    EXPECT_TRUE(sent) << "probe " << seq << ": " << describe(sent.error());
-    return took;
-}
-
 class Crash : public ::testing::Test {
   protected:
     void SetUp() override { ::alarm(90); }
@@ -116,7 +105,7 @@ TEST_F(Crash, NativeRecoversFromWritersKilledHoldingTheLock) {
         ASSERT_NO_FATAL_FAILURE(kill_holding_lock(path, kHoldBase + static_cast<std::uint32_t>(i)));
         // (BusInfo::locked is false here, see NativeInfoReportsADeadHolderAsLocked.)
         EXPECT_TRUE(bus->info().lock_owner_dead);
-        rec.add(send_probe(writer, static_cast<std::uint64_t>(i)));
+        rec.add(send_probe(writer, static_cast<std::uint64_t>(i), 200));
         const BusInfo after = bus->info();
         EXPECT_EQ(after.lock_recoveries, before + 1);
         EXPECT_FALSE(after.locked);
@@ -151,7 +140,7 @@ TEST_F(Crash, NativeInfoReportsADeadHolderAsLocked) {
     EXPECT_TRUE(dead.lock_owner_dead);
     EXPECT_TRUE(dead.locked);
     Writer writer(*bus);
-    send_probe(writer, 0);
+    send_probe(writer, 0, 200);
     const BusInfo after = bus->info();
     EXPECT_FALSE(after.locked);
     EXPECT_FALSE(after.lock_owner_dead);
@@ -175,7 +164,7 @@ TEST_F(Crash, NativeRecoversFromWritersKilledAtRandom) {
             kill_while_flooding(path, kFloodBase + static_cast<std::uint32_t>(i), rng));
         // Our reader takes no lock, so only the victim can hold it now.
         const bool dead_holder = bus->info().lock_owner_dead;
-        rec.add(send_probe(writer, static_cast<std::uint64_t>(i)));
+        rec.add(send_probe(writer, static_cast<std::uint64_t>(i), 200));
         const std::uint64_t after = bus->info().lock_recoveries;
         // A recovery happens exactly when the victim died holding the lock.
         EXPECT_EQ(after - before, dead_holder ? 1U : 0U) << "iteration " << i;
@@ -213,7 +202,7 @@ TEST_F(Crash, NetbsdStealsTheLockOfAWriterKilledHoldingIt) {
     for (int i = 0; i < kIterations; ++i) {
         ASSERT_NO_FATAL_FAILURE(kill_holding_lock(path, kHoldBase + static_cast<std::uint32_t>(i)));
         EXPECT_TRUE(bus->info().locked);
-        rec.add(send_probe(writer, static_cast<std::uint64_t>(i)));
+        rec.add(send_probe(writer, static_cast<std::uint64_t>(i), 200));
         EXPECT_EQ(writer.stats().lock_recoveries, static_cast<std::uint64_t>(i) + 1);
         ASSERT_TRUE(reader.wait_for_probe(static_cast<std::uint64_t>(i), 5s)) << "iteration " << i;
     }
@@ -252,7 +241,7 @@ TEST_F(Crash, NetbsdRecoversFromWritersKilledAtRandom) {
         // (Whether the victim died holding the lock cannot be read off the word here: our
         // reader takes the same lock.)
         const std::uint64_t before = writer.stats().lock_recoveries;
-        rec.add(send_probe(writer, probe));
+        rec.add(send_probe(writer, probe, 200));
         const std::uint64_t recovered = writer.stats().lock_recoveries - before;
         EXPECT_LE(recovered, 1U) << "iteration " << i;
         stolen += recovered;
@@ -262,7 +251,7 @@ TEST_F(Crash, NetbsdRecoversFromWritersKilledAtRandom) {
         bool seen = reader.wait_for_probe(probe++, 1s);
         for (int retry = 0; retry < 4 && !seen; ++retry) {
             ++lost_probes;
-            send_probe(writer, probe);
+            send_probe(writer, probe, 200);
             seen = reader.wait_for_probe(probe++, 1s);
         }
         ASSERT_TRUE(seen) << "iteration " << i << ": the bus never recovered";

@@ -74,16 +74,6 @@ void expect_ring_whole(const std::string& path, const Bus& bus) {
     EXPECT_GT(frames, 0U);
 }
 
-std::chrono::nanoseconds send_probe(Writer& w, std::uint64_t seq) {
-    std::vector<std::byte> payload(payload_len(kProbeWriter, seq, kMinPayload, 300));
-    fill_payload(payload, kProbeWriter, seq);
-    const auto t0 = Clock::now();
-    auto sent = w.send(payload);
-    const auto took = Clock::now() - t0;
-    EXPECT_TRUE(sent) << "probe " << seq << ": " << describe(sent.error());
-    return took;
-}
-
 // Flooding writer processes (copying sends, batches and zero-copy acquire, in turn; one of
 // them with three writer threads) are stopped at random moments, one at a time, for up to
 // 60 ms, then continued. The test's own
@@ -125,7 +115,7 @@ TEST_F(Stall, StoppedWriterProcessesHoldTheOthersUpOnlyForTheBound) {
         const BusInfo info = bus->info();
         if (info.locked && info.lock_owner_state == 'T') ++held;
         const std::uint64_t before = bus->info().frames_written;
-        const auto took = send_probe(probe, static_cast<std::uint64_t>(i));
+        const auto took = send_probe(probe, static_cast<std::uint64_t>(i), 300);
         worst = std::max<Clock::duration>(worst, took);
         total += took;
         // The flooders that are not stopped go on too: more than the probe gets published
@@ -146,7 +136,7 @@ TEST_F(Stall, StoppedWriterProcessesHoldTheOthersUpOnlyForTheBound) {
         EXPECT_TRUE(f.killed_by(SIGKILL)) << "flooder status " << f.status();
     }
     // A flooder killed holding the lock is taken over by the next send, as after any death.
-    send_probe(probe, kStops);
+    send_probe(probe, kStops, 300);
     reader.stop();
     const BusInfo info = bus->info();
     EXPECT_EQ(reader.bad, 0U);
@@ -186,7 +176,7 @@ TEST_F(Stall, AWriterStoppedForLongerThanALapCannotHurtTheRing) {
         std::uint64_t sent_bytes = 0;
         std::uint64_t seq = static_cast<std::uint64_t>(round) * 100'000;
         const auto t0 = Clock::now();
-        send_probe(writer, seq++);
+        send_probe(writer, seq++, 300);
         const auto first = Clock::now() - t0;
         EXPECT_LT(first, 1s);
         std::vector<std::byte> payload;
