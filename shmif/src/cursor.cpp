@@ -29,7 +29,8 @@ Cursor::Cursor(const Bus& bus, CursorOptions opts) : bus_(&bus.impl()), opts_(op
         }
         return;
     }
-    if (!lock_netbsd()) return;  // pos_ 0: the first receive counts an overrun and resyncs
+    wake_fd_ = host::make_event_fd();  // -1: wake() works in kWakeSlice steps instead
+    if (!lock_netbsd()) return;        // pos_ 0: the first receive counts an overrun and resyncs
     auto s = netbsd::span(*bus_);
     if (!s) {
         netbsd::reset(*bus_);
@@ -43,6 +44,7 @@ Cursor::~Cursor() {
     disarm();
     finish_wait();
     host::close_fd(inotify_fd_);
+    host::close_fd(wake_fd_);
 }
 
 Cursor::Cursor(Cursor&& o) noexcept
@@ -53,12 +55,16 @@ Cursor::Cursor(Cursor&& o) noexcept
       expected_seq_(o.expected_seq_),
       seq_known_(o.seq_known_),
       inotify_fd_(o.inotify_fd_),
+      wake_pending_(o.wake_pending_.load()),
+      wake_word_(o.wake_word_.load()),
+      wake_fd_(o.wake_fd_),
       waiting_(o.waiting_),
       armed_futex_(o.armed_futex_),
       peek_marks_(std::move(o.peek_marks_)),
       peek_buf_(std::move(o.peek_buf_)),
       peek_resync_(o.peek_resync_) {
     o.inotify_fd_ = -1;
+    o.wake_fd_ = -1;
     o.waiting_ = false;
     o.armed_futex_ = false;
 }
@@ -113,16 +119,20 @@ bool Cursor::poll() const {
     return !s || s->write != pos_;
 }
 
-std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
-                                                       std::chrono::nanoseconds timeout) {
+template <class Ready>
+std::expected<std::size_t, Error> Cursor::wait_for(Ready&& ready,
+                                                   std::chrono::nanoseconds timeout) {
     using clock = std::chrono::steady_clock;
+    // A wake() that came before this wait ends it unseen by any other: latched.
+    if (wake_pending_.exchange(false, std::memory_order_acquire))
+        return std::unexpected(Error{Errc::interrupted});
     const auto start = clock::now();
     const auto deadline = start + timeout;
     const auto spin_until = start + std::min(opts_.spin, timeout);
     // Spin phase: while traffic flows this is where frames are found, in well under a
     // microsecond after their commit.
     for (int i = 0;; ++i) {
-        if (std::size_t n = receive(out)) return n;
+        if (std::size_t n = ready()) return n;
         if ((i & 63) == 63 && clock::now() >= spin_until) break;
         // Now and then let a thread that shares our CPU run: it may be the very writer we
         // wait for (a same-core ping-pong would otherwise wait out the whole spin).
@@ -130,23 +140,66 @@ std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
         host::cpu_relax();
     }
     for (;;) {
-        if (std::size_t n = receive(out)) return n;
+        if (std::size_t n = ready()) return n;
         const auto now = clock::now();
         if (now >= deadline) return std::unexpected(Error{Errc::timed_out});
-        const std::int64_t left =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();
         ++stats_.sleeps;
-        if (bus_->format == Format::native) {
-            auto& w = bus_->nh->wake;
-            const std::uint32_t seen = w.wake_seq.load(std::memory_order_acquire);
-            w.futex_waiters.fetch_add(1, std::memory_order_relaxed);
-            w.need_futex_wake.store(1, std::memory_order_seq_cst);  // see wake_native()
-            if (!poll()) host::futex_wait(w.wake_seq, seen, left);
-            leave_waiters(w.futex_waiters);
-        } else {
-            if (prepare_wait()) host::wait_readable(inotify_fd_, left);
-            finish_wait();
+        auto slept = sleep_once(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count());
+        if (!slept) return std::unexpected(slept.error());
+    }
+}
+
+std::expected<void, Error> Cursor::sleep_once(std::int64_t left_ns) {
+    // Read before the latch: a wake() after this moves the word and the sleep does not start.
+    const std::uint32_t wake_seen = wake_word_.load(std::memory_order_acquire);
+    if (wake_pending_.exchange(false, std::memory_order_acquire))
+        return std::unexpected(Error{Errc::interrupted});
+    const std::int64_t slice = std::chrono::nanoseconds(kWakeSlice).count();
+    host::WaitEnd end = host::WaitEnd::event;
+    if (bus_->format == Format::native) {
+        auto& w = bus_->nh->wake;
+        const std::uint32_t seen = w.wake_seq.load(std::memory_order_acquire);
+        w.futex_waiters.fetch_add(1, std::memory_order_relaxed);
+        w.need_futex_wake.store(1, std::memory_order_seq_cst);  // see wake_native()
+        if (!poll())
+            end =
+                host::futex_wait_pair({&w.wake_seq, seen, &wake_word_, wake_seen}, left_ns, slice);
+        leave_waiters(w.futex_waiters);
+    } else {
+        // Without an inotify fd (out of watches) this is a sleep of a slice, re-checked.
+        const bool armed = prepare_wait();
+        if (armed || (inotify_fd_ < 0 && !poll())) {
+            const bool wakeable = wake_fd_ >= 0 && inotify_fd_ >= 0;
+            end = host::wait_readable_or_woken(inotify_fd_, wake_fd_,
+                                               wakeable ? left_ns : std::min(left_ns, slice));
         }
+        finish_wait();
+        if (wake_fd_ >= 0) host::drain_fd(wake_fd_);
+    }
+    if (end == host::WaitEnd::interrupted) return std::unexpected(Error{Errc::interrupted});
+    return {};
+}
+
+std::expected<std::size_t, Error> Cursor::receive_wait(std::span<Frame> out,
+                                                       std::chrono::nanoseconds timeout) {
+    return wait_for([&] { return receive(out); }, timeout);
+}
+
+std::expected<void, Error> Cursor::wait(std::chrono::nanoseconds timeout) {
+    auto r = wait_for([&] { return poll() ? std::size_t{1} : std::size_t{0}; }, timeout);
+    if (!r) return std::unexpected(r.error());
+    return {};
+}
+
+void Cursor::wake() {
+    // Async-signal-safe: lock-free atomics and two system calls.
+    wake_pending_.store(true, std::memory_order_release);
+    wake_word_.fetch_add(1, std::memory_order_release);
+    if (bus_->format == Format::native) {
+        host::futex_wake_private(wake_word_);
+    } else if (wake_fd_ >= 0) {
+        host::signal_event_fd(wake_fd_);
     }
 }
 

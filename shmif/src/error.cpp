@@ -31,6 +31,10 @@ const char* errc_name(Errc code) {
             return "I/O error";
         case Errc::fenced:
             return "taken over while stalled holding the bus (batch dropped)";
+        case Errc::interrupted:
+            return "interrupted";
+        case Errc::frame_too_short:
+            return "frame shorter than an Ethernet header (14 bytes)";
     }
     return "unknown error";
 }

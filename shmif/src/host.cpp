@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -160,6 +162,62 @@ bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, std::i
 void futex_wake_all(std::atomic<std::uint32_t>& word) {
     ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr,
               nullptr, 0);
+}
+
+WaitEnd futex_wait_pair(const FutexPair& pair, std::int64_t timeout_ns,
+                        std::int64_t fallback_slice_ns) {
+    futex_waitv waiters[2] = {
+        {pair.shared_expected, reinterpret_cast<std::uintptr_t>(pair.shared), FUTEX_32, 0},
+        {pair.own_expected, reinterpret_cast<std::uintptr_t>(pair.own),
+         FUTEX_32 | FUTEX_PRIVATE_FLAG, 0},
+    };
+    timespec abs{};
+    timespec* deadline = nullptr;
+    if (timeout_ns >= 0) {
+        // futex_waitv takes an absolute CLOCK_MONOTONIC time.
+        const std::uint64_t at = now_monotonic_ns() + static_cast<std::uint64_t>(timeout_ns);
+        abs.tv_sec = static_cast<time_t>(at / 1'000'000'000);
+        abs.tv_nsec = static_cast<long>(at % 1'000'000'000);
+        deadline = &abs;
+    }
+    long rc = ::syscall(SYS_futex_waitv, waiters, 2, 0, deadline, CLOCK_MONOTONIC);
+    if (rc < 0 && errno == ENOSYS) {
+        // Before Linux 5.16: the bus's word alone, in slices, so the caller sees its own
+        // wake word at least every slice.
+        const std::int64_t slice =
+            timeout_ns < 0 ? fallback_slice_ns : std::min(timeout_ns, fallback_slice_ns);
+        timespec rel{};
+        rc = ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(pair.shared), FUTEX_WAIT,
+                       pair.shared_expected, relative_timeout(slice, rel), nullptr, 0);
+    }
+    if (rc >= 0) return WaitEnd::event;
+    if (errno == EINTR) return WaitEnd::interrupted;
+    if (errno == ETIMEDOUT) return WaitEnd::timed_out;
+    return WaitEnd::event;  // EAGAIN: a word moved before we slept
+}
+
+void futex_wake_private(std::atomic<std::uint32_t>& word) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
+              nullptr, nullptr, 0);
+}
+
+int make_event_fd() {
+    return ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+void signal_event_fd(int fd) {
+    const std::uint64_t one = 1;
+    // A full counter (2^64 - 2 pending wakes) still leaves the fd readable: nothing to do.
+    [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+}
+
+WaitEnd wait_readable_or_woken(int fd, int wake_fd, std::int64_t timeout_ns) {
+    pollfd p[2] = {{fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    timespec ts{};
+    const int rc = ::ppoll(p, wake_fd >= 0 ? 2 : 1, relative_timeout(timeout_ns, ts), nullptr);
+    if (rc > 0) return WaitEnd::event;
+    if (rc == 0) return WaitEnd::timed_out;
+    return errno == EINTR ? WaitEnd::interrupted : WaitEnd::event;
 }
 
 void pwrite_wake(int fd, std::uint64_t offset, std::uint32_t value) {

@@ -41,6 +41,27 @@ bool tid_alive(std::uint32_t tid);
 bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, std::int64_t timeout_ns);
 void futex_wake_all(std::atomic<std::uint32_t>& word);
 
+// A sleep that something other than its event can end. A cursor sleeps on the bus's word
+// (shared) and on its own wake word (process-private) at once: futex_waitv(2), or, on
+// kernels before 5.16, on the bus's word alone for at most `fallback_slice_ns` at a time.
+// `interrupted`: a signal handler ran (one installed with SA_RESTART restarts the wait).
+enum class WaitEnd : std::uint8_t { event, timed_out, interrupted };
+struct FutexPair {
+    std::atomic<std::uint32_t>* shared;
+    std::uint32_t shared_expected;
+    std::atomic<std::uint32_t>* own;
+    std::uint32_t own_expected;
+};
+WaitEnd futex_wait_pair(const FutexPair& pair, std::int64_t timeout_ns,
+                        std::int64_t fallback_slice_ns);
+void futex_wake_private(std::atomic<std::uint32_t>& word);
+
+// An eventfd for waking a poll from another thread (or a signal handler).
+int make_event_fd();
+void signal_event_fd(int fd);
+// Waits for `fd` or `wake_fd` (-1: none) to turn readable.
+WaitEnd wait_readable_or_woken(int fd, int wake_fd, std::int64_t timeout_ns);
+
 // Wakes inotify watchers of the file the way NetBSD's driver does: rewrite a word in place.
 void pwrite_wake(int fd, std::uint64_t offset, std::uint32_t value);
 // inotify watching the bus file for modification; -1 with errno on failure.

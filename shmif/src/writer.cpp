@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <optional>
 
 #include "bus_impl.hpp"
 #include "header_rules.hpp"
@@ -13,6 +14,13 @@
 namespace shmif {
 
 namespace {
+
+// Why a frame of `len` bytes cannot go on this bus, if it cannot.
+std::optional<Errc> refuse_length(std::size_t len, std::uint32_t max_frame) {
+    if (len < kMinFrame) return Errc::frame_too_short;
+    if (len > max_frame) return Errc::frame_too_large;
+    return std::nullopt;
+}
 
 void wake_native(Bus::Impl& bus, WriterStats& stats) {
     auto& w = bus.nh->wake;
@@ -253,9 +261,9 @@ bool SendBatch::publish_so_far() {
 
 std::expected<std::span<std::byte>, Error> SendBatch::acquire(std::size_t len) {
     Bus::Impl& bus = *writer_->bus_;
-    if (len == 0 || len > bus.max_frame) {
+    if (auto refused = refuse_length(len, bus.max_frame)) {
         ++writer_->stats_.rejected;
-        return std::unexpected(Error{len == 0 ? Errc::invalid_argument : Errc::frame_too_large});
+        return std::unexpected(Error{*refused});
     }
     if (bus.format == Format::netbsd) {
         ++frames_;
@@ -361,10 +369,9 @@ std::size_t SendBatch::commit() {
 }
 
 std::expected<void, Error> Writer::send(FrameBytes frame) {
-    if (frame.empty() || frame.size() > bus_->max_frame) {
+    if (auto refused = refuse_length(frame.size(), bus_->max_frame)) {
         ++stats_.rejected;
-        return std::unexpected(
-            Error{frame.empty() ? Errc::invalid_argument : Errc::frame_too_large});
+        return std::unexpected(Error{*refused});
     }
     auto batch = begin();
     if (!batch) return std::unexpected(batch.error());

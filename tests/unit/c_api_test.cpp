@@ -50,8 +50,11 @@ void roundtrip(shmif_format format) {
     const auto a = bytes(60, 1), c = bytes(1400, 2), d = bytes(100, 3);
     ASSERT_EQ(shmif_send(b.w, a.data(), a.size()), SHMIF_OK);
     const shmif_iov iov[] = {{c.data(), c.size()}, {d.data(), d.size()}};
-    EXPECT_EQ(shmif_send_batch(b.w, iov, 2), 2);
-    EXPECT_EQ(shmif_send_batch(b.w, iov, 0), 0);
+    int err = -1;
+    EXPECT_EQ(shmif_send_batch(b.w, iov, 2, &err), 2);
+    EXPECT_EQ(err, 0);
+    EXPECT_EQ(shmif_send_batch(b.w, iov, 0, &err), 0);
+    EXPECT_EQ(err, 0);
 
     std::vector<unsigned char> buf(4 * 2000);
     shmif_frame frames[4];
@@ -80,12 +83,17 @@ void roundtrip(shmif_format format) {
     EXPECT_EQ(frames[0].len, a.size());
 
     // Errors of sends.
-    EXPECT_EQ(shmif_send(b.w, a.data(), 0), SHMIF_EINVAL);
+    EXPECT_EQ(shmif_send(b.w, a.data(), 0), SHMIF_ETOOSHORT);
+    EXPECT_EQ(shmif_send(b.w, a.data(), SHMIF_MIN_FRAME - 1), SHMIF_ETOOSHORT);
     const auto huge = bytes(shmif_bus_max_frame(b.bus) + 1, 4);
     EXPECT_EQ(shmif_send(b.w, huge.data(), huge.size()), SHMIF_ETOOBIG);
-    const shmif_iov mixed[] = {{huge.data(), huge.size()}, {a.data(), a.size()}};
-    EXPECT_EQ(shmif_send_batch(b.w, mixed, 2), 1);
-    EXPECT_EQ(shmif_recv(b.c, frames, 4, 0), 1);
+    // A batch stops at the first frame it cannot send and says which and why.
+    const shmif_iov mixed[] = {
+        {a.data(), a.size()}, {huge.data(), huge.size()}, {a.data(), a.size()}};
+    EXPECT_EQ(shmif_send_batch(b.w, mixed, 3, &err), 1);
+    EXPECT_EQ(err, SHMIF_ETOOBIG);
+    EXPECT_EQ(shmif_send_batch(b.w, mixed + 2, 1, nullptr), 1);  // the caller skips it
+    EXPECT_EQ(shmif_recv(b.c, frames, 4, 0), 2);
 
     // Truncation: the buffer is smaller than the frame.
     ASSERT_EQ(shmif_send(b.w, c.data(), c.size()), SHMIF_OK);
@@ -178,8 +186,11 @@ TEST(CApi, Strerror) {
     EXPECT_STREQ(shmif_strerror(SHMIF_EIO), "I/O error");
     EXPECT_STREQ(shmif_strerror(SHMIF_EFENCED),
                  "taken over while stalled holding the bus (batch dropped)");
-    EXPECT_EQ(SHMIF_EFENCED, -12);
-    EXPECT_STREQ(shmif_strerror(-13), "unknown error");
+    EXPECT_STREQ(shmif_strerror(SHMIF_EINTR), "interrupted");
+    EXPECT_STREQ(shmif_strerror(SHMIF_ETOOSHORT),
+                 "frame shorter than an Ethernet header (14 bytes)");
+    EXPECT_EQ(SHMIF_ETOOSHORT, -14);
+    EXPECT_STREQ(shmif_strerror(-15), "unknown error");
     EXPECT_STREQ(shmif_strerror(1), "unknown error");
     EXPECT_STREQ(shmif_strerror(-1000000), "unknown error");
 }

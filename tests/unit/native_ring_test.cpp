@@ -225,9 +225,9 @@ TEST(NativeRing, SmallestFrameWithEightBytesLeft) {
         h.send_span(1008);
     h.send_span(984);
     ASSERT_EQ(h.bus().info().last, kRing - 24);
-    h.send(1);  // span 40: still needs the pad
+    h.send(kMinFrame);  // span 48: still needs the pad
     EXPECT_EQ(span_word_at(h.path(), kRing - 8), 8U | kPad);
-    EXPECT_EQ(record_at(h.path(), 0).span, 40U);
+    EXPECT_EQ(record_at(h.path(), 0).span, 48U);
     h.check_clean();
 }
 
@@ -256,7 +256,7 @@ TEST(NativeRing, EveryOffsetModuloEightOverManyLaps) {
     TempDir dir;
     Harness h(dir.file("b.bus"));
     for (std::uint32_t i = 0; i < 600; ++i)
-        h.send(1 + (i * 2654435761U) % 5000);
+        h.send(static_cast<std::uint32_t>(kMinFrame) + (i * 2654435761U) % 5000);
     EXPECT_GE(h.bus().info().generation, 10U);
     h.check_clean();
 }
@@ -485,16 +485,16 @@ TEST(NativeRing, TruncatedFrames) {
     Cursor c(*bus);
     const auto big = payload(1000, 1);
     ASSERT_TRUE(w.send(big).has_value());
-    ASSERT_TRUE(w.send(payload(10, 2)).has_value());
+    ASSERT_TRUE(w.send(payload(14, 2)).has_value());
     RecvBufs bufs(2, 16);
     ASSERT_EQ(c.receive(bufs.frames()), 2U);
     EXPECT_EQ(bufs.frames()[0].len, 16U);
     EXPECT_EQ(bufs.frames()[0].orig_len, 1000U);
     EXPECT_EQ(std::vector<std::byte>(bufs.frames()[0].data, bufs.frames()[0].data + 16),
               std::vector<std::byte>(big.begin(), big.begin() + 16));
-    EXPECT_EQ(bufs.frames()[1].len, 10U);
+    EXPECT_EQ(bufs.frames()[1].len, 14U);
     EXPECT_EQ(c.stats().truncated, 1U);
-    EXPECT_EQ(c.stats().bytes, 1010U);  // bytes on the bus, not bytes copied
+    EXPECT_EQ(c.stats().bytes, 1014U);  // bytes on the bus, not bytes copied
 }
 
 TEST(NativeRing, ReceiveFillsAtMostTheSpan) {
@@ -593,13 +593,13 @@ TEST(NativeRing, FrameSizeLimits) {
     EXPECT_EQ(big.error().code, Errc::frame_too_large);
     auto empty = w.send({});
     ASSERT_FALSE(empty.has_value());
-    EXPECT_EQ(empty.error().code, Errc::invalid_argument);
+    EXPECT_EQ(empty.error().code, Errc::frame_too_short);
     {
         auto batch = w.begin();
         ASSERT_TRUE(batch.has_value());
         auto zero = batch->acquire(0);
         ASSERT_FALSE(zero.has_value());
-        EXPECT_EQ(zero.error().code, Errc::invalid_argument);
+        EXPECT_EQ(zero.error().code, Errc::frame_too_short);
         auto huge = batch->acquire(kSmallMaxFrame + 1);
         ASSERT_FALSE(huge.has_value());
         EXPECT_EQ(huge.error().code, Errc::frame_too_large);

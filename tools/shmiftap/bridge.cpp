@@ -99,7 +99,10 @@ std::optional<std::string> Bridge::pump_bus_to_tap(TapWriter& writer, BusToTapSt
     while (!stopping()) {
         auto got = cursor.receive_wait(buffers.frames, options_.stop_check);
         if (!got) {
-            if (got.error().code == shmif::Errc::timed_out) continue;
+            // A signal (SIGTERM, SIGINT) ends the wait early: the loop checks why.
+            if (got.error().code == shmif::Errc::timed_out ||
+                got.error().code == shmif::Errc::interrupted)
+                continue;
             stats.cursor = cursor.stats();
             return fmt::format("{}: {}", bus_.path(), shmif::describe(got.error()));
         }

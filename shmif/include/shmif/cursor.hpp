@@ -53,11 +53,18 @@ class Cursor {
     // Copies out up to out.size() frames; never blocks. Returns how many.
     std::size_t receive(std::span<Frame> out);
     // As receive(), but waits up to `timeout` for the first frame (spin, then sleep).
-    // timed_out when nothing came.
+    // timed_out when nothing came; interrupted when wake() was called or a signal handler ran
+    // while it slept (one installed with SA_RESTART may let the sleep go on instead, as for
+    // read(2)). A wake() is latched: it ends the current wait, or the next one at its start.
     std::expected<std::size_t, Error> receive_wait(std::span<Frame> out,
                                                    std::chrono::nanoseconds timeout);
+    // Waits as receive_wait() does until poll() is true, without receiving: for peek().
+    std::expected<void, Error> wait(std::chrono::nanoseconds timeout);
     // Is there anything past the cursor (own frames included)? Cheap: one shared load.
     bool poll() const;
+    // Ends a receive_wait() or wait() sleeping in another thread with `interrupted`, or the
+    // next one to start. Safe from any thread and from a signal handler.
+    void wake();
 
     // Zero copy: views of the next frames without advancing. Native: the views point into
     // the ring; check still_valid() on a view after using what it showed and before acting on
@@ -86,6 +93,10 @@ class Cursor {
     void disarm();
 
     const CursorStats& stats() const { return stats_; }
+    // Where a wake() cannot end a sleep at once (Linux before 5.16 has no futex_waitv; a
+    // NetBSD-format cursor that got no eventfd), sleeps last at most this long, so a wake()
+    // takes effect within it.
+    static constexpr std::chrono::milliseconds kWakeSlice{10};
     std::uint64_t position() const { return pos_; }
     void set_spin(std::chrono::nanoseconds spin) { opts_.spin = spin; }
 
@@ -97,6 +108,10 @@ class Cursor {
     std::uint64_t expected_seq_ = 0;  // native: seq the next frame should carry
     bool seq_known_ = false;
     int inotify_fd_ = -1;
+    // wake(): the latch, the word a native sleep also waits on, the fd a NetBSD one polls.
+    std::atomic<bool> wake_pending_{false};
+    std::atomic<std::uint32_t> wake_word_{0};
+    int wake_fd_ = -1;
     bool waiting_ = false;      // registered in poll_waiters
     bool armed_futex_ = false;  // registered in futex_waiters
     // What advance(i + 1) applies after peek(): the cursor state just past view i.
@@ -113,6 +128,10 @@ class Cursor {
     std::size_t receive_netbsd(std::span<Frame> out);
     std::size_t peek_native(std::span<FrameView> out);
     std::size_t peek_netbsd(std::span<FrameView> out);
+    // Spins, then sleeps until ready() returns non-zero; that value, or why not.
+    template <class Ready>
+    std::expected<std::size_t, Error> wait_for(Ready&& ready, std::chrono::nanoseconds timeout);
+    std::expected<void, Error> sleep_once(std::int64_t left_ns);
     void overrun_native();
     void start_at_oldest_native();
     void resync_to_commit();

@@ -21,6 +21,8 @@ enum class Errc : std::uint8_t {
     io_error,             // any other system-call failure (see os_error)
     fenced,               // this writer stalled holding the bus and was taken over: its batch
                           // was dropped
+    interrupted,          // a blocking wait ended early: a signal handler ran, or Cursor::wake()
+    frame_too_short,      // shorter than an Ethernet header (14 bytes)
 };
 
 struct Error {

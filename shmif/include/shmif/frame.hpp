@@ -7,6 +7,10 @@
 
 namespace shmif {
 
+// The shortest frame a writer accepts: an Ethernet header. Shorter is no frame any stack on
+// the bus could parse, and was always a bug in the sender.
+inline constexpr std::size_t kMinFrame = 14;
+
 // A frame to send: borrowed bytes.
 using FrameBytes = std::span<const std::byte>;
 

@@ -1,8 +1,26 @@
-/* shmif.h - the C interface of libshmif, for C programs and other stacks.
+/* shmif.h - the C interface of libshmif: attach your own stack to a bus.
  *
- * A thin layer over the C++ API (shmif/bus.hpp, writer.hpp, cursor.hpp). Functions that can
- * fail return 0 or a count on success and a negative shmif_err on failure;
- * shmif_strerror() turns it into text. The bus must outlive its writers and cursors. */
+ * A bus is a virtual Ethernet segment held in a memory-mapped file. A writer puts frames on
+ * it; a cursor reads every frame put on it after its start, at its own pace (a cursor that
+ * falls a whole ring behind loses the oldest frames and counts them; it never slows writers).
+ * No handshake: any process that can open the file can send and receive.
+ *
+ * Conventions, for every function below:
+ * - Errors. A function that can fail returns 0 (or a count) on success and a negative
+ *   enum shmif_err on failure; shmif_strerror() gives its text. Each function lists the
+ *   errors it can return. A NULL handle or pointer argument is SHMIF_EINVAL, never a crash.
+ * - Blocking. Only the calls marked "blocks" wait: for the bus lock (writers, up to 1 s, then
+ *   SHMIF_ELOCK) or for frames (cursors, up to the caller's timeout).
+ * - Memory. Creating and freeing handles allocates and frees. Nothing else allocates after
+ *   its first calls: internal buffers grow to the largest batch or peek used, then stay.
+ * - Threads. A bus handle may be used from any number of threads at once. A writer or a
+ *   cursor is used by one thread at a time (give each thread its own: many writers on one
+ *   bus in one process are fine). The one exception: shmif_cursor_wake() may be called from
+ *   any thread, and from a signal handler, while another uses the cursor.
+ * - Lifetimes. Free writers and cursors before closing their bus.
+ *
+ * The C ABI is stable within soname libshmif.so.0: functions are only added, structs never
+ * change. Event loops (poll, epoll, io_uring): see shmif/README.md. */
 #ifndef SHMIF_SHMIF_H
 #define SHMIF_SHMIF_H
 
@@ -16,23 +34,37 @@ extern "C" {
 
 enum shmif_err {
     SHMIF_OK = 0,
-    SHMIF_ENOTFOUND = -1,
-    SHMIF_EPERM = -2,
-    SHMIF_EEXIST = -3,
-    SHMIF_ENOTBUS = -4,
-    SHMIF_EVERSION = -5,
-    SHMIF_ECORRUPT = -6,
-    SHMIF_EINVAL = -7,
-    SHMIF_ETOOBIG = -8,
-    SHMIF_ELOCK = -9,
+    SHMIF_ENOTFOUND = -1, /* the bus file does not exist */
+    SHMIF_EPERM = -2,     /* the file exists but may not be opened or mapped */
+    SHMIF_EEXIST = -3,    /* create with exclusive set, and the path is taken */
+    SHMIF_ENOTBUS = -4,   /* wrong magic or size: not a bus */
+    SHMIF_EVERSION = -5,  /* a bus of a version this library does not speak */
+    SHMIF_ECORRUPT = -6,  /* the bus header contradicts itself */
+    SHMIF_EINVAL = -7,    /* an argument is NULL or out of range, or the call is out of order */
+    SHMIF_ETOOBIG = -8,   /* frame longer than the bus's maximum (shmif_bus_max_frame()) */
+    SHMIF_ELOCK = -9,     /* another writer, alive and running, held the bus lock over 1 s */
     SHMIF_ETIMEDOUT = -10,
-    SHMIF_EIO = -11,
-    SHMIF_EFENCED = -12, /* the writer stalled holding the bus and was taken over: the frames
-                            of that send were dropped */
+    SHMIF_EIO = -11,       /* a system call failed (out of memory, descriptors, disk space) */
+    SHMIF_EFENCED = -12,   /* the writer stalled holding the bus and was taken over: the frames
+                              of that send were dropped. The next send works. */
+    SHMIF_EINTR = -13,     /* a wait was interrupted: a signal handler ran, or
+                              shmif_cursor_wake() was called */
+    SHMIF_ETOOSHORT = -14, /* frame shorter than an Ethernet header (SHMIF_MIN_FRAME) */
 };
 
-enum shmif_format { SHMIF_FORMAT_NATIVE = 0, SHMIF_FORMAT_NETBSD = 1 };
-enum shmif_start { SHMIF_START_NEXT = 0, SHMIF_START_OLDEST = 1 };
+/* The shortest frame a writer accepts: a destination, a source and an EtherType. */
+#define SHMIF_MIN_FRAME 14
+/* The most views one shmif_peek() fills. */
+#define SHMIF_PEEK_MAX 64
+
+enum shmif_format {
+    SHMIF_FORMAT_NATIVE = 0, /* lock-free readers, crash-safe writers, frames up to 64 KiB */
+    SHMIF_FORMAT_NETBSD = 1, /* NetBSD's if_shmem v3: rump kernels can attach */
+};
+enum shmif_start {
+    SHMIF_START_NEXT = 0,   /* only frames sent from now on */
+    SHMIF_START_OLDEST = 1, /* everything the ring still holds, then on */
+};
 
 typedef struct shmif_bus shmif_bus;
 typedef struct shmif_writer shmif_writer;
@@ -40,19 +72,30 @@ typedef struct shmif_cursor shmif_cursor;
 
 struct shmif_create_opts {
     enum shmif_format format;
-    uint64_t size;      /* 0 = default */
+    uint64_t size;      /* bytes of the file; 0 = the default */
     mode_t mode;        /* 0 = 0660 */
     int exclusive;      /* non-zero: fail with SHMIF_EEXIST if the path exists */
-    uint32_t max_frame; /* native only; 0 = default */
+    uint32_t max_frame; /* native only; 0 = the default */
 };
 
+/* A frame received by copy into the caller's buffer. */
 struct shmif_frame {
-    void* buf;       /* caller-owned */
-    size_t cap;      /* bytes available at buf */
-    size_t len;      /* bytes received (<= cap) */
-    size_t orig_len; /* length on the bus */
+    void* buf;        /* caller-owned */
+    size_t cap;       /* bytes available at buf */
+    size_t len;       /* bytes received (<= cap; a longer frame is cut to cap) */
+    size_t orig_len;  /* length on the bus: larger than len when cut */
+    uint64_t sender;  /* the writer's id */
+    uint64_t time_ns; /* CLOCK_REALTIME of the send */
+};
+
+/* A frame seen in place in the ring (shmif_peek()). */
+struct shmif_view {
+    const void* data; /* native: points into the ring, valid as shmif_view_valid() says */
+    size_t len;
     uint64_t sender;
-    uint64_t time_ns; /* CLOCK_REALTIME */
+    uint64_t time_ns;
+    uint64_t seq; /* native: the bus's frame sequence number */
+    uint64_t pos; /* native: the record's ring position */
 };
 
 struct shmif_iov {
@@ -60,36 +103,130 @@ struct shmif_iov {
     size_t len;
 };
 
+/* Text of an error (or "success" for 0); never NULL. */
 const char* shmif_strerror(int err);
 
-/* opts may be NULL (native, defaults). Attaches if the path already exists (unless
- * exclusive). */
+/* ---- Buses ---- */
+
+/* Creates the bus file at path, or attaches to it if it exists (unless opts->exclusive).
+ * opts may be NULL: native format, default size. The file appears whole or not at all.
+ * Errors: SHMIF_EINVAL, SHMIF_EEXIST, SHMIF_EPERM, SHMIF_ENOTBUS, SHMIF_EVERSION,
+ * SHMIF_ECORRUPT, SHMIF_EIO. */
 int shmif_bus_create(const char* path, const struct shmif_create_opts* opts, shmif_bus** out);
+/* Attaches to an existing bus of either format.
+ * Errors: SHMIF_EINVAL, SHMIF_ENOTFOUND, SHMIF_EPERM, SHMIF_ENOTBUS, SHMIF_EVERSION,
+ * SHMIF_ECORRUPT, SHMIF_EIO. */
 int shmif_bus_open(const char* path, shmif_bus** out);
+/* Unmaps the bus; the file stays. NULL is ignored. */
 void shmif_bus_close(shmif_bus* bus);
+/* The longest frame the bus carries (0 for NULL). */
 uint32_t shmif_bus_max_frame(const shmif_bus* bus);
 
-/* sender 0 = a random id; shmif_writer_sender() tells which. */
-int shmif_writer_new(shmif_bus* bus, uint64_t sender, shmif_writer** out);
-uint64_t shmif_writer_sender(const shmif_writer* w);
-void shmif_writer_free(shmif_writer* w);
-int shmif_send(shmif_writer* w, const void* frame, size_t len);
-/* One lock and one wake-up for all; returns the number sent (oversized ones are skipped). */
-int shmif_send_batch(shmif_writer* w, const struct shmif_iov* frames, int n);
+/* ---- Writers ---- */
 
-/* skip_sender: frames from this id are not delivered (0 = none). */
+/* A writer with the id `sender` (0 = a random id; shmif_writer_sender() tells which).
+ * Errors: SHMIF_EINVAL, SHMIF_EIO. */
+int shmif_writer_new(shmif_bus* bus, uint64_t sender, shmif_writer** out);
+uint64_t shmif_writer_sender(const shmif_writer* w); /* 0 for NULL */
+/* Frees the writer; a batch still open (shmif_acquire) is committed first. NULL ignored. */
+void shmif_writer_free(shmif_writer* w);
+
+/* Sends one frame (copied). Blocks for the bus lock.
+ * Errors: SHMIF_EINVAL (NULL frame, or a zero-copy batch is open: shmif_commit() it first),
+ * SHMIF_ETOOSHORT, SHMIF_ETOOBIG, SHMIF_ELOCK, SHMIF_EFENCED. */
+int shmif_send(shmif_writer* w, const void* frame, size_t len);
+
+/* Sends frames[0..n) in order under one lock and one wake-up of readers. Blocks for the bus
+ * lock. Stops at the first frame it cannot send and returns how many it sent (0..n): all of
+ * frames[0..returned) are on the bus, none after. When fewer than n, *err (if err is not NULL)
+ * says why frames[returned] was not sent:
+ *   SHMIF_EINVAL, SHMIF_ETOOSHORT, SHMIF_ETOOBIG - that frame alone: skip it and send the rest;
+ *   SHMIF_ELOCK, SHMIF_EFENCED - the whole call: frames[returned..n) were dropped.
+ * Otherwise *err is 0. A negative return (SHMIF_EINVAL) means the call itself was wrong (NULL
+ * writer or frames, n < 0, a zero-copy batch open) and nothing was sent. */
+int shmif_send_batch(shmif_writer* w, const struct shmif_iov* frames, int n, int* err);
+
+/* Zero-copy sending: shmif_acquire() hands out a slot of len bytes in the ring for the next
+ * frame (*slot), to be filled before the next shmif_acquire() or shmif_commit();
+ * shmif_commit() publishes every acquired frame at once, in order. The first acquire takes the
+ * bus lock (blocks) and shmif_commit() releases it: between them other writers wait, so fill
+ * and commit promptly. A writer that stops holding the lock (SIGSTOP, a breakpoint, a frozen
+ * cgroup) is taken over after 10 ms: its frames are dropped and its next call says
+ * SHMIF_EFENCED. On the NetBSD format a slot is a staging buffer copied in at the next call,
+ * and readers take the lock too: they wait for the commit, and break a lock held over 1 s as
+ * abandoned (NetBSD's lock word names no owner).
+ * shmif_acquire() errors: SHMIF_EINVAL, SHMIF_ETOOSHORT and SHMIF_ETOOBIG (the batch stays
+ * open: earlier slots are kept), SHMIF_ELOCK (no batch was opened), SHMIF_EFENCED (the batch
+ * is over: nothing of it will be sent; commit to close it). */
+int shmif_acquire(shmif_writer* w, size_t len, void** slot);
+/* Takes back the frame of the last shmif_acquire(), which is then never sent (for a copy found
+ * torn: see shmif_view_valid()). Only the last one; does nothing if there is none. */
+void shmif_drop_last(shmif_writer* w);
+/* Publishes the open batch, releases the lock, wakes sleeping readers. Returns the frames
+ * published (0 when no batch is open).
+ * Errors: SHMIF_EINVAL, SHMIF_EFENCED (taken over while stalled: the batch was dropped;
+ * frames a batch over a quarter of the ring published early are on the bus). */
+int shmif_commit(shmif_writer* w);
+
+/* ---- Cursors ---- */
+
+/* A cursor starting at `start`; frames from skip_sender are not delivered (0 = none: give
+ * the id of your own writer so you do not read your own frames).
+ * Errors: SHMIF_EINVAL, SHMIF_EIO. */
 int shmif_cursor_new(shmif_bus* bus, uint64_t skip_sender, enum shmif_start start,
                      shmif_cursor** out);
-void shmif_cursor_free(shmif_cursor* c);
-/* Receives up to n frames; waits up to timeout_ns for the first (0 = do not wait, negative =
- * forever). Returns the count, 0 when nothing came. */
+void shmif_cursor_free(shmif_cursor* c); /* NULL ignored */
+
+/* Receives up to n frames by copy into frames[i].buf (each frames[i].cap bytes; fills len,
+ * orig_len, sender, time_ns). timeout_ns: 0 = never block; > 0 = block up to that long for the
+ * first frame; < 0 = block until one comes. Blocking spins for a while (50 us by default,
+ * shmif_cursor_set_spin()), then sleeps. Returns the count; 0 when nothing came in time.
+ * Frames from skip_sender do not count and do not end the wait.
+ * Errors: SHMIF_EINVAL (NULL c or frames, n < 0, a NULL buf with cap > 0), SHMIF_EINTR (while
+ * it slept: a signal handler ran, or shmif_cursor_wake() was called; a handler installed with
+ * SA_RESTART may let a native-format wait go on, as read(2) would. A signal before the sleep,
+ * during the spin, is not seen: end your loop with shmif_cursor_wake()). */
 int shmif_recv(shmif_cursor* c, struct shmif_frame* frames, int n, int64_t timeout_ns);
-/* Sets how long shmif_recv() polls before it sleeps. */
+
+/* Waits as shmif_recv() does, without receiving: returns 1 when frames may be waiting (own
+ * frames count here: shmif_peek() then moves past them and returns 0; loop), 0 on timeout.
+ * Errors: SHMIF_EINVAL, SHMIF_EINTR. */
+int shmif_wait(shmif_cursor* c, int64_t timeout_ns);
+
+/* Ends a shmif_recv() or shmif_wait() that sleeps on c in another thread with SHMIF_EINTR; if
+ * none sleeps, the next one to start returns SHMIF_EINTR at once (one wake, one return). Safe
+ * from any thread and from a signal handler. Takes effect at once on Linux 5.16 and later,
+ * within 10 ms before. NULL ignored. */
+void shmif_cursor_wake(shmif_cursor* c);
+
+/* Zero-copy receiving: shmif_peek() fills views[0..returned) with the next frames, without
+ * moving the cursor and without blocking (at most min(n, SHMIF_PEEK_MAX); 0 when none).
+ * Native format: the bytes are read in the ring, where a writer a whole lap ahead may
+ * overwrite them: use what a view shows, then ask shmif_view_valid() before acting on it.
+ * NetBSD format: views point to copies, valid until the next peek. shmif_advance(c, k) moves
+ * past the first k views of the last peek (counting them as received).
+ * Errors: SHMIF_EINVAL. */
+int shmif_peek(shmif_cursor* c, struct shmif_view* views, int n);
+/* 1 when nothing has overwritten the view's bytes yet, 0 when they may be torn (native: the
+ * cursor was lapped; drop what you read; 0 also for NULL arguments). */
+int shmif_view_valid(const shmif_cursor* c, const struct shmif_view* view);
+void shmif_advance(shmif_cursor* c, int count);
+
+/* How long shmif_recv()/shmif_wait() spin before they sleep (0 = sleep at once). */
 void shmif_cursor_set_spin(shmif_cursor* c, int64_t spin_ns);
-/* Frames overwritten before this cursor read them (native format: exact). */
+/* Frames overwritten before this cursor read them (native format: exact; 0 for NULL). */
 uint64_t shmif_cursor_lost(const shmif_cursor* c);
-/* For event loops: wait for POLLIN on shmif_cursor_fd() between prepare (returns 0 when frames
- * are already waiting: do not wait) and finish. */
+
+/* Event loops: an fd to wait on beside your others (see shmif/README.md for the recipe).
+ * shmif_cursor_fd() returns it (an inotify descriptor the cursor owns: do not read or close
+ * it), or SHMIF_EIO when none can be made (out of inotify instances or descriptors).
+ * The protocol, level-triggered or edge-triggered alike:
+ *   1. receive until shmif_recv(c, ..., 0) returns 0;
+ *   2. r = shmif_cursor_prepare_wait(c): 1 = wait on the fd (POLLIN), then call
+ *      shmif_cursor_finish_wait(c) whatever woke you; 0 = frames are already waiting: go to 1
+ *      (no finish needed); negative = an error (SHMIF_EINVAL, SHMIF_EIO): do not wait.
+ * The cursor drains the fd itself. While a cursor is prepared, writers pay for a system call
+ * per batch to wake it: finish promptly. */
 int shmif_cursor_fd(shmif_cursor* c);
 int shmif_cursor_prepare_wait(shmif_cursor* c);
 void shmif_cursor_finish_wait(shmif_cursor* c);
