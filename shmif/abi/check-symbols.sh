@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The dynamic symbols libshmif.so defines, with their versions, must be the committed list
 # (libshmif.symbols beside this script): a symbol gone or changed breaks programs linked
-# against soname 0, one added must be meant (and versioned in libshmif.map).
+# against soname 0, one added must be meant.
 #   check-symbols.sh LIBSHMIF_SO           compare (the ctest shmif_abi_symbols)
 #   check-symbols.sh --print LIBSHMIF_SO   print the list (update-symbols.sh writes it)
 # NM names the nm to use (default nm).
