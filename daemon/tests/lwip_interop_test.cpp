@@ -92,8 +92,10 @@ class LwipInteropTest : public ::testing::Test {
     // lwip-bus at kLwipClient running `actions`: its exit status (nullopt when it did not end
     // in time: killed) and its output in `out`.
     std::optional<int> lwip_client(const std::vector<std::string>& actions, std::string& out) {
-        std::vector<std::string> argv = {LWIP_BUS_BIN, lan, "--addr",
-                                         std::string(kLwipClient) + "/24"};
+        // The same MAC every run, so that shmifd's ARP entry from an earlier run stays right.
+        std::vector<std::string> argv = {LWIP_BUS_BIN, lan,
+                                         "--addr",     std::string(kLwipClient) + "/24",
+                                         "--mac",      "02:00:00:00:00:04"};
         argv.insert(argv.end(), actions.begin(), actions.end());
         const auto log = dir.file("client" + std::to_string(++clients) + ".log");
         const pid_t pid = spawn(argv, log);
