@@ -23,6 +23,7 @@ packages=(
     iproute2 iputils-ping socat python3-scapy kmod
     curl netcat-openbsd # TCP peers of the interoperability tests
     wget openssl iperf3 sockperf # unmodified programs the shmifrun tests run on the virtual network
+    liblwip-dev # lwIP, the stack of examples/lwip (lwip-bus) and its interop test with shmifd
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 if [ "${1:-}" = --bench ]; then
