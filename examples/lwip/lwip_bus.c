@@ -112,7 +112,8 @@ static err_t link_netif_init(struct netif* netif) {
  * short spin, then a futex sleep in the bus file: the quickest wake-up shmif.h offers). The
  * event-loop calls (shmif_cursor_fd() with prepare/finish_wait) are for a loop that waits on
  * other descriptors too; lwIP's threaded port has its own thread for timers and sockets, so
- * none is needed here. The 100 ms timeout only bounds how long a stop request waits.
+ * none is needed here. It blocks without a timeout: link_close() ends the wait with
+ * shmif_cursor_wake() (SHMIF_EINTR), as a signal would.
  *
  * Each frame is copied into a PBUF_RAM pbuf: one heap block of exactly its length. Not
  * PBUF_POOL: Debian's liblwip (2.1.3+dfsg1-2) gives a pool pbuf up to 1536 bytes of payload
@@ -135,7 +136,8 @@ static void* bus_reader(void* arg) {
                                          .cap = link->max_frame};
     int failing = 0;
     while (!atomic_load(&link->stop)) {
-        const int n = shmif_recv(link->cursor, frames, RX_BATCH, 100 * 1000 * 1000);
+        const int n = shmif_recv(link->cursor, frames, RX_BATCH, -1);
+        if (n == SHMIF_EINTR) continue; /* woken: the loop checks why */
         if (n < 0) {
             /* A damaged bus (shmifbus repair fixes it): say so once, retry gently. */
             if (!failing) fprintf(stderr, "lwip-bus: receive: %s\n", shmif_strerror(n));
@@ -240,6 +242,7 @@ static int link_open(struct bus_link* link, const char* path, const ip4_addr_t* 
  * frames the tcpip thread still had queued), then the writer, the cursor, the bus. */
 static void link_close(struct bus_link* link) {
     atomic_store(&link->stop, 1);
+    shmif_cursor_wake(link->cursor); /* latched: seen even if the reader is not asleep yet */
     pthread_join(link->reader, NULL);
     LOCK_TCPIP_CORE();
     netif_set_down(&link->netif);
