@@ -123,8 +123,10 @@ template <class Ready>
 std::expected<std::size_t, Error> Cursor::wait_for(Ready&& ready,
                                                    std::chrono::nanoseconds timeout) {
     using clock = std::chrono::steady_clock;
-    // A wake() that came before this wait ends it unseen by any other: latched.
-    if (wake_pending_.exchange(false, std::memory_order_acquire))
+    // A wake() that came before this wait ends it unseen by any other: latched. (A plain
+    // load first: this runs on every receive, the exchange only when a wake is pending.)
+    if (wake_pending_.load(std::memory_order_relaxed) &&
+        wake_pending_.exchange(false, std::memory_order_acquire))
         return std::unexpected(Error{Errc::interrupted});
     const auto start = clock::now();
     const auto deadline = start + timeout;

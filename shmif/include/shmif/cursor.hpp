@@ -4,6 +4,9 @@
 //
 // Native format: the fast path takes no lock and writes nothing shared. NetBSD format:
 // readers take the bus lock, as NetBSD's own readers do.
+//
+// A Cursor is used by one thread at a time; only wake() may be called from any thread (or a
+// signal handler) meanwhile. Many cursors on one bus, in any threads, are independent.
 #pragma once
 
 #include <atomic>

@@ -9,6 +9,8 @@
 // code that fills a slot, a frozen cgroup) holds the others up for stall_bound, then they take
 // the lock over. When it resumes, nothing it writes reaches a reader: its batch is dropped,
 // and acquire() or commit() say so with Errc::fenced (stats().fenced_batches counts them).
+//
+// A Writer (and its SendBatch) is used by one thread at a time; give each thread its own.
 #pragma once
 
 #include <chrono>
