@@ -1,6 +1,6 @@
 // Tool processes for integration tests: spawned with posix_spawn, stdout/stderr into files of
 // a TempDir, every wait bounded, killed (SIGKILL) and reaped by the destructor whatever
-// happened. Shared by the shmiftap and shmifhost tests.
+// happened. Shared by the shmiftap and shmifhost tests, and tests/unit/event_loop_example_test.
 #pragma once
 
 #include <sys/types.h>
