@@ -10,7 +10,9 @@
  *   enum shmif_err on failure; shmif_strerror() gives its text. Each function lists the
  *   errors it can return. A NULL handle or pointer argument is SHMIF_EINVAL, never a crash.
  * - Blocking. Only the calls marked "blocks" wait: for the bus lock (writers, up to 1 s, then
- *   SHMIF_ELOCK) or for frames (cursors, up to the caller's timeout).
+ *   SHMIF_ELOCK) or for frames (cursors, up to the caller's timeout). On the NetBSD format
+ *   readers take the bus lock too, as NetBSD's own do: a cursor call may wait for a writer's
+ *   batch to end (and takes a lock held over 1 s as abandoned).
  * - Memory. Creating and freeing handles allocates and frees. Nothing else allocates after
  *   its first calls: internal buffers grow to the largest batch or peek used, then stay.
  * - Threads. A bus handle may be used from any number of threads at once. A writer or a
@@ -217,16 +219,20 @@ void shmif_cursor_set_spin(shmif_cursor* c, int64_t spin_ns);
 /* Frames overwritten before this cursor read them (native format: exact; 0 for NULL). */
 uint64_t shmif_cursor_lost(const shmif_cursor* c);
 
-/* Event loops: an fd to wait on beside your others (see shmif/README.md for the recipe).
- * shmif_cursor_fd() returns it (an inotify descriptor the cursor owns: do not read or close
- * it), or SHMIF_EIO when none can be made (out of inotify instances or descriptors).
- * The protocol, level-triggered or edge-triggered alike:
+/* Event loops: an fd to wait on beside your others (shmif/README.md has the recipe for poll,
+ * epoll and io_uring). shmif_cursor_fd() returns it: an inotify descriptor watching the bus
+ * file, made by the first call that needs it (this, a prepare, a blocking NetBSD receive),
+ * owned by the cursor (do not read or close it), the same until shmif_cursor_free(); or
+ * SHMIF_EIO when none can be made (out of inotify instances or descriptors).
+ * The protocol, level-triggered or edge-triggered alike (the cursor drains the fd itself):
  *   1. receive until shmif_recv(c, ..., 0) returns 0;
  *   2. r = shmif_cursor_prepare_wait(c): 1 = wait on the fd (POLLIN), then call
- *      shmif_cursor_finish_wait(c) whatever woke you; 0 = frames are already waiting: go to 1
- *      (no finish needed); negative = an error (SHMIF_EINVAL, SHMIF_EIO): do not wait.
- * The cursor drains the fd itself. While a cursor is prepared, writers pay for a system call
- * per batch to wake it: finish promptly. */
+ *      shmif_cursor_finish_wait(c) whatever ended the wait; 0 = frames are already waiting:
+ *      go to 1 (no finish needed); negative = an error (SHMIF_EINVAL, SHMIF_EIO): do not wait.
+ * A wake-up may bring nothing for this cursor (every cursor with an fd wakes on any commit).
+ * Costs: native, each prepare makes the next batch on the bus pay one pwrite(2) to wake the
+ * fds; NetBSD, every batch pays one. prepare blocks on the NetBSD format only (it takes the
+ * bus lock to look at the ring, up to 1 s). */
 int shmif_cursor_fd(shmif_cursor* c);
 int shmif_cursor_prepare_wait(shmif_cursor* c);
 void shmif_cursor_finish_wait(shmif_cursor* c);
