@@ -1,11 +1,10 @@
 // The C interface: handles wrapping the C++ objects, errors as negative numbers, every
-// pointer checked. Nothing here allocates outside the handle constructors: frames and views
-// cross in fixed chunks on the stack.
+// pointer checked, no exception let through. Nothing here allocates outside the handle
+// constructors: frames and views cross in fixed chunks on the stack.
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
-#include <new>
 #include <optional>
 
 #include "shmif/bus.hpp"
@@ -40,6 +39,27 @@ constexpr int kLastError = SHMIF_ETOOSHORT;
 std::chrono::nanoseconds to_timeout(int64_t timeout_ns) {
     return timeout_ns < 0 ? std::chrono::nanoseconds::max() / 2
                           : std::chrono::nanoseconds(timeout_ns);
+}
+
+// No exception crosses into C: the library's allocations failing (std::bad_alloc) or any
+// other exception from below is SHMIF_EIO.
+template <class Fn>
+int guarded(Fn&& fn) noexcept {
+    try {
+        return fn();
+    } catch (...) {
+        return SHMIF_EIO;
+    }
+}
+
+// An enum from C as the integer it holds: C may store any int in it, and loading a value
+// outside a C++ enum's range is undefined behaviour, so its bytes are read instead.
+template <class Enum>
+int raw_enum(const Enum& e) {
+    static_assert(sizeof(Enum) == sizeof(int));
+    int v = 0;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
 }
 
 // How many frames cross between the C and C++ structures at a time.
@@ -91,29 +111,34 @@ const char* shmif_strerror(int err) {
 
 int shmif_bus_create(const char* path, const shmif_create_opts* opts, shmif_bus** out) {
     if (path == nullptr || out == nullptr) return SHMIF_EINVAL;
+    *out = nullptr;
     shmif::CreateOptions o;
     if (opts != nullptr) {
-        if (opts->format != SHMIF_FORMAT_NATIVE && opts->format != SHMIF_FORMAT_NETBSD)
-            return SHMIF_EINVAL;
-        o.format =
-            opts->format == SHMIF_FORMAT_NETBSD ? shmif::Format::netbsd : shmif::Format::native;
+        const int format = raw_enum(opts->format);
+        if (format != SHMIF_FORMAT_NATIVE && format != SHMIF_FORMAT_NETBSD) return SHMIF_EINVAL;
+        o.format = format == SHMIF_FORMAT_NETBSD ? shmif::Format::netbsd : shmif::Format::native;
         o.size = opts->size;
         o.mode = opts->mode != 0 ? opts->mode : 0660;
         o.exclusive = opts->exclusive != 0;
         o.max_frame = opts->max_frame;
     }
-    auto bus = shmif::Bus::create(path, o);
-    if (!bus) return to_c(bus.error());
-    *out = new (std::nothrow) shmif_bus{std::move(*bus)};
-    return *out != nullptr ? 0 : SHMIF_EIO;
+    return guarded([&]() -> int {
+        auto bus = shmif::Bus::create(path, o);
+        if (!bus) return to_c(bus.error());
+        *out = new shmif_bus{std::move(*bus)};
+        return 0;
+    });
 }
 
 int shmif_bus_open(const char* path, shmif_bus** out) {
     if (path == nullptr || out == nullptr) return SHMIF_EINVAL;
-    auto bus = shmif::Bus::open(path);
-    if (!bus) return to_c(bus.error());
-    *out = new (std::nothrow) shmif_bus{std::move(*bus)};
-    return *out != nullptr ? 0 : SHMIF_EIO;
+    *out = nullptr;
+    return guarded([&]() -> int {
+        auto bus = shmif::Bus::open(path);
+        if (!bus) return to_c(bus.error());
+        *out = new shmif_bus{std::move(*bus)};
+        return 0;
+    });
 }
 
 void shmif_bus_close(shmif_bus* bus) {
@@ -126,9 +151,11 @@ uint32_t shmif_bus_max_frame(const shmif_bus* bus) {
 
 int shmif_writer_new(shmif_bus* bus, uint64_t sender, shmif_writer** out) {
     if (bus == nullptr || out == nullptr) return SHMIF_EINVAL;
-    *out =
-        new (std::nothrow) shmif_writer{shmif::Writer(bus->bus, {.sender = sender}), std::nullopt};
-    return *out != nullptr ? 0 : SHMIF_EIO;
+    *out = nullptr;
+    return guarded([&]() -> int {
+        *out = new shmif_writer{shmif::Writer(bus->bus, {.sender = sender}), std::nullopt};
+        return 0;
+    });
 }
 
 uint64_t shmif_writer_sender(const shmif_writer* w) {
@@ -141,8 +168,10 @@ void shmif_writer_free(shmif_writer* w) {
 
 int shmif_send(shmif_writer* w, const void* frame, size_t len) {
     if (w == nullptr || frame == nullptr || w->batch) return SHMIF_EINVAL;
-    auto r = w->writer.send({static_cast<const std::byte*>(frame), len});
-    return r ? 0 : to_c(r.error());
+    return guarded([&]() -> int {
+        auto r = w->writer.send({static_cast<const std::byte*>(frame), len});
+        return r ? 0 : to_c(r.error());
+    });
 }
 
 int shmif_send_batch(shmif_writer* w, const shmif_iov* frames, int n, int* err) {
@@ -153,42 +182,48 @@ int shmif_send_batch(shmif_writer* w, const shmif_iov* frames, int n, int* err) 
         if (err != nullptr) *err = code;
         return sent;
     };
-    auto batch = w->writer.begin();
-    if (!batch) return stop(to_c(batch.error()), 0);
-    int refused = 0;  // why frames[acquired] could not be taken, when one could not
-    int acquired = 0;
-    for (; acquired < n; ++acquired) {
-        const shmif_iov& f = frames[acquired];
-        if (f.data == nullptr) {
-            refused = SHMIF_EINVAL;
-            break;
+    const int sent = guarded([&]() -> int {
+        auto batch = w->writer.begin();
+        if (!batch) return stop(to_c(batch.error()), 0);
+        int refused = 0;  // why frames[acquired] could not be taken, when one could not
+        int acquired = 0;
+        for (; acquired < n; ++acquired) {
+            const shmif_iov& f = frames[acquired];
+            if (f.data == nullptr) {
+                refused = SHMIF_EINVAL;
+                break;
+            }
+            auto slot = batch->acquire(f.len);
+            if (!slot) {
+                refused = to_c(slot.error());
+                break;
+            }
+            std::memcpy(slot->data(), f.data, f.len);
         }
-        auto slot = batch->acquire(f.len);
-        if (!slot) {
-            refused = to_c(slot.error());
-            break;
-        }
-        std::memcpy(slot->data(), f.data, f.len);
-    }
-    const auto sent = static_cast<int>(batch->commit());
-    if (auto failed = batch->failure()) return stop(to_c(*failed), sent);
-    return refused != 0 ? stop(refused, sent) : sent;
+        const auto published = static_cast<int>(batch->commit());
+        if (auto failed = batch->failure()) return stop(to_c(*failed), published);
+        return refused != 0 ? stop(refused, published) : published;
+    });
+    // Negative only from an exception (out of memory): say so for the first frame.
+    return sent < 0 ? stop(sent, 0) : sent;
 }
 
 int shmif_acquire(shmif_writer* w, size_t len, void** slot) {
     if (w == nullptr || slot == nullptr) return SHMIF_EINVAL;
     *slot = nullptr;
-    if (!w->batch) {
-        // Refuse a bad length before taking the lock for it.
-        if (len < SHMIF_MIN_FRAME) return SHMIF_ETOOSHORT;
-        auto batch = w->writer.begin();
-        if (!batch) return to_c(batch.error());
-        w->batch.emplace(std::move(*batch));
-    }
-    auto got = w->batch->acquire(len);
-    if (!got) return to_c(got.error());
-    *slot = got->data();
-    return 0;
+    return guarded([&]() -> int {
+        if (!w->batch) {
+            // Refuse a bad length before taking the lock for it.
+            if (len < SHMIF_MIN_FRAME) return SHMIF_ETOOSHORT;
+            auto batch = w->writer.begin();
+            if (!batch) return to_c(batch.error());
+            w->batch.emplace(std::move(*batch));
+        }
+        auto got = w->batch->acquire(len);
+        if (!got) return to_c(got.error());
+        *slot = got->data();
+        return 0;
+    });
 }
 
 void shmif_drop_last(shmif_writer* w) {
@@ -198,20 +233,26 @@ void shmif_drop_last(shmif_writer* w) {
 int shmif_commit(shmif_writer* w) {
     if (w == nullptr) return SHMIF_EINVAL;
     if (!w->batch) return 0;
-    const auto sent = static_cast<int>(w->batch->commit());
-    const auto failed = w->batch->failure();
-    w->batch.reset();
-    return failed ? to_c(*failed) : sent;
+    return guarded([&]() -> int {
+        const auto sent = static_cast<int>(w->batch->commit());
+        const auto failed = w->batch->failure();
+        w->batch.reset();
+        return failed ? to_c(*failed) : sent;
+    });
 }
 
 int shmif_cursor_new(shmif_bus* bus, uint64_t skip_sender, shmif_start start, shmif_cursor** out) {
     if (bus == nullptr || out == nullptr) return SHMIF_EINVAL;
-    if (start != SHMIF_START_NEXT && start != SHMIF_START_OLDEST) return SHMIF_EINVAL;
+    *out = nullptr;
+    const int from = raw_enum(start);
+    if (from != SHMIF_START_NEXT && from != SHMIF_START_OLDEST) return SHMIF_EINVAL;
     shmif::CursorOptions o;
     o.skip_sender = skip_sender;
-    o.start = start == SHMIF_START_OLDEST ? shmif::StartAt::oldest : shmif::StartAt::next;
-    *out = new (std::nothrow) shmif_cursor{shmif::Cursor(bus->bus, o)};
-    return *out != nullptr ? 0 : SHMIF_EIO;
+    o.start = from == SHMIF_START_OLDEST ? shmif::StartAt::oldest : shmif::StartAt::next;
+    return guarded([&]() -> int {
+        *out = new shmif_cursor{shmif::Cursor(bus->bus, o)};
+        return 0;
+    });
 }
 
 void shmif_cursor_free(shmif_cursor* c) {
@@ -224,20 +265,23 @@ int shmif_recv(shmif_cursor* c, shmif_frame* frames, int n, int64_t timeout_ns) 
         if (frames[i].buf == nullptr && frames[i].cap > 0) return SHMIF_EINVAL;
     if (n == 0) return 0;
     shmif::Cursor& cursor = c->cursor;
-    return receive_chunks(
-        cursor, frames, static_cast<std::size_t>(n),
+    const auto first =
         [&](std::span<shmif::Frame> out) -> std::expected<std::size_t, shmif::Error> {
-            if (timeout_ns == 0) return cursor.receive(out);
-            return cursor.receive_wait(out, to_timeout(timeout_ns));
-        });
+        if (timeout_ns == 0) return cursor.receive(out);
+        return cursor.receive_wait(out, to_timeout(timeout_ns));
+    };
+    return guarded(
+        [&] { return receive_chunks(cursor, frames, static_cast<std::size_t>(n), first); });
 }
 
 int shmif_wait(shmif_cursor* c, int64_t timeout_ns) {
     if (c == nullptr) return SHMIF_EINVAL;
-    if (timeout_ns == 0) return c->cursor.poll() ? 1 : 0;
-    auto r = c->cursor.wait(to_timeout(timeout_ns));
-    if (r) return 1;
-    return r.error().code == shmif::Errc::timed_out ? 0 : to_c(r.error());
+    return guarded([&]() -> int {
+        if (timeout_ns == 0) return c->cursor.poll() ? 1 : 0;
+        auto r = c->cursor.wait(to_timeout(timeout_ns));
+        if (r) return 1;
+        return r.error().code == shmif::Errc::timed_out ? 0 : to_c(r.error());
+    });
 }
 
 void shmif_cursor_wake(shmif_cursor* c) {
@@ -246,14 +290,16 @@ void shmif_cursor_wake(shmif_cursor* c) {
 
 int shmif_peek(shmif_cursor* c, shmif_view* views, int n) {
     if (c == nullptr || n < 0 || (views == nullptr && n > 0)) return SHMIF_EINVAL;
-    std::array<shmif::FrameView, SHMIF_PEEK_MAX> seen;
-    const std::size_t want = std::min<std::size_t>(static_cast<std::size_t>(n), seen.size());
-    const std::size_t got = c->cursor.peek({seen.data(), want});
-    for (std::size_t i = 0; i < got; ++i) {
-        views[i] = {seen[i].data.data(), seen[i].data.size(), seen[i].sender,
-                    seen[i].time_ns,     seen[i].seq,         seen[i].pos};
-    }
-    return static_cast<int>(got);
+    return guarded([&]() -> int {
+        std::array<shmif::FrameView, SHMIF_PEEK_MAX> seen;
+        const std::size_t want = std::min<std::size_t>(static_cast<std::size_t>(n), seen.size());
+        const std::size_t got = c->cursor.peek({seen.data(), want});
+        for (std::size_t i = 0; i < got; ++i) {
+            views[i] = {seen[i].data.data(), seen[i].data.size(), seen[i].sender,
+                        seen[i].time_ns,     seen[i].seq,         seen[i].pos};
+        }
+        return static_cast<int>(got);
+    });
 }
 
 int shmif_view_valid(const shmif_cursor* c, const shmif_view* view) {

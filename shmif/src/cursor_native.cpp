@@ -122,7 +122,7 @@ std::size_t Cursor::receive_native(std::span<Frame> out) {
                              std::uint32_t len, const native::RawRecord&) {
                              Frame& f = out[i++];
                              const std::size_t n = std::min<std::size_t>(len, f.capacity);
-                             std::memcpy(f.data, payload, n);
+                             if (n != 0) std::memcpy(f.data, payload, n);  // data may be null
                              f.len = n;
                              f.orig_len = len;
                              f.sender = __atomic_load_n(&h->sender, __ATOMIC_RELAXED);

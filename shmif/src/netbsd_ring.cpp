@@ -25,6 +25,7 @@ std::uint32_t len_at(const Bus::Impl& bus, std::uint64_t pos) {
 }  // namespace
 
 void ring_read(const Bus::Impl& bus, std::uint64_t off, void* dst, std::size_t len) {
+    if (len == 0) return;  // dst may be null then (a frame buffer of no bytes)
     std::size_t chunk = std::min<std::size_t>(len, D - off);
     std::memcpy(dst, bus.ring + off, chunk);
     std::memcpy(static_cast<std::byte*>(dst) + chunk, bus.ring, len - chunk);

@@ -9,6 +9,9 @@
  * - Errors. A function that can fail returns 0 (or a count) on success and a negative
  *   enum shmif_err on failure; shmif_strerror() gives its text. Each function lists the
  *   errors it can return. A NULL handle or pointer argument is SHMIF_EINVAL, never a crash.
+ *   A function with an `out` argument sets *out to NULL when it fails (except for a NULL
+ *   `out`). A bus header damaged after attaching (a stray write into the file) makes any
+ *   call on it fail with SHMIF_ECORRUPT; `shmifbus repair` mends it.
  * - Blocking. Only the calls marked "blocks" wait: for the bus lock (writers, up to 1 s, then
  *   SHMIF_ELOCK) or for frames (cursors, up to the caller's timeout). On the NetBSD format
  *   readers take the bus lock too, as NetBSD's own do: a cursor call may wait for a writer's
@@ -36,17 +39,20 @@ extern "C" {
 
 enum shmif_err {
     SHMIF_OK = 0,
-    SHMIF_ENOTFOUND = -1, /* the bus file does not exist */
-    SHMIF_EPERM = -2,     /* the file exists but may not be opened or mapped */
-    SHMIF_EEXIST = -3,    /* create with exclusive set, and the path is taken */
-    SHMIF_ENOTBUS = -4,   /* wrong magic or size: not a bus */
-    SHMIF_EVERSION = -5,  /* a bus of a version this library does not speak */
-    SHMIF_ECORRUPT = -6,  /* the bus header contradicts itself */
-    SHMIF_EINVAL = -7,    /* an argument is NULL or out of range, or the call is out of order */
-    SHMIF_ETOOBIG = -8,   /* frame longer than the bus's maximum (shmif_bus_max_frame()) */
-    SHMIF_ELOCK = -9,     /* another writer, alive and running, held the bus lock over 1 s */
-    SHMIF_ETIMEDOUT = -10,
-    SHMIF_EIO = -11,       /* a system call failed (out of memory, descriptors, disk space) */
+    SHMIF_ENOTFOUND = -1,  /* the bus file does not exist */
+    SHMIF_EPERM = -2,      /* the file (or, to create one, its directory) may not be used */
+    SHMIF_EEXIST = -3,     /* create with exclusive set, and the path is taken */
+    SHMIF_ENOTBUS = -4,    /* wrong magic or size: not a bus */
+    SHMIF_EVERSION = -5,   /* a bus of a version this library does not speak */
+    SHMIF_ECORRUPT = -6,   /* the bus header contradicts itself */
+    SHMIF_EINVAL = -7,     /* an argument is NULL or out of range, or the call is out of order */
+    SHMIF_ETOOBIG = -8,    /* frame longer than the bus's maximum (shmif_bus_max_frame()) */
+    SHMIF_ELOCK = -9,      /* the bus lock could not be had in 1 s: its holder could not be
+                              taken over (too much of the ring held for writers stalled before
+                              it). Native format only; NetBSD breaks a lock held 1 s */
+    SHMIF_ETIMEDOUT = -10, /* not returned here: a receive that times out returns 0 */
+    SHMIF_EIO = -11,       /* out of memory, descriptors or disk space, or another system call
+                              failed */
     SHMIF_EFENCED = -12,   /* the writer stalled holding the bus and was taken over: the frames
                               of that send were dropped. The next send works. */
     SHMIF_EINTR = -13,     /* a wait was interrupted: a signal handler ran, or
@@ -112,8 +118,9 @@ const char* shmif_strerror(int err);
 
 /* Creates the bus file at path, or attaches to it if it exists (unless opts->exclusive).
  * opts may be NULL: native format, default size. The file appears whole or not at all.
- * Errors: SHMIF_EINVAL, SHMIF_EEXIST, SHMIF_EPERM, SHMIF_ENOTBUS, SHMIF_EVERSION,
- * SHMIF_ECORRUPT, SHMIF_EIO. */
+ * Errors: SHMIF_EINVAL (NULL path or out, an unknown format, a size too small for a frame),
+ * SHMIF_ENOTFOUND (no such directory), SHMIF_EEXIST, SHMIF_EPERM, SHMIF_ENOTBUS,
+ * SHMIF_EVERSION, SHMIF_ECORRUPT (an existing file), SHMIF_EIO. */
 int shmif_bus_create(const char* path, const struct shmif_create_opts* opts, shmif_bus** out);
 /* Attaches to an existing bus of either format.
  * Errors: SHMIF_EINVAL, SHMIF_ENOTFOUND, SHMIF_EPERM, SHMIF_ENOTBUS, SHMIF_EVERSION,
@@ -135,7 +142,7 @@ void shmif_writer_free(shmif_writer* w);
 
 /* Sends one frame (copied). Blocks for the bus lock.
  * Errors: SHMIF_EINVAL (NULL frame, or a zero-copy batch is open: shmif_commit() it first),
- * SHMIF_ETOOSHORT, SHMIF_ETOOBIG, SHMIF_ELOCK, SHMIF_EFENCED. */
+ * SHMIF_ETOOSHORT, SHMIF_ETOOBIG, SHMIF_ELOCK, SHMIF_EFENCED, SHMIF_ECORRUPT. */
 int shmif_send(shmif_writer* w, const void* frame, size_t len);
 
 /* Sends frames[0..n) in order under one lock and one wake-up of readers. Blocks for the bus
@@ -143,7 +150,8 @@ int shmif_send(shmif_writer* w, const void* frame, size_t len);
  * frames[0..returned) are on the bus, none after. When fewer than n, *err (if err is not NULL)
  * says why frames[returned] was not sent:
  *   SHMIF_EINVAL, SHMIF_ETOOSHORT, SHMIF_ETOOBIG - that frame alone: skip it and send the rest;
- *   SHMIF_ELOCK, SHMIF_EFENCED - the whole call: frames[returned..n) were dropped.
+ *   SHMIF_ELOCK, SHMIF_EFENCED, SHMIF_ECORRUPT, SHMIF_EIO - the whole call:
+ *   frames[returned..n) were dropped.
  * Otherwise *err is 0. A negative return (SHMIF_EINVAL) means the call itself was wrong (NULL
  * writer or frames, n < 0, a zero-copy batch open) and nothing was sent. */
 int shmif_send_batch(shmif_writer* w, const struct shmif_iov* frames, int n, int* err);
@@ -152,14 +160,14 @@ int shmif_send_batch(shmif_writer* w, const struct shmif_iov* frames, int n, int
  * frame (*slot), to be filled before the next shmif_acquire() or shmif_commit();
  * shmif_commit() publishes every acquired frame at once, in order. The first acquire takes the
  * bus lock (blocks) and shmif_commit() releases it: between them other writers wait, so fill
- * and commit promptly. A writer that stops holding the lock (SIGSTOP, a breakpoint, a frozen
- * cgroup) is taken over after 10 ms: its frames are dropped and its next call says
- * SHMIF_EFENCED. On the NetBSD format a slot is a staging buffer copied in at the next call,
- * and readers take the lock too: they wait for the commit, and break a lock held over 1 s as
- * abandoned (NetBSD's lock word names no owner).
- * shmif_acquire() errors: SHMIF_EINVAL, SHMIF_ETOOSHORT and SHMIF_ETOOBIG (the batch stays
- * open: earlier slots are kept), SHMIF_ELOCK (no batch was opened), SHMIF_EFENCED (the batch
- * is over: nothing of it will be sent; commit to close it). */
+ * and commit promptly. A writer that holds the lock while stopped (SIGSTOP, a breakpoint, a
+ * frozen cgroup) for 10 ms, or while running for 500 ms, is taken over: its frames are
+ * dropped and its next call says SHMIF_EFENCED. On the NetBSD format a slot is a staging buffer
+ * copied in at the next call, and readers take the lock too: they wait for the commit, and break a
+ * lock held over 1 s as abandoned (NetBSD's lock word names no owner). shmif_acquire() errors:
+ * SHMIF_EINVAL, SHMIF_ETOOSHORT and SHMIF_ETOOBIG (the batch stays open: earlier slots are kept),
+ * SHMIF_ELOCK and SHMIF_ECORRUPT (no batch was opened), SHMIF_EFENCED (the batch is over: nothing
+ * of it will be sent; commit to close it). */
 int shmif_acquire(shmif_writer* w, size_t len, void** slot);
 /* Takes back the frame of the last shmif_acquire(), which is then never sent (for a copy found
  * torn: see shmif_view_valid()). Only the last one; does nothing if there is none. */
@@ -223,7 +231,8 @@ uint64_t shmif_cursor_lost(const shmif_cursor* c);
  * epoll and io_uring). shmif_cursor_fd() returns it: an inotify descriptor watching the bus
  * file, made by the first call that needs it (this, a prepare, a blocking NetBSD receive),
  * owned by the cursor (do not read or close it), the same until shmif_cursor_free(); or
- * SHMIF_EIO when none can be made (out of inotify instances or descriptors).
+ * SHMIF_EIO when none can be made (out of inotify instances or descriptors, or the bus file
+ * was removed from its path: inotify watches the path).
  * The protocol, level-triggered or edge-triggered alike (the cursor drains the fd itself):
  *   1. receive until shmif_recv(c, ..., 0) returns 0;
  *   2. r = shmif_cursor_prepare_wait(c): 1 = wait on the fd (POLLIN), then call
