@@ -137,7 +137,7 @@ static int s_send(tp_t* t, struct tp_frame* f, int n) {
         iov[i].data = f[i].buf;
         iov[i].len = f[i].len;
     }
-    int r = shmif_send_batch(t->w, iov, n);
+    int r = shmif_send_batch(t->w, iov, n, NULL); /* stops at a frame it cannot send */
     return r < 0 ? -1 : r;
 }
 
