@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
-# Installs every build, test and benchmark dependency of shmifd from Debian's packages.
-# Idempotent; for a fresh Debian 12 as root (or with sudo available).
-# scripts/install-deps.sh [--bench]
+# Installs the dependencies of shmifd from Debian's packages. Idempotent; for a fresh Debian 12
+# as root (or with sudo available).
+#   scripts/install-deps.sh           build and test everything (scripts/run-tests.sh)
+#   scripts/install-deps.sh --demo    build the release preset only (scripts/demo.sh)
+#   scripts/install-deps.sh --bench   everything, and the peer systems of the benchmarks
 set -euo pipefail
 
-packages=(
+# What configuring and building the release preset needs (and the demo runs): enough for
+# scripts/demo.sh, which installs only these (--demo).
+build_packages=(
     # toolchain
-    build-essential cmake ninja-build pkg-config git
+    build-essential cmake ninja-build pkg-config
     ccache # kept between CI runs on one machine: rebuilds of unchanged files cost nothing
-    clang-format
-    clang-19 libclang-rt-19-dev # libFuzzer; clang 14 cannot compile libstdc++ 12's <expected>
-    llvm-19 # llvm-symbolizer: fuzzer crash reports with file and line
-    # libraries
+    # libraries (GoogleTest and Google Benchmark: the release preset configures tests and benches)
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     libcli11-dev nlohmann-json3-dev libfmt-dev
-    # tools the tests and benchmarks drive
-    procps util-linux jq gawk
-    libpcap-dev liburing-dev tcpdump tshark libwiretap-dev libwsutil-dev libglib2.0-dev # shmifdump: pcap, io_uring, pcapng (libwiretap) and the readers its tests drive
+    libpcap-dev liburing-dev libwiretap-dev libwsutil-dev libglib2.0-dev # shmifdump: pcap, io_uring, pcapng (libwiretap)
     # the daemon: Boost.Asio (header-only), logging, configuration, systemd notification
-    libboost-dev libspdlog-dev libtomlplusplus-dev libsystemd-dev systemd
+    libboost-dev libspdlog-dev libtomlplusplus-dev libsystemd-dev
+    procps tcpdump # the demo stops processes and reads its capture back
+)
+# What the whole test suite adds: the sanitizer and fuzz builds, and the real programs the
+# tests drive.
+test_packages=(
+    git clang-format
+    clang-19 libclang-rt-19-dev # libFuzzer; clang 14 cannot compile libstdc++ 12's <expected>
+    llvm-19 # llvm-symbolizer: fuzzer crash reports with file and line
+    # tools the tests and benchmarks drive
+    util-linux jq gawk tshark systemd
     # the kernel peers of the interoperability tests (TAP + netns)
     iproute2 iputils-ping socat python3-scapy kmod
     curl netcat-openbsd # TCP peers of the interoperability tests
@@ -26,9 +35,17 @@ packages=(
     liblwip-dev # lwIP, the stack of examples/lwip (lwip-bus) and its interop test with shmifd
 )
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
-if [ "${1:-}" = --bench ]; then
-    packages+=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23 passt slirp4netns apache2-utils)
-fi
+bench_packages=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23 passt slirp4netns apache2-utils)
+
+case "${1:-}" in
+    --demo) packages=("${build_packages[@]}") ;;
+    --bench) packages=("${build_packages[@]}" "${test_packages[@]}" "${bench_packages[@]}") ;;
+    "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+    *)
+        echo "install-deps.sh: unknown option $1 (--demo, --bench or nothing)" >&2
+        exit 2
+        ;;
+esac
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
