@@ -444,7 +444,10 @@ TEST_F(ShmiflinkBuses, SighupChangesImpairmentsUnderTrafficWithoutLosingFrames) 
     EXPECT_EQ(lost_before, 0u);
     EXPECT_EQ(lost_after, 0u);
     EXPECT_EQ(lost_middle, dropped);
-    ASSERT_GE(*off - *on, 2000u);
+    // 2000 frames were sent between the two switches, but the link's read counter can lag
+    // the sender by a backlog that differs at each switch on a loaded machine (seen: 1816 under
+    // TSan beside two builds). 1000 reads are plenty: 50 % loss is then +-0.016 (one sigma).
+    ASSERT_GE(*off - *on, 1000u);
     const double middle_loss = static_cast<double>(lost_middle) / static_cast<double>(*off - *on);
     EXPECT_NEAR(middle_loss, 0.5, 0.1) << lost_middle << " of " << *off - *on;
 }
