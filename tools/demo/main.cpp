@@ -29,6 +29,7 @@
 #include "report.hpp"
 #include "shmif/bus.hpp"
 #include "units.hpp"
+#include "version_flag.hpp"
 
 namespace demo {
 namespace {
@@ -361,6 +362,7 @@ int main(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmif-demo: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     app.add_option("--procs,-n", opt.procs, "Processes to fork")
         ->check(CLI::Range(2u, demo::kMaxProcs))
         ->capture_default_str();

@@ -10,6 +10,7 @@
 #include "command_words.hpp"
 #include "commands.hpp"
 #include "units.hpp"
+#include "version_flag.hpp"
 
 namespace shmifbus {
 
@@ -70,6 +71,7 @@ int main_(int argc, char** argv) {
         "shmifbus"};
     app.footer(kFooter);
     app.require_subcommand(1);
+    shmif::tool::add_version_flag(app);
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmifbus: {} (see --help)\n", e.what());
     });

@@ -19,6 +19,7 @@
 #include "shmifd/control/client.hpp"
 #include "shmifd/control/protocol.hpp"
 #include "shmifd/control/socket_path.hpp"
+#include "version_flag.hpp"
 
 namespace shmifctl {
 namespace {
@@ -120,6 +121,7 @@ int main(int argc, char** argv) {
         "shmifctl"};
     app.footer(shmifctl::kFooter);
     app.require_subcommand(1);
+    shmif::tool::add_version_flag(app);
     std::string socket;
     bool json_output = false;
     std::uint64_t timeout_ms = 5000;
@@ -136,6 +138,8 @@ int main(int argc, char** argv) {
         return app.exit(help);
     } catch (const CLI::CallForAllHelp& help) {
         return app.exit(help);
+    } catch (const CLI::CallForVersion& version) {
+        return app.exit(version);
     } catch (const CLI::ParseError& error) {
         // --json is known even when the line did not parse: the error is JSON too.
         const bool json_requested = std::any_of(

@@ -19,6 +19,7 @@
 #include "modes.hpp"
 #include "service_validator.hpp"
 #include "stop_signals.hpp"
+#include "version_flag.hpp"
 
 namespace shmifhost {
 namespace {
@@ -160,6 +161,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmifhost: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     Args a;
     app.add_option("--bus", a.bus, "Path of the bus file")->required();
     app.add_flag("--create-bus", a.create_bus, "Create the bus if it does not exist");

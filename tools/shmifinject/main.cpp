@@ -22,6 +22,7 @@
 #include "shmif/bus.hpp"
 #include "shmif/writer.hpp"
 #include "stop_signals.hpp"
+#include "version_flag.hpp"
 
 namespace shmifinject {
 namespace {
@@ -144,6 +145,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmifinject: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
 
     Args args;
     app.add_option("PCAP", args.capture, "Capture file (pcap or pcapng); - reads standard input")

@@ -30,6 +30,7 @@
 #include "link_config.hpp"
 #include "shmif/bus.hpp"
 #include "stop_signals.hpp"
+#include "version_flag.hpp"
 
 namespace shmiflink {
 namespace {
@@ -239,6 +240,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmiflink: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     Args args;
     app.add_option("BUS_A", args.bus_a, "Path of the first bus file (must exist)")->required();
     app.add_option("BUS_B", args.bus_b, "Path of the second bus file (must exist)")->required();

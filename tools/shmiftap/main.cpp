@@ -19,6 +19,7 @@
 #include "shmif/bus.hpp"
 #include "stop_signals.hpp"
 #include "tap_device.hpp"
+#include "version_flag.hpp"
 
 namespace shmiftap {
 namespace {
@@ -131,6 +132,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmiftap: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     Args args;
     app.add_option("--bus", args.bus, "Path of the bus file")->required();
     app.add_option("--tap", args.tap,

@@ -1,5 +1,5 @@
-// shmifrun [-s SOCKET] [--] PROGRAM [ARGS...]: runs PROGRAM with its AF_INET sockets in
-// shmifd's stack, through the LD_PRELOAD shim libshmifrun.so over libshmifsock.
+// shmifrun [-s SOCKET] [--] PROGRAM [ARGS...] (or --help, --version): runs PROGRAM with its AF_INET
+// sockets in shmifd's stack, through the LD_PRELOAD shim libshmifrun.so over libshmifsock.
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +12,7 @@
 
 #include "shim_locator.hpp"
 #include "shmifd/control/socket_path.hpp"
+#include "shmifd/version.hpp"
 #include "shmifsock.h"
 
 namespace {
@@ -30,6 +31,7 @@ Options:
                        $SHMIFD_SOCKET, else $XDG_RUNTIME_DIR/shmif/shmifd.sock, else
                        /run/shmif/shmifd.sock)
   -h, --help           this text
+  -V, --version        print the version and exit
 
 What works: blocking and non-blocking sockets, connect completed through poll/epoll and
 SO_ERROR, select/poll/epoll on any mix of descriptors, fork with shared sockets, dup/dup2,
@@ -69,6 +71,10 @@ int main(int argc, char** argv) {
         const std::string_view arg = argv[next];
         if (arg == "-h" || arg == "--help") {
             std::fputs(kHelp, stdout);
+            return 0;
+        }
+        if (arg == "-V" || arg == "--version") {
+            std::printf("shmifrun %s\n", SHMIFD_VERSION);
             return 0;
         }
         if (arg == "-s" || arg == "--socket") {
