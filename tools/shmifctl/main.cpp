@@ -43,12 +43,14 @@ refused, timed out). A failure prints one line "shmifctl: CODE: MESSAGE" on stde
 --json, stdout holds one JSON object: the result, or {"error": {"code", "message"}} (plus
 "result" when the daemon did answer, as for ping without reply).
 
+Each command has its own --help: shmifctl if add --help.
+
 Examples:
-  shmifctl if add eth0 /dev/shm/bus0 --mtu 1500
-  shmifctl addr add eth0 10.0.0.1/24
-  shmifctl route add default via 10.0.0.254
-  shmifctl ping -c 3 10.0.0.2
-  shmifctl --json if list
+  shmifctl if add eth0 /dev/shm/bus0 --mtu 1500   attach an interface to a bus
+  shmifctl addr add eth0 10.0.0.1/24              give it an address
+  shmifctl route add default via 10.0.0.254       a default route
+  shmifctl ping -c 3 10.0.0.2                     three pings from the daemon's stack
+  shmifctl --json if list                         the interfaces, as JSON
 )";
 
 // One failure: a line on stderr, and with --json the error object on stdout too.

@@ -77,8 +77,11 @@ capture, the bus refused a write); 2 usage error.
 Examples:
   shmifinject trace.pcapng /dev/shm/bus0             original timing
   shmifinject trace.pcap /dev/shm/bus0 --topspeed --loop 10
+                                                     ten times, as fast as the bus takes
   shmifinject trace.pcap /dev/shm/bus0 --pps 1000 --sender 0x2a
-  tcpdump -i eth0 -w - | shmifinject - /dev/shm/bus0)";
+                                                     1000 frames/s, as sender 0x2a
+  tcpdump -i eth0 -w - | shmifinject - /dev/shm/bus0
+                                                     a live capture, as it comes)";
 
 int run(const Args& args, std::uint64_t sender) {
     shmif::tool::install_stop_handlers();

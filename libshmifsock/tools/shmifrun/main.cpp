@@ -45,11 +45,16 @@ For those, use port forwarding or put the kernel on the bus with shmiftap.
 Names are not resolved on the virtual network (no DNS there): use addresses or /etc/hosts.
 ioctl(FIONREAD) on a UDP socket counts 24 bytes of framing per datagram.
 
-Environment: SHMIFRUN_DEBUG=1 logs the shim's decisions on stderr; SHMIFRUN_SHIM names the
-shim library instead of the one installed with shmifrun.
-
 Exit status: PROGRAM's; 1 when the daemon does not answer; 2 on a usage error; 126/127 when
 PROGRAM cannot be run.
+
+Environment:
+  SHMIFRUN_DEBUG=1     log the shim's decisions on stderr
+  SHMIFRUN_SHIM=PATH   the shim library, instead of the one installed with shmifrun
+  SHMIFRUN_INET6=kernel
+                       leave IPv6 sockets to the kernel
+  SHMIFSOCK_SOCKET, SHMIFD_SOCKET, XDG_RUNTIME_DIR
+                       the control socket when -s is not given (see -s)
 )";
 
 int usage_error(const char* message) {
