@@ -19,6 +19,7 @@ build_packages=(
     # the daemon: Boost.Asio (header-only), logging, configuration, systemd notification
     libboost-dev libspdlog-dev libtomlplusplus-dev libsystemd-dev
     procps tcpdump # the demo stops processes and reads its capture back
+    help2man # the programs' man pages (man/), part of the default build when it is installed
 )
 # What the whole test suite adds: the sanitizer and fuzz builds, and the real programs the
 # tests drive.
@@ -28,6 +29,7 @@ test_packages=(
     llvm-19 # llvm-symbolizer: fuzzer crash reports with file and line
     # tools the tests and benchmarks drive
     util-linux jq gawk tshark systemd
+    groff-base man-db # man_pages: the pages render without warnings (groff), whatis reads them (lexgrog)
     # the kernel peers of the interoperability tests (TAP + netns)
     iproute2 iputils-ping socat python3-scapy kmod
     curl netcat-openbsd # TCP peers of the interoperability tests

@@ -29,6 +29,7 @@
 #include "report.hpp"
 #include "shmif/bus.hpp"
 #include "units.hpp"
+#include "version_flag.hpp"
 
 namespace demo {
 namespace {
@@ -355,12 +356,14 @@ int main(int argc, char** argv) {
         "skips its own sender id. Exit status 0 only if every process got every other process's\n"
         "frames exactly once.\n\n"
         "Examples:\n"
-        "  shmif-demo\n"
-        "  shmif-demo --format netbsd --procs 4 --frames 5000\n"
-        "  shmif-demo --bus /dev/shm/demo.bus --keep && shmifbus info /dev/shm/demo.bus");
+        "  shmif-demo                                           3 processes, 1000 frames each\n"
+        "  shmif-demo --format netbsd --procs 4 --frames 5000   on a NetBSD-format bus\n"
+        "  shmif-demo --bus /dev/shm/demo.bus --keep && shmifbus info /dev/shm/demo.bus\n"
+        "                                                       look at the bus afterwards");
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmif-demo: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     app.add_option("--procs,-n", opt.procs, "Processes to fork")
         ->check(CLI::Range(2u, demo::kMaxProcs))
         ->capture_default_str();

@@ -10,6 +10,7 @@
 #include "command_words.hpp"
 #include "commands.hpp"
 #include "units.hpp"
+#include "version_flag.hpp"
 
 namespace shmifbus {
 
@@ -49,17 +50,20 @@ CLI::Validator mode_transform() {
 constexpr const char* kFooter =
     R"(Exit status: 0 success; 1 the operation failed (no such file, not a bus,
 unsupported version, permission denied, check found problems, repair refused, ...); 2 usage
-error.
+error. check exits 0 when the bus is clean and 1 with its findings. A native bus whose
+header was overwritten refuses every send (corrupt bus header) until `repair` rebuilds it.
+
+Each command has its own --help: shmifbus create --help.
 
 Examples:
   shmifbus create /dev/shm/bus0                 native bus, 2 MiB ring
   shmifbus create /dev/shm/nb --format netbsd   1 MiB NetBSD rump (SHMIF_VERSION 3) bus
   shmifbus info /dev/shm/bus0 --json | jq .frames_held
+                                                frames in the ring, for a script
   shmifbus stat /dev/shm/bus0 --interval 0.5 --count 10
+                                                rates every half second, ten times
   shmifbus check /dev/shm/bus0 || shmifbus repair /dev/shm/bus0
-
-check exits 0 when the bus is clean and 1 with its findings. A native bus whose header was
-overwritten refuses every send (corrupt bus header) until `repair` rebuilds it.)";
+                                                rebuild the header if it is damaged)";
 
 }  // namespace
 
@@ -70,6 +74,7 @@ int main_(int argc, char** argv) {
         "shmifbus"};
     app.footer(kFooter);
     app.require_subcommand(1);
+    shmif::tool::add_version_flag(app);
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmifbus: {} (see --help)\n", e.what());
     });

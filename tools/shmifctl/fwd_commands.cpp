@@ -59,7 +59,7 @@ void print_forwards(std::FILE* out, const json& result) {
 void add_fwd_commands(CLI::App& app, Invocation& out) {
     auto o = std::make_shared<FwdOptions>();
     CLI::App* group = app.add_subcommand(
-        "fwd", "Port forwards: host → virtual network (--forward), virtual → host (--expose)");
+        "fwd", "Port forwards: host -> virtual network (--forward), virtual -> host (--expose)");
     group->require_subcommand(1);
     auto* add = group->add_subcommand(
         "add",

@@ -19,6 +19,7 @@
 #include "shmifd/control/client.hpp"
 #include "shmifd/control/protocol.hpp"
 #include "shmifd/control/socket_path.hpp"
+#include "version_flag.hpp"
 
 namespace shmifctl {
 namespace {
@@ -42,12 +43,14 @@ refused, timed out). A failure prints one line "shmifctl: CODE: MESSAGE" on stde
 --json, stdout holds one JSON object: the result, or {"error": {"code", "message"}} (plus
 "result" when the daemon did answer, as for ping without reply).
 
+Each command has its own --help: shmifctl if add --help.
+
 Examples:
-  shmifctl if add eth0 /dev/shm/bus0 --mtu 1500
-  shmifctl addr add eth0 10.0.0.1/24
-  shmifctl route add default via 10.0.0.254
-  shmifctl ping -c 3 10.0.0.2
-  shmifctl --json if list
+  shmifctl if add eth0 /dev/shm/bus0 --mtu 1500   attach an interface to a bus
+  shmifctl addr add eth0 10.0.0.1/24              give it an address
+  shmifctl route add default via 10.0.0.254       a default route
+  shmifctl ping -c 3 10.0.0.2                     three pings from the daemon's stack
+  shmifctl --json if list                         the interfaces, as JSON
 )";
 
 // One failure: a line on stderr, and with --json the error object on stdout too.
@@ -120,6 +123,7 @@ int main(int argc, char** argv) {
         "shmifctl"};
     app.footer(shmifctl::kFooter);
     app.require_subcommand(1);
+    shmif::tool::add_version_flag(app);
     std::string socket;
     bool json_output = false;
     std::uint64_t timeout_ms = 5000;
@@ -136,6 +140,8 @@ int main(int argc, char** argv) {
         return app.exit(help);
     } catch (const CLI::CallForAllHelp& help) {
         return app.exit(help);
+    } catch (const CLI::CallForVersion& version) {
+        return app.exit(version);
     } catch (const CLI::ParseError& error) {
         // --json is known even when the line did not parse: the error is JSON too.
         const bool json_requested = std::any_of(

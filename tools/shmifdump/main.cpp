@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "capture.hpp"
+#include "version_flag.hpp"
 
 namespace shmifdump {
 namespace {
@@ -82,6 +83,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmifdump: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
 
     Options o;
     std::vector<std::string> filter_words;

@@ -19,6 +19,7 @@
 #include "modes.hpp"
 #include "service_validator.hpp"
 #include "stop_signals.hpp"
+#include "version_flag.hpp"
 
 namespace shmifhost {
 namespace {
@@ -58,16 +59,21 @@ constexpr const char* kFooter =
     R"(Modes: without --ping or --udp-send, serve: answer ARP and ping (echo requests)
 until SIGINT/SIGTERM or --duration, with --udp-echo PORT sending every datagram
 back and --udp-sink PORT printing "ADDR:PORT DATA" per datagram on stdout.
+
 --ping prints as ping(8) does and exits 0 when any reply came, 1 when none did.
---udp-send ADDR:PORT --data TEXT sends --count datagrams (after ARP resolves the
+
+--udp-send ADDR:PORT --data TEXT sends --send-count datagrams (after ARP resolves the
 next hop; exit 1 when it does not answer).
+
 --serve KIND[:PORT] (repeatable) serves echo (RFC 862, TCP and UDP 7), discard (863,
 9), chargen (864, 19) or http (80: GET /bytes/N gives N bytes, byte i = (i + i/251)
 mod 256; GET / a status page); their counters go to stderr at exit.
+
 --tcp-fetch ADDR:PORT --bytes N reads N bytes over TCP (from chargen, or with --http
 the body of GET /bytes/N); --tcp-send ADDR:PORT --bytes N sends N bytes of the
 /bytes/N pattern. Both print "bytes N seconds S gbit/s G sha256 HEX" on stdout
 (HEX "-" with --no-sha256, for throughput: hashing costs more than the TCP).
+
 --tcp-rr ADDR:PORT [--size S] [--seconds T] (netperf's TCP_RR) sends S-byte requests
 (default 1) to an echo service on one connection, one in flight, for T seconds (default
 5); --tcp-crr ADDR:PORT [--seconds T] (TCP_CRR) connects, sends 1 byte, reads its echo and
@@ -84,13 +90,21 @@ next hop silent); 2 usage error.
 
 Examples:
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.2/24 --udp-echo 7
+                          answer pings, echo UDP port 7
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --ping 10.0.0.2 -c 3 -s 8000
+                          three pings that fragment
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --udp-send 10.0.0.2:7 --data hi
+                          one datagram
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --gateway 10.0.0.1 --ping 8.8.8.8
+                          ping through a router
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.2/24 --serve http --serve echo
+                          the http and echo test services
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-fetch 10.0.0.2:80 --http --bytes 1000000000
+                          TCP throughput: 1 GB from the http service
   shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-rr 10.0.0.2:7 --size 64 --seconds 3
-  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-crr 10.0.0.2:7)";
+                          request/response latency for 3 s
+  shmifhost --bus /dev/shm/bus0 --addr 10.0.0.3/24 --tcp-crr 10.0.0.2:7
+                          connections per second)";
 
 int run(const Args& a, const HostConfig& config) {
     shmif::tool::install_stop_handlers();
@@ -160,6 +174,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmifhost: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     Args a;
     app.add_option("--bus", a.bus, "Path of the bus file")->required();
     app.add_flag("--create-bus", a.create_bus, "Create the bus if it does not exist");

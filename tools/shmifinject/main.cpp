@@ -22,6 +22,7 @@
 #include "shmif/bus.hpp"
 #include "shmif/writer.hpp"
 #include "stop_signals.hpp"
+#include "version_flag.hpp"
 
 namespace shmifinject {
 namespace {
@@ -76,8 +77,11 @@ capture, the bus refused a write); 2 usage error.
 Examples:
   shmifinject trace.pcapng /dev/shm/bus0             original timing
   shmifinject trace.pcap /dev/shm/bus0 --topspeed --loop 10
+                                                     ten times, as fast as the bus takes
   shmifinject trace.pcap /dev/shm/bus0 --pps 1000 --sender 0x2a
-  tcpdump -i eth0 -w - | shmifinject - /dev/shm/bus0)";
+                                                     1000 frames/s, as sender 0x2a
+  tcpdump -i eth0 -w - | shmifinject - /dev/shm/bus0
+                                                     a live capture, as it comes)";
 
 int run(const Args& args, std::uint64_t sender) {
     shmif::tool::install_stop_handlers();
@@ -144,6 +148,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmifinject: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
 
     Args args;
     app.add_option("PCAP", args.capture, "Capture file (pcap or pcapng); - reads standard input")

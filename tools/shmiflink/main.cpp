@@ -30,6 +30,7 @@
 #include "link_config.hpp"
 #include "shmif/bus.hpp"
 #include "stop_signals.hpp"
+#include "version_flag.hpp"
 
 namespace shmiflink {
 namespace {
@@ -51,16 +52,11 @@ struct Args {
 };
 
 constexpr const char* kFooter =
-    R"TXT(NETEM is tc-netem(8)'s own words, one quoted argument, e.g. 'loss 10% delay 5ms 1ms':
-  delay TIME [JITTER [CORRELATION%]] [distribution uniform|normal|pareto|paretonormal]
-  loss [random] PERCENT [CORRELATION%]   loss gemodel P [R [1-H [1-K]]]
-  duplicate PERCENT [CORRELATION%]       corrupt PERCENT [CORRELATION%]
-  reorder PERCENT [CORRELATION%] [gap N] (needs a delay: reordered frames skip it)
-  rate RATE (bit, kbit, mbit, gbit, ...; bps, kbps, ... are bytes)   limit FRAMES (1000)
-  seed N (the same decisions on every run; else --seed, b-to-a using --seed + 1)
-  none: untouched. Times take s, ms, us, ns; a bare number is microseconds.
---both sets both directions; --a-to-b (frames from BUS_A to BUS_B) and --b-to-a override it.
-A direction with nothing set forwards ring to ring without the engine (one copy).
+    R"TXT(NETEM is tc-netem(8)'s own words, one quoted argument, e.g. 'loss 10% delay 5ms 1ms'
+(NETEM words, below). Times take s, ms, us, ns (a bare number is microseconds); CORR is
+a correlation, N%. --both sets both directions; --a-to-b (frames from BUS_A to BUS_B) and
+--b-to-a override it. A direction with nothing set forwards ring to ring without the
+engine (one copy).
 
 Run-time changes: SIGHUP re-reads --impair-file, lines 'a-to-b: NETEM', 'b-to-a: NETEM',
 'both: NETEM' ('#' comments; later lines win; a direction the file does not name keeps
@@ -84,10 +80,28 @@ forwards comes back. One thread per direction (--cpu-a-to-b, --cpu-b-to-a pin th
 Exit status: 0 stopped by SIGINT/SIGTERM; 1 a bus cannot be opened, a thread cannot be
 pinned; 2 usage error (options, NETEM words, the impair file at start).
 
+NETEM words:
+  delay TIME [JITTER [CORR]]  [distribution uniform|normal|pareto|paretonormal]
+  loss [random] PERCENT [CORR]
+                        or loss gemodel P [R [1-H [1-K]]] (Gilbert-Elliott)
+  duplicate PERCENT [CORR]
+                        send some frames twice
+  corrupt PERCENT [CORR]
+                        flip a bit in some frames
+  reorder PERCENT [CORR] [gap N]
+                        needs a delay: reordered frames skip it
+  rate RATE             bit, kbit, mbit, gbit, ...; bps, kbps, ... are bytes
+  limit FRAMES          frames held at most (1000)
+  seed N                the same decisions on every run; else --seed, b-to-a using --seed + 1
+  none                  untouched
+
 Examples:
   shmiflink /dev/shm/bus0 /dev/shm/bus1 --both 'delay 20ms 2ms loss 1%'
+                        a lossy, jittery link both ways
   shmiflink /dev/shm/a /dev/shm/b --a-to-b 'rate 100mbit limit 200' --seed 7
-  shmiflink /dev/shm/a /dev/shm/b --impair-file /run/link.conf   # then: kill -HUP PID)TXT";
+                        100 Mbit/s from a to b, repeatable decisions
+  shmiflink /dev/shm/a /dev/shm/b --impair-file /run/link.conf
+                        settings from a file; edit it, then kill -HUP PID)TXT";
 
 std::expected<impair::Settings, std::string> parse_option(const char* option,
                                                           const std::optional<std::string>& text,
@@ -239,6 +253,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmiflink: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     Args args;
     app.add_option("BUS_A", args.bus_a, "Path of the first bus file (must exist)")->required();
     app.add_option("BUS_B", args.bus_b, "Path of the second bus file (must exist)")->required();

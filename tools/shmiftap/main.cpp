@@ -19,6 +19,7 @@
 #include "shmif/bus.hpp"
 #include "stop_signals.hpp"
 #include "tap_device.hpp"
+#include "version_flag.hpp"
 
 namespace shmiftap {
 namespace {
@@ -65,8 +66,11 @@ Exit status: 0 stopped by a signal; 1 the bridge failed (bus missing or not a bu
 
 Examples:
   shmiftap --bus /dev/shm/bus0 --tap tap0 --up --create-bus
+                          make the TAP and the bus, bring the TAP up
   ip netns exec ns1 shmiftap --bus /tmp/bus --tap tap0 --up --mtu 9000
-  ip tuntap add dev tap1 mode tap; shmiftap --bus /dev/shm/bus0 --tap tap1)";
+                          the TAP in network namespace ns1, jumbo frames
+  ip tuntap add dev tap1 mode tap; shmiftap --bus /dev/shm/bus0 --tap tap1
+                          a persistent TAP, which outlives shmiftap)";
 
 int run(const Args& args, std::uint64_t sender, IoMode wanted_io) {
     shmif::tool::install_stop_handlers();
@@ -131,6 +135,7 @@ int main_(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("shmiftap: {} (see --help)\n", e.what());
     });
+    shmif::tool::add_version_flag(app);
     Args args;
     app.add_option("--bus", args.bus, "Path of the bus file")->required();
     app.add_option("--tap", args.tap,

@@ -5,10 +5,7 @@
 #include "config_json.hpp"
 #include "config_toml_writer.hpp"
 #include "shmifd/control/protocol.hpp"
-
-#ifndef SHMIFD_VERSION
-#define SHMIFD_VERSION "0.0.0"
-#endif
+#include "shmifd/version.hpp"
 
 namespace shmifd {
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -12,6 +13,10 @@
 namespace shmifd {
 
 namespace {
+
+// While config_keys() runs: every key the readers below ask for, as a dotted path, and
+// whether the document had it.
+thread_local std::map<std::string, bool>* asked_keys = nullptr;
 
 std::string at(const std::string& origin, const toml::source_region& where) {
     return origin + ":" + std::to_string(where.begin.line) + ": ";
@@ -31,7 +36,13 @@ class TableReader {
 
     const toml::node* get(std::string_view key) {
         used_.insert(std::string(key));
-        return table_.get(key);
+        const toml::node* node = table_.get(key);
+        if (asked_keys != nullptr) {
+            bool& present =
+                (*asked_keys)[what_.empty() ? std::string(key) : what_ + "." + std::string(key)];
+            present = present || node != nullptr;
+        }
+        return node;
     }
 
     std::optional<std::string> string(std::string_view key) {
@@ -378,6 +389,19 @@ Config parse_config(std::string_view text, const std::string& origin) {
         }
     }
     return config;
+}
+
+ConfigKeys config_keys(std::string_view document) {
+    std::map<std::string, bool> asked;
+    asked_keys = &asked;
+    struct Reset {
+        ~Reset() { asked_keys = nullptr; }
+    } reset;
+    parse_config(document, "config_keys");
+    ConfigKeys keys;
+    for (const auto& [key, present] : asked)
+        (present ? keys.read : keys.absent).push_back(key);
+    return keys;
 }
 
 Config load_config_file(const std::string& path) {

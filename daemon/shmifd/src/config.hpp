@@ -81,6 +81,18 @@ Config load_config_file(const std::string& path);
 // The same from text; `origin` names it in messages.
 Config parse_config(std::string_view text, const std::string& origin);
 
+// The keys of the file format, for the check of its documentation (man/shmifd.toml.5.in,
+// daemon/tests/config_man_page_test.cpp): what parse_config asks for while it reads
+// `document`, a valid file, as dotted paths ("daemon", "daemon.socket", "stack.arp.retry_ms",
+// "interface.name", "forward.spec"). The keys of a table are asked for only when the table
+// is there: `absent` lists what was asked for but missing, so a document that leaves `absent`
+// empty has shown every key. Throws ConfigError as parse_config does.
+struct ConfigKeys {
+    std::vector<std::string> read;    // asked for and present, sorted
+    std::vector<std::string> absent;  // asked for, not in the document, sorted
+};
+ConfigKeys config_keys(std::string_view document);
+
 // "default" or "a.b.c.d/n" with the host bits cleared (a route's destination).
 std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text);
 

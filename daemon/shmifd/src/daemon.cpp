@@ -20,6 +20,7 @@
 #include "notify.hpp"
 #include "serial_executor.hpp"
 #include "shmifd/control/server.hpp"
+#include "shmifd/version.hpp"
 #include "signal_reader.hpp"
 #include "sockets/socket_service.hpp"
 

@@ -13,6 +13,7 @@
 #include "logging.hpp"
 #include "service_validator.hpp"
 #include "shmifd/control/socket_path.hpp"
+#include "version_flag.hpp"
 
 namespace {
 
@@ -89,7 +90,7 @@ CLI::Validator forward_spec_validator(shmifd::forward::Direction direction) {
 
 int main(int argc, char** argv) {
     CLI::App app(description, "shmifd");
-    app.set_version_flag("-V,--version", SHMIFD_VERSION);
+    shmif::tool::add_version_flag(app);
     std::string config_file, bus, name = "eth0";
     std::optional<std::string> address, gateway;
     shmifd::CommandLineOverrides overrides;

@@ -1,5 +1,5 @@
-// shmifrun [-s SOCKET] [--] PROGRAM [ARGS...]: runs PROGRAM with its AF_INET sockets in
-// shmifd's stack, through the LD_PRELOAD shim libshmifrun.so over libshmifsock.
+// shmifrun [-s SOCKET] [--] PROGRAM [ARGS...] (or --help, --version): runs PROGRAM with its AF_INET
+// sockets in shmifd's stack, through the LD_PRELOAD shim libshmifrun.so over libshmifsock.
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +12,7 @@
 
 #include "shim_locator.hpp"
 #include "shmifd/control/socket_path.hpp"
+#include "shmifd/version.hpp"
 #include "shmifsock.h"
 
 namespace {
@@ -30,6 +31,7 @@ Options:
                        $SHMIFD_SOCKET, else $XDG_RUNTIME_DIR/shmif/shmifd.sock, else
                        /run/shmif/shmifd.sock)
   -h, --help           this text
+  -V, --version        print the version and exit
 
 What works: blocking and non-blocking sockets, connect completed through poll/epoll and
 SO_ERROR, select/poll/epoll on any mix of descriptors, fork with shared sockets, dup/dup2,
@@ -43,11 +45,16 @@ For those, use port forwarding or put the kernel on the bus with shmiftap.
 Names are not resolved on the virtual network (no DNS there): use addresses or /etc/hosts.
 ioctl(FIONREAD) on a UDP socket counts 24 bytes of framing per datagram.
 
-Environment: SHMIFRUN_DEBUG=1 logs the shim's decisions on stderr; SHMIFRUN_SHIM names the
-shim library instead of the one installed with shmifrun.
-
 Exit status: PROGRAM's; 1 when the daemon does not answer; 2 on a usage error; 126/127 when
 PROGRAM cannot be run.
+
+Environment:
+  SHMIFRUN_DEBUG=1     log the shim's decisions on stderr
+  SHMIFRUN_SHIM=PATH   the shim library, instead of the one installed with shmifrun
+  SHMIFRUN_INET6=kernel
+                       leave IPv6 sockets to the kernel
+  SHMIFSOCK_SOCKET, SHMIFD_SOCKET, XDG_RUNTIME_DIR
+                       the control socket when -s is not given (see -s)
 )";
 
 int usage_error(const char* message) {
@@ -69,6 +76,10 @@ int main(int argc, char** argv) {
         const std::string_view arg = argv[next];
         if (arg == "-h" || arg == "--help") {
             std::fputs(kHelp, stdout);
+            return 0;
+        }
+        if (arg == "-V" || arg == "--version") {
+            std::printf("shmifrun %s\n", SHMIFD_VERSION);
             return 0;
         }
         if (arg == "-s" || arg == "--socket") {
