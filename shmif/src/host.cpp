@@ -243,13 +243,6 @@ void drain_fd(int fd) {
     }
 }
 
-bool wait_readable(int fd, std::int64_t timeout_ns) {
-    pollfd p{fd, POLLIN, 0};
-    timespec ts{};
-    timespec* tsp = relative_timeout(timeout_ns, ts);
-    return ::ppoll(&p, 1, tsp, nullptr) > 0;
-}
-
 void yield_cpu() {
     ::sched_yield();
 }

@@ -67,8 +67,6 @@ void pwrite_wake(int fd, std::uint64_t offset, std::uint32_t value);
 // inotify watching the bus file for modification; -1 with errno on failure.
 int watch_file(const std::string& path);
 void drain_fd(int fd);
-// Waits for fd to turn readable; false on timeout.
-bool wait_readable(int fd, std::int64_t timeout_ns);
 void close_fd(int fd);
 
 inline void cpu_relax() {
