@@ -198,11 +198,11 @@ BusInfo native_info(const Bus::Impl& b) {
         }
         info.holes.push_back(std::move(hole));
     }
-    info.frames_written = h.stats.frames;
-    info.bytes_written = h.stats.bytes;
-    info.lock_recoveries = h.stats.lock_recoveries;
-    info.stalled_takeovers = h.stats.stalled_takeovers;
-    info.corrupt_repairs = h.stats.corrupt_repairs;
+    info.frames_written = h.stats.frames.load(std::memory_order_relaxed);
+    info.bytes_written = h.stats.bytes.load(std::memory_order_relaxed);
+    info.lock_recoveries = h.stats.lock_recoveries.load(std::memory_order_relaxed);
+    info.stalled_takeovers = h.stats.stalled_takeovers.load(std::memory_order_relaxed);
+    info.corrupt_repairs = h.stats.corrupt_repairs.load(std::memory_order_relaxed);
     info.sleeping_readers = h.wake.futex_waiters.load(std::memory_order_relaxed) +
                             h.wake.poll_waiters.load(std::memory_order_relaxed);
     return info;

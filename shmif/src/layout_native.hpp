@@ -113,14 +113,22 @@ struct alignas(64) WakeLine {                  // written by sleepers, read by w
     std::atomic<std::uint32_t> need_poll_wake;
 };
 
-struct alignas(64) WriterStats {  // under the lock
-    std::uint64_t frames;
-    std::uint64_t bytes;
-    std::uint64_t wraps;
-    std::uint64_t lock_recoveries;    // takeovers: from dead holders and from stalled ones
-    std::uint64_t corrupt_repairs;    // inconsistent positions or records the writer repaired
-    std::uint64_t stalled_takeovers;  // of these recoveries, holders that were alive
+// Written by the lock holder, read by anyone (info). Atomics because a holder that was taken
+// over may still be adding while its thief does; relaxed, since they are counts, not protocol.
+struct alignas(64) WriterStats {
+    std::atomic<std::uint64_t> frames;
+    std::atomic<std::uint64_t> bytes;
+    std::atomic<std::uint64_t> wraps;
+    std::atomic<std::uint64_t> lock_recoveries;    // takeovers: from dead holders and stalled ones
+    std::atomic<std::uint64_t> corrupt_repairs;    // inconsistent positions or records repaired
+    std::atomic<std::uint64_t> stalled_takeovers;  // of these recoveries, holders that were alive
 };
+
+// Adds to a statistic as the holder: a plain load and store, no locked instruction. Only a
+// holder taken over in between can make its add go missing.
+inline void add_stat(std::atomic<std::uint64_t>& stat, std::uint64_t n) {
+    stat.store(stat.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 
 // Holes: ring regions a stalled writer may still write to. The tags share one line so that a
 // writer sees at a glance whether any hole exists; each body is written only by the holder

@@ -109,7 +109,7 @@ bool repair_positions(Bus::Impl& bus, HolderView& view, bool& ok) {
     write_gate(bus, fresh, seq);
     p.first_pos.store(fresh, std::memory_order_relaxed);
     ok = swap_from(p.committed, view.committed, fresh, std::memory_order_release);
-    ++bus.nh->stats.corrupt_repairs;
+    add_stat(bus.nh->stats.corrupt_repairs, 1);
     return true;
 }
 
@@ -146,7 +146,7 @@ void settle_first(Bus::Impl& bus, std::uint64_t reserved, std::uint64_t write_po
             if (span == 0 || first + span > write_pos) {
                 // The chain of records is broken (a hostile write): drop everything older.
                 first = write_pos;
-                ++bus.nh->stats.corrupt_repairs;
+                add_stat(bus.nh->stats.corrupt_repairs, 1);
                 break;
             }
             first += span;

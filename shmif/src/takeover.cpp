@@ -84,8 +84,8 @@ TakeoverResult take_over(Bus::Impl& bus, std::uint64_t holder, ThreadState holde
     if (!reserve(bus, view, end + kGate, end)) return TakeoverResult::fenced;
     write_gate(bus, end, next_seq);
     if (!commit(bus, view, end)) return TakeoverResult::fenced;
-    ++bus.nh->stats.lock_recoveries;
-    if (!dead) ++bus.nh->stats.stalled_takeovers;
+    add_stat(bus.nh->stats.lock_recoveries, 1);
+    if (!dead) add_stat(bus.nh->stats.stalled_takeovers, 1);
     load_holes(bus, holes);
     return TakeoverResult::taken;
 }

@@ -237,12 +237,10 @@ bool SendBatch::close_claim() {
 }
 
 void SendBatch::count_published() {
-    // Statistics, not protocol: plain adds under the lock (a holder taken over in between
-    // can make one batch's worth go missing).
     auto& hs = writer_->bus_->nh->stats;
-    hs.frames += frames_ - published_;
-    hs.bytes += bytes_ - published_bytes_;
-    hs.wraps += wraps_;
+    native::add_stat(hs.frames, frames_ - published_);
+    native::add_stat(hs.bytes, bytes_ - published_bytes_);
+    native::add_stat(hs.wraps, wraps_);
     wraps_ = 0;
     published_ = frames_;
     published_bytes_ = bytes_;

@@ -62,6 +62,9 @@ def main():
                                             snaplen=40),
         "seed-pcap-oversize-and-empty": pcap([(frame(20000, 1), None, 1, 0), (b"", 60, 1, 1),
                                               (frame(60, 3), None, 1, 2)], snaplen=262144),
+        # Frames shorter than an Ethernet header (the bus refuses them) between whole ones.
+        "seed-pcap-runt-frames": pcap([(frame(60, 1), None, 1, 0), (frame(60, 2)[:13], 60, 1, 1),
+                                       (frame(60, 3)[:1], 60, 1, 2), (frame(60, 4), None, 1, 3)]),
         "seed-pcap-cut-in-frame": pcap(three)[:-30],
         "seed-pcap-cut-in-header": pcap(three)[:24 + 16 + 60 + 7],
         "seed-pcap-raw-linktype": pcap(three, linktype=RAW),

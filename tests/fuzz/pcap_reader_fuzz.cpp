@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto done = injector.run(*reader, nullptr);
     const auto& s = injector.stats();
     // Every frame read is sent or counted as skipped, also when the file ends in an error.
-    if (s.frames + s.oversize + s.empty != reader->frames_read()) std::abort();
+    if (s.frames + s.oversize + s.runt != reader->frames_read()) std::abort();
     if (t.writer->stats().frames - bus_frames_before != s.frames) std::abort();
     if (s.truncated > s.frames) std::abort();
     // Top speed from memory: full batches of 64 (or 1 MiB), one send_batch per batch.

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <limits>
 
+#include "shmif/frame.hpp"
+
 namespace shmifinject {
 namespace {
 
@@ -106,7 +108,7 @@ std::expected<void, Failure> Injector::flush() {
     }
     auto sent = writer_.send_batch(views_);
     if (!sent) return std::unexpected(Failure{Failure::Where::bus, shmif::describe(sent.error())});
-    // Every frame was checked against max_frame when read, so none can have been refused.
+    // Every frame was checked against the bus's limits when read, so none can have been refused.
     stats_.frames += *sent;
     stats_.bytes += arena_.size();
     ++stats_.batches;
@@ -146,9 +148,12 @@ std::expected<void, Failure> Injector::run(PcapReader& reader, const std::atomic
         }
 
         const std::size_t len = packet.data.size();
-        if (len == 0) {
-            ++stats_.empty;
-            warn(stats_.empty, fmt::format("frame {}: nothing captured, skipped", number));
+        if (len < shmif::kMinFrame) {
+            // The bus refuses these (no Ethernet header to read a destination from).
+            ++stats_.runt;
+            warn(stats_.runt,
+                 fmt::format("frame {}: {} bytes is shorter than an Ethernet header ({}), skipped",
+                             number, len, shmif::kMinFrame));
             continue;
         }
         if (len > max_frame_) {

@@ -41,7 +41,7 @@ struct InjectStats {
     std::uint64_t frames = 0;     // sent onto the bus
     std::uint64_t bytes = 0;      // their bytes
     std::uint64_t oversize = 0;   // skipped: larger than the bus's max_frame
-    std::uint64_t empty = 0;      // skipped: nothing captured (caplen 0)
+    std::uint64_t runt = 0;       // skipped: shorter than an Ethernet header (caplen < 14)
     std::uint64_t truncated = 0;  // sent as captured, shorter than on the wire
     std::uint64_t batches = 0;    // send_batch calls
     double elapsed_s = 0;         // first frame's deadline to the last send

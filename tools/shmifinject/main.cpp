@@ -55,7 +55,7 @@ void print_summary(const InjectStats& s, std::uint64_t sender, bool interrupted)
         "shmifinject: {} frames, {} bytes sent in {:.3f} s ({:.0f} frames/s, {:.2f} Mbit/s) as "
         "sender {:#x}; {} skipped oversize, {} truncated",
         s.frames, s.bytes, s.elapsed_s, fps, mbit, sender, s.oversize, s.truncated);
-    if (s.empty > 0) line += fmt::format(", {} skipped empty", s.empty);
+    if (s.runt > 0) line += fmt::format(", {} skipped short", s.runt);
     if (interrupted) line += "; interrupted";
     fmt::print(stderr, "{}\n", line);
 }
@@ -66,9 +66,10 @@ reproduced (--realtime), as tcpreplay does by default. Deadlines are absolute, s
 rate does not drift; frames that are due together go out in one batch. With
 --loop, each pass follows the previous one at once.
 
-Frames larger than the bus allows are skipped and counted; frames the capture
-truncated (snaplen) are sent as captured and counted. A one-line summary goes to
-stderr at the end, also when SIGINT or SIGTERM stops the replay.
+Frames larger than the bus allows or shorter than an Ethernet header (14 bytes)
+are skipped and counted; frames the capture truncated (snaplen) are sent as
+captured and counted. A one-line summary goes to stderr at the end, also when
+SIGINT or SIGTERM stops the replay.
 
 Exit status: 0 success (also when stopped by SIGINT/SIGTERM); 1 the operation
 failed (capture or bus unreadable, not an Ethernet capture, truncated or corrupt

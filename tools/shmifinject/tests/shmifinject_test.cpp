@@ -507,6 +507,31 @@ TEST(ShmifInject, OversizeFramesAreSkippedAndCounted) {
     EXPECT_EQ(seen.frames, expected);
 }
 
+// The bus refuses frames without a whole Ethernet header; the injector skips them before a
+// batch is formed, so the frames around them all arrive (found by fuzz_pcap_reader).
+TEST(ShmifInject, FramesShorterThanAnEthernetHeaderAreSkippedAndCounted) {
+    TempDir dir;
+    auto in = frames(6);
+    in[1].bytes.resize(13);
+    in[4].bytes.clear();
+    write_pcap(dir.file("in.pcap"), in);
+    auto bus = make_bus(dir.file("bus"), shmif::Format::native);
+    shmif::Cursor cursor(bus, {.start = shmif::StartAt::next});
+
+    const Outcome r = inject(dir, {dir.file("in.pcap"), dir.file("bus"), "--topspeed"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.err, "frame 2: 13 bytes is shorter than an Ethernet header (14)"))
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "frame 5: 0 bytes")) << r.err;
+    EXPECT_TRUE(contains(r.err, "4 frames,")) << r.err;
+    EXPECT_TRUE(contains(r.err, ", 2 skipped short")) << r.err;
+    const Seen seen = drain(cursor);
+    auto expected = bytes_of(in);
+    expected.erase(expected.begin() + 4);
+    expected.erase(expected.begin() + 1);
+    EXPECT_EQ(seen.frames, expected);
+}
+
 TEST(ShmifInject, SnaplenTruncatedFramesAreSentAsCaptured) {
     TempDir dir;
     auto in = frames(4);
