@@ -3,6 +3,7 @@
 # as root (or with sudo available).
 #   scripts/install-deps.sh           build and test everything (scripts/run-tests.sh)
 #   scripts/install-deps.sh --demo    build the release preset only (scripts/demo.sh)
+#   scripts/install-deps.sh --package build the Debian packages (scripts/package.sh)
 #   scripts/install-deps.sh --bench   everything, and the peer systems of the benchmarks
 set -euo pipefail
 
@@ -36,15 +37,18 @@ test_packages=(
     wget openssl iperf3 sockperf # unmodified programs the shmifrun tests run on the virtual network
     liblwip-dev # lwIP, the stack of examples/lwip (lwip-bus) and its interop test with shmifd
 )
+# --package: what scripts/package.sh adds to building (dpkg-buildpackage, debhelper, lintian)
+package_packages=(dpkg-dev debhelper fakeroot lintian)
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 bench_packages=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23 passt slirp4netns apache2-utils)
 
 case "${1:-}" in
     --demo) packages=("${build_packages[@]}") ;;
+    --package) packages=("${build_packages[@]}" "${package_packages[@]}") ;;
     --bench) packages=("${build_packages[@]}" "${test_packages[@]}" "${bench_packages[@]}") ;;
     "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
     *)
-        echo "install-deps.sh: unknown option $1 (--demo, --bench or nothing)" >&2
+        echo "install-deps.sh: unknown option $1 (--demo, --package, --bench or nothing)" >&2
         exit 2
         ;;
 esac

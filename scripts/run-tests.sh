@@ -4,7 +4,9 @@
 #   asan               the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan               the same under ThreadSanitizer (the concurrent parts are the point)
 #   fuzz               each libFuzzer target for FUZZ_SECONDS (default 60) with ASan+UBSan
-# Usage: scripts/run-tests.sh [release|asan|tsan|fuzz ...]   (default: all four)
+#   package            the Debian packages: built (lintian clean), installed with apt-get, used,
+#                      purged (tests/package/package_test.sh; needs root, else skipped)
+# Usage: scripts/run-tests.sh [release|asan|tsan|fuzz|package ...]   (default: all five)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +18,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1"
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(release asan tsan fuzz)
+[ ${#stages[@]} -gt 0 ] || stages=(release asan tsan fuzz package)
 
 scripts/install-deps.sh
 # The fuzzers (clang 19) symbolize their crash reports with LLVM 19's symbolizer.
@@ -138,6 +140,24 @@ for stage in "${stages[@]}"; do
                 fi
                 rm -rf "$work"
             done
+            ;;
+        package)
+            started=$SECONDS
+            log=$(mktemp)
+            rc=0
+            tests/package/package_test.sh 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+            took="$(((SECONDS - started) / 60)) min"
+            if [ "$rc" -eq 0 ]; then
+                total_passed=$((total_passed + 1))
+                summary+=("package: built, installed, used and purged ($took)")
+            elif [ "$rc" -eq 77 ]; then
+                summary+=("package: skipped ($(tail -1 "$log"))")
+            else
+                total_failed=$((total_failed + 1))
+                summary+=("package: FAILED ($took; its last lines in the digest)")
+                { echo "--- package: the end of its output"; tail -40 "$log"; } >>"$digest"
+            fi
+            rm -f "$log"
             ;;
         *)
             echo "unknown stage: $stage" >&2

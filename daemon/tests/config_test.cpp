@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "config.hpp"
+#include "config_apply.hpp"
 #include "config_json.hpp"
 #include "defaults.hpp"
 
@@ -100,6 +101,30 @@ defend_interval_ms = 2000
     EXPECT_EQ(defaults.probe_wait, std::chrono::milliseconds(100));
     EXPECT_EQ(defaults.delay_first_probe, std::chrono::seconds(5));
     EXPECT_EQ(defaults.ucast_probes, 3u);
+}
+
+// A reload applies interfaces, addresses, routes, forwarding and the log level; every other
+// setting that differs is named, so the log can say it waits for the next start.
+TEST(Config, ReloadNamesEverySettingThatWaitsForTheNextStart) {
+    const Config running = parse_config("", "t.toml");
+    EXPECT_TRUE(restart_only_differences(running, running).empty());
+    const Config next = parse_config(R"([daemon]
+socket = "/run/shmif/other.sock"
+socket_group = "shmif"
+workers = 3
+drain_ms = 100
+loopback = false
+forward_max_connections = 7
+log_level = "debug"
+[stack]
+ttl = 9
+forwarding = true
+)",
+                                     "t.toml");
+    EXPECT_EQ(restart_only_differences(running, next),
+              (std::vector<std::string>{"daemon.socket", "daemon.socket_group", "daemon.workers",
+                                        "daemon.drain_ms", "daemon.loopback",
+                                        "daemon.forward_max_connections", "stack"}));
 }
 
 TEST(Config, EmptyFileIsValid) {

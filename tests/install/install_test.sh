@@ -8,14 +8,19 @@
 #   install_test.sh pkgconfig-static PREFIX    the same against libshmif.a, pkg-config --static
 #   install_test.sh cmake-shared PREFIX        a C project: find_package(shmif), shmif::shmif
 #   install_test.sh cmake-static PREFIX        the same with shmif::shmif_static
+#   install_test.sh cxx-pkgconfig PREFIX       a C++ program (bus_roundtrip.cpp, the C++ API)
+#                                               with pkg-config --static, against libshmif.a
+#   install_test.sh cxx-cmake PREFIX           the same through find_package(shmif),
+#                                               shmif::shmif_static
 #   install_test.sh clean PREFIX               removes PREFIX
-# Environment (set by CMakeLists.txt): CC, CMAKE, CMAKE_GENERATOR, PKG_CONFIG, SHMIF_LIBDIR
+# Environment (set by CMakeLists.txt): CC, CXX, CMAKE, CMAKE_GENERATOR, PKG_CONFIG, SHMIF_LIBDIR
 # (relative to PREFIX), SHMIF_VERSION, SHMIF_SONAME, SHMIF_REALNAME (libshmif.so.0,
 # libshmif.so.0.1.0) and SHMIF_SANITIZE: the build's sanitizers; the installed library is
 # instrumented with them, so the test programs are compiled and linked with them too.
 set -euo pipefail
 src=$(cd "$(dirname "$0")" && pwd)
 CC=${CC:-cc}
+CXX=${CXX:-c++}
 CMAKE=${CMAKE:-cmake}
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 libdir=${SHMIF_LIBDIR:-lib}
@@ -84,14 +89,29 @@ pkgconfig() {
     run "$work/bus_roundtrip"
 }
 
+# The C++ API through pkg-config: the archive, C++23, every warning an error.
+cxx_pkgconfig() {
+    new_work
+    export PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig"
+    local flags
+    flags=$("$PKG_CONFIG" --static --cflags --libs shmif | sed 's/-lshmif\b/-l:libshmif.a/')
+    echo "$CXX -std=c++23 ... $flags"
+    # shellcheck disable=SC2086 # flags are words
+    "$CXX" -std=c++23 -Wall -Wextra -Wpedantic -Werror "${sanitize[@]}" "$src/bus_roundtrip.cpp" \
+        $flags -o "$work/bus_roundtrip"
+    check_linked "$work/bus_roundtrip" static
+    run "$work/bus_roundtrip"
+}
+
 cmake_project() {
-    local target=$1 kind=$2
+    local target=$1 kind=$2 cxx=${3:-OFF}
     new_work
     local gen=()
     [ -z "${CMAKE_GENERATOR:-}" ] || gen=(-G "$CMAKE_GENERATOR")
     "$CMAKE" -S "$src/cmake_project" -B "$work/build" "${gen[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
-        -DCMAKE_C_COMPILER="$CC" -DSHMIF_TARGET="$target" \
-        -DCMAKE_C_FLAGS="${sanitize[*]}" -DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}" >"$work/log" 2>&1 ||
+        -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" -DSHMIF_TARGET="$target" \
+        -DSHMIF_CXX="$cxx" -DCMAKE_C_FLAGS="${sanitize[*]}" -DCMAKE_CXX_FLAGS="${sanitize[*]}" \
+        -DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}" >"$work/log" 2>&1 ||
         { cat "$work/log"; die "configuring the C project failed ($target)"; }
     "$CMAKE" --build "$work/build" >>"$work/log" 2>&1 ||
         { cat "$work/log"; die "building the C project failed ($target)"; }
@@ -99,7 +119,7 @@ cmake_project() {
     run "$work/build/bus_roundtrip"
 }
 
-[ $# -ge 2 ] || die "usage: $0 install BUILD_DIR PREFIX | pkgconfig-shared|pkgconfig-static|cmake-shared|cmake-static|clean PREFIX"
+[ $# -ge 2 ] || die "usage: $0 install BUILD_DIR PREFIX | pkgconfig-shared|pkgconfig-static|cmake-shared|cmake-static|cxx-pkgconfig|cxx-cmake|clean PREFIX"
 mode=$1
 shift
 case $mode in
@@ -143,6 +163,8 @@ $(diff <(LC_ALL=C sort <<<"$expected") <(echo "$got") || true)"
         ;;
     cmake-shared) prefix=$1 && cmake_project shmif::shmif shared ;;
     cmake-static) prefix=$1 && cmake_project shmif::shmif_static static ;;
+    cxx-pkgconfig) prefix=$1 && cxx_pkgconfig ;;
+    cxx-cmake) prefix=$1 && cmake_project shmif::shmif_static static ON ;;
     clean) rm -rf "$1" ;;
     *) die "unknown mode $mode" ;;
 esac

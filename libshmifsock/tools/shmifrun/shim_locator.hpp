@@ -1,5 +1,6 @@
-// Where libshmifrun.so is: beside this executable in the build tree, in the library
-// directory next to the binary directory once installed; $SHMIFRUN_SHIM overrides both.
+// Where libshmifrun.so is: beside this executable in the build tree, in shmifrun's private
+// directory (LIBDIR/shmifrun, found relative to the binary directory) once installed;
+// $SHMIFRUN_SHIM overrides both.
 #pragma once
 
 #include <filesystem>
