@@ -2,24 +2,28 @@
 # Installs the dependencies of shmifd from Debian's packages. Idempotent; for a fresh Debian 12
 # as root (or with sudo available).
 #   scripts/install-deps.sh           build and test everything (scripts/run-tests.sh)
-#   scripts/install-deps.sh --demo    build the release preset only (scripts/demo.sh)
+#   scripts/install-deps.sh --demo    build the demo's programs (scripts/demo.sh, preset demo)
 #   scripts/install-deps.sh --package build the Debian packages (scripts/package.sh)
 #   scripts/install-deps.sh --bench   everything, and the peer systems of the benchmarks
 set -euo pipefail
 
-# What configuring and building the release preset needs (and the demo runs): enough for
-# scripts/demo.sh, which installs only these (--demo).
-build_packages=(
+# What building the programs needs, and what the demo runs: enough for scripts/demo.sh,
+# which installs only these (--demo).
+demo_packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config
     ccache # kept between CI runs on one machine: rebuilds of unchanged files cost nothing
-    # libraries (GoogleTest and Google Benchmark: the release preset configures tests and benches)
-    libgtest-dev libgmock-dev googletest libbenchmark-dev
     libcli11-dev nlohmann-json3-dev libfmt-dev
     libpcap-dev liburing-dev libwiretap-dev libwsutil-dev libglib2.0-dev # shmifdump: pcap, io_uring, pcapng (libwiretap)
     # the daemon: Boost.Asio (header-only), logging, configuration, systemd notification
     libboost-dev libspdlog-dev libtomlplusplus-dev libsystemd-dev
     procps tcpdump # the demo stops processes and reads its capture back
+)
+# What configuring and building the release preset adds: it configures the tests and the
+# benchmarks, and makes the man pages.
+build_packages=(
+    "${demo_packages[@]}"
+    libgtest-dev libgmock-dev googletest libbenchmark-dev
     help2man # the programs' man pages (man/), part of the default build when it is installed
 )
 # What the whole test suite adds: the sanitizer and fuzz builds, and the real programs the
@@ -38,13 +42,13 @@ test_packages=(
     liblwip-dev # lwIP, the stack of examples/lwip (lwip-bus) and its interop test with shmifd
 )
 # --package: what scripts/package.sh adds to building (dpkg-buildpackage, debhelper, lintian)
-package_packages=(dpkg-dev debhelper fakeroot lintian)
+package_packages=(dpkg-dev debhelper fakeroot lintian help2man)
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 bench_packages=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23 passt slirp4netns apache2-utils)
 
 case "${1:-}" in
-    --demo) packages=("${build_packages[@]}") ;;
-    --package) packages=("${build_packages[@]}" "${package_packages[@]}") ;;
+    --demo) packages=("${demo_packages[@]}") ;;
+    --package) packages=("${demo_packages[@]}" "${package_packages[@]}") ;;
     --bench) packages=("${build_packages[@]}" "${test_packages[@]}" "${bench_packages[@]}") ;;
     "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
     *)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds every configuration and runs the whole test suite:
+#   demo               the README's first command, scripts/demo.sh (preset demo: a unity build)
 #   release            all tests (unit, integration, CLI, fuzz corpus replay)
 #   asan               the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan               the same under ThreadSanitizer (the concurrent parts are the point)
 #   fuzz               each libFuzzer target for FUZZ_SECONDS (default 60) with ASan+UBSan
 #   package            the Debian packages: built (lintian clean), installed with apt-get, used,
 #                      purged (tests/package/package_test.sh; needs root, else skipped)
-# Usage: scripts/run-tests.sh [release|asan|tsan|fuzz|package ...]   (default: all five)
+# Usage: scripts/run-tests.sh [demo|release|asan|tsan|fuzz|package ...]   (default: all six)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1"
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(release asan tsan fuzz package)
+[ ${#stages[@]} -gt 0 ] || stages=(demo release asan tsan fuzz package)
 
 scripts/install-deps.sh
 # The fuzzers (clang 19) symbolize their crash reports with LLVM 19's symbolizer.
@@ -140,6 +141,21 @@ for stage in "${stages[@]}"; do
                 fi
                 rm -rf "$work"
             done
+            ;;
+        demo)
+            started=$SECONDS
+            log=$(mktemp)
+            if scripts/demo.sh --no-deps >"$log" 2>&1; then
+                tail -3 "$log"
+                total_passed=$((total_passed + 1))
+                summary+=("demo: all steps OK ($(((SECONDS - started) / 60)) min)")
+            else
+                tail -40 "$log"
+                total_failed=$((total_failed + 1))
+                summary+=("demo: FAILED (its last lines in the digest)")
+                { echo "--- demo: the end of its output"; tail -40 "$log"; } >>"$digest"
+            fi
+            rm -f "$log"
             ;;
         package)
             started=$SECONDS

@@ -13,14 +13,12 @@
 #include <system_error>
 #include <utility>
 
+#include "errno_text.hpp"
+
 namespace shmifd::control {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string errno_text(int error) {
-    return std::generic_category().message(error);
-}
 
 std::unexpected<ClientError> client_error(ClientError::Kind kind, std::string message) {
     return std::unexpected(ClientError{kind, std::move(message)});

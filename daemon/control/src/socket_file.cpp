@@ -15,15 +15,13 @@
 #include <utility>
 #include <vector>
 
+#include "errno_text.hpp"
+
 namespace shmifd::control {
 namespace {
 
 [[noreturn]] void fail(std::string message) {
     throw std::runtime_error(std::move(message));
-}
-
-std::string errno_text(int error) {
-    return std::generic_category().message(error);
 }
 
 class Fd {

@@ -10,16 +10,13 @@
 #include "errno_names.hpp"
 #include "fd_waker.hpp"
 #include "listener_share.hpp"
+#include "steady_now.hpp"
 #include "tcp_splice.hpp"
 #include "udp_splice.hpp"
 
 namespace shmifd::sockets {
 
 namespace {
-
-netstack::Instant now() {
-    return std::chrono::steady_clock::now();
-}
 
 control::CommandError socket_error(netstack::SocketError error) {
     return {"failed", netstack::describe(error), errno_name(error)};
@@ -119,7 +116,7 @@ void ShardSockets::connect(std::shared_ptr<SockRecord> record, netstack::Endpoin
     }
     const auto id = *opened;
     auto refuse = [&](netstack::SocketError error) {
-        (void)stack.tcp_close(id, now());
+        (void)stack.tcp_close(id, steady_now());
         done(std::unexpected(socket_error(error)));
     };
     std::optional<netstack::Endpoint> local;
@@ -134,7 +131,7 @@ void ShardSockets::connect(std::shared_ptr<SockRecord> record, netstack::Endpoin
     if (auto set = stack.tcp_set_options(id, options); !set) return refuse(set.error());
     if (local)
         if (auto ok = stack.tcp_bind(id, *local); !ok) return refuse(ok.error());
-    if (auto started = stack.tcp_connect(id, remote, now()); !started)
+    if (auto started = stack.tcp_connect(id, remote, steady_now()); !started)
         return refuse(started.error());
     {
         std::lock_guard lock(record->mutex);
@@ -176,7 +173,7 @@ void ShardSockets::listen(std::shared_ptr<SockRecord> record, control::Done done
         bound ? stack.tcp_listen(*opened, backlog)
               : std::expected<void, netstack::SocketError>(std::unexpected(bound.error()));
     if (!listening) {
-        (void)stack.tcp_close(*opened, now());
+        (void)stack.tcp_close(*opened, steady_now());
         done(std::unexpected(socket_error(listening.error())));
         return;
     }

@@ -13,16 +13,13 @@
 #include "fd_reactor.hpp"
 #include "reset_close.hpp"
 #include "socket_pair.hpp"
+#include "steady_now.hpp"
 
 namespace shmifd::sockets {
 
 namespace {
 
 constexpr std::size_t buffer_size = 64 * 1024;
-
-netstack::Instant now() {
-    return std::chrono::steady_clock::now();
-}
 
 }  // namespace
 
@@ -56,7 +53,7 @@ bool TcpSplice::start() {
 
 void TcpSplice::abort() {
     if (finished_) return;
-    (void)shard_.stack().tcp_abort(socket_, now());
+    (void)shard_.stack().tcp_abort(socket_, steady_now());
     finish("ECONNRESET");
 }
 
@@ -109,7 +106,7 @@ void TcpSplice::pump() {
     if (finished_) return;
     if (!connected_) {
         if (client_gone_) {
-            (void)shard_.stack().tcp_abort(socket_, now());
+            (void)shard_.stack().tcp_abort(socket_, steady_now());
             finish("");
         }
         return;
@@ -129,9 +126,9 @@ void TcpSplice::pump() {
         // as the kernel does — a FIN after the data, or a RST if received data went unread.
         const bool unread = !towards_client_.empty();
         if (unread)
-            (void)shard_.stack().tcp_abort(socket_, now());
+            (void)shard_.stack().tcp_abort(socket_, steady_now());
         else
-            (void)shard_.stack().tcp_close(socket_, now());
+            (void)shard_.stack().tcp_close(socket_, steady_now());
         finish("");
     }
 }
@@ -147,7 +144,7 @@ bool TcpSplice::to_client() {
     auto& b = towards_client_;
     for (;;) {
         if (b.empty() && !peer_eof_) {
-            auto got = shard_.stack().tcp_receive(socket_, b.bytes, now());
+            auto got = shard_.stack().tcp_receive(socket_, b.bytes, steady_now());
             if (got && *got > 0) {
                 b.begin = 0;
                 b.end = *got;
@@ -216,8 +213,8 @@ bool TcpSplice::to_network() {
             }
         }
         if (b.empty()) break;
-        auto sent =
-            shard_.stack().tcp_send(socket_, {b.bytes.data() + b.begin, b.end - b.begin}, now());
+        auto sent = shard_.stack().tcp_send(socket_, {b.bytes.data() + b.begin, b.end - b.begin},
+                                            steady_now());
         if (sent) {
             b.begin += *sent;
             record_->bytes_out += *sent;
@@ -234,7 +231,7 @@ bool TcpSplice::to_network() {
         return moved;
     }
     if (client_eof_ && b.empty() && !fin_sent_ && !client_gone_) {
-        (void)shard_.stack().tcp_shutdown(socket_, netstack::ShutdownHow::write, now());
+        (void)shard_.stack().tcp_shutdown(socket_, netstack::ShutdownHow::write, steady_now());
         fin_sent_ = true;
         std::lock_guard lock(record_->mutex);
         record_->state = eof_delivered_ ? "LAST-ACK" : "FIN-WAIT-1";
@@ -255,13 +252,13 @@ void TcpSplice::fail(netstack::SocketError error) {
     if (waiter)
         (*waiter)(
             std::unexpected(control::CommandError{"failed", netstack::describe(error), name}));
-    (void)shard_.stack().tcp_close(socket_, now());
+    (void)shard_.stack().tcp_close(socket_, steady_now());
     finish(name);
 }
 
 void TcpSplice::host_failed(int error) {
     // The host's end was reset or never connected: so is the connection in the stack.
-    (void)shard_.stack().tcp_abort(socket_, now());
+    (void)shard_.stack().tcp_abort(socket_, steady_now());
     {
         std::lock_guard lock(record_->mutex);
         record_->state = "CLOSED";
