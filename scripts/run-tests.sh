@@ -100,6 +100,27 @@ fuzz_digest() {
     } >>"$digest"
 }
 
+# A stage that is one script: its output shown as it runs, one summary line, its end in the
+# digest when it fails. Exit status 77 is a skip (the script's last line says why).
+script_stage() {
+    local name=$1 ok_text=$2 started=$SECONDS log rc=0
+    shift 2
+    log=$(mktemp)
+    "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+    local took="$(((SECONDS - started) / 60)) min"
+    if [ "$rc" -eq 0 ]; then
+        total_passed=$((total_passed + 1))
+        summary+=("$name: $ok_text ($took)")
+    elif [ "$rc" -eq 77 ]; then
+        summary+=("$name: skipped ($(tail -1 "$log"))")
+    else
+        total_failed=$((total_failed + 1))
+        summary+=("$name: FAILED ($took; its last lines in the digest)")
+        { echo "--- $name: the end of its output"; tail -40 "$log"; } >>"$digest"
+    fi
+    rm -f "$log"
+}
+
 build() {
     cmake --preset "$1" >/dev/null
     cmake --build --preset "$1" -j2
@@ -142,39 +163,8 @@ for stage in "${stages[@]}"; do
                 rm -rf "$work"
             done
             ;;
-        demo)
-            started=$SECONDS
-            log=$(mktemp)
-            if scripts/demo.sh --no-deps >"$log" 2>&1; then
-                tail -3 "$log"
-                total_passed=$((total_passed + 1))
-                summary+=("demo: all steps OK ($(((SECONDS - started) / 60)) min)")
-            else
-                tail -40 "$log"
-                total_failed=$((total_failed + 1))
-                summary+=("demo: FAILED (its last lines in the digest)")
-                { echo "--- demo: the end of its output"; tail -40 "$log"; } >>"$digest"
-            fi
-            rm -f "$log"
-            ;;
-        package)
-            started=$SECONDS
-            log=$(mktemp)
-            rc=0
-            tests/package/package_test.sh 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
-            took="$(((SECONDS - started) / 60)) min"
-            if [ "$rc" -eq 0 ]; then
-                total_passed=$((total_passed + 1))
-                summary+=("package: built, installed, used and purged ($took)")
-            elif [ "$rc" -eq 77 ]; then
-                summary+=("package: skipped ($(tail -1 "$log"))")
-            else
-                total_failed=$((total_failed + 1))
-                summary+=("package: FAILED ($took; its last lines in the digest)")
-                { echo "--- package: the end of its output"; tail -40 "$log"; } >>"$digest"
-            fi
-            rm -f "$log"
-            ;;
+        demo) script_stage demo "all steps OK" scripts/demo.sh --no-deps ;;
+        package) script_stage package "built, installed, used and purged" tests/package/package_test.sh ;;
         *)
             echo "unknown stage: $stage" >&2
             exit 2
