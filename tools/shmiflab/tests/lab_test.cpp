@@ -76,6 +76,22 @@ class LabTest : public ::testing::Test {
         return out;
     }
 
+    // Processes still running whose arguments name a file of the lab (its nodes' configs):
+    // what a lab leaves behind, whatever its pid files say.
+    std::vector<pid_t> lab_processes(const std::string& name) {
+        const std::string dir = base() + "/" + name + "/";
+        std::vector<pid_t> out;
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+            const auto pid_text = e.path().filename().string();
+            if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+            const auto cmdline = read_file(e.path().string() + "/cmdline");
+            const pid_t pid = std::stoi(pid_text);
+            if (cmdline.find(dir) != std::string::npos && alive(pid)) out.push_back(pid);
+        }
+        return out;
+    }
+
     void expect_gone(const std::vector<pid_t>& pids) {
         for (pid_t pid : pids)
             EXPECT_TRUE(wait_until([&] { return !alive(pid); }, 5s)) << "pid " << pid;
@@ -88,6 +104,7 @@ class LabTest : public ::testing::Test {
         const auto ran = shmiflab({"down", name});
         EXPECT_EQ(ran.status, 0) << ran.output;
         expect_gone(started);
+        EXPECT_TRUE(lab_processes(name).empty());
         EXPECT_TRUE(files(name, ".bus").empty());
         EXPECT_TRUE(files(name, ".sock").empty());
         EXPECT_TRUE(files(name, ".pid").empty());
@@ -201,8 +218,10 @@ exec {1} "$@"
     std::istringstream lines(read_file(dir_.file("pids")));
     for (pid_t pid; lines >> pid;)
         started.push_back(pid);
-    EXPECT_EQ(started.size(), 5u);
+    // Nodes after n3 may be stopped before their wrapper got as far as writing its pid.
+    EXPECT_GE(started.size(), 3u);
     expect_gone(started);
+    EXPECT_TRUE(lab_processes("mid").empty());
     EXPECT_TRUE(files("mid", ".bus").empty());
     EXPECT_TRUE(files("mid", ".sock").empty());
     EXPECT_TRUE(files("mid", ".pid").empty());
