@@ -48,7 +48,8 @@ class LabTest : public ::testing::Test {
 
     // `up` that must work; the lab is taken down at the end of the test whatever happens.
     void up(const std::string& file, const std::string& name, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"up", file};
+        // Generous: sanitizer builds start daemons slowly on a busy machine.
+        std::vector<std::string> args{"up", file, "--timeout", "120"};
         args.insert(args.end(), extra.begin(), extra.end());
         const auto ran = shmiflab(args);
         labs_.push_back(name);
@@ -209,7 +210,7 @@ exec {1} "$@"
                                          dir_.path(), SHMIFD_BIN));
     ::chmod(wrapper.c_str(), 0755);
 
-    auto ran = shmiflab({"up", file, "--shmifd", wrapper});
+    auto ran = shmiflab({"up", file, "--shmifd", wrapper, "--timeout", "120"});
     labs_.push_back("mid");
     EXPECT_EQ(ran.status, 1) << ran.output;
     EXPECT_NE(ran.output.find("node n3:"), std::string::npos) << ran.output;
@@ -277,7 +278,7 @@ TEST_F(LabTest, SixteenDaemonsOnSixBuses) {
     const auto file = dir_.file("sixteen.toml");
     write_text_file(file, sixteen_nodes());
     const auto began = std::chrono::steady_clock::now();
-    ASSERT_NO_FATAL_FAILURE(up(file, "sixteen", {"--timeout", "120"}));
+    ASSERT_NO_FATAL_FAILURE(up(file, "sixteen"));
     std::cout << "16 daemons up in "
               << std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - began)
