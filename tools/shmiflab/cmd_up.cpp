@@ -123,18 +123,23 @@ int run_up(const UpArgs& args) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(args.common.lab, ec))
         return report(exit_usage, args.common.lab + ": no such topology file");
-    auto found = find_lab(args.common.lab, args.common.base);
-    if (!found) return report(exit_usage, found.error());
-    const Lab& lab = *found;
+    auto topology = load_topology(args.common.lab);
+    if (!topology) return report(exit_usage, topology.error());
+    LabDir dir{args.common.base + "/" + topology->name};
+    const Lab lab{std::move(*topology), std::move(dir)};
     auto shmifd = find_shmifd(args.shmifd);
     if (!shmifd) return report(exit_usage, shmifd.error());
 
-    if (auto running = running_nodes(lab); !running.empty())
-        return report(exit_failure, fmt::format("lab {} is already running in {} (node {}, pid {})",
-                                                lab.topology.name, lab.dir.path,
-                                                running.front().name, running.front().pid));
-    // What a stopped lab of that name left behind (logs, a crashed lab's files) goes; only
-    // the files a lab makes, never the whole directory.
+    // A lab of that name that ran before, as its lab.toml says, and what it left behind.
+    if (auto before = find_lab(lab.topology.name, args.common.base)) {
+        if (auto running = running_nodes(*before); !running.empty())
+            return report(
+                exit_failure,
+                fmt::format("lab {} is already running in {} (node {}, pid {})", lab.topology.name,
+                            lab.dir.path, running.front().name, running.front().pid));
+        teardown(*before, {});
+    }
+    // Only the files a lab makes go, never the whole directory; old logs too.
     teardown(lab, {});
     for (const auto& node : lab.topology.nodes)
         std::filesystem::remove(lab.dir.log(node.name), ec);

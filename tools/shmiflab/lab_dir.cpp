@@ -17,22 +17,26 @@ std::string default_base() {
 }
 
 std::expected<Lab, std::string> find_lab(const std::string& file_or_name, const std::string& base) {
+    std::string name = file_or_name;
     std::error_code ec;
     if (std::filesystem::is_regular_file(file_or_name, ec)) {
         auto topology = load_topology(file_or_name);
         if (!topology) return std::unexpected(topology.error());
         LabDir dir{base + "/" + topology->name};
-        return Lab{std::move(*topology), std::move(dir)};
-    }
-    if (!valid_name(file_or_name))
+        // The copy `up` kept wins: the file may have changed since.
+        if (!std::filesystem::exists(dir.topology(), ec))
+            return Lab{std::move(*topology), std::move(dir)};
+        name = topology->name;
+    } else if (!valid_name(file_or_name)) {
         return std::unexpected(file_or_name + ": neither a topology file nor a lab name");
-    LabDir dir{base + "/" + file_or_name};
+    }
+    LabDir dir{base + "/" + name};
     std::ifstream in(dir.topology(), std::ios::binary);
-    if (!in) return std::unexpected("no lab " + file_or_name + " in " + base);
+    if (!in) return std::unexpected("no lab " + name + " in " + base);
     std::ostringstream text;
     text << in.rdbuf();
     // The copy's stem is "lab": the name is the directory's.
-    auto topology = parse_topology(text.str(), dir.topology(), file_or_name);
+    auto topology = parse_topology(text.str(), dir.topology(), name);
     if (!topology) return std::unexpected(topology.error());
     return Lab{std::move(*topology), std::move(dir)};
 }

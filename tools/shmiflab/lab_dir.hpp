@@ -29,8 +29,9 @@ struct Lab {
     Topology topology;
     LabDir dir;
 };
-// A file that exists is read as the topology; anything else is a lab name whose directory
-// holds lab.toml. Errors are sentences for "shmiflab: ...".
+// A file that exists is read for the lab's name, and for its topology unless the lab's
+// directory holds lab.toml (what `up` started, which wins); anything else is a lab name whose
+// directory holds lab.toml. Errors are sentences for "shmiflab: ...".
 std::expected<Lab, std::string> find_lab(const std::string& file_or_name, const std::string& base);
 
 }  // namespace shmiflab
