@@ -77,7 +77,7 @@ step "the installed programs"
 got=$(/usr/bin/shmifd --version)
 [[ $got == *"$version"* ]] || die "shmifd --version says '$got', not $version"
 echo "$got"
-for tool in shmifctl shmifbus shmifdump shmifinject shmiftap shmifhost shmiflink shmifrun; do
+for tool in shmifctl shmifbus shmifdump shmifinject shmiftap shmifhost shmiflink shmiflab shmifrun; do
     [ -x "/usr/bin/$tool" ] || die "/usr/bin/$tool is missing"
     "/usr/bin/$tool" --version >/dev/null || die "$tool --version failed"
 done
@@ -128,7 +128,7 @@ echo "16000 bytes there and back over the virtual network"
 
 step "man pages"
 for page in shmifd.8 shmifd.toml.5 shmifctl.1 shmifbus.1 shmifdump.1 shmifinject.1 \
-    shmiftap.1 shmifhost.1 shmiflink.1 shmif-demo.1 shmifrun.1; do
+    shmiftap.1 shmifhost.1 shmiflink.1 shmiflab.1 shmif-demo.1 shmifrun.1; do
     found=$(man -w "${page##*.}" "${page%.*}" 2>/dev/null) || die "man -w finds no $page"
     echo "$page: $found"
 done

@@ -9,107 +9,11 @@
 #include <sstream>
 
 #include "logging.hpp"
+#include "toml_table_reader.hpp"
 
 namespace shmifd {
 
 namespace {
-
-// While config_keys() runs: every key the readers below ask for, as a dotted path, and
-// whether the document had it.
-thread_local std::map<std::string, bool>* asked_keys = nullptr;
-
-std::string at(const std::string& origin, const toml::source_region& where) {
-    return origin + ":" + std::to_string(where.begin.line) + ": ";
-}
-
-// Typed access to one TOML table that refuses unknown keys and wrong types, naming the line
-// of the offending value.
-class TableReader {
-  public:
-    TableReader(const toml::table& table, const std::string& origin, std::string what)
-        : table_(table), origin_(origin), what_(std::move(what)) {}
-
-    [[noreturn]] void fail(const toml::node& node, const std::string& message) const {
-        throw ConfigError(at(origin_, node.source()) + message);
-    }
-    [[noreturn]] void fail_here(const std::string& message) const { fail(table_, message); }
-
-    const toml::node* get(std::string_view key) {
-        used_.insert(std::string(key));
-        const toml::node* node = table_.get(key);
-        if (asked_keys != nullptr) {
-            bool& present =
-                (*asked_keys)[what_.empty() ? std::string(key) : what_ + "." + std::string(key)];
-            present = present || node != nullptr;
-        }
-        return node;
-    }
-
-    std::optional<std::string> string(std::string_view key) {
-        const auto* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        if (!node->is_string()) fail(*node, what_ + "." + std::string(key) + " must be a string");
-        return node->value<std::string>();
-    }
-
-    std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) {
-        const auto* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        if (!node->is_integer())
-            fail(*node, what_ + "." + std::string(key) + " must be an integer");
-        const auto v = node->as_integer()->get();
-        if (v < min || v > max)
-            fail(*node, what_ + "." + std::string(key) + " must be in " + std::to_string(min) +
-                            ".." + std::to_string(max) + ", not " + std::to_string(v));
-        return v;
-    }
-
-    template <class T>
-    void integer_into(std::string_view key, T& out, std::int64_t min, std::int64_t max) {
-        if (auto v = integer(key, min, max)) out = static_cast<T>(*v);
-    }
-
-    void millis_into(std::string_view key, netstack::Duration& out, std::int64_t min,
-                     std::int64_t max) {
-        if (auto v = integer(key, min, max)) out = std::chrono::milliseconds(*v);
-    }
-
-    std::optional<bool> boolean(std::string_view key) {
-        const auto* node = get(key);
-        if (node == nullptr) return std::nullopt;
-        if (!node->is_boolean())
-            fail(*node, what_ + "." + std::string(key) + " must be true or false");
-        return node->as_boolean()->get();
-    }
-
-    const toml::table* table(std::string_view key) {
-        const auto* node = get(key);
-        if (node == nullptr) return nullptr;
-        if (!node->is_table()) fail(*node, what_ + "." + std::string(key) + " must be a table");
-        return node->as_table();
-    }
-
-    const toml::array* array(std::string_view key) {
-        const auto* node = get(key);
-        if (node == nullptr) return nullptr;
-        if (!node->is_array()) fail(*node, what_ + "." + std::string(key) + " must be an array");
-        return node->as_array();
-    }
-
-    // Every key of the table must have been asked for.
-    void finish() const {
-        for (auto&& [key, node] : table_)
-            if (!used_.contains(std::string(key.str())))
-                throw ConfigError(at(origin_, key.source()) + "unknown key " + what_ + "." +
-                                  std::string(key.str()));
-    }
-
-  private:
-    const toml::table& table_;
-    const std::string& origin_;
-    std::string what_;
-    std::set<std::string> used_;
-};
 
 constexpr std::int64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
 constexpr std::int64_t kDay = 24LL * 3600 * 1000;
@@ -283,18 +187,6 @@ forward::ForwardSpec read_forward(TableReader r, const toml::table& table,
     return *spec;
 }
 
-// Line of the table an array-of-tables element starts on, for messages about it as a whole.
-template <class Fn>
-void each_table(const toml::array& list, const std::string& origin, const std::string& what,
-                Fn fn) {
-    for (const auto& node : list) {
-        if (!node.is_table())
-            throw ConfigError(at(origin, node.source()) + what + " entries must be tables ([[" +
-                              what + "]])");
-        fn(*node.as_table());
-    }
-}
-
 }  // namespace
 
 std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text) {
@@ -314,12 +206,7 @@ std::optional<std::string> interface_for_gateway(const std::vector<InterfaceSpec
 }
 
 Config parse_config(std::string_view text, const std::string& origin) {
-    toml::table root;
-    try {
-        root = toml::parse(text, origin);
-    } catch (const toml::parse_error& e) {
-        throw ConfigError(at(origin, e.source()) + std::string(e.description()));
-    }
+    const toml::table root = parse_toml(text, origin);
     Config config;
     config.file = origin;
     TableReader r(root, origin, "");
@@ -393,10 +280,7 @@ Config parse_config(std::string_view text, const std::string& origin) {
 
 ConfigKeys config_keys(std::string_view document) {
     std::map<std::string, bool> asked;
-    asked_keys = &asked;
-    struct Reset {
-        ~Reset() { asked_keys = nullptr; }
-    } reset;
+    const KeyRecording recording(asked);
     parse_config(document, "config_keys");
     ConfigKeys keys;
     for (const auto& [key, present] : asked)

@@ -4,10 +4,10 @@
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "config_error.hpp"
 #include "forward/forward_spec.hpp"
 #include "impair/settings.hpp"
 #include "netstack/address.hpp"
@@ -65,11 +65,6 @@ struct Config {
     std::vector<forward::ForwardSpec> forwards;   // [[forward]], [[expose]], --forward, --expose
     netstack::StackConfig stack;                  // shard and seed are set per worker by the daemon
     std::optional<std::string> file;              // where it came from, for reloads
-};
-
-// A configuration that cannot be used; what() is "FILE:LINE: what is wrong" for files.
-struct ConfigError : std::runtime_error {
-    using std::runtime_error::runtime_error;
 };
 
 // Reads and validates a TOML file (see systemd/example.toml). Throws ConfigError.

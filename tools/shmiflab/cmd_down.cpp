@@ -1,0 +1,25 @@
+// shmiflab down LAB: stop every node, remove buses, sockets and configs, keep the logs.
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "lab_dir.hpp"
+#include "teardown.hpp"
+
+namespace shmiflab {
+
+int run_down(const Common& args) {
+    auto lab = find_lab(args.lab, args.base);
+    if (!lab) return report(exit_failure, lab.error());
+    std::vector<pid_t> pids;
+    for (const auto& node : running_nodes(*lab))
+        pids.push_back(node.pid);
+    const auto left = teardown(*lab, pids);
+    if (!left.empty())
+        return report(exit_failure, fmt::format("lab {}: {} node(s) would not die (pid {})",
+                                                lab->topology.name, left.size(), left.front()));
+    fmt::print("lab {} down: {} node(s) stopped; logs kept in {}\n", lab->topology.name,
+               pids.size(), lab->dir.path);
+    return exit_ok;
+}
+
+}  // namespace shmiflab

@@ -1,0 +1,45 @@
+// shmiflab's commands. Each returns the exit status (tools/common/exit_status.hpp) and
+// reports failures as "shmiflab: ..." on stderr.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "exit_status.hpp"
+
+namespace shmiflab {
+
+using shmif::tool::exit_failure;
+using shmif::tool::exit_ok;
+using shmif::tool::exit_usage;
+
+struct Common {
+    std::string lab;   // the topology file, or the lab's name
+    std::string base;  // --dir: where labs live (default_base())
+};
+
+struct UpArgs {
+    Common common;
+    std::string shmifd;  // --shmifd; empty: $SHMIFLAB_SHMIFD, beside shmiflab, PATH
+    double timeout_s = 10;
+};
+
+struct StatusArgs {
+    Common common;
+    bool json = false;
+};
+
+struct PingAllArgs {
+    Common common;
+    int timeout_ms = 1000;  // per echo request
+};
+
+int run_up(const UpArgs& args);
+int run_down(const Common& args);
+int run_status(const StatusArgs& args);
+int run_ping_all(const PingAllArgs& args);
+
+// "shmiflab: MESSAGE" on stderr; returns `status`.
+int report(int status, const std::string& message);
+
+}  // namespace shmiflab
