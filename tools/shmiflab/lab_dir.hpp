@@ -21,6 +21,13 @@ struct LabDir {
     std::string pid(const std::string& node) const { return path + "/" + node + ".pid"; }
 };
 
+// The network namespace of a kernel node (ip netns): "shmiflab-LAB-NODE". Namespaces are
+// global to the host, unlike lab directories: two labs of one name under two --dir bases
+// would share them, and `up` refuses a namespace that exists already.
+inline std::string netns_name(const std::string& lab, const std::string& node) {
+    return "shmiflab-" + lab + "-" + node;
+}
+
 // $XDG_RUNTIME_DIR/shmiflab, else /run/shmiflab as root, else /tmp/shmiflab-UID.
 std::string default_base();
 
