@@ -31,7 +31,24 @@ SEEDS = {
     "sized_bus": b'[[bus]]\nname = "big"\nsize = "8M"\nformat = "netbsd"\n' + TWO,
     "routes": TWO + b'[[node.route]]\ndst = "default"\nvia = "10.0.0.1"\n'
                     b'[[node.route]]\ndst = "172.16.0.0/12"\nvia = "10.0.0.1"\n',
+    "kernel_node": TWO + b'[[node]]\nname = "k"\nkind = "kernel"\nforwarding = true\n'
+                         b'[[node.interface]]\nbus = "lan"\naddresses = ["10.0.0.9/24"]\n',
+    "services": b'[[node]]\nname = "s"\nservices = ["http:8080", "echo:7/udp"]\n'
+                b'forward = ["tcp:18080=10.0.0.9:8080"]\nexpose = ["udp:10.0.0.9:53=127.0.0.1:53"]\n'
+                b'[[node.interface]]\nbus = "lan"\naddresses = ["10.0.0.9/24"]\n' + TWO,
+    "links": b'[[bus]]\nname = "wan"\n[[bus]]\nname = "far"\n' + TWO +
+             b'[[link]]\na = "lan"\nb = "wan"\nboth = "delay 20ms 2ms loss 1%"\nseed = 7\n'
+             b'[[link]]\na = "far"\nb = "wan"\nb_to_a = "rate 10mbit limit 50"\n',
+    "captures": TWO + b'[[capture]]\nbus = "lan"\n[[capture]]\nbus = "lan"\nformat = "pcapng"\n'
+                      b'filter = "icmp or arp"\nfile = "lan-icmp.pcapng"\n',
     # Refused.
+    "link_loop": b'[[bus]]\nname = "wan"\n' + TWO +
+                 b'[[link]]\na = "lan"\nb = "wan"\n[[link]]\na = "wan"\nb = "lan"\n',
+    "link_netem": b'[[bus]]\nname = "wan"\n' + TWO +
+                  b'[[link]]\na = "lan"\nb = "wan"\nboth = "loss 200%"\n',
+    "capture_filter": TWO + b'[[capture]]\nbus = "lan"\nfilter = "tcp port"\n',
+    "capture_path": TWO + b'[[capture]]\nbus = "lan"\nfile = "../../etc/x"\n',
+    "kernel_workers": TWO.replace(b'workers = 2\n', b'kind = "kernel"\nworkers = 2\n'),
     "syntax": b"[[bus]\nname = 1\n",
     "unknown_key": TWO + b"colour = 1\n",
     "no_nodes": b'[[bus]]\nname = "lan"\n',

@@ -79,6 +79,102 @@ via = "10.0.0.1"
     EXPECT_EQ(lab.nodes[1].routes[1].via.to_string(), "10.0.0.1");
 }
 
+// Two buses, a node on each: what links and captures are added to.
+constexpr const char* kTwoBuses = R"([[bus]]
+name = "east"
+[[bus]]
+name = "west"
+[[node]]
+name = "a"
+[[node.interface]]
+bus = "east"
+addresses = ["10.0.0.1/24"]
+[[node]]
+name = "b"
+[[node.interface]]
+bus = "west"
+addresses = ["10.0.0.2/24"]
+)";
+
+// kTwoNodes and a third node "c" on lan with `keys` (its line 15 on) before its interface.
+std::string with_node_c(const std::string& keys) {
+    return std::string(kTwoNodes) + "[[node]]\nname = \"c\"\n" + keys +
+           "[[node.interface]]\nbus = \"lan\"\naddresses = [\"10.0.0.3/24\"]\n";
+}
+
+TEST(Topology, KernelNodesServicesAndForwards) {
+    auto lab = parse_ok(with_node_c("kind = \"kernel\"\nforwarding = true\n"));
+    EXPECT_FALSE(parse_ok(kTwoNodes).has_kernel_nodes());
+    ASSERT_EQ(lab.nodes.size(), 3u);
+    EXPECT_EQ(lab.nodes[0].kind, NodeKind::shmifd);
+    EXPECT_EQ(lab.nodes[2].kind, NodeKind::kernel);
+    EXPECT_TRUE(lab.nodes[2].forwarding);
+    EXPECT_TRUE(lab.has_kernel_nodes());
+
+    auto served = parse_ok(with_node_c(R"(services = ["http:8080", "echo:7/udp"]
+forward = ["tcp:18080=10.0.0.3:8080"]
+expose = ["udp:10.0.0.3:53=127.0.0.1:5353"]
+)"));
+    const auto& b = served.nodes[2];
+    ASSERT_EQ(b.services.size(), 2u);
+    EXPECT_EQ(b.services[0].kind, services::ServiceKind::http);
+    EXPECT_EQ(b.services[0].port, 8080);
+    EXPECT_EQ(b.services[1].transport, services::Transport::udp);
+    ASSERT_EQ(b.forwards.size(), 2u);
+    EXPECT_EQ(b.forwards[0].direction, shmifd::forward::Direction::inbound);
+    EXPECT_EQ(b.forwards[0].host_port, 18080);
+    EXPECT_EQ(b.forwards[1].direction, shmifd::forward::Direction::outbound);
+    EXPECT_EQ(b.forwards[1].protocol, shmifd::forward::Protocol::udp);
+}
+
+TEST(Topology, LinksAndCaptures) {
+    auto lab = parse_ok(std::string(kTwoBuses) + R"([[link]]
+a = "east"
+b = "west"
+both = "delay 20ms 2ms loss 1%"
+b_to_a = "rate 10mbit"
+seed = 7
+[[capture]]
+bus = "east"
+[[capture]]
+bus = "west"
+format = "pcapng"
+filter = "icmp or arp"
+[[capture]]
+bus = "west"
+file = "west-tcp.pcap"
+filter = "tcp port 80"
+)");
+    ASSERT_EQ(lab.links.size(), 1u);
+    EXPECT_EQ(lab.links[0].a, "east");
+    EXPECT_EQ(lab.links[0].a_to_b, "delay 20ms 2ms loss 1%");  // from both
+    EXPECT_EQ(lab.links[0].b_to_a, "rate 10mbit");             // its own wins
+    EXPECT_EQ(lab.links[0].seed, 7u);
+    ASSERT_EQ(lab.captures.size(), 3u);
+    EXPECT_EQ(lab.captures[0].file, "east.pcap");
+    EXPECT_EQ(lab.captures[0].format, CaptureFormat::pcap);
+    EXPECT_EQ(lab.captures[1].file, "west.pcapng");
+    EXPECT_EQ(lab.captures[1].filter, "icmp or arp");
+    EXPECT_EQ(lab.captures[2].file, "west-tcp.pcap");
+
+    auto plain = parse_ok(std::string(kTwoBuses) + "[[link]]\na = \"east\"\nb = \"west\"\n");
+    EXPECT_TRUE(plain.links[0].a_to_b.empty());
+    EXPECT_TRUE(plain.links[0].b_to_a.empty());
+    EXPECT_FALSE(plain.links[0].seed.has_value());
+}
+
+// Three buses in a chain are fine; closing the ring is refused.
+TEST(Topology, LinksMayNotMakeALoop) {
+    const std::string three = std::string("[[bus]]\nname = \"c\"\n") + kTwoBuses +
+                              "[[link]]\na = \"east\"\nb = \"west\"\n"
+                              "[[link]]\na = \"west\"\nb = \"c\"\n";
+    parse_ok(three);
+    const auto error = parse_error(three + "[[link]]\na = \"c\"\nb = \"east\"\n");
+    EXPECT_NE(error.find("t.toml:23: link c - east: the two buses are joined already"),
+              std::string::npos)
+        << error;
+}
+
 struct Bad {
     const char* what;
     std::string text;
@@ -168,7 +264,55 @@ INSTANTIATE_TEST_SUITE_P(
             std::string(kTwoNodes) +
                 "[[node.route]]\ndst = \"default\"\nvia = \"10.0.0.1\"\n[[node.route]]\ndst = "
                 "\"default\"\nvia = \"10.0.0.1\"\n",
-            "t.toml:16: node b: a second route to 0.0.0.0/0"}),
+            "t.toml:16: node b: a second route to 0.0.0.0/0"},
+        Bad{"bad kind", with_node_c("kind = \"vm\"\n"),
+            "t.toml:15: node c: kind must be shmifd or kernel"},
+        Bad{"kernel with workers", with_node_c("kind = \"kernel\"\nworkers = 2\n"),
+            "t.toml:16: node c: workers is for shmifd nodes, not kernel"},
+        Bad{"kernel with services", with_node_c("kind = \"kernel\"\nservices = [\"echo\"]\n"),
+            "t.toml:16: node c: services is for shmifd nodes, not kernel"},
+        Bad{"bad service", with_node_c("services = [\"gopher\"]\n"),
+            "t.toml:15: node c: service \"gopher\""},
+        Bad{"services on one port", with_node_c("services = [\"http\", \"echo:80\"]\n"),
+            "t.toml:15: node c: services http:80 and echo:80 need the same port"},
+        Bad{"bad forward", with_node_c("forward = [\"tcp:x\"]\n"),
+            "t.toml:15: node c: forward \"tcp:x\""},
+        Bad{"service not a string", with_node_c("services = [80]\n"),
+            "t.toml:15: node c: services must be strings"},
+        Bad{"link without b", std::string(kTwoBuses) + "[[link]]\na = \"east\"\n",
+            "t.toml:15: link: a and b are required"},
+        Bad{"link to unknown bus", std::string(kTwoBuses) + "[[link]]\na = \"east\"\nb = \"x\"\n",
+            "t.toml:15: link: no bus x"},
+        Bad{"link to itself", std::string(kTwoBuses) + "[[link]]\na = \"east\"\nb = \"east\"\n",
+            "t.toml:15: link: joins bus east to itself"},
+        Bad{"link netem",
+            std::string(kTwoBuses) + "[[link]]\na = \"east\"\nb = \"west\"\nboth = \"loss lots\"\n",
+            "t.toml:18: link east - west: both: "},
+        Bad{"link twice",
+            std::string(kTwoBuses) +
+                "[[link]]\na = \"east\"\nb = \"west\"\n[[link]]\na = \"west\"\nb = \"east\"\n",
+            "t.toml:18: link west - east: the two buses are joined already"},
+        Bad{"unknown link key",
+            std::string(kTwoBuses) + "[[link]]\na = \"east\"\nb = \"west\"\nloss = 1\n",
+            "t.toml:18: unknown key link.loss"},
+        Bad{"capture of unknown bus", std::string(kTwoBuses) + "[[capture]]\nbus = \"x\"\n",
+            "t.toml:15: capture: no bus x"},
+        Bad{"capture format",
+            std::string(kTwoBuses) + "[[capture]]\nbus = \"east\"\nformat = \"erf\"\n",
+            "t.toml:17: capture of east: format must be pcap or pcapng"},
+        Bad{"capture filter",
+            std::string(kTwoBuses) + "[[capture]]\nbus = \"east\"\nfilter = \"icmp and and\"\n",
+            "t.toml:17: capture of east: filter: "},
+        Bad{"capture file path",
+            std::string(kTwoBuses) + "[[capture]]\nbus = \"east\"\nfile = \"../x.pcap\"\n",
+            "t.toml:17: capture of east: file must be a plain file name"},
+        Bad{"capture file twice",
+            std::string(kTwoBuses) + "[[capture]]\nbus = \"east\"\n[[capture]]\nbus = "
+                                     "\"west\"\nfile = \"east.pcap\"\n",
+            "t.toml:17: capture of west: file east.pcap is another capture's too"},
+        Bad{"capture over a lab file",
+            std::string(kTwoBuses) + "[[capture]]\nbus = \"east\"\nfile = \"a.log\"\n",
+            "t.toml:15: capture of east: file a.log is one of the lab's own files"}),
     [](const ::testing::TestParamInfo<Bad>& param) {
         std::string name = param.param.what;
         for (char& c : name)
