@@ -32,7 +32,8 @@ has the ip commands `up` ran). Such a lab needs root (CAP_SYS_ADMIN and CAP_NET_
 the node with ip netns exec shmiflab-LAB-NODE COMMAND. `down` deletes the namespaces.
 
 Exit status: 0 done; 1 failed (a node did not start, a lab of that name is already running,
-no such lab, a node stopped or a ping missed); 2 usage or a bad topology file (FILE:LINE: what).
+kernel nodes without root or with a namespace that exists already, no such lab, a node
+stopped or a ping missed); 2 usage or a bad topology file (FILE:LINE: what).
 
 Examples:
   shmiflab up examples/labs/two-routers.toml     start it; print nodes and addresses

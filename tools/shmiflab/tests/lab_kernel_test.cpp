@@ -284,6 +284,73 @@ TEST_F(KernelLabTest, AFailureMidUpLeavesNothing) {
     EXPECT_NE(read_file(lab_file(name, "k1.log")).find("shmiftap --bus"), std::string::npos);
 }
 
+// The kernel as the router between two shmifd hosts: two shmiftaps in one namespace, the
+// second TAP with the interface's mtu, forwarding on.
+TEST_F(KernelLabTest, AKernelRouterForwards) {
+    const auto name = lab_name("kr");
+    const auto file = dir_.file(name + ".toml");
+    write_text_file(file, fmt::format(R"([lab]
+name = "{}"
+[[bus]]
+name = "lan1"
+[[bus]]
+name = "lan2"
+[[node]]
+name = "h1"
+[[node.interface]]
+bus = "lan1"
+addresses = ["10.0.1.10/24"]
+[[node.route]]
+dst = "default"
+via = "10.0.1.1"
+[[node]]
+name = "kr"
+kind = "kernel"
+forwarding = true
+[[node.interface]]
+bus = "lan1"
+addresses = ["10.0.1.1/24"]
+[[node.interface]]
+bus = "lan2"
+addresses = ["10.0.2.1/24"]
+mtu = 1400
+[[node]]
+name = "h2"
+[[node.interface]]
+bus = "lan2"
+addresses = ["10.0.2.10/24"]
+[[node.route]]
+dst = "default"
+via = "10.0.2.1"
+)",
+                                      name));
+    labs_.push_back(name);
+    ASSERT_NO_FATAL_FAILURE(up(file));
+    const auto netns = netns_name(name, "kr");
+    auto forwarding = run_command({find_system_program("ip"), "netns", "exec", netns,
+                                   find_system_program("sysctl"), "-n", "net.ipv4.ip_forward"},
+                                  10s);
+    ASSERT_TRUE(forwarding) << forwarding.error();
+    EXPECT_EQ(forwarding->output, "1\n");
+    auto eth1 =
+        run_command({find_system_program("ip"), "-n", netns, "-o", "link", "show", "eth1"}, 10s);
+    ASSERT_TRUE(eth1) << eth1.error();
+    EXPECT_NE(eth1->output.find(" mtu 1400 "), std::string::npos) << eth1->output;
+
+    auto ping = shmiflab({"ping-all", name});
+    EXPECT_EQ(ping.status, 0) << ping.output;
+    EXPECT_NE(ping.output.find("8 of 8 addresses answered"), std::string::npos) << ping.output;
+    auto status = shmiflab({"status", name, "--json"});
+    ASSERT_EQ(status.status, 0) << status.output;
+    const auto kr = nlohmann::json::parse(status.output)["nodes"][1];
+    EXPECT_EQ(kr["shmiftap_pids"].size(), 2u) << kr.dump();
+
+    auto down = shmiflab({"down", name});
+    EXPECT_EQ(down.status, 0) << down.output;
+    EXPECT_NE(down.output.find("3 node(s) stopped"), std::string::npos) << down.output;
+    expect_nothing_left(name);
+}
+
 // A namespace of the lab's name that no stopped lab left is someone else's: `up` refuses
 // before starting anything, says how to remove it, and leaves it alone.
 TEST_F(KernelLabTest, RefusesANamespaceItDidNotCreate) {
