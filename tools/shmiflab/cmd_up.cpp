@@ -205,10 +205,10 @@ int run_up(const UpArgs& args) {
         if (failure.node.empty()) return report(exit_failure, failure.why + "; nothing started");
         return report(
             exit_failure,
-            fmt::format("node {}: {}; every node stopped, buses and namespaces removed. The end of "
-                        "{}:\n{}",
-                        failure.node, failure.why, lab.dir.log(failure.node),
-                        tail_of(lab.dir.log(failure.node), 10)));
+            fmt::format("node {}: {}; every node stopped, buses {}removed. The end of {}:\n{}",
+                        failure.node, failure.why,
+                        lab.topology.has_kernel_nodes() ? "and namespaces " : "",
+                        lab.dir.log(failure.node), tail_of(lab.dir.log(failure.node), 10)));
     }
     print_table(lab);
     fmt::print("ready in {} ms\n", std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -149,6 +149,7 @@ class KernelNodeSetup {
         std::filesystem::remove(log, ignored);  // a log of this run only
         const auto ip_program = find_system_program("ip");
         if (ip_program.empty()) return fail("no ip in PATH, /usr/sbin or /sbin");
+        const auto mtu = std::to_string(spec.mtu != 0 ? spec.mtu : 1500);
         const std::vector<std::string> argv{ip_program,
                                             "netns",
                                             "exec",
@@ -160,8 +161,9 @@ class KernelNodeSetup {
                                             interface_name(itf),
                                             "--up",
                                             "--mtu",
-                                            std::to_string(spec.mtu != 0 ? spec.mtu : 1500)};
-        log_ << "+ " << command_line(argv) << " (log " << log << ")\n" << std::flush;
+                                            mtu};
+        log_ << "+ ip " << command_line({argv.begin() + 1, argv.end()}) << " (log " << log << ")\n"
+             << std::flush;
         auto pid = start_detached(argv, log);
         if (!pid) return fail(interface_name(itf) + ": " + pid.error());
         const auto pid_file = tap_pid_file(lab_.dir, node_.name, itf);
