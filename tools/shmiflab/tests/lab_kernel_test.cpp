@@ -57,7 +57,8 @@ std::string kernel_labs_unavailable() {
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) return "no /dev/net/tun";
     const auto ip = find_system_program("ip");
     if (ip.empty()) return "no ip(8) (iproute2)";
-    const auto probe = fmt::format("shmiflab-probe-{}", ::getpid());
+    // Not "shmiflab-...": no lab's namespace, even for a moment.
+    const auto probe = fmt::format("labtest-probe-{}", ::getpid());
     auto added = run_command({ip, "netns", "add", probe}, 10s);
     if (!added || added->exit_status != 0)
         return "`ip netns add` failed: " + (added ? added->output : added.error());
