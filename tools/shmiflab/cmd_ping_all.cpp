@@ -1,10 +1,12 @@
-// shmiflab ping-all LAB: every node pings, from its own stack through its control socket,
-// every address of every other node it should reach; a matrix, exit 1 on any miss.
+// shmiflab ping-all LAB: every node pings, from its own stack (a shmifd through its control
+// socket, the kernel with ping in its namespace), every address of every other node it
+// should reach; a matrix, exit 1 on any miss.
 #include <fmt/format.h>
 
 #include <thread>
 
 #include "commands.hpp"
+#include "kernel_node.hpp"
 #include "lab_dir.hpp"
 #include "node_control.hpp"
 #include "reachability.hpp"
@@ -19,20 +21,28 @@ struct Outcome {
     std::string error;  // when the request itself failed
 };
 
+// One echo request from `node`: answered or not; an error when it could not be sent.
+std::expected<bool, std::string> echo(const Lab& lab, const Node& node,
+                                      netstack::Ipv4Address address, int timeout_ms) {
+    if (node.kind == NodeKind::kernel) return kernel_ping(lab, node, address, timeout_ms);
+    auto reply =
+        node_call(lab.dir.socket(node.name), "ping",
+                  {{"addr", address.to_string()}, {"count", 1}, {"timeout_ms", timeout_ms}},
+                  std::chrono::milliseconds(timeout_ms + 5000));
+    if (!reply) return std::unexpected(reply.error());
+    return reply->value("received", 0) > 0;
+}
+
 // Up to two echo requests: the first may be spent resolving neighbours along the way.
 Outcome ping(const Lab& lab, const Probe& probe, int timeout_ms) {
     Outcome out{.probe = probe, .replied = false, .error = {}};
-    const auto socket = lab.dir.socket(lab.topology.nodes[probe.from].name);
     for (int attempt = 0; attempt < 2 && !out.replied; ++attempt) {
-        auto reply = node_call(
-            socket, "ping",
-            {{"addr", probe.address.to_string()}, {"count", 1}, {"timeout_ms", timeout_ms}},
-            std::chrono::milliseconds(timeout_ms + 5000));
-        if (!reply) {
-            out.error = reply.error();
+        auto replied = echo(lab, lab.topology.nodes[probe.from], probe.address, timeout_ms);
+        if (!replied) {
+            out.error = replied.error();
             return out;
         }
-        out.replied = reply->value("received", 0) > 0;
+        out.replied = *replied;
     }
     return out;
 }

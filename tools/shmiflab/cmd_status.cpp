@@ -1,8 +1,10 @@
-// shmiflab status LAB [--json]: nodes (pid, running) and buses (frames written).
+// shmiflab status LAB [--json]: nodes (pid, running; a kernel node's namespace and
+// shmiftaps) and buses (frames written).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "kernel_node.hpp"
 #include "lab_dir.hpp"
 #include "processes.hpp"
 #include "shmif/bus.hpp"
@@ -12,14 +14,35 @@ namespace shmiflab {
 
 namespace {
 
+// Running: its namespace exists and every interface's shmiftap runs.
+nlohmann::json kernel_node_row(const Lab& lab, const Node& node) {
+    const auto state = kernel_node_state(lab, node);
+    auto pids = nlohmann::json::array();
+    for (const auto& pid : state.taps)
+        pids.push_back(pid ? nlohmann::json(*pid) : nlohmann::json(nullptr));
+    return {{"name", node.name},
+            {"kind", "kernel"},
+            {"pid", nullptr},  // one shmiftap per interface instead
+            {"socket", nullptr},
+            {"netns", state.netns},
+            {"netns_exists", state.netns_exists},
+            {"shmiftap_pids", pids},
+            {"alive", state.running()}};
+}
+
 nlohmann::json node_rows(const Lab& lab) {
     auto rows = nlohmann::json::array();
     const auto running = running_nodes(lab);
     for (const auto& node : lab.topology.nodes) {
+        if (node.kind == NodeKind::kernel) {
+            rows.push_back(kernel_node_row(lab, node));
+            continue;
+        }
         auto pid = read_pid_file(lab.dir.pid(node.name));
         const bool up =
             std::ranges::any_of(running, [&](const RunningNode& r) { return r.name == node.name; });
         rows.push_back({{"name", node.name},
+                        {"kind", "shmifd"},
                         {"pid", pid ? nlohmann::json(*pid) : nlohmann::json(nullptr)},
                         {"alive", up},
                         {"socket", lab.dir.socket(node.name)}});
@@ -50,6 +73,15 @@ std::string cell(const nlohmann::json& value) {
     return value.is_null() ? "-" : value.dump();
 }
 
+// PID column: a kernel node's shmiftaps "PID,PID".
+std::string pid_cell(const nlohmann::json& node) {
+    if (!node.contains("shmiftap_pids")) return cell(node["pid"]);
+    std::string pids;
+    for (const auto& pid : node["shmiftap_pids"])
+        pids += (pids.empty() ? "" : ",") + cell(pid);
+    return pids.empty() ? "-" : pids;
+}
+
 }  // namespace
 
 int run_status(const StatusArgs& args) {
@@ -73,8 +105,12 @@ int run_status(const StatusArgs& args) {
         fmt::print("lab {} in {}\n{:<{}}  {:>8}  {}\n", lab->topology.name, lab->dir.path, "NODE",
                    w, "PID", "STATE");
         for (const auto& n : nodes)
-            fmt::print("{:<{}}  {:>8}  {}\n", n["name"].get<std::string>(), w, cell(n["pid"]),
-                       n["alive"].get<bool>() ? "running" : "stopped");
+            fmt::print("{:<{}}  {:>8}  {}{}\n", n["name"].get<std::string>(), w, pid_cell(n),
+                       n["alive"].get<bool>() ? "running" : "stopped",
+                       n.contains("netns")
+                           ? fmt::format("  kernel, netns {}{}", n["netns"].get<std::string>(),
+                                         n["netns_exists"].get<bool>() ? "" : " (gone)")
+                           : "");
         fmt::print("{:<{}}  {:<6}  {:>14}  {:>11}\n", "BUS", w, "FORMAT", "FRAMES_WRITTEN",
                    "FRAMES_HELD");
         for (const auto& b : buses)

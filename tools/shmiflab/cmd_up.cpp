@@ -1,5 +1,6 @@
-// shmiflab up FILE: buses, one shmifd per node, wait for every control socket, print the
-// nodes. All or nothing: a failure stops what was started and removes the buses.
+// shmiflab up FILE: buses, one shmifd per node, wait for every control socket, then the
+// kernel nodes (namespace, shmiftaps, addresses, routes), print the nodes. All or nothing: a
+// failure stops what was started and removes the buses and namespaces.
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "kernel_node.hpp"
 #include "lab_dir.hpp"
 #include "node_config.hpp"
 #include "node_control.hpp"
@@ -48,6 +50,7 @@ std::expected<void, Failure> create_buses(const Lab& lab) {
 std::expected<void, Failure> start_nodes(const Lab& lab, const std::string& shmifd,
                                          std::vector<Started>& started) {
     for (const auto& node : lab.topology.nodes) {
+        if (node.kind == NodeKind::kernel) continue;  // start_kernel_nodes
         const auto config = lab.dir.config(node.name);
         std::ofstream(config, std::ios::trunc) << node_config(lab.topology, node, lab.dir);
         auto pid = start_detached({shmifd, "--config", config}, lab.dir.log(node.name));
@@ -89,32 +92,55 @@ std::expected<void, Failure> wait_ready(const Lab& lab, std::vector<Started> pen
     return {};
 }
 
-void print_table(const Lab& lab, const std::vector<Started>& started) {
+// The kernel nodes, each in its namespace, after the shmifd nodes answered.
+std::expected<void, Failure> start_kernel_nodes(const Lab& lab, const std::string& shmiftap,
+                                                std::chrono::milliseconds timeout) {
+    for (const auto& node : lab.topology.nodes)
+        if (node.kind == NodeKind::kernel)
+            if (auto started = start_kernel_node(lab, node, shmiftap, timeout); !started)
+                return std::unexpected(Failure{node.name, started.error()});
+    return {};
+}
+
+// One row per interface; a kernel node's PID is that interface's shmiftap.
+void print_table(const Lab& lab) {
     struct Row {
-        std::string node, pid, itf, bus, addresses;
+        std::string node, kind, pid, itf, bus, addresses;
     };
-    std::vector<Row> rows{{"NODE", "PID", "IF", "BUS", "ADDRESSES"}};
-    for (std::size_t n = 0; n < lab.topology.nodes.size(); ++n) {
-        const auto& node = lab.topology.nodes[n];
+    const auto pid_text = [](std::optional<pid_t> pid) { return pid ? std::to_string(*pid) : "-"; };
+    std::vector<Row> rows{{"NODE", "KIND", "PID", "IF", "BUS", "ADDRESSES"}};
+    for (const auto& node : lab.topology.nodes) {
+        const bool kernel = node.kind == NodeKind::kernel;
         for (std::size_t i = 0; i < node.interfaces.size(); ++i) {
             std::string addresses;
             for (const auto& a : node.interfaces[i].addresses)
                 addresses += (addresses.empty() ? "" : " ") + a.to_string();
-            rows.push_back({i == 0 ? node.name : "", i == 0 ? std::to_string(started[n].pid) : "",
-                            "eth" + std::to_string(i), node.interfaces[i].bus, addresses});
+            std::string pid;
+            if (kernel)
+                pid = pid_text(read_pid_file(tap_pid_file(lab.dir, node.name, i)));
+            else if (i == 0)
+                pid = pid_text(read_pid_file(lab.dir.pid(node.name)));
+            rows.push_back({i == 0 ? node.name : "", i == 0 ? (kernel ? "kernel" : "shmifd") : "",
+                            pid, "eth" + std::to_string(i), node.interfaces[i].bus, addresses});
         }
     }
-    std::size_t w[4] = {};
+    std::size_t w[5] = {};
     for (const auto& r : rows) {
         w[0] = std::max(w[0], r.node.size());
-        w[1] = std::max(w[1], r.pid.size());
-        w[2] = std::max(w[2], r.itf.size());
-        w[3] = std::max(w[3], r.bus.size());
+        w[1] = std::max(w[1], r.kind.size());
+        w[2] = std::max(w[2], r.pid.size());
+        w[3] = std::max(w[3], r.itf.size());
+        w[4] = std::max(w[4], r.bus.size());
     }
     fmt::print("lab {} up in {}\n", lab.topology.name, lab.dir.path);
     for (const auto& r : rows)
-        fmt::print("{:<{}}  {:>{}}  {:<{}}  {:<{}}  {}\n", r.node, w[0], r.pid, w[1], r.itf, w[2],
-                   r.bus, w[3], r.addresses);
+        fmt::print("{:<{}}  {:<{}}  {:>{}}  {:<{}}  {:<{}}  {}\n", r.node, w[0], r.kind, w[1],
+                   r.pid, w[2], r.itf, w[3], r.bus, w[4], r.addresses);
+    for (const auto& node : lab.topology.nodes)
+        if (node.kind == NodeKind::kernel)
+            fmt::print("kernel node {}: network namespace {} (ip netns exec {} COMMAND)\n",
+                       node.name, netns_name(lab.topology.name, node.name),
+                       netns_name(lab.topology.name, node.name));
 }
 
 }  // namespace
@@ -127,8 +153,16 @@ int run_up(const UpArgs& args) {
     if (!topology) return report(exit_usage, topology.error());
     LabDir dir{args.common.base + "/" + topology->name};
     const Lab lab{std::move(*topology), std::move(dir)};
+    if (auto denied = kernel_privilege_error(lab.topology, effective_capabilities()))
+        return report(exit_failure, *denied + "; nothing started");
     auto shmifd = find_shmifd(args.shmifd);
     if (!shmifd) return report(exit_usage, shmifd.error());
+    std::string shmiftap;
+    if (lab.topology.has_kernel_nodes()) {
+        auto found = find_shmiftap(args.shmiftap);
+        if (!found) return report(exit_usage, found.error());
+        shmiftap = *found;
+    }
 
     // A lab of that name that ran before, as its lab.toml says, and what it left behind.
     if (auto before = find_lab(lab.topology.name, args.common.base)) {
@@ -139,6 +173,13 @@ int run_up(const UpArgs& args) {
                             lab.dir.path, running.front().name, running.front().pid));
         teardown(*before, {});
     }
+    // A namespace no stopped lab of this name accounts for is someone else's: left alone.
+    if (auto taken = existing_namespaces(lab); !taken.empty())
+        return report(
+            exit_failure,
+            fmt::format("network namespace {} exists already and lab {} in {} did not "
+                        "leave it; remove it with `ip netns delete {}`; nothing started",
+                        taken.front(), lab.topology.name, args.common.base, taken.front()));
     // Only the files a lab makes go, never the whole directory; old logs too.
     teardown(lab, {});
     for (const auto& node : lab.topology.nodes)
@@ -152,9 +193,9 @@ int run_up(const UpArgs& args) {
     std::vector<Started> started;
     auto outcome = create_buses(lab);
     if (outcome) outcome = start_nodes(lab, *shmifd, started);
-    if (outcome)
-        outcome = wait_ready(lab, started,
-                             std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000)));
+    const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
+    if (outcome) outcome = wait_ready(lab, started, timeout);
+    if (outcome) outcome = start_kernel_nodes(lab, shmiftap, timeout);
     if (!outcome) {
         std::vector<pid_t> pids;
         for (const auto& s : started)
@@ -162,13 +203,14 @@ int run_up(const UpArgs& args) {
         teardown(lab, pids);
         const auto& failure = outcome.error();
         if (failure.node.empty()) return report(exit_failure, failure.why + "; nothing started");
-        return report(exit_failure,
-                      fmt::format("node {}: {}; every node stopped, buses removed. The end of "
-                                  "{}:\n{}",
-                                  failure.node, failure.why, lab.dir.log(failure.node),
-                                  tail_of(lab.dir.log(failure.node), 10)));
+        return report(
+            exit_failure,
+            fmt::format("node {}: {}; every node stopped, buses {}removed. The end of {}:\n{}",
+                        failure.node, failure.why,
+                        lab.topology.has_kernel_nodes() ? "and namespaces " : "",
+                        lab.dir.log(failure.node), tail_of(lab.dir.log(failure.node), 10)));
     }
-    print_table(lab, started);
+    print_table(lab);
     fmt::print("ready in {} ms\n", std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - began)
                                        .count());

@@ -20,7 +20,8 @@ struct Common {
 
 struct UpArgs {
     Common common;
-    std::string shmifd;  // --shmifd; empty: $SHMIFLAB_SHMIFD, beside shmiflab, PATH
+    std::string shmifd;    // --shmifd; empty: $SHMIFLAB_SHMIFD, beside shmiflab, PATH
+    std::string shmiftap;  // --shmiftap, for kernel nodes; empty: $SHMIFLAB_SHMIFTAP, ...
     double timeout_s = 10;
 };
 

@@ -26,8 +26,14 @@ node's shmifd config (NODE.toml), control socket (NODE.sock), log (NODE.log) and
 (NODE.pid), and lab.toml, the topology `up` started; `down` keeps the logs.
 Talk to a node with shmifctl -s DIR/NODE.sock.
 
+A node of kind = "kernel" is the Linux kernel's own stack in the network namespace
+shmiflab-LAB-NODE, joined to each bus by a shmiftap (NODE.ethI.pid, NODE.ethI.log; NODE.log
+has the ip commands `up` ran). Such a lab needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); use
+the node with ip netns exec shmiflab-LAB-NODE COMMAND. `down` deletes the namespaces.
+
 Exit status: 0 done; 1 failed (a node did not start, a lab of that name is already running,
-no such lab, a node stopped or a ping missed); 2 usage or a bad topology file (FILE:LINE: what).
+kernel nodes without root or with a namespace that exists already, no such lab, a node
+stopped or a ping missed); 2 usage or a bad topology file (FILE:LINE: what).
 
 Examples:
   shmiflab up examples/labs/two-routers.toml     start it; print nodes and addresses
@@ -60,14 +66,19 @@ int main_(int argc, char** argv) {
     auto* u = app.add_subcommand(
         "up",
         "Validate the topology file, create the lab's buses, start one shmifd per node, wait "
-        "until every node answers on its control socket, and print the nodes and their "
+        "until every node answers on its control socket, set up the kernel nodes (namespace, "
+        "shmiftaps, addresses, routes; root only), and print the nodes and their "
         "addresses. If any part fails, everything started is stopped again.\n"
         "Example: shmiflab up examples/labs/two-hosts.toml");
     add_common(u, up.common, "The lab's topology file");
     u->add_option("--shmifd", up.shmifd,
                   "The daemon to run (default: $SHMIFLAB_SHMIFD, the shmifd beside shmiflab, "
                   "or shmifd in PATH)");
-    u->add_option("--timeout", up.timeout_s, "Seconds to wait for every node to answer")
+    u->add_option("--shmiftap", up.shmiftap,
+                  "The bridge kernel nodes run (default: $SHMIFLAB_SHMIFTAP, the shmiftap "
+                  "beside shmiflab, or shmiftap in PATH)");
+    u->add_option("--timeout", up.timeout_s,
+                  "Seconds to wait for every node to answer (and each kernel node's TAPs)")
         ->check(CLI::Range(0.1, 600.0))
         ->capture_default_str();
 
@@ -75,13 +86,15 @@ int main_(int argc, char** argv) {
     auto* d = app.add_subcommand(
         "down",
         "Stop every node of the lab (SIGTERM, SIGKILL after 3 s), remove its buses, sockets "
-        "and configs; keep the logs.\nExample: shmiflab down two-hosts");
+        "and configs, delete its kernel nodes' namespaces; keep the logs.\nExample: shmiflab down "
+        "two-hosts");
     add_common(d, down, lab_help);
 
     StatusArgs status;
     auto* s = app.add_subcommand(
         "status",
-        "Show the lab's nodes (pid, running or not) and buses (frames written). Exit 1 when "
+        "Show the lab's nodes (pid, running or not; a kernel node's namespace and shmiftap "
+        "pids) and buses (frames written). Exit 1 when "
         "a node is not running.\nExample: shmiflab status two-hosts --json");
     add_common(s, status.common, lab_help);
     s->add_flag("--json", status.json, "Print one JSON object");
@@ -90,7 +103,8 @@ int main_(int argc, char** argv) {
     auto* p = app.add_subcommand(
         "ping-all",
         "Have every node ping every address of every other node it has a subnet or a route "
-        "for (a second echo request if the first gets no reply), and print the matrix. Exit "
+        "for (a second echo request if the first gets no reply; a kernel node runs ping in "
+        "its namespace), and print the matrix. Exit "
         "1 on any miss.\nExample: shmiflab ping-all two-routers");
     add_common(p, ping.common, lab_help);
     p->add_option("--timeout", ping.timeout_ms, "Milliseconds to wait for each reply")

@@ -15,12 +15,23 @@ bool executable(const std::filesystem::path& path) {
     return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
 }
 
+std::string find_in_path(const std::string& name) {
+    if (const char* path = std::getenv("PATH"); path != nullptr) {
+        std::istringstream dirs(path);
+        for (std::string dir; std::getline(dirs, dir, ':');)
+            if (!dir.empty() && executable(std::filesystem::path(dir) / name))
+                return (std::filesystem::path(dir) / name).string();
+    }
+    return {};
+}
+
 }  // namespace
 
-std::expected<std::string, std::string> find_shmifd(const std::string& given) {
+std::expected<std::string, std::string> find_program(const OurProgram& program,
+                                                     const std::string& given) {
     std::string chosen = given;
     if (chosen.empty())
-        if (const char* env = std::getenv("SHMIFLAB_SHMIFD"); env != nullptr) chosen = env;
+        if (const char* env = std::getenv(program.env.c_str()); env != nullptr) chosen = env;
     if (!chosen.empty()) {
         if (!executable(chosen)) return std::unexpected(chosen + ": not an executable file");
         return std::filesystem::absolute(chosen).string();
@@ -28,17 +39,28 @@ std::expected<std::string, std::string> find_shmifd(const std::string& given) {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
     if (!ec)
-        // Installed side by side, or the build tree's tools/shmiflab and daemon/shmifd.
-        for (const auto& candidate : {self / "shmifd", self / "../../daemon/shmifd/shmifd"})
+        // Installed side by side, or in the build tree's directory of that program.
+        for (const auto& candidate : {self / program.name, self / program.build_dir / program.name})
             if (executable(candidate)) return candidate.lexically_normal().string();
-    if (const char* path = std::getenv("PATH"); path != nullptr) {
-        std::istringstream dirs(path);
-        for (std::string dir; std::getline(dirs, dir, ':');)
-            if (!dir.empty() && executable(std::filesystem::path(dir) / "shmifd"))
-                return (std::filesystem::path(dir) / "shmifd").string();
-    }
-    return std::unexpected(
-        "no shmifd: not beside shmiflab nor in PATH (give --shmifd or $SHMIFLAB_SHMIFD)");
+    if (auto found = find_in_path(program.name); !found.empty()) return found;
+    return std::unexpected("no " + program.name + ": not beside shmiflab nor in PATH (give " +
+                           program.option + " or $" + program.env + ")");
+}
+
+std::expected<std::string, std::string> find_shmifd(const std::string& given) {
+    return find_program({"shmifd", "--shmifd", "SHMIFLAB_SHMIFD", "../../daemon/shmifd"}, given);
+}
+
+std::expected<std::string, std::string> find_shmiftap(const std::string& given) {
+    return find_program({"shmiftap", "--shmiftap", "SHMIFLAB_SHMIFTAP", "../shmiftap"}, given);
+}
+
+std::string find_system_program(const std::string& name) {
+    if (auto found = find_in_path(name); !found.empty()) return found;
+    for (const char* dir : {"/usr/sbin", "/sbin"})
+        if (executable(std::filesystem::path(dir) / name))
+            return (std::filesystem::path(dir) / name).string();
+    return {};
 }
 
 }  // namespace shmiflab

@@ -1,4 +1,5 @@
-// Which shmifd `up` runs.
+// Which programs `up` runs: shmifd for shmifd nodes, shmiftap for kernel nodes, and system
+// programs (ip, sysctl).
 #pragma once
 
 #include <expected>
@@ -6,9 +7,25 @@
 
 namespace shmiflab {
 
-// `given` (--shmifd) if not empty, else $SHMIFLAB_SHMIFD, else the shmifd beside this
-// program (installed: the same directory; in the build tree: daemon/shmifd/), else the
-// first in PATH. An error says where it looked.
+// One of this project's programs and the places it may be.
+struct OurProgram {
+    std::string name;       // "shmifd"
+    std::string option;     // the option that names it ("--shmifd")
+    std::string env;        // the variable that names it ("SHMIFLAB_SHMIFD")
+    std::string build_dir;  // its build-tree directory, from shmiflab's ("../../daemon/shmifd")
+};
+
+// `given` (the option) if not empty, else $ENV, else the program beside this one (installed:
+// the same directory; in the build tree: build_dir), else the first in PATH. An error says
+// where it looked.
+std::expected<std::string, std::string> find_program(const OurProgram& program,
+                                                     const std::string& given);
+
 std::expected<std::string, std::string> find_shmifd(const std::string& given);
+std::expected<std::string, std::string> find_shmiftap(const std::string& given);
+
+// A system program (ip, sysctl) in PATH, else in /usr/sbin or /sbin (not in every user's
+// PATH); empty if none.
+std::string find_system_program(const std::string& name);
 
 }  // namespace shmiflab

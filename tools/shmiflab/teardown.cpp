@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "kernel_node.hpp"
 #include "processes.hpp"
 
 namespace shmiflab {
@@ -11,6 +12,11 @@ using namespace std::chrono_literals;
 std::vector<RunningNode> running_nodes(const Lab& lab) {
     std::vector<RunningNode> running;
     for (const auto& node : lab.topology.nodes) {
+        if (node.kind == NodeKind::kernel) {
+            for (pid_t tap : kernel_node_state(lab, node).running_taps)
+                running.push_back({node.name, tap});
+            continue;
+        }
         auto pid = read_pid_file(lab.dir.pid(node.name));
         if (pid && runs_with(*pid, lab.dir.config(node.name))) running.push_back({node.name, *pid});
     }
@@ -19,6 +25,7 @@ std::vector<RunningNode> running_nodes(const Lab& lab) {
 
 std::vector<pid_t> teardown(const Lab& lab, const std::vector<pid_t>& pids) {
     auto left = stop_all(pids, 3s);
+    take_down_kernel_nodes(lab);
     std::error_code ignored;
     for (const auto& bus : lab.topology.buses)
         std::filesystem::remove(lab.dir.bus(bus.name), ignored);

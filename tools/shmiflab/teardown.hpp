@@ -11,15 +11,16 @@
 namespace shmiflab {
 
 // The pids of the lab's nodes that run now (pid file, and the process still runs that
-// node's config: a reused pid is not ours).
+// node's config: a reused pid is not ours); a kernel node's are its shmiftaps.
 struct RunningNode {
     std::string name;
     pid_t pid;
 };
 std::vector<RunningNode> running_nodes(const Lab& lab);
 
-// Stops `pids` (SIGTERM, SIGKILL after 3 s) and removes the lab's buses, sockets, configs,
-// pid files and lab.toml; logs stay. The pids that would not die (none, normally).
+// Stops `pids` (SIGTERM, SIGKILL after 3 s) and the kernel nodes' shmiftaps, deletes their
+// namespaces, and removes the lab's buses, sockets, configs, pid files and lab.toml; logs
+// stay. The pids that would not die (none, normally).
 std::vector<pid_t> teardown(const Lab& lab, const std::vector<pid_t>& pids);
 
 }  // namespace shmiflab
