@@ -17,10 +17,11 @@ bool executable(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::expected<std::string, std::string> find_shmifd(const std::string& given) {
+std::expected<std::string, std::string> find_program(const Program& program,
+                                                     const std::string& given) {
     std::string chosen = given;
     if (chosen.empty())
-        if (const char* env = std::getenv("SHMIFLAB_SHMIFD"); env != nullptr) chosen = env;
+        if (const char* env = std::getenv(program.env.c_str()); env != nullptr) chosen = env;
     if (!chosen.empty()) {
         if (!executable(chosen)) return std::unexpected(chosen + ": not an executable file");
         return std::filesystem::absolute(chosen).string();
@@ -28,17 +29,23 @@ std::expected<std::string, std::string> find_shmifd(const std::string& given) {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
     if (!ec)
-        // Installed side by side, or the build tree's tools/shmiflab and daemon/shmifd.
-        for (const auto& candidate : {self / "shmifd", self / "../../daemon/shmifd/shmifd"})
+        // Installed side by side, or the build tree's tools/shmiflab and BUILD_DIR.
+        for (const auto& candidate :
+             {self / program.name, self / "../.." / program.build_dir / program.name})
             if (executable(candidate)) return candidate.lexically_normal().string();
     if (const char* path = std::getenv("PATH"); path != nullptr) {
         std::istringstream dirs(path);
         for (std::string dir; std::getline(dirs, dir, ':');)
-            if (!dir.empty() && executable(std::filesystem::path(dir) / "shmifd"))
-                return (std::filesystem::path(dir) / "shmifd").string();
+            if (!dir.empty() && executable(std::filesystem::path(dir) / program.name))
+                return (std::filesystem::path(dir) / program.name).string();
     }
-    return std::unexpected(
-        "no shmifd: not beside shmiflab nor in PATH (give --shmifd or $SHMIFLAB_SHMIFD)");
+    const auto give = program.option.empty() ? "" : program.option + " or ";
+    return std::unexpected("no " + program.name + ": not beside shmiflab nor in PATH (give " +
+                           give + "$" + program.env + ")");
+}
+
+std::expected<std::string, std::string> find_shmifd(const std::string& given) {
+    return find_program({"shmifd", "SHMIFLAB_SHMIFD", "daemon/shmifd", "--shmifd"}, given);
 }
 
 }  // namespace shmiflab
