@@ -1,6 +1,10 @@
-// shmiflab down LAB: stop every node, remove buses, sockets and configs, keep the logs.
+// shmiflab down LAB: stop every node, then the links and captures; remove buses, sockets and
+// configs, keep the logs and captures.
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "bus_tools.hpp"
 #include "commands.hpp"
 #include "lab_dir.hpp"
 #include "teardown.hpp"
@@ -13,12 +17,16 @@ int run_down(const Common& args) {
     std::vector<pid_t> pids;
     for (const auto& node : running_nodes(*lab))
         pids.push_back(node.pid);
+    const auto tools = running_bus_tools(*lab);
+    const auto links =
+        std::ranges::count(tools, ToolKind::link, [](const RunningTool& r) { return r.tool.kind; });
     const auto left = teardown(*lab, pids);
     if (!left.empty())
-        return report(exit_failure, fmt::format("lab {}: {} node(s) would not die (pid {})",
+        return report(exit_failure, fmt::format("lab {}: {} process(es) would not die (pid {})",
                                                 lab->topology.name, left.size(), left.front()));
-    fmt::print("lab {} down: {} node(s) stopped; logs kept in {}\n", lab->topology.name,
-               pids.size(), lab->dir.path);
+    fmt::print("lab {} down: {} node(s), {} link(s), {} capture(s) stopped; logs{} kept in {}\n",
+               lab->topology.name, pids.size(), links, std::ssize(tools) - links,
+               lab->topology.captures.empty() ? "" : " and captures", lab->dir.path);
     return exit_ok;
 }
 
