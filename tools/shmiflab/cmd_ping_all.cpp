@@ -19,11 +19,12 @@ struct Outcome {
     std::string error;  // when the request itself failed
 };
 
-// Up to two echo requests: the first may be spent resolving neighbours along the way.
-Outcome ping(const Lab& lab, const Probe& probe, int timeout_ms) {
+// Up to `attempts` echo requests: the first may be spent resolving neighbours along the way,
+// and a lossy link may drop any.
+Outcome ping(const Lab& lab, const Probe& probe, int timeout_ms, int attempts) {
     Outcome out{.probe = probe, .replied = false, .error = {}};
     const auto socket = lab.dir.socket(lab.topology.nodes[probe.from].name);
-    for (int attempt = 0; attempt < 2 && !out.replied; ++attempt) {
+    for (int attempt = 0; attempt < attempts && !out.replied; ++attempt) {
         auto reply = node_call(
             socket, "ping",
             {{"addr", probe.address.to_string()}, {"count", 1}, {"timeout_ms", timeout_ms}},
@@ -52,7 +53,7 @@ int run_ping_all(const PingAllArgs& args) {
         for (std::size_t from = 0; from < nodes.size(); ++from)
             threads.emplace_back([&, from] {
                 for (const auto& probe : expected_probes(lab.topology, from))
-                    results[from].push_back(ping(lab, probe, args.timeout_ms));
+                    results[from].push_back(ping(lab, probe, args.timeout_ms, args.attempts));
             });
     }
 
