@@ -24,9 +24,13 @@ int run_down(const Common& args) {
     if (!left.empty())
         return report(exit_failure, fmt::format("lab {}: {} process(es) would not die (pid {})",
                                                 lab->topology.name, left.size(), left.front()));
-    fmt::print("lab {} down: {} node(s), {} link(s), {} capture(s) stopped; logs{} kept in {}\n",
-               lab->topology.name, pids.size(), links, std::ssize(tools) - links,
-               lab->topology.captures.empty() ? "" : " and captures", lab->dir.path);
+    // A lab without links or captures says what it always said.
+    const auto tools_stopped = tools.empty() ? ""
+                                             : fmt::format(", then {} link(s) and {} capture(s)",
+                                                           links, std::ssize(tools) - links);
+    fmt::print("lab {} down: {} node(s) stopped{}; logs{} kept in {}\n", lab->topology.name,
+               pids.size(), tools_stopped, lab->topology.captures.empty() ? "" : " and captures",
+               lab->dir.path);
     return exit_ok;
 }
 
