@@ -30,7 +30,8 @@ shmiflink and shmifdump are found as shmifd is: $SHMIFLAB_SHMIFLINK, $SHMIFLAB_S
 beside shmiflab, PATH.
 
 Exit status: 0 done; 1 failed (a node did not start, a lab of that name is already running,
-no such lab, a node, link or capture stopped, or a ping missed); 2 usage or a bad topology file (FILE:LINE: what).
+no such lab, a node, link or capture stopped, or a ping missed); 2 usage or a bad topology
+file (FILE:LINE: what).
 
 Examples:
   shmiflab up examples/labs/two-routers.toml     start it; print nodes and addresses
