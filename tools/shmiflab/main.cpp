@@ -74,7 +74,9 @@ int main_(int argc, char** argv) {
     u->add_option("--shmifd", up.shmifd,
                   "The daemon to run (default: $SHMIFLAB_SHMIFD, the shmifd beside shmiflab, "
                   "or shmifd in PATH)");
-    u->add_option("--timeout", up.timeout_s, "Seconds to wait for every node to answer")
+    u->add_option("--timeout", up.timeout_s,
+                  "Seconds to wait for the links and captures to attach, and again for every "
+                  "node to answer")
         ->check(CLI::Range(0.1, 600.0))
         ->capture_default_str();
 
