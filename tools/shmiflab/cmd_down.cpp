@@ -1,9 +1,12 @@
-// shmiflab down LAB: stop every node, remove buses, sockets and configs, delete the kernel
-// nodes' namespaces, keep the logs.
+// shmiflab down LAB: stop every node (and the kernel nodes' shmiftaps, deleting their
+// namespaces), then the links and captures; remove buses, sockets and configs, keep the logs
+// and captures.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
+#include "bus_tools.hpp"
 #include "commands.hpp"
 #include "kernel_node.hpp"
 #include "lab_dir.hpp"
@@ -22,12 +25,20 @@ int run_down(const Common& args) {
         pids.push_back(node.pid);
         nodes.insert(node.name);
     }
+    const auto tools = running_bus_tools(*lab);
+    const auto links =
+        std::ranges::count(tools, ToolKind::link, [](const RunningTool& r) { return r.tool.kind; });
     const auto left = teardown(*lab, pids);
     if (!left.empty())
-        return report(exit_failure, fmt::format("lab {}: {} node(s) would not die (pid {})",
+        return report(exit_failure, fmt::format("lab {}: {} process(es) would not die (pid {})",
                                                 lab->topology.name, left.size(), left.front()));
-    fmt::print("lab {} down: {} node(s) stopped; logs kept in {}\n", lab->topology.name,
-               nodes.size(), lab->dir.path);
+    // A lab without links or captures says what it always said.
+    const auto tools_stopped = tools.empty() ? ""
+                                             : fmt::format(", then {} link(s) and {} capture(s)",
+                                                           links, std::ssize(tools) - links);
+    fmt::print("lab {} down: {} node(s) stopped{}; logs{} kept in {}\n", lab->topology.name,
+               nodes.size(), tools_stopped, lab->topology.captures.empty() ? "" : " and captures",
+               lab->dir.path);
     return exit_ok;
 }
 

@@ -33,10 +33,11 @@ std::expected<bool, std::string> echo(const Lab& lab, const Node& node,
     return reply->value("received", 0) > 0;
 }
 
-// Up to two echo requests: the first may be spent resolving neighbours along the way.
-Outcome ping(const Lab& lab, const Probe& probe, int timeout_ms) {
+// Up to `attempts` echo requests: the first may be spent resolving neighbours along the way,
+// and a lossy link may drop any.
+Outcome ping(const Lab& lab, const Probe& probe, int timeout_ms, int attempts) {
     Outcome out{.probe = probe, .replied = false, .error = {}};
-    for (int attempt = 0; attempt < 2 && !out.replied; ++attempt) {
+    for (int attempt = 0; attempt < attempts && !out.replied; ++attempt) {
         auto replied = echo(lab, lab.topology.nodes[probe.from], probe.address, timeout_ms);
         if (!replied) {
             out.error = replied.error();
@@ -62,7 +63,7 @@ int run_ping_all(const PingAllArgs& args) {
         for (std::size_t from = 0; from < nodes.size(); ++from)
             threads.emplace_back([&, from] {
                 for (const auto& probe : expected_probes(lab.topology, from))
-                    results[from].push_back(ping(lab, probe, args.timeout_ms));
+                    results[from].push_back(ping(lab, probe, args.timeout_ms, args.attempts));
             });
     }
 

@@ -1,8 +1,10 @@
 // shmiflab status LAB [--json]: nodes (pid, running; a kernel node's namespace and
-// shmiftaps) and buses (frames written).
+// shmiftaps), buses (frames written), links and captures (pid, running; a capture's bytes so
+// far).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "bus_tools_status.hpp"
 #include "commands.hpp"
 #include "kernel_node.hpp"
 #include "lab_dir.hpp"
@@ -89,13 +91,20 @@ int run_status(const StatusArgs& args) {
     if (!lab) return report(exit_failure, lab.error());
     const auto nodes = node_rows(*lab);
     const auto buses = bus_rows(*lab);
-    const bool all_up =
-        std::ranges::all_of(nodes, [](const nlohmann::json& n) { return n["alive"].get<bool>(); });
+    const auto links = link_rows(*lab);
+    const auto captures = capture_rows(*lab);
+    auto up = [](const nlohmann::json& rows) {
+        return std::ranges::all_of(rows,
+                                   [](const nlohmann::json& r) { return r["alive"].get<bool>(); });
+    };
+    const bool all_up = up(nodes) && up(links) && up(captures);
     if (args.json) {
         fmt::print("{}\n", nlohmann::json{{"lab", lab->topology.name},
                                           {"dir", lab->dir.path},
                                           {"nodes", nodes},
-                                          {"buses", buses}}
+                                          {"buses", buses},
+                                          {"links", links},
+                                          {"captures", captures}}
                                .dump());
     } else {
         std::size_t w = 4;  // the name column fits the longest name
@@ -117,6 +126,7 @@ int run_status(const StatusArgs& args) {
             fmt::print("{:<{}}  {:<6}  {:>14}  {:>11}\n", b["name"].get<std::string>(), w,
                        b["format"].get<std::string>(), cell(b["frames_written"]),
                        cell(b["frames_held"]));
+        print_bus_tool_rows(links, captures);
     }
     return all_up ? exit_ok : exit_failure;
 }

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <thread>
 
+#include "bus_tools.hpp"
+#include "bus_tools_status.hpp"
 #include "commands.hpp"
 #include "kernel_node.hpp"
 #include "lab_dir.hpp"
@@ -34,6 +36,8 @@ struct Started {
 struct Failure {
     std::string node;
     std::string why;
+    std::string what = {};  // what failed, if not the node: "link A - B"
+    std::string log = {};   // its log, if not the node's
 };
 
 std::expected<void, Failure> create_buses(const Lab& lab) {
@@ -163,6 +167,8 @@ int run_up(const UpArgs& args) {
         if (!found) return report(exit_usage, found.error());
         shmiftap = *found;
     }
+    auto tool_programs = find_tool_programs(lab.topology);
+    if (!tool_programs) return report(exit_usage, tool_programs.error());
 
     // A lab of that name that ran before, as its lab.toml says, and what it left behind.
     if (auto before = find_lab(lab.topology.name, args.common.base)) {
@@ -171,6 +177,12 @@ int run_up(const UpArgs& args) {
                 exit_failure,
                 fmt::format("lab {} is already running in {} (node {}, pid {})", lab.topology.name,
                             lab.dir.path, running.front().name, running.front().pid));
+        if (auto running = running_bus_tools(*before); !running.empty())
+            return report(
+                exit_failure,
+                fmt::format("lab {} is already running in {} ({}, pid {})", lab.topology.name,
+                            lab.dir.path, describe(before->topology, running.front().tool),
+                            running.front().pid));
         teardown(*before, {});
     }
     // A namespace no stopped lab of this name accounts for is someone else's: left alone.
@@ -190,10 +202,16 @@ int run_up(const UpArgs& args) {
     if (ec) return report(exit_failure, lab.dir.topology() + ": " + ec.message());
 
     const auto began = std::chrono::steady_clock::now();
+    const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
     std::vector<Started> started;
     auto outcome = create_buses(lab);
+    // Links and captures before the nodes: a capture holds the lab's first frames.
+    if (outcome)
+        if (auto tools = start_bus_tools(lab, *tool_programs, timeout); !tools)
+            outcome = std::unexpected(Failure{"", tools.error().why,
+                                              describe(lab.topology, tools.error().tool),
+                                              lab.dir.log(tools.error().tool.id)});
     if (outcome) outcome = start_nodes(lab, *shmifd, started);
-    const auto timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
     if (outcome) outcome = wait_ready(lab, started, timeout);
     if (outcome) outcome = start_kernel_nodes(lab, shmiftap, timeout);
     if (!outcome) {
@@ -202,15 +220,19 @@ int run_up(const UpArgs& args) {
             pids.push_back(s.pid);
         teardown(lab, pids);
         const auto& failure = outcome.error();
-        if (failure.node.empty()) return report(exit_failure, failure.why + "; nothing started");
+        if (failure.node.empty() && failure.what.empty())
+            return report(exit_failure, failure.why + "; nothing started");
+        const auto what = failure.what.empty() ? "node " + failure.node : failure.what;
+        const auto log = failure.log.empty() ? lab.dir.log(failure.node) : failure.log;
         return report(
             exit_failure,
-            fmt::format("node {}: {}; every node stopped, buses {}removed. The end of {}:\n{}",
-                        failure.node, failure.why,
-                        lab.topology.has_kernel_nodes() ? "and namespaces " : "",
-                        lab.dir.log(failure.node), tail_of(lab.dir.log(failure.node), 10)));
+            fmt::format("{}: {}; everything started was stopped, buses {}removed. The "
+                        "end of {}:\n{}",
+                        what, failure.why, lab.topology.has_kernel_nodes() ? "and namespaces " : "",
+                        log, tail_of(log, 10)));
     }
     print_table(lab);
+    print_bus_tool_rows(link_rows(lab), capture_rows(lab));
     fmt::print("ready in {} ms\n", std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - began)
                                        .count());

@@ -33,6 +33,7 @@ struct StatusArgs {
 struct PingAllArgs {
     Common common;
     int timeout_ms = 1000;  // per echo request
+    int attempts = 2;       // echo requests per address until one is answered
 };
 
 int run_up(const UpArgs& args);

@@ -43,8 +43,9 @@ std::expected<std::string, std::string> find_program(const OurProgram& program,
         for (const auto& candidate : {self / program.name, self / program.build_dir / program.name})
             if (executable(candidate)) return candidate.lexically_normal().string();
     if (auto found = find_in_path(program.name); !found.empty()) return found;
+    const auto give = program.option.empty() ? "" : program.option + " or ";
     return std::unexpected("no " + program.name + ": not beside shmiflab nor in PATH (give " +
-                           program.option + " or $" + program.env + ")");
+                           give + "$" + program.env + ")");
 }
 
 std::expected<std::string, std::string> find_shmifd(const std::string& given) {
@@ -53,6 +54,14 @@ std::expected<std::string, std::string> find_shmifd(const std::string& given) {
 
 std::expected<std::string, std::string> find_shmiftap(const std::string& given) {
     return find_program({"shmiftap", "--shmiftap", "SHMIFLAB_SHMIFTAP", "../shmiftap"}, given);
+}
+
+std::expected<std::string, std::string> find_shmiflink() {
+    return find_program({"shmiflink", "", "SHMIFLAB_SHMIFLINK", "../shmiflink"}, "");
+}
+
+std::expected<std::string, std::string> find_shmifdump() {
+    return find_program({"shmifdump", "", "SHMIFLAB_SHMIFDUMP", "../shmifdump"}, "");
 }
 
 std::string find_system_program(const std::string& name) {

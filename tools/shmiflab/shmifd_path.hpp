@@ -1,5 +1,5 @@
-// Which programs `up` runs: shmifd for shmifd nodes, shmiftap for kernel nodes, and system
-// programs (ip, sysctl).
+// Which programs `up` runs: shmifd for shmifd nodes, shmiftap for kernel nodes, shmiflink and
+// shmifdump for links and captures, and system programs (ip, sysctl).
 #pragma once
 
 #include <expected>
@@ -10,7 +10,7 @@ namespace shmiflab {
 // One of this project's programs and the places it may be.
 struct OurProgram {
     std::string name;       // "shmifd"
-    std::string option;     // the option that names it ("--shmifd")
+    std::string option;     // the option that names it ("--shmifd"), if there is one
     std::string env;        // the variable that names it ("SHMIFLAB_SHMIFD")
     std::string build_dir;  // its build-tree directory, from shmiflab's ("../../daemon/shmifd")
 };
@@ -23,6 +23,8 @@ std::expected<std::string, std::string> find_program(const OurProgram& program,
 
 std::expected<std::string, std::string> find_shmifd(const std::string& given);
 std::expected<std::string, std::string> find_shmiftap(const std::string& given);
+std::expected<std::string, std::string> find_shmiflink();
+std::expected<std::string, std::string> find_shmifdump();
 
 // A system program (ip, sysctl) in PATH, else in /usr/sbin or /sbin (not in every user's
 // PATH); empty if none.

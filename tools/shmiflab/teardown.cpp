@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "bus_tools.hpp"
 #include "kernel_node.hpp"
 #include "processes.hpp"
 
@@ -26,6 +27,8 @@ std::vector<RunningNode> running_nodes(const Lab& lab) {
 std::vector<pid_t> teardown(const Lab& lab, const std::vector<pid_t>& pids) {
     auto left = stop_all(pids, 3s);
     take_down_kernel_nodes(lab);
+    const auto tools_left = stop_bus_tools(lab);  // after the nodes: captures see their end
+    left.insert(left.end(), tools_left.begin(), tools_left.end());
     std::error_code ignored;
     for (const auto& bus : lab.topology.buses)
         std::filesystem::remove(lab.dir.bus(bus.name), ignored);

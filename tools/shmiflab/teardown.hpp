@@ -18,8 +18,9 @@ struct RunningNode {
 };
 std::vector<RunningNode> running_nodes(const Lab& lab);
 
-// Stops `pids` (SIGTERM, SIGKILL after 3 s) and the kernel nodes' shmiftaps, deletes their
-// namespaces, and removes the lab's buses, sockets, configs, pid files and lab.toml; logs
+// Stops `pids` (SIGTERM, SIGKILL after 3 s), then the kernel nodes' shmiftaps (deleting their
+// namespaces), then the lab's links and captures (bus_tools.hpp: captures see the end), and
+// removes the lab's buses, sockets, configs, pid files and lab.toml; logs and capture files
 // stay. The pids that would not die (none, normally).
 std::vector<pid_t> teardown(const Lab& lab, const std::vector<pid_t>& pids);
 

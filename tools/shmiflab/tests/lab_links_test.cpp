@@ -1,0 +1,344 @@
+// shmiflab's [[link]] and [[capture]] as a user runs them: the real shmiflab starting the real
+// shmiflink, shmifdump and shmifd on examples/labs/lossy-wan.toml in a temporary directory;
+// the captures read back by the real tcpdump (and tshark). Every wait is bounded, and a test
+// that fails still leaves no process behind.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "daemon_process.hpp"
+#include "node_control.hpp"
+#include "processes.hpp"
+#include "temp_dir.hpp"
+
+namespace shmiflab {
+namespace {
+
+using namespace std::chrono_literals;
+using shmifd::test::read_file;
+using shmifd::test::wait_until;
+using shmifd::test::write_text_file;
+
+const std::string kLossyWan = std::string(SHMIFLAB_EXAMPLES) + "/lossy-wan.toml";
+
+struct Ran {
+    int status = -1;
+    std::string output;  // stdout and stderr
+};
+
+// `name` in PATH, or "" if it is not there.
+std::string in_path(const std::string& name) {
+    std::istringstream dirs(std::getenv("PATH") != nullptr ? std::getenv("PATH") : "");
+    for (std::string dir; std::getline(dirs, dir, ':');)
+        if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0)
+            return dir + "/" + name;
+    return "";
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
+    return n;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) lines.push_back(line);
+    return lines;
+}
+
+class LabLinksTest : public ::testing::Test {
+  protected:
+    std::string base() const { return dir_.path() + "/labs"; }
+    std::string lab_file(const std::string& lab, const std::string& file) const {
+        return base() + "/" + lab + "/" + file;
+    }
+
+    // Runs a program to its end (bounded); its output. `env` adds "K=V" to the environment.
+    Ran run(std::vector<std::string> argv, const std::vector<std::string>& env = {},
+            std::chrono::milliseconds timeout = 180s) {
+        const auto log = dir_.file("run-" + std::to_string(runs_++) + ".out");
+        const pid_t pid = shmifd::test::spawn(argv, log, env);
+        auto status = shmifd::test::wait_exit(pid, timeout);
+        if (!status) {
+            ::kill(pid, SIGKILL);
+            shmifd::test::wait_exit(pid, 5s);
+            ADD_FAILURE() << argv[0] << " did not finish: " << read_file(log);
+        }
+        return {status.value_or(-1), read_file(log)};
+    }
+
+    // shmiflab with the lab base, the programs of this build (`programs` overrides them).
+    Ran shmiflab(std::vector<std::string> args, std::map<std::string, std::string> programs = {},
+                 std::chrono::milliseconds timeout = 180s) {
+        programs.try_emplace("SHMIFLAB_SHMIFD", SHMIFD_BIN);
+        programs.try_emplace("SHMIFLAB_SHMIFLINK", SHMIFLINK_BIN);
+        programs.try_emplace("SHMIFLAB_SHMIFDUMP", SHMIFDUMP_BIN);
+        std::vector<std::string> env;
+        for (const auto& [key, value] : programs)
+            env.push_back(key + "=" + value);
+        args.insert(args.begin(), SHMIFLAB_BIN);
+        args.insert(args.end(), {"--dir", base()});
+        return run(args, env, timeout);
+    }
+
+    // `up` that must work; the lab is taken down at the end of the test whatever happens.
+    void up(const std::string& file, const std::string& name) {
+        labs_.push_back(name);
+        // Generous: sanitizer builds start daemons slowly on a busy machine.
+        const auto ran = shmiflab({"up", file, "--timeout", "120"});
+        ASSERT_EQ(ran.status, 0) << ran.output;
+        std::cout << ran.output;
+    }
+
+    // Processes whose arguments name a file of the lab (node configs, buses, capture files):
+    // every shmifd, shmiflink and shmifdump of the lab, whatever its pid files say.
+    std::vector<pid_t> lab_processes(const std::string& name) {
+        const std::string dir = base() + "/" + name + "/";
+        std::vector<pid_t> out;
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+            const auto pid_text = e.path().filename().string();
+            if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+            const pid_t pid = std::stoi(pid_text);
+            if (pid == ::getpid()) continue;
+            if (read_file(e.path().string() + "/cmdline").find(dir) != std::string::npos &&
+                alive(pid))
+                out.push_back(pid);
+        }
+        return out;
+    }
+
+    // The lab's processes are gone (within a few seconds: a stopped process may linger as
+    // a zombie until its parent reaps it, and alive() does not count zombies).
+    void expect_no_process(const std::string& name) {
+        EXPECT_TRUE(wait_until([&] { return lab_processes(name).empty(); }, 5s))
+            << lab_processes(name).size() << " process(es) of lab " << name << " left, e.g. pid "
+            << lab_processes(name).front();
+    }
+
+    std::vector<std::string> files(const std::string& name, const std::string& suffix) {
+        std::vector<std::string> out;
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(base() + "/" + name, ec))
+            if (e.path().string().ends_with(suffix)) out.push_back(e.path().string());
+        return out;
+    }
+
+    // The frames tcpdump reads in `file`, one line each (the test fails if it cannot).
+    std::string tcpdump(const std::string& file, const std::string& filter = "") {
+        std::vector<std::string> argv{in_path("tcpdump"), "-n", "-r", file};
+        if (!filter.empty()) argv.push_back(filter);
+        const auto ran = run(argv, {}, 30s);
+        EXPECT_EQ(ran.status, 0) << "tcpdump -r " << file << ": " << ran.output;
+        std::string frames;  // without its "reading from file ..." on stderr
+        for (const auto& line : lines_of(ran.output))
+            if (!line.starts_with("reading from file")) frames += line + "\n";
+        return frames;
+    }
+
+    void TearDown() override {
+        for (const auto& name : labs_) {
+            shmiflab({"down", name}, {}, 30s);
+            // Whatever `down` missed (a test that failed): nothing may outlive the test.
+            for (pid_t pid : lab_processes(name))
+                ::kill(pid, SIGKILL);
+        }
+    }
+
+    shmif::test::TempDir dir_;
+    int runs_ = 0;
+    std::vector<std::string> labs_;
+};
+
+// The lossy WAN comes up with its link and captures attached, every node reaches every
+// other through the link, a round trip across it takes both delays, and `down` stops it all,
+// captures last, leaving files tcpdump reads.
+TEST_F(LabLinksTest, LossyWanUpPingDownAndItsCaptures) {
+    ASSERT_NO_FATAL_FAILURE(up(kLossyWan, "lossy-wan"));
+
+    auto status = shmiflab({"status", "lossy-wan", "--json"});
+    ASSERT_EQ(status.status, 0) << status.output;
+    const auto json = nlohmann::json::parse(status.output);
+    ASSERT_EQ(json["links"].size(), 1u) << json.dump();
+    const auto& link = json["links"][0];
+    EXPECT_EQ(link["a"], "wan1");
+    EXPECT_EQ(link["b"], "wan2");
+    EXPECT_EQ(link["a_to_b"], "delay 25ms 2ms loss 2%");
+    EXPECT_EQ(link["b_to_a"], "delay 25ms 2ms loss 2%");
+    EXPECT_EQ(link["seed"], 16);
+    EXPECT_TRUE(link["alive"].get<bool>()) << link.dump();
+    ASSERT_EQ(json["captures"].size(), 2u) << json.dump();
+    for (const auto& capture : json["captures"]) {
+        EXPECT_TRUE(capture["alive"].get<bool>()) << capture.dump();
+        EXPECT_TRUE(capture["pid"].is_number()) << capture.dump();
+    }
+    EXPECT_EQ(json["captures"][0]["file"], lab_file("lossy-wan", "wan1.pcap"));
+    EXPECT_EQ(json["captures"][1]["file"], lab_file("lossy-wan", "wan2-icmp.pcapng"));
+    EXPECT_EQ(json["captures"][1]["filter"], "icmp");
+    auto text = shmiflab({"status", "lossy-wan"});
+    EXPECT_EQ(text.status, 0) << text.output;
+    EXPECT_NE(text.output.find("wan1 - wan2  'delay 25ms 2ms loss 2%'"), std::string::npos)
+        << text.output;
+
+    auto ping = shmiflab({"ping-all", "lossy-wan", "--attempts", "5"});
+    EXPECT_EQ(ping.status, 0) << ping.output;
+    EXPECT_NE(ping.output.find("18 of 18 addresses answered"), std::string::npos) << ping.output;
+    std::cout << ping.output;
+
+    // h1 to h2 crosses the link twice: 25 ms +- 2 ms each way.
+    auto rtt = node_call(
+        lab_file("lossy-wan", "h1.sock"), "ping",
+        {{"addr", "10.2.0.10"}, {"count", 5}, {"interval_ms", 100}, {"timeout_ms", 2000}}, 30s);
+    ASSERT_TRUE(rtt.has_value()) << rtt.error();
+    std::cout << "h1 -> h2: " << rtt->dump() << "\n";
+    ASSERT_GT(rtt->value("received", 0), 0) << rtt->dump();
+    EXPECT_GE(rtt->value("rtt_min_us", 0.0), 40e3) << rtt->dump();
+
+    // The capture grows while the lab runs.
+    const auto bytes_up = nlohmann::json::parse(shmiflab({"status", "lossy-wan", "--json"}).output);
+    EXPECT_GT(bytes_up["captures"][0]["bytes"].get<std::uint64_t>(), 24u) << bytes_up.dump();
+
+    auto down = shmiflab({"down", "lossy-wan"});
+    EXPECT_EQ(down.status, 0) << down.output;
+    EXPECT_NE(down.output.find("4 node(s) stopped, then 1 link(s) and 2 capture(s)"),
+              std::string::npos)
+        << down.output;
+    std::erase(labs_, "lossy-wan");
+    expect_no_process("lossy-wan");
+    EXPECT_TRUE(files("lossy-wan", ".bus").empty());
+    EXPECT_TRUE(files("lossy-wan", ".pid").empty());
+    EXPECT_EQ(files("lossy-wan", ".log").size(), 7u);  // 4 nodes, 1 link, 2 captures
+    const auto pcap = lab_file("lossy-wan", "wan1.pcap");
+    const auto pcapng = lab_file("lossy-wan", "wan2-icmp.pcapng");
+    ASSERT_TRUE(std::filesystem::exists(pcap));
+    ASSERT_TRUE(std::filesystem::exists(pcapng));
+    EXPECT_EQ(shmiflab({"status", "lossy-wan"}).status, 1);
+
+    if (in_path("tcpdump").empty()) GTEST_SKIP() << "tcpdump not installed: captures not read";
+    // Everything on wan1 from r1's first frame on: its address probes as it starts (three,
+    // netstack's probe_count), then the pings.
+    const auto wan1 = tcpdump(pcap);
+    const auto wan1_lines = lines_of(wan1);
+    ASSERT_FALSE(wan1_lines.empty());
+    EXPECT_NE(wan1_lines.front().find("ARP, Request who-has"), std::string::npos) << wan1;
+    EXPECT_EQ(count(wan1, "ARP, Request who-has 10.0.0.1 tell 0.0.0.0"), 3u) << wan1;
+    EXPECT_GT(count(wan1, "ICMP echo request"), 0u) << wan1;
+    EXPECT_GT(count(wan1, "ICMP echo reply"), 0u) << wan1;
+    // Frames crossed the link both ways: r2's replies and h2's come in from wan2.
+    EXPECT_NE(wan1.find("10.2.0.10 > 10.1.0.10: ICMP echo reply"), std::string::npos) << wan1;
+
+    // The filtered pcapng holds ICMP and nothing else; its file was completed on SIGTERM.
+    const auto wan2 = lines_of(tcpdump(pcapng));
+    ASSERT_FALSE(wan2.empty());
+    for (const auto& line : wan2)
+        EXPECT_NE(line.find(": ICMP "), std::string::npos) << line;
+    EXPECT_EQ(lines_of(tcpdump(pcapng, "not icmp")).size(), 0u);
+    if (const auto tshark = in_path("tshark"); !tshark.empty()) {
+        const auto read =
+            run({tshark, "-r", pcapng, "-T", "fields", "-e", "frame.protocols"}, {}, 60s);
+        EXPECT_EQ(read.status, 0) << read.output;
+        EXPECT_GT(count(read.output, "eth:ethertype:ip:icmp"), 0u) << read.output;
+    }
+}
+
+// A lab whose nodes died but whose link or capture still runs is still running: `up`
+// refuses it, `down` stops what is left.
+TEST_F(LabLinksTest, UpRefusesWhileALinkOrCaptureOfTheLabRuns) {
+    ASSERT_NO_FATAL_FAILURE(up(kLossyWan, "lossy-wan"));
+    for (const char* node : {"r1", "r2", "h1", "h2"}) {
+        auto pid = read_pid_file(lab_file("lossy-wan", std::string(node) + ".pid"));
+        ASSERT_TRUE(pid.has_value()) << node;
+        ::kill(*pid, SIGKILL);
+        EXPECT_TRUE(wait_until([&] { return !alive(*pid); }, 5s)) << node;
+    }
+    auto again = shmiflab({"up", kLossyWan});
+    EXPECT_EQ(again.status, 1) << again.output;
+    EXPECT_NE(again.output.find("already running"), std::string::npos) << again.output;
+    EXPECT_NE(again.output.find("link wan1 - wan2"), std::string::npos) << again.output;
+    EXPECT_EQ(shmiflab({"status", "lossy-wan"}).status, 1);  // the nodes are down
+
+    auto down = shmiflab({"down", "lossy-wan"});
+    EXPECT_EQ(down.status, 0) << down.output;
+    EXPECT_NE(down.output.find("0 node(s) stopped, then 1 link(s) and 2 capture(s)"),
+              std::string::npos)
+        << down.output;
+    std::erase(labs_, "lossy-wan");
+    expect_no_process("lossy-wan");
+}
+
+// One capture cannot start (a shmifdump that refuses its second file): the link and the
+// first capture, started before it, are stopped again, no node was started.
+TEST_F(LabLinksTest, ACaptureThatFailsStopsTheLinkAndCaptureStartedBefore) {
+    const auto wrapper = dir_.file("shmifdump.sh");
+    write_text_file(wrapper, fmt::format(R"(#!/bin/sh
+case "$3" in */wan2-icmp.pcapng) echo "wrapper: no capture of wan2" >&2; exit 1;; esac
+exec {} "$@"
+)",
+                                         SHMIFDUMP_BIN));
+    ::chmod(wrapper.c_str(), 0755);
+    labs_.push_back("lossy-wan");
+    auto ran = shmiflab({"up", kLossyWan, "--timeout", "120"}, {{"SHMIFLAB_SHMIFDUMP", wrapper}});
+    EXPECT_EQ(ran.status, 1) << ran.output;
+    EXPECT_NE(ran.output.find("capture of wan2 (wan2-icmp.pcapng): exited at start"),
+              std::string::npos)
+        << ran.output;
+    EXPECT_NE(ran.output.find("wrapper: no capture of wan2"), std::string::npos) << ran.output;
+    expect_no_process("lossy-wan");
+    EXPECT_TRUE(files("lossy-wan", ".bus").empty());
+    EXPECT_TRUE(files("lossy-wan", ".pid").empty());
+    EXPECT_TRUE(files("lossy-wan", ".sock").empty());
+    EXPECT_FALSE(std::filesystem::exists(lab_file("lossy-wan", "lab.toml")));
+    // The link and the first capture were started (each has its log; whether either printed
+    // its start-up line before the failure was seen is a race), no node was.
+    EXPECT_TRUE(std::filesystem::exists(lab_file("lossy-wan", "link+wan1+wan2.log")));
+    EXPECT_TRUE(std::filesystem::exists(lab_file("lossy-wan", "capture+wan1.pcap.log")));
+    EXPECT_FALSE(std::filesystem::exists(lab_file("lossy-wan", "r1.log")));
+}
+
+// A node that fails to start, after the link and captures attached: all of them stop.
+TEST_F(LabLinksTest, ANodeThatFailsStopsTheLinkAndCaptures) {
+    const auto wrapper = dir_.file("shmifd.sh");
+    write_text_file(wrapper, fmt::format(R"(#!/bin/sh
+case "$2" in */h2.toml) echo "wrapper: h2 refuses to start" >&2; exit 1;; esac
+exec {} "$@"
+)",
+                                         SHMIFD_BIN));
+    ::chmod(wrapper.c_str(), 0755);
+    labs_.push_back("lossy-wan");
+    auto ran = shmiflab({"up", kLossyWan, "--timeout", "120"}, {{"SHMIFLAB_SHMIFD", wrapper}});
+    EXPECT_EQ(ran.status, 1) << ran.output;
+    EXPECT_NE(ran.output.find("node h2:"), std::string::npos) << ran.output;
+    EXPECT_NE(ran.output.find("h2 refuses to start"), std::string::npos) << ran.output;
+    expect_no_process("lossy-wan");
+    EXPECT_TRUE(files("lossy-wan", ".bus").empty());
+    EXPECT_TRUE(files("lossy-wan", ".pid").empty());
+    // The captures were stopped as `down` stops them: their files are whole.
+    ASSERT_TRUE(std::filesystem::exists(lab_file("lossy-wan", "wan2-icmp.pcapng")));
+    if (!in_path("tcpdump").empty()) tcpdump(lab_file("lossy-wan", "wan2-icmp.pcapng"));
+}
+
+// A shmiflink that is not there: `up` says so and starts nothing.
+TEST_F(LabLinksTest, AMissingShmiflinkStartsNothing) {
+    const auto missing = dir_.file("no-such-shmiflink");
+    auto ran = shmiflab({"up", kLossyWan}, {{"SHMIFLAB_SHMIFLINK", missing}});
+    EXPECT_EQ(ran.status, 2) << ran.output;
+    EXPECT_NE(ran.output.find(missing + ": not an executable file"), std::string::npos)
+        << ran.output;
+    expect_no_process("lossy-wan");
+    EXPECT_TRUE(files("lossy-wan", ".bus").empty());
+}
+
+}  // namespace
+}  // namespace shmiflab
