@@ -33,7 +33,7 @@ test_packages=(
     clang-19 libclang-rt-19-dev # libFuzzer; clang 14 cannot compile libstdc++ 12's <expected>
     llvm-19 # llvm-symbolizer: fuzzer crash reports with file and line
     # tools the tests and benchmarks drive
-    util-linux jq gawk tshark systemd
+    util-linux jq gawk tshark systemd graphviz
     groff-base man-db # man_pages: the pages render without warnings (groff), whatis reads them (lexgrog)
     # the kernel peers of the interoperability tests (TAP + netns)
     iproute2 iputils-ping socat python3-scapy kmod

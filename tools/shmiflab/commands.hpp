@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "exit_status.hpp"
 
@@ -36,10 +37,27 @@ struct PingAllArgs {
     int attempts = 2;       // echo requests per address until one is answered
 };
 
+struct ExecArgs {
+    Common common;
+    std::string node;
+    std::vector<std::string> program;  // PROGRAM and its arguments: all that follows `--`
+    std::vector<std::string> stray;    // words after NODE not preceded by `--`: a usage error
+};
+
+struct GraphArgs {
+    Common common;
+    std::string format = "dot";  // or "svg"
+    std::string output;          // -o; empty or "-": standard output
+};
+
 int run_up(const UpArgs& args);
 int run_down(const Common& args);
 int run_status(const StatusArgs& args);
 int run_ping_all(const PingAllArgs& args);
+// Replaces shmiflab with the program when it can run (the program's exit status); returns
+// only on failure.
+int run_exec(const ExecArgs& args);
+int run_graph(const GraphArgs& args);
 
 // "shmiflab: MESSAGE" on stderr; returns `status`.
 int report(int status, const std::string& message);

@@ -1,9 +1,12 @@
 // shmiflab: a whole virtual network from one file — buses and shmifd daemons with their
-// interfaces, addresses and routes — brought up, checked and taken down as one lab.
+// interfaces, addresses and routes — brought up, checked and taken down as one lab, with
+// programs run on its nodes and its picture drawn.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <string_view>
 
 #include "command_words.hpp"
 #include "commands.hpp"
@@ -37,6 +40,7 @@ the node with ip netns exec shmiflab-LAB-NODE COMMAND. `down` deletes the namesp
 Exit status: 0 done; 1 failed (a node did not start, a lab of that name is already running,
 kernel nodes without root or with a namespace that exists already, no such lab, a node,
 link or capture stopped, or a ping missed); 2 usage or a bad topology file (FILE:LINE: what).
+exec: the program's own status (127: not found), or 1 or 2 when it could not be started.
 
 Examples:
   shmiflab up examples/labs/two-routers.toml     start it; print nodes and addresses
@@ -44,7 +48,19 @@ Examples:
   shmiflab status two-routers --json             nodes (pid, alive), frames per bus
   shmiflab up examples/labs/lossy-wan.toml       two sites over a lossy, slow link, captured
   shmiflab ping-all lossy-wan --attempts 5       more tries: the link loses frames
+  shmiflab exec two-routers h1 -- sh             a shell whose programs use h1's network
+  shmiflab graph two-routers --format svg        draw it (Graphviz's dot)
   shmiflab down two-routers                      stop it, keep the logs)";
+
+// --dir as an absolute path without a trailing '/': the lab's files then have one spelling
+// whatever the working directory or the way --dir is written, which matters since a node
+// counts as running only while its daemon runs with the very path of its config.
+std::string absolute_dir(const std::string& dir) {
+    auto path = std::filesystem::absolute(dir).lexically_normal();
+    if (!path.has_filename() && path.has_parent_path() && path != path.root_path())
+        path = path.parent_path();
+    return path.string();
+}
 
 void add_common(CLI::App* cmd, Common& common, const char* what) {
     cmd->add_option("LAB", common.lab, what)->required();
@@ -57,7 +73,7 @@ void add_common(CLI::App* cmd, Common& common, const char* what) {
 int main_(int argc, char** argv) {
     CLI::App app{
         "shmiflab: a virtual network of shmifd daemons on shmif buses, from one "
-        "topology file: up, down, status, ping-all",
+        "topology file: up, down, status, ping-all, exec, graph",
         "shmiflab"};
     app.footer(kFooter);
     app.require_subcommand(1);
@@ -125,8 +141,46 @@ int main_(int argc, char** argv) {
         ->check(CLI::Range(1, 100))
         ->capture_default_str();
 
+    ExecArgs exec;
+    auto* x = app.add_subcommand(
+        "exec",
+        "Run a program on a node's network: shmiflab exec LAB NODE -- PROGRAM [ARGS...]. On "
+        "a shmifd node it runs under shmifrun, its IPv4 sockets in the node's stack; on a "
+        "kernel node in its network namespace (ip netns exec, as root). shmiflab becomes "
+        "PROGRAM: the exit status (127: not found), signals and terminal are PROGRAM's.\n"
+        "Example: shmiflab exec two-hosts a -- curl http://10.0.0.2/");
+    add_common(x, exec.common, lab_help);
+    x->add_option("NODE", exec.node, "The node, as named in the topology")->required();
+    // What follows NODE without `--` is a usage error, not options of shmiflab's.
+    x->prefix_command();
+
+    GraphArgs graph;
+    auto* g = app.add_subcommand(
+        "graph",
+        "Draw the topology: Graphviz DOT (buses, nodes, interfaces with their addresses, "
+        "links with their impairments, captures), or SVG through Graphviz's dot. A file is "
+        "drawn as it is, running or not.\nExample: shmiflab graph examples/labs/two-routers.toml "
+        "--format svg -o two-routers.svg");
+    add_common(g, graph.common, lab_help);
+    g->add_option("--format", graph.format, "dot, or svg (needs the package graphviz)")
+        ->check(CLI::IsMember({"dot", "svg"}))
+        ->capture_default_str();
+    g->add_option("-o,--output", graph.output, "Write to FILE instead of standard output")
+        ->type_name("FILE");
+
+    // exec's PROGRAM and its arguments, all that follows `--`, are the program's: the parser
+    // never sees them.
+    int parsed_argc = argc;
+    if (argc > 1 && std::string_view(argv[1]) == "exec")
+        for (int i = 2; i < argc; ++i)
+            if (std::string_view(argv[i]) == "--") {
+                exec.program.assign(argv + i + 1, argv + argc);
+                parsed_argc = i;
+                break;
+            }
+
     try {
-        app.parse(argc, argv);
+        app.parse(parsed_argc, argv);
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() != 0)  // not --help
             if (auto words = shmif::tool::command_word_error(app))
@@ -134,12 +188,17 @@ int main_(int argc, char** argv) {
         const int code = app.exit(e);
         return code == 0 ? exit_ok : exit_usage;
     }
-    for (Common* c : {&up.common, &down, &status.common, &ping.common})
-        if (c->base.empty()) c->base = default_base();
+    for (Common* c : {&up.common, &down, &status.common, &ping.common, &exec.common, &graph.common})
+        c->base = c->base.empty() ? default_base() : absolute_dir(c->base);
 
     if (u->parsed()) return run_up(up);
     if (d->parsed()) return run_down(down);
     if (s->parsed()) return run_status(status);
+    if (x->parsed()) {
+        exec.stray = x->remaining();
+        return run_exec(exec);
+    }
+    if (g->parsed()) return run_graph(graph);
     return run_ping_all(ping);
 }
 

@@ -29,6 +29,8 @@ std::string node_config(const Topology& lab, const Node& node, const LabDir& dir
     for (const auto& route : node.routes)
         config.routes.push_back(
             shmifd::RouteSpec{.dst = route.dst, .via = route.via, .interface = {}, .metric = 0});
+    config.services = node.services;
+    config.forwards = node.forwards;
     return shmifd::to_toml(config);
 }
 

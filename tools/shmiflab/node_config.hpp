@@ -10,7 +10,8 @@
 namespace shmiflab {
 
 // The TOML text of `node`'s config: socket in the lab's directory, interfaces eth0, eth1, ...
-// on the lab's bus files (never created by shmifd: `up` made them), routes, forwarding.
+// on the lab's bus files (never created by shmifd: `up` made them), routes, forwarding,
+// services and port forwards.
 std::string node_config(const Topology& lab, const Node& node, const LabDir& dir);
 
 }  // namespace shmiflab

@@ -15,17 +15,17 @@ bool executable(const std::filesystem::path& path) {
     return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
 }
 
-std::string find_in_path(const std::string& name) {
+}  // namespace
+
+std::optional<std::string> find_in_path(const std::string& name) {
     if (const char* path = std::getenv("PATH"); path != nullptr) {
         std::istringstream dirs(path);
         for (std::string dir; std::getline(dirs, dir, ':');)
             if (!dir.empty() && executable(std::filesystem::path(dir) / name))
                 return (std::filesystem::path(dir) / name).string();
     }
-    return {};
+    return std::nullopt;
 }
-
-}  // namespace
 
 std::expected<std::string, std::string> find_program(const OurProgram& program,
                                                      const std::string& given) {
@@ -42,7 +42,7 @@ std::expected<std::string, std::string> find_program(const OurProgram& program,
         // Installed side by side, or in the build tree's directory of that program.
         for (const auto& candidate : {self / program.name, self / program.build_dir / program.name})
             if (executable(candidate)) return candidate.lexically_normal().string();
-    if (auto found = find_in_path(program.name); !found.empty()) return found;
+    if (auto found = find_in_path(program.name)) return *found;
     const auto give = program.option.empty() ? "" : program.option + " or ";
     return std::unexpected("no " + program.name + ": not beside shmiflab nor in PATH (give " +
                            give + "$" + program.env + ")");
@@ -64,8 +64,12 @@ std::expected<std::string, std::string> find_shmifdump() {
     return find_program({"shmifdump", "", "SHMIFLAB_SHMIFDUMP", "../shmifdump"}, "");
 }
 
+std::expected<std::string, std::string> find_shmifrun() {
+    return find_program({"shmifrun", "", "SHMIFLAB_SHMIFRUN", "../../libshmifsock/bin"}, "");
+}
+
 std::string find_system_program(const std::string& name) {
-    if (auto found = find_in_path(name); !found.empty()) return found;
+    if (auto found = find_in_path(name)) return *found;
     for (const char* dir : {"/usr/sbin", "/sbin"})
         if (executable(std::filesystem::path(dir) / name))
             return (std::filesystem::path(dir) / name).string();

@@ -1,8 +1,10 @@
-// Which programs `up` runs: shmifd for shmifd nodes, shmiftap for kernel nodes, shmiflink and
-// shmifdump for links and captures, and system programs (ip, sysctl).
+// Which programs shmiflab runs: for `up`, shmifd for shmifd nodes, shmiftap for kernel nodes,
+// shmiflink and shmifdump for links and captures, and system programs (ip, sysctl); shmifrun
+// for `exec`; Graphviz's dot for `graph`.
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <string>
 
 namespace shmiflab {
@@ -25,6 +27,10 @@ std::expected<std::string, std::string> find_shmifd(const std::string& given);
 std::expected<std::string, std::string> find_shmiftap(const std::string& given);
 std::expected<std::string, std::string> find_shmiflink();
 std::expected<std::string, std::string> find_shmifdump();
+std::expected<std::string, std::string> find_shmifrun();
+
+// The first executable `name` in $PATH.
+std::optional<std::string> find_in_path(const std::string& name);
 
 // A system program (ip, sysctl) in PATH, else in /usr/sbin or /sbin (not in every user's
 // PATH); empty if none.
