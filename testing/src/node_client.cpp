@@ -123,7 +123,10 @@ Reply NodeClient::call(const std::string& cmd, nlohmann::json args,
 std::vector<std::string> NodeClient::addresses() const {
     std::vector<std::string> out;
     const auto reply = call("addr.list");
-    if (!reply) return out;
+    if (!reply) {
+        ADD_FAILURE() << reply.error;
+        return out;
+    }
     for (const auto& entry : reply.result.value("addresses", nlohmann::json::array()))
         if (entry.value("if", std::string()) != "lo")
             out.push_back(entry.value("addr", std::string()));
