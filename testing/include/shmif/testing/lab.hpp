@@ -186,6 +186,7 @@ class Lab : public ::testing::Test {
     ::testing::AssertionResult down();
 
     // The node's control client (a failure is recorded for a node the lab does not have).
+    // shmifd nodes only: a kernel node has no control socket.
     NodeClient node(const std::string& name) const;
     std::string socket(const std::string& node) const;
     // The node's addresses ("10.0.0.1/24"), asked of the node; address(): the first, bare.
