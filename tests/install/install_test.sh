@@ -12,6 +12,11 @@
 #                                               with pkg-config --static, against libshmif.a
 #   install_test.sh cxx-cmake PREFIX           the same through find_package(shmif),
 #                                               shmif::shmif_static
+#   install_test.sh install-lab BUILD_DIR PREFIX   cmake --install BUILD_DIR (everything) into
+#                                               PREFIX: the testing component, shmiflab, shmifd
+#   install_test.sh testing-cmake PREFIX       a GoogleTest project: find_package(shmif
+#                                               COMPONENTS testing), shmif::testing; its lab
+#                                               test runs the installed shmiflab and shmifd
 #   install_test.sh clean PREFIX               removes PREFIX
 # Environment (set by CMakeLists.txt): CC, CXX, CMAKE, CMAKE_GENERATOR, PKG_CONFIG, SHMIF_LIBDIR
 # (relative to PREFIX), SHMIF_VERSION, SHMIF_SONAME, SHMIF_REALNAME (libshmif.so.0,
@@ -119,7 +124,29 @@ cmake_project() {
     run "$work/build/bus_roundtrip"
 }
 
-[ $# -ge 2 ] || die "usage: $0 install BUILD_DIR PREFIX | pkgconfig-shared|pkgconfig-static|cmake-shared|cmake-static|cxx-pkgconfig|cxx-cmake|clean PREFIX"
+# The fixture as a user's project gets it: built against the installed package, its test
+# brings up a lab of the installed shmifd daemons (shmiflab found in PATH) and passes, keeping
+# nothing.
+testing_cmake() {
+    new_work
+    local gen=()
+    [ -z "${CMAKE_GENERATOR:-}" ] || gen=(-G "$CMAKE_GENERATOR")
+    "$CMAKE" -S "$src/testing_project" -B "$work/build" "${gen[@]}" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_CXX_FLAGS="${sanitize[*]}" \
+        -DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}" >"$work/log" 2>&1 ||
+        { cat "$work/log"; die "configuring the shmif::testing project failed"; }
+    "$CMAKE" --build "$work/build" >>"$work/log" 2>&1 ||
+        { cat "$work/log"; die "building the shmif::testing project failed"; }
+    local out
+    out=$(cd "$work" && env -u SHMIFLAB -u SHMIFLAB_SHMIFD PATH="$prefix/bin:$PATH" \
+        SHMIF_LAB_ARTIFACTS="$work/artifacts" timeout 120 "$work/build/lab_user" 2>&1) ||
+        die "the lab test failed (exit $?): $out"
+    grep -qF '[  PASSED  ] 1 test' <<<"$out" || die "the lab test did not pass: $out"
+    [ ! -e "$work/artifacts" ] || die "a passing lab test kept files: $(ls -R "$work/artifacts")"
+    echo "shmif::testing: a lab test built against $prefix passed"
+}
+
+[ $# -ge 2 ] || die "usage: $0 install BUILD_DIR PREFIX | pkgconfig-shared|pkgconfig-static|cmake-shared|cmake-static|cxx-pkgconfig|cxx-cmake|testing-cmake|clean PREFIX | install-lab BUILD_DIR PREFIX"
 mode=$1
 shift
 case $mode in
@@ -157,6 +184,17 @@ EOF
 $(diff <(LC_ALL=C sort <<<"$expected") <(echo "$got") || true)"
         echo "installed $(wc -l <<<"$got") files into $prefix"
         ;;
+    install-lab)
+        [ $# -eq 2 ] || die "usage: $0 install-lab BUILD_DIR PREFIX"
+        build=$1 prefix=$2
+        rm -rf "$prefix"
+        "$CMAKE" --install "$build" --prefix "$prefix" >/dev/null
+        for f in bin/shmiflab bin/shmifd include/shmif/testing/lab.hpp \
+            "$libdir/libshmif_testing.a" "$libdir/cmake/shmif/shmifTestingTargets.cmake"; do
+            [ -e "$prefix/$f" ] || die "$f is not installed"
+        done
+        echo "installed everything into $prefix"
+        ;;
     pkgconfig-shared | pkgconfig-static)
         prefix=$1
         pkgconfig "${mode#pkgconfig-}"
@@ -165,6 +203,7 @@ $(diff <(LC_ALL=C sort <<<"$expected") <(echo "$got") || true)"
     cmake-static) prefix=$1 && cmake_project shmif::shmif_static static ;;
     cxx-pkgconfig) prefix=$1 && cxx_pkgconfig ;;
     cxx-cmake) prefix=$1 && cmake_project shmif::shmif_static static ON ;;
+    testing-cmake) prefix=$1 && testing_cmake ;;
     clean) rm -rf "$1" ;;
     *) die "unknown mode $mode" ;;
 esac

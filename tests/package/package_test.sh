@@ -7,7 +7,8 @@
 #   3. shmifd --version; a bus and two daemons from the installed binaries, ping between them
 #      and a TCP exchange of two programs under the installed shmifrun; man -w finds every
 #      page; systemd-analyze verify accepts the unit; a C and a C++ program build against the
-#      installed libraries, through pkg-config and through find_package, and run;
+#      installed libraries, through pkg-config and through find_package, and run; a
+#      GoogleTest lab test built against shmif::testing passes with the installed daemons;
 #   4. purges them: every file they installed is gone and dpkg remembers none of them.
 #
 #   tests/package/package_test.sh [DEB_DIR]
@@ -16,7 +17,7 @@
 # run when one of the packages is installed already: it would purge what someone installed.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-packages=(shmifd libshmif0 libshmif-dev libshmifsock0 libshmifsock-dev shmifrun)
+packages=(shmifd libshmif0 libshmif-dev libshmif-testing-dev libshmifsock0 libshmifsock-dev shmifrun)
 
 die() {
     echo "package_test: FAILED: $*" >&2
@@ -147,7 +148,8 @@ fi
 
 step "programs built against the installed libraries"
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-for mode in pkgconfig-shared pkgconfig-static cmake-shared cmake-static cxx-pkgconfig cxx-cmake; do
+for mode in pkgconfig-shared pkgconfig-static cmake-shared cmake-static cxx-pkgconfig cxx-cmake \
+    testing-cmake; do
     SHMIF_LIBDIR=lib/$multiarch SHMIF_VERSION=$version \
         "$repo/tests/install/install_test.sh" "$mode" /usr || die "consumer $mode"
 done
