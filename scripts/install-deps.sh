@@ -42,7 +42,8 @@ test_packages=(
     liblwip-dev # lwIP, the stack of examples/lwip (lwip-bus) and its interop test with shmifd
 )
 # --package: what scripts/package.sh adds to building (dpkg-buildpackage, debhelper, lintian)
-package_packages=(dpkg-dev debhelper fakeroot lintian help2man)
+# (libgtest-dev: libshmif-testing-dev's GoogleTest fixture is built against it)
+package_packages=(dpkg-dev debhelper fakeroot lintian help2man libgtest-dev)
 # --bench: the peer systems bench/run.sh measures beside the bus (../shared/bench-peers)
 bench_packages=(vde2 libvdeplug-dev iproute2 iputils-ping dpdk-dev librte-net-memif23 librte-mempool-ring23 passt slirp4netns apache2-utils)
 
