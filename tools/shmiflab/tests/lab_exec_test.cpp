@@ -13,16 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "daemon_process.hpp"
 #include "lab_dir.hpp"
-#include "temp_dir.hpp"
+#include "lab_runner.hpp"
 
 namespace shmiflab {
 namespace {
 
-using namespace std::chrono_literals;
-using shmifd::test::read_file;
-using shmifd::test::write_text_file;
+using namespace test;
 
 // A sanitizer's runtime must be the first library of a process: a sanitized shim cannot be
 // preloaded into python3 or sh, so the programs run under shmifrun only in plain builds.
@@ -32,12 +29,6 @@ constexpr bool kShimPreloads = false;
 constexpr bool kShimPreloads = true;
 #endif
 constexpr const char* kSanitizedShim = "a sanitized shim cannot be preloaded into programs";
-
-struct Ran {
-    int status = -1;
-    std::string output;  // stdout and stderr
-    pid_t pid = -1;
-};
 
 // Two hosts on one bus; b serves `services` (a TOML array's inside).
 std::string two_hosts(const std::string& name, const std::string& services) {
@@ -81,55 +72,34 @@ print("reply:", reply.split(b"\n")[0].decode().strip())
                        port, request);
 }
 
-class LabExecTest : public ::testing::Test {
+class LabExecTest : public LabRunner {
   protected:
-    std::string base() const { return dir_.path() + "/labs"; }
-
-    // shmiflab COMMAND --dir BASE REST...: --dir first, so that it never follows `--`.
-    Ran shmiflab(const std::string& command, const std::vector<std::string>& rest,
-                 std::chrono::milliseconds timeout = 120s) {
-        const auto log = dir_.file("run-" + std::to_string(runs_++) + ".out");
-        std::vector<std::string> args{SHMIFLAB_BIN, command, "--dir", base()};
-        args.insert(args.end(), rest.begin(), rest.end());
-        const pid_t pid = shmifd::test::spawn(args, log, {"SHMIFLAB_SHMIFD=" SHMIFD_BIN});
-        auto status = shmifd::test::wait_exit(pid, timeout);
-        if (!status) {
-            ::kill(pid, SIGKILL);
-            shmifd::test::wait_exit(pid, 5s);
-            ADD_FAILURE() << "shmiflab " << command << " did not finish: " << read_file(log);
-        }
-        return {status.value_or(-1), read_file(log), pid};
-    }
+    LabExecTest() : LabRunner({}, 120s) {}
 
     Ran exec(const std::string& lab, const std::string& node, std::vector<std::string> program) {
-        program.insert(program.begin(), {lab, node, "--"});
-        return shmiflab("exec", program);
+        program.insert(program.begin(), {"exec", lab, node, "--"});
+        return shmiflab(program);
     }
 
-    // `up` that must work; taken down in TearDown whatever happens.
-    void up(const std::string& name, const std::string& text) {
-        const auto file = dir_.file(name + ".toml");
-        write_text_file(file, text);
-        labs_.push_back(name);
-        const auto ran = shmiflab("up", {file, "--timeout", "120"});
-        ASSERT_EQ(ran.status, 0) << ran.output;
+    // `up` that must work, of `text` as lab `name`; taken down in TearDown whatever happens.
+    void up_topology(const std::string& name, const std::string& text) {
+        LabRunner::up(write_topology(name, text), name);
     }
 
+    // Every lab of these tests is up until TearDown: its `down` must work.
     void TearDown() override {
         for (const auto& name : labs_) {
-            const auto ran = shmiflab("down", {name}, 30s);
+            const auto ran = shmiflab({"down", name}, 30s);
             EXPECT_EQ(ran.status, 0) << ran.output;
         }
+        labs_.clear();
+        LabRunner::TearDown();
     }
-
-    shmif::test::TempDir dir_;
-    int runs_ = 0;
-    std::vector<std::string> labs_;
 };
 
 TEST_F(LabExecTest, AProgramOnANodeReachesAnotherNodesServices) {
     if (!kShimPreloads) GTEST_SKIP() << kSanitizedShim;
-    ASSERT_NO_FATAL_FAILURE(up("svc", two_hosts("svc", R"("echo", "http")")));
+    ASSERT_NO_FATAL_FAILURE(up_topology("svc", two_hosts("svc", R"("echo", "http")")));
     auto echo = exec("svc", "a", {"python3", "-c", python_client(7, R"(b"hello lab\n")")});
     EXPECT_EQ(echo.status, 0) << echo.output;
     EXPECT_NE(echo.output.find("reply: hello lab"), std::string::npos) << echo.output;
@@ -142,7 +112,7 @@ TEST_F(LabExecTest, AProgramOnANodeReachesAnotherNodesServices) {
 // shmiflab becomes the program (through shmifrun, which does the same): one pid, its status.
 TEST_F(LabExecTest, TheProgramIsShmiflabsProcessWithItsOwnStatus) {
     if (!kShimPreloads) GTEST_SKIP() << kSanitizedShim;
-    ASSERT_NO_FATAL_FAILURE(up("own", two_hosts("own", R"("echo")")));
+    ASSERT_NO_FATAL_FAILURE(up_topology("own", two_hosts("own", R"("echo")")));
     auto three = exec("own", "a", {"python3", "-c", "import sys; sys.exit(3)"});
     EXPECT_EQ(three.status, 3) << three.output;
     auto pid = exec("own", "b", {"sh", "-c", "echo pid $$"});
@@ -168,15 +138,15 @@ TEST_F(LabExecTest, Errors) {
     EXPECT_EQ(by_name.status, 1) << by_name.output;
     EXPECT_NE(by_name.output.find("no lab err in "), std::string::npos) << by_name.output;
 
-    ASSERT_NO_FATAL_FAILURE(up("err", read_file(file)));
+    ASSERT_NO_FATAL_FAILURE(up_topology("err", read_file(file)));
     auto unknown = exec("err", "c", {"true"});
     EXPECT_EQ(unknown.status, 1) << unknown.output;
     EXPECT_EQ(unknown.output, "shmiflab: lab err has no node c (its nodes: a, b)\n");
-    auto no_dashes = shmiflab("exec", {"err", "a", "true"});
+    auto no_dashes = shmiflab({"exec", "err", "a", "true"});
     EXPECT_EQ(no_dashes.status, 2) << no_dashes.output;
     EXPECT_NE(no_dashes.output.find("the program goes after --"), std::string::npos)
         << no_dashes.output;
-    auto no_program = shmiflab("exec", {"err", "a", "--"});
+    auto no_program = shmiflab({"exec", "err", "a", "--"});
     EXPECT_EQ(no_program.status, 2) << no_program.output;
     EXPECT_NE(no_program.output.find("exec: no program"), std::string::npos) << no_program.output;
     if (kShimPreloads) {
@@ -188,8 +158,8 @@ TEST_F(LabExecTest, Errors) {
 // A program in one lab reaches its own lab's b, and never the other's.
 TEST_F(LabExecTest, TwoLabsOfTheSameAddressesStayApart) {
     if (!kShimPreloads) GTEST_SKIP() << kSanitizedShim;
-    ASSERT_NO_FATAL_FAILURE(up("one", two_hosts("one", R"("echo:7001")")));
-    ASSERT_NO_FATAL_FAILURE(up("two", two_hosts("two", R"("echo:7002")")));
+    ASSERT_NO_FATAL_FAILURE(up_topology("one", two_hosts("one", R"("echo:7001")")));
+    ASSERT_NO_FATAL_FAILURE(up_topology("two", two_hosts("two", R"("echo:7002")")));
     const auto hello = R"(b"hello\n")";
     for (const auto& [lab, own, other] : {std::tuple{"one", 7001, 7002}, {"two", 7002, 7001}}) {
         SCOPED_TRACE(lab);

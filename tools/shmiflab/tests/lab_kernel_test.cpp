@@ -13,22 +13,19 @@
 #include <filesystem>
 #include <regex>
 
-#include "daemon_process.hpp"
 #include "kernel_node.hpp"
+#include "lab_dir.hpp"
+#include "lab_runner.hpp"
 #include "node_control.hpp"
 #include "processes.hpp"
 #include "run_command.hpp"
 #include "shmifd_path.hpp"
-#include "temp_dir.hpp"
 #include "topology.hpp"
 
 namespace shmiflab {
 namespace {
 
-using namespace std::chrono_literals;
-using shmifd::test::read_file;
-using shmifd::test::wait_until;
-using shmifd::test::write_text_file;
+using namespace test;
 
 constexpr std::uint64_t kNetAdmin = 1ull << 12;
 constexpr std::uint64_t kSysAdmin = 1ull << 21;
@@ -69,13 +66,10 @@ std::string kernel_labs_unavailable() {
     return {};
 }
 
-struct Ran {
-    int status = -1;
-    std::string output;  // stdout and stderr
-};
-
-class KernelLabTest : public ::testing::Test {
+class KernelLabTest : public LabRunner {
   protected:
+    KernelLabTest() : LabRunner({{"SHMIFLAB_SHMIFTAP", SHMIFTAP_BIN}}, 120s, 60) {}
+
     void SetUp() override {
         static const std::string unavailable = kernel_labs_unavailable();
         if (!unavailable.empty()) GTEST_SKIP() << "kernel nodes: " << unavailable;
@@ -85,40 +79,13 @@ class KernelLabTest : public ::testing::Test {
     std::string lab_name(const std::string& what) const {
         return fmt::format("{}-{}", what, ::getpid());
     }
-    std::string base() const { return dir_.path() + "/labs"; }
-    std::string lab_file(const std::string& name, const std::string& name_of_file = "") {
-        return base() + "/" + name + "/" + name_of_file;
-    }
 
     // examples/labs/kernel.toml as lab `name`, which TearDown takes down.
     std::string kernel_lab(const std::string& name) {
         const auto text = read_file(SHMIFLAB_EXAMPLES "/kernel.toml");
-        const auto file = dir_.file(name + ".toml");
-        write_text_file(file, std::regex_replace(text, std::regex("name = \"kernel\""),
-                                                 "name = \"" + name + "\""));
-        labs_.push_back(name);
-        return file;
-    }
-
-    Ran shmiflab(std::vector<std::string> args, std::chrono::milliseconds timeout = 120s) {
-        const auto log = dir_.file("run-" + std::to_string(runs_++) + ".out");
-        args.insert(args.begin(), SHMIFLAB_BIN);
-        args.insert(args.end(), {"--dir", base()});
-        const pid_t pid = shmifd::test::spawn(
-            args, log, {"SHMIFLAB_SHMIFD=" SHMIFD_BIN, "SHMIFLAB_SHMIFTAP=" SHMIFTAP_BIN});
-        auto status = shmifd::test::wait_exit(pid, timeout);
-        if (!status) {
-            ::kill(pid, SIGKILL);
-            shmifd::test::wait_exit(pid, 5s);
-            ADD_FAILURE() << "shmiflab did not finish: " << read_file(log);
-        }
-        return {status.value_or(-1), read_file(log)};
-    }
-
-    void up(const std::string& file) {
-        const auto ran = shmiflab({"up", file, "--timeout", "60"});
-        ASSERT_EQ(ran.status, 0) << ran.output;
-        std::cout << ran.output;
+        take_down_at_end(name);
+        return write_topology(name, std::regex_replace(text, std::regex("name = \"kernel\""),
+                                                       "name = \"" + name + "\""));
     }
 
     // The network namespaces of lab `name` that exist.
@@ -131,36 +98,9 @@ class KernelLabTest : public ::testing::Test {
         return out;
     }
 
-    // Processes still running whose arguments name a file of this test's labs (shmifd's
-    // config, shmiftap's bus), whatever the pid files say.
-    std::vector<pid_t> lab_processes() const {
-        const std::string dir = base() + "/";
-        std::vector<pid_t> out;
-        std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-            const auto pid_text = e.path().filename().string();
-            if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-            const pid_t pid = std::stoi(pid_text);
-            if (pid != ::getpid() &&
-                read_file(e.path().string() + "/cmdline").find(dir) != std::string::npos &&
-                alive(pid))
-                out.push_back(pid);
-        }
-        return out;
-    }
-
-    std::vector<std::string> files(const std::string& name, const std::string& suffix) const {
-        std::vector<std::string> out;
-        std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator(base() + "/" + name, ec))
-            if (e.path().string().ends_with(suffix)) out.push_back(e.path().string());
-        return out;
-    }
-
     // Nothing of lab `name` is left: no process, namespace, bus, socket, pid file or lab.toml.
     void expect_nothing_left(const std::string& name) {
-        EXPECT_TRUE(wait_until([&] { return lab_processes().empty(); }, 5s))
-            << lab_processes().size() << " process(es) left";
+        expect_no_process("");
         EXPECT_EQ(namespaces(name), std::vector<std::string>{});
         EXPECT_EQ(files(name, ".bus"), std::vector<std::string>{});
         EXPECT_EQ(files(name, ".sock"), std::vector<std::string>{});
@@ -168,30 +108,19 @@ class KernelLabTest : public ::testing::Test {
         EXPECT_FALSE(std::filesystem::exists(lab_file(name, "lab.toml")));
     }
 
-    std::optional<pid_t> pid_of(const std::string& name, const std::string& pid_file) {
-        return read_pid_file(lab_file(name, pid_file));
-    }
-
     // Whatever happened: down, then by force what down left, namespaces included.
     void TearDown() override {
-        for (const auto& name : labs_) {
-            if (std::filesystem::exists(lab_file(name, "lab.toml"))) shmiflab({"down", name}, 30s);
-            for (pid_t pid : lab_processes())
-                ::kill(pid, SIGKILL);
+        LabRunner::TearDown();
+        for (const auto& name : labs_)
             for (const auto& ns : namespaces(name))
                 run_command({find_system_program("ip"), "netns", "delete", ns}, 10s);
-        }
     }
-
-    shmif::test::TempDir dir_;
-    int runs_ = 0;
-    std::vector<std::string> labs_;
 };
 
 TEST_F(KernelLabTest, UpPingAllStatusDown) {
     const auto name = lab_name("kernel");
     const auto netns = netns_name(name, "k1");
-    ASSERT_NO_FATAL_FAILURE(up(kernel_lab(name)));
+    ASSERT_NO_FATAL_FAILURE(up(kernel_lab(name), name));
     EXPECT_EQ(namespaces(name), std::vector<std::string>{netns});
 
     // Both ways across the shmifd router r1: k1 <-> h2, and every pair that has a route.
@@ -239,7 +168,7 @@ TEST_F(KernelLabTest, UpPingAllStatusDown) {
 TEST_F(KernelLabTest, UpRefusesWhileAShmiftapRunsAndClearsADeadLab) {
     const auto name = lab_name("stale");
     const auto file = kernel_lab(name);
-    ASSERT_NO_FATAL_FAILURE(up(file));
+    ASSERT_NO_FATAL_FAILURE(up(file, name));
     for (const char* node : {"r1.pid", "h2.pid"}) {
         auto pid = pid_of(name, node);
         ASSERT_TRUE(pid);
@@ -258,7 +187,7 @@ TEST_F(KernelLabTest, UpRefusesWhileAShmiftapRunsAndClearsADeadLab) {
     ASSERT_EQ(namespaces(name).size(), 1u);
     EXPECT_EQ(shmiflab({"status", name}).status, 1);
 
-    ASSERT_NO_FATAL_FAILURE(up(file));
+    ASSERT_NO_FATAL_FAILURE(up(file, name));
     auto ping = shmiflab({"ping-all", name});
     EXPECT_EQ(ping.status, 0) << ping.output;
     EXPECT_EQ(shmiflab({"down", name}).status, 0);
@@ -289,8 +218,7 @@ TEST_F(KernelLabTest, AFailureMidUpLeavesNothing) {
 // second TAP with the interface's mtu, forwarding on.
 TEST_F(KernelLabTest, AKernelRouterForwards) {
     const auto name = lab_name("kr");
-    const auto file = dir_.file(name + ".toml");
-    write_text_file(file, fmt::format(R"([lab]
+    const auto file = write_topology(name, fmt::format(R"([lab]
 name = "{}"
 [[bus]]
 name = "lan1"
@@ -324,9 +252,8 @@ addresses = ["10.0.2.10/24"]
 dst = "default"
 via = "10.0.2.1"
 )",
-                                      name));
-    labs_.push_back(name);
-    ASSERT_NO_FATAL_FAILURE(up(file));
+                                                       name));
+    ASSERT_NO_FATAL_FAILURE(up(file, name));
     const auto netns = netns_name(name, "kr");
     auto forwarding = run_command({find_system_program("ip"), "netns", "exec", netns,
                                    find_system_program("sysctl"), "-n", "net.ipv4.ip_forward"},
@@ -368,7 +295,7 @@ TEST_F(KernelLabTest, RefusesANamespaceItDidNotCreate) {
         << ran.output;
     EXPECT_NE(ran.output.find("ip netns delete " + netns), std::string::npos) << ran.output;
     EXPECT_EQ(namespaces(name), std::vector<std::string>{netns});
-    EXPECT_TRUE(lab_processes().empty());
+    EXPECT_TRUE(lab_processes("").empty());
     EXPECT_EQ(files(name, ".bus"), std::vector<std::string>{});
     // TearDown deletes it.
 }
@@ -377,22 +304,19 @@ TEST_F(KernelLabTest, RefusesANamespaceItDidNotCreate) {
 TEST_F(KernelLabTest, RefusesWithoutPrivilege) {
     const auto setpriv = find_system_program("setpriv");
     if (setpriv.empty()) GTEST_SKIP() << "no setpriv (util-linux)";
-    const auto log = dir_.file("nobody.out");
     // The examples' file and the binaries are world-readable; the --dir is never reached.
-    const pid_t pid = shmifd::test::spawn(
-        {setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-         SHMIFLAB_BIN, "up", SHMIFLAB_EXAMPLES "/kernel.toml", "--dir", base()},
-        log, {"SHMIFLAB_SHMIFD=" SHMIFD_BIN, "SHMIFLAB_SHMIFTAP=" SHMIFTAP_BIN});
-    const auto status = shmifd::test::wait_exit(pid, 30s);
-    const auto output = read_file(log);
-    if (output.find("no such topology file") != std::string::npos ||
-        output.find("Permission denied") != std::string::npos)
-        GTEST_SKIP() << "nobody cannot read the build or the examples here: " << output;
-    EXPECT_EQ(status, 1) << output;
-    EXPECT_NE(output.find("shmiflab: lab kernel has kernel nodes (k1): their network "
-                          "namespaces and TAPs need root"),
+    const auto ran =
+        run({setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+             SHMIFLAB_BIN, "up", SHMIFLAB_EXAMPLES "/kernel.toml", "--dir", base()},
+            environment(), 30s);
+    if (ran.output.find("no such topology file") != std::string::npos ||
+        ran.output.find("Permission denied") != std::string::npos)
+        GTEST_SKIP() << "nobody cannot read the build or the examples here: " << ran.output;
+    EXPECT_EQ(ran.status, 1) << ran.output;
+    EXPECT_NE(ran.output.find("shmiflab: lab kernel has kernel nodes (k1): their network "
+                              "namespaces and TAPs need root"),
               std::string::npos)
-        << output;
+        << ran.output;
     EXPECT_FALSE(std::filesystem::exists(base()));
 }
 

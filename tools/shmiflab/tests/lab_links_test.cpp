@@ -4,141 +4,34 @@
 // that fails still leaves no process behind.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <map>
-#include <sstream>
 
-#include "daemon_process.hpp"
+#include "lab_runner.hpp"
 #include "node_control.hpp"
 #include "processes.hpp"
-#include "temp_dir.hpp"
+#include "shmifd_path.hpp"
 
 namespace shmiflab {
 namespace {
 
-using namespace std::chrono_literals;
-using shmifd::test::read_file;
-using shmifd::test::wait_until;
-using shmifd::test::write_text_file;
+using namespace test;
 
 const std::string kLossyWan = std::string(SHMIFLAB_EXAMPLES) + "/lossy-wan.toml";
 
-struct Ran {
-    int status = -1;
-    std::string output;  // stdout and stderr
-};
-
-// `name` in PATH, or "" if it is not there.
-std::string in_path(const std::string& name) {
-    std::istringstream dirs(std::getenv("PATH") != nullptr ? std::getenv("PATH") : "");
-    for (std::string dir; std::getline(dirs, dir, ':');)
-        if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0)
-            return dir + "/" + name;
-    return "";
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-        ++n;
-    return n;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) lines.push_back(line);
-    return lines;
-}
-
-class LabLinksTest : public ::testing::Test {
+class LabLinksTest : public LabRunner {
   protected:
-    std::string base() const { return dir_.path() + "/labs"; }
-    std::string lab_file(const std::string& lab, const std::string& file) const {
-        return base() + "/" + lab + "/" + file;
-    }
-
-    // Runs a program to its end (bounded); its output. `env` adds "K=V" to the environment.
-    Ran run(std::vector<std::string> argv, const std::vector<std::string>& env = {},
-            std::chrono::milliseconds timeout = 180s) {
-        const auto log = dir_.file("run-" + std::to_string(runs_++) + ".out");
-        const pid_t pid = shmifd::test::spawn(argv, log, env);
-        auto status = shmifd::test::wait_exit(pid, timeout);
-        if (!status) {
-            ::kill(pid, SIGKILL);
-            shmifd::test::wait_exit(pid, 5s);
-            ADD_FAILURE() << argv[0] << " did not finish: " << read_file(log);
-        }
-        return {status.value_or(-1), read_file(log)};
-    }
-
-    // shmiflab with the lab base, the programs of this build (`programs` overrides them).
-    Ran shmiflab(std::vector<std::string> args, std::map<std::string, std::string> programs = {},
-                 std::chrono::milliseconds timeout = 180s) {
-        programs.try_emplace("SHMIFLAB_SHMIFD", SHMIFD_BIN);
-        programs.try_emplace("SHMIFLAB_SHMIFLINK", SHMIFLINK_BIN);
-        programs.try_emplace("SHMIFLAB_SHMIFDUMP", SHMIFDUMP_BIN);
-        std::vector<std::string> env;
-        for (const auto& [key, value] : programs)
-            env.push_back(key + "=" + value);
-        args.insert(args.begin(), SHMIFLAB_BIN);
-        args.insert(args.end(), {"--dir", base()});
-        return run(args, env, timeout);
-    }
-
-    // `up` that must work; the lab is taken down at the end of the test whatever happens.
-    void up(const std::string& file, const std::string& name) {
-        labs_.push_back(name);
-        // Generous: sanitizer builds start daemons slowly on a busy machine.
-        const auto ran = shmiflab({"up", file, "--timeout", "120"});
-        ASSERT_EQ(ran.status, 0) << ran.output;
-        std::cout << ran.output;
-    }
-
-    // Processes whose arguments name a file of the lab (node configs, buses, capture files):
-    // every shmifd, shmiflink and shmifdump of the lab, whatever its pid files say.
-    std::vector<pid_t> lab_processes(const std::string& name) {
-        const std::string dir = base() + "/" + name + "/";
-        std::vector<pid_t> out;
-        std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-            const auto pid_text = e.path().filename().string();
-            if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-            const pid_t pid = std::stoi(pid_text);
-            if (pid == ::getpid()) continue;
-            if (read_file(e.path().string() + "/cmdline").find(dir) != std::string::npos &&
-                alive(pid))
-                out.push_back(pid);
-        }
-        return out;
-    }
-
-    // The lab's processes are gone (within a few seconds: a stopped process may linger as
-    // a zombie until its parent reaps it, and alive() does not count zombies).
-    void expect_no_process(const std::string& name) {
-        EXPECT_TRUE(wait_until([&] { return lab_processes(name).empty(); }, 5s))
-            << lab_processes(name).size() << " process(es) of lab " << name << " left, e.g. pid "
-            << lab_processes(name).front();
-    }
-
-    std::vector<std::string> files(const std::string& name, const std::string& suffix) {
-        std::vector<std::string> out;
-        std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator(base() + "/" + name, ec))
-            if (e.path().string().ends_with(suffix)) out.push_back(e.path().string());
-        return out;
-    }
+    LabLinksTest()
+        : LabRunner(
+              {{"SHMIFLAB_SHMIFLINK", SHMIFLINK_BIN}, {"SHMIFLAB_SHMIFDUMP", SHMIFDUMP_BIN}}) {}
 
     // The frames tcpdump reads in `file`, one line each (the test fails if it cannot).
     std::string tcpdump(const std::string& file, const std::string& filter = "") {
-        std::vector<std::string> argv{in_path("tcpdump"), "-n", "-r", file};
+        std::vector<std::string> argv{find_in_path("tcpdump").value_or(""), "-n", "-r", file};
         if (!filter.empty()) argv.push_back(filter);
         const auto ran = run(argv, {}, 30s);
         EXPECT_EQ(ran.status, 0) << "tcpdump -r " << file << ": " << ran.output;
@@ -147,19 +40,6 @@ class LabLinksTest : public ::testing::Test {
             if (!line.starts_with("reading from file")) frames += line + "\n";
         return frames;
     }
-
-    void TearDown() override {
-        for (const auto& name : labs_) {
-            shmiflab({"down", name}, {}, 30s);
-            // Whatever `down` missed (a test that failed): nothing may outlive the test.
-            for (pid_t pid : lab_processes(name))
-                ::kill(pid, SIGKILL);
-        }
-    }
-
-    shmif::test::TempDir dir_;
-    int runs_ = 0;
-    std::vector<std::string> labs_;
 };
 
 // The lossy WAN comes up with its link and captures attached, every node reaches every
@@ -226,7 +106,7 @@ TEST_F(LabLinksTest, LossyWanUpPingDownAndItsCaptures) {
     ASSERT_TRUE(std::filesystem::exists(pcapng));
     EXPECT_EQ(shmiflab({"status", "lossy-wan"}).status, 1);
 
-    if (in_path("tcpdump").empty()) GTEST_SKIP() << "tcpdump not installed: captures not read";
+    if (!find_in_path("tcpdump")) GTEST_SKIP() << "tcpdump not installed: captures not read";
     // Everything on wan1 from r1's first frame on: its address probes as it starts (three,
     // netstack's probe_count), then the pings.
     const auto wan1 = tcpdump(pcap);
@@ -245,9 +125,9 @@ TEST_F(LabLinksTest, LossyWanUpPingDownAndItsCaptures) {
     for (const auto& line : wan2)
         EXPECT_NE(line.find(": ICMP "), std::string::npos) << line;
     EXPECT_EQ(lines_of(tcpdump(pcapng, "not icmp")).size(), 0u);
-    if (const auto tshark = in_path("tshark"); !tshark.empty()) {
+    if (const auto tshark = find_in_path("tshark")) {
         const auto read =
-            run({tshark, "-r", pcapng, "-T", "fields", "-e", "frame.protocols"}, {}, 60s);
+            run({*tshark, "-r", pcapng, "-T", "fields", "-e", "frame.protocols"}, {}, 60s);
         EXPECT_EQ(read.status, 0) << read.output;
         EXPECT_GT(count(read.output, "eth:ethertype:ip:icmp"), 0u) << read.output;
     }
@@ -258,7 +138,7 @@ TEST_F(LabLinksTest, LossyWanUpPingDownAndItsCaptures) {
 TEST_F(LabLinksTest, UpRefusesWhileALinkOrCaptureOfTheLabRuns) {
     ASSERT_NO_FATAL_FAILURE(up(kLossyWan, "lossy-wan"));
     for (const char* node : {"r1", "r2", "h1", "h2"}) {
-        auto pid = read_pid_file(lab_file("lossy-wan", std::string(node) + ".pid"));
+        auto pid = pid_of("lossy-wan", std::string(node) + ".pid");
         ASSERT_TRUE(pid.has_value()) << node;
         ::kill(*pid, SIGKILL);
         EXPECT_TRUE(wait_until([&] { return !alive(*pid); }, 5s)) << node;
@@ -288,8 +168,9 @@ exec {} "$@"
 )",
                                          SHMIFDUMP_BIN));
     ::chmod(wrapper.c_str(), 0755);
-    labs_.push_back("lossy-wan");
-    auto ran = shmiflab({"up", kLossyWan, "--timeout", "120"}, {{"SHMIFLAB_SHMIFDUMP", wrapper}});
+    take_down_at_end("lossy-wan");
+    auto ran =
+        shmiflab_with({{"SHMIFLAB_SHMIFDUMP", wrapper}}, {"up", kLossyWan, "--timeout", "120"});
     EXPECT_EQ(ran.status, 1) << ran.output;
     EXPECT_NE(ran.output.find("capture of wan2 (wan2-icmp.pcapng): exited at start"),
               std::string::npos)
@@ -316,8 +197,8 @@ exec {} "$@"
 )",
                                          SHMIFD_BIN));
     ::chmod(wrapper.c_str(), 0755);
-    labs_.push_back("lossy-wan");
-    auto ran = shmiflab({"up", kLossyWan, "--timeout", "120"}, {{"SHMIFLAB_SHMIFD", wrapper}});
+    take_down_at_end("lossy-wan");
+    auto ran = shmiflab_with({{"SHMIFLAB_SHMIFD", wrapper}}, {"up", kLossyWan, "--timeout", "120"});
     EXPECT_EQ(ran.status, 1) << ran.output;
     EXPECT_NE(ran.output.find("node h2:"), std::string::npos) << ran.output;
     EXPECT_NE(ran.output.find("h2 refuses to start"), std::string::npos) << ran.output;
@@ -326,13 +207,13 @@ exec {} "$@"
     EXPECT_TRUE(files("lossy-wan", ".pid").empty());
     // The captures were stopped as `down` stops them: their files are whole.
     ASSERT_TRUE(std::filesystem::exists(lab_file("lossy-wan", "wan2-icmp.pcapng")));
-    if (!in_path("tcpdump").empty()) tcpdump(lab_file("lossy-wan", "wan2-icmp.pcapng"));
+    if (find_in_path("tcpdump")) tcpdump(lab_file("lossy-wan", "wan2-icmp.pcapng"));
 }
 
 // A shmiflink that is not there: `up` says so and starts nothing.
 TEST_F(LabLinksTest, AMissingShmiflinkStartsNothing) {
     const auto missing = dir_.file("no-such-shmiflink");
-    auto ran = shmiflab({"up", kLossyWan}, {{"SHMIFLAB_SHMIFLINK", missing}});
+    auto ran = shmiflab_with({{"SHMIFLAB_SHMIFLINK", missing}}, {"up", kLossyWan});
     EXPECT_EQ(ran.status, 2) << ran.output;
     EXPECT_NE(ran.output.find(missing + ": not an executable file"), std::string::npos)
         << ran.output;

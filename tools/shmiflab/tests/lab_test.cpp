@@ -6,98 +6,19 @@
 
 #include <fmt/format.h>
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <regex>
+#include <sstream>
 
-#include "daemon_process.hpp"
-#include "processes.hpp"
-#include "temp_dir.hpp"
-#include "topology.hpp"
+#include "lab_runner.hpp"
 
 namespace shmiflab {
 namespace {
 
-using namespace std::chrono_literals;
-using shmifd::test::read_file;
-using shmifd::test::wait_until;
-using shmifd::test::write_text_file;
+using namespace test;
 
-struct Ran {
-    int status = -1;
-    std::string output;  // stdout and stderr
-};
-
-class LabTest : public ::testing::Test {
+class LabTest : public LabRunner {
   protected:
-    std::string base() const { return dir_.path() + "/labs"; }
-
-    Ran shmiflab(std::vector<std::string> args, std::chrono::milliseconds timeout = 180s) {
-        const auto log = dir_.file("run-" + std::to_string(runs_++) + ".out");
-        args.insert(args.begin(), SHMIFLAB_BIN);
-        args.insert(args.end(), {"--dir", base()});
-        const pid_t pid = shmifd::test::spawn(args, log, {"SHMIFLAB_SHMIFD=" SHMIFD_BIN});
-        auto status = shmifd::test::wait_exit(pid, timeout);
-        if (!status) {
-            ::kill(pid, SIGKILL);
-            shmifd::test::wait_exit(pid, 5s);
-            ADD_FAILURE() << "shmiflab did not finish: " << read_file(log);
-        }
-        return {status.value_or(-1), read_file(log)};
-    }
-
-    // `up` that must work; the lab is taken down at the end of the test whatever happens.
-    void up(const std::string& file, const std::string& name, std::vector<std::string> extra = {}) {
-        // Generous: sanitizer builds start daemons slowly on a busy machine.
-        std::vector<std::string> args{"up", file, "--timeout", "120"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        const auto ran = shmiflab(args);
-        labs_.push_back(name);
-        ASSERT_EQ(ran.status, 0) << ran.output;
-        std::cout << ran.output;
-    }
-
-    // The pids the lab's nodes were given.
-    std::vector<pid_t> pids(const std::string& name) {
-        auto lab = load_topology(base() + "/" + name + "/lab.toml");
-        std::vector<pid_t> out;
-        if (!lab) return out;
-        for (const auto& node : lab->nodes)
-            if (auto pid = read_pid_file(base() + "/" + name + "/" + node.name + ".pid"))
-                out.push_back(*pid);
-        return out;
-    }
-
-    // Files of the lab's directory whose names end with `suffix`.
-    std::vector<std::string> files(const std::string& name, const std::string& suffix) {
-        std::vector<std::string> out;
-        std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator(base() + "/" + name, ec))
-            if (e.path().string().ends_with(suffix)) out.push_back(e.path().string());
-        return out;
-    }
-
-    // Processes still running whose arguments name a file of the lab (its nodes' configs):
-    // what a lab leaves behind, whatever its pid files say.
-    std::vector<pid_t> lab_processes(const std::string& name) {
-        const std::string dir = base() + "/" + name + "/";
-        std::vector<pid_t> out;
-        std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-            const auto pid_text = e.path().filename().string();
-            if (pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
-            const auto cmdline = read_file(e.path().string() + "/cmdline");
-            const pid_t pid = std::stoi(pid_text);
-            if (cmdline.find(dir) != std::string::npos && alive(pid)) out.push_back(pid);
-        }
-        return out;
-    }
-
-    void expect_gone(const std::vector<pid_t>& pids) {
-        for (pid_t pid : pids)
-            EXPECT_TRUE(wait_until([&] { return !alive(pid); }, 5s)) << "pid " << pid;
-    }
-
     // down, then: no daemon left, no bus or socket file, the logs still there.
     void down_and_check(const std::string& name) {
         const auto started = pids(name);
@@ -112,15 +33,6 @@ class LabTest : public ::testing::Test {
         EXPECT_FALSE(files(name, ".log").empty());
         std::erase(labs_, name);
     }
-
-    void TearDown() override {
-        for (const auto& name : labs_)
-            shmiflab({"down", name}, 30s);
-    }
-
-    shmif::test::TempDir dir_;
-    int runs_ = 0;
-    std::vector<std::string> labs_;
 };
 
 class Examples : public LabTest, public ::testing::WithParamInterface<const char*> {};
@@ -230,7 +142,7 @@ exec {1} "$@"
     ::chmod(wrapper.c_str(), 0755);
 
     auto ran = shmiflab({"up", file, "--shmifd", wrapper, "--timeout", "120"});
-    labs_.push_back("mid");
+    take_down_at_end("mid");
     EXPECT_EQ(ran.status, 1) << ran.output;
     EXPECT_NE(ran.output.find("node n3:"), std::string::npos) << ran.output;
     EXPECT_NE(ran.output.find("n3 refuses to start"), std::string::npos) << ran.output;
