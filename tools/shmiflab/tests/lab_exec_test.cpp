@@ -174,9 +174,8 @@ TEST_F(LabExecTest, TwoLabsOfTheSameAddressesStayApart) {
 // A kernel node's programs run in its namespace (ip netns exec). The namespace is made here,
 // not by `up`: what is tested is exec, given a lab's lab.toml and its kernel node's namespace.
 TEST_F(LabExecTest, AKernelNodesProgramRunsInItsNamespace) {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
-    if (std::system("ip netns list > /dev/null 2>&1") != 0)
-        GTEST_SKIP() << "no ip netns (package iproute2)";
+    if (const auto why = kernel_labs_unavailable(); !why.empty())
+        GTEST_SKIP() << "kernel nodes: " << why;
     // Namespaces are the host's: a lab name no other run of this test uses at the same time.
     const std::string lab = "xk" + std::to_string(::getpid());
     const auto ns = netns_name(lab, "k");

@@ -48,24 +48,6 @@ TEST(KernelPrivilege, KernelNodesNeedSysAdminAndNetAdmin) {
     EXPECT_FALSE(kernel_privilege_error(*plain, 0));
 }
 
-// Why kernel labs cannot run here; empty when they can.
-std::string kernel_labs_unavailable() {
-    if (::geteuid() != 0) return "needs root (network namespaces and TAPs)";
-    if (::access("/dev/net/tun", R_OK | W_OK) != 0) return "no /dev/net/tun";
-    const auto ip = find_system_program("ip");
-    if (ip.empty()) return "no ip(8) (iproute2)";
-    // Not "shmiflab-...": no lab's namespace, even for a moment.
-    const auto probe = fmt::format("labtest-probe-{}", ::getpid());
-    auto added = run_command({ip, "netns", "add", probe}, 10s);
-    if (!added || added->exit_status != 0)
-        return "`ip netns add` failed: " + (added ? added->output : added.error());
-    auto entered = run_command({ip, "netns", "exec", probe, "/bin/true"}, 10s);
-    run_command({ip, "netns", "delete", probe}, 10s);
-    if (!entered || entered->exit_status != 0)
-        return "`ip netns exec` failed: " + (entered ? entered->output : entered.error());
-    return {};
-}
-
 class KernelLabTest : public LabRunner {
   protected:
     KernelLabTest() : LabRunner({{"SHMIFLAB_SHMIFTAP", SHMIFTAP_BIN}}, 120s, 60) {}

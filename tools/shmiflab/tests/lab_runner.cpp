@@ -11,6 +11,8 @@
 
 #include "daemon_process.hpp"
 #include "processes.hpp"
+#include "run_command.hpp"
+#include "shmifd_path.hpp"
 #include "topology.hpp"
 
 namespace shmiflab::test {
@@ -146,6 +148,23 @@ void LabRunner::TearDown() {
     // Whatever `down` missed (a test that failed): nothing may outlive the test.
     for (pid_t pid : lab_processes(""))
         ::kill(pid, SIGKILL);
+}
+
+std::string kernel_labs_unavailable() {
+    if (::geteuid() != 0) return "needs root (network namespaces and TAPs)";
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0) return "no /dev/net/tun";
+    const auto ip = find_system_program("ip");
+    if (ip.empty()) return "no ip(8) (iproute2)";
+    // Not "shmiflab-...": no lab's namespace, even for a moment.
+    const auto probe = "labtest-probe-" + std::to_string(::getpid());
+    auto added = run_command({ip, "netns", "add", probe}, 10s);
+    if (!added || added->exit_status != 0)
+        return "`ip netns add` failed: " + (added ? added->output : added.error());
+    auto entered = run_command({ip, "netns", "exec", probe, "/bin/true"}, 10s);
+    run_command({ip, "netns", "delete", probe}, 10s);
+    if (!entered || entered->exit_status != 0)
+        return "`ip netns exec` failed: " + (entered ? entered->output : entered.error());
+    return {};
 }
 
 }  // namespace shmiflab::test

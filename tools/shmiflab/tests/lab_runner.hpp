@@ -37,6 +37,10 @@ std::vector<std::string> lines_of(const std::string& text);
 // Running processes (not this one) whose arguments contain `text`.
 std::vector<pid_t> processes_naming(const std::string& text);
 
+// Why kernel nodes cannot run here (no root, no /dev/net/tun, no ip, or `ip netns add` or
+// `ip netns exec` refused, as in a chroot whose / is not a mount point); empty when they can.
+std::string kernel_labs_unavailable();
+
 class LabRunner : public ::testing::Test {
   public:
     // Environment variables that point shmiflab at the programs of this build:
