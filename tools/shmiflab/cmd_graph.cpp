@@ -10,11 +10,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "commands.hpp"
 #include "lab_dir.hpp"
 #include "lab_graph.hpp"
+#include "processes.hpp"
 #include "shmifd_path.hpp"
 
 extern char** environ;
@@ -39,24 +39,6 @@ int write_dot(const std::string& dot, const std::string& output) {
     out << dot;
     if (!out.flush()) return report(exit_failure, output + ": cannot write it");
     return exit_ok;
-}
-
-// The exit status of `pid`, waited for at most `timeout` (then killed): nullopt if it did not
-// end in time.
-std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        int status = 0;
-        const pid_t done = ::waitpid(pid, &status, WNOHANG);
-        if (done == pid) return status;
-        if (done < 0 && errno != EINTR) return std::nullopt;
-        if (std::chrono::steady_clock::now() >= deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return std::nullopt;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
 }
 
 // `dot -Tsvg [-o OUTPUT]` with the DOT text on its standard input.
@@ -97,8 +79,12 @@ int write_svg(const std::string& dot, const std::string& output) {
         written += static_cast<std::size_t>(n);
     }
     ::close(fds[1]);
-    const auto status = wait_for(pid, kDotTimeout);
-    if (!status) return report(exit_failure, "dot did not finish within a minute; killed");
+    const auto status = wait_child(pid, std::chrono::steady_clock::now() + kDotTimeout);
+    if (!status) {
+        ::kill(pid, SIGKILL);
+        wait_child(pid, std::chrono::steady_clock::now() + 5s);
+        return report(exit_failure, "dot did not finish within a minute; killed");
+    }
     if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
         return report(exit_failure, "dot failed to draw the lab (see its message above)");
     return exit_ok;

@@ -48,6 +48,17 @@ std::expected<pid_t, std::string> start_detached(const std::vector<std::string>&
     return pid;
 }
 
+std::optional<int> wait_child(pid_t pid, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        int status = 0;
+        const pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) return status;
+        if (done < 0 && errno != EINTR) return std::nullopt;
+        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
 bool alive(pid_t pid) {
     if (pid <= 0) return false;
     int status = 0;

@@ -17,6 +17,10 @@ namespace shmiflab {
 std::expected<pid_t, std::string> start_detached(const std::vector<std::string>& argv,
                                                  const std::string& log);
 
+// The wait status of our child `pid` once it ends, waited for until `deadline`; nothing if it
+// is still running then (or cannot be waited for).
+std::optional<int> wait_child(pid_t pid, std::chrono::steady_clock::time_point deadline);
+
 // Running, and not a zombie. Reaps `pid` if it is our child and has ended.
 bool alive(pid_t pid);
 

@@ -9,27 +9,12 @@
 #include <csignal>
 #include <cstring>
 #include <optional>
-#include <thread>
+
+#include "processes.hpp"
 
 namespace shmiflab {
 
 using namespace std::chrono_literals;
-
-namespace {
-
-// Waits for `pid` until `deadline`; its status, or nothing when time ran out.
-std::optional<int> wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline) {
-    for (;;) {
-        int status = 0;
-        const pid_t done = ::waitpid(pid, &status, WNOHANG);
-        if (done == pid) return status;
-        if (done < 0 && errno != EINTR) return -1;
-        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-        std::this_thread::sleep_for(5ms);
-    }
-}
-
-}  // namespace
 
 std::expected<CommandResult, std::string> run_command(const std::vector<std::string>& argv,
                                                       std::chrono::milliseconds timeout) {
@@ -82,11 +67,11 @@ std::expected<CommandResult, std::string> run_command(const std::vector<std::str
         result.output.append(buffer, static_cast<std::size_t>(n));
     }
     ::close(out[0]);
-    auto status = result.timed_out ? std::nullopt : wait_until(pid, deadline + 1s);
+    auto status = result.timed_out ? std::nullopt : wait_child(pid, deadline + 1s);
     if (!status) {
         result.timed_out = true;
         ::kill(pid, SIGKILL);
-        status = wait_until(pid, std::chrono::steady_clock::now() + 5s);
+        status = wait_child(pid, std::chrono::steady_clock::now() + 5s);
     }
     if (status && WIFEXITED(*status) && !result.timed_out)
         result.exit_status = WEXITSTATUS(*status);
