@@ -244,6 +244,13 @@ std::optional<Route> Stack::lookup_route(Ipv4Address dst) const {
     return impl_->lookup_route(dst);
 }
 
+std::optional<IpAddress> Stack::source_address(const IpAddress& dst, const IpAddress& bound) const {
+    // route_to only reads; it is not const because it hands out the interface to send on.
+    auto route = const_cast<Impl&>(*impl_).route_to(dst, bound);
+    if (!route) return std::nullopt;
+    return IpAddress(route->src);
+}
+
 // --- neighbours ------------------------------------------------------------------------------
 
 std::vector<NeighbourEntry> Stack::neighbours() const {

@@ -95,6 +95,10 @@ struct Stack::Impl {
     // The first loopback interface that is up: where traffic to our own addresses goes.
     link::Interface* up_loopback();
     bool is_local_address(Ipv4Address a) const;
+    // Transport code holds IpAddress; the stack has IPv4 addresses only so far.
+    bool is_local_address(const IpAddress& a) const {
+        return a.is_v4() && is_local_address(a.v4());
+    }
     // Sharding: does this shard own the flow keyed by `key` (see stack.hpp)?
     bool owns(std::uint32_t key) const {
         return config.shard.count <= 1 || key % config.shard.count == config.shard.index;
@@ -132,6 +136,9 @@ struct Stack::Impl {
     void forget_address(InterfaceId iface, std::optional<Ipv4Address> address);
     // Upper-layer confirmation for traffic to `dst` (TCP): confirms the route's next hop.
     void confirm_destination(Ipv4Address dst, Instant now);
+    void confirm_destination(const IpAddress& dst, Instant now) {
+        if (dst.is_v4()) confirm_destination(dst.v4(), now);
+    }
     // Sends an IPv4 packet (in `frame` after link_headroom) to `next_hop`, resolving its MAC
     // first unless `link_dst` is given. Always consumes: sent, queued for ARP, or dropped.
     void link_output(link::Interface& iface, Ipv4Address next_hop,
@@ -151,6 +158,10 @@ struct Stack::Impl {
     // Routing and source selection for a datagram we originate; `bound` is the socket's
     // address (any: choose by route).
     std::expected<OutRoute, SocketError> route_to(Ipv4Address dst, Ipv4Address bound);
+    std::expected<OutRoute, SocketError> route_to(const IpAddress& dst, const IpAddress& bound) {
+        if (!dst.is_v4() || !bound.is_v4()) return std::unexpected(SocketError::no_route);
+        return route_to(dst.v4(), bound.v4());
+    }
     // Emits the IP header of `repr` into `frame` (link_headroom + 20 + payload_len bytes,
     // payload already in place) and sends it: locally, whole, or fragmented. Always consumes.
     std::expected<void, SocketError> ipv4_output(const OutRoute& route, wire::Ipv4Repr repr,

@@ -92,9 +92,9 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
             return;
         }
         Frame frame = make_frame(seg.buffer_len());
-        seg.emit(wire::MutableBytes(frame).subspan(payload_offset), tuple.local.address,
-                 tuple.remote.address);
-        const wire::Ipv4Repr ip{.dst = tuple.remote.address,
+        seg.emit(wire::MutableBytes(frame).subspan(payload_offset), tuple.local.address.v4(),
+                 tuple.remote.address.v4());
+        const wire::Ipv4Repr ip{.dst = tuple.remote.address.v4(),
                                 .protocol = std::uint8_t(wire::IpProtocol::tcp),
                                 .ttl = stack.config.default_ttl,
                                 .dont_fragment = true,
@@ -123,7 +123,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     }
 
     // The largest segment our route to `remote` carries (RFC 9293 3.7.1: MTU - 40).
-    std::uint16_t mss_towards(Ipv4Address remote, Ipv4Address local) {
+    std::uint16_t mss_towards(const IpAddress& remote, const IpAddress& local) {
         auto route = stack.route_to(remote, local);
         if (!route) return 536;
         return static_cast<std::uint16_t>(std::min<std::size_t>(route->iface->mtu, 0xffff) - 40);
@@ -174,7 +174,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         return std::nullopt;
     }
 
-    std::optional<std::uint16_t> free_port(Ipv4Address address) {
+    std::optional<std::uint16_t> free_port(const IpAddress& address) {
         const std::uint32_t range = ephemeral_last - ephemeral_first + 1;
         for (std::uint32_t i = 0; i < range; ++i) {
             const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
@@ -563,7 +563,8 @@ std::expected<void, SocketError> Stack::tcp_connect(SocketId id, Endpoint remote
             return std::unexpected(SocketError::already_connected);
     }
     if (c->tuple().remote.port != 0) return std::unexpected(SocketError::already_connected);
-    if (remote.port == 0 || remote.address.is_any() || remote.address.is_broadcast() ||
+    if (remote.port == 0 || remote.address.is_any() ||
+        (remote.address.is_v4() && remote.address.v4().is_broadcast()) ||
         remote.address.is_multicast())
         return std::unexpected(SocketError::invalid);
     const Endpoint bound = c->bound.value_or(Endpoint{});

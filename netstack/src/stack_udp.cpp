@@ -65,9 +65,9 @@ std::expected<void, SocketError> Stack::Impl::udp_output(transport::UdpSocket& s
     if (!route) return std::unexpected(route.error());
     const UdpRepr udp_repr{.src_port = socket.local.port, .dst_port = to.port, .payload = payload};
     Frame frame = make_frame(udp_repr.buffer_len());
-    udp_repr.emit(wire::MutableBytes(frame).subspan(payload_offset), route->src, to.address);
+    udp_repr.emit(wire::MutableBytes(frame).subspan(payload_offset), route->src, to.address.v4());
     auto sent = ipv4_output(*route,
-                            Ipv4Repr{.dst = to.address,
+                            Ipv4Repr{.dst = to.address.v4(),
                                      .protocol = std::uint8_t(wire::IpProtocol::udp),
                                      .ttl = config.default_ttl,
                                      .payload_len = udp_repr.buffer_len()},

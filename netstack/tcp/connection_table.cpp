@@ -5,7 +5,7 @@
 namespace netstack::tcp {
 
 std::size_t FourTupleHash::operator()(const FourTuple& t) const noexcept {
-    std::uint64_t h = (std::uint64_t{t.local.address.value} << 32 | t.remote.address.value) *
+    std::uint64_t h = (std::uint64_t{t.local.address.fold32()} << 32 | t.remote.address.fold32()) *
                       0x9e3779b97f4a7c15ull;
     h ^= (std::uint64_t{t.local.port} << 16 | t.remote.port) * 0xbf58476d1ce4e5b9ull;
     return static_cast<std::size_t>(h ^ (h >> 31));

@@ -5,7 +5,7 @@
 namespace netstack {
 
 std::uint32_t tcp_flow_hash(Endpoint local, Endpoint remote) {
-    std::uint64_t h = std::uint64_t{local.address.value} << 32 | remote.address.value;
+    std::uint64_t h = std::uint64_t{local.address.fold32()} << 32 | remote.address.fold32();
     h ^= (std::uint64_t{local.port} << 16 | remote.port) * 0x9e3779b97f4a7c15ull;
     // The SplitMix64 finalizer: every input bit reaches every output bit.
     h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;

@@ -47,9 +47,16 @@ std::uint64_t siphash(SipKey key, std::uint64_t m0, std::uint64_t m1) {
 }
 
 std::uint64_t hash_four_tuple(SipKey key, Endpoint local, Endpoint remote, std::uint64_t salt) {
-    const std::uint64_t addresses = std::uint64_t{local.address.value} << 32 | remote.address.value;
     const std::uint64_t ports = (std::uint64_t{local.port} << 16 | remote.port) ^ (salt << 32);
-    return siphash(key, addresses, ports);
+    if (local.address.is_v4() && remote.address.is_v4()) {
+        const std::uint64_t addresses =
+            std::uint64_t{local.address.v4().value} << 32 | remote.address.v4().value;
+        return siphash(key, addresses, ports);
+    }
+    // IPv6: all 32 address bytes go in, chained through the 16-byte function.
+    std::uint64_t h = siphash(key, local.address.high64(), local.address.low64());
+    h = siphash(key, h ^ remote.address.high64(), remote.address.low64());
+    return siphash(key, h, ports);
 }
 
 }  // namespace netstack::tcp

@@ -1,8 +1,12 @@
 // Text forms of the address types in netstack/address.hpp.
 #include "netstack/address.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 namespace netstack {
 
@@ -98,17 +102,126 @@ std::string Ipv4Cidr::to_string() const {
     return address.to_string() + "/" + std::to_string(prefix_len);
 }
 
+Ipv6Address Ipv6Address::solicited_node() const {
+    Ipv6Address group{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0, 0, 0}};
+    std::copy(bytes.begin() + 13, bytes.end(), group.bytes.begin() + 13);
+    return group;
+}
+
+Ipv6Address Ipv6Address::link_local_from(MacAddress mac) {
+    const auto& m = mac.bytes;
+    return {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(m[0] ^ 0x02), m[1], m[2], 0xff,
+             0xfe, m[3], m[4], m[5]}};
+}
+
+MacAddress Ipv6Address::multicast_mac() const {
+    return {{0x33, 0x33, bytes[12], bytes[13], bytes[14], bytes[15]}};
+}
+
+bool Ipv6Address::is_v4_mapped() const {
+    static constexpr std::array<std::uint8_t, 12> prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::equal(prefix.begin(), prefix.end(), bytes.begin());
+}
+
+Ipv4Address Ipv6Address::embedded_v4() const {
+    return Ipv4Address::from_octets(bytes[12], bytes[13], bytes[14], bytes[15]);
+}
+
+// inet_pton and inet_ntop are pure functions of their arguments, strict about RFC 4291's
+// forms and RFC 5952's output: the stack has no reason to write its own.
+std::optional<Ipv6Address> Ipv6Address::parse(std::string_view text) {
+    if (text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+    char buffer[INET6_ADDRSTRLEN + 1];
+    std::memcpy(buffer, text.data(), text.size());
+    buffer[text.size()] = '\0';
+    Ipv6Address a;
+    if (inet_pton(AF_INET6, buffer, a.bytes.data()) != 1) return std::nullopt;
+    return a;
+}
+
+std::string Ipv6Address::to_string() const {
+    char out[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, bytes.data(), out, sizeof out);
+    return out;
+}
+
+Ipv6Address Ipv6Cidr::network() const {
+    Ipv6Address n = address;
+    for (std::size_t i = 0; i < 16; ++i) {
+        const int bits = std::clamp(int(prefix_len) - int(i) * 8, 0, 8);
+        n.bytes[i] &= static_cast<std::uint8_t>(0xff00 >> bits);
+    }
+    return n;
+}
+
+bool Ipv6Cidr::contains(const Ipv6Address& a) const {
+    return Ipv6Cidr{a, prefix_len}.network() == network();
+}
+
+std::optional<Ipv6Cidr> Ipv6Cidr::parse(std::string_view text) {
+    const std::size_t slash = text.find('/');
+    auto address = Ipv6Address::parse(text.substr(0, slash));
+    if (!address) return std::nullopt;
+    if (slash == std::string_view::npos) return Ipv6Cidr{*address, 128};
+    auto len = parse_decimal(text.substr(slash + 1), 128);
+    if (!len) return std::nullopt;
+    return Ipv6Cidr{*address, static_cast<std::uint8_t>(*len)};
+}
+
+std::string Ipv6Cidr::to_string() const {
+    return address.to_string() + "/" + std::to_string(prefix_len);
+}
+
+std::uint64_t IpAddress::high64() const {
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < 8; ++i)
+        w = w << 8 | bytes_.bytes[i];
+    return w;
+}
+
+std::uint64_t IpAddress::low64() const {
+    std::uint64_t w = 0;
+    for (std::size_t i = 8; i < 16; ++i)
+        w = w << 8 | bytes_.bytes[i];
+    return w;
+}
+
+std::uint32_t IpAddress::fold32() const {
+    if (is_v4()) return v4().value;
+    std::uint64_t h = high64() * 0x9e3779b97f4a7c15ull ^ low64();
+    h ^= h >> 29;
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+    if (auto v4 = Ipv4Address::parse(text)) return IpAddress(*v4);
+    if (auto v6 = Ipv6Address::parse(text)) return IpAddress(*v6);
+    return std::nullopt;
+}
+
+std::string IpAddress::to_string() const {
+    return is_v4() ? v4().to_string() : bytes_.to_string();
+}
+
 std::optional<Endpoint> Endpoint::parse(std::string_view text) {
     const std::size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) return std::nullopt;
-    auto address = Ipv4Address::parse(text.substr(0, colon));
+    std::string_view host = text.substr(0, colon);
+    std::optional<IpAddress> address;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        if (auto v6 = Ipv6Address::parse(host.substr(1, host.size() - 2))) address = *v6;
+    } else if (auto v4 = Ipv4Address::parse(host)) {
+        address = *v4;
+    }
     auto port = parse_decimal(text.substr(colon + 1), 65535);
     if (!address || !port) return std::nullopt;
     return Endpoint{*address, static_cast<std::uint16_t>(*port)};
 }
 
 std::string Endpoint::to_string() const {
-    return address.to_string() + ":" + std::to_string(port);
+    const std::string host =
+        address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
+    return host + ":" + std::to_string(port);
 }
 
 }  // namespace netstack

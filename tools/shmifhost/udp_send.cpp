@@ -34,9 +34,9 @@ int udp_send(Host& host, const UdpSendOptions& o) {
     auto& stack = host.stack();
     const std::string to = o.to.to_string();
     const auto& own = host.config().address;
-    const bool broadcast = o.to.address.is_broadcast() ||
+    const bool broadcast = o.to.address.v4().is_broadcast() ||
                            (own.has_broadcast() && o.to.address == own.directed_broadcast());
-    const auto hop = next_hop(stack, o.to.address);
+    const auto hop = next_hop(stack, o.to.address.v4());
     if (!hop && !broadcast) {
         fmt::print(stderr, "shmifhost: {}: no route\n", to);
         return shmif::tool::exit_failure;

@@ -17,22 +17,6 @@ control::CommandError socket_failure(const std::string& what, netstack::SocketEr
     return {"failed", what + ": " + netstack::describe(e)};
 }
 
-// The address a datagram to `to` leaves from: the first address of the outgoing interface
-// on the next hop's network, else its first address.
-std::optional<netstack::Ipv4Address> source_for(const netstack::Stack& stack,
-                                                netstack::Ipv4Address to) {
-    auto route = stack.lookup_route(to);
-    if (!route) return std::nullopt;
-    const auto hop = route->gateway.value_or(to);
-    for (const auto& info : stack.interfaces()) {
-        if (info.id != route->interface || info.addresses.empty()) continue;
-        for (const auto& a : info.addresses)
-            if (a.contains(hop)) return a.address;
-        return info.addresses.front().address;
-    }
-    return std::nullopt;
-}
-
 class UdpRecvJob final : public ShardJob, public std::enable_shared_from_this<UdpRecvJob> {
   public:
     UdpRecvJob(Shard& shard, const UdpRecvParams& params, control::Done done)
@@ -138,9 +122,9 @@ void udp_send(Shard& shard, const UdpSendParams& params, control::Done done) {
     if (!sent)
         return done(std::unexpected(
             socket_failure("cannot send to " + params.to.to_string(), sent.error())));
-    const auto from = source_for(stack, params.to.address).value_or(local->address);
+    const auto from_address = stack.source_address(params.to.address).value_or(local->address);
     done(nlohmann::json{{"sent", params.data.size()},
-                        {"from", netstack::Endpoint{from, local->port}.to_string()}});
+                        {"from", netstack::Endpoint{from_address, local->port}.to_string()}});
 }
 
 void udp_recv(Shard& shard, const UdpRecvParams& params, control::Done done) {

@@ -1,4 +1,5 @@
-// Link and network addresses as value types: MAC, IPv4, IPv4 prefix, UDP endpoint.
+// Link and network addresses as value types: MAC, IPv4 and IPv6 addresses and prefixes, an
+// address of either family (IpAddress) and a transport endpoint (address and port).
 #pragma once
 
 #include <array>
@@ -62,11 +63,110 @@ struct Ipv4Cidr {
     auto operator<=>(const Ipv4Cidr&) const = default;
 };
 
+// An IPv6 address (RFC 4291), held in network byte order.
+struct Ipv6Address {
+    std::array<std::uint8_t, 16> bytes{};
+
+    static constexpr Ipv6Address any() { return {}; }
+    static constexpr Ipv6Address loopback() {
+        return {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    }
+    // ff02::1 and ff02::2: every node and every router on the link (RFC 4291 2.7.1).
+    static constexpr Ipv6Address all_nodes() {
+        return {{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+    }
+    static constexpr Ipv6Address all_routers() {
+        return {{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+    }
+    // ::ffff:a.b.c.d (RFC 4291 2.5.5.2), how a dual-stack socket names an IPv4 peer.
+    static constexpr Ipv6Address v4_mapped(Ipv4Address a) {
+        return {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, static_cast<std::uint8_t>(a.value >> 24),
+                 static_cast<std::uint8_t>(a.value >> 16), static_cast<std::uint8_t>(a.value >> 8),
+                 static_cast<std::uint8_t>(a.value)}};
+    }
+    // ff02::1:ffXX:XXXX, the group a Neighbor Solicitation for this address goes to
+    // (RFC 4291 2.7.1).
+    Ipv6Address solicited_node() const;
+    // fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 2.5.1,
+    // appendix A; RFC 4862 5.3).
+    static Ipv6Address link_local_from(MacAddress mac);
+    // 33:33 and the low 32 bits: the Ethernet group of a multicast address (RFC 2464 7).
+    MacAddress multicast_mac() const;
+
+    bool is_any() const { return *this == any(); }
+    bool is_loopback() const { return *this == loopback(); }
+    bool is_multicast() const { return bytes[0] == 0xff; }
+    bool is_link_local() const { return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }
+    bool is_v4_mapped() const;
+    Ipv4Address embedded_v4() const;  // the low 32 bits
+    // RFC 4291 2.2 (hex groups, one "::", a trailing dotted quad); no zone index.
+    static std::optional<Ipv6Address> parse(std::string_view text);
+    std::string to_string() const;  // RFC 5952: lower case, longest zero run as "::"
+    auto operator<=>(const Ipv6Address&) const = default;
+};
+
+struct Ipv6Cidr {
+    Ipv6Address address{};
+    std::uint8_t prefix_len = 128;
+
+    Ipv6Address network() const;
+    bool contains(const Ipv6Address& a) const;
+    static std::optional<Ipv6Cidr> parse(std::string_view text);  // "2001:db8::1/64" or "::1"
+    std::string to_string() const;
+    auto operator<=>(const Ipv6Cidr&) const = default;
+};
+
+enum class IpFamily : std::uint8_t { v4 = 4, v6 = 6 };
+
+// An address of either family: what sockets, endpoints and the neighbour cache hold, so
+// that code above IP is written once for both. An IPv4 address is held as its v4-mapped
+// IPv6 form with family v4 (so the two never compare equal: ::ffff:10.0.0.1 of family v6 is
+// a different address from 10.0.0.1). The default is IPv4's 0.0.0.0.
+class IpAddress {
+  public:
+    constexpr IpAddress() : IpAddress(Ipv4Address::any()) {}
+    constexpr IpAddress(Ipv4Address a) : bytes_(Ipv6Address::v4_mapped(a)), family_(IpFamily::v4) {}
+    constexpr IpAddress(const Ipv6Address& a) : bytes_(a), family_(IpFamily::v6) {}
+    static IpAddress any(IpFamily family) {
+        return family == IpFamily::v4 ? IpAddress(Ipv4Address::any())
+                                      : IpAddress(Ipv6Address::any());
+    }
+
+    IpFamily family() const { return family_; }
+    bool is_v4() const { return family_ == IpFamily::v4; }
+    bool is_v6() const { return family_ == IpFamily::v6; }
+    // The address in its own family's type; v4() of an IPv6 address is 0.0.0.0 and v6() of an
+    // IPv4 address is its v4-mapped form.
+    Ipv4Address v4() const { return is_v4() ? bytes_.embedded_v4() : Ipv4Address::any(); }
+    const Ipv6Address& v6() const { return bytes_; }
+
+    bool is_any() const { return is_v4() ? v4().is_any() : bytes_.is_any(); }
+    bool is_loopback() const { return is_v4() ? v4().is_loopback() : bytes_.is_loopback(); }
+    bool is_multicast() const { return is_v4() ? v4().is_multicast() : bytes_.is_multicast(); }
+    // 32 bits for unkeyed hashes (flow ownership, hash tables): an IPv4 address's own value,
+    // so IPv4 flows hash as they always did; an IPv6 address's four words folded.
+    std::uint32_t fold32() const;
+    // The 16 bytes as two big-endian words, for keyed hashes that take the whole address.
+    std::uint64_t high64() const;
+    std::uint64_t low64() const;
+
+    // Either family's text form: "10.0.0.1" or "2001:db8::1".
+    static std::optional<IpAddress> parse(std::string_view text);
+    std::string to_string() const;
+    auto operator<=>(const IpAddress&) const = default;
+
+  private:
+    Ipv6Address bytes_;
+    IpFamily family_;
+};
+
+// A transport endpoint: "10.0.0.1:80" or "[2001:db8::1]:80".
 struct Endpoint {
-    Ipv4Address address{};
+    IpAddress address{};
     std::uint16_t port = 0;
 
-    static std::optional<Endpoint> parse(std::string_view text);  // "a.b.c.d:port"
+    IpFamily family() const { return address.family(); }
+    static std::optional<Endpoint> parse(std::string_view text);
     std::string to_string() const;
     auto operator<=>(const Endpoint&) const = default;
 };

@@ -300,6 +300,10 @@ class Stack {
     std::vector<Route> routes() const;
     // Longest-prefix match, then lowest metric: where a packet to `dst` would go.
     std::optional<Route> lookup_route(Ipv4Address dst) const;
+    // The address a datagram or connection to `dst` would leave from: `bound` when it is
+    // not the wildcard, else the one source selection picks for the route (nullopt: no
+    // route). What getsockname() shows for an unbound socket after connect().
+    std::optional<IpAddress> source_address(const IpAddress& dst, const IpAddress& bound = {}) const;
 
     std::vector<NeighbourEntry> neighbours() const;
     void flush_neighbours(std::optional<InterfaceId> id = std::nullopt);

@@ -78,7 +78,7 @@ std::string range_text(std::uint16_t first, std::uint16_t count) {
     return out;
 }
 
-bool addresses_overlap(Ipv4Address a, Ipv4Address b) {
+bool addresses_overlap(const netstack::IpAddress& a, const netstack::IpAddress& b) {
     return a == b || a.is_any() || b.is_any();
 }
 

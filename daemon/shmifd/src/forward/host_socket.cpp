@@ -37,7 +37,7 @@ sockaddr_in to_sockaddr(netstack::Endpoint endpoint) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(endpoint.port);
-    address.sin_addr.s_addr = htonl(endpoint.address.value);
+    address.sin_addr.s_addr = htonl(endpoint.address.v4().value);
     return address;
 }
 

@@ -71,24 +71,6 @@ void ShardSockets::close_all() {
     retired_udp_.clear();
 }
 
-// The address a connection to `remote` leaves from: the bound one, else the first address
-// of the interface the route takes (the one on the route's subnet when there are several).
-std::optional<netstack::Ipv4Address> ShardSockets::source_for(netstack::Ipv4Address remote,
-                                                              netstack::Ipv4Address bound) {
-    if (!bound.is_any()) return bound;
-    auto& stack = shard_.stack();
-    auto route = stack.lookup_route(remote);
-    if (!route) return std::nullopt;
-    const auto next_hop = route->gateway.value_or(remote);
-    for (const auto& info : stack.interfaces()) {
-        if (info.id != route->interface || info.addresses.empty()) continue;
-        for (const auto& cidr : info.addresses)
-            if (cidr.contains(next_hop)) return cidr.address;
-        return info.addresses.front().address;
-    }
-    return std::nullopt;
-}
-
 void ShardSockets::connect(std::shared_ptr<SockRecord> record, netstack::Endpoint remote, bool wait,
                            control::Done done) {
     auto& stack = shard_.stack();
@@ -99,7 +81,7 @@ void ShardSockets::connect(std::shared_ptr<SockRecord> record, netstack::Endpoin
     }
     // A bound port fixes the 4-tuple, and so the shard that must own the connection.
     if (bound && bound->port != 0 && context_->shards.size() > 1)
-        if (auto source = source_for(remote.address, bound->address)) {
+        if (auto source = stack.source_address(remote.address, bound->address)) {
             const auto owner =
                 netstack::tcp_flow_hash({*source, bound->port}, remote) % context_->shards.size();
             if (owner != index_) {

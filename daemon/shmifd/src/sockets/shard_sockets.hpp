@@ -89,9 +89,6 @@ class ShardSockets final : public SpliceOwner {
     Shard& shard() { return shard_; }
 
   private:
-    std::optional<netstack::Ipv4Address> source_for(netstack::Ipv4Address remote,
-                                                    netstack::Ipv4Address bound);
-
     Shard& shard_;
     std::size_t index_;
     FdReactor reactor_;
