@@ -52,4 +52,16 @@ inline void store_mac(MutableBytes b, std::size_t at, const MacAddress& m) {
         store8(b, at + i, m.bytes[i]);
 }
 
+inline Ipv6Address load_ipv6(Bytes b, std::size_t at) {
+    Ipv6Address a;
+    for (std::size_t i = 0; i < a.bytes.size(); ++i)
+        a.bytes[i] = load8(b, at + i);
+    return a;
+}
+
+inline void store_ipv6(MutableBytes b, std::size_t at, const Ipv6Address& a) {
+    for (std::size_t i = 0; i < a.bytes.size(); ++i)
+        store8(b, at + i, a.bytes[i]);
+}
+
 }  // namespace netstack::wire

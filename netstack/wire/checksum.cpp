@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cstring>
+#include <span>
 
 namespace netstack::wire {
 
@@ -67,6 +68,21 @@ Checksum pseudo_header(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol,
     Checksum c;
     c.add32(src.value).add32(dst.value).add16(protocol).add16(length);
     return c;
+}
+
+Checksum pseudo_header(const Ipv6Address& src, const Ipv6Address& dst, std::uint8_t next_header,
+                       std::uint32_t length) {
+    Checksum c;
+    c.add(std::as_bytes(std::span(src.bytes))).add(std::as_bytes(std::span(dst.bytes)));
+    c.add32(length).add16(next_header);
+    return c;
+}
+
+Checksum pseudo_header(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                       std::uint32_t length) {
+    if (src.is_v4() && dst.is_v4())
+        return pseudo_header(src.v4(), dst.v4(), protocol, static_cast<std::uint16_t>(length));
+    return pseudo_header(src.v6(), dst.v6(), protocol, length);
 }
 
 std::uint16_t checksum_update(std::uint16_t checksum, std::uint16_t old_word,

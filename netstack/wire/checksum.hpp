@@ -46,6 +46,14 @@ inline bool checksum_ok(Bytes bytes) {
 // transport length.
 Checksum pseudo_header(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol,
                        std::uint16_t length);
+// The IPv6 pseudo-header (RFC 8200 8.1): source, destination, the 32-bit upper-layer length,
+// three zero bytes and the next header (the upper-layer protocol, not an extension header).
+Checksum pseudo_header(const Ipv6Address& src, const Ipv6Address& dst, std::uint8_t next_header,
+                       std::uint32_t length);
+// Either family's pseudo-header: IPv4's when both addresses are IPv4 (the length must then fit
+// in 16 bits), IPv6's otherwise. Lets UDP, TCP and ICMP code be written once for both.
+Checksum pseudo_header(const IpAddress& src, const IpAddress& dst, std::uint8_t protocol,
+                       std::uint32_t length);
 
 // RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data changed from
 // `old_word` to `new_word`, without re-summing: HC' = ~(~HC + ~m + m').

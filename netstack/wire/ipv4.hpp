@@ -10,13 +10,12 @@
 #include "netstack/address.hpp"
 #include "wire/bytes.hpp"
 #include "wire/checksum.hpp"
+#include "wire/ip_protocol.hpp"
 
 namespace netstack::wire {
 
 inline constexpr std::size_t ipv4_min_header_len = 20;
 inline constexpr std::size_t ipv4_max_total_len = 65535;
-
-enum class IpProtocol : std::uint8_t { icmp = 1, tcp = 6, udp = 17 };
 
 namespace ipv4_field {
 inline constexpr std::size_t ver_ihl = 0, tos = 1, total_len = 2, ident = 4, flags_frag = 6,

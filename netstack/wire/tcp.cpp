@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "wire/checksum.hpp"
-#include "wire/ipv4.hpp"
+#include "wire/ip_protocol.hpp"
 
 namespace netstack::wire {
 
@@ -81,7 +81,8 @@ std::size_t sack_blocks_fitting(const TcpRepr& r) {
 
 }  // namespace
 
-std::expected<TcpRepr, TcpError> TcpRepr::parse(Bytes segment, Ipv4Address src, Ipv4Address dst) {
+std::expected<TcpRepr, TcpError> TcpRepr::parse(Bytes segment, const IpAddress& src,
+                                                const IpAddress& dst) {
     if (segment.size() < tcp_header_len) return std::unexpected(TcpError::short_header);
     const std::size_t offset = std::size_t{load8(segment, 12)} / 16 * 4;
     if (offset < tcp_header_len) return std::unexpected(TcpError::bad_offset);
@@ -109,7 +110,7 @@ std::size_t TcpRepr::options_len() const {
     return fixed_options_len(*this) + (blocks ? 4 + blocks * 8 : 0);
 }
 
-void TcpRepr::emit_header(MutableBytes out, Ipv4Address src, Ipv4Address dst,
+void TcpRepr::emit_header(MutableBytes out, const IpAddress& src, const IpAddress& dst,
                           Bytes payload_in_place) const {
     const std::size_t header = header_len();
     store16(out, 0, src_port);
@@ -161,7 +162,7 @@ void TcpRepr::emit_header(MutableBytes out, Ipv4Address src, Ipv4Address dst,
     store16(out, 16, sum);
 }
 
-void TcpRepr::emit(MutableBytes out, Ipv4Address src, Ipv4Address dst) const {
+void TcpRepr::emit(MutableBytes out, const IpAddress& src, const IpAddress& dst) const {
     const std::size_t header = header_len();
     // memmove, not an element loop: this copy is most of what sending costs.
     if (!payload.empty()) std::memmove(out.data() + header, payload.data(), payload.size());

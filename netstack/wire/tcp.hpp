@@ -75,18 +75,20 @@ struct TcpRepr {
     }
 
     // `segment` is the whole IP payload. Unknown options are skipped by their length;
-    // options after EOL are ignored (RFC 9293 3.2). The checksum covers the pseudo-header.
-    static std::expected<TcpRepr, TcpError> parse(Bytes segment, Ipv4Address src, Ipv4Address dst);
+    // options after EOL are ignored (RFC 9293 3.2). The checksum covers the pseudo-header,
+    // IPv4's or IPv6's by the addresses' family.
+    static std::expected<TcpRepr, TcpError> parse(Bytes segment, const IpAddress& src,
+                                                  const IpAddress& dst);
     std::size_t options_len() const;  // padded to a multiple of 4
     std::size_t header_len() const { return tcp_header_len + options_len(); }
     std::size_t buffer_len() const { return header_len() + payload.size(); }
     // Writes buffer_len() bytes with the checksum. Options go out in Linux's order (MSS,
     // SACK-permitted, timestamps, window scale, SACK blocks), NOP-padded to 4-byte words.
     // `out` must not overlap `payload`.
-    void emit(MutableBytes out, Ipv4Address src, Ipv4Address dst) const;
+    void emit(MutableBytes out, const IpAddress& src, const IpAddress& dst) const;
     // Writes the header only (for a payload already in place after it) and the checksum
     // over header and `payload_in_place`.
-    void emit_header(MutableBytes out, Ipv4Address src, Ipv4Address dst,
+    void emit_header(MutableBytes out, const IpAddress& src, const IpAddress& dst,
                      Bytes payload_in_place) const;
 };
 

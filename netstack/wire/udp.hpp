@@ -26,13 +26,15 @@ struct UdpRepr {
     std::uint16_t dst_port = 0;
     Bytes payload{};  // borrowed
 
-    // `segment` is the IP payload; bytes past the UDP length are ignored. A zero checksum
-    // means the sender computed none (RFC 768) and is accepted.
-    static std::expected<UdpRepr, UdpError> parse(Bytes segment, Ipv4Address src, Ipv4Address dst);
+    // `segment` is the IP payload; bytes past the UDP length are ignored. The pseudo-header is
+    // IPv4's or IPv6's by the addresses' family. A zero checksum means the sender computed
+    // none (RFC 768) and is accepted over IPv4; over IPv6 it is bad_checksum (RFC 8200 8.1).
+    static std::expected<UdpRepr, UdpError> parse(Bytes segment, const IpAddress& src,
+                                                  const IpAddress& dst);
     std::size_t buffer_len() const { return udp_header_len + payload.size(); }
     // Writes buffer_len() bytes; the checksum is always computed, and a computed zero is sent
-    // as 0xffff (RFC 768). `out` must not overlap `payload`.
-    void emit(MutableBytes out, Ipv4Address src, Ipv4Address dst) const;
+    // as 0xffff (RFC 768, RFC 8200 8.1). `out` must not overlap `payload`.
+    void emit(MutableBytes out, const IpAddress& src, const IpAddress& dst) const;
 };
 
 }  // namespace netstack::wire
