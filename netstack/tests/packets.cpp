@@ -6,53 +6,15 @@
 #include <algorithm>
 #include <map>
 
+#include "packet_bytes.hpp"
+
 namespace nstest {
 namespace {
 
-std::byte b(unsigned v) {
-    return static_cast<std::byte>(v & 0xff);
-}
+using namespace detail;
 
-void put8(Bytes& out, unsigned v) {
-    out.push_back(b(v));
-}
-void put16(Bytes& out, unsigned v) {
-    out.push_back(b(v >> 8));
-    out.push_back(b(v));
-}
-void put32(Bytes& out, std::uint32_t v) {
-    put16(out, v >> 16);
-    put16(out, v & 0xffff);
-}
-void put_mac(Bytes& out, const MacAddress& m) {
-    for (auto octet : m.bytes)
-        put8(out, octet);
-}
 void put_ip(Bytes& out, Ipv4Address a) {
     put32(out, a.value);
-}
-void append(Bytes& out, std::span<const std::byte> data) {
-    out.insert(out.end(), data.begin(), data.end());
-}
-void set16(Bytes& out, std::size_t at, unsigned v) {
-    out[at] = b(v >> 8);
-    out[at + 1] = b(v);
-}
-
-unsigned get8(std::span<const std::byte> d, std::size_t at) {
-    return std::to_integer<unsigned>(d[at]);
-}
-std::uint16_t get16(std::span<const std::byte> d, std::size_t at) {
-    return static_cast<std::uint16_t>(get8(d, at) << 8 | get8(d, at + 1));
-}
-std::uint32_t get32(std::span<const std::byte> d, std::size_t at) {
-    return std::uint32_t{get16(d, at)} << 16 | get16(d, at + 2);
-}
-MacAddress get_mac(std::span<const std::byte> d, std::size_t at) {
-    MacAddress m;
-    for (std::size_t i = 0; i < 6; ++i)
-        m.bytes[i] = static_cast<std::uint8_t>(get8(d, at + i));
-    return m;
 }
 Ipv4Address get_ip(std::span<const std::byte> d, std::size_t at) {
     return {get32(d, at)};
