@@ -1,3 +1,5 @@
+// The summary line (summary.hpp): Ethernet, 802.1Q tags, ARP and IPv4, handing IPv6 to
+// summary_ipv6.cpp and UDP and TCP to summary_transport.cpp; the time stamp and sender.
 #include "summary.hpp"
 
 #include <fmt/format.h>
