@@ -59,6 +59,10 @@ constexpr const char* kFooter =
     R"(Exit status: 0 success; 1 the capture failed (no such bus, not a bus, output not
 writable, write error); 2 usage error (bad option or value, invalid filter).
 
+Printed lines decode Ethernet, 802.1Q, ARP, IPv4 (ICMP echo), IPv6 (extension headers,
+fragments), ICMPv6 (echo, errors, Neighbor Discovery; bad checksums flagged), UDP and TCP
+(ports, flags); other protocols are named by number.
+
 Frames the capture missed (lapped on the bus, or dropped because the file writes fell
 behind) are counted: reported on exit and on SIGUSR1, and in a pcapng file's interface
 statistics (isb_ifdrop). On NetBSD-format buses lost frames are estimated from lost bytes.

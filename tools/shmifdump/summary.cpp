@@ -1,35 +1,19 @@
+// The summary line (summary.hpp): Ethernet, 802.1Q tags, ARP and IPv4, handing IPv6 to
+// summary_ipv6.cpp and UDP and TCP to summary_transport.cpp; the time stamp and sender.
 #include "summary.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
+
+#include "summary_detail.hpp"
 
 namespace shmifdump {
 namespace {
 
-// Reads over the captured bytes that say so when the frame is too short.
-class Bytes {
-  public:
-    explicit Bytes(std::span<const std::byte> d) : d_(d) {}
-    bool has(std::size_t off, std::size_t n) const { return off + n <= d_.size(); }
-    std::uint8_t u8(std::size_t off) const { return std::to_integer<std::uint8_t>(d_[off]); }
-    std::uint16_t u16(std::size_t off) const {
-        return static_cast<std::uint16_t>(u8(off) << 8 | u8(off + 1));
-    }
-    std::uint32_t u32(std::size_t off) const {
-        return static_cast<std::uint32_t>(u16(off)) << 16 | u16(off + 2);
-    }
-    std::string mac(std::size_t off) const {
-        return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", u8(off), u8(off + 1),
-                           u8(off + 2), u8(off + 3), u8(off + 4), u8(off + 5));
-    }
-    std::string ip4(std::size_t off) const {
-        return fmt::format("{}.{}.{}.{}", u8(off), u8(off + 1), u8(off + 2), u8(off + 3));
-    }
-
-  private:
-    std::span<const std::byte> d_;
-};
+using summary_detail::Bytes;
+using summary_detail::IpLine;
 
 constexpr std::uint16_t kEtherIpv4 = 0x0800;
 constexpr std::uint16_t kEtherArp = 0x0806;
@@ -47,57 +31,32 @@ std::string arp(const Bytes& b, std::size_t off) {
     return fmt::format("ARP op {}", op);
 }
 
-std::string tcp_flags(std::uint8_t f) {
-    // tcpdump's letters: S F R P U E W and '.' for ACK.
-    std::string s;
-    if (f & 0x02) s += 'S';
-    if (f & 0x01) s += 'F';
-    if (f & 0x04) s += 'R';
-    if (f & 0x08) s += 'P';
-    if (f & 0x20) s += 'U';
-    if (f & 0x40) s += 'E';
-    if (f & 0x80) s += 'W';
-    if (f & 0x10) s += '.';
-    return s.empty() ? "none" : s;
-}
-
 std::string ipv4(const Bytes& b, std::size_t off) {
     if (!b.has(off, 20)) return "IPv4, truncated";
     const std::uint8_t vihl = b.u8(off);
     const std::size_t ihl = static_cast<std::size_t>(vihl & 0x0f) * 4;
     if (vihl >> 4 != 4 || ihl < 20) return "IPv4, bad header";
-    const std::string src = b.ip4(off + 12);
-    const std::string dst = b.ip4(off + 16);
+    const IpLine ip{.family = "IPv4", .src = b.ip4(off + 12), .dst = b.ip4(off + 16), .notes = {}};
     const std::uint8_t proto = b.u8(off + 9);
     const std::uint16_t frag = b.u16(off + 6);
     const std::size_t l4 = off + ihl;
     if ((frag & 0x1fff) != 0)  // not the first fragment: no transport header here
-        return fmt::format("IPv4 {} > {}: fragment, proto {}", src, dst, proto);
+        return fmt::format("{}fragment, proto {}", ip.head(), proto);
     switch (proto) {
         case 1: {  // ICMP (RFC 792)
-            if (!b.has(l4, 8)) return fmt::format("IPv4 {} > {}: ICMP, truncated", src, dst);
+            if (!b.has(l4, 8)) return ip.head() + "ICMP, truncated";
             const std::uint8_t type = b.u8(l4);
             if (type == 8 || type == 0)
-                return fmt::format("IPv4 {} > {}: ICMP echo {}, id {}, seq {}", src, dst,
+                return fmt::format("{}ICMP echo {}, id {}, seq {}", ip.head(),
                                    type == 8 ? "request" : "reply", b.u16(l4 + 4), b.u16(l4 + 6));
-            return fmt::format("IPv4 {} > {}: ICMP type {} code {}", src, dst, type, b.u8(l4 + 1));
+            return fmt::format("{}ICMP type {} code {}", ip.head(), type, b.u8(l4 + 1));
         }
-        case 6: {  // TCP (RFC 9293)
-            if (!b.has(l4, 14)) return fmt::format("IPv4 {} > {}: TCP, truncated", src, dst);
-            return fmt::format("IPv4 {}.{} > {}.{}: TCP [{}]", src, b.u16(l4), dst, b.u16(l4 + 2),
-                               tcp_flags(b.u8(l4 + 13)));
-        }
-        case 17: {  // UDP (RFC 768)
-            if (!b.has(l4, 8)) return fmt::format("IPv4 {} > {}: UDP, truncated", src, dst);
-            // As tcpdump: the payload's length, the UDP length field less its 8-byte header.
-            const unsigned udp_length = b.u16(l4 + 4);
-            const std::string ends =
-                fmt::format("IPv4 {}.{} > {}.{}: UDP, ", src, b.u16(l4), dst, b.u16(l4 + 2));
-            if (udp_length < 8) return ends + fmt::format("bad length {}", udp_length);
-            return ends + fmt::format("length {}", udp_length - 8);
-        }
+        case 6:
+            return summary_detail::tcp(b, l4, ip);
+        case 17:
+            return summary_detail::udp(b, l4, ip);
         default:
-            return fmt::format("IPv4 {} > {}: proto {}", src, dst, proto);
+            return fmt::format("{}proto {}", ip.head(), proto);
     }
 }
 
@@ -126,7 +85,7 @@ std::string summarize(std::span<const std::byte> data, std::size_t wire_len) {
     } else if (type == kEtherIpv4) {
         out += ipv4(b, l3);
     } else if (type == kEtherIpv6) {
-        out += "IPv6 (ethertype 0x86dd)";
+        out += summary_detail::ipv6(b, l3, std::max(wire_len, data.size()));
     } else if (type < 0x0600) {
         out += fmt::format("802.3, length field {}", type);
     } else {

@@ -1,7 +1,9 @@
 // One readable line per frame, tcpdump-like: what shmifdump prints when it does not write a
 // file. Decodes only what a test failure usually needs: Ethernet, 802.1Q, ARP, IPv4 with
-// ICMP echo, UDP and TCP ports and flags; anything else is named by its ethertype or
-// protocol number. Short or malformed frames are said to be so, never read past their end.
+// ICMP echo, IPv6 (RFC 8200) with its extension headers and fragments, ICMPv6 (RFC 4443:
+// echo and errors, checksum checked) and Neighbor Discovery (RFC 4861), UDP and TCP ports
+// and flags; anything else is named by its ethertype or protocol number. Short or malformed
+// frames are said to be so, never read past their end. The pieces are in summary*.cpp.
 #pragma once
 
 #include <cstddef>
