@@ -32,7 +32,8 @@ void NeighbourCache::set_failed(Entry& e, Instant now) {
     e.requests_sent = 0;
 }
 
-std::optional<MacAddress> NeighbourCache::lookup(InterfaceId iface, Ipv4Address ip, Instant now) {
+std::optional<MacAddress> NeighbourCache::lookup(InterfaceId iface, const IpAddress& ip,
+                                                 Instant now) {
     auto it = entries_.find({iface, ip});
     if (it == entries_.end()) return std::nullopt;
     Entry& e = it->second;
@@ -45,7 +46,7 @@ std::optional<MacAddress> NeighbourCache::lookup(InterfaceId iface, Ipv4Address 
     return e.mac;
 }
 
-NeighbourCache::Enqueued NeighbourCache::enqueue(InterfaceId iface, Ipv4Address ip,
+NeighbourCache::Enqueued NeighbourCache::enqueue(InterfaceId iface, const IpAddress& ip,
                                                  PendingFrame&& frame, Instant now) {
     auto it = entries_.find({iface, ip});
     bool is_new = false;
@@ -73,8 +74,9 @@ NeighbourCache::Enqueued NeighbourCache::enqueue(InterfaceId iface, Ipv4Address 
     return is_new ? Enqueued::queued_new : Enqueued::queued;
 }
 
-bool NeighbourCache::update(InterfaceId iface, Ipv4Address ip, MacAddress mac, bool confirmed,
-                            bool create, Instant now, std::vector<PendingFrame>& ready) {
+bool NeighbourCache::update(InterfaceId iface, const IpAddress& ip, MacAddress mac, bool confirmed,
+                            bool create, Instant now, std::vector<PendingFrame>& ready,
+                            std::optional<bool> is_router) {
     auto it = entries_.find({iface, ip});
     const bool existed = it != entries_.end();
     if (!existed) {
@@ -92,21 +94,61 @@ bool NeighbourCache::update(InterfaceId iface, Ipv4Address ip, MacAddress mac, b
         set_stale(e, now);
     }
     // else: the same MAC, unconfirmed: nothing changes (Linux keeps the state).
-    if (!e.pending.empty()) {
-        for (auto& frame : e.pending)
-            ready.push_back(std::move(frame));
-        pending_total_ -= e.pending.size();
-        e.pending.clear();
-        if (e.state == NeighbourState::stale) {
-            // The waiting frames are a use of the entry.
-            e.state = NeighbourState::delay;
-            e.expires = now + config_.delay_first_probe;
-        }
-    }
+    if (is_router) e.is_router = *is_router;
+    release_pending(e, now, ready);
     return existed;
 }
 
-bool NeighbourCache::confirm(InterfaceId iface, Ipv4Address ip, Instant now) {
+NeighbourCache::Advertised NeighbourCache::advertised(InterfaceId iface, const IpAddress& ip,
+                                                      const Advertisement& na, Instant now,
+                                                      std::vector<PendingFrame>& ready) {
+    auto it = entries_.find({iface, ip});
+    if (it == entries_.end()) return Advertised::unknown;
+    Entry& e = it->second;
+    if (!has_mac(e.state)) {
+        // Incomplete (or failed): the advertised MAC is taken whatever O says; without one
+        // there is nothing to learn.
+        if (!na.mac) return Advertised::ignored;
+        e.mac = *na.mac;
+        if (na.solicited)
+            set_reachable(e, now);
+        else
+            set_stale(e, now);
+    } else {
+        const bool other_mac = na.mac && *na.mac != e.mac;
+        if (other_mac && !na.override_mac) {
+            // 7.2.5 (a) and (b): not allowed to replace the MAC; a reachable entry is only
+            // doubted, anything else is not touched at all.
+            if (e.state == NeighbourState::reachable) set_stale(e, now);
+            return Advertised::ignored;
+        }
+        if (other_mac) e.mac = *na.mac;
+        if (na.solicited)
+            set_reachable(e, now);
+        else if (other_mac)
+            set_stale(e, now);
+        // else: unsolicited with the same (or no) MAC: the state stays.
+    }
+    const bool router_lost = e.is_router && !na.router;
+    e.is_router = na.router;
+    release_pending(e, now, ready);
+    return router_lost ? Advertised::router_lost : Advertised::accepted;
+}
+
+void NeighbourCache::release_pending(Entry& e, Instant now, std::vector<PendingFrame>& ready) {
+    if (e.pending.empty()) return;
+    for (auto& frame : e.pending)
+        ready.push_back(std::move(frame));
+    pending_total_ -= e.pending.size();
+    e.pending.clear();
+    if (e.state == NeighbourState::stale) {
+        // The waiting frames are a use of the entry.
+        e.state = NeighbourState::delay;
+        e.expires = now + config_.delay_first_probe;
+    }
+}
+
+bool NeighbourCache::confirm(InterfaceId iface, const IpAddress& ip, Instant now) {
     auto it = entries_.find({iface, ip});
     if (it == entries_.end() || !has_mac(it->second.state)) return false;
     set_reachable(it->second, now);
@@ -175,7 +217,8 @@ std::vector<NeighbourEntry> NeighbourCache::entries() const {
                        .mac = e.mac,
                        .state = e.state,
                        .expires = e.expires,
-                       .pending = e.pending.size()});
+                       .pending = e.pending.size(),
+                       .is_router = e.is_router});
     return out;
 }
 

@@ -60,8 +60,9 @@ void Stack::Impl::poll(Instant now) {
     arp_requests.clear();
     neighbours.poll(now, arp_requests);
     for (const auto& request : arp_requests)
-        if (auto* iface = find(request.iface))
-            send_arp_request(*iface, request.ip, request.unicast.value_or(MacAddress::broadcast()));
+        if (auto* iface = find(request.iface); iface && request.ip.is_v4())
+            send_arp_request(*iface, request.ip.v4(),
+                             request.unicast.value_or(MacAddress::broadcast()));
     if (!address_probes.empty()) poll_address_probes(now);
 
     std::vector<std::vector<std::byte>> expired;

@@ -147,13 +147,15 @@ struct Route {
 enum class NeighbourState : std::uint8_t { incomplete, reachable, stale, delay, probe, failed };
 const char* neighbour_state_name(NeighbourState state);
 
+// One neighbour cache entry: an IPv4 neighbour (ARP) or an IPv6 one (Neighbor Discovery).
 struct NeighbourEntry {
     InterfaceId interface = 0;
-    Ipv4Address address{};
+    IpAddress address{};
     MacAddress mac{};  // zero while incomplete (failed: the MAC that stopped answering, if any)
     NeighbourState state = NeighbourState::incomplete;
     Instant expires{};
     std::size_t pending = 0;  // packets waiting for it
+    bool is_router = false;   // RFC 4861 IsRouter (IPv6 neighbours only)
 };
 
 // RFC 5227 address conflict detection: what probe_address found so far.
@@ -303,7 +305,8 @@ class Stack {
     // The address a datagram or connection to `dst` would leave from: `bound` when it is
     // not the wildcard, else the one source selection picks for the route (nullopt: no
     // route). What getsockname() shows for an unbound socket after connect().
-    std::optional<IpAddress> source_address(const IpAddress& dst, const IpAddress& bound = {}) const;
+    std::optional<IpAddress> source_address(const IpAddress& dst,
+                                            const IpAddress& bound = {}) const;
 
     std::vector<NeighbourEntry> neighbours() const;
     void flush_neighbours(std::optional<InterfaceId> id = std::nullopt);

@@ -1,6 +1,6 @@
-// The ARP cache state machine (Linux's NUD): incomplete -> reachable -> stale -> delay ->
+// The neighbour cache state machine (Linux's NUD): incomplete -> reachable -> stale -> delay ->
 // probe -> failed -> incomplete again, retries, confirmations, the merge rule, bounded queues
-// and eviction.
+// and eviction; IPv6 entries beside IPv4 ones, Neighbor Advertisement flags (RFC 4861 7.2.5).
 #include <gtest/gtest.h>
 
 #include "link/neighbour_cache.hpp"
@@ -31,20 +31,27 @@ struct Fixture {
     std::vector<NeighbourCache::Request> requests;
     std::vector<PendingFrame> ready;
 
-    NeighbourCache::Enqueued enqueue(Ipv4Address a, std::uint8_t tag = 0) {
+    NeighbourCache::Enqueued enqueue(const IpAddress& a, std::uint8_t tag = 0) {
         return cache.enqueue(1, a, PendingFrame{std::byte{tag}}, clock.now());
     }
     // An ARP packet from `a`: confirmed (a reply to us) or not (a request, a gratuitous ARP).
-    bool update(Ipv4Address a, MacAddress mac, bool confirmed, bool create = false) {
+    bool update(const IpAddress& a, MacAddress mac, bool confirmed, bool create = false) {
         return cache.update(1, a, mac, confirmed, create, clock.now(), ready);
+    }
+    NeighbourCache::Advertised advertise(const IpAddress& a, NeighbourCache::Advertisement na) {
+        return cache.advertised(1, a, na, clock.now(), ready);
     }
     void advance(Duration d) {
         clock.advance(d);
         cache.poll(clock.now(), requests);
     }
-    NeighbourState state(Ipv4Address a) const {
+    std::optional<NeighbourEntry> entry(const IpAddress& a) const {
         for (const auto& e : cache.entries())
-            if (e.address == a) return e.state;
+            if (e.address == a) return e;
+        return std::nullopt;
+    }
+    NeighbourState state(const IpAddress& a) const {
+        if (auto e = entry(a)) return e->state;
         ADD_FAILURE() << "no entry";
         return NeighbourState::failed;
     }
@@ -281,6 +288,111 @@ TEST(NeighbourCache, TotalPendingBoundAndEviction) {
     f.cache.flush();
     EXPECT_TRUE(f.cache.entries().empty());
     EXPECT_EQ(f.cache.pending_total(), 0u);
+}
+
+TEST(NeighbourCache, Ipv6EntriesLiveBesideIpv4Ones) {
+    Fixture f;
+    const IpAddress v4 = ip(10, 0, 0, 2);
+    const IpAddress mapped = Ipv6Address::v4_mapped(ip(10, 0, 0, 2));  // the same 16 bytes
+    const IpAddress v6 = *Ipv6Address::parse("fe80::2");
+    EXPECT_EQ(f.enqueue(v4, 4), NeighbourCache::Enqueued::queued_new);
+    EXPECT_EQ(f.enqueue(mapped, 6), NeighbourCache::Enqueued::queued_new) << "a new entry";
+    EXPECT_EQ(f.enqueue(v6, 7), NeighbourCache::Enqueued::queued_new);
+    EXPECT_EQ(f.cache.size(), 3u);
+
+    f.update(mapped, peer_mac, true);
+    ASSERT_EQ(f.ready.size(), 1u);
+    EXPECT_EQ(f.ready[0], PendingFrame{std::byte{6}}) << "only the IPv6 entry's frame";
+    EXPECT_EQ(f.state(mapped), NeighbourState::reachable);
+    EXPECT_EQ(f.state(v4), NeighbourState::incomplete);
+    EXPECT_FALSE(f.cache.lookup(1, v4, f.clock.now()));
+    EXPECT_EQ(f.cache.lookup(1, mapped, f.clock.now()), peer_mac);
+    EXPECT_TRUE(f.entry(mapped)->address.is_v6());
+
+    // Retries name the family, so the caller knows whether to ARP or to solicit.
+    f.advance(1s);
+    ASSERT_EQ(f.requests.size(), 2u);
+    EXPECT_EQ(f.requests[0].ip, v4);
+    EXPECT_TRUE(f.requests[0].ip.is_v4());
+    EXPECT_EQ(f.requests[1].ip, v6);
+    EXPECT_FALSE(f.requests[1].unicast);
+
+    EXPECT_TRUE(f.cache.confirm(1, mapped, f.clock.now()));
+    EXPECT_FALSE(f.cache.confirm(1, v4, f.clock.now())) << "no MAC for the IPv4 one";
+    f.cache.flush();
+    EXPECT_EQ(f.cache.pending_total(), 0u);
+}
+
+TEST(NeighbourCache, AdvertisementWithoutOverrideOnlyDoubtsAReachableEntry) {
+    Fixture f;
+    using Na = NeighbourCache::Advertisement;
+    using R = NeighbourCache::Advertised;
+    const IpAddress a = *Ipv6Address::parse("2001:db8::1");
+    EXPECT_EQ(f.advertise(a, {.mac = peer_mac, .solicited = true}), R::unknown);
+    EXPECT_TRUE(f.cache.entries().empty()) << "an advertisement never creates an entry";
+
+    f.enqueue(a, 1);
+    EXPECT_EQ(f.advertise(a, Na{.solicited = true}), R::ignored) << "incomplete, no MAC";
+    EXPECT_EQ(f.state(a), NeighbourState::incomplete);
+    EXPECT_EQ(f.advertise(a, {.mac = peer_mac, .solicited = true}), R::accepted)
+        << "an incomplete entry takes the MAC even with O clear";
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    EXPECT_EQ(f.ready.size(), 1u);
+
+    // O clear, another MAC: a reachable entry goes stale but keeps its MAC...
+    EXPECT_EQ(f.advertise(a, {.mac = dead_mac, .solicited = true}), R::ignored);
+    EXPECT_EQ(f.state(a), NeighbourState::stale);
+    EXPECT_EQ(f.cache.lookup(1, a, f.clock.now()), peer_mac);
+    // ...and any other entry is not touched, solicited or not.
+    ASSERT_EQ(f.state(a), NeighbourState::delay);
+    EXPECT_EQ(f.advertise(a, {.mac = dead_mac, .solicited = true}), R::ignored);
+    EXPECT_EQ(f.state(a), NeighbourState::delay);
+    EXPECT_EQ(f.entry(a)->mac, peer_mac);
+
+    // The same MAC with O clear, or no MAC: S confirms.
+    EXPECT_EQ(f.advertise(a, {.mac = peer_mac, .solicited = true}), R::accepted);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    f.advance(30s);
+    ASSERT_EQ(f.state(a), NeighbourState::stale);
+    EXPECT_EQ(f.advertise(a, Na{.solicited = true}), R::accepted);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    EXPECT_EQ(f.advertise(a, Na{}), R::accepted) << "unsolicited, no MAC: no change";
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+
+    // O set: the new MAC replaces the old one; unsolicited, it is not trusted yet.
+    EXPECT_EQ(f.advertise(a, {.mac = dead_mac, .override_mac = true}), R::accepted);
+    EXPECT_EQ(f.state(a), NeighbourState::stale);
+    EXPECT_EQ(f.entry(a)->mac, dead_mac);
+    EXPECT_EQ(f.advertise(a, {.mac = peer_mac, .solicited = true, .override_mac = true}),
+              R::accepted);
+    EXPECT_EQ(f.state(a), NeighbourState::reachable);
+    EXPECT_EQ(f.entry(a)->mac, peer_mac);
+}
+
+TEST(NeighbourCache, RouterFlagIsKeptPerEntry) {
+    Fixture f;
+    using R = NeighbourCache::Advertised;
+    const IpAddress router = *Ipv6Address::parse("fe80::1");
+    const IpAddress host = *Ipv6Address::parse("fe80::2");
+    // A Router Advertisement's source address option: learnt stale, IsRouter set.
+    f.cache.update(1, router, peer_mac, false, true, f.clock.now(), f.ready, true);
+    f.update(host, dead_mac, false, true);
+    EXPECT_TRUE(f.entry(router)->is_router);
+    EXPECT_FALSE(f.entry(host)->is_router);
+    f.update(router, peer_mac, true);
+    EXPECT_TRUE(f.entry(router)->is_router) << "update() without is_router keeps it";
+
+    EXPECT_EQ(f.advertise(router, {.mac = peer_mac, .router = true, .solicited = true}),
+              R::accepted);
+    EXPECT_TRUE(f.entry(router)->is_router);
+    EXPECT_EQ(f.advertise(router, {.mac = peer_mac, .solicited = true}), R::router_lost)
+        << "the caller drops it from the default router list";
+    EXPECT_FALSE(f.entry(router)->is_router);
+    EXPECT_EQ(f.advertise(host, {.mac = dead_mac, .router = true}), R::accepted);
+    EXPECT_TRUE(f.entry(host)->is_router);
+    // An ignored advertisement changes nothing, IsRouter included.
+    EXPECT_EQ(f.advertise(host, {.mac = peer_mac}), R::ignored);
+    EXPECT_TRUE(f.entry(host)->is_router);
 }
 
 }  // namespace
