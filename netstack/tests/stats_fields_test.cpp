@@ -34,6 +34,7 @@ TEST(StatsFields, EveryCounterIsListedOnce) {
     expect_every_field_listed<netstack::EthernetStats>("ethernet");
     expect_every_field_listed<netstack::ArpStats>("arp");
     expect_every_field_listed<netstack::Ipv4Stats>("ipv4");
+    expect_every_field_listed<netstack::Ipv6Stats>("ipv6");
     expect_every_field_listed<netstack::IcmpStats>("icmp");
     expect_every_field_listed<netstack::UdpStats>("udp");
     expect_every_field_listed<netstack::TcpStats>("tcp");

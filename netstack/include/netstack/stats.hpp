@@ -65,6 +65,18 @@ struct Ipv4Stats {
     std::uint64_t fragments_sent = 0;
 };
 
+// IPv6 (RFC 8200). Reassembly (4.5) so far; the frag_ counters mean what IPv4's do.
+struct Ipv6Stats {
+    std::uint64_t frag_received = 0;
+    std::uint64_t frag_reassembled = 0;
+    std::uint64_t frag_atomic = 0;        // offset 0, M clear: taken whole (RFC 6946)
+    std::uint64_t frag_timeout = 0;       // datagrams abandoned incomplete
+    std::uint64_t frag_overlap = 0;       // any overlap but an exact duplicate (RFC 5722)
+    std::uint64_t frag_memory_limit = 0;  // fragments dropped: reassembly memory bound
+    std::uint64_t frag_too_big = 0;       // payload past 65,535 bytes (parameter problem)
+    std::uint64_t frag_bad_length = 0;    // M set, length not a positive multiple of 8 (idem)
+};
+
 struct IcmpStats {
     std::uint64_t rx_echo_requests = 0;
     std::uint64_t rx_echo_replies = 0;
@@ -136,6 +148,7 @@ struct StackStats {
     EthernetStats ethernet{};
     ArpStats arp{};
     Ipv4Stats ipv4{};
+    Ipv6Stats ipv6{};
     IcmpStats icmp{};
     UdpStats udp{};
     TcpStats tcp{};

@@ -75,6 +75,18 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("fragments_sent", s.fragments_sent);
 }
 
+template <CounterStruct<Ipv6Stats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("frag_received", s.frag_received);
+    fn("frag_reassembled", s.frag_reassembled);
+    fn("frag_atomic", s.frag_atomic);
+    fn("frag_timeout", s.frag_timeout);
+    fn("frag_overlap", s.frag_overlap);
+    fn("frag_memory_limit", s.frag_memory_limit);
+    fn("frag_too_big", s.frag_too_big);
+    fn("frag_bad_length", s.frag_bad_length);
+}
+
 template <CounterStruct<IcmpStats> S, class Fn>
 void for_each_counter(S& s, Fn&& fn) {
     fn("rx_echo_requests", s.rx_echo_requests);
@@ -149,6 +161,7 @@ void for_each_group(S& s, Fn&& fn) {
     fn("ethernet", s.ethernet);
     fn("arp", s.arp);
     fn("ipv4", s.ipv4);
+    fn("ipv6", s.ipv6);
     fn("icmp", s.icmp);
     fn("udp", s.udp);
     fn("tcp", s.tcp);
