@@ -245,6 +245,7 @@ TEST(Icmpv6, ErrorTypesAreBelow128) {
     const Icmpv6Repr problem{.type = 4, .code = 1, .rest = 40};
     EXPECT_TRUE(problem.is_error());
     EXPECT_EQ(problem.pointer(), 40u);
+    EXPECT_EQ(icmpv6_error_max_quote, 1280u - 40 - 8);  // RFC 4443 2.4 (c)
 }
 
 // ---- extension headers -------------------------------------------------------------------
@@ -256,6 +257,9 @@ std::expected<Ipv6Chain, Ipv6ExtFault> walk(const Buf& packet) {
     if (!ip) return std::unexpected(Ipv6ExtFault{});
     return walk_ipv6_extensions(Ipv6View(Bytes(packet)).payload(), ip->next_header);
 }
+
+// The chain borrows from the packet: keep it alive.
+std::expected<Ipv6Chain, Ipv6ExtFault> walk(const Buf&& packet) = delete;
 
 Buf packet_with(std::uint8_t first, const Buf& payload, Ipv6Address dst = our_ip6) {
     return nstest::ipv6({.dst = dst, .next_header = first}, payload);
@@ -288,7 +292,8 @@ TEST(Ipv6Ext, PassesHopByHopDestOptsAndAnExhaustedRoutingHeader) {
             proto::routing, {},
             nstest::routing_header(proto::dest_opts, 0, 0,
                                    nstest::ipv6_options_header(proto::udp, {}, udp_body))));
-    auto chain = walk(packet_with(proto::hop_by_hop, chain_bytes));
+    const Buf chain_packet = packet_with(proto::hop_by_hop, chain_bytes);
+    auto chain = walk(chain_packet);
     ASSERT_TRUE(chain) << int(chain.error().error);
     EXPECT_EQ(chain->protocol, proto::udp);
     // 40 HbH (8) 48 DestOpts (8) 56 Routing (24) 80 DestOpts (8) 88 UDP
@@ -300,8 +305,9 @@ TEST(Ipv6Ext, PassesHopByHopDestOptsAndAnExhaustedRoutingHeader) {
 TEST(Ipv6Ext, Pad1AndPadNAreSkipped) {
     // Pad1, Pad1, PadN(0), PadN(3): 9 option bytes, padded out by the builder.
     const Buf options = concat({test::bytes({0, 0}), option(1, 0), option(1, 3)});
-    auto chain = walk(
-        packet_with(proto::dest_opts, nstest::ipv6_options_header(proto::udp, options, udp_body)));
+    const Buf chain_packet =
+        packet_with(proto::dest_opts, nstest::ipv6_options_header(proto::udp, options, udp_body));
+    auto chain = walk(chain_packet);
     ASSERT_TRUE(chain);
     EXPECT_EQ(chain->payload_at, 56u);
 }
@@ -333,8 +339,9 @@ TEST(Ipv6Ext, RoutingHeaderWithSegmentsLeftIsRefused) {
         EXPECT_EQ(chain.error().parameter_problem_code(true), std::nullopt);
 
         // Segments left 0: the header is skipped, whatever its type.
-        auto skipped = walk(
-            packet_with(proto::routing, nstest::routing_header(proto::udp, type, 0, udp_body, 2)));
+        const Buf skipped_packet =
+            packet_with(proto::routing, nstest::routing_header(proto::udp, type, 0, udp_body, 2));
+        auto skipped = walk(skipped_packet);
         ASSERT_TRUE(skipped) << int(type);
         EXPECT_EQ(skipped->payload_at, 80u);
     }
@@ -356,8 +363,9 @@ TEST(Ipv6Ext, UnknownOptionsByTheirTopTwoBits) {
         for (std::uint8_t header : {proto::hop_by_hop, proto::dest_opts}) {
             // PadN(1) (3 bytes) then the option: its type is at 40 + 2 + 3.
             const Buf options = concat({option(1, 1), option(c.type, 4)});
-            auto chain = walk(
-                packet_with(header, nstest::ipv6_options_header(proto::udp, options, udp_body)));
+            const Buf chain_packet =
+                packet_with(header, nstest::ipv6_options_header(proto::udp, options, udp_body));
+            auto chain = walk(chain_packet);
             if (!c.error) {
                 EXPECT_TRUE(chain) << int(c.type);
                 continue;
@@ -374,14 +382,16 @@ TEST(Ipv6Ext, UnknownOptionsByTheirTopTwoBits) {
 TEST(Ipv6Ext, OptionRunningPastItsHeaderIsDropped) {
     // An 8-byte header whose single option claims 7 data bytes (only 4 are there).
     const Buf header = test::bytes({proto::udp, 0, 0x1e, 7, 1, 2, 3, 4});
-    auto chain = walk(packet_with(proto::dest_opts, concat({header, udp_body})));
+    const Buf chain_packet = packet_with(proto::dest_opts, concat({header, udp_body}));
+    auto chain = walk(chain_packet);
     ASSERT_FALSE(chain);
     EXPECT_EQ(chain.error().error, Ipv6ExtError::bad_option);
     EXPECT_EQ(chain.error().pointer, 42u);
     EXPECT_EQ(chain.error().parameter_problem_code(false), std::nullopt);
     // An option type alone in the last byte, with no room for its length.
     const Buf tail = test::bytes({proto::udp, 0, 1, 3, 0, 0, 0, 0x1e});
-    auto tail_chain = walk(packet_with(proto::dest_opts, concat({tail, udp_body})));
+    const Buf tail_chain_packet = packet_with(proto::dest_opts, concat({tail, udp_body}));
+    auto tail_chain = walk(tail_chain_packet);
     ASSERT_FALSE(tail_chain);
     EXPECT_EQ(tail_chain.error().error, Ipv6ExtError::bad_option);
     EXPECT_EQ(tail_chain.error().pointer, 47u);
@@ -390,21 +400,25 @@ TEST(Ipv6Ext, OptionRunningPastItsHeaderIsDropped) {
 TEST(Ipv6Ext, TruncatedHeaders) {
     // Length 1 says 16 bytes; only 8 follow.
     const Buf header = test::bytes({proto::udp, 1, 1, 4, 0, 0, 0, 0});
-    auto chain = walk(packet_with(proto::hop_by_hop, header));
+    const Buf chain_packet = packet_with(proto::hop_by_hop, header);
+    auto chain = walk(chain_packet);
     ASSERT_FALSE(chain);
     EXPECT_EQ(chain.error().error, Ipv6ExtError::truncated);
     EXPECT_EQ(chain.error().pointer, 40u);
     EXPECT_EQ(chain.error().parameter_problem_code(false), std::nullopt);
     for (std::uint8_t first : {proto::hop_by_hop, proto::routing, proto::fragment}) {
-        auto one = walk(packet_with(first, test::bytes({proto::udp})));
+        const Buf one_packet = packet_with(first, test::bytes({proto::udp}));
+        auto one = walk(one_packet);
         ASSERT_FALSE(one) << int(first);
         EXPECT_EQ(one.error().error, Ipv6ExtError::truncated);
-        auto empty = walk(packet_with(first, {}));
+        const Buf empty_packet = packet_with(first, {});
+        auto empty = walk(empty_packet);
         ASSERT_FALSE(empty);
         EXPECT_EQ(empty.error().error, Ipv6ExtError::truncated);
     }
-    auto short_fragment =
-        walk(packet_with(proto::fragment, test::bytes({proto::udp, 0, 0, 0, 0, 0, 0})));
+    const Buf short_fragment_packet =
+        packet_with(proto::fragment, test::bytes({proto::udp, 0, 0, 0, 0, 0, 0}));
+    auto short_fragment = walk(short_fragment_packet);
     ASSERT_FALSE(short_fragment);
     EXPECT_EQ(short_fragment.error().error, Ipv6ExtError::truncated);
 }
@@ -416,10 +430,12 @@ TEST(Ipv6Ext, AtMostEightHeaders) {
             bytes = nstest::ipv6_options_header(i == 0 ? proto::udp : proto::dest_opts, {}, bytes);
         return packet_with(proto::dest_opts, bytes);
     };
-    auto eight = walk(chain_of(8));
+    const Buf eight_packet = chain_of(8);
+    auto eight = walk(eight_packet);
     ASSERT_TRUE(eight);
     EXPECT_EQ(eight->payload_at, 40u + 8 * 8);
-    auto nine = walk(chain_of(9));
+    const Buf nine_packet = chain_of(9);
+    auto nine = walk(nine_packet);
     ASSERT_FALSE(nine);
     EXPECT_EQ(nine.error().error, Ipv6ExtError::too_many_headers);
     EXPECT_EQ(nine.error().pointer, 40u + 8 * 8);
@@ -438,8 +454,9 @@ TEST(Ipv6Ext, NoNextHeaderEndsTheChainWithNoPayload) {
 
 TEST(Ipv6Ext, UnknownUpperLayerIsReturnedWithItsPointer) {
     // ESP (50) is not walked: the caller answers Parameter Problem code 1 at protocol_at.
-    auto chain = walk(
-        packet_with(proto::dest_opts, nstest::ipv6_options_header(50, {}, nstest::pattern(16))));
+    const Buf chain_packet =
+        packet_with(proto::dest_opts, nstest::ipv6_options_header(50, {}, nstest::pattern(16)));
+    auto chain = walk(chain_packet);
     ASSERT_TRUE(chain);
     EXPECT_EQ(chain->protocol, 50);
     EXPECT_EQ(chain->protocol_at, 40u);
@@ -467,8 +484,9 @@ TEST(Ipv6Ext, StopsAtTheFragmentHeader) {
     EXPECT_TRUE(std::ranges::equal(chain->payload, data));
 
     // Right after the fixed header, the byte pointing at it is the fixed header's.
-    auto first =
-        walk(packet_with(proto::fragment, nstest::fragment_header(proto::udp, 0, true, 7, data)));
+    const Buf first_packet =
+        packet_with(proto::fragment, nstest::fragment_header(proto::udp, 0, true, 7, data));
+    auto first = walk(first_packet);
     ASSERT_TRUE(first && first->fragment);
     EXPECT_EQ(first->fragment->header_at, 40u);
     EXPECT_EQ(first->fragment->next_header_at, 6u);
