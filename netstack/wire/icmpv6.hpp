@@ -11,6 +11,7 @@
 
 #include "netstack/address.hpp"
 #include "wire/bytes.hpp"
+#include "wire/ipv6.hpp"
 
 namespace netstack::wire {
 
@@ -50,7 +51,14 @@ enum class Icmpv6ParamProblemCode : std::uint8_t {
     header_field = 0,  // erroneous header field
     next_header = 1,   // unrecognized next header type
     option = 2,        // unrecognized IPv6 option
+    // RFC 7112 5: a first fragment without the whole header chain.
+    incomplete_chain = 3,
 };
+
+// RFC 4443 2.4 (c): an error message quotes as much of the invoking packet as fits in the
+// minimum MTU.
+inline constexpr std::size_t icmpv6_error_max_quote =
+    ipv6_min_mtu - ipv6_header_len - icmpv6_header_len;
 
 // RFC 4443 2.1: types 0-127 are errors, 128-255 informational.
 constexpr bool is_icmpv6_error(std::uint8_t type) {
