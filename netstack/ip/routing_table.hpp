@@ -1,8 +1,9 @@
-// The IPv4 routing table: longest-prefix match, then the lowest metric (RFC 1812 5.2.4.3).
-// Destinations are stored normalised (host bits cleared), so 10.0.0.1/24 and 10.0.0.0/24 name
-// the same route.
+// The routing tables of both IP versions: longest-prefix match, then the lowest metric
+// (RFC 1812 5.2.4.3; the same rule for IPv6, RFC 4191's preferences aside). Destinations are
+// stored normalised (host bits cleared), so 10.0.0.1/24 and 10.0.0.0/24 name the same route.
 #pragma once
 
+#include <algorithm>
 #include <expected>
 #include <optional>
 #include <vector>
@@ -11,18 +12,37 @@
 
 namespace netstack::ip {
 
-class RoutingTable {
+// RouteT is Route (IPv4) or Ipv6Route: a `destination` prefix, an `interface`, a `metric`.
+template <typename RouteT>
+class BasicRoutingTable {
   public:
-    std::expected<void, ConfigError> add(Route route);     // exists when an equal route is present
-    std::expected<void, ConfigError> remove(Route route);  // not_found when absent
-    void remove_interface(InterfaceId iface);
-    const std::vector<Route>& routes() const { return routes_; }
+    using Address = decltype(RouteT{}.destination.address);
+
+    // exists when an equal route is present
+    std::expected<void, ConfigError> add(RouteT route) {
+        route = normalised(route);
+        if (std::ranges::find(routes_, route) != routes_.end())
+            return std::unexpected(ConfigError::exists);
+        routes_.push_back(route);
+        return {};
+    }
+    // not_found when absent
+    std::expected<void, ConfigError> remove(const RouteT& route) {
+        auto it = std::ranges::find(routes_, normalised(route));
+        if (it == routes_.end()) return std::unexpected(ConfigError::not_found);
+        routes_.erase(it);
+        return {};
+    }
+    void remove_interface(InterfaceId iface) {
+        std::erase_if(routes_, [&](const RouteT& r) { return r.interface == iface; });
+    }
+    const std::vector<RouteT>& routes() const { return routes_; }
 
     // The best route to `dst` among those whose interface `usable(id)` accepts (up ones).
     template <typename Usable>
-    std::optional<Route> lookup(Ipv4Address dst, Usable&& usable) const {
-        const Route* best = nullptr;
-        for (const Route& r : routes_) {
+    std::optional<RouteT> lookup(const Address& dst, Usable&& usable) const {
+        const RouteT* best = nullptr;
+        for (const RouteT& r : routes_) {
             if (!r.destination.contains(dst) || !usable(r.interface)) continue;
             if (!best || r.destination.prefix_len > best->destination.prefix_len ||
                 (r.destination.prefix_len == best->destination.prefix_len &&
@@ -33,10 +53,16 @@ class RoutingTable {
         return *best;
     }
 
-    static Route normalised(Route route);
+    static RouteT normalised(RouteT route) {
+        route.destination.address = route.destination.network();
+        return route;
+    }
 
   private:
-    std::vector<Route> routes_;
+    std::vector<RouteT> routes_;
 };
+
+using RoutingTable = BasicRoutingTable<Route>;
+using Ipv6RoutingTable = BasicRoutingTable<Ipv6Route>;
 
 }  // namespace netstack::ip

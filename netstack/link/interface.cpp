@@ -1,6 +1,7 @@
 #include "link/interface.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace netstack::link {
 
@@ -26,6 +27,53 @@ std::optional<Ipv4Address> Interface::source_for(Ipv4Address next_hop) const {
     return addresses.front().address;
 }
 
+const Ipv6InterfaceAddress* Interface::find_address6(const Ipv6Address& a) const {
+    auto it = std::ranges::find_if(
+        addresses6, [&](const Ipv6InterfaceAddress& x) { return x.address.address == a; });
+    return it == addresses6.end() ? nullptr : &*it;
+}
+
+Ipv6InterfaceAddress* Interface::find_address6(const Ipv6Address& a) {
+    return const_cast<Ipv6InterfaceAddress*>(std::as_const(*this).find_address6(a));
+}
+
+bool Interface::has_address6(const Ipv6Address& a) const {
+    if (loopback && a.is_loopback()) return true;
+    const auto* found = find_address6(a);
+    return found && found->state == Ipv6AddressState::preferred;
+}
+
+bool Interface::listens_to(const MacAddress& group) const {
+    if (group == Ipv6Address::all_nodes().multicast_mac()) return true;
+    return std::ranges::any_of(addresses6, [&](const Ipv6InterfaceAddress& x) {
+        return x.address.address.solicited_node().multicast_mac() == group;
+    });
+}
+
+std::optional<Ipv6Address> Interface::source_for6(const Ipv6Address& dst) const {
+    const Ipv6InterfaceAddress* link_local = nullptr;
+    const Ipv6InterfaceAddress* global = nullptr;
+    for (const auto& x : addresses6) {
+        if (x.state != Ipv6AddressState::preferred) continue;
+        if (x.address.address.is_link_local()) {
+            if (!link_local) link_local = &x;
+        } else if (x.address.contains(dst)) {
+            global = &x;  // rule 8, longest matching prefix, cut to "on its prefix"
+            break;
+        } else if (!global) {
+            global = &x;
+        }
+    }
+    // Rule 2 (appropriate scope): link-local destinations and link-scope groups (ff02::/16)
+    // get the link-local source.
+    const bool link_scope =
+        dst.is_link_local() || (dst.is_multicast() && (dst.bytes[1] & 0x0f) <= 2);
+    const Ipv6InterfaceAddress* pick =
+        link_scope ? (link_local ? link_local : global) : (global ? global : link_local);
+    if (!pick) return std::nullopt;
+    return pick->address.address;
+}
+
 InterfaceInfo Interface::info() const {
     return InterfaceInfo{.id = id,
                          .name = name,
@@ -35,6 +83,7 @@ InterfaceInfo Interface::info() const {
                          .promiscuous = promiscuous,
                          .loopback = loopback,
                          .addresses = addresses,
+                         .addresses6 = addresses6,
                          .stats = stats};
 }
 

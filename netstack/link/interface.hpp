@@ -24,6 +24,14 @@ struct Interface {
     VlanPolicy vlan = VlanPolicy::drop;
     Device* device = nullptr;
     std::vector<Ipv4Cidr> addresses;
+    std::vector<Ipv6InterfaceAddress> addresses6;
+    // RFC 4862 5.4: Duplicate Address Detection of each tentative address.
+    struct Dad {
+        Ipv6Address address{};
+        std::uint32_t sent = 0;  // Neighbor Solicitations sent so far
+        Instant next{};          // the next one, or the end of the wait after the last
+    };
+    std::vector<Dad> dad;
     EthernetStats stats;
     bool tx_pending = false;  // frames handed to the device since its last flush()
 
@@ -35,6 +43,21 @@ struct Interface {
     // The address to send from toward `next_hop`: one whose subnet contains it, else the
     // first (primary) address. None without addresses.
     std::optional<Ipv4Address> source_for(Ipv4Address next_hop) const;
+
+    // IPv6. An address of ours in `state` (preferred: usable; tentative ones are not ours
+    // yet, RFC 4862 5.4).
+    const Ipv6InterfaceAddress* find_address6(const Ipv6Address& a) const;
+    Ipv6InterfaceAddress* find_address6(const Ipv6Address& a);
+    bool has_address6(const Ipv6Address& a) const;  // preferred, or ::1's prefix on loopback
+    // The Ethernet groups this interface listens to: all-nodes, and the solicited-node group
+    // of every address, tentative ones included (RFC 4862 5.4.2). Other 33:33:... frames
+    // are someone else's multicast and are dropped by the filter.
+    bool listens_to(const MacAddress& group) const;
+    // RFC 6724 source selection, cut to what a host with few addresses needs: to a
+    // link-local or link-scope multicast destination, the link-local address; else a
+    // preferred global address on the destination's prefix, else the first global one,
+    // else the link-local one. Never a tentative or duplicate address.
+    std::optional<Ipv6Address> source_for6(const Ipv6Address& dst) const;
     InterfaceInfo info() const;
 };
 

@@ -12,6 +12,7 @@ Stack::Impl::Impl(StackConfig cfg)
     : config(cfg),
       neighbours(config.arp, stats.arp),
       reassembler(config.reassembly, stats.ipv4),
+      reassembler6(config.reassembly, stats.ipv6),
       icmp_bucket(config.icmp.per_second, config.icmp.burst),
       udp(config.shard, config.seed),
       ping(config.shard, config.seed * 0x9e3779b97f4a7c15ull),

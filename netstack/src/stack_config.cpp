@@ -60,10 +60,10 @@ void Stack::Impl::poll(Instant now) {
     arp_requests.clear();
     neighbours.poll(now, arp_requests);
     for (const auto& request : arp_requests)
-        if (auto* iface = find(request.iface); iface && request.ip.is_v4())
-            send_arp_request(*iface, request.ip.v4(),
-                             request.unicast.value_or(MacAddress::broadcast()));
+        if (auto* iface = find(request.iface))
+            send_resolution(*iface, request.ip, request.unicast, now);
     if (!address_probes.empty()) poll_address_probes(now);
+    poll_dad(now);
 
     std::vector<std::vector<std::byte>> expired;
     reassembler.poll(now, expired);
@@ -73,13 +73,21 @@ void Stack::Impl::poll(Instant now) {
         for (const auto& first : expired)
             icmp_send_error(first, std::uint8_t(wire::IcmpType::time_exceeded),
                             std::uint8_t(wire::TimeExceededCode::reassembly), 0, false, now);
+    expired.clear();
+    reassembler6.poll(now, expired);
+    // RFC 8200 4.5: time exceeded, code 1, quoting fragment 0, when it came.
+    if (is_shard_zero())
+        for (const auto& first : expired)
+            icmpv6_send_error(first, std::uint8_t(wire::Icmpv6Type::time_exceeded),
+                              std::uint8_t(wire::Icmpv6TimeExceededCode::reassembly), 0, false,
+                              now);
     tcp_poll(now);
 }
 
 std::optional<Instant> Stack::Impl::poll_at() const {
     std::optional<Instant> next;
-    for (auto at : {neighbours.next_deadline(), reassembler.next_deadline(), address_probes_next(),
-                    tcp_poll_at()})
+    for (auto at : {neighbours.next_deadline(), reassembler.next_deadline(),
+                    reassembler6.next_deadline(), address_probes_next(), dad_next(), tcp_poll_at()})
         if (at && (!next || *at < *next)) next = at;
     return next;
 }
@@ -113,6 +121,8 @@ std::expected<InterfaceId, ConfigError> Stack::add_interface(const InterfaceConf
     const InterfaceId id = iface->id;
     s.interfaces.push_back(std::move(iface));
     s.rebuild_own_macs();
+    // Its DAD starts at the first poll (Instant{} is always due).
+    s.add_link_local(*s.interfaces.back(), Instant{});
     return id;
 }
 
@@ -120,6 +130,7 @@ std::expected<void, ConfigError> Stack::remove_interface(InterfaceId id) {
     Impl& s = *impl_;
     if (!s.find(id)) return std::unexpected(ConfigError::no_such_interface);
     s.routes.remove_interface(id);
+    s.routes6.remove_interface(id);
     s.neighbours.flush(id);
     s.forget_address(id, std::nullopt);
     s.interfaces[id - 1].reset();

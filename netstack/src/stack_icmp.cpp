@@ -72,36 +72,25 @@ void Stack::Impl::icmp_input(link::Interface&, Bytes datagram, const Ipv4Repr& r
                               std::move(frame), now);
             return;
         }
-        case IcmpType::echo_reply: {
-            if (!owns(icmp.echo_id())) {
-                ++stats.ipv4.drop_not_owner;
-                return;
+        case IcmpType::echo_reply:
+            switch (echo_reply_input(repr.src, icmp.echo_id(), icmp.echo_seq(), icmp.data, repr.ttl,
+                                     now)) {
+                case EchoDelivery::not_owner:
+                    ++stats.ipv4.drop_not_owner;
+                    return;
+                case EchoDelivery::no_socket:
+                    ++stats.icmp.rx_echo_replies;
+                    ++stats.icmp.drop_no_socket;
+                    return;
+                case EchoDelivery::queue_full:
+                    ++stats.icmp.rx_echo_replies;
+                    ++stats.icmp.drop_queue_full;
+                    return;
+                case EchoDelivery::delivered:
+                    ++stats.icmp.rx_echo_replies;
+                    return;
             }
-            ++stats.icmp.rx_echo_replies;
-            auto id = ping.find_by_echo_id(icmp.echo_id());
-            auto* socket = id ? ping.find(*id) : nullptr;
-            if (!socket) {
-                ++stats.icmp.drop_no_socket;
-                return;
-            }
-            bool payload_ok = true;
-            for (std::size_t i = 0; i < icmp.data.size() && payload_ok; ++i)
-                payload_ok = icmp.data[i] == ping_pattern(icmp.echo_seq(), i);
-            if (socket->replies.size() >= socket->max_replies) {
-                ++socket->dropped_queue_full;
-                ++stats.icmp.drop_queue_full;
-                return;
-            }
-            if (socket->replies.empty()) raise(*id, socket_readable);
-            socket->replies.push_back(EchoReply{.from = repr.src,
-                                                .id = icmp.echo_id(),
-                                                .seq = icmp.echo_seq(),
-                                                .payload_size = icmp.data.size(),
-                                                .ttl = repr.ttl,
-                                                .received = now,
-                                                .payload_ok = payload_ok});
             return;
-        }
         case IcmpType::destination_unreachable:
         case IcmpType::source_quench:
         case IcmpType::redirect:
@@ -207,6 +196,15 @@ void Stack::Impl::icmp_send_error(Bytes original, std::uint8_t type, std::uint8_
                                .ttl = config.default_ttl,
                                .payload_len = error.buffer_len()},
                       std::move(frame), now);
+}
+
+void Stack::Impl::send_port_unreachable(const InboundPacket& in, Instant now) {
+    if (in.src.is_v6())
+        return icmpv6_send_error(in.packet, std::uint8_t(wire::Icmpv6Type::destination_unreachable),
+                                 std::uint8_t(wire::Icmpv6UnreachableCode::port), 0,
+                                 in.to_broadcast, now);
+    icmp_send_error(in.packet, std::uint8_t(wire::IcmpType::destination_unreachable),
+                    std::uint8_t(wire::UnreachableCode::port), 0, in.to_broadcast, now);
 }
 
 }  // namespace netstack

@@ -21,6 +21,7 @@
 #include <optional>
 #include <vector>
 
+#include "ip/ipv6_reassembler.hpp"
 #include "ip/reassembler.hpp"
 #include "ip/routing_table.hpp"
 #include "ip/token_bucket.hpp"
@@ -33,7 +34,11 @@
 #include "transport/udp_socket_table.hpp"
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
+#include "wire/icmpv6.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
+#include "wire/ipv6_ext.hpp"
+#include "wire/ndp.hpp"
 
 namespace netstack {
 
@@ -47,14 +52,27 @@ inline std::byte ping_pattern(std::uint16_t seq, std::size_t i) {
     return static_cast<std::byte>((i + seq) & 0xff);
 }
 
-// Where a locally originated datagram goes.
+// Where a locally originated datagram goes (either IP version: next_hop and src share the
+// destination's family).
 struct OutRoute {
     link::Interface* iface = nullptr;
-    Ipv4Address next_hop{};
-    Ipv4Address src{};
-    std::optional<MacAddress> link_dst{};  // broadcast/multicast: no ARP
+    IpAddress next_hop{};
+    IpAddress src{};
+    std::optional<MacAddress> link_dst{};  // broadcast/multicast: no neighbour resolution
     // To one of our own addresses with no loopback interface up: delivered in-stack.
     bool local = false;
+    IpFamily family() const { return src.family(); }
+};
+
+// A datagram addressed to us, either IP version, as the transport protocols see it.
+struct InboundPacket {
+    wire::Bytes packet{};   // the whole IP packet, header first: an ICMP error quotes it
+    wire::Bytes payload{};  // the transport message
+    IpAddress src{};
+    IpAddress dst{};
+    // Sent to a broadcast or multicast address, IP or link layer: never answered with an
+    // ICMP error or a RST (RFC 1122 3.2.2, RFC 4443 2.4 (e)).
+    bool to_broadcast = false;
 };
 
 struct Stack::Impl {
@@ -66,7 +84,9 @@ struct Stack::Impl {
     std::vector<MacAddress> own_macs;
     link::NeighbourCache neighbours;
     ip::RoutingTable routes;
+    ip::Ipv6RoutingTable routes6;
     ip::Reassembler reassembler;
+    ip::Ipv6Reassembler reassembler6;
     ip::TokenBucket icmp_bucket;
     transport::UdpSocketTable udp;
     transport::PingSocketTable ping;
@@ -135,14 +155,16 @@ struct Stack::Impl {
     // The address was configured or its interface removed: forget probes and defences.
     void forget_address(InterfaceId iface, std::optional<Ipv4Address> address);
     // Upper-layer confirmation for traffic to `dst` (TCP): confirms the route's next hop.
-    void confirm_destination(Ipv4Address dst, Instant now);
-    void confirm_destination(const IpAddress& dst, Instant now) {
-        if (dst.is_v4()) confirm_destination(dst.v4(), now);
-    }
-    // Sends an IPv4 packet (in `frame` after link_headroom) to `next_hop`, resolving its MAC
-    // first unless `link_dst` is given. Always consumes: sent, queued for ARP, or dropped.
-    void link_output(link::Interface& iface, Ipv4Address next_hop,
+    void confirm_destination(const IpAddress& dst, Instant now);
+    // Sends an IP packet of next_hop's family (in `frame` after link_headroom) to
+    // `next_hop`, resolving its MAC first (ARP or Neighbor Discovery) unless `link_dst` is
+    // given. Always consumes: sent, queued for resolution, or dropped.
+    void link_output(link::Interface& iface, const IpAddress& next_hop,
                      std::optional<MacAddress> link_dst, Frame&& frame, Instant now);
+    // Asks for `target`'s MAC: an ARP request or a Neighbor Solicitation, broadcast (to the
+    // solicited-node group) or, with `unicast`, to the cached MAC (a NUD probe).
+    void send_resolution(link::Interface& iface, const IpAddress& target,
+                         std::optional<MacAddress> unicast, Instant now);
     // Fills in the Ethernet header and hands the frame to the device.
     void transmit(link::Interface& iface, std::span<std::byte> frame, MacAddress dst,
                   wire::EtherType type);
@@ -158,10 +180,8 @@ struct Stack::Impl {
     // Routing and source selection for a datagram we originate; `bound` is the socket's
     // address (any: choose by route).
     std::expected<OutRoute, SocketError> route_to(Ipv4Address dst, Ipv4Address bound);
-    std::expected<OutRoute, SocketError> route_to(const IpAddress& dst, const IpAddress& bound) {
-        if (!dst.is_v4() || !bound.is_v4()) return std::unexpected(SocketError::no_route);
-        return route_to(dst.v4(), bound.v4());
-    }
+    // Either family; `bound` of the other family than `dst` is invalid.
+    std::expected<OutRoute, SocketError> route_to(const IpAddress& dst, const IpAddress& bound);
     // Emits the IP header of `repr` into `frame` (link_headroom + 20 + payload_len bytes,
     // payload already in place) and sends it: locally, whole, or fragmented. Always consumes.
     std::expected<void, SocketError> ipv4_output(const OutRoute& route, wire::Ipv4Repr repr,
@@ -177,6 +197,53 @@ struct Stack::Impl {
     }
     static constexpr std::size_t payload_offset = link_headroom + wire::ipv4_min_header_len;
 
+    // --- IPv6 (stack_ipv6.cpp) ---
+    void ipv6_input(link::Interface& iface, const link::AcceptedFrame& frame, Instant now);
+    // A whole packet addressed to us whose extension headers `chain` walked.
+    void ipv6_deliver(link::Interface& iface, wire::Bytes packet, const wire::Ipv6Repr& repr,
+                      const wire::Ipv6Chain& chain, bool to_group, Instant now);
+    void ipv6_extension_fault(wire::Bytes packet, const wire::Ipv6Repr& repr,
+                              const wire::Ipv6ExtFault& fault, Instant now);
+    // A fragment (RFC 8200 4.5): held until its packet is whole, then delivered.
+    void ipv6_reassemble(link::Interface& iface, wire::Bytes packet, const wire::Ipv6Repr& repr,
+                         const wire::Ipv6Chain& chain, bool to_group, Instant now);
+    std::expected<OutRoute, SocketError> route_to6(const Ipv6Address& dst,
+                                                   const Ipv6Address& bound);
+    // Emits the IPv6 header of `repr` (source from the route) into `frame` (link_headroom +
+    // 40 + payload_len bytes, payload in place) and sends it: locally, whole or fragmented.
+    std::expected<void, SocketError> ipv6_output(const OutRoute& route, wire::Ipv6Repr repr,
+                                                 Frame&& frame, Instant now);
+    std::expected<void, SocketError> ipv6_fragment_output(const OutRoute& route, Frame&& frame,
+                                                          Instant now);
+    std::uint32_t allocate_ident6();
+    std::uint32_t next_ident6 = 0;
+    static Frame make_frame6(std::size_t payload_len);
+    static constexpr std::size_t payload_offset6 = link_headroom + wire::ipv6_header_len;
+
+    // Either version: a transport message is in `frame` at payload_offset_for(dst's family);
+    // the IP header is filled in and the packet sent (`dont_fragment`: refused when over the
+    // MTU rather than fragmented).
+    std::expected<void, SocketError> ip_output(const OutRoute& route, const IpAddress& dst,
+                                               wire::IpProtocol protocol, std::size_t payload_len,
+                                               Frame&& frame, Instant now,
+                                               bool dont_fragment = false);
+    static Frame make_frame_for(IpFamily family, std::size_t payload_len);
+    static std::size_t payload_offset_for(IpFamily family);
+
+    // --- ICMPv6 (stack_icmpv6.cpp) ---
+    void icmpv6_input(link::Interface& iface, const InboundPacket& in, std::uint8_t hop_limit,
+                      Instant now);
+    std::expected<void, SocketError> icmpv6_output(const OutRoute& route, const Ipv6Address& dst,
+                                                   const wire::Icmpv6Repr& message,
+                                                   std::uint8_t hop_limit, Instant now);
+    std::expected<void, SocketError> icmpv6_send_echo(const OutRoute& route, const Ipv6Address& to,
+                                                      std::uint16_t id, std::uint16_t seq,
+                                                      wire::Bytes payload, Instant now);
+    // An error about `original` (an IPv6 packet, header first) unless RFC 4443 2.4 (e)
+    // forbids it or the rate limit is spent.
+    void icmpv6_send_error(wire::Bytes original, std::uint8_t type, std::uint8_t code,
+                           std::uint32_t rest, bool to_group, Instant now);
+
     // --- ICMP (stack_icmp.cpp) ---
     void icmp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
                     bool to_broadcast, Instant now);
@@ -188,9 +255,18 @@ struct Stack::Impl {
     void icmp_send_error(wire::Bytes original, std::uint8_t type, std::uint8_t code,
                          std::uint32_t rest, bool to_broadcast, Instant now);
 
+    // Destination unreachable, port (RFC 1122 4.1.3.1, RFC 4443 3.1 code 4), in the
+    // packet's own ICMP version.
+    void send_port_unreachable(const InboundPacket& in, Instant now);
+
+    // --- ping sockets (stack_ping.cpp) ---
+    // An echo reply of either ICMP version: queued on the socket that owns its id.
+    enum class EchoDelivery : std::uint8_t { delivered, not_owner, no_socket, queue_full };
+    EchoDelivery echo_reply_input(const IpAddress& from, std::uint16_t echo_id, std::uint16_t seq,
+                                  wire::Bytes data, std::uint8_t ttl, Instant now);
+
     // --- UDP (stack_udp.cpp) ---
-    void udp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
-                   bool to_broadcast, Instant now);
+    void udp_input(link::Interface& iface, const InboundPacket& in, Instant now);
     std::expected<void, SocketError> udp_output(transport::UdpSocket& socket,
                                                 std::span<const std::byte> payload, Endpoint to,
                                                 Instant now);
@@ -203,8 +279,7 @@ struct Stack::Impl {
     };
     std::unique_ptr<TcpLayer, TcpLayerDeleter> tcp;
     TcpLayer& tcp_layer();
-    void tcp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
-                   bool to_broadcast, Instant now);
+    void tcp_input(link::Interface& iface, const InboundPacket& in, Instant now);
     // An ICMP error quoting one of our segments: `original_header` is its IP header, `data`
     // its first 8 bytes (ports and sequence number).
     void tcp_icmp_error(wire::Bytes original_header, wire::Bytes data, std::uint8_t type,
@@ -212,6 +287,40 @@ struct Stack::Impl {
     void tcp_poll(Instant now);
     std::optional<Instant> tcp_poll_at() const;
     bool is_tcp_socket(SocketId id) const;
+
+    // --- IPv6 configuration (stack_ipv6_config.cpp) ---
+    bool is_local_address6(const Ipv6Address& a) const;
+    link::Interface* interface_with_address6(const Ipv6Address& a);
+    std::optional<Ipv6Route> lookup_route6(const Ipv6Address& dst) const;
+    // Adds the address (tentative when DAD is on) and its on-link route; DAD starts at the
+    // next poll_dad().
+    std::expected<void, ConfigError> add_address6(link::Interface& iface,
+                                                  Ipv6InterfaceAddress entry, Instant now);
+    // The link-local address of a new interface (Ipv6Config::enabled, not on loopback).
+    void add_link_local(link::Interface& iface, Instant now);
+    // RFC 4862 5.4: sends the due solicitations, makes addresses preferred when their wait
+    // is over.
+    void poll_dad(Instant now);
+    std::optional<Instant> dad_next() const;
+    // RFC 4862 5.4.3/5.4.4: another node solicits or advertises a tentative address.
+    void dad_conflict(link::Interface& iface, const Ipv6Address& address);
+
+    // --- Neighbor Discovery (stack_ndp.cpp) ---
+    void ndp_input(link::Interface& iface, const InboundPacket& in, std::uint8_t hop_limit,
+                   const wire::Icmpv6Repr& icmp, Instant now);
+    // Sends a Neighbor Discovery message from `src` to `dst` (hop limit 255, RFC 4861) on
+    // `iface`, to `link_dst` without resolution.
+    void send_nd(link::Interface& iface, const Ipv6Address& src, const Ipv6Address& dst,
+                 MacAddress link_dst, const wire::NdpRepr& nd, Instant now);
+    // Resolution (to the solicited-node group) or, with `unicast`, a NUD probe.
+    void send_neighbour_solicitation(link::Interface& iface, const Ipv6Address& target,
+                                     std::optional<MacAddress> unicast, Instant now);
+    void neighbour_solicitation_input(link::Interface& iface, const wire::Ipv6Repr& ip,
+                                      const wire::NdpRepr& ns, Instant now);
+    void neighbour_advertisement_input(link::Interface& iface, const wire::NdpRepr& na,
+                                       Instant now);
+    void send_dad_solicitation(link::Interface& iface, const Ipv6Address& address);
+    void send_unsolicited_na(link::Interface& iface, const Ipv6Address& address);
 
     // --- timers (stack_config.cpp) ---
     void poll(Instant now);

@@ -31,6 +31,14 @@ std::uint32_t flow_hash(Ipv4Address a, Ipv4Address b) {
     return h;
 }
 
+InboundPacket inbound(Bytes datagram, const Ipv4Repr& repr, bool to_broadcast) {
+    return {.packet = datagram,
+            .payload = Ipv4View(datagram).payload(),
+            .src = repr.src,
+            .dst = repr.dst,
+            .to_broadcast = to_broadcast};
+}
+
 }  // namespace
 
 void Stack::Impl::ipv4_input(link::Interface& iface, const link::AcceptedFrame& frame,
@@ -104,10 +112,10 @@ void Stack::Impl::ipv4_deliver(link::Interface& iface, Bytes datagram, const Ipv
             return icmp_input(iface, datagram, repr, to_broadcast, now);
         case wire::IpProtocol::udp:
             ++stats.ipv4.rx_delivered;
-            return udp_input(iface, datagram, repr, to_broadcast, now);
+            return udp_input(iface, inbound(datagram, repr, to_broadcast), now);
         case wire::IpProtocol::tcp:
             ++stats.ipv4.rx_delivered;
-            return tcp_input(iface, datagram, repr, to_broadcast, now);
+            return tcp_input(iface, inbound(datagram, repr, to_broadcast), now);
         default:
             ++stats.ipv4.drop_unknown_protocol;
             // RFC 1122 3.2.2.1: protocol unreachable. Every shard sees the packet; shard 0
@@ -207,7 +215,7 @@ std::expected<OutRoute, SocketError> Stack::Impl::route_to(Ipv4Address dst, Ipv4
     if (!bound.is_any()) {
         out.src = bound;
     } else {
-        auto src = iface->source_for(out.next_hop);
+        auto src = iface->source_for(out.next_hop.v4());
         if (!src) return std::unexpected(SocketError::no_route);
         out.src = *src;
     }
@@ -223,7 +231,7 @@ std::uint16_t Stack::Impl::allocate_ident() {
 
 std::expected<void, SocketError> Stack::Impl::ipv4_output(const OutRoute& route, Ipv4Repr repr,
                                                           Frame&& frame, Instant now) {
-    repr.src = route.src;
+    repr.src = route.src.v4();
     repr.ident = allocate_ident();
     auto ip = wire::MutableBytes(frame).subspan(link_headroom);
     repr.emit(ip);
@@ -237,7 +245,7 @@ std::expected<void, SocketError> Stack::Impl::ipv4_output(const OutRoute& route,
     if (ip.size() > route.iface->mtu && repr.dont_fragment)
         return std::unexpected(SocketError::message_too_big);
     ++stats.ipv4.tx_packets;
-    ipv4_transmit(*route.iface, route.next_hop, route.link_dst, std::move(frame), now);
+    ipv4_transmit(*route.iface, route.next_hop.v4(), route.link_dst, std::move(frame), now);
     return {};
 }
 

@@ -44,9 +44,13 @@ void Stack::Impl::ethernet_input(link::Interface& iface, Bytes frame, Instant no
             return ipv4_input(iface, accepted, now);
         case EtherType::arp:
             return arp_input(iface, accepted.payload, accepted.unicast_to_us, now);
+        case EtherType::ipv6:
+            if (!config.ipv6.enabled) break;
+            return ipv6_input(iface, accepted, now);
         default:
-            return count(stats, iface, &EthernetStats::drop_unknown_ethertype);
+            break;
     }
+    count(stats, iface, &EthernetStats::drop_unknown_ethertype);
 }
 
 void Stack::Impl::arp_input(link::Interface& iface, Bytes packet, bool unicast_to_us, Instant now) {
@@ -82,7 +86,7 @@ void Stack::Impl::arp_input(link::Interface& iface, Bytes packet, bool unicast_t
         neighbours.update(iface.id, arp->sender_ip, arp->sender_mac, !request && unicast_to_us,
                           target_is_ours, now, ready_frames);
         for (Frame& f : ready_frames)
-            transmit(iface, f, arp->sender_mac, EtherType::ipv4);
+            transmit(iface, f, arp->sender_mac, EtherType::ipv4);  // ARP keys are IPv4
         ready_frames.clear();
     }
     if (!request) return;
@@ -123,26 +127,38 @@ void Stack::Impl::send_gratuitous_arp(link::Interface& iface, Ipv4Address addres
     ++stats.arp.tx_gratuitous;
 }
 
-void Stack::Impl::link_output(link::Interface& iface, Ipv4Address next_hop,
+void Stack::Impl::link_output(link::Interface& iface, const IpAddress& next_hop,
                               std::optional<MacAddress> link_dst, Frame&& frame, Instant now) {
-    if (link_dst) return transmit(iface, frame, *link_dst, EtherType::ipv4);
+    const EtherType type = next_hop.is_v4() ? EtherType::ipv4 : EtherType::ipv6;
+    if (link_dst) return transmit(iface, frame, *link_dst, type);
     // A loopback link has no neighbours: every packet goes to its own MAC, no ARP.
-    if (iface.loopback) return transmit(iface, frame, iface.mac, EtherType::ipv4);
+    if (iface.loopback) return transmit(iface, frame, iface.mac, type);
     // Reachable, stale, delay and probe entries all carry traffic; using a stale one starts
     // its delay (NUD, see link/neighbour_cache.hpp), and poll() sends the probes.
     if (auto mac = neighbours.lookup(iface.id, next_hop, now))
-        return transmit(iface, frame, *mac, EtherType::ipv4);
+        return transmit(iface, frame, *mac, type);
     if (neighbours.enqueue(iface.id, next_hop, std::move(frame), now) ==
         link::NeighbourCache::Enqueued::queued_new)
-        send_arp_request(iface, next_hop, MacAddress::broadcast());
+        send_resolution(iface, next_hop, std::nullopt, now);
+}
+
+void Stack::Impl::send_resolution(link::Interface& iface, const IpAddress& target,
+                                  std::optional<MacAddress> unicast, Instant now) {
+    if (target.is_v4())
+        return send_arp_request(iface, target.v4(), unicast.value_or(MacAddress::broadcast()));
+    send_neighbour_solicitation(iface, target.v6(), unicast, now);
 }
 
 // --- neighbour confirmation ------------------------------------------------------------------
 
-void Stack::Impl::confirm_destination(Ipv4Address dst, Instant now) {
-    const auto route = lookup_route(dst);
-    if (!route) return;
-    neighbours.confirm(route->interface, route->gateway.value_or(dst), now);
+void Stack::Impl::confirm_destination(const IpAddress& dst, Instant now) {
+    if (dst.is_v4()) {
+        const auto route = lookup_route(dst.v4());
+        if (route) neighbours.confirm(route->interface, route->gateway.value_or(dst.v4()), now);
+        return;
+    }
+    const auto route = lookup_route6(dst.v6());
+    if (route) neighbours.confirm(route->interface, route->gateway.value_or(dst.v6()), now);
 }
 
 bool Stack::confirm_neighbour(InterfaceId id, Ipv4Address neighbour, Instant now) {

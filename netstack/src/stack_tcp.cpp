@@ -88,22 +88,20 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     void send(const FourTuple& tuple, const TcpRepr& seg, Instant now) {
         auto route = stack.route_to(tuple.remote.address, tuple.local.address);
         if (!route) {
-            ++stack.stats.ipv4.drop_no_route;
+            ++(tuple.remote.address.is_v4() ? stack.stats.ipv4.drop_no_route
+                                            : stack.stats.ipv6.drop_no_route);
             return;
         }
-        Frame frame = make_frame(seg.buffer_len());
-        seg.emit(wire::MutableBytes(frame).subspan(payload_offset), tuple.local.address.v4(),
-                 tuple.remote.address.v4());
-        const wire::Ipv4Repr ip{.dst = tuple.remote.address.v4(),
-                                .protocol = std::uint8_t(wire::IpProtocol::tcp),
-                                .ttl = stack.config.default_ttl,
-                                .dont_fragment = true,
-                                .payload_len = seg.buffer_len()};
+        const IpFamily family = tuple.remote.family();
+        Frame frame = make_frame_for(family, seg.buffer_len());
+        seg.emit(wire::MutableBytes(frame).subspan(payload_offset_for(family)), tuple.local.address,
+                 tuple.remote.address);
         if (route->local) {
-            loopback.push_back({std::move(frame), *route, ip});
+            loopback.push_back({std::move(frame), *route, tuple.remote.address, seg.buffer_len()});
             return;
         }
-        (void)stack.ipv4_output(*route, ip, std::move(frame), now);
+        (void)stack.ip_output(*route, tuple.remote.address, wire::IpProtocol::tcp, seg.buffer_len(),
+                              std::move(frame), now, true);
     }
 
     // RFC 9293 3.10.7.1: the answer to a segment no connection wants.
@@ -122,11 +120,14 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         send(tuple, rst, now);
     }
 
-    // The largest segment our route to `remote` carries (RFC 9293 3.7.1: MTU - 40).
+    // The largest segment our route to `remote` carries (RFC 9293 3.7.1: the MTU less the
+    // IP and TCP headers, 40 bytes for IPv4 and 60 for IPv6; RFC 8200 5: 1220 at least).
     std::uint16_t mss_towards(const IpAddress& remote, const IpAddress& local) {
+        const std::size_t headers = remote.is_v4() ? 40 : 60;
         auto route = stack.route_to(remote, local);
-        if (!route) return 536;
-        return static_cast<std::uint16_t>(std::min<std::size_t>(route->iface->mtu, 0xffff) - 40);
+        if (!route) return remote.is_v4() ? 536 : 1220;
+        return static_cast<std::uint16_t>(std::min<std::size_t>(route->iface->mtu, 0xffff) -
+                                          headers);
     }
 
     void touch(Connection& c) {
@@ -144,7 +145,8 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         for (std::size_t round = 0; round < max_loopback_rounds && !loopback.empty(); ++round) {
             Looped l = std::move(loopback.front());
             loopback.pop_front();
-            (void)stack.ipv4_output(l.route, l.ip, std::move(l.frame), now);
+            (void)stack.ip_output(l.route, l.dst, wire::IpProtocol::tcp, l.payload_len,
+                                  std::move(l.frame), now, true);
         }
         draining = false;
         table.reap();
@@ -281,7 +283,8 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     struct Looped {
         Frame frame;
         OutRoute route;
-        wire::Ipv4Repr ip;
+        IpAddress dst;
+        std::size_t payload_len = 0;
     };
 
     Impl& stack;
@@ -328,30 +331,28 @@ void count_parse_error(TcpStats& stats, wire::TcpError error) {
 
 }  // namespace
 
-void Stack::Impl::tcp_input(link::Interface&, wire::Bytes datagram, const wire::Ipv4Repr& repr,
-                            bool to_broadcast, Instant now) {
+void Stack::Impl::tcp_input(link::Interface&, const InboundPacket& in, Instant now) {
     Impl::TcpLayer& layer = tcp_layer();
     TcpStats& tcp_stats = stats.tcp;
-    const wire::Bytes segment = wire::Ipv4View(datagram).payload();
+    const wire::Bytes segment = in.payload;
     // Ownership before anything else: the shard the 4-tuple hashes to answers, the others
     // stay silent (stack.hpp). Too short to name ports: shard 0 counts it.
     if (segment.size() < 4) {
         if (is_shard_zero()) ++tcp_stats.drop_short;
         return;
     }
-    const FourTuple tuple{{repr.dst, wire::load16(segment, 2)},
-                          {repr.src, wire::load16(segment, 0)}};
+    const FourTuple tuple{{in.dst, wire::load16(segment, 2)}, {in.src, wire::load16(segment, 0)}};
     if (!owns(tcp_flow_hash(tuple.local, tuple.remote))) {
         ++tcp_stats.drop_not_owner;
         return;
     }
     // RFC 9293 3.10.7.1 / RFC 1122 4.2.3.10: nothing to or from a broadcast or multicast.
-    if (to_broadcast || repr.dst.is_multicast() || repr.src.is_any() || repr.src.is_multicast() ||
-        repr.src.is_broadcast()) {
+    if (in.to_broadcast || in.dst.is_multicast() || in.src.is_any() || in.src.is_multicast() ||
+        (in.src.is_v4() && in.src.v4().is_broadcast())) {
         ++tcp_stats.drop_bad_address;
         return;
     }
-    auto parsed = TcpRepr::parse(segment, repr.src, repr.dst);
+    auto parsed = TcpRepr::parse(segment, in.src, in.dst);
     if (!parsed) return count_parse_error(tcp_stats, parsed.error());
     const TcpRepr& seg = *parsed;
     ++tcp_stats.rx_segments;

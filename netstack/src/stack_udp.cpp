@@ -12,9 +12,8 @@ using wire::Ipv4Repr;
 using wire::Ipv4View;
 using wire::UdpRepr;
 
-void Stack::Impl::udp_input(link::Interface& iface, Bytes datagram, const Ipv4Repr& repr,
-                            bool to_broadcast, Instant now) {
-    auto parsed = UdpRepr::parse(Ipv4View(datagram).payload(), repr.src, repr.dst);
+void Stack::Impl::udp_input(link::Interface& iface, const InboundPacket& in, Instant now) {
+    auto parsed = UdpRepr::parse(in.payload, in.src, in.dst);
     if (!parsed) {
         switch (parsed.error()) {
             case wire::UdpError::short_header:
@@ -35,16 +34,15 @@ void Stack::Impl::udp_input(link::Interface& iface, Bytes datagram, const Ipv4Re
         return;
     }
     ++stats.udp.rx_datagrams;
-    const Endpoint from{repr.src, udp_repr.src_port};
-    const Endpoint to{repr.dst, udp_repr.dst_port};
-    const bool ip_broadcast = repr.dst.is_broadcast() || iface.is_directed_broadcast(repr.dst);
-    auto id = udp.match(to, from, ip_broadcast || repr.dst.is_multicast());
+    const Endpoint from{in.src, udp_repr.src_port};
+    const Endpoint to{in.dst, udp_repr.dst_port};
+    const bool ip_broadcast =
+        in.dst.is_v4() && (in.dst.v4().is_broadcast() || iface.is_directed_broadcast(in.dst.v4()));
+    auto id = udp.match(to, from, ip_broadcast || in.dst.is_multicast());
     transport::UdpSocket* socket = id ? udp.find(*id) : nullptr;
     if (!socket) {
         ++stats.udp.drop_no_socket;
-        // RFC 1122 4.1.3.1: port unreachable (icmp_send_error skips broadcasts).
-        icmp_send_error(datagram, std::uint8_t(wire::IcmpType::destination_unreachable),
-                        std::uint8_t(wire::UnreachableCode::port), 0, to_broadcast, now);
+        send_port_unreachable(in, now);
         return;
     }
     auto edge = socket->push({.from = from, .to = to, .interface = iface.id}, udp_repr.payload);
@@ -64,14 +62,11 @@ std::expected<void, SocketError> Stack::Impl::udp_output(transport::UdpSocket& s
     auto route = route_to(to.address, socket.local.address);
     if (!route) return std::unexpected(route.error());
     const UdpRepr udp_repr{.src_port = socket.local.port, .dst_port = to.port, .payload = payload};
-    Frame frame = make_frame(udp_repr.buffer_len());
-    udp_repr.emit(wire::MutableBytes(frame).subspan(payload_offset), route->src, to.address.v4());
-    auto sent = ipv4_output(*route,
-                            Ipv4Repr{.dst = to.address.v4(),
-                                     .protocol = std::uint8_t(wire::IpProtocol::udp),
-                                     .ttl = config.default_ttl,
-                                     .payload_len = udp_repr.buffer_len()},
-                            std::move(frame), now);
+    Frame frame = make_frame_for(to.family(), udp_repr.buffer_len());
+    udp_repr.emit(wire::MutableBytes(frame).subspan(payload_offset_for(to.family())), route->src,
+                  to.address);
+    auto sent = ip_output(*route, to.address, wire::IpProtocol::udp, udp_repr.buffer_len(),
+                          std::move(frame), now);
     if (!sent) return sent;
     ++socket.sent;
     ++stats.udp.tx_datagrams;
@@ -104,8 +99,8 @@ std::expected<void, SocketError> Stack::udp_connect(SocketId id, Endpoint remote
     auto* socket = s.udp.find(id);
     if (!socket) return std::unexpected(SocketError::bad_socket);
     if (remote.port == 0 || remote.address.is_any()) return std::unexpected(SocketError::invalid);
-    if (!socket->bound) {
-        auto bound = s.udp.bind(id, {});
+    if (!socket->bound) {  // the wildcard of the peer's family, as an implicit bind picks
+        auto bound = s.udp.bind(id, {IpAddress::any(remote.family()), 0});
         if (!bound) return std::unexpected(bound.error());
     }
     socket->remote = remote;
@@ -126,7 +121,7 @@ std::expected<void, SocketError> Stack::udp_send_to(SocketId id, std::span<const
     auto* socket = s.udp.find(id);
     if (!socket) return std::unexpected(SocketError::bad_socket);
     if (!socket->bound) {
-        auto bound = s.udp.bind(id, {});
+        auto bound = s.udp.bind(id, {IpAddress::any(to.family()), 0});
         if (!bound) return std::unexpected(bound.error());
     }
     auto sent = s.udp_output(*socket, payload, to, now);

@@ -62,7 +62,9 @@ Connection* ConnectionTable::find_listener(Endpoint local) const {
     auto [first, last] = listeners_.equal_range(local.port);
     for (auto it = first; it != last; ++it) {
         if (it->second->bound->address == local.address) return it->second;
-        if (it->second->bound->address.is_any()) wildcard = it->second;
+        if (it->second->bound->address.is_any() &&
+            binding_accepts(it->second->bound->address, local.address))
+            wildcard = it->second;
     }
     return wildcard;
 }
@@ -72,9 +74,7 @@ bool ConnectionTable::bind_conflicts(Endpoint local, const Connection* except) c
         if (c == except || !c->bound || c->bound->port != local.port) continue;
         const TcpState state = c->state();
         if (state != TcpState::closed && state != TcpState::listen) continue;
-        if (c->bound->address.is_any() || local.address.is_any() ||
-            c->bound->address == local.address)
-            return true;
+        if (bindings_overlap(c->bound->address, local.address)) return true;
     }
     return false;
 }

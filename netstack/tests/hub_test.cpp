@@ -1,19 +1,24 @@
 // Several stacks on one MemoryHub: ping (small and fragmented) and UDP between them, with and
-// without a lossy link.
+// without a lossy link; IPv6 between them (Neighbor Discovery, ping, TCP, a dual-stack
+// listener).
 #include <gtest/gtest.h>
 
 #include <deque>
 
 #include "harness.hpp"
 #include "netstack/middleware.hpp"
+#include "packets_ipv6.hpp"
 
 namespace nstest {
 namespace {
 
-// A stack with one interface on the hub: 10.0.0.<n>, MAC 02:00:00:00:00:<n>.
+// A stack with one interface on the hub: 10.0.0.<n>, MAC 02:00:00:00:00:<n>; with IPv6 also
+// 2001:db8::<n>/64 and its link-local address.
 struct Node {
-    explicit Node(std::uint8_t n) : address(ip(10, 0, 0, n)) {}
+    explicit Node(std::uint8_t n)
+        : address(ip(10, 0, 0, n)), address6(ip6(0x2001, 0xdb8, 0, 0, 0, 0, 0, n)) {}
     Ipv4Address address;
+    Ipv6Address address6;
     MemoryDevice wire;
     std::unique_ptr<FaultInjector> faults;  // between the stack and the wire, when asked
     std::unique_ptr<Stack> stack;
@@ -22,12 +27,14 @@ struct Node {
 
 class Segment {
   public:
-    explicit Segment(std::size_t count, std::optional<FaultConfig> faults = std::nullopt) {
+    explicit Segment(std::size_t count, std::optional<FaultConfig> faults = std::nullopt,
+                     bool ipv6 = false) {
         for (std::size_t i = 0; i < count; ++i) {
             const auto n = static_cast<std::uint8_t>(i + 1);
             Node& node = nodes.emplace_back(n);
             StackConfig config;
             config.seed = n;
+            config.ipv6.enabled = ipv6;
             node.stack = std::make_unique<Stack>(config);
             Device* device = &node.wire;
             if (faults) {
@@ -38,8 +45,14 @@ class Segment {
             }
             node.id = *node.stack->add_interface(interface_config("eth0", mac(n)), *device);
             EXPECT_TRUE(node.stack->add_address(node.id, cidr(node.address, 24), clock.now()));
+            if (ipv6) {
+                EXPECT_TRUE(
+                    node.stack->add_address(node.id, Ipv6Cidr{node.address6, 64}, clock.now()));
+            }
             hub.attach(*node.stack, node.id, node.wire);
         }
+        // Duplicate Address Detection: one solicitation, a second's wait.
+        if (ipv6) run_until([] { return false; }, 1100ms);
     }
 
     // Runs the wire and the timers until `done` or `limit` of simulated time, in 1 ms steps.
@@ -57,10 +70,15 @@ class Segment {
     }
 
     bool ping(std::size_t from, std::size_t to, std::size_t size, std::uint16_t seq = 1) {
+        return ping_address(from, nodes[to].address, size, seq);
+    }
+
+    bool ping_address(std::size_t from, const IpAddress& to, std::size_t size,
+                      std::uint16_t seq = 1) {
         Stack& stack = *nodes[from].stack;
         const auto p = stack.ping_open();
         EXPECT_TRUE(p);
-        EXPECT_TRUE(stack.ping_send(*p, nodes[to].address, seq, size, clock.now()));
+        EXPECT_TRUE(stack.ping_send(*p, to, seq, size, clock.now()));
         std::optional<EchoReply> reply;
         run_until([&] {
             if (auto r = stack.ping_receive(*p)) reply = *r;
@@ -68,7 +86,7 @@ class Segment {
         });
         EXPECT_TRUE(stack.close(*p));
         if (!reply) return false;
-        EXPECT_EQ(reply->from, nodes[to].address);
+        EXPECT_EQ(reply->from, to);
         EXPECT_EQ(reply->seq, seq);
         EXPECT_EQ(reply->payload_size, size);
         EXPECT_TRUE(reply->payload_ok);
@@ -188,6 +206,79 @@ TEST(Hub, PingsGetThroughALossyLink) {
     EXPECT_GT(faults.dropped, 0u);
     EXPECT_GT(faults.duplicated, 0u);
     EXPECT_GT(faults.corrupted, 0u);
+}
+
+TEST(Hub, Ipv6PingsGlobalLinkLocalAndFragmented) {
+    Segment net(2, std::nullopt, true);
+    for (const auto& node : net.nodes)
+        for (const auto& info : node.stack->interfaces())
+            for (const auto& a : info.addresses6)
+                EXPECT_EQ(a.state, Ipv6AddressState::preferred) << a.address.to_string();
+    EXPECT_TRUE(net.ping_address(0, net.nodes[1].address6, 56));
+    EXPECT_TRUE(net.ping_address(1, Ipv6Address::link_local_from(mac(1)), 56));
+    EXPECT_TRUE(net.ping_address(0, net.nodes[1].address6, 8000));
+    EXPECT_EQ(net.nodes[1].stack->stats().ipv6.frag_reassembled, 1u);
+    EXPECT_EQ(net.nodes[0].stack->stats().ipv6.fragments_sent, 6u);  // 8,008 bytes / 1,448
+    // IPv4 beside it, unchanged.
+    EXPECT_TRUE(net.ping(0, 1, 56));
+    bool learnt = false;
+    for (const auto& n : net.nodes[0].stack->neighbours())
+        learnt = learnt || (n.address == IpAddress(net.nodes[1].address6) && n.mac == mac(2));
+    EXPECT_TRUE(learnt) << "Neighbor Discovery filled the cache";
+}
+
+// Sends `data` from `client` to `server` (connected sockets) and returns what arrived.
+Bytes transfer(Segment& net, Stack& a, SocketId client, Stack& b, SocketId server,
+               const Bytes& data) {
+    Bytes received;
+    std::size_t offset = 0;
+    Bytes buffer(65536);
+    net.run_until(
+        [&] {
+            if (offset < data.size()) {
+                if (auto n = a.tcp_send(client, std::span(data).subspan(offset), net.clock.now()))
+                    offset += *n;
+            }
+            while (auto n = b.tcp_receive(server, buffer, net.clock.now())) {
+                if (*n == 0) break;
+                received.insert(received.end(), buffer.begin(),
+                                buffer.begin() + static_cast<std::ptrdiff_t>(*n));
+            }
+            return received.size() >= data.size();
+        },
+        30s);
+    return received;
+}
+
+TEST(Hub, TcpOverIpv6AndADualStackListener) {
+    Segment net(2, std::nullopt, true);
+    Stack& a = *net.nodes[0].stack;
+    Stack& b = *net.nodes[1].stack;
+    const auto listener = b.tcp_open();
+    ASSERT_TRUE(listener);
+    ASSERT_TRUE(b.tcp_bind(*listener, {Ipv6Address::any(), 80}));
+    ASSERT_TRUE(b.tcp_listen(*listener, 8));
+
+    for (const IpAddress& to :
+         {IpAddress(net.nodes[1].address6), IpAddress(net.nodes[1].address)}) {
+        const auto client = a.tcp_open();
+        ASSERT_TRUE(client);
+        ASSERT_TRUE(a.tcp_connect(*client, {to, 80}, net.clock.now()));
+        std::optional<SocketId> server;
+        ASSERT_TRUE(net.run_until([&] {
+            if (auto s = b.tcp_accept(*listener)) server = *s;
+            return server.has_value();
+        })) << to.to_string();
+        const auto info = a.tcp_info(*client);
+        ASSERT_TRUE(info);
+        EXPECT_EQ(info->remote.address, to);
+        EXPECT_EQ(info->peer_mss, to.is_v6() ? 1500u - 60u : 1500u - 40u);
+        const Bytes data = pattern(200000);
+        EXPECT_EQ(transfer(net, a, *client, b, *server, data), data) << to.to_string();
+        ASSERT_TRUE(a.tcp_close(*client, net.clock.now()));
+        ASSERT_TRUE(b.tcp_close(*server, net.clock.now()));
+    }
+    EXPECT_EQ(a.stats().tcp.retransmits, 0u);
 }
 
 }  // namespace

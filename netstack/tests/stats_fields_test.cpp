@@ -36,6 +36,8 @@ TEST(StatsFields, EveryCounterIsListedOnce) {
     expect_every_field_listed<netstack::Ipv4Stats>("ipv4");
     expect_every_field_listed<netstack::Ipv6Stats>("ipv6");
     expect_every_field_listed<netstack::IcmpStats>("icmp");
+    expect_every_field_listed<netstack::Icmpv6Stats>("icmpv6");
+    expect_every_field_listed<netstack::NdpStats>("ndp");
     expect_every_field_listed<netstack::UdpStats>("udp");
     expect_every_field_listed<netstack::TcpStats>("tcp");
 }

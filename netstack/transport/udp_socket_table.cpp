@@ -44,8 +44,7 @@ bool UdpSocketTable::conflicts(Endpoint local, bool reuse_address) const {
     return std::ranges::any_of(it->second, [&](SocketId other) {
         const UdpSocket& bound = sockets_.at(other);
         if (reuse_address && bound.reuse_address) return false;
-        return bound.local.address.is_any() || local.address.is_any() ||
-               bound.local.address == local.address;
+        return bindings_overlap(bound.local.address, local.address);
     });
 }
 
@@ -92,7 +91,7 @@ std::optional<SocketId> UdpSocketTable::match(Endpoint to, Endpoint from, bool t
         const UdpSocket& s = sockets_.at(id);
         if (s.remote && *s.remote != from) continue;  // connected elsewhere
         int score = s.remote ? 4 : 0;
-        if (s.local.address.is_any())
+        if (s.local.address.is_any() && binding_accepts(s.local.address, to.address))
             score += 1;
         else if (!to_broadcast && s.local.address == to.address)
             score += 2;

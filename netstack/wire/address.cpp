@@ -203,6 +203,30 @@ std::string IpAddress::to_string() const {
     return is_v4() ? v4().to_string() : bytes_.to_string();
 }
 
+bool binding_accepts(const IpAddress& bound, const IpAddress& dst) {
+    if (!bound.is_any()) return bound == dst;
+    return bound.is_v6() || dst.is_v4();
+}
+
+IpAddress IpCidr::network() const {
+    return is_v4() ? IpAddress(v4().network()) : IpAddress(v6().network());
+}
+
+bool IpCidr::contains(const IpAddress& a) const {
+    if (a.family() != family()) return false;
+    return is_v4() ? v4().contains(a.v4()) : v6().contains(a.v6());
+}
+
+std::optional<IpCidr> IpCidr::parse(std::string_view text) {
+    if (auto v4 = Ipv4Cidr::parse(text)) return IpCidr(*v4);
+    if (auto v6 = Ipv6Cidr::parse(text)) return IpCidr(*v6);
+    return std::nullopt;
+}
+
+std::string IpCidr::to_string() const {
+    return is_v4() ? v4().to_string() : v6().to_string();
+}
+
 std::optional<Endpoint> Endpoint::parse(std::string_view text) {
     const std::size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) return std::nullopt;

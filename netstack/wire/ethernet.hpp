@@ -17,6 +17,7 @@ namespace netstack::wire {
 enum class EtherType : std::uint16_t {
     ipv4 = 0x0800,
     arp = 0x0806,
+    ipv6 = 0x86dd,
     vlan = 0x8100,  // IEEE 802.1Q customer tag
     qinq = 0x88a8,  // IEEE 802.1ad service tag
 };

@@ -160,6 +160,38 @@ class IpAddress {
     IpFamily family_;
 };
 
+// The binding rules UDP and TCP share. A socket bound to `bound` takes what is addressed to
+// `dst`: the same address, or for a wildcard, 0.0.0.0 every IPv4 address and :: every
+// address of both families (a dual-stack socket, as Linux's default net.ipv6.bindv6only=0).
+bool binding_accepts(const IpAddress& bound, const IpAddress& dst);
+// Two bindings of one port that would take the same datagrams (EADDRINUSE).
+inline bool bindings_overlap(const IpAddress& a, const IpAddress& b) {
+    return binding_accepts(a, b) || binding_accepts(b, a);
+}
+
+// A prefix of either family, for configuration that takes both ("10.0.0.1/24",
+// "2001:db8::1/64"): interface addresses and route destinations in the daemon and tools.
+struct IpCidr {
+    IpAddress address{};
+    std::uint8_t prefix_len = 32;
+
+    constexpr IpCidr() = default;
+    constexpr IpCidr(Ipv4Cidr c) : address(c.address), prefix_len(c.prefix_len) {}
+    constexpr IpCidr(const Ipv6Cidr& c) : address(c.address), prefix_len(c.prefix_len) {}
+    IpFamily family() const { return address.family(); }
+    bool is_v4() const { return address.is_v4(); }
+    bool is_v6() const { return address.is_v6(); }
+    Ipv4Cidr v4() const { return {address.v4(), prefix_len}; }
+    Ipv6Cidr v6() const { return {address.v6(), prefix_len}; }
+    IpAddress network() const;
+    // False for an address of the other family.
+    bool contains(const IpAddress& a) const;
+    // Either family's form; without "/n" the whole address (/32 or /128).
+    static std::optional<IpCidr> parse(std::string_view text);
+    std::string to_string() const;
+    auto operator<=>(const IpCidr&) const = default;
+};
+
 // A transport endpoint: "10.0.0.1:80" or "[2001:db8::1]:80".
 struct Endpoint {
     IpAddress address{};

@@ -123,11 +123,28 @@ struct IcmpConfig {
     std::uint32_t burst = 50;
 };
 
+// IPv6 (RFC 8200) beside IPv4. Neighbour Discovery (RFC 4861) shares the neighbour cache
+// and its timers with ARP (ArpConfig: Linux's neighbour parameters are the same for both).
+struct Ipv6Config {
+    // On: IPv6 frames are taken, and every interface but a loopback one gets a link-local
+    // address from its MAC (RFC 4862 5.3, modified EUI-64) when it is added. Off (the
+    // library's default, so that a stack sends only what its user asked for): IPv6 frames
+    // count as an unknown ethertype. shmifd turns it on.
+    bool enabled = false;
+    std::uint8_t default_hop_limit = 64;
+    // RFC 4862 5.1 DupAddrDetectTransmits: Neighbor Solicitations sent for a new address
+    // before it is used, retrans_timer apart; the address is tentative (not used, not
+    // answered for) until then. 0: addresses are preferred at once.
+    std::uint32_t dad_transmits = 1;
+    Duration retrans_timer = std::chrono::seconds(1);
+};
+
 struct StackConfig {
     bool forwarding = false;  // route packets not addressed to us between interfaces
     std::uint8_t default_ttl = 64;
     Shard shard{};
     ArpConfig arp{};
+    Ipv6Config ipv6{};
     ReassemblyConfig reassembly{};
     IcmpConfig icmp{};
     std::size_t udp_rx_queue_datagrams = 256;  // default per socket
@@ -142,6 +159,28 @@ struct Route {
     InterfaceId interface = 0;
     std::uint32_t metric = 0;  // among equal prefixes, the lowest wins
     auto operator<=>(const Route&) const = default;
+};
+
+// An IPv6 route: as Route, for IPv6 destinations; the gateway is usually link-local
+// (fe80::1), on the route's interface.
+struct Ipv6Route {
+    Ipv6Cidr destination{};  // ::/0 is the default route
+    std::optional<Ipv6Address> gateway{};
+    InterfaceId interface = 0;
+    std::uint32_t metric = 0;
+    auto operator<=>(const Ipv6Route&) const = default;
+};
+
+// RFC 4862 5.4: a new address is tentative while Duplicate Address Detection runs, then
+// preferred; duplicate when another node answered for it (it is never used then).
+enum class Ipv6AddressState : std::uint8_t { tentative, preferred, duplicate };
+const char* ipv6_address_state_name(Ipv6AddressState state);
+
+struct Ipv6InterfaceAddress {
+    Ipv6Cidr address{};
+    Ipv6AddressState state = Ipv6AddressState::tentative;
+    bool automatic = false;  // the link-local address made from the MAC
+    auto operator<=>(const Ipv6InterfaceAddress&) const = default;
 };
 
 enum class NeighbourState : std::uint8_t { incomplete, reachable, stale, delay, probe, failed };
@@ -185,6 +224,7 @@ struct InterfaceInfo {
     bool promiscuous = false;
     bool loopback = false;
     std::vector<Ipv4Cidr> addresses{};
+    std::vector<Ipv6InterfaceAddress> addresses6{};
     EthernetStats stats{};  // this interface's share of the link-layer counters
 };
 
@@ -250,18 +290,18 @@ struct Datagram {
 };
 
 struct EchoReply {
-    Ipv4Address from{};
+    IpAddress from{};
     std::uint16_t id = 0;
     std::uint16_t seq = 0;
     std::size_t payload_size = 0;
-    std::uint8_t ttl = 0;
+    std::uint8_t ttl = 0;  // IPv6: the hop limit
     Instant received{};
     bool payload_ok = true;  // the payload matched what we sent
 };
 
 // An ICMP error that concerned one of our sockets (port unreachable after a UDP send, ...).
 struct IcmpError {
-    Ipv4Address from{};
+    IpAddress from{};
     std::uint8_t type = 0;
     std::uint8_t code = 0;
 };
@@ -296,12 +336,27 @@ class Stack {
     // interface (invalid elsewhere).
     std::expected<void, ConfigError> add_address(InterfaceId id, Ipv4Cidr address, Instant now);
     std::expected<void, ConfigError> remove_address(InterfaceId id, Ipv4Cidr address);
+    // An IPv6 address and its on-link route (a prefix shorter than 128). It is tentative
+    // while Duplicate Address Detection runs (Ipv6Config::dad_transmits, shard 0 sends the
+    // solicitations; every shard watches for a conflict), then preferred and announced with
+    // an unsolicited Neighbor Advertisement (RFC 4861 7.2.6). Multicast, loopback (::1 on a
+    // loopback interface only), v4-mapped and unspecified addresses are invalid.
+    std::expected<void, ConfigError> add_address(InterfaceId id, Ipv6Cidr address, Instant now);
+    std::expected<void, ConfigError> remove_address(InterfaceId id, Ipv6Cidr address);
+    // Either of the above, by the family of `address`.
+    std::expected<void, ConfigError> add_address(InterfaceId id, const IpCidr& address,
+                                                 Instant now);
+    std::expected<void, ConfigError> remove_address(InterfaceId id, const IpCidr& address);
 
     std::expected<void, ConfigError> add_route(const Route& route);
     std::expected<void, ConfigError> remove_route(const Route& route);
     std::vector<Route> routes() const;
     // Longest-prefix match, then lowest metric: where a packet to `dst` would go.
     std::optional<Route> lookup_route(Ipv4Address dst) const;
+    std::expected<void, ConfigError> add_route(const Ipv6Route& route);
+    std::expected<void, ConfigError> remove_route(const Ipv6Route& route);
+    std::vector<Ipv6Route> routes6() const;
+    std::optional<Ipv6Route> lookup_route(const Ipv6Address& dst) const;
     // The address a datagram or connection to `dst` would leave from: `bound` when it is
     // not the wildcard, else the one source selection picks for the route (nullopt: no
     // route). What getsockname() shows for an unbound socket after connect().
@@ -382,7 +437,8 @@ class Stack {
     std::expected<std::uint16_t, SocketError> ping_id(SocketId s) const;
     // Sends an echo request with `payload_size` bytes of a known pattern; DF is not set, so
     // large pings fragment.
-    std::expected<void, SocketError> ping_send(SocketId s, Ipv4Address to, std::uint16_t seq,
+    // IPv4 (ICMP echo) or IPv6 (ICMPv6 echo, RFC 4443 4.1), by the family of `to`.
+    std::expected<void, SocketError> ping_send(SocketId s, const IpAddress& to, std::uint16_t seq,
                                                std::size_t payload_size, Instant now);
     std::expected<EchoReply, SocketError> ping_receive(SocketId s);
 

@@ -65,18 +65,6 @@ struct Ipv4Stats {
     std::uint64_t fragments_sent = 0;
 };
 
-// IPv6 (RFC 8200). Reassembly (4.5) so far; the frag_ counters mean what IPv4's do.
-struct Ipv6Stats {
-    std::uint64_t frag_received = 0;
-    std::uint64_t frag_reassembled = 0;
-    std::uint64_t frag_atomic = 0;        // offset 0, M clear: taken whole (RFC 6946)
-    std::uint64_t frag_timeout = 0;       // datagrams abandoned incomplete
-    std::uint64_t frag_overlap = 0;       // any overlap but an exact duplicate (RFC 5722)
-    std::uint64_t frag_memory_limit = 0;  // fragments dropped: reassembly memory bound
-    std::uint64_t frag_too_big = 0;       // payload past 65,535 bytes (parameter problem)
-    std::uint64_t frag_bad_length = 0;    // M set, length not a positive multiple of 8 (idem)
-};
-
 struct IcmpStats {
     std::uint64_t rx_echo_requests = 0;
     std::uint64_t rx_echo_replies = 0;
@@ -144,12 +132,65 @@ struct TcpStats {
     std::uint64_t drop_connection_limit = 0;  // config.tcp.max_connections reached
 };
 
+// IPv6 (RFC 8200).
+struct Ipv6Stats {
+    std::uint64_t rx_packets = 0;
+    std::uint64_t rx_delivered = 0;  // handed to ICMPv6/UDP/TCP (after reassembly)
+    std::uint64_t tx_packets = 0;
+    std::uint64_t drop_malformed = 0;      // short, bad version or payload length past the frame
+    std::uint64_t drop_bad_extension = 0;  // an extension header chain that breaks RFC 8200 4
+    std::uint64_t drop_bad_source = 0;     // multicast or (but for DAD) unspecified source
+    std::uint64_t drop_not_for_us = 0;     // not our address or a group we listen to
+    std::uint64_t drop_tentative = 0;      // to an address still under DAD (RFC 4862 5.4)
+    std::uint64_t drop_no_route = 0;
+    std::uint64_t drop_unknown_protocol = 0;
+    std::uint64_t drop_too_big = 0;    // over the MTU (IPv6 routers never fragment)
+    std::uint64_t drop_not_owner = 0;  // another shard owns this flow (see Shard)
+    std::uint64_t fragments_sent = 0;
+    // Reassembly (4.5); the frag_ counters mean what IPv4's do.
+    std::uint64_t frag_received = 0;
+    std::uint64_t frag_reassembled = 0;
+    std::uint64_t frag_atomic = 0;        // offset 0, M clear: taken whole (RFC 6946)
+    std::uint64_t frag_timeout = 0;       // datagrams abandoned incomplete
+    std::uint64_t frag_overlap = 0;       // any overlap but an exact duplicate (RFC 5722)
+    std::uint64_t frag_memory_limit = 0;  // fragments dropped: reassembly memory bound
+    std::uint64_t frag_too_big = 0;       // payload past 65,535 bytes (parameter problem)
+    std::uint64_t frag_bad_length = 0;    // M set, length not a positive multiple of 8 (idem)
+};
+
+struct Icmpv6Stats {
+    std::uint64_t rx_echo_requests = 0;
+    std::uint64_t rx_echo_replies = 0;
+    std::uint64_t tx_echo_requests = 0;
+    std::uint64_t tx_echo_replies = 0;
+    std::uint64_t rx_errors = 0;  // destination unreachable, packet too big, ...
+    std::uint64_t tx_errors = 0;
+    std::uint64_t drop_malformed = 0;     // short or bad checksum
+    std::uint64_t drop_rate_limited = 0;  // replies and errors over IcmpConfig's bucket
+    std::uint64_t drop_unknown_type = 0;
+};
+
+// Neighbor Discovery (RFC 4861) and Duplicate Address Detection (RFC 4862).
+struct NdpStats {
+    std::uint64_t rx_solicitations = 0;
+    std::uint64_t rx_advertisements = 0;
+    std::uint64_t tx_solicitations = 0;
+    std::uint64_t tx_advertisements = 0;
+    std::uint64_t drop_invalid = 0;     // RFC 4861 7.1 validation failed (hop limit, options, ...)
+    std::uint64_t drop_not_for_us = 0;  // a solicitation for an address that is not ours
+    std::uint64_t dad_succeeded = 0;    // tentative addresses that became preferred
+    std::uint64_t dad_duplicates = 0;   // tentative addresses another node holds
+    std::uint64_t address_conflicts = 0;  // an advertisement for one of our preferred addresses
+};
+
 struct StackStats {
     EthernetStats ethernet{};
     ArpStats arp{};
     Ipv4Stats ipv4{};
-    Ipv6Stats ipv6{};
     IcmpStats icmp{};
+    Ipv6Stats ipv6{};
+    Icmpv6Stats icmpv6{};
+    NdpStats ndp{};
     UdpStats udp{};
     TcpStats tcp{};
 };

@@ -75,18 +75,6 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("fragments_sent", s.fragments_sent);
 }
 
-template <CounterStruct<Ipv6Stats> S, class Fn>
-void for_each_counter(S& s, Fn&& fn) {
-    fn("frag_received", s.frag_received);
-    fn("frag_reassembled", s.frag_reassembled);
-    fn("frag_atomic", s.frag_atomic);
-    fn("frag_timeout", s.frag_timeout);
-    fn("frag_overlap", s.frag_overlap);
-    fn("frag_memory_limit", s.frag_memory_limit);
-    fn("frag_too_big", s.frag_too_big);
-    fn("frag_bad_length", s.frag_bad_length);
-}
-
 template <CounterStruct<IcmpStats> S, class Fn>
 void for_each_counter(S& s, Fn&& fn) {
     fn("rx_echo_requests", s.rx_echo_requests);
@@ -156,13 +144,66 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("drop_connection_limit", s.drop_connection_limit);
 }
 
+template <CounterStruct<Ipv6Stats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_packets", s.rx_packets);
+    fn("rx_delivered", s.rx_delivered);
+    fn("tx_packets", s.tx_packets);
+    fn("drop_malformed", s.drop_malformed);
+    fn("drop_bad_extension", s.drop_bad_extension);
+    fn("drop_bad_source", s.drop_bad_source);
+    fn("drop_not_for_us", s.drop_not_for_us);
+    fn("drop_tentative", s.drop_tentative);
+    fn("drop_no_route", s.drop_no_route);
+    fn("drop_unknown_protocol", s.drop_unknown_protocol);
+    fn("drop_too_big", s.drop_too_big);
+    fn("drop_not_owner", s.drop_not_owner);
+    fn("fragments_sent", s.fragments_sent);
+    fn("frag_received", s.frag_received);
+    fn("frag_reassembled", s.frag_reassembled);
+    fn("frag_atomic", s.frag_atomic);
+    fn("frag_timeout", s.frag_timeout);
+    fn("frag_overlap", s.frag_overlap);
+    fn("frag_memory_limit", s.frag_memory_limit);
+    fn("frag_too_big", s.frag_too_big);
+    fn("frag_bad_length", s.frag_bad_length);
+}
+
+template <CounterStruct<Icmpv6Stats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_echo_requests", s.rx_echo_requests);
+    fn("rx_echo_replies", s.rx_echo_replies);
+    fn("tx_echo_requests", s.tx_echo_requests);
+    fn("tx_echo_replies", s.tx_echo_replies);
+    fn("rx_errors", s.rx_errors);
+    fn("tx_errors", s.tx_errors);
+    fn("drop_malformed", s.drop_malformed);
+    fn("drop_rate_limited", s.drop_rate_limited);
+    fn("drop_unknown_type", s.drop_unknown_type);
+}
+
+template <CounterStruct<NdpStats> S, class Fn>
+void for_each_counter(S& s, Fn&& fn) {
+    fn("rx_solicitations", s.rx_solicitations);
+    fn("rx_advertisements", s.rx_advertisements);
+    fn("tx_solicitations", s.tx_solicitations);
+    fn("tx_advertisements", s.tx_advertisements);
+    fn("drop_invalid", s.drop_invalid);
+    fn("drop_not_for_us", s.drop_not_for_us);
+    fn("dad_succeeded", s.dad_succeeded);
+    fn("dad_duplicates", s.dad_duplicates);
+    fn("address_conflicts", s.address_conflicts);
+}
+
 template <CounterStruct<StackStats> S, class Fn>
 void for_each_group(S& s, Fn&& fn) {
     fn("ethernet", s.ethernet);
     fn("arp", s.arp);
     fn("ipv4", s.ipv4);
-    fn("ipv6", s.ipv6);
     fn("icmp", s.icmp);
+    fn("ipv6", s.ipv6);
+    fn("icmpv6", s.icmpv6);
+    fn("ndp", s.ndp);
     fn("udp", s.udp);
     fn("tcp", s.tcp);
 }
