@@ -177,19 +177,70 @@ TEST(Config, GatewayOnAnyInterfaceAddressNetworkIsValid) {
 
 TEST(Config, QuickForm) {
     auto c = quick_config(
-        {.bus = "/tmp/b.bus", .address = "10.1.0.5/16", .name = "lan", .gateway = "10.1.0.1"});
+        {.bus = "/tmp/b.bus", .addresses = {"10.1.0.5/16"}, .name = "lan", .gateway = "10.1.0.1"});
     ASSERT_EQ(c.interfaces.size(), 1u);
     EXPECT_EQ(c.interfaces[0].name, "lan");
     EXPECT_EQ(c.interfaces[0].addresses[0].to_string(), "10.1.0.5/16");
     ASSERT_EQ(c.routes.size(), 1u);
     EXPECT_EQ(c.routes[0].via->to_string(), "10.1.0.1");
-    EXPECT_THROW(quick_config({.bus = "b", .address = "10.1.0.5"}), ConfigError);
-    EXPECT_THROW(quick_config({.bus = "b", .address = "10.1.0.5/24", .gateway = "10.2.0.1"}),
+    EXPECT_THROW(quick_config({.bus = "b", .addresses = {"10.1.0.5"}}), ConfigError);
+    EXPECT_THROW(quick_config({.bus = "b", .addresses = {"10.1.0.5/24"}, .gateway = "10.2.0.1"}),
                  ConfigError);
     // No bus: the default one, with the default address.
     auto d = quick_config({});
     EXPECT_EQ(d.interfaces[0].bus, default_runtime_dir() + "/default.bus");
     EXPECT_EQ(d.interfaces[0].addresses[0].to_string(), "10.0.0.1/24");
+}
+
+TEST(Config, QuickFormDualStack) {
+    auto c = quick_config({.bus = "/tmp/b.bus",
+                           .addresses = {"10.1.0.5/16", "2001:db8::5/64"},
+                           .gateway = "fe80::1"});
+    ASSERT_EQ(c.interfaces[0].addresses.size(), 2u);
+    EXPECT_EQ(c.interfaces[0].addresses[1].to_string(), "2001:db8::5/64");
+    ASSERT_EQ(c.routes.size(), 1u);
+    EXPECT_EQ(c.routes[0].dst.to_string(), "::/0") << "the gateway's family picks the default";
+    EXPECT_EQ(c.routes[0].via->to_string(), "fe80::1");
+    EXPECT_NO_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5/64"}, .gateway = "2001:db8::1"}));
+    EXPECT_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5/64"}, .gateway = "2001:db9::1"}),
+                 ConfigError);
+    EXPECT_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5/64", "2001:db8::5/64"}}),
+                 ConfigError);
+    EXPECT_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5"}}), ConfigError);
+}
+
+TEST(Config, Ipv6AddressesAndRoutesInTheFile) {
+    auto c = parse_config(R"(
+[[interface]]
+name = "eth0"
+bus = "/tmp/v6.bus"
+addresses = ["10.0.0.1/24", "2001:db8::1/64"]
+
+[[route]]
+dst = "default"
+via = "fe80::1"
+
+[[route]]
+dst = "2001:db8:1::/48"
+via = "2001:db8::ff"
+)",
+                          "test.toml");
+    ASSERT_EQ(c.interfaces[0].addresses.size(), 2u);
+    ASSERT_EQ(c.routes.size(), 2u);
+    EXPECT_EQ(c.routes[0].dst.to_string(), "::/0");
+    EXPECT_EQ(c.routes[1].dst.to_string(), "2001:db8:1::/48");
+    EXPECT_THROW(parse_config(R"(
+[[interface]]
+name = "eth0"
+bus = "/tmp/v6.bus"
+addresses = ["2001:db8::1/64"]
+[[route]]
+dst = "2001:db8:1::/48"
+via = "10.0.0.1"
+)",
+                              "test.toml"),
+                 ConfigError)
+        << "a gateway of the other family";
 }
 
 TEST(Config, ExampleFileParses) {

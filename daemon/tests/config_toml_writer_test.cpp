@@ -26,7 +26,7 @@ TEST(ConfigTomlWriter, ExampleFileRoundTrips) {
 }
 
 TEST(ConfigTomlWriter, EverySettingRoundTrips) {
-    Config c = quick_config({.bus = "/tmp/a \"quoted\" \\ bus", .address = "10.0.0.1/24"});
+    Config c = quick_config({.bus = "/tmp/a \"quoted\" \\ bus", .addresses = {"10.0.0.1/24"}});
     c.daemon.socket_group = "shmif";
     c.daemon.workers = 3;
     c.daemon.drain_ms = 0;
@@ -65,7 +65,7 @@ TEST(ConfigTomlWriter, EverySettingRoundTrips) {
 }
 
 TEST(ConfigTomlWriter, DefaultMtuAndNoImpairmentsAreLeftOut) {
-    const Config c = quick_config({.bus = "/tmp/x.bus", .address = "10.0.0.1/24"});
+    const Config c = quick_config({.bus = "/tmp/x.bus", .addresses = {"10.0.0.1/24"}});
     const auto text = to_toml(c);
     EXPECT_EQ(text.find("mtu"), std::string::npos) << text;
     EXPECT_EQ(text.find("impair"), std::string::npos) << text;  // none: left out too

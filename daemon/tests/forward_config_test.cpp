@@ -271,7 +271,7 @@ spec = "tcp:9000=10.0.0.2"
 }
 
 TEST(ForwardConfig, SavedConfigReadsBackTheSame) {
-    Config c = quick_config({.bus = "/tmp/fwd.bus", .address = "10.0.0.1/24"});
+    Config c = quick_config({.bus = "/tmp/fwd.bus", .addresses = {"10.0.0.1/24"}});
     auto limited = spec_of("tcp:0.0.0.0:9000-9002=10.0.0.2:7000-7002", Direction::inbound);
     limited.max_connections = 12;
     auto udp = spec_of("udp:5353=10.0.0.2:53", Direction::inbound);
@@ -297,7 +297,7 @@ TEST(ForwardConfig, SavedConfigReadsBackTheSame) {
 }
 
 TEST(ForwardConfig, SavedConfigWithoutForwardsHasNoForwardTables) {
-    const Config c = quick_config({.bus = "/tmp/fwd.bus", .address = "10.0.0.1/24"});
+    const Config c = quick_config({.bus = "/tmp/fwd.bus", .addresses = {"10.0.0.1/24"}});
     const auto text = to_toml(c);
     EXPECT_EQ(text.find("forward]]"), std::string::npos) << text;
     EXPECT_EQ(text.find("expose"), std::string::npos) << text;

@@ -208,7 +208,8 @@ void print_human(std::FILE* out, const Invocation& invocation, const json& resul
     } else if (cmd == "if.add") {
         print_interfaces(out, json::array({result}));
     } else if (cmd == "addr.list") {
-        print_rows(out, list(result, "addresses"), {{"IF", "if"}, {"ADDRESS", "addr"}});
+        print_rows(out, list(result, "addresses"),
+                   {{"IF", "if"}, {"ADDRESS", "addr"}, {"STATE", "state"}});
     } else if (cmd == "route.list") {
         print_rows(
             out, list(result, "routes"),

@@ -90,12 +90,12 @@ NodeRoute read_route(TableReader r, const toml::table& table, const std::string&
     auto dst = r.string("dst");
     if (!dst) r.fail(table, "node " + node + ": route: dst is required (a.b.c.d/n or \"default\")");
     auto parsed = shmifd::parse_route_destination(*dst);
-    if (!parsed)
+    if (!parsed || !parsed->is_v4())
         r.fail(*r.get("dst"), "node " + node +
                                   ": route: dst must be a network a.b.c.d/n (host bits clear) "
                                   "or \"default\", not " +
                                   *dst);
-    route.dst = *parsed;
+    route.dst = parsed->v4();
     auto via = r.string("via");
     if (!via) r.fail(table, "node " + node + ": route: via is required (the gateway)");
     auto gateway = netstack::Ipv4Address::parse(*via);

@@ -17,28 +17,31 @@ using control::CommandError;
 using control::Done;
 using control::Result;
 
-netstack::Ipv4Cidr cidr_arg(Args& a, std::string_view key) {
+netstack::IpCidr cidr_arg(Args& a, std::string_view key) {
     const auto text = a.required_string(key);
-    auto cidr = netstack::Ipv4Cidr::parse(text);
+    auto cidr = netstack::IpCidr::parse(text);
     if (!cidr || text.find('/') == std::string::npos)
-        throw ArgumentError(std::string(key) + " must be a.b.c.d/n, not " + text);
+        throw ArgumentError(std::string(key) + " must be a.b.c.d/n or x:x::x/n, not " + text);
     return *cidr;
 }
 
-std::optional<netstack::Ipv4Address> address_arg(Args& a, std::string_view key) {
+std::optional<netstack::IpAddress> address_arg(Args& a, std::string_view key) {
     const auto text = a.optional_string(key);
     if (!text) return std::nullopt;
-    auto address = netstack::Ipv4Address::parse(*text);
-    if (!address) throw ArgumentError(std::string(key) + " must be an IPv4 address, not " + *text);
+    auto address = netstack::IpAddress::parse(*text);
+    if (!address) throw ArgumentError(std::string(key) + " must be an IP address, not " + *text);
     return address;
 }
 
-netstack::Ipv4Cidr route_dst_arg(Args& a) {
+// "default" takes the family of the gateway, if any (as `ip route add default via fe80::1`).
+netstack::IpCidr route_dst_arg(Args& a, const std::optional<netstack::IpAddress>& via) {
     const auto text = a.required_string("dst");
-    auto dst = parse_route_destination(text);
+    auto dst = parse_route_destination(text, via ? via->family() : netstack::IpFamily::v4);
     if (!dst)
-        throw ArgumentError("dst must be a network a.b.c.d/n (host bits clear) or default, not " +
-                            text);
+        throw ArgumentError(
+            "dst must be a network a.b.c.d/n or x:x::x/n (host bits clear) or default, not " + text);
+    if (via && via->family() != dst->family())
+        throw ArgumentError("via " + via->to_string() + " is not of the family of " + text);
     return *dst;
 }
 
@@ -221,12 +224,7 @@ void DaemonHandler::addr_list(Args& a, Done& done) {
     later(done, [this, name]() -> Result {
         if (name && !dataplane_.find(*name))
             return std::unexpected(CommandError{"not_found", "no interface " + *name});
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& i : dataplane_.interfaces())
-            if (!name || i.spec.name == *name)
-                for (const auto& address : i.spec.addresses)
-                    list.push_back({{"if", i.spec.name}, {"addr", address.to_string()}});
-        return nlohmann::json{{"addresses", list}};
+        return dataplane_.addresses_json(name);
     });
 }
 
@@ -253,8 +251,8 @@ void DaemonHandler::route_list(Args& a, Done& done) {
 
 void DaemonHandler::route_add(Args& a, Done& done) {
     RouteSpec route;
-    route.dst = route_dst_arg(a);
     route.via = address_arg(a, "via");
+    route.dst = route_dst_arg(a, route.via);
     route.interface = a.optional_string("if");
     route.metric = static_cast<std::uint32_t>(a.optional_uint("metric", 0, UINT32_MAX).value_or(0));
     a.finish();
@@ -264,8 +262,8 @@ void DaemonHandler::route_add(Args& a, Done& done) {
 }
 
 void DaemonHandler::route_del(Args& a, Done& done) {
-    auto dst = route_dst_arg(a);
     auto via = address_arg(a, "via");
+    auto dst = route_dst_arg(a, via);
     auto name = a.optional_string("if");
     auto metric = a.optional_uint("metric", 0, UINT32_MAX);
     a.finish();
@@ -296,8 +294,8 @@ void DaemonHandler::neigh_flush(Args& a, Done& done) {
 void DaemonHandler::ping(Args& a, Done& done) {
     PingParams params;
     const auto to = a.required_string("addr");
-    auto address = netstack::Ipv4Address::parse(to);
-    if (!address) throw ArgumentError("addr must be an IPv4 address, not " + to);
+    auto address = netstack::IpAddress::parse(to);
+    if (!address) throw ArgumentError("addr must be an IPv4 or IPv6 address, not " + to);
     params.to = *address;
     params.count = static_cast<std::uint32_t>(a.optional_uint("count", 1, 1000).value_or(1));
     params.size = a.optional_uint("size", 0, 65507).value_or(56);

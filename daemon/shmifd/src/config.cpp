@@ -39,6 +39,9 @@ void read_daemon(TableReader r, DaemonSettings& d) {
 void read_stack(TableReader r, netstack::StackConfig& s, const std::string& origin) {
     if (auto v = r.boolean("forwarding")) s.forwarding = *v;
     r.integer_into("ttl", s.default_ttl, 1, 255);
+    if (auto v = r.boolean("ipv6")) s.ipv6.enabled = *v;
+    r.integer_into("hop_limit", s.ipv6.default_hop_limit, 1, 255);
+    r.integer_into("dad_transmits", s.ipv6.dad_transmits, 0, 10);
     r.integer_into("udp_queue_datagrams", s.udp_rx_queue_datagrams, 1, 1 << 20);
     r.integer_into("udp_queue_bytes", s.udp_rx_queue_bytes, 1, 1LL << 30);
     if (const auto* t = r.table("arp")) {
@@ -109,9 +112,10 @@ InterfaceSpec read_interface(TableReader r, const toml::table& table) {
     if (const auto* list = r.array("addresses")) {
         for (const auto& node : *list) {
             auto text = node.value<std::string>();
-            auto cidr = text ? netstack::Ipv4Cidr::parse(*text) : std::nullopt;
+            auto cidr = text ? netstack::IpCidr::parse(*text) : std::nullopt;
             if (!cidr)
-                r.fail(node, "interface " + i.name + ": addresses must be \"a.b.c.d/n\" strings");
+                r.fail(node, "interface " + i.name +
+                                 ": addresses must be \"a.b.c.d/n\" or \"x:x::x/n\" strings");
             // Caught here, not halfway through applying the file.
             if (std::find(i.addresses.begin(), i.addresses.end(), *cidr) != i.addresses.end())
                 r.fail(node, "interface " + i.name + ": address " + *text + " is given twice");
@@ -125,18 +129,22 @@ InterfaceSpec read_interface(TableReader r, const toml::table& table) {
 RouteSpec read_route(TableReader r, const toml::table& table) {
     RouteSpec route;
     auto dst = r.string("dst");
-    if (!dst) r.fail(table, "route: dst is required (a.b.c.d/n or \"default\")");
-    auto parsed = parse_route_destination(*dst);
+    if (!dst) r.fail(table, "route: dst is required (a.b.c.d/n, x:x::x/n or \"default\")");
+    if (auto v = r.string("via")) {
+        route.via = netstack::IpAddress::parse(*v);
+        if (!route.via) r.fail(*r.get("via"), "route: via must be an IP address, not " + *v);
+    }
+    const auto family = route.via ? route.via->family() : netstack::IpFamily::v4;
+    auto parsed = parse_route_destination(*dst, family);
     if (!parsed)
         r.fail(*r.get("dst"),
-               "route: dst must be a network a.b.c.d/n (host bits clear) or "
+               "route: dst must be a network a.b.c.d/n or x:x::x/n (host bits clear) or "
                "\"default\", not " +
                    *dst);
     route.dst = *parsed;
-    if (auto v = r.string("via")) {
-        route.via = netstack::Ipv4Address::parse(*v);
-        if (!route.via) r.fail(*r.get("via"), "route: via must be an IPv4 address, not " + *v);
-    }
+    if (route.via && route.via->family() != route.dst.family())
+        r.fail(*r.get("via"), "route: via " + route.via->to_string() + " is not of the family of " +
+                                  *dst);
     route.interface = r.string("if");
     if (!route.via && !route.interface) r.fail(table, "route: needs via, if, or both");
     r.integer_into("metric", route.metric, 0, kMaxU32);
@@ -189,16 +197,23 @@ forward::ForwardSpec read_forward(TableReader r, const toml::table& table,
 
 }  // namespace
 
-std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text) {
-    if (text == "default") return netstack::Ipv4Cidr{netstack::Ipv4Address::any(), 0};
+std::optional<netstack::IpCidr> parse_route_destination(std::string_view text,
+                                                        netstack::IpFamily family) {
+    if (text == "default")
+        return family == netstack::IpFamily::v4 ? netstack::IpCidr(netstack::Ipv4Cidr{{}, 0})
+                                                : netstack::IpCidr(netstack::Ipv6Cidr{{}, 0});
     if (text.find('/') == std::string_view::npos) return std::nullopt;
-    auto cidr = netstack::Ipv4Cidr::parse(text);
+    auto cidr = netstack::IpCidr::parse(text);
     if (!cidr || cidr->address != cidr->network()) return std::nullopt;
     return cidr;
 }
 
 std::optional<std::string> interface_for_gateway(const std::vector<InterfaceSpec>& interfaces,
-                                                 netstack::Ipv4Address via) {
+                                                 const netstack::IpAddress& via) {
+    // A link-local router (fe80::1, as IPv6 names routers) is on every link: only a single
+    // interface settles which.
+    if (via.is_v6() && via.v6().is_link_local())
+        return interfaces.size() == 1 ? std::optional(interfaces.front().name) : std::nullopt;
     for (const auto& i : interfaces)
         for (const auto& a : i.addresses)
             if (a.contains(via)) return i.name;

@@ -42,7 +42,9 @@ struct InterfaceSpec {
     std::size_t mtu = 0;  // 0 = 1500 (Ethernet), or less if the bus carries less
     bool promisc = false;
     bool up = true;
-    std::vector<netstack::Ipv4Cidr> addresses;
+    // IPv4 and IPv6 ("10.0.0.1/24", "2001:db8::1/64"); the IPv6 link-local address comes
+    // from the MAC on its own.
+    std::vector<netstack::IpCidr> addresses;
     // netem-style impairments (impair/settings.hpp), both none by default.
     shmif::impair::Settings impair_egress;
     shmif::impair::Settings impair_ingress;
@@ -50,8 +52,8 @@ struct InterfaceSpec {
 };
 
 struct RouteSpec {
-    netstack::Ipv4Cidr dst;  // network form: host bits cleared
-    std::optional<netstack::Ipv4Address> via;
+    netstack::IpCidr dst;  // network form: host bits cleared; the family of the route
+    std::optional<netstack::IpAddress> via;  // of dst's family
     std::optional<std::string> interface;  // required when there is no gateway
     std::uint32_t metric = 0;
     bool operator==(const RouteSpec&) const = default;
@@ -63,15 +65,17 @@ struct Config {
     std::vector<RouteSpec> routes;
     std::vector<services::ServiceSpec> services;  // [[service]] and --serve
     std::vector<forward::ForwardSpec> forwards;   // [[forward]], [[expose]], --forward, --expose
-    netstack::StackConfig stack;                  // shard and seed are set per worker by the daemon
+    // Shard and seed are set per worker by the daemon. IPv6 is on, as in Linux (the library's
+    // default is off).
+    netstack::StackConfig stack{.ipv6 = {.enabled = true}};
     std::optional<std::string> file;              // where it came from, for reloads
 };
 
 // Reads and validates a TOML file (see systemd/example.toml). Throws ConfigError.
 // The first interface (in file order) with an address whose network holds `via`: where a
-// route given only a gateway goes.
+// route given only a gateway goes. A link-local IPv6 gateway: the only interface, if one.
 std::optional<std::string> interface_for_gateway(const std::vector<InterfaceSpec>& interfaces,
-                                                 netstack::Ipv4Address via);
+                                                 const netstack::IpAddress& via);
 Config load_config_file(const std::string& path);
 // The same from text; `origin` names it in messages.
 Config parse_config(std::string_view text, const std::string& origin);
@@ -88,7 +92,9 @@ struct ConfigKeys {
 };
 ConfigKeys config_keys(std::string_view document);
 
-// "default" or "a.b.c.d/n" with the host bits cleared (a route's destination).
-std::optional<netstack::Ipv4Cidr> parse_route_destination(std::string_view text);
+// "default" (0.0.0.0/0, or ::/0 when `family` is IPv6), "a.b.c.d/n" or "x:x::x/n" with the
+// host bits cleared (a route's destination).
+std::optional<netstack::IpCidr> parse_route_destination(
+    std::string_view text, netstack::IpFamily family = netstack::IpFamily::v4);
 
 }  // namespace shmifd

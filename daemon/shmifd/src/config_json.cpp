@@ -27,8 +27,9 @@ nlohmann::json interface_json(const InterfaceSpec& spec) {
 
 }  // namespace
 
-std::string route_destination_text(const netstack::Ipv4Cidr& dst) {
-    return dst.prefix_len == 0 && dst.address.is_any() ? "default" : dst.to_string();
+std::string route_destination_text(const netstack::IpCidr& dst) {
+    // IPv6's default route is written out: "default" alone reads back as IPv4's.
+    return dst.prefix_len == 0 && dst.is_v4() ? "default" : dst.to_string();
 }
 
 std::string route_text(const RouteSpec& r) {
@@ -49,6 +50,9 @@ nlohmann::json to_json(const RouteSpec& route) {
 nlohmann::json stack_to_json(const netstack::StackConfig& s) {
     return {{"forwarding", s.forwarding},
             {"ttl", s.default_ttl},
+            {"ipv6", s.ipv6.enabled},
+            {"hop_limit", s.ipv6.default_hop_limit},
+            {"dad_transmits", s.ipv6.dad_transmits},
             {"udp_queue_datagrams", s.udp_rx_queue_datagrams},
             {"udp_queue_bytes", s.udp_rx_queue_bytes},
             {"arp",

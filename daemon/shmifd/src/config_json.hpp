@@ -10,7 +10,7 @@ namespace shmifd {
 nlohmann::json to_json(const Config& config);
 nlohmann::json to_json(const RouteSpec& route);
 nlohmann::json stack_to_json(const netstack::StackConfig& stack);
-std::string route_destination_text(const netstack::Ipv4Cidr& dst);  // "default" for /0
+std::string route_destination_text(const netstack::IpCidr& dst);  // "default" for 0.0.0.0/0
 // As ip-route(8) writes it: "default via 10.0.0.254 dev eth0 metric 10".
 std::string route_text(const RouteSpec& route);
 

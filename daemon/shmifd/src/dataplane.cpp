@@ -201,7 +201,7 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
             if (!id) return std::unexpected(id.error());
             // Down before its addresses, so that a down interface announces none of them.
             if (!spec.up) (void)shard.stack().set_up(*id, false, now);
-            for (const auto& a : probe_first ? std::vector<netstack::Ipv4Cidr>{} : spec.addresses) {
+            for (const auto& a : probe_first ? std::vector<netstack::IpCidr>{} : spec.addresses) {
                 if (auto r = shard.stack().add_address(*id, a, now); !r) {
                     shard.detach(spec.name);
                     return r;
@@ -216,7 +216,8 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
     if (!outcome) return outcome;
     if (probe_first) {
         for (const auto& a : spec.addresses)
-            if (outcome = probe(spec.name, a.address); !outcome) break;
+            if (a.is_v4())
+                if (outcome = probe(spec.name, a.address.v4()); !outcome) break;
         now = std::chrono::steady_clock::now();
         if (outcome)
             outcome = apply(
@@ -313,15 +314,15 @@ Dataplane::Outcome Dataplane::set_promisc(const std::string& name, bool on) {
     return outcome;
 }
 
-Dataplane::Outcome Dataplane::add_address(const std::string& name, netstack::Ipv4Cidr address) {
+Dataplane::Outcome Dataplane::add_address(const std::string& name, netstack::IpCidr address) {
     auto* state = find_mutable(name);
     if (!state) return std::unexpected(no_interface(name));
     auto& list = state->spec.addresses;
     if (std::find(list.begin(), list.end(), address) != list.end())
         return std::unexpected(
             control::CommandError{"exists", name + " already has " + address.to_string()});
-    if (state->up)
-        if (auto probed = probe(name, address.address); !probed) return probed;
+    if (state->up && address.is_v4())
+        if (auto probed = probe(name, address.address.v4()); !probed) return probed;
     const auto now = std::chrono::steady_clock::now();
     auto outcome = apply(
         [&](Shard& shard) { return shard.stack().add_address(shard.link(name)->id, address, now); },
@@ -331,7 +332,7 @@ Dataplane::Outcome Dataplane::add_address(const std::string& name, netstack::Ipv
     return outcome;
 }
 
-Dataplane::Outcome Dataplane::remove_address(const std::string& name, netstack::Ipv4Cidr address) {
+Dataplane::Outcome Dataplane::remove_address(const std::string& name, netstack::IpCidr address) {
     auto* state = find_mutable(name);
     if (!state) return std::unexpected(no_interface(name));
     auto& list = state->spec.addresses;
@@ -348,34 +349,59 @@ Dataplane::Outcome Dataplane::remove_address(const std::string& name, netstack::
     return outcome;
 }
 
+namespace {
+
+// The stack's own route for `route`, IPv4 or IPv6, handed to `f`.
+template <class F>
+auto with_stack_route(const RouteSpec& route, netstack::InterfaceId id, F&& f) {
+    if (route.dst.is_v4()) {
+        return f(netstack::Route{
+            .destination = route.dst.v4(),
+            .gateway = route.via ? std::optional(route.via->v4()) : std::nullopt,
+            .interface = id,
+            .metric = route.metric});
+    }
+    return f(netstack::Ipv6Route{
+        .destination = route.dst.v6(),
+        .gateway = route.via ? std::optional(route.via->v6()) : std::nullopt,
+        .interface = id,
+        .metric = route.metric});
+}
+
+}  // namespace
+
 Dataplane::Outcome Dataplane::add_route(RouteSpec route) {
     if (!route.interface) {
+        std::vector<InterfaceSpec> specs;
         for (const auto& i : interfaces_)
-            for (const auto& a : i.spec.addresses)
-                if (!route.interface && a.contains(*route.via)) route.interface = i.spec.name;
+            if (!i.loopback) specs.push_back(i.spec);
+        route.interface = interface_for_gateway(specs, *route.via);
+        const bool link_local = route.via->is_v6() && route.via->v6().is_link_local();
         if (!route.interface)
             return std::unexpected(control::CommandError{
-                "invalid_args", "gateway " + route.via->to_string() +
-                                    " is not on the network of any interface address"});
+                "invalid_args",
+                "gateway " + route.via->to_string() +
+                    (link_local ? " is link-local and there are several interfaces: name one (if)"
+                                : " is not on the network of any interface address")});
     }
     if (!find(*route.interface)) return std::unexpected(no_interface(*route.interface));
     if (std::find(routes_.begin(), routes_.end(), route) != routes_.end())
         return std::unexpected(control::CommandError{"exists", "the route exists"});
-    auto to_stack = [&](Shard& shard) {
-        return netstack::Route{.destination = route.dst,
-                               .gateway = route.via,
-                               .interface = shard.link(*route.interface)->id,
-                               .metric = route.metric};
+    auto add = [&](Shard& shard) {
+        return with_stack_route(route, shard.link(*route.interface)->id,
+                                [&](const auto& r) { return shard.stack().add_route(r); });
     };
-    auto outcome = apply([&](Shard& shard) { return shard.stack().add_route(to_stack(shard)); },
-                         [&](Shard& shard) { (void)shard.stack().remove_route(to_stack(shard)); },
-                         "route to " + route_destination_text(route.dst));
+    auto remove = [&](Shard& shard) {
+        (void)with_stack_route(route, shard.link(*route.interface)->id,
+                               [&](const auto& r) { return shard.stack().remove_route(r); });
+    };
+    auto outcome = apply(add, remove, "route to " + route_destination_text(route.dst));
     if (outcome) routes_.push_back(route);
     return outcome;
 }
 
-Dataplane::Outcome Dataplane::remove_route(const netstack::Ipv4Cidr& dst,
-                                           std::optional<netstack::Ipv4Address> via,
+Dataplane::Outcome Dataplane::remove_route(const netstack::IpCidr& dst,
+                                           std::optional<netstack::IpAddress> via,
                                            std::optional<std::string> interface,
                                            std::optional<std::uint32_t> metric) {
     auto it = std::find_if(routes_.begin(), routes_.end(), [&](const RouteSpec& r) {
@@ -386,15 +412,15 @@ Dataplane::Outcome Dataplane::remove_route(const netstack::Ipv4Cidr& dst,
         return std::unexpected(control::CommandError{
             "not_found", "no configured route to " + route_destination_text(dst) + " matches"});
     const RouteSpec route = *it;
-    auto to_stack = [&](Shard& shard) {
-        return netstack::Route{.destination = route.dst,
-                               .gateway = route.via,
-                               .interface = shard.link(*route.interface)->id,
-                               .metric = route.metric};
+    auto remove = [&](Shard& shard) {
+        return with_stack_route(route, shard.link(*route.interface)->id,
+                                [&](const auto& r) { return shard.stack().remove_route(r); });
     };
-    auto outcome = apply([&](Shard& shard) { return shard.stack().remove_route(to_stack(shard)); },
-                         [&](Shard& shard) { (void)shard.stack().add_route(to_stack(shard)); },
-                         "route to " + route_destination_text(dst));
+    auto add = [&](Shard& shard) {
+        (void)with_stack_route(route, shard.link(*route.interface)->id,
+                               [&](const auto& r) { return shard.stack().add_route(r); });
+    };
+    auto outcome = apply(remove, add, "route to " + route_destination_text(dst));
     if (outcome) routes_.erase(it);
     return outcome;
 }
@@ -432,17 +458,40 @@ nlohmann::json Dataplane::interface_json(const InterfaceState& state) const {
     return j;
 }
 
+nlohmann::json Dataplane::addresses_json(const std::optional<std::string>& name) {
+    nlohmann::json list = nlohmann::json::array();
+    auto read = pool_.stop_one(workers_.front(), [&](engine::WorkerId) {
+        for (const auto& info : shards_.front()->stack().interfaces()) {
+            if (name && info.name != *name) continue;
+            for (const auto& a : info.addresses)
+                list.push_back({{"if", info.name}, {"addr", a.to_string()}, {"state", "preferred"}});
+            for (const auto& a : info.addresses6)
+                list.push_back({{"if", info.name},
+                                {"addr", a.address.to_string()},
+                                {"state", netstack::ipv6_address_state_name(a.state)},
+                                {"auto", a.automatic}});
+        }
+        return 0;
+    });
+    if (!read) throw std::runtime_error("reading addresses: " + engine::describe(read.error()));
+    return {{"addresses", list}};
+}
+
 nlohmann::json Dataplane::routes_json() {
     // Every shard holds the same table; shard 0's is read.
     std::vector<nlohmann::json> rows;
     auto read = pool_.stop_one(workers_.front(), [&](engine::WorkerId) {
-        for (const auto& r : shards_.front()->stack().routes()) {
-            nlohmann::json row{{"dst", route_destination_text(r.destination)},
-                               {"if", shards_.front()->interface_name(r.interface)},
-                               {"metric", r.metric}};
-            if (r.gateway) row["via"] = r.gateway->to_string();
-            rows.push_back(std::move(row));
-        }
+        auto add_rows = [&](const auto& routes) {
+            for (const auto& r : routes) {
+                nlohmann::json row{{"dst", route_destination_text(r.destination)},
+                                   {"if", shards_.front()->interface_name(r.interface)},
+                                   {"metric", r.metric}};
+                if (r.gateway) row["via"] = r.gateway->to_string();
+                rows.push_back(std::move(row));
+            }
+        };
+        add_rows(shards_.front()->stack().routes());
+        add_rows(shards_.front()->stack().routes6());
         return 0;
     });
     if (!read) throw std::runtime_error("reading routes: " + engine::describe(read.error()));

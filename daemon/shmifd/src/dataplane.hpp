@@ -67,17 +67,22 @@ class Dataplane {
     // Routing between interfaces (StackConfig::forwarding), on every shard at once.
     Outcome set_forwarding(bool on);
     bool forwarding() const { return forwarding_; }
-    Outcome add_address(const std::string& name, netstack::Ipv4Cidr address);
-    Outcome remove_address(const std::string& name, netstack::Ipv4Cidr address);
+    // IPv4 addresses are probed for first (RFC 5227); IPv6 ones run DAD in the stack
+    // (RFC 4862) and show as tentative until it is over.
+    Outcome add_address(const std::string& name, netstack::IpCidr address);
+    Outcome remove_address(const std::string& name, netstack::IpCidr address);
     // A route without an interface gets the one whose network holds its gateway.
     Outcome add_route(RouteSpec route);
     // Removes the first configured route matching what is given.
-    Outcome remove_route(const netstack::Ipv4Cidr& dst, std::optional<netstack::Ipv4Address> via,
+    Outcome remove_route(const netstack::IpCidr& dst, std::optional<netstack::IpAddress> via,
                          std::optional<std::string> interface, std::optional<std::uint32_t> metric);
     Outcome flush_neighbours(std::optional<std::string> interface);
 
     // --- queries (JSON in PROTOCOL.md's shapes) --------------------------------------------
     nlohmann::json interface_json(const InterfaceState& state) const;
+    // Every address the stack holds (configured ones, IPv6 link-local ones, with their DAD
+    // state), of one interface or all, as shard 0 has them.
+    nlohmann::json addresses_json(const std::optional<std::string>& name);
     nlohmann::json routes_json();  // the stack's table, on-link routes included
     std::expected<nlohmann::json, control::CommandError> neighbours_json(
         std::optional<std::string> interface);

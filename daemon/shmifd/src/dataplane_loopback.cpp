@@ -25,7 +25,7 @@ Dataplane::Outcome Dataplane::add_loopback() {
     state.spec.create = false;
     // One MAC for every shard, as on a bus: a frame is addressed to it.
     state.spec.mac = netstack::MacAddress::local_from(state.sender);
-    state.spec.addresses = {loopback_address()};
+    state.spec.addresses = {loopback_address(), loopback_address6()};
     // The largest IPv4 datagram (the bus carries 64 KiB frames): TCP segments of 65,495
     // bytes, as over Linux's lo.
     state.spec.mtu = std::min<std::size_t>(state.bus->max_frame() - 14, 65535);
@@ -41,10 +41,11 @@ Dataplane::Outcome Dataplane::add_loopback() {
         [&](Shard& shard) -> std::expected<void, netstack::ConfigError> {
             auto id = shard.attach(std::move(links[shard.index()]), config);
             if (!id) return std::unexpected(id.error());
-            if (auto r = shard.stack().add_address(*id, loopback_address(), now); !r) {
-                shard.detach(loopback_name);
-                return r;
-            }
+            for (const auto& a : state.spec.addresses)
+                if (auto r = shard.stack().add_address(*id, a, now); !r) {
+                    shard.detach(loopback_name);
+                    return r;
+                }
             return {};
         },
         [&](Shard& shard) { shard.detach(loopback_name); },

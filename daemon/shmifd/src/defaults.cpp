@@ -1,5 +1,6 @@
 #include "defaults.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "shmifd/control/socket_path.hpp"
@@ -19,18 +20,28 @@ Config quick_config(const QuickOptions& options) {
     if (spec.name.empty() || spec.name.size() > 32)
         throw ConfigError("--name: must be 1 to 32 characters");
     spec.bus = options.bus.empty() ? default_runtime_dir() + "/default.bus" : options.bus;
-    const std::string address = options.address.value_or("10.0.0.1/24");
-    auto cidr = netstack::Ipv4Cidr::parse(address);
-    if (!cidr || address.find('/') == std::string::npos)
-        throw ConfigError("--addr: must be a.b.c.d/n, not " + address);
-    spec.addresses.push_back(*cidr);
+    const std::vector<std::string> addresses =
+        options.addresses.empty() ? std::vector<std::string>{"10.0.0.1/24"} : options.addresses;
+    for (const auto& address : addresses) {
+        auto cidr = netstack::IpCidr::parse(address);
+        if (!cidr || address.find('/') == std::string::npos)
+            throw ConfigError("--addr: must be a.b.c.d/n or x:x::x/n, not " + address);
+        if (std::ranges::find(spec.addresses, *cidr) != spec.addresses.end())
+            throw ConfigError("--addr: " + address + " is given twice");
+        spec.addresses.push_back(*cidr);
+    }
     config.interfaces.push_back(spec);
     if (options.gateway) {
-        auto via = netstack::Ipv4Address::parse(*options.gateway);
-        if (!via) throw ConfigError("--gateway: must be an IPv4 address, not " + *options.gateway);
-        if (!cidr->contains(*via))
-            throw ConfigError("--gateway: " + *options.gateway + " is not on " + address);
-        config.routes.push_back(RouteSpec{.dst = {netstack::Ipv4Address::any(), 0},
+        auto via = netstack::IpAddress::parse(*options.gateway);
+        if (!via) throw ConfigError("--gateway: must be an IP address, not " + *options.gateway);
+        // An IPv6 router is usually named by its link-local address, on every link.
+        const bool on_link =
+            (via->is_v6() && via->v6().is_link_local()) ||
+            std::ranges::any_of(spec.addresses, [&](const auto& a) { return a.contains(*via); });
+        if (!on_link)
+            throw ConfigError("--gateway: " + *options.gateway +
+                              " is not on the network of any --addr");
+        config.routes.push_back(RouteSpec{.dst = *parse_route_destination("default", via->family()),
                                           .via = via,
                                           .interface = spec.name,
                                           .metric = 0});

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config.hpp"
 
@@ -14,12 +15,14 @@ std::string default_runtime_dir();
 
 struct QuickOptions {
     std::string bus;                       // empty: <runtime dir>/default.bus
-    std::optional<std::string> address{};  // default 10.0.0.1/24 when the bus is the default one
+    // a.b.c.d/n or x:x::x/n, any number; none: 10.0.0.1/24
+    std::vector<std::string> addresses{};
     std::string name = "eth0";
     std::optional<std::string> gateway{};
 };
 
-// One interface on one bus (created if missing), an address, optionally a default route.
+// One interface on one bus (created if missing), its addresses, optionally a default route
+// (of the gateway's family).
 // Throws ConfigError naming the option that is wrong.
 Config quick_config(const QuickOptions& options);
 

@@ -11,6 +11,10 @@ netstack::Ipv4Cidr loopback_address() {
     return {netstack::Ipv4Address::from_octets(127, 0, 0, 1), 8};
 }
 
+netstack::Ipv6Cidr loopback_address6() {
+    return {netstack::Ipv6Address::loopback(), 128};
+}
+
 std::expected<shmif::Bus, std::string> create_private_bus() {
     std::string why;
     std::error_code ignored;

@@ -19,7 +19,8 @@ inline constexpr const char* loopback_name = "lo";
 // What if.list and bus.stats show as lo's bus: it has no path anyone could open.
 inline constexpr const char* loopback_bus_label = "(private)";
 
-netstack::Ipv4Cidr loopback_address();  // 127.0.0.1/8
+netstack::Ipv4Cidr loopback_address();   // 127.0.0.1/8
+netstack::Ipv6Cidr loopback_address6();  // ::1/128
 
 // A fresh native bus nobody else can attach to: created (mode 0600) under a unique name in
 // /dev/shm, else in the temporary directory, and unlinked at once; the mapping keeps it

@@ -29,8 +29,12 @@ Three ways to start:
                               ($XDG_RUNTIME_DIR/shmif/default.bus, else /run/shmif/default.bus,
                               created if missing) with address 10.0.0.1/24; the control socket
                               is shmifd.sock beside it ($SHMIFD_SOCKET overrides).
-  shmifd --bus B --addr A     the same on bus B with address A (a.b.c.d/n); --name, --gateway
-                              (a default route) and --socket adjust it.
+  shmifd --bus B --addr A     the same on bus B with address A (a.b.c.d/n or x:x::x/n;
+                              repeat --addr for more, e.g. --addr 10.0.0.1/24 --addr
+                              2001:db8::1/64); --name, --gateway (a default route, IPv4 or
+                              IPv6) and --socket adjust it. IPv6 is always on: each interface
+                              also has a link-local address from its MAC (fe80::/64, RFC 4862)
+                              and answers Neighbor Discovery and ping6.
   shmifd --config FILE.toml   everything from a file: [daemon], [stack], [[interface]] and
                               [[route]] tables (see the example.toml installed with shmifd).
 
@@ -92,13 +96,15 @@ int main(int argc, char** argv) {
     CLI::App app(description, "shmifd");
     shmif::tool::add_version_flag(app);
     std::string config_file, bus, name = "eth0";
-    std::optional<std::string> address, gateway;
+    std::vector<std::string> addresses;
+    std::optional<std::string> gateway;
     shmifd::CommandLineOverrides overrides;
     app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
     auto* bus_opt =
         app.add_option("-b,--bus", bus, "bus file of the single interface (quick form)");
     auto* addr_opt =
-        app.add_option("-a,--addr", address, "its address, a.b.c.d/n (default 10.0.0.1/24)");
+        app.add_option("-a,--addr", addresses,
+                       "its address, a.b.c.d/n or x:x::x/n; repeatable (default 10.0.0.1/24)");
     auto* name_opt = app.add_option("-n,--name", name, "its name (default eth0)");
     auto* gw_opt = app.add_option("-g,--gateway", gateway, "a default route via this address");
     app.add_option(
@@ -180,7 +186,7 @@ int main(int argc, char** argv) {
             config = shmifd::load_config_file(config_file, overrides);
         } else {
             config = shmifd::quick_config(
-                {.bus = bus, .address = address, .name = name, .gateway = gateway});
+                {.bus = bus, .addresses = addresses, .name = name, .gateway = gateway});
             config.file.reset();
             shmifd::apply_overrides(config, overrides);
         }

@@ -15,7 +15,7 @@
 namespace shmifd {
 
 struct PingParams {
-    netstack::Ipv4Address to;
+    netstack::IpAddress to;  // IPv4 (ICMP echo) or IPv6 (ICMPv6 echo)
     std::uint32_t count = 1;
     std::size_t size = 56;
     std::chrono::milliseconds interval{1000};

@@ -109,7 +109,7 @@ void udp_send(Shard& shard, const UdpSendParams& params, control::Done done) {
     if (!socket)
         return done(std::unexpected(socket_failure("cannot open a socket", socket.error())));
     auto close = [&] { (void)stack.close(*socket); };
-    auto local = stack.udp_bind(*socket, {netstack::Ipv4Address::any(), params.from_port});
+    auto local = stack.udp_bind(*socket, {netstack::IpAddress::any(params.to.family()), params.from_port});
     if (!local) {
         close();
         return done(std::unexpected(
