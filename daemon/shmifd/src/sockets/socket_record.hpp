@@ -45,8 +45,9 @@ struct ReadyConnection {
 };
 
 struct SockRecord {
-    SockRecord(std::uint64_t id_, SockType type_, SockDomain domain_, std::int64_t pid_,
-               std::uint64_t client_)
+    // The forwarders' records (forward/) are inet: the default.
+    SockRecord(std::uint64_t id_, SockType type_, std::int64_t pid_, std::uint64_t client_,
+               SockDomain domain_ = SockDomain::inet)
         : id(id_), type(type_), domain(domain_), pid(pid_), client(client_) {}
 
     const std::uint64_t id;

@@ -40,7 +40,7 @@ std::expected<std::shared_ptr<SockRecord>, std::string> SocketTable::add(SockTyp
     if (count >= limits_.per_client) return std::unexpected("EMFILE");
     ++count;
     const auto id = next_id_++;
-    auto record = std::make_shared<SockRecord>(id, type, domain, pid, client);
+    auto record = std::make_shared<SockRecord>(id, type, pid, client, domain);
     records_.emplace(id, record);
     return record;
 }
