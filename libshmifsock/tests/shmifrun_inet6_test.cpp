@@ -1,8 +1,8 @@
 // Unmodified programs' AF_INET6 sockets under shmifrun between two real daemons, over IPv4 as
 // Linux's dual stack carries it (v4-mapped addresses, man 7 ipv6): python3 -m http.server
-// bound to :: fetched by curl at [::ffff:10.0.0.2], and python3 AF_INET6 sockets (TCP server
-// on ::, UDP) talking with AF_INET ones. Each program runs against its own daemon; every wait
-// is bounded.
+// bound to :: fetched by curl at [::ffff:10.0.0.2], socat TCP6 both ends, and python3 AF_INET6
+// sockets (TCP server on ::, UDP) talking with AF_INET ones. Each program runs against its own
+// daemon; every wait is bounded.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -27,6 +27,24 @@ TEST_F(UnderShmifrun, CurlAtAV4MappedAddressFetchesFromAServerOnDualStackAny) {
     // The server saw its IPv4 client as a v4-mapped address.
     EXPECT_NE(read_file(dir.file("http8010.log")).find("::ffff:10.0.0.1"), std::string::npos)
         << read_file(dir.file("http8010.log"));
+}
+
+TEST_F(UnderShmifrun, SocatTcp6BothEndsOverV4MappedAddresses) {
+    if (!installed("/usr/bin/socat")) GTEST_SKIP() << "socat is not installed";
+    const auto data = pattern(200 * 1000);
+    write_text_file(dir.file("in"), data);
+    const auto server =
+        run(*b,
+            "exec socat -u TCP6-LISTEN:7701,reuseaddr,ipv6only=0 OPEN:" + dir.file("out") +
+                ",creat,trunc",
+            "socat6-server.log");
+    ASSERT_TRUE(wait_listening(*b, 7701)) << read_file(dir.file("socat6-server.log"));
+    const auto client =
+        run(*a, "exec socat -u OPEN:" + dir.file("in") + " 'TCP6:[::ffff:10.0.0.2]:7701'",
+            "socat6-client.log");
+    EXPECT_EQ(finish(client), 0) << read_file(dir.file("socat6-client.log"));
+    EXPECT_EQ(finish(server), 0) << read_file(dir.file("socat6-server.log"));
+    EXPECT_TRUE(read_file(dir.file("out")) == data) << "the data differs";
 }
 
 TEST_F(UnderShmifrun, PythonInet6SocketsTalkWithInetOnesOverIpv4) {
