@@ -1,5 +1,7 @@
-/* The calls that create sockets or name addresses: AF_INET sockets are the daemon's, every
- * other family the kernel's; a call on a descriptor goes where the descriptor belongs. */
+/* The calls that create sockets or name addresses: AF_INET and AF_INET6 sockets are the
+ * daemon's, every other family the kernel's; a call on a descriptor goes where the descriptor
+ * belongs. Name resolution (getaddrinfo) is left alone: it answers from the host's files and
+ * resolvers, and the addresses it gives are used on the daemon's sockets. */
 /* No _GNU_SOURCE here: with it glibc declares the address arguments as transparent unions,
  * which these definitions could not match. accept4 is declared by hand for that reason. */
 #include <errno.h>
@@ -27,28 +29,25 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags
     } while (0)
 
 SHIM_EXPORT int socket(int domain, int type, int protocol) {
-    /* IPv6 is refused until the daemon's stack has it: left to the kernel, a program's
-     * sockets would reach the host's network unseen (a server on [::] listening there). With
-     * EAFNOSUPPORT, as on a kernel without IPv6, programs fall back to IPv4. */
-    if (domain == AF_INET6 && !shim_inet6_to_kernel()) {
-        shim_debug("socket(AF_INET6) refused: the daemon has no IPv6");
-        errno = EAFNOSUPPORT;
-        return -1;
-    }
-    if (domain != AF_INET) {
+    /* AF_INET6 is the daemon's too (dual stack: IPv4 peers as ::ffff:a.b.c.d), unless
+     * $SHMIFRUN_INET6=kernel leaves it to the host. */
+    const int virtual_domain = domain == AF_INET || (domain == AF_INET6 && !shim_inet6_to_kernel());
+    if (!virtual_domain) {
         const int fd = real_libc()->socket(domain, type, protocol);
         if (fd >= 0) fd_table_set(fd, FD_KERNEL);
         return fd;
     }
     shmifsock_session* session = shim_session();
     if (session == NULL) return -1;
+    const char* family = domain == AF_INET ? "AF_INET" : "AF_INET6";
     const int fd = shmifsock_socket(session, domain, type, protocol);
     if (fd >= 0) {
         const int udp = (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_DGRAM;
         fd_table_set(fd, udp ? FD_VIRTUAL_UDP : FD_VIRTUAL_TCP);
-        shim_debug("socket(AF_INET, %s) = %d", udp ? "udp" : "tcp", fd);
+        shim_debug("socket(%s, %s) = %d", family, udp ? "udp" : "tcp", fd);
     } else {
-        shim_debug("socket(AF_INET, type %d, protocol %d) failed: errno %d", type, protocol, errno);
+        shim_debug("socket(%s, type %d, protocol %d) failed: errno %d", family, type, protocol,
+                   errno);
     }
     return fd;
 }

@@ -9,14 +9,19 @@
 
 namespace shmifsock::api {
 
-std::expected<std::uint64_t, int> socket_id(Session& session, int fd) {
+std::expected<SocketRef, int> socket_ref(Session& session, int fd) {
     const auto name = peer_name_of(fd);
     if (!name) return std::unexpected(name.error());
     if (!*name) return std::unexpected(ENOTSOCK);
     const auto tag = session.tag();
     if (!tag) return std::unexpected(ENOTCONN);
     if (*tag != (*name)->tag) return std::unexpected(EBADF);
-    return (*name)->sock;
+    return SocketRef{(*name)->sock, (*name)->domain};
+}
+
+int socket_domain(int fd) {
+    const auto name = peer_name_of(fd);
+    return name && *name ? (*name)->domain : AF_INET;
 }
 
 bool is_stream(int fd) {

@@ -35,9 +35,17 @@ auto guarded(Body body) noexcept -> decltype(body()) {
     return -1;
 }
 
-// The daemon's socket id behind `fd`: EBADF when `fd` is not open or belongs to another
-// daemon run, ENOTSOCK when it is not a daemon socket at all.
-std::expected<std::uint64_t, int> socket_id(Session& session, int fd);
+// The daemon's socket behind `fd`: its id and family (AF_INET, AF_INET6). EBADF when `fd` is
+// not open or belongs to another daemon run, ENOTSOCK when it is not a daemon socket at all.
+struct SocketRef {
+    std::uint64_t id;
+    int domain;
+};
+std::expected<SocketRef, int> socket_ref(Session& session, int fd);
+
+// The family of a daemon descriptor as its name says (AF_INET when it cannot tell: the call
+// that follows fails on the descriptor itself).
+int socket_domain(int fd);
 
 // The descriptor's own type: true for TCP (SOCK_STREAM), false for UDP (SOCK_SEQPACKET).
 bool is_stream(int fd);

@@ -1,5 +1,6 @@
 // UDP data: each datagram on the SOCK_SEQPACKET descriptor behind its 24-byte header. No
-// request to the daemon; the header carries the address.
+// request to the daemon; the header carries the address (a destination is checked against
+// the socket's family, which the descriptor's name tells).
 #include <climits>
 #include <cstring>
 
@@ -74,7 +75,8 @@ extern "C" {
 ssize_t shmifsock_sendto(shmifsock_session* s, int fd, const void* buf, size_t len, int flags,
                          const struct sockaddr* dest, socklen_t destlen) {
     if (s == nullptr) return api::fail(EFAULT);
-    const auto header = header_for_destination(dest, destlen);
+    const auto header =
+        header_for_destination(dest != nullptr ? api::socket_domain(fd) : AF_INET, dest, destlen);
     if (!header) return api::fail(header.error());
     iovec part{const_cast<void*>(buf), len};
     return send_framed(fd, *header, &part, 1, nullptr, flags);
@@ -89,8 +91,9 @@ ssize_t shmifsock_recvfrom(shmifsock_session* s, int fd, void* buf, size_t len, 
 
 ssize_t shmifsock_sendmsg(shmifsock_session* s, int fd, const struct msghdr* msg, int flags) {
     if (s == nullptr || msg == nullptr) return api::fail(EFAULT);
-    const auto header =
-        header_for_destination(static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen);
+    const auto* dest = static_cast<const sockaddr*>(msg->msg_name);
+    const auto header = header_for_destination(dest != nullptr ? api::socket_domain(fd) : AF_INET,
+                                               dest, msg->msg_namelen);
     if (!header) return api::fail(header.error());
     return send_framed(fd, *header, msg->msg_iov, msg->msg_iovlen, msg, flags);
 }

@@ -53,13 +53,13 @@ int integer_of(const json& value) {
     return 0;
 }
 
-int answer_locally(int fd, int optname, void* optval, socklen_t* optlen) {
+int answer_locally(int fd, int domain, int optname, void* optval, socklen_t* optlen) {
     const bool tcp = api::is_stream(fd);
     switch (optname) {
         case SO_TYPE:
             return copy_int(tcp ? SOCK_STREAM : SOCK_DGRAM, optval, optlen);
         case SO_DOMAIN:
-            return copy_int(AF_INET, optval, optlen);
+            return copy_int(domain, optval, optlen);
         default:  // SO_PROTOCOL
             return copy_int(tcp ? IPPROTO_TCP : IPPROTO_UDP, optval, optlen);
     }
@@ -88,11 +88,12 @@ int shmifsock_setsockopt(shmifsock_session* s, int fd, int level, int optname, c
     return api::guarded([&] {
         const auto value = value_to_set(*spec, optval, optlen);
         if (!value) return api::fail(value.error());
-        const auto sock = api::socket_id(*s->session, fd);
+        const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
+        if (!applies_to(*spec, sock->domain)) return api::fail(ENOPROTOOPT);
         if (spec->handling == OptionHandling::ignored) return 0;
         const auto reply = s->session->call(
-            "sock.setopt", {{"sock", *sock}, {"name", spec->name}, {"value", *value}});
+            "sock.setopt", {{"sock", sock->id}, {"name", spec->name}, {"value", *value}});
         return reply ? 0 : api::fail(reply.error());
     });
 }
@@ -105,12 +106,14 @@ int shmifsock_getsockopt(shmifsock_session* s, int fd, int level, int optname, v
     if (spec->handling == OptionHandling::descriptor)
         return kernel::getsockopt(fd, level, optname, optval, optlen);
     return api::guarded([&] {
-        const auto sock = api::socket_id(*s->session, fd);
+        const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
+        if (!applies_to(*spec, sock->domain)) return api::fail(ENOPROTOOPT);
         if (spec->handling == OptionHandling::local)
-            return answer_locally(fd, optname, optval, optlen);
+            return answer_locally(fd, sock->domain, optname, optval, optlen);
         if (spec->handling == OptionHandling::ignored) return copy_int(0, optval, optlen);
-        const auto reply = s->session->call("sock.getopt", {{"sock", *sock}, {"name", spec->name}});
+        const auto reply =
+            s->session->call("sock.getopt", {{"sock", sock->id}, {"name", spec->name}});
         if (!reply) return api::fail(reply.error());
         const auto& value = reply->result.value("value", json());
         switch (spec->value) {

@@ -77,12 +77,10 @@ int wait_connected(Session& session, int fd, std::uint64_t sock) {
     return api::pending_error(outcome->result.value("value", json()));
 }
 
-int fill_endpoint(const json& endpoint, sockaddr* addr, socklen_t* addrlen, bool unset_is_any) {
-    auto address = from_endpoint(endpoint);
-    if (!address && address.error() == ENOTCONN && unset_is_any) {
-        address = sockaddr_in{};
-        address->sin_family = AF_INET;
-    }
+int fill_endpoint(const json& endpoint, int domain, sockaddr* addr, socklen_t* addrlen,
+                  bool unset_is_any) {
+    auto address = from_endpoint(endpoint, domain);
+    if (!address && address.error() == ENOTCONN && unset_is_any) address = any_address(domain);
     if (!address) return api::fail(address.error());
     if (const int error = copy_out(*address, addr, addrlen)) return api::fail(error);
     return 0;
@@ -93,11 +91,11 @@ int socket_name(shmifsock_session* s, int fd, const char* end, struct sockaddr* 
                 socklen_t* addrlen) {
     if (s == nullptr) return api::fail(EFAULT);
     return api::guarded([&] {
-        const auto sock = api::socket_id(*s->session, fd);
+        const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
-        const auto reply = s->session->call("sock.name", {{"sock", *sock}});
+        const auto reply = s->session->call("sock.name", {{"sock", sock->id}});
         if (!reply) return api::fail(reply.error());
-        return fill_endpoint(reply->result.value(end, json()), addr, addrlen,
+        return fill_endpoint(reply->result.value(end, json()), sock->domain, addr, addrlen,
                              std::string_view(end) == "local");
     });
 }
@@ -108,11 +106,13 @@ extern "C" {
 
 int shmifsock_socket(shmifsock_session* s, int domain, int type, int protocol) {
     if (s == nullptr) return api::fail(EFAULT);
-    if (domain != AF_INET) return api::fail(EAFNOSUPPORT);
+    if (domain != AF_INET && domain != AF_INET6) return api::fail(EAFNOSUPPORT);
     const auto kind = protocol_type(type, protocol);
     if (!kind) return api::fail(kind.error());
     return api::guarded([&] {
-        auto reply = s->session->call("sock.open", {{"type", *kind}});
+        json args = {{"type", *kind}};
+        if (domain == AF_INET6) args["domain"] = "inet6";
+        auto reply = s->session->call("sock.open", args);
         if (!reply) return api::fail(reply.error());
         const auto fd = api::take_descriptor(*reply, type & kDescriptorFlags);
         return fd ? *fd : api::fail(fd.error());
@@ -122,13 +122,13 @@ int shmifsock_socket(shmifsock_session* s, int domain, int type, int protocol) {
 int shmifsock_bind(shmifsock_session* s, int fd, const struct sockaddr* addr, socklen_t addrlen) {
     if (s == nullptr) return api::fail(EFAULT);
     return api::guarded([&] {
-        const auto address = inet_address(addr, addrlen, true);
-        if (!address) return api::fail(address.error());
-        const auto sock = api::socket_id(*s->session, fd);
+        const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
+        const auto address = inet_address(sock->domain, addr, addrlen, AddressUse::bind);
+        if (!address) return api::fail(address.error());
         const auto reply = s->session->call(
             "sock.bind",
-            {{"sock", *sock}, {"addr", dotted(*address)}, {"port", host_port(*address)}});
+            {{"sock", sock->id}, {"addr", address_text(*address)}, {"port", address->port}});
         return reply ? 0 : api::fail(reply.error());
     });
 }
@@ -136,12 +136,13 @@ int shmifsock_bind(shmifsock_session* s, int fd, const struct sockaddr* addr, so
 int shmifsock_listen(shmifsock_session* s, int fd, int backlog) {
     if (s == nullptr) return api::fail(EFAULT);
     return api::guarded([&] {
-        const auto sock = api::socket_id(*s->session, fd);
+        const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
         // Linux reads the backlog as unsigned and caps it silently (a negative one is the
         // maximum); the protocol takes 1..65535.
         const int bounded = backlog < 0 ? 65535 : std::clamp(backlog, 1, 65535);
-        const auto reply = s->session->call("sock.listen", {{"sock", *sock}, {"backlog", bounded}});
+        const auto reply =
+            s->session->call("sock.listen", {{"sock", sock->id}, {"backlog", bounded}});
         return reply ? 0 : api::fail(reply.error());
     });
 }
@@ -151,20 +152,20 @@ int shmifsock_accept4(shmifsock_session* s, int fd, struct sockaddr* addr, sockl
     if (s == nullptr) return api::fail(EFAULT);
     if ((flags & ~kDescriptorFlags) != 0) return api::fail(EINVAL);
     return api::guarded([&] {
-        const auto sock = api::socket_id(*s->session, fd);
+        const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
         for (;;) {
-            if (const int error = read_accept_token(*s->session, fd, *sock))
+            if (const int error = read_accept_token(*s->session, fd, sock->id))
                 return api::fail(error);
-            auto reply = s->session->call("sock.accept", {{"sock", *sock}});
+            auto reply = s->session->call("sock.accept", {{"sock", sock->id}});
             // The connection went before it was accepted: wait for the next (or say so).
             if (!reply && reply.error() == EAGAIN && !api::is_nonblocking(fd)) continue;
             if (!reply) return api::fail(reply.error());
             const auto accepted = api::take_descriptor(*reply, flags);
             if (!accepted) return api::fail(accepted.error());
             if (addr != nullptr || addrlen != nullptr) {
-                if (fill_endpoint(reply->result.value("remote", json()), addr, addrlen, true) !=
-                    0) {
+                if (fill_endpoint(reply->result.value("remote", json()), sock->domain, addr,
+                                  addrlen, true) != 0) {
                     const int error = errno;
                     kernel::close(*accepted);
                     return api::fail(error);
@@ -182,18 +183,21 @@ int shmifsock_connect_socket(shmifsock_session* s, int fd, const struct sockaddr
         // connect(AF_UNSPEC) on a UDP socket forgets its peer (a family is all it needs).
         if (addr != nullptr && addrlen >= static_cast<socklen_t>(sizeof(sa_family_t)) &&
             addr->sa_family == AF_UNSPEC && !api::is_stream(fd)) {
-            const auto sock = api::socket_id(*s->session, fd);
+            const auto sock = api::socket_ref(*s->session, fd);
             if (!sock) return api::fail(sock.error());
             const auto reply =
-                s->session->call("sock.connect", {{"sock", *sock}, {"disconnect", true}});
+                s->session->call("sock.connect", {{"sock", sock->id}, {"disconnect", true}});
             return reply ? 0 : api::fail(reply.error());
         }
-        const auto address = inet_address(addr, addrlen, false);
-        if (!address) return api::fail(address.error());
-        const auto sock = api::socket_id(*s->session, fd);
+        const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
-        json args = {{"sock", *sock}, {"addr", dotted(*address)}, {"port", host_port(*address)}};
-        if (!api::is_stream(fd)) {  // UDP: fixes the peer, nothing to wait for
+        const bool stream = api::is_stream(fd);
+        const auto address =
+            inet_address(sock->domain, addr, addrlen,
+                         stream ? AddressUse::connect_stream : AddressUse::connect_dgram);
+        if (!address) return api::fail(address.error());
+        json args = {{"sock", sock->id}, {"addr", address_text(*address)}, {"port", address->port}};
+        if (!stream) {  // UDP: fixes the peer, nothing to wait for
             const auto reply = s->session->call("sock.connect", args);
             return reply ? 0 : api::fail(reply.error());
         }
@@ -205,7 +209,8 @@ int shmifsock_connect_socket(shmifsock_session* s, int fd, const struct sockaddr
         if (!reply) return api::fail(reply.error());
         if (reply->result.value("in_progress", false)) {
             if (api::is_nonblocking(fd)) return api::fail(EINPROGRESS);
-            if (const int error = wait_connected(*s->session, fd, *sock)) return api::fail(error);
+            if (const int error = wait_connected(*s->session, fd, sock->id))
+                return api::fail(error);
         }
         api::restore_pair_sndbuf(*s->session, fd);
         return 0;

@@ -2,33 +2,39 @@
 
 #include <netinet/in.h>
 
-#include <cstring>
+#include <algorithm>
 
 #include "inet_address.hpp"
 
 namespace shmifsock {
 
-std::expected<shmifsock_dgram, int> header_for_destination(const sockaddr* dest, socklen_t len) {
+std::expected<shmifsock_dgram, int> header_for_destination(int domain, const sockaddr* dest,
+                                                           socklen_t len) {
     shmifsock_dgram header{};
     if (dest == nullptr) return header;  // family 0: the connected peer
-    const auto address = inet_address(dest, len, true);
+    // An inet6 socket's AF_UNSPEC destination is none (udpv6_sendmsg); an inet socket's is
+    // AF_INET (inet_address).
+    if (domain == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sa_family_t)) &&
+        dest->sa_family == AF_UNSPEC)
+        return header;
+    const auto address = inet_address(domain, dest, len, AddressUse::send);
     if (!address) return std::unexpected(address.error());
-    header.family = AF_INET;
-    header.port = address->sin_port;
-    std::memcpy(header.addr, &address->sin_addr, sizeof address->sin_addr);
+    header.family = address->family;
+    header.port = htons(address->port);
+    std::ranges::copy(address->bytes, std::begin(header.addr));
     return header;
 }
 
 void source_from_header(const shmifsock_dgram& header, sockaddr* src, socklen_t* len) {
     if (len == nullptr) return;
-    if (header.family != AF_INET) {
+    if (header.family != AF_INET && header.family != AF_INET6) {
         *len = 0;
         return;
     }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = header.port;
-    std::memcpy(&address.sin_addr, header.addr, sizeof address.sin_addr);
+    InetAddress address;
+    address.family = header.family;
+    address.port = ntohs(header.port);
+    std::copy(std::begin(header.addr), std::end(header.addr), address.bytes.begin());
     copy_out(address, src, len);
 }
 

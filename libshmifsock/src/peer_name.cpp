@@ -30,11 +30,16 @@ std::optional<PeerName> parse_peer_name(const sockaddr_un& address, socklen_t le
     if (slash == std::string_view::npos) return std::nullopt;
     const auto tag = parse_tag(name.substr(0, slash));
     if (!tag) return std::nullopt;
-    const auto id = name.substr(slash + 1);
+    auto id = name.substr(slash + 1);
+    int domain = AF_INET;
+    if (id.ends_with("/6")) {
+        domain = AF_INET6;
+        id.remove_suffix(2);
+    }
     std::uint64_t sock = 0;
     const auto [end, error] = std::from_chars(id.data(), id.data() + id.size(), sock, 10);
     if (id.empty() || error != std::errc() || end != id.data() + id.size()) return std::nullopt;
-    return PeerName{*tag, sock};
+    return PeerName{*tag, sock, domain};
 }
 
 std::expected<std::optional<PeerName>, int> peer_name_of(int fd) {

@@ -1,6 +1,6 @@
 // Which daemon and which socket a descriptor is: the daemon binds its end of every pair to the
-// abstract name "\0shmifd/TAG/SOCK" (TAG 16 hex digits, SOCK decimal), so getpeername on any
-// copy of the descriptor, in any process, answers.
+// abstract name "\0shmifd/TAG/SOCK" (TAG 16 hex digits, SOCK decimal; "/6" after it for an
+// AF_INET6 socket), so getpeername on any copy of the descriptor, in any process, answers.
 #pragma once
 
 #include <sys/socket.h>
@@ -16,6 +16,7 @@ namespace shmifsock {
 struct PeerName {
     std::uint64_t tag;
     std::uint64_t sock;
+    int domain = AF_INET;  // AF_INET or AF_INET6
     friend bool operator==(const PeerName&, const PeerName&) = default;
 };
 

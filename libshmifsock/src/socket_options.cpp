@@ -38,6 +38,8 @@ constexpr Entry kOptions[] = {
     {IPPROTO_TCP, TCP_KEEPCNT, {ignored, integer, "TCP_KEEPCNT", true}},
     {IPPROTO_TCP, TCP_QUICKACK, {ignored, boolean, "TCP_QUICKACK", true}},
     {IPPROTO_IP, IP_TOS, {ignored, integer, "IP_TOS", true}},
+    {IPPROTO_IPV6, IPV6_V6ONLY, {daemon, boolean, "IPV6_V6ONLY", true, true}},
+    {IPPROTO_IPV6, IPV6_TCLASS, {ignored, integer, "IPV6_TCLASS", true, true}},
 };
 
 }  // namespace
@@ -46,6 +48,10 @@ std::optional<OptionSpec> find_option(int level, int name) {
     for (const auto& entry : kOptions)
         if (entry.level == level && entry.name == name) return entry.spec;
     return std::nullopt;
+}
+
+bool applies_to(const OptionSpec& spec, int domain) {
+    return !spec.inet6_only || domain == AF_INET6;
 }
 
 }  // namespace shmifsock

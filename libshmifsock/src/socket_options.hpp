@@ -28,8 +28,13 @@ struct OptionSpec {
     OptionValue value;
     std::string_view name;  // the protocol's
     bool settable;
+    bool inet6_only = false;
 };
 
 std::optional<OptionSpec> find_option(int level, int name);
+
+// Whether a socket of `domain` (AF_INET, AF_INET6) has the option: IPPROTO_IPV6's are an
+// inet6 socket's only (Linux: ENOPROTOOPT on an inet one).
+bool applies_to(const OptionSpec& spec, int domain);
 
 }  // namespace shmifsock

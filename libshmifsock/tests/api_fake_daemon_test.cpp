@@ -31,6 +31,8 @@ namespace {
 
 using shmif::test::as_sockaddr;
 using shmif::test::inet;
+using shmif::test::inet6;
+using shmif::test::text_of;
 
 using nlohmann::json;
 
@@ -69,7 +71,9 @@ class ShmifsockApi : public ::testing::Test {
         }
         if (handler) return handler(request);
         if (cmd == "version") return Answer::success({{"daemon", "fake"}, {"protocol", 1}});
-        if (cmd == "sock.open") return sockets.open(request["args"]["type"]);
+        if (cmd == "sock.open")
+            return sockets.open(request["args"]["type"],
+                                request["args"].value("domain", std::string("inet")));
         return Answer{};
     }
 
@@ -110,8 +114,6 @@ TEST_F(ShmifsockApi, SocketGivesADescriptorWithTheFlagsAsked) {
 
 TEST_F(ShmifsockApi, SocketRefusesWhatTheDaemonCannotMakeWithoutAsking) {
     errno = 0;
-    EXPECT_EQ(shmifsock_socket(session, AF_INET6, SOCK_STREAM, 0), -1);
-    EXPECT_EQ(errno, EAFNOSUPPORT);
     EXPECT_EQ(shmifsock_socket(session, AF_UNIX, SOCK_STREAM, 0), -1);
     EXPECT_EQ(errno, EAFNOSUPPORT);
     EXPECT_EQ(shmifsock_socket(session, AF_INET, SOCK_RAW, IPPROTO_ICMP), -1);
@@ -311,6 +313,85 @@ TEST_F(ShmifsockApi, NamesComeFromSockName) {
     ASSERT_EQ(shmifsock_getsockname(session, fd, reinterpret_cast<sockaddr*>(&name), &len), 0);
     EXPECT_EQ(name.sin_port, 0);  // unbound: 0.0.0.0:0, as Linux
     EXPECT_EQ(name.sin_addr.s_addr, 0u);
+    ::close(fd);
+}
+
+// An AF_INET6 socket: the daemon learns the family at sock.open, the descriptor's name tells
+// the library; addresses travel as text, names come back as sockaddr_in6.
+TEST_F(ShmifsockApi, Inet6SocketsNameAddressesAsLinuxInet6Does) {
+    const int fd = shmifsock_socket(session, AF_INET6, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    EXPECT_EQ(last("sock.open"), (json{{"type", "tcp"}, {"domain", "inet6"}}));
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_DOMAIN, &domain, &len), 0);
+    EXPECT_EQ(domain, AF_INET6);
+
+    answer_with("sock.name", [](const json&) {
+        return Answer::success(
+            {{"type", "tcp"}, {"state", "open"}, {"local", nullptr}, {"remote", nullptr}});
+    });
+    sockaddr_in6 name;
+    std::memset(&name, 0xee, sizeof name);
+    len = sizeof name;
+    ASSERT_EQ(shmifsock_getsockname(session, fd, reinterpret_cast<sockaddr*>(&name), &len), 0);
+    EXPECT_EQ(len, sizeof(sockaddr_in6));  // unbound: [::]:0, as Linux
+    EXPECT_EQ(name.sin6_family, AF_INET6);
+    EXPECT_EQ(text_of(name), "::");
+    EXPECT_EQ(name.sin6_port, 0);
+    EXPECT_EQ(name.sin6_scope_id, 0u);
+
+    const auto here = inet6("::ffff:10.0.0.1", 8080);
+    ASSERT_EQ(shmifsock_bind(session, fd, as_sockaddr(here), sizeof here), 0);
+    EXPECT_EQ(last("sock.bind"),
+              (json{{"sock", sockets.last()}, {"addr", "::ffff:10.0.0.1"}, {"port", 8080}}));
+    const auto binds = count("sock.bind");
+    EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(here), 23), -1);
+    EXPECT_EQ(errno, EINVAL);
+    const auto v4 = inet("10.0.0.1", 8080);
+    EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(v4), sizeof v4), -1);
+    EXPECT_EQ(errno, EINVAL);  // shorter than a sockaddr_in6
+    auto wrong = here;
+    wrong.sin6_family = AF_INET;
+    EXPECT_EQ(shmifsock_bind(session, fd, as_sockaddr(wrong), sizeof wrong), -1);
+    EXPECT_EQ(errno, EAFNOSUPPORT);
+    EXPECT_EQ(count("sock.bind"), binds);  // refused without asking
+
+    answer_with("sock.connect", [](const json&) { return Answer::success({}); });
+    const auto to = inet6("2001:db8::2", 80);
+    ASSERT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), 0);
+    EXPECT_EQ(last("sock.connect")["addr"], "2001:db8::2");
+
+    // What the daemon names an inet6 socket's IPv4 peer with comes back v4-mapped.
+    answer_with("sock.name", [](const json&) {
+        return Answer::success({{"type", "tcp"},
+                                {"state", "ESTABLISHED"},
+                                {"local", {{"addr", "::ffff:10.0.0.1"}, {"port", 8080}}},
+                                {"remote", {{"addr", "10.0.0.2"}, {"port", 80}}}});
+    });
+    len = sizeof name;
+    ASSERT_EQ(shmifsock_getpeername(session, fd, reinterpret_cast<sockaddr*>(&name), &len), 0);
+    EXPECT_EQ(text_of(name), "::ffff:10.0.0.2");
+    EXPECT_EQ(ntohs(name.sin6_port), 80);
+    // A short buffer gets what fits and learns the full size.
+    sockaddr_in small{};
+    len = sizeof small;
+    ASSERT_EQ(shmifsock_getsockname(session, fd, reinterpret_cast<sockaddr*>(&small), &len), 0);
+    EXPECT_EQ(len, sizeof(sockaddr_in6));
+    EXPECT_EQ(small.sin_family, AF_INET6);
+
+    // IPPROTO_IPV6 options are an inet6 socket's only.
+    const int one = 1;
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one), 0);
+    EXPECT_EQ(last("sock.setopt"),
+              (json{{"sock", sockets.last()}, {"name", "IPV6_V6ONLY"}, {"value", 1}}));
+    const int inet_fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    const auto setopts = count("sock.setopt");
+    EXPECT_EQ(shmifsock_setsockopt(session, inet_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one),
+              -1);
+    EXPECT_EQ(errno, ENOPROTOOPT);
+    EXPECT_EQ(count("sock.setopt"), setopts);
+    ::close(inet_fd);
     ::close(fd);
 }
 

@@ -142,14 +142,15 @@ FakeSockets::~FakeSockets() {
         ::close(fd);
 }
 
-Answer FakeSockets::open(const std::string& type) {
+Answer FakeSockets::open(const std::string& type, const std::string& domain) {
     int pair[2];
     if (::socketpair(AF_UNIX, (type == "tcp" ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0,
                      pair) != 0)
         return Answer::failure("failed", "EMFILE");
     std::lock_guard lock(mutex_);
     const auto sock = next_++;
-    const std::string name = "shmifd/" + tag_ + "/" + std::to_string(sock);
+    const std::string name =
+        "shmifd/" + tag_ + "/" + std::to_string(sock) + (domain == "inet6" ? "/6" : "");
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path + 1, name.data(), name.size());

@@ -60,15 +60,16 @@ class FakeDaemon {
     std::thread acceptor_;
 };
 
-// Daemon-side ends of the sockets the fake opened, by id; named "\0shmifd/TAG/ID".
+// Daemon-side ends of the sockets the fake opened, by id; named "\0shmifd/TAG/ID" (with "/6"
+// for an inet6 socket).
 class FakeSockets {
   public:
     static constexpr int kPairSndbuf = 65536;
 
     FakeSockets();
     ~FakeSockets();
-    // sock.open's answer for `type` ("tcp" or "udp").
-    Answer open(const std::string& type);
+    // sock.open's answer for `type` ("tcp" or "udp") and `domain` ("inet" or "inet6").
+    Answer open(const std::string& type, const std::string& domain = "inet");
     // The daemon's end of socket `sock` (-1 when unknown).
     int daemon_end(std::uint64_t sock) const;
     std::uint64_t last() const {

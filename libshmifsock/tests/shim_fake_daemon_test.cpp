@@ -1,6 +1,6 @@
-// libshmifrun.so under an unmodified program (shim_probe) against a fake daemon: AF_INET
-// sockets are asked for, UDP data calls of every kind are framed, the descriptor table follows
-// dup2/fcntl/close and finds inherited descriptors after exec, other families stay the
+// libshmifrun.so under an unmodified program (shim_probe) against a fake daemon: AF_INET and
+// AF_INET6 sockets are asked for, UDP data calls of every kind are framed, the descriptor table
+// follows dup2/fcntl/close and finds inherited descriptors after exec, other families stay the
 // kernel's.
 #include <gtest/gtest.h>
 
@@ -30,7 +30,9 @@ class ShimUnderAProgram : public ::testing::Test {
     FakeSockets sockets;
     FakeDaemon daemon{dir.file("shmifd.sock"), [this](const json& r) {
                           if (r["cmd"] == "version") return Answer::success({{"protocol", 1}});
-                          if (r["cmd"] == "sock.open") return sockets.open(r["args"]["type"]);
+                          if (r["cmd"] == "sock.open")
+                              return sockets.open(r["args"]["type"],
+                                                  r["args"].value("domain", std::string("inet")));
                           return Answer{};
                       }};
 
@@ -115,6 +117,14 @@ TEST_F(ShimUnderAProgram, LeavesOtherFamiliesToTheKernel) {
     EXPECT_EQ(exit_status(run("kernel")), 0);
     for (const auto& r : daemon.requests())
         EXPECT_NE(r["cmd"], "sock.open");
+}
+
+TEST_F(ShimUnderAProgram, Inet6SocketsAreTheDaemons) {
+    EXPECT_EQ(exit_status(run("inet6")), 0);
+    json open;
+    for (const auto& r : daemon.requests())
+        if (r["cmd"] == "sock.open") open = r["args"];
+    EXPECT_EQ(open, (json{{"type", "udp"}, {"domain", "inet6"}}));
 }
 
 TEST_F(ShimUnderAProgram, AnInetSocketWithoutADaemonFailsCleanly) {

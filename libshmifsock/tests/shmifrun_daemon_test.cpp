@@ -14,8 +14,7 @@
 namespace shmifsock::test {
 namespace {
 
-// -4 everywhere: with no address, nc (and python3 -m http.server without --bind) would pick
-// IPv6 first, which stays the kernel's.
+// -4 everywhere: IPv4 is what these tests are about (IPv6 sockets: shmifrun_inet6_test.cpp).
 TEST_F(UnderShmifrun, NetcatBothWays) {
     if (!installed("/usr/bin/nc")) GTEST_SKIP() << "nc (netcat-openbsd) is not installed";
     const auto data = pattern(300 * 1000);

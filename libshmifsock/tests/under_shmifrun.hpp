@@ -60,15 +60,17 @@ class UnderShmifrun : public DaemonPair {
         return status;
     }
 
-    // python3 -m http.server on `daemon`, serving `body` as /blob from its own folder.
-    pid_t serve_http(DaemonProcess& daemon, int port, const std::string& body) {
+    // python3 -m http.server on `daemon` bound to `bind`, serving `body` as /blob from its own
+    // folder.
+    pid_t serve_http(DaemonProcess& daemon, int port, const std::string& body,
+                     const std::string& bind = "0.0.0.0") {
         const auto www = dir.file("www" + std::to_string(port));
         std::filesystem::create_directory(www);
         write_text_file(www + "/blob", body);
         const auto log = "http" + std::to_string(port) + ".log";
         const auto pid = run(daemon,
                              std::string("exec ") + kPython + " -m http.server " +
-                                 std::to_string(port) + " --bind 0.0.0.0 --directory " + www,
+                                 std::to_string(port) + " --bind " + bind + " --directory " + www,
                              log);
         EXPECT_TRUE(wait_listening(daemon, port)) << read_file(dir.file(log));
         return pid;

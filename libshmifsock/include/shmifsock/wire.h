@@ -6,15 +6,18 @@
 
 #include <stdint.h>
 
-/* The daemon's end is bound to "\0shmifd/TAG/SOCK": TAG is 16 hex digits, SOCK decimal. */
+/* The daemon's end is bound to "\0shmifd/TAG/SOCK": TAG is 16 hex digits, SOCK decimal;
+ * "\0shmifd/TAG/SOCK/6" for an AF_INET6 socket. */
 #define SHMIFSOCK_NAME_PREFIX "shmifd/"
 
 /* In front of every datagram on a UDP descriptor (SOCK_SEQPACKET), both ways. */
 struct shmifsock_dgram {
-    uint16_t family;  /* host order: 2 = AF_INET, 0 = none (client: the connected peer) */
+    uint16_t family;  /* host order: 2 = AF_INET, 10 = AF_INET6, 0 = none (client: the
+                         connected peer); an AF_INET6 socket's IPv4 peers come as 10,
+                         ::ffff:a.b.c.d */
     uint16_t port;    /* network order */
     uint32_t flags;   /* SHMIFSOCK_DGRAM_* */
-    uint8_t addr[16]; /* IPv4 in addr[0..3] */
+    uint8_t addr[16]; /* IPv4 in addr[0..3]; IPv6 all 16 */
 };
 #define SHMIFSOCK_DGRAM_TRUNCATED 1u /* from the daemon: cut to what the daemon could hold */
 

@@ -19,10 +19,10 @@ namespace {
 
 constexpr const char* kHelp = R"(Usage: shmifrun [-s SOCKET] [--] PROGRAM [ARGS...]
 
-Runs PROGRAM (found in PATH) with its IPv4 sockets (AF_INET, TCP and UDP) in the stack of a
-running shmifd, so that an unmodified program talks on the virtual network without root.
-IPv6 sockets (AF_INET6) are refused with EAFNOSUPPORT, as on a kernel without IPv6, so that
-programs fall back to IPv4 instead of reaching the host's network (SHMIFRUN_INET6=kernel
+Runs PROGRAM (found in PATH) with its IP sockets (AF_INET and AF_INET6, TCP and UDP) in the
+stack of a running shmifd, so that an unmodified program talks on the virtual network without
+root. AF_INET6 sockets are dual-stack as on Linux: IPv4 peers are ::ffff:a.b.c.d, so a server
+on [::] takes IPv4 clients and curl http://[::ffff:10.0.0.2]/ works (SHMIFRUN_INET6=kernel
 leaves them to the kernel); every other family (Unix, netlink...) stays with the kernel.
 Children and programs it executes inherit this.
 
@@ -52,7 +52,7 @@ Environment:
   SHMIFRUN_DEBUG=1     log the shim's decisions on stderr
   SHMIFRUN_SHIM=PATH   the shim library, instead of the one installed with shmifrun
   SHMIFRUN_INET6=kernel
-                       leave IPv6 sockets to the kernel
+                       leave AF_INET6 sockets to the kernel
   SHMIFSOCK_SOCKET, SHMIFD_SOCKET, XDG_RUNTIME_DIR
                        the control socket when -s is not given (see -s)
 )";

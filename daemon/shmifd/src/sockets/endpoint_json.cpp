@@ -1,10 +1,13 @@
 #include "endpoint_json.hpp"
 
+#include "sockets/socket_family.hpp"
+
 namespace shmifd::sockets {
 
-nlohmann::json endpoint_json(const std::optional<netstack::Endpoint>& endpoint) {
+nlohmann::json endpoint_json(SockDomain domain, const std::optional<netstack::Endpoint>& endpoint) {
     if (!endpoint) return nullptr;
-    return {{"addr", endpoint->address.to_string()}, {"port", endpoint->port}};
+    const auto shown = to_client(domain, *endpoint);
+    return {{"addr", shown.address.to_string()}, {"port", shown.port}};
 }
 
 }  // namespace shmifd::sockets

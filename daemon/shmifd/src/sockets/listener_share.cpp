@@ -46,7 +46,8 @@ void ListenerShare::accept_ready() {
     const auto now = std::chrono::steady_clock::now();
     for (int i = 0; i < max_accepts_per_event; ++i) {
         int listener_fd = -1;
-        SockOptions inherited;  // an accepted socket has its listener's options, as in Linux
+        // An accepted socket has its listener's options (IPV6_V6ONLY too) and family, as in Linux.
+        SockOptions inherited;
         {
             std::lock_guard lock(record_->mutex);
             if (record_->ready.size() >= record_->backlog) return;  // the stack queues more
@@ -56,12 +57,13 @@ void ListenerShare::accept_ready() {
         auto accepted = stack.tcp_accept(socket_);
         if (!accepted) return;
         auto info = stack.tcp_info(*accepted);
-        auto record = table.add(SockType::tcp, record_->pid, record_->client);
+        auto record = table.add(SockType::tcp, record_->domain, record_->pid, record_->client);
         if (!record) {
             (void)stack.tcp_abort(*accepted, now);  // over the client's limit: refused
             continue;
         }
-        auto pair = make_socket_pair(SockType::tcp, table.abstract_name((*record)->id));
+        auto pair =
+            make_socket_pair(SockType::tcp, table.abstract_name((*record)->id, record_->domain));
         if (!pair) {
             (void)stack.tcp_abort(*accepted, now);
             table.remove((*record)->id, pair.error());

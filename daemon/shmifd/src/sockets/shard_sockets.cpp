@@ -168,7 +168,7 @@ void ShardSockets::listen(std::shared_ptr<SockRecord> record, control::Done done
     listeners_.emplace(record->id, std::move(share));
     raw->start(index_ == 0);
     raw->accept_ready();
-    done(nlohmann::json{{"local", endpoint_json(*bound)}});
+    done(nlohmann::json{{"local", endpoint_json(record->domain, *bound)}});
 }
 
 void ShardSockets::stop_closed_listeners() {
@@ -216,7 +216,7 @@ void ShardSockets::place_udp(std::shared_ptr<SockRecord> record,
         done(std::unexpected(socket_error(bound.error())));
         return;
     }
-    done(endpoint_json(*bound));
+    done(endpoint_json(record->domain, *bound));
 }
 
 void ShardSockets::udp_connect(std::uint64_t id, std::optional<netstack::Endpoint> remote,
@@ -225,7 +225,7 @@ void ShardSockets::udp_connect(std::uint64_t id, std::optional<netstack::Endpoin
     if (it == udp_.end()) return done(std::unexpected(gone()));
     auto local = it->second->connect(remote);
     if (!local) return done(std::unexpected(socket_error(local.error())));
-    done(nlohmann::json{{"local", endpoint_json(*local)}});
+    done(nlohmann::json{{"local", endpoint_json(it->second->record().domain, *local)}});
 }
 
 void ShardSockets::detach_udp(std::uint64_t id, std::function<void(int fd)> then) {

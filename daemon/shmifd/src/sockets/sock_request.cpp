@@ -8,8 +8,9 @@ namespace {
 
 netstack::Endpoint endpoint_arg(control::Args& args) {
     const auto text = args.required_string("addr");
-    auto address = netstack::Ipv4Address::parse(text);
-    if (!address) throw control::ArgumentError("addr: not an IPv4 address: " + text);
+    // Either family's text: the socket's domain decides what it may name (socket_family.hpp).
+    auto address = netstack::IpAddress::parse(text);
+    if (!address) throw control::ArgumentError("addr: not an IP address: " + text);
     const auto port = args.required_uint("port", 0, 65535);
     return {*address, static_cast<std::uint16_t>(port)};
 }
@@ -29,6 +30,10 @@ SockRequest decode_sock_request(std::string_view cmd, control::Args& args) {
         if (type != "tcp" && type != "udp")
             throw control::ArgumentError("type must be tcp or udp, not " + type);
         r.type = type == "tcp" ? SockType::tcp : SockType::udp;
+        const auto domain = args.optional_string("domain").value_or("inet");
+        if (domain != "inet" && domain != "inet6")
+            throw control::ArgumentError("domain must be inet or inet6, not " + domain);
+        r.domain = domain == "inet" ? SockDomain::inet : SockDomain::inet6;
     } else if (cmd == "bind") {
         r.kind = Kind::bind;
         r.sock = sock_arg(args);

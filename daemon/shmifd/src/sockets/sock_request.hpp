@@ -26,9 +26,10 @@ struct SockRequest {
         list
     };
     Kind kind = Kind::list;
-    std::uint64_t sock = 0;         // >= 1 for every kind but open and list
-    SockType type = SockType::tcp;  // open
-    netstack::Endpoint endpoint{};  // bind: the local end; connect: the remote one
+    std::uint64_t sock = 0;                // >= 1 for every kind but open and list
+    SockType type = SockType::tcp;         // open
+    SockDomain domain = SockDomain::inet;  // open
+    netstack::Endpoint endpoint{};  // bind: the local end; connect: the remote one (either family)
     std::uint32_t backlog = 128;    // listen
     bool wait = true;               // connect: answer when established (false: at once)
     bool disconnect = false;        // connect: AF_UNSPEC, forget the peer (no addr, port)

@@ -8,6 +8,10 @@ const char* type_name(SockType type) {
     return type == SockType::tcp ? "tcp" : "udp";
 }
 
+const char* domain_name(SockDomain domain) {
+    return domain == SockDomain::inet ? "inet" : "inet6";
+}
+
 bool client_gone(const SockRecord& r) {
     if (r.closed) return true;
     if (r.daemon_end < 0) return false;

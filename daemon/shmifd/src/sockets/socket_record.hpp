@@ -20,6 +20,11 @@ namespace shmifd::sockets {
 enum class SockType : std::uint8_t { tcp, udp };
 const char* type_name(SockType type);
 
+// The client's address family (socket(2)'s domain): what addresses it names and is shown;
+// the stack is always spoken to in the stack's own families (socket_family.hpp).
+enum class SockDomain : std::uint8_t { inet, inet6 };
+const char* domain_name(SockDomain domain);  // "inet", "inet6"
+
 // Options a client set; applied when the socket reaches a shard, and on the shard after.
 struct SockOptions {
     netstack::TcpSocketOptions tcp{};
@@ -28,6 +33,7 @@ struct SockOptions {
     int linger_seconds = -1;  // SO_LINGER: -1 off; 0 = abort on close
     std::size_t udp_receive_buffer = 0;
     std::size_t udp_send_buffer = 0;
+    bool v6_only = false;  // IPV6_V6ONLY (inet6 only): no IPv4 peers through ::ffff:a.b.c.d
 };
 
 // A connection a listener has ready for sock.accept.
@@ -39,11 +45,14 @@ struct ReadyConnection {
 };
 
 struct SockRecord {
-    SockRecord(std::uint64_t id_, SockType type_, std::int64_t pid_, std::uint64_t client_)
-        : id(id_), type(type_), pid(pid_), client(client_) {}
+    // The forwarders' records (forward/) are inet: the default.
+    SockRecord(std::uint64_t id_, SockType type_, std::int64_t pid_, std::uint64_t client_,
+               SockDomain domain_ = SockDomain::inet)
+        : id(id_), type(type_), domain(domain_), pid(pid_), client(client_) {}
 
     const std::uint64_t id;
     const SockType type;
+    const SockDomain domain;
     const std::int64_t pid;                   // the process that opened it (or its listener's)
     const std::uint64_t client;               // the control connection that opened it
     std::atomic<std::uint64_t> bytes_in{0};   // from the network to the client
@@ -54,6 +63,8 @@ struct SockRecord {
     mutable std::mutex mutex;
     std::string state = "open";        // "open", "bound", "listening", "SYN-SENT", ...
     std::optional<std::size_t> shard;  // where its data path runs; none: not yet (or all)
+    // As the stack knows them (an inet6 socket's IPv4 peer is IPv4 here): socket_family.hpp
+    // shows them to the client.
     std::optional<netstack::Endpoint> local;
     std::optional<netstack::Endpoint> remote;
     SockOptions options;

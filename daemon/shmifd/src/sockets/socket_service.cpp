@@ -11,6 +11,7 @@
 #include "endpoint_json.hpp"
 #include "shard_sockets.hpp"
 #include "sock_request.hpp"
+#include "socket_family.hpp"
 #include "socket_pair.hpp"
 
 namespace shmifd::sockets {
@@ -70,6 +71,7 @@ std::optional<std::int64_t> get_option(const SockRecord& r, std::string_view nam
                                        : size(o.udp_send_buffer, 1 << 20);
     if (name == "SO_TYPE") return r.type == SockType::tcp ? SOCK_STREAM : SOCK_DGRAM;
     if (name == "SO_ACCEPTCONN") return r.state == "listening";
+    if (name == "IPV6_V6ONLY" && r.domain == SockDomain::inet6) return o.v6_only;
     return std::nullopt;
 }
 
@@ -154,10 +156,10 @@ std::shared_ptr<SockRecord> SocketService::record(std::uint64_t id) {
 void SocketService::open(const SockRequest& request_args, const control::Request& request,
                          control::Done& done) {
     const auto type = request_args.type;
-    auto added = table_.add(type, request.peer_pid, request.client);
+    auto added = table_.add(type, request_args.domain, request.peer_pid, request.client);
     if (!added) return done(std::unexpected(errno_error("too many sockets", added.error())));
     auto record = *added;
-    auto pair = make_socket_pair(type, table_.abstract_name(record->id));
+    auto pair = make_socket_pair(type, table_.abstract_name(record->id, record->domain));
     if (!pair) {
         table_.remove(record->id, "");
         return done(std::unexpected(errno_error("cannot create a socketpair", pair.error())));
@@ -189,8 +191,11 @@ void SocketService::open(const SockRequest& request_args, const control::Request
 
 void SocketService::bind(const SockRequest& request, control::Done& done) {
     auto r = record(request.sock);
-    const auto local = request.endpoint;
     std::unique_lock lock(r->mutex);
+    const auto mapped = to_stack(r->domain, r->options.v6_only, request.endpoint, AddressUse::bind);
+    if (!mapped)
+        return done(std::unexpected(errno_error("cannot bind that address", mapped.error())));
+    const auto local = *mapped;
     if (r->local) return done(std::unexpected(errno_error("already bound", "EINVAL")));
     if (r->type == SockType::tcp) {
         if (r->placed) return done(std::unexpected(errno_error("already connected", "EINVAL")));
@@ -204,8 +209,10 @@ void SocketService::bind(const SockRequest& request, control::Done& done) {
                 if (other->type != SockType::tcp || !other->local ||
                     other->local->port != local.port || client_gone(*other))
                     continue;
-                const bool overlap = other->local->address == local.address ||
-                                     other->local->address.is_any() || local.address.is_any();
+                // Within a family (a dual-stack bind to :: holds IPv4's any here).
+                const bool overlap = other->local->family() == local.family() &&
+                                     (other->local->address == local.address ||
+                                      other->local->address.is_any() || local.address.is_any());
                 const bool shared = r->options.reuse_address && other->options.reuse_address &&
                                     other->state != "listening";
                 if (overlap && !shared)
@@ -214,7 +221,7 @@ void SocketService::bind(const SockRequest& request, control::Done& done) {
         r->local = local;
         r->state = "bound";
         lock.unlock();
-        return done(json{{"addr", local.address.to_string()}, {"port", local.port}});
+        return done(endpoint_json(r->domain, local));
     }
     // UDP: the port's shard owns it (netstack's rule: port % shards); port 0 stays where
     // the socket runs, whose stack picks a port it owns.
@@ -356,7 +363,16 @@ void SocketService::listen_everywhere(std::shared_ptr<SockRecord> r, control::Do
 
 void SocketService::connect(const SockRequest& request, control::Done& done) {
     auto r = record(request.sock);
-    const auto remote = request.endpoint;
+    netstack::Endpoint remote;
+    if (!request.disconnect) {
+        std::lock_guard lock(r->mutex);
+        const auto mapped =
+            to_stack(r->domain, r->options.v6_only, request.endpoint, AddressUse::connect);
+        if (!mapped)
+            return done(
+                std::unexpected(errno_error("cannot connect to that address", mapped.error())));
+        remote = *mapped;
+    }
     const bool wait = request.wait;
     if (r->type == SockType::udp) {
         std::size_t shard = 0;
@@ -413,8 +429,8 @@ void SocketService::accept(const SockRequest& request, control::Done& done) {
     for (std::size_t i = 0; i < context_->shards.size(); ++i)
         context_->post(i, [id = r->id](ShardSockets& s) { s.accept_more(id); });
     done(json{{"sock", ready->sock},
-              {"local", endpoint_json(ready->local)},
-              {"remote", endpoint_json(ready->remote)}},
+              {"local", endpoint_json(r->domain, ready->local)},
+              {"remote", endpoint_json(r->domain, ready->remote)}},
          std::move(ready->client_end));
 }
 
@@ -423,18 +439,20 @@ void SocketService::name(const SockRequest& request, control::Done& done) {
     auto r = table_.find(id);
     if (!r) {
         // Closed: the local address stays (getsockname), there is no peer (getpeername:
-        // ENOTCONN); SO_ERROR is left for its own request.
+        // ENOTCONN); SO_ERROR is left for its own request. The table kept the address as the
+        // client saw it: shown unchanged.
         if (table_.closed(id))
             return done(json{{"state", "CLOSED"},
-                             {"local", endpoint_json(table_.closed_local(id))},
+                             {"local", endpoint_json(SockDomain::inet, table_.closed_local(id))},
                              {"remote", nullptr}});
         return done(std::unexpected(CommandError{"not_found", "no such socket", "EBADF"}));
     }
     std::lock_guard lock(r->mutex);
     done(json{{"type", type_name(r->type)},
+              {"domain", domain_name(r->domain)},
               {"state", r->state},
-              {"local", endpoint_json(r->local)},
-              {"remote", endpoint_json(r->remote)}});
+              {"local", endpoint_json(r->domain, r->local)},
+              {"remote", endpoint_json(r->domain, r->remote)}});
 }
 
 void SocketService::setopt(const SockRequest& request, control::Done& done) {
@@ -444,6 +462,15 @@ void SocketService::setopt(const SockRequest& request, control::Done& done) {
     std::optional<std::size_t> shard;
     {
         std::lock_guard lock(r->mutex);
+        if (name_text == "IPV6_V6ONLY") {
+            if (r->domain != SockDomain::inet6)
+                return done(std::unexpected(errno_error("not an inet6 socket", "ENOPROTOOPT")));
+            // As Linux: only before the socket has a port (bound, connected or listening).
+            if (r->local || r->state != "open")
+                return done(std::unexpected(errno_error("the socket has a port", "EINVAL")));
+            r->options.v6_only = value != 0;
+            return done(json::object());
+        }
         if (!set_option(r->options, name_text, value))
             return done(std::unexpected(errno_error("unknown option " + name_text, "ENOPROTOOPT")));
         if (r->placed && r->type == SockType::tcp && r->state != "listening") shard = r->shard;
@@ -492,11 +519,12 @@ void SocketService::list(control::Done& done) {
         std::lock_guard lock(r->mutex);
         rows.push_back({{"sock", r->id},
                         {"type", type_name(r->type)},
+                        {"domain", domain_name(r->domain)},
                         {"state", r->state},
                         {"pid", r->pid},
                         {"worker", r->shard ? json(*r->shard) : json(nullptr)},
-                        {"local", endpoint_json(r->local)},
-                        {"remote", endpoint_json(r->remote)},
+                        {"local", endpoint_json(r->domain, r->local)},
+                        {"remote", endpoint_json(r->domain, r->remote)},
                         {"bytes_in", r->bytes_in.load()},
                         {"bytes_out", r->bytes_out.load()},
                         {"drops", r->drops.load()}});

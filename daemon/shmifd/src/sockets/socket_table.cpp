@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <random>
 
+#include "sockets/socket_family.hpp"
+
 namespace shmifd::sockets {
 
 namespace {
@@ -24,11 +26,12 @@ SocketTable::SocketTable(SocketLimits limits) : limits_(limits) {
     tag_ = fmt::format("{:016x}", value);
 }
 
-std::string SocketTable::abstract_name(std::uint64_t id) const {
-    return fmt::format("shmifd/{}/{}", tag_, id);
+std::string SocketTable::abstract_name(std::uint64_t id, SockDomain domain) const {
+    return fmt::format("shmifd/{}/{}{}", tag_, id, domain == SockDomain::inet6 ? "/6" : "");
 }
 
 std::expected<std::shared_ptr<SockRecord>, std::string> SocketTable::add(SockType type,
+                                                                         SockDomain domain,
                                                                          std::int64_t pid,
                                                                          std::uint64_t client) {
     std::lock_guard lock(mutex_);
@@ -37,7 +40,7 @@ std::expected<std::shared_ptr<SockRecord>, std::string> SocketTable::add(SockTyp
     if (count >= limits_.per_client) return std::unexpected("EMFILE");
     ++count;
     const auto id = next_id_++;
-    auto record = std::make_shared<SockRecord>(id, type, pid, client);
+    auto record = std::make_shared<SockRecord>(id, type, pid, client, domain);
     records_.emplace(id, record);
     return record;
 }
@@ -63,7 +66,7 @@ void SocketTable::remove(std::uint64_t id, std::string last_error) {
     std::optional<netstack::Endpoint> local;
     {
         std::lock_guard lock(record->mutex);
-        local = record->local;
+        if (record->local) local = to_client(record->domain, *record->local);
     }
     std::lock_guard lock(mutex_);
     tombstones_.push_back({.id = id, .last_error = std::move(last_error), .local = local});

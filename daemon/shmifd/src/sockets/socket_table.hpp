@@ -29,19 +29,21 @@ class SocketTable {
 
     // The run's tag in every daemon end's abstract name (16 hex digits).
     const std::string& tag() const { return tag_; }
-    // "\0shmifd/TAG/ID" without the leading NUL.
-    std::string abstract_name(std::uint64_t id) const;
+    // "\0shmifd/TAG/ID" without the leading NUL; "\0shmifd/TAG/ID/6" for an inet6 socket, so
+    // that the client knows a descriptor's family without asking.
+    std::string abstract_name(std::uint64_t id, SockDomain domain) const;
 
     // A new record, or the errno name of the limit it hit.
-    std::expected<std::shared_ptr<SockRecord>, std::string> add(SockType type, std::int64_t pid,
+    std::expected<std::shared_ptr<SockRecord>, std::string> add(SockType type, SockDomain domain,
+                                                                std::int64_t pid,
                                                                 std::uint64_t client);
     std::shared_ptr<SockRecord> find(std::uint64_t id) const;
     // The data path of `id` ended: its record goes, its last error is kept a while.
     void remove(std::uint64_t id, std::string last_error);
     // The error a closed socket left (empty: none or unknown); reading clears it.
     std::optional<std::string> take_tombstone(std::uint64_t id);
-    // A closed socket's local address, as it was (getsockname works after the close, as on a
-    // kernel socket whose connection has ended); none when unknown or never bound.
+    // A closed socket's local address, as its client saw it (getsockname works after the close, as
+    // on a kernel socket whose connection has ended); none when unknown or never bound.
     std::optional<netstack::Endpoint> closed_local(std::uint64_t id) const;
     bool closed(std::uint64_t id) const;
     std::vector<std::shared_ptr<SockRecord>> all() const;

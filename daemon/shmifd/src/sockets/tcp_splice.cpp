@@ -99,7 +99,7 @@ void TcpSplice::connected() {
     }
     // The filler goes first, so the client's descriptor is writable when it hears back.
     drain_filler();
-    if (waiter) (*waiter)(nlohmann::json{{"local", endpoint_json(local)}});
+    if (waiter) (*waiter)(nlohmann::json{{"local", endpoint_json(record_->domain, local)}});
 }
 
 void TcpSplice::pump() {

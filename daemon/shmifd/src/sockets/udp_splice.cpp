@@ -11,6 +11,7 @@
 #include "errno_names.hpp"
 #include "shard_sockets.hpp"
 #include "shmifsock/wire.h"
+#include "socket_family.hpp"
 
 namespace shmifd::sockets {
 
@@ -148,16 +149,31 @@ void UdpSplice::from_client() {
                 note_error(errno_name(bound.error()));
                 continue;
             }
-        auto sent = header.family == 0
-                        ? shard_.stack().udp_send(*socket_, payload, now)
-                        : shard_.stack().udp_send_to(*socket_, payload, endpoint_of(header), now);
-        if (sent)
-            record_->bytes_out += payload.size();
-        else
-            note_error(sent.error() == netstack::SocketError::not_connected
-                           ? "EDESTADDRREQ"
-                           : errno_name(sent.error()));
+        if (header.family == 0) {
+            sent_or_note(shard_.stack().udp_send(*socket_, payload, now), payload.size());
+            continue;
+        }
+        bool v6_only = false;
+        if (record_->domain == SockDomain::inet6) {
+            std::lock_guard lock(record_->mutex);
+            v6_only = record_->options.v6_only;
+        }
+        const auto to = to_stack(record_->domain, v6_only, endpoint_of(header), AddressUse::send);
+        if (!to) {
+            note_error(to.error());
+            continue;
+        }
+        sent_or_note(shard_.stack().udp_send_to(*socket_, payload, *to, now), payload.size());
     }
+}
+
+void UdpSplice::sent_or_note(const std::expected<void, netstack::SocketError>& sent,
+                             std::size_t size) {
+    if (sent)
+        record_->bytes_out += size;
+    else
+        note_error(sent.error() == netstack::SocketError::not_connected ? "EDESTADDRREQ"
+                                                                        : errno_name(sent.error()));
 }
 
 void UdpSplice::to_client() {
@@ -166,7 +182,8 @@ void UdpSplice::to_client() {
         auto got = shard_.stack().udp_receive(
             *socket_, std::span<std::byte>(buffer_.data() + header_size, max_datagram));
         if (!got) return;
-        const auto header = header_of(got->from, got->full_size > got->size);
+        const auto header =
+            header_of(sockets::to_client(record_->domain, got->from), got->full_size > got->size);
         std::memcpy(buffer_.data(), &header, header_size);
         const ssize_t n =
             ::send(fd_, buffer_.data(), header_size + got->size, MSG_DONTWAIT | MSG_NOSIGNAL);

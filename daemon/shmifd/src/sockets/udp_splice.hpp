@@ -36,6 +36,7 @@ class UdpSplice {
     std::expected<netstack::Endpoint, netstack::SocketError> connect(
         std::optional<netstack::Endpoint> remote);
     std::optional<netstack::SocketId> socket() const { return socket_; }
+    const SockRecord& record() const { return *record_; }
     void close();
     // Ends the data path here but keeps the descriptor open: returns it.
     int release();
@@ -46,6 +47,7 @@ class UdpSplice {
     void from_client();
     void to_client();
     void note_error(const std::string& name);
+    void sent_or_note(const std::expected<void, netstack::SocketError>& sent, std::size_t size);
     void finish();
 
     Shard& shard_;
