@@ -2,6 +2,7 @@
 //
 //   icmp echo      echo requests into one stack, replies out through a MemoryDevice
 //   udp 64 B       64-byte datagrams into a socket, received and drained one by one
+//   (both over IPv4 and over IPv6, in the same run, with the IPv6/IPv4 ratio)
 //   ping rtt (1p)  two stacks on one bus file in one process, turned in one loop
 //   ping rtt (2p)  two processes on one bus file, pinned to CPUs 0 and 1, busy polling
 //
@@ -34,11 +35,19 @@ using Clock = std::chrono::steady_clock;
 
 constexpr Ipv4Address kIpA = Ipv4Address::from_octets(10, 0, 0, 1);
 constexpr Ipv4Address kIpB = Ipv4Address::from_octets(10, 0, 0, 2);
+constexpr Ipv6Address kIp6A{{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+constexpr Ipv6Address kIp6B{{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+
+IpAddress address_a(IpFamily f) {
+    return f == IpFamily::v4 ? IpAddress(kIpA) : IpAddress(kIp6A);
+}
 
 StackConfig unlimited(std::uint64_t seed) {
     StackConfig c;
     c.seed = seed;
     c.icmp.per_second = 0;  // measure the stack, not the rate limit
+    c.ipv6.enabled = true;
+    c.ipv6.dad_transmits = 0;  // addresses usable at once
     return c;
 }
 
@@ -49,7 +58,9 @@ InterfaceId attach(Stack& stack, Device& device, std::uint8_t n, Ipv4Address add
     c.mac = {{0x02, 0, 0, 0, 0, n}};
     c.mtu = 1500;
     const auto id = stack.add_interface(c, device);
-    if (!id || !stack.add_address(*id, {address, 24}, Clock::now())) {
+    const Ipv6Cidr address6{n == 1 ? kIp6A : kIp6B, 64};
+    if (!id || !stack.add_address(*id, {address, 24}, Clock::now()) ||
+        !stack.add_address(*id, address6, Clock::now())) {
         std::fprintf(stderr, "netstack_bench: cannot configure a stack\n");
         std::exit(1);
     }
@@ -73,7 +84,8 @@ struct Pair {
         hub.attach(a, ia, da);
         hub.attach(b, ib, db);
         const SocketId p = *b.ping_open();
-        (void)b.ping_send(p, kIpA, 0, 8, Clock::now());  // resolves both ways
+        (void)b.ping_send(p, kIpA, 0, 8, Clock::now());  // ARP and ND, both ways
+        (void)b.ping_send(p, kIp6A, 0, 8, Clock::now());
         hub.deliver(Clock::now());
     }
     // The next frame B transmits for `send`, captured instead of delivered.
@@ -104,32 +116,34 @@ double rate(std::size_t frames, One one) {
     return static_cast<double>(frames) / took.count();
 }
 
-double icmp_echo_rate(std::size_t frames) {
+double icmp_echo_rate(std::size_t frames, IpFamily family) {
     Pair pair;
     const SocketId p = *pair.b.ping_open();
     const FrameBuffer request =
-        pair.capture([&] { (void)pair.b.ping_send(p, kIpA, 1, 56, Clock::now()); });
+        pair.capture([&] { (void)pair.b.ping_send(p, address_a(family), 1, 56, Clock::now()); });
     const Instant now = Clock::now();
     const double r = rate(frames, [&](std::size_t) {
         pair.a.receive(pair.ia, request, now);
         pair.da.clear();
     });
-    if (pair.a.stats().icmp.tx_echo_replies < frames) {
+    const auto replies = family == IpFamily::v4 ? pair.a.stats().icmp.tx_echo_replies
+                                                : pair.a.stats().icmpv6.tx_echo_replies;
+    if (replies < frames) {
         std::fprintf(stderr, "netstack_bench: only %llu echo replies\n",
-                     static_cast<unsigned long long>(pair.a.stats().icmp.tx_echo_replies));
+                     static_cast<unsigned long long>(replies));
         std::exit(1);
     }
     return r;
 }
 
-double udp_rate(std::size_t frames) {
+double udp_rate(std::size_t frames, IpFamily family) {
     Pair pair;
     const SocketId rx = *pair.a.udp_open();
-    (void)pair.a.udp_bind(rx, {Ipv4Address::any(), 5000});
+    (void)pair.a.udp_bind(rx, {IpAddress::any(family), 5000});
     const SocketId tx = *pair.b.udp_open();
     const std::vector<std::byte> payload(64);
     const FrameBuffer datagram = pair.capture([&] {
-        (void)pair.b.udp_send_to(tx, payload, {kIpA, 5000}, Clock::now());
+        (void)pair.b.udp_send_to(tx, payload, {address_a(family), 5000}, Clock::now());
     });
     std::vector<std::byte> buffer(2048);
     const Instant now = Clock::now();
@@ -264,7 +278,8 @@ int main(int argc, char** argv) {
             std::fprintf(stderr,
                          "usage: %s [--quick]\n"
                          "Prints frames per second one netstack Stack handles (ICMP echo, 64-byte "
-                         "UDP) and ping round trips over a shmif bus (one process; two processes "
+                         "UDP; over IPv4 and IPv6) and ping round trips over a shmif bus (one "
+                         "process; two processes "
                          "pinned to CPUs 0 and 1). Median of several runs.\n",
                          argv[0]);
             return std::strcmp(argv[i], "--help") == 0 ? 0 : 2;
@@ -274,10 +289,12 @@ int main(int argc, char** argv) {
     const std::size_t frames = quick ? 50'000 : 300'000;
     const std::size_t pings = quick ? 500 : 3'000;
 
-    std::vector<double> icmp, udp, p50_1, p99_1, p50_2, p99_2;
+    std::vector<double> icmp, udp, icmp6, udp6, p50_1, p99_1, p50_2, p99_2;
     for (int run = 0; run < runs; ++run) {
-        icmp.push_back(icmp_echo_rate(frames));
-        udp.push_back(udp_rate(frames));
+        icmp.push_back(icmp_echo_rate(frames, IpFamily::v4));
+        icmp6.push_back(icmp_echo_rate(frames, IpFamily::v6));
+        udp.push_back(udp_rate(frames, IpFamily::v4));
+        udp6.push_back(udp_rate(frames, IpFamily::v6));
         const auto one = bus_rtt_one_process(pings);
         p50_1.push_back(percentile(one, 0.5));
         p99_1.push_back(percentile(one, 0.99));
@@ -290,6 +307,10 @@ int main(int argc, char** argv) {
     std::printf("%-40s %14s\n", "case", "result");
     std::printf("%-40s %10.2f Mf/s\n", "icmp echo request -> reply", median(icmp) / 1e6);
     std::printf("%-40s %10.2f Mf/s\n", "udp 64 B datagram -> socket -> drained", median(udp) / 1e6);
+    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", "icmpv6 echo request -> reply",
+                median(icmp6) / 1e6, median(icmp6) / median(icmp));
+    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", "udp 64 B over IPv6 -> drained",
+                median(udp6) / 1e6, median(udp6) / median(udp));
     std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, one process (p50)",
                 median(p50_1), median(p99_1));
     std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, two processes (p50)",

@@ -28,6 +28,9 @@ forward_max_connections = 100
 [stack]
 forwarding = true
 ttl = 32
+ipv6 = true
+hop_limit = 64
+dad_transmits = 1
 udp_queue_datagrams = 16
 udp_queue_bytes = 65536
 

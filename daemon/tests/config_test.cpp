@@ -139,15 +139,15 @@ TEST(Config, ErrorsNameTheLine) {
     EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\nmtu = 10\n"),
               "t.toml:4: interface.mtu must be in 68..65535, not 10");
     EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\naddresses = [\"10.0.0.1/33\"]\n"),
-              "t.toml:4: interface e: addresses must be \"a.b.c.d/n\" strings");
+              "t.toml:4: interface e: addresses must be \"a.b.c.d/n\" or \"x:x::x/n\" strings");
     EXPECT_EQ(error_of("\n[[interface]]\nname = \"e\"\n"),
               "t.toml:2: interface e: bus is required");
     EXPECT_EQ(error_of("[[interface]]\nname = \"e\"\nbus = \"b\"\n[[interface]]\nname = \"e\"\n"
                        "bus = \"c\"\n"),
               "t.toml:4: interface e is defined twice");
     EXPECT_EQ(error_of("[[route]]\ndst = \"10.0.0.1/24\"\nif = \"x\"\n"),
-              "t.toml:2: route: dst must be a network a.b.c.d/n (host bits clear) or \"default\", "
-              "not 10.0.0.1/24");
+              "t.toml:2: route: dst must be a network a.b.c.d/n or x:x::x/n (host bits clear) or "
+              "\"default\", not 10.0.0.1/24");
     EXPECT_EQ(error_of("[[route]]\ndst = \"10.0.0.0/24\"\nif = \"x\"\n"),
               "t.toml:1: route to 10.0.0.0/24: no interface x");
     EXPECT_EQ(error_of("[[route]]\ndst = \"default\"\n"),
@@ -201,9 +201,11 @@ TEST(Config, QuickFormDualStack) {
     ASSERT_EQ(c.routes.size(), 1u);
     EXPECT_EQ(c.routes[0].dst.to_string(), "::/0") << "the gateway's family picks the default";
     EXPECT_EQ(c.routes[0].via->to_string(), "fe80::1");
-    EXPECT_NO_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5/64"}, .gateway = "2001:db8::1"}));
-    EXPECT_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5/64"}, .gateway = "2001:db9::1"}),
-                 ConfigError);
+    EXPECT_NO_THROW(
+        quick_config({.bus = "b", .addresses = {"2001:db8::5/64"}, .gateway = "2001:db8::1"}));
+    EXPECT_THROW(
+        quick_config({.bus = "b", .addresses = {"2001:db8::5/64"}, .gateway = "2001:db9::1"}),
+        ConfigError);
     EXPECT_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5/64", "2001:db8::5/64"}}),
                  ConfigError);
     EXPECT_THROW(quick_config({.bus = "b", .addresses = {"2001:db8::5"}}), ConfigError);

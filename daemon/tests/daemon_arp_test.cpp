@@ -137,12 +137,12 @@ TEST_F(ArpDaemonTest, AddrAddOfATakenAddressIsRefused) {
     ASSERT_FALSE(taken);
     EXPECT_EQ(taken.error().code, "address_in_use");
     EXPECT_EQ(taken.error().message, "10.0.0.1 is in use on eth0 by " + a_mac);
-    EXPECT_EQ(b->ok("addr.list", {{"if", "eth0"}})["addresses"].size(), 1u);
+    EXPECT_EQ(configured_addresses(b->ok("addr.list", {{"if", "eth0"}})), 1u);
     // A free one is probed for and added.
     const auto before = std::chrono::steady_clock::now();
     b->ok("addr.add", {{"if", "eth0"}, {"addr", "10.0.0.3/24"}});
     EXPECT_GE(std::chrono::steady_clock::now() - before, 90ms) << "the probe listens ~100 ms";
-    EXPECT_EQ(b->ok("addr.list", {{"if", "eth0"}})["addresses"].size(), 2u);
+    EXPECT_EQ(configured_addresses(b->ok("addr.list", {{"if", "eth0"}})), 2u);
     EXPECT_GE(arp_counter(*b, "tx_address_probes"), 2u);
 #ifdef SHMIFCTL_BIN
     const auto out = dir.file("shmifctl.out");
@@ -181,7 +181,7 @@ TEST_F(ArpDaemonTest, ClaimOnOurAddressIsDefendedLoggedAndCounted) {
     EXPECT_TRUE(wait_until([&] { return occurrences(a->log(), warning) >= 1; })) << a->log();
     std::this_thread::sleep_for(200ms);
     EXPECT_EQ(occurrences(a->log(), warning), 1u) << "rate limited:\n" << a->log();
-    EXPECT_EQ(a->ok("addr.list", {{"if", "eth0"}})["addresses"].size(), 1u)
+    EXPECT_EQ(configured_addresses(a->ok("addr.list", {{"if", "eth0"}})), 1u)
         << "the address stays ours";
 }
 

@@ -51,7 +51,7 @@ TEST_F(DaemonLoopbackTest, EveryDaemonHasLoAndPingsItselfOnIt) {
     EXPECT_EQ(lo["name"], "lo");
     EXPECT_EQ(lo["loopback"], true);
     EXPECT_EQ(lo["mtu"], 65535);
-    EXPECT_EQ(lo["addresses"], json::array({"127.0.0.1/8"}));
+    EXPECT_EQ(lo["addresses"], json::array({"127.0.0.1/8", "::1/128"}));
     EXPECT_EQ(lo["state"], "up");
 
     auto eth0_tx = [&] { return d->ok("stats")["interfaces"][0].value("tx_frames", 0); };

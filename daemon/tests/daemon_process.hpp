@@ -83,4 +83,13 @@ class DaemonProcess {
     pid_t pid_ = -1;
 };
 
+// How many addresses of an addr.list reply were configured: all but the IPv6 link-local ones
+// the stack makes from each MAC ("auto": true).
+inline std::size_t configured_addresses(const nlohmann::json& reply) {
+    std::size_t n = 0;
+    for (const auto& a : reply.at("addresses"))
+        if (!(a.contains("auto") && a.at("auto") == true)) ++n;
+    return n;
+}
+
 }  // namespace shmifd::test

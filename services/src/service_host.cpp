@@ -47,7 +47,8 @@ std::expected<void, std::string> ServiceHost::add(const ServiceSpec& spec) {
             return std::unexpected(spec.to_string() + ": port in use by " + s.spec.to_string());
     const auto id = next_service_++;
     Service service{.spec = spec, .listener = {}, .udp = {}, .counters = {}};
-    const netstack::Endpoint local{netstack::Ipv4Address::any(), spec.port};
+    // ::, the dual-stack wildcard: the service answers over IPv4 and IPv6.
+    const netstack::Endpoint local{netstack::Ipv6Address::any(), spec.port};
     if (spec.uses_tcp()) {
         auto s = stack_.tcp_open();
         if (!s) return std::unexpected(failure(spec, "tcp socket", s.error()));

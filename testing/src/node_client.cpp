@@ -128,7 +128,7 @@ std::vector<std::string> NodeClient::addresses() const {
         return out;
     }
     for (const auto& entry : reply.result.value("addresses", nlohmann::json::array()))
-        if (entry.value("if", std::string()) != "lo")
+        if (entry.value("if", std::string()) != "lo" && !entry.value("auto", false))
             out.push_back(entry.value("addr", std::string()));
     return out;
 }

@@ -1,11 +1,12 @@
-// Fuzz target: arbitrary frames into a Stack that has two interfaces, several addresses, a
-// default route, forwarding on, a UDP socket and a ping socket, with time moving on.
+// Fuzz target: arbitrary frames into a Stack that has two interfaces, several addresses of
+// both IP versions (IPv6 on: link-local addresses, DAD, Neighbor Discovery), default routes,
+// forwarding on, a dual-stack UDP socket and a ping socket, with time moving on.
 //
 // Input: records of [control][length: 2 bytes, big-endian][frame: length bytes]; a short last
 // record takes what is left. control bit 0 = interface, bits 1-3 = time step before the frame
 // (see kSteps), bit 4 = poll() after it, bits 5-7 = an extra action (drain the socket, send a
-// datagram or a ping, toggle promiscuous, flush neighbours). make_netstack_rx_corpus.py writes
-// seeds in this format.
+// datagram or a ping over IPv4 or IPv6, toggle promiscuous, flush neighbours).
+// make_netstack_rx_corpus.py writes seeds in this format.
 //
 // Cheap invariants: the stack never transmits a frame shorter than an Ethernet header or
 // longer than the device carries, poll_at() after poll(now) lies in the
@@ -36,6 +37,13 @@ void check(bool ok) {
 
 Ipv4Address a(std::uint8_t b0, std::uint8_t b1, std::uint8_t b2, std::uint8_t b3) {
     return Ipv4Address::from_octets(b0, b1, b2, b3);
+}
+
+// 2001:db8:<net>::<host>
+Ipv6Address a6(std::uint8_t net, std::uint8_t host) {
+    Ipv6Address x{{0x20, 0x01, 0x0d, 0xb8, 0, net}};
+    x.bytes[15] = host;
+    return x;
 }
 
 // Checks each frame as it is offered and forgets it (the target links only `netstack`, so it
@@ -75,8 +83,14 @@ struct Rig {
         def.gateway = a(10, 0, 1, 254);
         def.interface = ids[1];
         check(stack.add_route(def).has_value());
+        check(stack.add_address(ids[0], Ipv6Cidr{a6(0, 1), 64}, clock.now()).has_value());
+        check(stack.add_address(ids[1], Ipv6Cidr{a6(1, 1), 64}, clock.now()).has_value());
+        Ipv6Route def6;
+        def6.gateway = Ipv6Address{{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe}};
+        def6.interface = ids[1];
+        check(stack.add_route(def6).has_value());
         udp = *stack.udp_open();
-        check(stack.udp_bind(udp, {Ipv4Address::any(), 5000}).has_value());
+        check(stack.udp_bind(udp, {Ipv6Address::any(), 5000}).has_value());  // both families
         stack.udp_set_queue_limits(udp, kQueueDatagrams, 1 << 16);
         ping = *stack.ping_open();
     }
@@ -87,6 +101,7 @@ struct Rig {
         c.arp.max_pending_total = 32;
         c.reassembly.max_bytes = 64 * 1024;
         c.reassembly.max_datagrams = 8;
+        c.ipv6.enabled = true;
         return c;
     }
 
@@ -123,7 +138,14 @@ struct Rig {
                                       now);
                 break;
             case 5:
-                (void)stack.set_promiscuous(ids[0], !stack.interfaces()[0].promiscuous);
+                if (frame.size() % 2 == 0) {
+                    (void)stack.set_promiscuous(ids[0], !stack.interfaces()[0].promiscuous);
+                } else {  // IPv6: on-link (Neighbor Discovery), or fragmented through the router
+                    (void)stack.udp_send_to(udp, frame, {a6(frame.size() % 4 == 1 ? 0 : 9, 2), 7},
+                                            now);
+                    (void)stack.ping_send(ping, a6(0, 2), static_cast<std::uint16_t>(frame.size()),
+                                          frame.size() * 8, now);
+                }
                 break;
             case 6:
                 stack.flush_neighbours();

@@ -152,10 +152,12 @@ void add_route_commands(CLI::App& app, Invocation& out, const ValuesPtr& v) {
 }
 
 void add_neighbour_commands(CLI::App& app, Invocation& out, const ValuesPtr& v) {
-    CLI::App* group = app.add_subcommand("neigh", "ARP cache: list, flush");
+    CLI::App* group = app.add_subcommand(
+        "neigh", "Neighbour cache (ARP and IPv6 Neighbor Discovery): list, flush");
     group->require_subcommand(1);
-    for (const auto& [word, help] : {std::pair{"list", "List ARP entries (of one interface)"},
-                                     std::pair{"flush", "Forget ARP entries (of one interface)"}}) {
+    for (const auto& [word, help] :
+         {std::pair{"list", "List neighbour entries (of one interface)"},
+          std::pair{"flush", "Forget neighbour entries (of one interface)"}}) {
         CLI::App* sub = leaf(*group, word, help, out, std::string("neigh.") + word,
                              [v] { return optional_if(*v); });
         sub->add_option("if", v->iface, "Interface name");
@@ -163,18 +165,19 @@ void add_neighbour_commands(CLI::App& app, Invocation& out, const ValuesPtr& v) 
 }
 
 void add_ping_command(CLI::App& app, Invocation& out, const ValuesPtr& v) {
-    CLI::App* ping = leaf(
-        app, "ping", "Send ICMP echo requests from the daemon's stack", out, "ping", [v, &out] {
-            const auto interval = seconds_to_ms(v->interval_s);
-            const auto wait = seconds_to_ms(v->wait_s);
-            out.command_time = interval * static_cast<std::int64_t>(v->count) + wait;
-            return json{{"addr", v->addr},
-                        {"count", v->count},
-                        {"size", v->size},
-                        {"interval_ms", interval.count()},
-                        {"timeout_ms", wait.count()}};
-        });
-    ping->add_option("addr", v->addr, "IPv4 address to ping")->required();
+    CLI::App* ping = leaf(app, "ping", "Send ICMP or ICMPv6 echo requests from the daemon's stack",
+                          out, "ping", [v, &out] {
+                              const auto interval = seconds_to_ms(v->interval_s);
+                              const auto wait = seconds_to_ms(v->wait_s);
+                              out.command_time =
+                                  interval * static_cast<std::int64_t>(v->count) + wait;
+                              return json{{"addr", v->addr},
+                                          {"count", v->count},
+                                          {"size", v->size},
+                                          {"interval_ms", interval.count()},
+                                          {"timeout_ms", wait.count()}};
+                          });
+    ping->add_option("addr", v->addr, "IPv4 or IPv6 address to ping")->required();
     ping->add_option("-c,--count", v->count, "Echo requests to send")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();

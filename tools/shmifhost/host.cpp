@@ -31,6 +31,7 @@ std::expected<std::unique_ptr<Host>, std::string> Host::open(const HostConfig& c
     netstack::StackConfig sc;
     sc.seed = config.seed != 0 ? config.seed : random_seed();
     if (config.tcp_max_connections != 0) sc.tcp.max_connections = config.tcp_max_connections;
+    sc.ipv6.enabled = true;  // as shmifd
     host->stack_ = std::make_unique<netstack::Stack>(sc);
     auto& stack = *host->stack_;
     // mtu 0: add_interface derives the largest the bus carries.
@@ -46,8 +47,13 @@ std::expected<std::unique_ptr<Host>, std::string> Host::open(const HostConfig& c
         return std::unexpected(fmt::format("address {}: {}", config.address.to_string(),
                                            netstack::describe(ok.error())));
     if (config.gateway) {
-        const netstack::Route route{.destination = {}, .gateway = config.gateway, .interface = *id};
-        if (auto ok = stack.add_route(route); !ok)
+        const auto ok =
+            config.gateway->is_v4()
+                ? stack.add_route(netstack::Route{
+                      .destination = {}, .gateway = config.gateway->v4(), .interface = *id})
+                : stack.add_route(netstack::Ipv6Route{
+                      .destination = {}, .gateway = config.gateway->v6(), .interface = *id});
+        if (!ok)
             return std::unexpected(fmt::format("gateway {}: {}", config.gateway->to_string(),
                                                netstack::describe(ok.error())));
     }

@@ -28,9 +28,9 @@ struct HostConfig {
     std::string bus;
     bool create_bus = false;
     std::string name = "eth0";
-    netstack::Ipv4Cidr address;
-    std::optional<netstack::Ipv4Address> gateway;
-    netstack::MacAddress mac;  // zero: derived from the seed
+    netstack::IpCidr address;  // IPv4 or IPv6 (IPv6 is on: a link-local address too)
+    std::optional<netstack::IpAddress> gateway;  // of the address's family
+    netstack::MacAddress mac;                    // zero: derived from the seed
     // IP MTU. 1500 by default, as an Ethernet NIC (and a TAP) has: large datagrams fragment
     // as they would on a real segment. 0: as large as the bus carries (at most 65,535).
     std::size_t mtu = 1500;

@@ -119,7 +119,7 @@ int run(const Args& a, const HostConfig& config) {
                    (*host)->device().sender());
     int status = exit_ok;
     if (!a.ping.empty()) {
-        PingOptions p{.to = *netstack::Ipv4Address::parse(a.ping),
+        PingOptions p{.to = *netstack::IpAddress::parse(a.ping),
                       .count = a.count,
                       .size = a.size,
                       .interval = std::chrono::duration<double>(a.interval),
@@ -178,7 +178,8 @@ int main_(int argc, char** argv) {
     Args a;
     app.add_option("--bus", a.bus, "Path of the bus file")->required();
     app.add_flag("--create-bus", a.create_bus, "Create the bus if it does not exist");
-    app.add_option("--addr", a.addr, "Our address with prefix, e.g. 10.0.0.2/24")->required();
+    app.add_option("--addr", a.addr, "Our address with prefix, e.g. 10.0.0.2/24 or 2001:db8::2/64")
+        ->required();
     app.add_option("--gateway", a.gateway, "Default gateway (on-link address)");
     app.add_option("--mac", a.mac, "Our MAC (default: derived from --seed and the name)");
     app.add_option("--name", a.name, "Interface name")->capture_default_str();
@@ -272,13 +273,15 @@ int main_(int argc, char** argv) {
     if (!a.tcp_crr.empty()) config.tcp_max_connections = 65536;
     if (a.mtu != 0 && a.mtu < 68) return usage("invalid --mtu: 68 or more (RFC 791), or 0");
     config.mtu = a.mtu;
-    const auto cidr = netstack::Ipv4Cidr::parse(a.addr);
+    const auto cidr = netstack::IpCidr::parse(a.addr);
     if (!cidr || a.addr.find('/') == std::string::npos)
-        return usage("invalid --addr '" + a.addr + "': ADDRESS/PREFIX, e.g. 10.0.0.2/24");
+        return usage("invalid --addr '" + a.addr +
+                     "': ADDRESS/PREFIX, e.g. 10.0.0.2/24 or 2001:db8::2/64");
     config.address = *cidr;
     if (!a.gateway.empty()) {
-        config.gateway = netstack::Ipv4Address::parse(a.gateway);
-        if (!config.gateway) return usage("invalid --gateway '" + a.gateway + "'");
+        config.gateway = netstack::IpAddress::parse(a.gateway);
+        if (!config.gateway || config.gateway->family() != cidr->family())
+            return usage("invalid --gateway '" + a.gateway + "': an address of --addr's family");
     }
     if (!a.mac.empty()) {
         const auto mac = netstack::MacAddress::parse(a.mac);
@@ -286,8 +289,8 @@ int main_(int argc, char** argv) {
             return usage("invalid --mac '" + a.mac + "': a unicast MAC, e.g. 02:00:00:00:00:01");
         config.mac = *mac;
     }
-    if (!a.ping.empty() && !netstack::Ipv4Address::parse(a.ping))
-        return usage("invalid --ping '" + a.ping + "': a dotted-quad address");
+    if (!a.ping.empty() && !netstack::IpAddress::parse(a.ping))
+        return usage("invalid --ping '" + a.ping + "': an IPv4 or IPv6 address");
     if (!a.udp_send.empty() && !netstack::Endpoint::parse(a.udp_send))
         return usage("invalid --udp-send '" + a.udp_send + "': ADDRESS:PORT");
     for (const auto* tcp : {&a.tcp_fetch, &a.tcp_send, &a.tcp_rr, &a.tcp_crr}) {

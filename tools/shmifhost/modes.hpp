@@ -25,7 +25,7 @@ struct ServeOptions {
 int serve(Host& host, const ServeOptions& options);
 
 struct PingOptions {
-    netstack::Ipv4Address to;
+    netstack::IpAddress to;   // ICMP or ICMPv6 echo
     std::uint64_t count = 0;  // 0: until SIGINT/SIGTERM
     std::size_t size = 56;    // ICMP payload bytes
     std::chrono::duration<double> interval{1.0};

@@ -22,7 +22,8 @@ double ms(std::chrono::nanoseconds d) {
 }
 
 constexpr std::size_t kIpv4Header = 20;
-constexpr std::size_t kIcmpHeader = 8;
+constexpr std::size_t kIpv6Header = 40;
+constexpr std::size_t kIcmpHeader = 8;  // ICMP and ICMPv6 alike
 
 }  // namespace
 
@@ -35,7 +36,7 @@ int ping(Host& host, const PingOptions& o) {
     }
     const std::string to = o.to.to_string();
     fmt::print("PING {} ({}) {}({}) bytes of data.\n", to, to, o.size,
-               o.size + kIcmpHeader + kIpv4Header);
+               o.size + kIcmpHeader + (o.to.is_v4() ? kIpv4Header : kIpv6Header));
     std::fflush(stdout);
 
     const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(o.interval);

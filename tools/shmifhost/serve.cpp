@@ -32,7 +32,8 @@ std::optional<netstack::SocketId> open_udp(Host& host, std::uint16_t port) {
     auto& stack = host.stack();
     auto s = stack.udp_open();
     if (!s) return std::nullopt;
-    if (auto bound = stack.udp_bind(*s, {netstack::Ipv4Address::any(), port}); !bound) {
+    if (auto bound = stack.udp_bind(*s, {netstack::Ipv6Address::any(), port});
+        !bound) {  // both families
         fmt::print(stderr, "shmifhost: udp port {}: {}\n", port, netstack::describe(bound.error()));
         return std::nullopt;
     }

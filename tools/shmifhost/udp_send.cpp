@@ -1,4 +1,5 @@
-// udp-send: `count` datagrams to one endpoint. The first waits in the stack for ARP; the
+// udp-send: `count` datagrams to one endpoint. The first waits in the stack for ARP (or
+// Neighbor Discovery); the
 // rest go once the next hop is resolved, so none is lost to the stack's pending-packet limit.
 #include <fmt/format.h>
 
@@ -14,15 +15,20 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The neighbour the datagram goes to: the gateway, or the destination when on-link.
-std::optional<netstack::Ipv4Address> next_hop(const netstack::Stack& stack,
-                                              netstack::Ipv4Address to) {
-    const auto route = stack.lookup_route(to);
+std::optional<netstack::IpAddress> next_hop(const netstack::Stack& stack,
+                                            const netstack::IpAddress& to) {
+    if (to.is_v4()) {
+        const auto route = stack.lookup_route(to.v4());
+        if (!route) return std::nullopt;
+        return route->gateway ? netstack::IpAddress(*route->gateway) : to;
+    }
+    const auto route = stack.lookup_route(to.v6());
     if (!route) return std::nullopt;
-    return route->gateway ? *route->gateway : to;
+    return route->gateway ? netstack::IpAddress(*route->gateway) : to;
 }
 
 std::optional<netstack::NeighbourState> neighbour_state(const netstack::Stack& stack,
-                                                        netstack::Ipv4Address address) {
+                                                        const netstack::IpAddress& address) {
     for (const auto& n : stack.neighbours())
         if (n.address == address) return n.state;
     return std::nullopt;
@@ -34,9 +40,12 @@ int udp_send(Host& host, const UdpSendOptions& o) {
     auto& stack = host.stack();
     const std::string to = o.to.to_string();
     const auto& own = host.config().address;
-    const bool broadcast = o.to.address.v4().is_broadcast() ||
-                           (own.has_broadcast() && o.to.address == own.directed_broadcast());
-    const auto hop = next_hop(stack, o.to.address.v4());
+    // Broadcasts and groups need no neighbour.
+    const bool broadcast = o.to.address.is_multicast() ||
+                           (o.to.address.is_v4() && o.to.address.v4().is_broadcast()) ||
+                           (own.is_v4() && own.v4().has_broadcast() &&
+                            o.to.address == netstack::IpAddress(own.v4().directed_broadcast()));
+    const auto hop = next_hop(stack, o.to.address);
     if (!hop && !broadcast) {
         fmt::print(stderr, "shmifhost: {}: no route\n", to);
         return shmif::tool::exit_failure;
@@ -46,7 +55,8 @@ int udp_send(Host& host, const UdpSendOptions& o) {
         fmt::print(stderr, "shmifhost: udp: {}\n", netstack::describe(sock.error()));
         return shmif::tool::exit_failure;
     }
-    if (auto b = stack.udp_bind(*sock, {netstack::Ipv4Address::any(), o.source_port}); !b) {
+    if (auto b = stack.udp_bind(*sock, {netstack::IpAddress::any(o.to.family()), o.source_port});
+        !b) {
         fmt::print(stderr, "shmifhost: udp port {}: {}\n", o.source_port,
                    netstack::describe(b.error()));
         return shmif::tool::exit_failure;
@@ -74,8 +84,8 @@ int udp_send(Host& host, const UdpSendOptions& o) {
         const auto state = neighbour_state(stack, *hop);
         if (failed || !state || *state == netstack::NeighbourState::failed ||
             *state == netstack::NeighbourState::incomplete) {
-            fmt::print(stderr, "shmifhost: {}: next hop {} did not answer ARP\n", to,
-                       hop->to_string());
+            fmt::print(stderr, "shmifhost: {}: next hop {} did not answer {}\n", to,
+                       hop->to_string(), hop->is_v4() ? "ARP" : "Neighbor Discovery");
             return shmif::tool::exit_failure;
         }
     }

@@ -23,7 +23,7 @@ std::string node_config(const Topology& lab, const Node& node, const LabDir& dir
         spec.format = bus->format;
         spec.create = false;
         spec.mtu = itf.mtu;
-        spec.addresses = itf.addresses;
+        spec.addresses.assign(itf.addresses.begin(), itf.addresses.end());
         config.interfaces.push_back(std::move(spec));
     }
     for (const auto& route : node.routes)

@@ -355,17 +355,17 @@ namespace {
 template <class F>
 auto with_stack_route(const RouteSpec& route, netstack::InterfaceId id, F&& f) {
     if (route.dst.is_v4()) {
-        return f(netstack::Route{
-            .destination = route.dst.v4(),
-            .gateway = route.via ? std::optional(route.via->v4()) : std::nullopt,
-            .interface = id,
-            .metric = route.metric});
+        return f(
+            netstack::Route{.destination = route.dst.v4(),
+                            .gateway = route.via ? std::optional(route.via->v4()) : std::nullopt,
+                            .interface = id,
+                            .metric = route.metric});
     }
-    return f(netstack::Ipv6Route{
-        .destination = route.dst.v6(),
-        .gateway = route.via ? std::optional(route.via->v6()) : std::nullopt,
-        .interface = id,
-        .metric = route.metric});
+    return f(
+        netstack::Ipv6Route{.destination = route.dst.v6(),
+                            .gateway = route.via ? std::optional(route.via->v6()) : std::nullopt,
+                            .interface = id,
+                            .metric = route.metric});
 }
 
 }  // namespace
@@ -464,7 +464,10 @@ nlohmann::json Dataplane::addresses_json(const std::optional<std::string>& name)
         for (const auto& info : shards_.front()->stack().interfaces()) {
             if (name && info.name != *name) continue;
             for (const auto& a : info.addresses)
-                list.push_back({{"if", info.name}, {"addr", a.to_string()}, {"state", "preferred"}});
+                list.push_back({{"if", info.name},
+                                {"addr", a.to_string()},
+                                {"state", "preferred"},
+                                {"auto", false}});
             for (const auto& a : info.addresses6)
                 list.push_back({{"if", info.name},
                                 {"addr", a.address.to_string()},

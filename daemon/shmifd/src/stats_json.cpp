@@ -64,6 +64,9 @@ void accumulate(netstack::StackStats& total, const netstack::StackStats& part) {
     add(total.arp, part.arp);
     add(total.ipv4, part.ipv4);
     add(total.icmp, part.icmp);
+    add(total.ipv6, part.ipv6);
+    add(total.icmpv6, part.icmpv6);
+    add(total.ndp, part.ndp);
     add(total.udp, part.udp);
     add(total.tcp, part.tcp);
 }

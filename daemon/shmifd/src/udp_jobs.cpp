@@ -109,7 +109,8 @@ void udp_send(Shard& shard, const UdpSendParams& params, control::Done done) {
     if (!socket)
         return done(std::unexpected(socket_failure("cannot open a socket", socket.error())));
     auto close = [&] { (void)stack.close(*socket); };
-    auto local = stack.udp_bind(*socket, {netstack::IpAddress::any(params.to.family()), params.from_port});
+    auto local =
+        stack.udp_bind(*socket, {netstack::IpAddress::any(params.to.family()), params.from_port});
     if (!local) {
         close();
         return done(std::unexpected(
@@ -132,7 +133,8 @@ void udp_recv(Shard& shard, const UdpRecvParams& params, control::Done done) {
     auto socket = stack.udp_open();
     if (!socket)
         return done(std::unexpected(socket_failure("cannot open a socket", socket.error())));
-    auto bound = stack.udp_bind(*socket, {netstack::Ipv4Address::any(), params.port});
+    auto bound =
+        stack.udp_bind(*socket, {netstack::Ipv6Address::any(), params.port});  // both families
     if (!bound) {
         (void)stack.close(*socket);
         return done(std::unexpected(

@@ -29,8 +29,9 @@ bool TapBridge::ready(std::string& why) {
         why = "shmiftap did not start: " + process_->err_so_far();
         return false;
     }
-    // IPv6 would add router solicitations and MLD reports to every capture: off.
-    ns_.run_inside({"sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"}, 5s);
+    // IPv6 would add router solicitations and MLD reports to every capture: off unless asked.
+    if (!options_.ipv6)
+        ns_.run_inside({"sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"}, 5s);
     if (!options_.kernel_cidr.empty() &&
         !ns_.ip({"addr", "add", options_.kernel_cidr, "dev", options_.tap}, &why))
         return false;

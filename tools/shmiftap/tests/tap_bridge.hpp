@@ -18,6 +18,9 @@ struct TapBridgeOptions {
     std::uint64_t sender = 0x7a9;
     std::string kernel_cidr;         // e.g. "10.77.1.1/24": added to the TAP when set
     std::vector<std::string> extra;  // more shmiftap options (--io plain, --mtu ...)
+    // IPv6 on the TAP (the kernel's link-local address, DAD, router solicitations); off by
+    // default, so that captures hold only what a test sends.
+    bool ipv6 = false;
 };
 
 class TapBridge {

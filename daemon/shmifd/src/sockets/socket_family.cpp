@@ -22,12 +22,10 @@ std::expected<netstack::Endpoint, const char*> to_stack(SockDomain domain, bool 
         if (v6_only) return std::unexpected(use == AddressUse::bind ? "EINVAL" : "ENETUNREACH");
         return netstack::Endpoint{address.v6().embedded_v4(), endpoint.port};
     }
-    if (use == AddressUse::bind && address.is_any() && !v6_only) {
-        // Dual stack: :: takes both families. The stack has IPv4 only for now, so the socket
-        // binds IPv4's any; when the stack has IPv6, the IPv6 any binding joins here.
-        return netstack::Endpoint{netstack::Ipv4Address::any(), endpoint.port};
-    }
-    return endpoint;  // native IPv6: as far as the stack's IPv6 goes
+    // Native IPv6. A bind to :: is the stack's dual-stack wildcard (netstack::binding_accepts):
+    // it takes IPv4 too. The stack has no per-socket v6-only binding yet, so a v6-only
+    // socket bound to :: still receives IPv4 (its IPv4 sends are refused above).
+    return endpoint;
 }
 
 netstack::Endpoint to_client(SockDomain domain, const netstack::Endpoint& endpoint) {

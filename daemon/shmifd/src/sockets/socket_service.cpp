@@ -209,10 +209,10 @@ void SocketService::bind(const SockRequest& request, control::Done& done) {
                 if (other->type != SockType::tcp || !other->local ||
                     other->local->port != local.port || client_gone(*other))
                     continue;
-                // Within a family (a dual-stack bind to :: holds IPv4's any here).
-                const bool overlap = other->local->family() == local.family() &&
-                                     (other->local->address == local.address ||
-                                      other->local->address.is_any() || local.address.is_any());
+                // The stack's rule (netstack::bindings_overlap): :: is dual-stack and holds
+                // 0.0.0.0 too.
+                const bool overlap =
+                    netstack::bindings_overlap(other->local->address, local.address);
                 const bool shared = r->options.reuse_address && other->options.reuse_address &&
                                     other->state != "listening";
                 if (overlap && !shared)

@@ -124,8 +124,9 @@ class NodeClient {
 
     Reply call(const std::string& cmd, nlohmann::json args = nlohmann::json::object(),
                std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
-    // The node's addresses, "10.0.0.1/24", its loopback's left out (addr.list); none, and
-    // a failure recorded, when the node does not answer.
+    // The node's configured addresses, "10.0.0.1/24" (addr.list without its loopback's and
+    // the IPv6 link-local ones made from the MAC); none, and a failure recorded, when the
+    // node does not answer.
     std::vector<std::string> addresses() const;
 
   private:
