@@ -54,6 +54,15 @@ class DaemonFixture : public ::testing::Test {
         return r.value("received", std::uint64_t{0});
     }
 
+    // Waits (bounded) until none of the daemon's IPv6 addresses is tentative: its Duplicate
+    // Address Detection is over and the unsolicited advertisement that ends it is sent, so a
+    // test that counts frames exactly sees only its own.
+    static bool ipv6_settled(DaemonProcess& d) {
+        return wait_until(
+            [&] { return d.ok("addr.list").dump().find("\"tentative\"") == std::string::npos; },
+            5s);
+    }
+
     static std::uint64_t fragments_sent(DaemonProcess& d) {
         return d.ok("stats")["stack"]["ipv4"].value("fragments_sent", std::uint64_t{0});
     }

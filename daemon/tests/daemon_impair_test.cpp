@@ -45,6 +45,7 @@ json counters(DaemonProcess& d, const char* direction) {
 TEST_F(ImpairTest, EgressDelayAndLossAsPingSeesThemAndExactCounters) {
     auto a = start("a", lan, "10.0.0.1/24");
     auto b = start("b", lan, "10.0.0.2/24");
+    ASSERT_TRUE(ipv6_settled(*a) && ipv6_settled(*b));
     ASSERT_EQ(received(*a, "10.0.0.2"), 2u);  // ARP resolved before any impairment
 
     std::string out;
@@ -81,6 +82,7 @@ TEST_F(ImpairTest, EgressDelayAndLossAsPingSeesThemAndExactCounters) {
 TEST_F(ImpairTest, IngressLossIsDecidedAlikeOnEveryWorker) {
     auto a = start("a", lan, "10.0.0.1/24");
     auto b = start("b", lan, "10.0.0.2/24");  // two workers
+    ASSERT_TRUE(ipv6_settled(*a) && ipv6_settled(*b));
     ASSERT_EQ(received(*a, "10.0.0.2"), 2u);
     b->ok("impair.set", {{"name", "eth0"}, {"direction", "ingress"}, {"netem", "loss 50%"}});
     const auto r = ping(*a, "10.0.0.2", 400);

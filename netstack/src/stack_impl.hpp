@@ -309,9 +309,9 @@ struct Stack::Impl {
     void ndp_input(link::Interface& iface, const InboundPacket& in, std::uint8_t hop_limit,
                    const wire::Icmpv6Repr& icmp, Instant now);
     // Sends a Neighbor Discovery message from `src` to `dst` (hop limit 255, RFC 4861) on
-    // `iface`, to `link_dst` without resolution.
+    // `iface`: to `link_dst` without resolution, else resolving `dst`.
     void send_nd(link::Interface& iface, const Ipv6Address& src, const Ipv6Address& dst,
-                 MacAddress link_dst, const wire::NdpRepr& nd, Instant now);
+                 std::optional<MacAddress> link_dst, const wire::NdpRepr& nd, Instant now);
     // Resolution (to the solicited-node group) or, with `unicast`, a NUD probe.
     void send_neighbour_solicitation(link::Interface& iface, const Ipv6Address& target,
                                      std::optional<MacAddress> unicast, Instant now);

@@ -15,7 +15,7 @@ constexpr std::uint8_t nd_hop_limit = wire::ndp_hop_limit;
 }  // namespace
 
 void Stack::Impl::send_nd(link::Interface& iface, const Ipv6Address& src, const Ipv6Address& dst,
-                          MacAddress link_dst, const NdpRepr& nd, Instant now) {
+                          std::optional<MacAddress> link_dst, const NdpRepr& nd, Instant now) {
     Frame frame = make_frame6(nd.buffer_len());
     nd.emit(wire::MutableBytes(frame).subspan(payload_offset6), src, dst);
     const OutRoute route{.iface = &iface, .next_hop = dst, .src = src, .link_dst = link_dst};
@@ -120,18 +120,9 @@ void Stack::Impl::neighbour_solicitation_input(link::Interface& iface, const wir
                      .override = true,
                      .target_mac = iface.mac};
     ++stats.ndp.tx_advertisements;
-    if (link_dst) return send_nd(iface, ns.target, dst, *link_dst, na, now);
-    // No source link-layer address (RFC 4861 7.2.4 allows it on a unicast solicitation):
-    // the answer resolves the sender first.
-    Frame frame = make_frame6(na.buffer_len());
-    na.emit(wire::MutableBytes(frame).subspan(payload_offset6), ns.target, dst);
-    const OutRoute route{.iface = &iface, .next_hop = dst, .src = ns.target};
-    (void)ipv6_output(route,
-                      wire::Ipv6Repr{.dst = dst,
-                                     .next_header = std::uint8_t(wire::IpProtocol::icmpv6),
-                                     .hop_limit = nd_hop_limit,
-                                     .payload_len = na.buffer_len()},
-                      std::move(frame), now);
+    // Without a source link-layer address (RFC 4861 7.2.4 allows it on a unicast
+    // solicitation) the answer resolves the sender first.
+    send_nd(iface, ns.target, dst, link_dst, na, now);
 }
 
 void Stack::Impl::neighbour_advertisement_input(link::Interface& iface, const NdpRepr& na,

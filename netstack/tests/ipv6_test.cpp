@@ -82,16 +82,21 @@ class Ipv6 : public ::testing::Test {
         return frames;
     }
 
+    // The peer asks for our global address, telling its MAC.
+    void solicit_from_peer(std::uint8_t hop_limit = 255) {
+        h.inject(ipv6_frame({.src = peer_ip6,
+                             .dst = solicited_node6(our_ip6),
+                             .next_header = proto::icmpv6,
+                             .hop_limit = hop_limit},
+                            neighbor_solicitation(peer_ip6, solicited_node6(our_ip6), our_ip6,
+                                                  nd_link_option(1, peer_mac))));
+    }
+
     // Our global address, preferred (DAD finished), the peer known by an NS from it.
     void ready_with_peer() {
         ASSERT_TRUE(h.stack.add_address(eth0, Ipv6Cidr{our_ip6, 64}, h.now()));
         (void)finish_dad();
-        h.inject(ipv6_frame({.src = peer_ip6,
-                             .dst = solicited_node6(our_ip6),
-                             .next_header = proto::icmpv6,
-                             .hop_limit = 255},
-                            neighbor_solicitation(peer_ip6, solicited_node6(our_ip6), our_ip6,
-                                                  nd_link_option(1, peer_mac))));
+        solicit_from_peer();
         (void)sent6();
     }
 
@@ -168,12 +173,7 @@ TEST_F(Ipv6, AnotherNodesProbeForATentativeAddressMakesItDuplicate) {
 TEST_F(Ipv6, SolicitationsForOurAddressAreAnsweredAndTheSenderLearnt) {
     ASSERT_TRUE(h.stack.add_address(eth0, Ipv6Cidr{our_ip6, 64}, h.now()));
     (void)finish_dad();
-    h.inject(ipv6_frame({.src = peer_ip6,
-                         .dst = solicited_node6(our_ip6),
-                         .next_header = proto::icmpv6,
-                         .hop_limit = 255},
-                        neighbor_solicitation(peer_ip6, solicited_node6(our_ip6), our_ip6,
-                                              nd_link_option(1, peer_mac))));
+    solicit_from_peer();
     auto answer = sent6();
     ASSERT_EQ(answer.size(), 1u);
     EXPECT_EQ(answer[0].dst, peer_mac);
@@ -194,13 +194,8 @@ TEST_F(Ipv6, SolicitationsForOurAddressAreAnsweredAndTheSenderLearnt) {
         }
     EXPECT_TRUE(learnt);
 
-    // Not for us, or with a hop limit below 255 (off-link): no answer, counted.
-    h.inject(ipv6_frame({.src = peer_ip6,
-                         .dst = solicited_node6(our_ip6),
-                         .next_header = proto::icmpv6,
-                         .hop_limit = 64},
-                        neighbor_solicitation(peer_ip6, solicited_node6(our_ip6), our_ip6,
-                                              nd_link_option(1, peer_mac))));
+    // With a hop limit below 255 (off-link): no answer, counted.
+    solicit_from_peer(64);
     EXPECT_TRUE(sent6().empty());
     EXPECT_EQ(h.stats().ndp.drop_invalid, 1u);
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "http_pattern.hpp"
 #include "netns.hpp"
 #include "process.hpp"
 #include "tap_bridge.hpp"
@@ -27,14 +28,6 @@ using shmif::test::TempDir;
 
 constexpr const char* kKernel = "2001:db8:6::1";
 constexpr const char* kDaemon = "2001:db8:6::2";
-
-// SHA-256 of the first n bytes of the /bytes/N pattern (byte i = (i + i / 251) mod 256).
-constexpr const char* kPatternSha =
-    "import hashlib,sys\n"
-    "n=int(sys.argv[1]); p=bytes((i+i//251)%256 for i in range(64256))\n"
-    "h=hashlib.sha256(); full,rest=divmod(n,len(p))\n"
-    "for _ in range(full): h.update(p)\n"
-    "h.update(p[:rest]); print(h.hexdigest())\n";
 
 class Ipv6Interop : public ::testing::Test {
   protected:
@@ -126,11 +119,7 @@ class Ipv6Interop : public ::testing::Test {
     Outcome sh(const std::string& script, std::chrono::milliseconds timeout = 60s) {
         return ns_->run_inside({"sh", "-c", script}, timeout);
     }
-    std::string pattern_sha(std::uint64_t n) {
-        const auto r = run(dir_, {"python3", "-c", kPatternSha, std::to_string(n)}, 60s);
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return r.out.substr(0, 64);
-    }
+    std::string pattern_sha(std::uint64_t n) { return http_pattern_sha(dir_, n); }
     // The daemon's ping: how many of `count` echo requests were answered.
     int our_ping(const std::string& to, int count, int size = 56) {
         const auto r = ctl_json({"ping", to, "-c", std::to_string(count), "-s",

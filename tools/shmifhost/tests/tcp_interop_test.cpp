@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "http_pattern.hpp"
 #include "link_harness.hpp"
 #include "netns.hpp"
 #include "netstack/tcp.hpp"
@@ -37,14 +38,6 @@ constexpr const char* kKernel = "10.77.2.1";
 constexpr const char* kDaemon = "10.77.2.2";
 // The netem line: what a bad network does to TCP.
 constexpr const char* kBadNetwork = "loss 2% delay 5ms reorder 10%";
-
-// SHA-256 of the first n bytes of the /bytes/N pattern, by the formula in the README.
-constexpr const char* kPatternSha =
-    "import hashlib,sys\n"
-    "n=int(sys.argv[1]); p=bytes((i+i//251)%256 for i in range(64256))\n"
-    "h=hashlib.sha256(); full,rest=divmod(n,len(p))\n"
-    "for _ in range(full): h.update(p)\n"
-    "h.update(p[:rest]); print(h.hexdigest())\n";
 
 // Opens `count` connections at once to PORT, then (after printing "ready" and waiting, at
 // most a minute, for the file GO to exist) runs `mode` on every one: "http" fetches /bytes/SIZE
@@ -164,11 +157,7 @@ class TcpInterop : public ::testing::TestWithParam<int> {
             argv.push_back(std::move(a));
         return run(dir_, std::move(argv), timeout);
     }
-    std::string pattern_sha(std::uint64_t n) {
-        const auto r = run(dir_, {"python3", "-c", kPatternSha, std::to_string(n)}, 60s);
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return r.out.substr(0, 64);
-    }
+    std::string pattern_sha(std::uint64_t n) { return http_pattern_sha(dir_, n); }
     nlohmann::json ctl_json(std::vector<std::string> args) {
         args.insert(args.begin(), "--json");
         const auto r = ctl(std::move(args));
