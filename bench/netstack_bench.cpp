@@ -238,6 +238,10 @@ std::vector<double> bus_rtt_two_processes(std::size_t pings) {
     const std::string path = bus_path("2p");
     auto bus = shmif::Bus::create(path, {});
     if (!bus) std::exit(1);
+    // The responder says when its cursor is on the bus: a request written before would be
+    // missed, and the first ping would wait for ARP's retry.
+    int ready[2];
+    if (::pipe(ready) != 0) std::exit(1);
     const pid_t child = ::fork();
     if (child < 0) std::exit(1);
     if (child == 0) {  // the responder: busy-polls until killed (bounded by 60 s)
@@ -245,12 +249,18 @@ std::vector<double> bus_rtt_two_processes(std::size_t pings) {
         auto own = shmif::Bus::open(path);
         if (!own) ::_exit(1);
         BusNode b(*own, 2, kIpB);
+        const char byte = 1;
+        if (::write(ready[1], &byte, 1) != 1) ::_exit(1);
         const auto end = Clock::now() + 60s;
         while (Clock::now() < end)
             b.turn();
         ::_exit(0);
     }
     pin(0);
+    char byte = 0;
+    if (::read(ready[0], &byte, 1) != 1) std::exit(1);
+    ::close(ready[0]);
+    ::close(ready[1]);
     std::vector<double> rtts;
     {
         BusNode a(*bus, 1, kIpA);

@@ -146,16 +146,24 @@ std::string Ipv6Address::to_string() const {
 }
 
 Ipv6Address Ipv6Cidr::network() const {
-    Ipv6Address n = address;
-    for (std::size_t i = 0; i < 16; ++i) {
-        const int bits = std::clamp(int(prefix_len) - int(i) * 8, 0, 8);
-        n.bytes[i] &= static_cast<std::uint8_t>(0xff00 >> bits);
-    }
+    Ipv6Address n{};
+    const std::size_t whole = std::min<std::size_t>(prefix_len / 8, 16);
+    std::copy_n(address.bytes.begin(), whole, n.bytes.begin());
+    if (whole < 16 && prefix_len % 8 != 0)
+        n.bytes[whole] =
+            static_cast<std::uint8_t>(address.bytes[whole] & (0xff00 >> (prefix_len % 8)));
     return n;
 }
 
+// On every routing decision and source selection: whole bytes first, then the last bits.
 bool Ipv6Cidr::contains(const Ipv6Address& a) const {
-    return Ipv6Cidr{a, prefix_len}.network() == network();
+    const std::size_t whole = std::min<std::size_t>(prefix_len / 8, 16);
+    if (!std::equal(a.bytes.begin(), a.bytes.begin() + static_cast<std::ptrdiff_t>(whole),
+                    address.bytes.begin()))
+        return false;
+    if (whole == 16 || prefix_len % 8 == 0) return true;
+    const auto mask = static_cast<std::uint8_t>(0xff00 >> (prefix_len % 8));
+    return ((a.bytes[whole] ^ address.bytes[whole]) & mask) == 0;
 }
 
 std::optional<Ipv6Cidr> Ipv6Cidr::parse(std::string_view text) {
