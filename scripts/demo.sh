@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what it needs, builds the programs it runs, then runs two shmifd
-# daemons on one bus, pings each from the other (a small and a fragmenting ping), sends a UDP
-# datagram across, shows the statistics and neighbours, captures the bus to a pcap with
-# shmifdump (read back with tcpdump), and stops everything cleanly.
+# daemons on one bus, pings each from the other (a small and a fragmenting ping, then over
+# IPv6 once Duplicate Address Detection is over), sends a UDP datagram across, shows the
+# statistics and neighbours, captures the bus to a pcap with shmifdump (read back with
+# tcpdump), and stops everything cleanly.
 #
 #   scripts/demo.sh [--no-deps] [--no-build]
 #
@@ -86,11 +87,13 @@ step "capture everything on it: $shmifdump $bus -w $pcap"
 dump_pid=$!
 pids+=("$dump_pid")
 
-step "two daemons on the bus: 10.0.0.1 (2 workers) and 10.0.0.2 (1 worker)"
-"$shmifd" --bus "$bus" --addr 10.0.0.1/24 --socket "$run/a.sock" --workers 2 2>"$run/a.log" &
+step "two daemons on the bus: 10.0.0.1 and 2001:db8::1 (2 workers), 10.0.0.2 and 2001:db8::2 (1 worker)"
+"$shmifd" --bus "$bus" --addr 10.0.0.1/24 --addr 2001:db8::1/64 --socket "$run/a.sock" \
+    --workers 2 2>"$run/a.log" &
 a_pid=$!
 pids+=("$a_pid")
-"$shmifd" --bus "$bus" --addr 10.0.0.2/24 --socket "$run/b.sock" --workers 1 2>"$run/b.log" &
+"$shmifd" --bus "$bus" --addr 10.0.0.2/24 --addr 2001:db8::2/64 --socket "$run/b.sock" \
+    --workers 1 2>"$run/b.log" &
 b_pid=$!
 pids+=("$b_pid")
 for _ in $(seq 50); do # up to 5 s for both control sockets to answer
@@ -105,6 +108,14 @@ step "shmifctl -s a.sock ping -c 5 -i 0.2 10.0.0.2"
 check "ping A -> B" ctl_a ping -c 5 -i 0.2 10.0.0.2
 step "shmifctl -s b.sock ping -c 3 -i 0.2 -s 4000 10.0.0.1   (4,000 bytes: fragments at MTU 1500)"
 check "ping B -> A, fragmented" ctl_b ping -c 3 -i 0.2 -s 4000 10.0.0.1
+
+step "IPv6: shmifctl -s a.sock ping -c 3 -i 0.2 2001:db8::2   (after Duplicate Address Detection, ~1 s)"
+for _ in $(seq 30); do # up to 3 s for both daemons' IPv6 addresses to leave "tentative"
+    ctl_a addr list | grep -q tentative || ctl_b addr list | grep -q tentative || break
+    sleep 0.1
+done
+check "ping6 A -> B" ctl_a ping -c 3 -i 0.2 2001:db8::2
+ctl_b addr list
 
 step "UDP: shmifctl -s b.sock udp recv 7777 & shmifctl -s a.sock udp send 10.0.0.2:7777 'hello'"
 ctl_b udp recv 7777 --timeout 3000 >"$run/udp.out" 2>&1 &

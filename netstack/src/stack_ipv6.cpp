@@ -48,9 +48,8 @@ void Stack::Impl::ipv6_input(link::Interface& iface, const link::AcceptedFrame& 
     } else {
         // Weak host model (as for IPv4) for global addresses; a link-local address is ours
         // only on its own link (RFC 4291 2.5.6).
-        const bool ours = repr.dst.is_link_local()
-                              ? iface.has_address6(repr.dst)
-                              : iface.has_address6(repr.dst) || is_local_address6(repr.dst);
+        const bool ours =
+            repr.dst.is_link_local() ? iface.has_address6(repr.dst) : is_local_address6(repr.dst);
         if (!ours) {
             // RFC 4862 5.4: a tentative address receives nothing but DAD's messages, which
             // go to its solicited-node group.
