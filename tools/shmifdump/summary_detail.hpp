@@ -15,6 +15,10 @@
 
 namespace shmifdump::summary_detail {
 
+// The ICMPv6 next-header value (RFC 4443), which both the IPv6 walk and the ICMPv6 checksum
+// (its pseudo-header) name.
+inline constexpr std::uint8_t kIcmp6 = 58;
+
 // Reads over the captured bytes; callers check has() first, so a short frame is said to be
 // short instead of being read past its end.
 class Bytes {

@@ -7,8 +7,6 @@
 namespace shmifdump::summary_detail {
 namespace {
 
-constexpr std::uint8_t kIcmp6 = 58;
-
 // The checksum the message should carry: the one's complement sum of the pseudo-header and
 // the message with its checksum field taken as zero.
 std::uint16_t expected_checksum(const Bytes& b, std::size_t off, std::size_t len, std::size_t src,

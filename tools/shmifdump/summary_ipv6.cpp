@@ -20,7 +20,6 @@ constexpr std::uint8_t kTcp = 6;
 constexpr std::uint8_t kUdp = 17;
 constexpr std::uint8_t kRouting = 43;
 constexpr std::uint8_t kFragment = 44;
-constexpr std::uint8_t kIcmp6 = 58;
 constexpr std::uint8_t kNoNext = 59;
 constexpr std::uint8_t kDstOpts = 60;
 
