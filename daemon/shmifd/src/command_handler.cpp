@@ -39,7 +39,8 @@ netstack::IpCidr route_dst_arg(Args& a, const std::optional<netstack::IpAddress>
     auto dst = parse_route_destination(text, via ? via->family() : netstack::IpFamily::v4);
     if (!dst)
         throw ArgumentError(
-            "dst must be a network a.b.c.d/n or x:x::x/n (host bits clear) or default, not " + text);
+            "dst must be a network a.b.c.d/n or x:x::x/n (host bits clear) or default, not " +
+            text);
     if (via && via->family() != dst->family())
         throw ArgumentError("via " + via->to_string() + " is not of the family of " + text);
     return *dst;

@@ -143,8 +143,8 @@ RouteSpec read_route(TableReader r, const toml::table& table) {
                    *dst);
     route.dst = *parsed;
     if (route.via && route.via->family() != route.dst.family())
-        r.fail(*r.get("via"), "route: via " + route.via->to_string() + " is not of the family of " +
-                                  *dst);
+        r.fail(*r.get("via"),
+               "route: via " + route.via->to_string() + " is not of the family of " + *dst);
     route.interface = r.string("if");
     if (!route.via && !route.interface) r.fail(table, "route: needs via, if, or both");
     r.integer_into("metric", route.metric, 0, kMaxU32);

@@ -54,7 +54,7 @@ struct InterfaceSpec {
 struct RouteSpec {
     netstack::IpCidr dst;  // network form: host bits cleared; the family of the route
     std::optional<netstack::IpAddress> via;  // of dst's family
-    std::optional<std::string> interface;  // required when there is no gateway
+    std::optional<std::string> interface;    // required when there is no gateway
     std::uint32_t metric = 0;
     bool operator==(const RouteSpec&) const = default;
 };
@@ -68,7 +68,7 @@ struct Config {
     // Shard and seed are set per worker by the daemon. IPv6 is on, as in Linux (the library's
     // default is off).
     netstack::StackConfig stack{.ipv6 = {.enabled = true}};
-    std::optional<std::string> file;              // where it came from, for reloads
+    std::optional<std::string> file;  // where it came from, for reloads
 };
 
 // Reads and validates a TOML file (see systemd/example.toml). Throws ConfigError.

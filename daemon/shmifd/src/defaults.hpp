@@ -14,7 +14,7 @@ namespace shmifd {
 std::string default_runtime_dir();
 
 struct QuickOptions {
-    std::string bus;                       // empty: <runtime dir>/default.bus
+    std::string bus;  // empty: <runtime dir>/default.bus
     // a.b.c.d/n or x:x::x/n, any number; none: 10.0.0.1/24
     std::vector<std::string> addresses{};
     std::string name = "eth0";
