@@ -43,11 +43,20 @@ bool Interface::has_address6(const Ipv6Address& a) const {
     return found && found->state == Ipv6AddressState::preferred;
 }
 
-bool Interface::listens_to(const MacAddress& group) const {
-    if (group == Ipv6Address::all_nodes().multicast_mac()) return true;
+template <typename Match>
+bool Interface::any_joined_group(Match match) const {
+    if (match(Ipv6Address::all_nodes())) return true;
     return std::ranges::any_of(addresses6, [&](const Ipv6InterfaceAddress& x) {
-        return x.address.address.solicited_node().multicast_mac() == group;
+        return match(x.address.address.solicited_node());
     });
+}
+
+bool Interface::listens_to(const MacAddress& group) const {
+    return any_joined_group([&](const Ipv6Address& g) { return g.multicast_mac() == group; });
+}
+
+bool Interface::joined(const Ipv6Address& group) const {
+    return any_joined_group([&](const Ipv6Address& g) { return g == group; });
 }
 
 std::optional<Ipv6Address> Interface::source_for6(const Ipv6Address& dst) const {

@@ -53,12 +53,20 @@ struct Interface {
     // of every address, tentative ones included (RFC 4862 5.4.2). Other 33:33:... frames
     // are someone else's multicast and are dropped by the filter.
     bool listens_to(const MacAddress& group) const;
+    // The IP side of the same: all-nodes or the solicited-node group of one of our addresses
+    // (two groups can share a 33:33 MAC).
+    bool joined(const Ipv6Address& group) const;
     // RFC 6724 source selection, cut to what a host with few addresses needs: to a
     // link-local or link-scope multicast destination, the link-local address; else a
     // preferred global address on the destination's prefix, else the first global one,
     // else the link-local one. Never a tentative or duplicate address.
     std::optional<Ipv6Address> source_for6(const Ipv6Address& dst) const;
     InterfaceInfo info() const;
+
+  private:
+    // Whether `match` holds for one of the IPv6 groups the interface has joined.
+    template <typename Match>
+    bool any_joined_group(Match match) const;
 };
 
 // A MAC derived from the stack's seed and the interface name, so restarts keep it.

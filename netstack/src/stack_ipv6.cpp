@@ -35,13 +35,8 @@ void Stack::Impl::ipv6_input(link::Interface& iface, const link::AcceptedFrame& 
     }
     const bool multicast = repr.dst.is_multicast();
     if (multicast) {
-        // The link-layer filter let in only groups we listen to; the IP group must be one too
-        // (two groups can share a 33:33 MAC).
-        const bool joined = repr.dst == Ipv6Address::all_nodes() ||
-                            std::ranges::any_of(iface.addresses6, [&](const auto& x) {
-                                return x.address.address.solicited_node() == repr.dst;
-                            });
-        if (!joined) {
+        // The link-layer filter let in only groups we listen to; the IP group must be one too.
+        if (!iface.joined(repr.dst)) {
             ++stats.ipv6.drop_not_for_us;
             return;
         }

@@ -60,15 +60,16 @@ void accumulate(netstack::EthernetStats& total, const netstack::EthernetStats& p
 }
 
 void accumulate(netstack::StackStats& total, const netstack::StackStats& part) {
-    add(total.ethernet, part.ethernet);
-    add(total.arp, part.arp);
-    add(total.ipv4, part.ipv4);
-    add(total.icmp, part.icmp);
-    add(total.ipv6, part.ipv6);
-    add(total.icmpv6, part.icmpv6);
-    add(total.ndp, part.ndp);
-    add(total.udp, part.udp);
-    add(total.tcp, part.tcp);
+    // Every counter of every group, walked in step from netstack's one list of groups, so a
+    // group added there is summed here without a line of its own.
+    std::vector<std::uint64_t*> targets;
+    netstack::for_each_group(total, [&](const char*, auto& group) {
+        fields(group, [&](const char*, std::uint64_t& v) { targets.push_back(&v); });
+    });
+    std::size_t i = 0;
+    netstack::for_each_group(part, [&](const char*, const auto& group) {
+        fields(group, [&](const char*, const std::uint64_t& v) { *targets[i++] += v; });
+    });
 }
 
 void accumulate(shmif::CursorStats& total, const shmif::CursorStats& part) {
