@@ -100,6 +100,40 @@ fuzz_digest() {
     } >>"$digest"
 }
 
+# Starts one libFuzzer target on a copy of its corpus, as a job of this shell; its work
+# directory keeps its name, log, exit status and crash inputs for finish_fuzzer.
+start_fuzzer() {
+    local target=$1 work=$2 name
+    name=$(basename "$target")
+    mkdir "$work/corpus" "$work/artifacts"
+    echo "$name" >"$work/name"
+    cp -r "tests/fuzz/corpus/${name#fuzz_}"/. "$work/corpus"/ 2>/dev/null || true
+    (
+        rc=0
+        "$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+            -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" \
+            >"$work/log" 2>&1 || rc=$?
+        echo "$rc" >"$work/rc"
+    ) </dev/null &
+}
+
+# Reports a fuzzer started by start_fuzzer (after it ended) and removes its work directory.
+finish_fuzzer() {
+    local work=$1 name
+    name=$(cat "$work/name")
+    echo "--- $name for ${FUZZ_SECONDS}s"
+    tail -15 "$work/log"
+    if [ "$(cat "$work/rc" 2>/dev/null)" = 0 ]; then
+        total_passed=$((total_passed + 1))
+        summary+=("fuzz $name: ${FUZZ_SECONDS}s, no crash")
+    else
+        total_failed=$((total_failed + 1))
+        summary+=("fuzz $name: CRASH (report and input in the digest)")
+        fuzz_digest "$name" "$work"
+    fi
+    rm -rf "$work"
+}
+
 # A stage that is one script: its output shown as it runs, one summary line, its end in the
 # digest when it fails. Exit status 77 is a skip (the script's last line says why).
 script_stage() {
@@ -140,28 +174,17 @@ for stage in "${stages[@]}"; do
         fuzz)
             cmake --preset fuzz >/dev/null
             cmake --build --preset fuzz -j2 --target fuzzers
+            # Two fuzzers at a time, one per core: each still gets FUZZ_SECONDS.
+            fuzz_dirs=()
             for target in build/fuzz/tests/fuzz/fuzz_*; do
                 [ -x "$target" ] || continue
-                name=$(basename "$target")
-                corpus=tests/fuzz/corpus/${name#fuzz_}
                 work=$(mktemp -d)
-                mkdir "$work/corpus" "$work/artifacts"
-                cp -r "$corpus"/. "$work/corpus"/ 2>/dev/null || true
-                echo "--- $name for ${FUZZ_SECONDS}s"
-                if "$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-                    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" \
-                    >"$work/log" 2>&1; then
-                    tail -15 "$work/log"
-                    total_passed=$((total_passed + 1))
-                    summary+=("fuzz $name: ${FUZZ_SECONDS}s, no crash")
-                else
-                    tail -15 "$work/log"
-                    total_failed=$((total_failed + 1))
-                    summary+=("fuzz $name: CRASH (report and input in the digest)")
-                    fuzz_digest "$name" "$work"
-                fi
-                rm -rf "$work"
+                fuzz_dirs+=("$work")
+                start_fuzzer "$target" "$work"
+                if [ $((${#fuzz_dirs[@]} % 2)) -eq 0 ]; then wait; fi
             done
+            wait
+            for work in "${fuzz_dirs[@]}"; do finish_fuzzer "$work"; done
             ;;
         demo) script_stage demo "all steps OK" scripts/demo.sh --no-deps ;;
         package) script_stage package "built, installed, used and purged" tests/package/package_test.sh ;;
