@@ -119,7 +119,8 @@ void Stack::Impl::icmpv6_input(link::Interface& iface, const InboundPacket& in,
 }
 
 void Stack::Impl::icmpv6_send_error(Bytes original, std::uint8_t type, std::uint8_t code,
-                                    std::uint32_t rest, bool to_group, Instant now) {
+                                    std::uint32_t rest, bool to_group, Instant now,
+                                    link::Interface* arrived_on) {
     auto parsed = wire::Ipv6Repr::parse(original);
     if (!parsed) return;
     const wire::Ipv6Repr& repr = *parsed;
@@ -142,7 +143,13 @@ void Stack::Impl::icmpv6_send_error(Bytes original, std::uint8_t type, std::uint
     // From the address the packet was sent to when it is ours, else by source selection.
     const IpAddress bound =
         is_local_address6(repr.dst) ? IpAddress(repr.dst) : IpAddress(Ipv6Address::any());
-    auto route = route_to(repr.src, bound);
+    const auto back_on_its_link = [&]() -> std::expected<OutRoute, SocketError> {
+        const auto src = arrived_on->source_for6(repr.src);
+        if (!src) return std::unexpected(SocketError::no_route);
+        return OutRoute{.iface = arrived_on, .next_hop = repr.src, .src = *src};
+    };
+    auto route =
+        arrived_on && repr.src.is_link_local() ? back_on_its_link() : route_to(repr.src, bound);
     if (!route) {
         ++stats.ipv6.drop_no_route;
         return;

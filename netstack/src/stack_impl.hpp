@@ -124,6 +124,15 @@ struct Stack::Impl {
         return config.shard.count <= 1 || key % config.shard.count == config.shard.index;
     }
     bool is_shard_zero() const { return config.shard.index == 0; }
+    // The key of a forwarded packet for owns(): symmetric in the address pair, so both
+    // directions of a flow land on the same shard. An IPv4 address folds to its own value.
+    static std::uint32_t forward_flow_hash(const IpAddress& a, const IpAddress& b) {
+        std::uint32_t h = a.fold32() ^ b.fold32();
+        h ^= h >> 16;
+        h *= 0x7feb352du;
+        h ^= h >> 15;
+        return h;
+    }
     void rebuild_own_macs();
     std::optional<Route> lookup_route(Ipv4Address dst) const;
     SocketId allocate_socket_id();
@@ -199,11 +208,17 @@ struct Stack::Impl {
 
     // --- IPv6 (stack_ipv6.cpp) ---
     void ipv6_input(link::Interface& iface, const link::AcceptedFrame& frame, Instant now);
+    // A packet sent to our MAC for an address that is not ours, forwarding on, off a
+    // non-loopback link (stack_ipv6_forward.cpp): routed on by RFC 8200/4443's router rules.
+    void ipv6_forward(link::Interface& iface, wire::Bytes packet, const wire::Ipv6Repr& repr,
+                      Instant now);
     // A whole packet addressed to us whose extension headers `chain` walked.
     void ipv6_deliver(link::Interface& iface, wire::Bytes packet, const wire::Ipv6Repr& repr,
                       const wire::Ipv6Chain& chain, bool to_group, Instant now);
+    // Counts the fault and, when `answer` (the shard that speaks for the packet), sends the
+    // parameter problem it calls for.
     void ipv6_extension_fault(wire::Bytes packet, const wire::Ipv6Repr& repr,
-                              const wire::Ipv6ExtFault& fault, Instant now);
+                              const wire::Ipv6ExtFault& fault, bool answer, Instant now);
     // A fragment (RFC 8200 4.5): held until its packet is whole, then delivered.
     void ipv6_reassemble(link::Interface& iface, wire::Bytes packet, const wire::Ipv6Repr& repr,
                          const wire::Ipv6Chain& chain, bool to_group, Instant now);
@@ -240,9 +255,11 @@ struct Stack::Impl {
                                                       std::uint16_t id, std::uint16_t seq,
                                                       wire::Bytes payload, Instant now);
     // An error about `original` (an IPv6 packet, header first) unless RFC 4443 2.4 (e)
-    // forbids it or the rate limit is spent.
+    // forbids it or the rate limit is spent. `arrived_on`: the original's link, where the
+    // error to a link-local source must go (the routes of fe80::/64 name every link).
     void icmpv6_send_error(wire::Bytes original, std::uint8_t type, std::uint8_t code,
-                           std::uint32_t rest, bool to_group, Instant now);
+                           std::uint32_t rest, bool to_group, Instant now,
+                           link::Interface* arrived_on = nullptr);
 
     // --- ICMP (stack_icmp.cpp) ---
     void icmp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,

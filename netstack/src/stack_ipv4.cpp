@@ -21,16 +21,6 @@ MacAddress multicast_mac(Ipv4Address a) {
              static_cast<std::uint8_t>(a.value >> 8), static_cast<std::uint8_t>(a.value)}};
 }
 
-// A symmetric hash of the address pair, so both directions of a forwarded flow land on the
-// same shard.
-std::uint32_t flow_hash(Ipv4Address a, Ipv4Address b) {
-    std::uint32_t h = a.value ^ b.value;
-    h ^= h >> 16;
-    h *= 0x7feb352du;
-    h ^= h >> 15;
-    return h;
-}
-
 InboundPacket inbound(Bytes datagram, const Ipv4Repr& repr, bool to_broadcast) {
     return {.packet = datagram,
             .payload = Ipv4View(datagram).payload(),
@@ -130,7 +120,7 @@ void Stack::Impl::ipv4_deliver(link::Interface& iface, Bytes datagram, const Ipv
 
 void Stack::Impl::ipv4_forward(Bytes packet, const Ipv4Repr& repr, Instant now) {
     using wire::IcmpType;
-    if (!owns(flow_hash(repr.src, repr.dst))) {
+    if (!owns(forward_flow_hash(repr.src, repr.dst))) {
         ++stats.ipv4.drop_not_owner;
         return;
     }

@@ -1,6 +1,7 @@
 // IPv6 (RFC 8200) beside IPv4: input (validation, extension headers, reassembly, local
 // delivery), routing and source selection for what we originate, and output (fragmentation
-// at the source, RFC 8200 4.5). Hosts only: packets not addressed to us are dropped.
+// at the source, RFC 8200 4.5). Packets not addressed to us are dropped, or with
+// StackConfig::forwarding routed on (stack_ipv6_forward.cpp).
 #include <algorithm>
 
 #include "ip/ipv6_fragmenter.hpp"
@@ -48,31 +49,38 @@ void Stack::Impl::ipv6_input(link::Interface& iface, const link::AcceptedFrame& 
         if (!ours) {
             // RFC 4862 5.4: a tentative address receives nothing but DAD's messages, which
             // go to its solicited-node group.
-            ++(iface.find_address6(repr.dst) ? stats.ipv6.drop_tentative
-                                             : stats.ipv6.drop_not_for_us);
+            if (iface.find_address6(repr.dst)) {
+                ++stats.ipv6.drop_tentative;
+                return;
+            }
+            // As IPv4 (RFC 1812 5.3.4): only what was sent to our MAC, never what promiscuous
+            // mode caught, nothing off a loopback link; groups are never routed (above).
+            if (config.forwarding && frame.unicast_to_us && !iface.loopback)
+                return ipv6_forward(iface, packet, repr, now);
+            ++stats.ipv6.drop_not_for_us;
             return;
         }
     }
     const bool to_group = multicast || frame.header.dst.is_multicast();
     auto chain =
         wire::walk_ipv6_extensions(packet.subspan(wire::ipv6_header_len), repr.next_header);
-    if (!chain) return ipv6_extension_fault(packet, repr, chain.error(), now);
+    if (!chain) return ipv6_extension_fault(packet, repr, chain.error(), is_shard_zero(), now);
     if (chain->fragment && !chain->fragment->header.is_atomic())
         return ipv6_reassemble(iface, packet, repr, *chain, to_group, now);
     if (chain->fragment) {
         // RFC 6946: an atomic fragment is processed as a whole packet.
         chain = wire::walk_ipv6_extensions(chain->payload, chain->protocol, chain->payload_at,
                                            chain->protocol_at);
-        if (!chain) return ipv6_extension_fault(packet, repr, chain.error(), now);
+        if (!chain) return ipv6_extension_fault(packet, repr, chain.error(), is_shard_zero(), now);
     }
     ipv6_deliver(iface, packet, repr, *chain, to_group, now);
 }
 
 void Stack::Impl::ipv6_extension_fault(Bytes packet, const Ipv6Repr& repr,
-                                       const wire::Ipv6ExtFault& fault, Instant now) {
+                                       const wire::Ipv6ExtFault& fault, bool answer, Instant now) {
     ++stats.ipv6.drop_bad_extension;
     const auto code = fault.parameter_problem_code(repr.dst.is_multicast());
-    if (code && is_shard_zero())
+    if (code && answer)
         icmpv6_send_error(packet, std::uint8_t(wire::Icmpv6Type::parameter_problem), *code,
                           static_cast<std::uint32_t>(fault.pointer), false, now);
 }
@@ -139,7 +147,7 @@ void Stack::Impl::ipv6_reassemble(link::Interface& iface, Bytes packet, const Ip
     if (!parsed) return;  // cannot happen: the reassembler emits a valid header
     auto inner = wire::walk_ipv6_extensions(Bytes(whole).subspan(wire::ipv6_header_len),
                                             parsed->next_header);
-    if (!inner) return ipv6_extension_fault(whole, *parsed, inner.error(), now);
+    if (!inner) return ipv6_extension_fault(whole, *parsed, inner.error(), is_shard_zero(), now);
     if (inner->fragment) {  // a Fragment header inside a fragmented packet: nonsense
         ++stats.ipv6.drop_bad_extension;
         return;

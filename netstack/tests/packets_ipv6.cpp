@@ -251,4 +251,13 @@ std::optional<ParsedIcmpv6> parse_icmpv6(std::span<const std::byte> m, const Ipv
     return p;
 }
 
+std::optional<ParsedIpv6Frame> parse_ipv6_frame(std::span<const std::byte> frame) {
+    if (frame.size() < 14 || get16(frame, 12) != ethertype::ipv6) return std::nullopt;
+    auto ip = parse_ipv6(frame.subspan(14));
+    if (!ip) return std::nullopt;
+    ParsedIpv6Frame f{.dst = get_mac(frame, 0), .src = get_mac(frame, 6), .ip = *ip, .icmp = {}};
+    if (ip->next_header == proto::icmpv6) f.icmp = parse_icmpv6(ip->payload, ip->src, ip->dst);
+    return f;
+}
+
 }  // namespace nstest

@@ -163,4 +163,14 @@ struct ParsedIcmpv6 {
 std::optional<ParsedIcmpv6> parse_icmpv6(std::span<const std::byte> message, const Ipv6Address& src,
                                          const Ipv6Address& dst);
 
+// An IPv6 frame a stack sent: its Ethernet addresses, the packet, and the ICMPv6 message when
+// one follows the fixed header.
+struct ParsedIpv6Frame {
+    MacAddress dst, src;
+    ParsedIpv6 ip;
+    std::optional<ParsedIcmpv6> icmp;
+};
+// nullopt unless an untagged Ethernet frame of type 0x86dd with a well-formed IPv6 packet.
+std::optional<ParsedIpv6Frame> parse_ipv6_frame(std::span<const std::byte> frame);
+
 }  // namespace nstest

@@ -36,6 +36,15 @@ std::optional<Ipv6ExtFault> check_options(Bytes header, std::size_t header_at) {
     return std::nullopt;
 }
 
+// A Hop-by-Hop, Destination Options or Routing header at the start of `rest` (they share the
+// length rule, RFC 8200 4.3): its bytes, or a fault when it runs past the packet.
+std::expected<Bytes, Ipv6ExtFault> length_prefixed_header(Bytes rest, std::size_t header_at) {
+    if (rest.size() < 2) return fault(Ipv6ExtError::truncated, header_at);
+    const std::size_t len = (std::size_t{load8(rest, 1)} + 1) * 8;
+    if (len > rest.size()) return fault(Ipv6ExtError::truncated, header_at);
+    return rest.first(len);
+}
+
 }  // namespace
 
 Parsed<Ipv6FragmentRepr> Ipv6FragmentRepr::parse(Bytes header) {
@@ -113,20 +122,24 @@ std::expected<Ipv6Chain, Ipv6ExtFault> walk_ipv6_extensions(Bytes extensions,
             };
         }
 
-        // Hop-by-Hop, Destination Options and Routing share the length rule (RFC 8200 4.3).
-        if (rest.size() < 2) return fault(Ipv6ExtError::truncated, header_at);
-        const std::size_t len = (std::size_t{load8(rest, 1)} + 1) * 8;
-        if (len > rest.size()) return fault(Ipv6ExtError::truncated, header_at);
-        const Bytes header = rest.first(len);
+        const auto header = length_prefixed_header(rest, header_at);
+        if (!header) return std::unexpected(header.error());
         if (protocol == IpProtocol::ipv6_route) {
-            if (load8(header, 3) != 0) return fault(Ipv6ExtError::routing_type, header_at + 2);
-        } else if (auto bad = check_options(header, header_at)) {
+            if (load8(*header, 3) != 0) return fault(Ipv6ExtError::routing_type, header_at + 2);
+        } else if (auto bad = check_options(*header, header_at)) {
             return std::unexpected(*bad);
         }
-        next_header = load8(header, 0);
+        next_header = load8(*header, 0);
         next_header_at = header_at;
-        at += len;
+        at += header->size();
     }
+}
+
+std::optional<Ipv6ExtFault> check_ipv6_hop_by_hop(Bytes extensions, std::uint8_t next_header) {
+    if (IpProtocol(next_header) != IpProtocol::hop_by_hop) return std::nullopt;
+    const auto header = length_prefixed_header(extensions, ipv6_header_len);
+    if (!header) return header.error();
+    return check_options(*header, ipv6_header_len);
 }
 
 }  // namespace netstack::wire

@@ -132,4 +132,9 @@ std::expected<Ipv6Chain, Ipv6ExtFault> walk_ipv6_extensions(
     Bytes extensions, std::uint8_t next_header, std::size_t base = ipv6_header_len,
     std::size_t next_header_at = ipv6_field::next_header);
 
+// A router's share of the walk (RFC 8200 4, 4.3): the Hop-by-Hop Options header, when the
+// fixed header's `next_header` names one, checked as walk_ipv6_extensions checks it; the
+// headers after it are the destination's business and are not looked at. nullopt: forward.
+std::optional<Ipv6ExtFault> check_ipv6_hop_by_hop(Bytes extensions, std::uint8_t next_header);
+
 }  // namespace netstack::wire

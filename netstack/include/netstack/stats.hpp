@@ -137,6 +137,7 @@ struct Ipv6Stats {
     std::uint64_t rx_packets = 0;
     std::uint64_t rx_delivered = 0;  // handed to ICMPv6/UDP/TCP (after reassembly)
     std::uint64_t tx_packets = 0;
+    std::uint64_t forwarded = 0;           // routed on to another node (StackConfig::forwarding)
     std::uint64_t drop_malformed = 0;      // short, bad version or payload length past the frame
     std::uint64_t drop_bad_extension = 0;  // an extension header chain that breaks RFC 8200 4
     std::uint64_t drop_bad_source = 0;     // multicast or (but for DAD) unspecified source
@@ -146,6 +147,10 @@ struct Ipv6Stats {
     std::uint64_t drop_unknown_protocol = 0;
     std::uint64_t drop_too_big = 0;    // over the MTU (IPv6 routers never fragment)
     std::uint64_t drop_not_owner = 0;  // another shard owns this flow (see Shard)
+    // Forwarding (RFC 8200, RFC 4443); drop_no_route and drop_too_big count there too.
+    std::uint64_t drop_hop_limit = 0;   // hop limit would reach 0: time exceeded sent
+    std::uint64_t drop_scope = 0;       // link-local source or destination (RFC 4291 2.5.6)
+    std::uint64_t drop_unroutable = 0;  // to ::, or from or to a v4-mapped address
     std::uint64_t fragments_sent = 0;
     // Reassembly (4.5); the frag_ counters mean what IPv4's do.
     std::uint64_t frag_received = 0;

@@ -149,6 +149,7 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("rx_packets", s.rx_packets);
     fn("rx_delivered", s.rx_delivered);
     fn("tx_packets", s.tx_packets);
+    fn("forwarded", s.forwarded);
     fn("drop_malformed", s.drop_malformed);
     fn("drop_bad_extension", s.drop_bad_extension);
     fn("drop_bad_source", s.drop_bad_source);
@@ -158,6 +159,9 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("drop_unknown_protocol", s.drop_unknown_protocol);
     fn("drop_too_big", s.drop_too_big);
     fn("drop_not_owner", s.drop_not_owner);
+    fn("drop_hop_limit", s.drop_hop_limit);
+    fn("drop_scope", s.drop_scope);
+    fn("drop_unroutable", s.drop_unroutable);
     fn("fragments_sent", s.fragments_sent);
     fn("frag_received", s.frag_received);
     fn("frag_reassembled", s.frag_reassembled);
