@@ -40,12 +40,21 @@ Ipv6InterfaceAddress* Interface::find_address6(const Ipv6Address& a) {
 bool Interface::has_address6(const Ipv6Address& a) const {
     if (loopback && a.is_loopback()) return true;
     const auto* found = find_address6(a);
-    return found && found->state == Ipv6AddressState::preferred;
+    return found && (found->state == Ipv6AddressState::preferred ||
+                     found->state == Ipv6AddressState::deprecated);
+}
+
+const Ipv6InterfaceAddress* Interface::usable_link_local() const {
+    auto it = std::ranges::find_if(addresses6, [](const Ipv6InterfaceAddress& x) {
+        return x.address.address.is_link_local() && x.state == Ipv6AddressState::preferred;
+    });
+    return it == addresses6.end() ? nullptr : &*it;
 }
 
 template <typename Match>
 bool Interface::any_joined_group(Match match) const {
     if (match(Ipv6Address::all_nodes())) return true;
+    if (advertiser && match(Ipv6Address::all_routers())) return true;
     return std::ranges::any_of(addresses6, [&](const Ipv6InterfaceAddress& x) {
         return match(x.address.address.solicited_node());
     });
@@ -60,10 +69,16 @@ bool Interface::joined(const Ipv6Address& group) const {
 }
 
 std::optional<Ipv6Address> Interface::source_for6(const Ipv6Address& dst) const {
+    if (auto preferred = source_for6(dst, Ipv6AddressState::preferred)) return preferred;
+    return source_for6(dst, Ipv6AddressState::deprecated);  // rule 3: the last resort
+}
+
+std::optional<Ipv6Address> Interface::source_for6(const Ipv6Address& dst,
+                                                  Ipv6AddressState among) const {
     const Ipv6InterfaceAddress* link_local = nullptr;
     const Ipv6InterfaceAddress* global = nullptr;
     for (const auto& x : addresses6) {
-        if (x.state != Ipv6AddressState::preferred) continue;
+        if (x.state != among) continue;
         if (x.address.address.is_link_local()) {
             if (!link_local) link_local = &x;
         } else if (x.address.contains(dst)) {

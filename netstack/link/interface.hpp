@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "link/router_discovery.hpp"
 #include "netstack/address.hpp"
 #include "netstack/device.hpp"
 #include "netstack/stack.hpp"
@@ -32,6 +33,8 @@ struct Interface {
         Instant next{};          // the next one, or the end of the wait after the last
     };
     std::vector<Dad> dad;
+    RouterDiscoveryHost routers;                 // what Router Advertisements taught us
+    std::optional<RouterAdvertiser> advertiser;  // set: we advertise as a router here
     EthernetStats stats;
     bool tx_pending = false;  // frames handed to the device since its last flush()
 
@@ -48,10 +51,12 @@ struct Interface {
     // yet, RFC 4862 5.4).
     const Ipv6InterfaceAddress* find_address6(const Ipv6Address& a) const;
     Ipv6InterfaceAddress* find_address6(const Ipv6Address& a);
-    bool has_address6(const Ipv6Address& a) const;  // preferred, or ::1's prefix on loopback
-    // The Ethernet groups this interface listens to: all-nodes, and the solicited-node group
-    // of every address, tentative ones included (RFC 4862 5.4.2). Other 33:33:... frames
-    // are someone else's multicast and are dropped by the filter.
+    // Preferred or deprecated (valid: it still receives), or ::1's prefix on loopback.
+    bool has_address6(const Ipv6Address& a) const;
+    // The Ethernet groups this interface listens to: all-nodes (and all-routers when it
+    // advertises), and the solicited-node group of every address, tentative ones included
+    // (RFC 4862 5.4.2). Other 33:33:... frames are someone else's multicast and are dropped
+    // by the filter.
     bool listens_to(const MacAddress& group) const;
     // The IP side of the same: all-nodes or the solicited-node group of one of our addresses
     // (two groups can share a 33:33 MAC).
@@ -59,11 +64,19 @@ struct Interface {
     // RFC 6724 source selection, cut to what a host with few addresses needs: to a
     // link-local or link-scope multicast destination, the link-local address; else a
     // preferred global address on the destination's prefix, else the first global one,
-    // else the link-local one. Never a tentative or duplicate address.
+    // else the link-local one. Never a tentative or duplicate address; a deprecated one
+    // only when no preferred one will do (rule 3).
     std::optional<Ipv6Address> source_for6(const Ipv6Address& dst) const;
+    // The link MTU for IPv6: an advertised MTU option, else the interface's.
+    std::size_t mtu6() const { return routers.mtu != 0 ? routers.mtu : mtu; }
+    // The usable (preferred) link-local address: where Router Solicitations and
+    // Advertisements come from (RFC 4861 4.1, 6.2.2).
+    const Ipv6InterfaceAddress* usable_link_local() const;
     InterfaceInfo info() const;
 
   private:
+    // Source selection among the addresses in one state.
+    std::optional<Ipv6Address> source_for6(const Ipv6Address& dst, Ipv6AddressState among) const;
     // Whether `match` holds for one of the IPv6 groups the interface has joined.
     template <typename Match>
     bool any_joined_group(Match match) const;

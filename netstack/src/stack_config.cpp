@@ -64,6 +64,8 @@ void Stack::Impl::poll(Instant now) {
             send_resolution(*iface, request.ip, request.unicast, now);
     if (!address_probes.empty()) poll_address_probes(now);
     poll_dad(now);
+    poll_router_discovery(now);
+    poll_router_advertisements(now);
 
     std::vector<std::vector<std::byte>> expired;
     reassembler.poll(now, expired);
@@ -86,8 +88,9 @@ void Stack::Impl::poll(Instant now) {
 
 std::optional<Instant> Stack::Impl::poll_at() const {
     std::optional<Instant> next;
-    for (auto at : {neighbours.next_deadline(), reassembler.next_deadline(),
-                    reassembler6.next_deadline(), address_probes_next(), dad_next(), tcp_poll_at()})
+    for (auto at :
+         {neighbours.next_deadline(), reassembler.next_deadline(), reassembler6.next_deadline(),
+          address_probes_next(), dad_next(), router_discovery_next(), tcp_poll_at()})
         if (at && (!next || *at < *next)) next = at;
     return next;
 }

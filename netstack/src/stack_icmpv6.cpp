@@ -46,7 +46,7 @@ std::expected<void, SocketError> Stack::Impl::icmpv6_send_echo(const OutRoute& r
                          Icmpv6Repr{.type = std::uint8_t(Icmpv6Type::echo_request),
                                     .rest = Icmpv6Repr::echo_rest(id, seq),
                                     .data = payload},
-                         config.ipv6.default_hop_limit, now);
+                         hop_limit6(*route.iface), now);
 }
 
 void Stack::Impl::icmpv6_input(link::Interface& iface, const InboundPacket& in,
@@ -84,7 +84,7 @@ void Stack::Impl::icmpv6_input(link::Interface& iface, const InboundPacket& in,
                                 Icmpv6Repr{.type = std::uint8_t(Icmpv6Type::echo_reply),
                                            .rest = icmp.rest,
                                            .data = icmp.data},
-                                config.ipv6.default_hop_limit, now);
+                                hop_limit6(*route->iface), now);
             return;
         }
         case Icmpv6Type::echo_reply:
@@ -160,7 +160,7 @@ void Stack::Impl::icmpv6_send_error(Bytes original, std::uint8_t type, std::uint
                                    .code = code,
                                    .rest = rest,
                                    .data = original.first(std::min(original.size(), max_quoted))},
-                        config.ipv6.default_hop_limit, now);
+                        hop_limit6(*route->iface), now);
 }
 
 }  // namespace netstack

@@ -338,6 +338,50 @@ struct Stack::Impl {
                                        Instant now);
     void send_dad_solicitation(link::Interface& iface, const Ipv6Address& address);
     void send_unsolicited_na(link::Interface& iface, const Ipv6Address& address);
+    // A solicitation or advertisement from `src` with its source link-layer address: the
+    // sender goes into the neighbour cache as stale (RFC 4861 7.2.3, 6.3.4, 6.2.6), in every
+    // shard, and frames waiting for it leave. `is_router` as NeighbourCache::update's.
+    void learn_neighbour6(link::Interface& iface, const Ipv6Address& src, MacAddress mac,
+                          std::optional<bool> is_router, Instant now);
+    // An address became preferred (DAD over, or none): announced; the link-local one starts
+    // router discovery on its interface, as a host or as a router.
+    void address_usable(link::Interface& iface, const Ipv6Address& address, Instant now);
+    // Removes an address and, when no other address is on its prefix, its on-link route.
+    void remove_address6(link::Interface& iface, const Ipv6Cidr& address);
+
+    // --- router discovery, host side (stack_router_discovery.cpp) ---
+    // RFC 4861 6.3.4 applies on this interface: accept_ra on, not forwarding, not advertising.
+    bool accepts_router_advertisements(const link::Interface& iface) const;
+    void router_advertisement_input(link::Interface& iface, const Ipv6Address& router,
+                                    const wire::NdpRepr& ra, Instant now);
+    void default_router_update(link::Interface& iface, const Ipv6Address& router,
+                               std::chrono::seconds lifetime, Instant now);
+    void on_link_prefix_update(link::Interface& iface, const Ipv6Cidr& prefix,
+                               std::uint32_t valid_lifetime, Instant now);
+    // RFC 4862 5.5.3: forms or refreshes the address of an autonomous prefix.
+    void autoconfigure(link::Interface& iface, const wire::NdpPrefixInfo& info, Instant now);
+    // RFC 4861 7.2.5: a neighbour that said it is no router any more leaves the router list.
+    void router_lost(link::Interface& iface, const Ipv6Address& router);
+    void send_router_solicitation(link::Interface& iface, const Ipv6Address& src);
+    // Solicitations due, lifetimes over (addresses deprecated or removed, routes removed).
+    void poll_router_discovery(Instant now);
+    std::optional<Instant> router_discovery_next() const;
+
+    // --- router discovery, router side (stack_router_advertiser.cpp) ---
+    void router_solicitation_input(link::Interface& iface, const Ipv6Address& src,
+                                   const wire::NdpRepr& rs, Instant now);
+    void send_router_advertisement(link::Interface& iface, std::chrono::seconds router_lifetime);
+    void poll_router_advertisements(Instant now);
+    // RFC 4861 6.2.4: uniform between the intervals; the first few at most 16 s.
+    Duration next_advertisement_interval(const link::RouterAdvertiser& advertiser);
+    // A draw in [0, bound) from the stack's seed (splitmix64): advertisement timing.
+    std::uint64_t random_below(std::uint64_t bound);
+    std::uint64_t random_state = 0;
+    // The hop limit of packets we originate on `iface` (an advertised one, RFC 4861 6.3.4).
+    std::uint8_t hop_limit6(const link::Interface& iface) const {
+        return iface.routers.hop_limit != 0 ? iface.routers.hop_limit
+                                            : config.ipv6.default_hop_limit;
+    }
 
     // --- timers (stack_config.cpp) ---
     void poll(Instant now);

@@ -229,12 +229,12 @@ std::expected<void, SocketError> Stack::Impl::ip_output(const OutRoute& route, c
                                           .payload_len = payload_len},
                            std::move(frame), now);
     // IPv6 has no DF: only the source fragments, and TCP sizes its segments to the MTU.
-    if (dont_fragment && payload_len + wire::ipv6_header_len > route.iface->mtu && !route.local)
+    if (dont_fragment && payload_len + wire::ipv6_header_len > route.iface->mtu6() && !route.local)
         return std::unexpected(SocketError::message_too_big);
     return ipv6_output(route,
                        wire::Ipv6Repr{.dst = dst.v6(),
                                       .next_header = std::uint8_t(protocol),
-                                      .hop_limit = config.ipv6.default_hop_limit,
+                                      .hop_limit = hop_limit6(*route.iface),
                                       .payload_len = payload_len},
                        std::move(frame), now);
 }
@@ -253,7 +253,7 @@ std::expected<void, SocketError> Stack::Impl::ipv6_output(const OutRoute& route,
         return {};
     }
     ++stats.ipv6.tx_packets;
-    if (ip.size() <= route.iface->mtu) {
+    if (ip.size() <= route.iface->mtu6()) {
         link_output(*route.iface, route.next_hop, route.link_dst, std::move(frame), now);
         return {};
     }
@@ -262,7 +262,7 @@ std::expected<void, SocketError> Stack::Impl::ipv6_output(const OutRoute& route,
 
 std::expected<void, SocketError> Stack::Impl::ipv6_fragment_output(const OutRoute& route,
                                                                    Frame&& frame, Instant now) {
-    auto fragments = ip::fragment_ipv6(Bytes(frame).subspan(link_headroom), route.iface->mtu,
+    auto fragments = ip::fragment_ipv6(Bytes(frame).subspan(link_headroom), route.iface->mtu6(),
                                        link_headroom, allocate_ident6());
     if (fragments.empty()) return std::unexpected(SocketError::message_too_big);
     for (Frame& f : fragments) {

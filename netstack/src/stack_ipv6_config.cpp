@@ -14,6 +14,8 @@ const char* ipv6_address_state_name(Ipv6AddressState state) {
             return "preferred";
         case Ipv6AddressState::duplicate:
             return "duplicate";
+        case Ipv6AddressState::deprecated:
+            return "deprecated";
     }
     return "?";
 }
@@ -55,11 +57,23 @@ std::expected<void, ConfigError> Stack::Impl::add_address6(link::Interface& ifac
         // RFC 4862 5.4.2: the first solicitation goes out at the next poll (the random delay
         // of 5.4.2 is for many hosts booting on one link; a daemon adds addresses one by one).
         iface.dad.push_back({.address = a, .sent = 0, .next = now});
-    } else if (iface.up && is_shard_zero() && !iface.loopback) {
-        send_unsolicited_na(iface, a);
+    } else if (!iface.loopback) {
+        address_usable(iface, a, now);
     }
     flush_devices();
     return {};
+}
+
+void Stack::Impl::address_usable(link::Interface& iface, const Ipv6Address& address, Instant now) {
+    if (iface.up && is_shard_zero()) send_unsolicited_na(iface, address);
+    if (!address.is_link_local()) return;
+    // RFC 4861 6.3.7: a host solicits routers once it has an address to ask from; 6.2.2: a
+    // router advertises from its link-local address.
+    if (accepts_router_advertisements(iface) && config.ipv6.router_solicitations > 0) {
+        iface.routers.solicitations_sent = 0;
+        iface.routers.next_solicitation = now;
+    }
+    if (iface.advertiser && !iface.advertiser->next) iface.advertiser->next = now;
 }
 
 void Stack::Impl::poll_dad(Instant now) {
@@ -80,7 +94,7 @@ void Stack::Impl::poll_dad(Instant now) {
             }
             entry->state = Ipv6AddressState::preferred;
             ++stats.ndp.dad_succeeded;
-            if (iface.up && is_shard_zero()) send_unsolicited_na(iface, d.address);
+            address_usable(iface, d.address, now);
             return true;
         });
     }
@@ -129,16 +143,21 @@ std::expected<void, ConfigError> Stack::remove_address(InterfaceId id, Ipv6Cidr 
     auto it = std::ranges::find_if(
         iface->addresses6, [&](const Ipv6InterfaceAddress& x) { return x.address == address; });
     if (it == iface->addresses6.end()) return std::unexpected(ConfigError::not_found);
-    iface->addresses6.erase(it);
-    std::erase_if(iface->dad,
+    s.remove_address6(*iface, address);
+    return {};
+}
+
+void Stack::Impl::remove_address6(link::Interface& iface, const Ipv6Cidr& address) {
+    std::erase_if(iface.addresses6,
+                  [&](const Ipv6InterfaceAddress& x) { return x.address == address; });
+    std::erase_if(iface.dad,
                   [&](const link::Interface::Dad& d) { return d.address == address.address; });
-    const bool prefix_left = std::ranges::any_of(iface->addresses6, [&](const auto& x) {
+    const bool prefix_left = std::ranges::any_of(iface.addresses6, [&](const auto& x) {
         return x.address.prefix_len == address.prefix_len &&
                x.address.network() == address.network();
     });
     if (!prefix_left && address.prefix_len < 128)
-        (void)s.routes6.remove(Ipv6Route{.destination = address, .interface = id});
-    return {};
+        (void)routes6.remove(Ipv6Route{.destination = address, .interface = iface.id});
 }
 
 std::expected<void, ConfigError> Stack::add_address(InterfaceId id, const IpCidr& address,

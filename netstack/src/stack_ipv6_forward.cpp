@@ -72,11 +72,11 @@ void Stack::Impl::ipv6_forward(link::Interface& iface, Bytes packet, const Ipv6R
                           std::uint8_t(wire::Icmpv6UnreachableCode::no_route), 0, false, now);
         return;
     }
-    if (packet.size() > out->mtu) {
+    if (packet.size() > out->mtu6()) {
         // RFC 8200 5, RFC 4443 3.2: routers never fragment; the source learns the link's MTU.
         ++stats.ipv6.drop_too_big;
         icmpv6_send_error(packet, std::uint8_t(Icmpv6Type::packet_too_big), 0,
-                          static_cast<std::uint32_t>(out->mtu), false, now);
+                          static_cast<std::uint32_t>(out->mtu6()), false, now);
         return;
     }
     Frame frame(link_headroom + packet.size());

@@ -1,7 +1,8 @@
 // Neighbor Discovery (RFC 4861) for a host: solicitations answered for our addresses,
 // advertisements learnt into the neighbour cache it shares with ARP, solicitations sent to
 // resolve and probe neighbours, and the messages of Duplicate Address Detection (RFC 4862
-// 5.4). Router Solicitations and Advertisements are validated and counted, not acted on.
+// 5.4). Router Solicitations and Advertisements go to router discovery
+// (stack_router_discovery.cpp as a host, stack_router_advertiser.cpp as a router).
 #include "src/stack_impl.hpp"
 #include "wire/ndp.hpp"
 
@@ -80,9 +81,24 @@ void Stack::Impl::ndp_input(link::Interface& iface, const InboundPacket& in, std
         case Icmpv6Type::neighbor_advertisement:
             ++stats.ndp.rx_advertisements;
             return neighbour_advertisement_input(iface, *nd, now);
+        case Icmpv6Type::router_solicitation:
+            ++stats.ndp.rx_router_solicitations;
+            return router_solicitation_input(iface, ip.src, *nd, now);
+        case Icmpv6Type::router_advertisement:
+            ++stats.ndp.rx_router_advertisements;
+            return router_advertisement_input(iface, ip.src, *nd, now);
         default:
-            return;  // router discovery: a host with static routes has no use for it yet
+            return;  // Redirect (RFC 4861 8): not parsed, a host may ignore it
     }
+}
+
+void Stack::Impl::learn_neighbour6(link::Interface& iface, const Ipv6Address& src, MacAddress mac,
+                                   std::optional<bool> is_router, Instant now) {
+    ready_frames.clear();
+    neighbours.update(iface.id, src, mac, false, true, now, ready_frames, is_router);
+    for (Frame& f : ready_frames)
+        transmit(iface, f, mac, wire::EtherType::ipv6);
+    ready_frames.clear();
 }
 
 void Stack::Impl::neighbour_solicitation_input(link::Interface& iface, const wire::Ipv6Repr& ip,
@@ -96,14 +112,9 @@ void Stack::Impl::neighbour_solicitation_input(link::Interface& iface, const wir
         return;
     }
     // RFC 4861 7.2.3: learn the sender (stale: not a proof of reachability), in every shard.
-    if (!from_dad && ns.source_mac) {
-        ready_frames.clear();
-        neighbours.update(iface.id, ip.src, *ns.source_mac, false, true, now, ready_frames);
-        for (Frame& f : ready_frames)
-            transmit(iface, f, *ns.source_mac, wire::EtherType::ipv6);
-        ready_frames.clear();
-    }
-    if (!target || target->state != Ipv6AddressState::preferred) {
+    if (!from_dad && ns.source_mac)
+        learn_neighbour6(iface, ip.src, *ns.source_mac, std::nullopt, now);
+    if (!target || !iface.has_address6(ns.target)) {
         ++stats.ndp.drop_not_for_us;
         return;
     }
@@ -139,12 +150,13 @@ void Stack::Impl::neighbour_advertisement_input(link::Interface& iface, const Nd
     // RFC 4861 7.2.5 (link/neighbour_cache.hpp): only an entry we have is updated; a
     // solicited answer confirms reachability, the Override flag decides about a new MAC.
     ready_frames.clear();
-    (void)neighbours.advertised(iface.id, na.target,
-                                {.mac = na.target_mac,
-                                 .router = na.router,
-                                 .solicited = na.solicited,
-                                 .override_mac = na.override},
-                                now, ready_frames);
+    const auto result = neighbours.advertised(iface.id, na.target,
+                                              {.mac = na.target_mac,
+                                               .router = na.router,
+                                               .solicited = na.solicited,
+                                               .override_mac = na.override},
+                                              now, ready_frames);
+    if (result == link::NeighbourCache::Advertised::router_lost) router_lost(iface, na.target);
     if (na.target_mac)
         for (Frame& f : ready_frames)
             transmit(iface, f, *na.target_mac, wire::EtherType::ipv6);

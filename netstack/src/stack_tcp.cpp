@@ -126,8 +126,8 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         const std::size_t headers = remote.is_v4() ? 40 : 60;
         auto route = stack.route_to(remote, local);
         if (!route) return remote.is_v4() ? 536 : 1220;
-        return static_cast<std::uint16_t>(std::min<std::size_t>(route->iface->mtu, 0xffff) -
-                                          headers);
+        const std::size_t mtu = remote.is_v4() ? route->iface->mtu : route->iface->mtu6();
+        return static_cast<std::uint16_t>(std::min<std::size_t>(mtu, 0xffff) - headers);
     }
 
     void touch(Connection& c) {

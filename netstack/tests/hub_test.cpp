@@ -227,6 +227,35 @@ TEST(Hub, Ipv6PingsGlobalLinkLocalAndFragmented) {
     EXPECT_TRUE(learnt) << "Neighbor Discovery filled the cache";
 }
 
+TEST(Hub, Ipv6HostsConfigureThemselvesFromARouterOnTheLink) {
+    Segment net(2, std::nullopt, true);
+    Stack& router = *net.nodes[0].stack;
+    Stack& host = *net.nodes[1].stack;
+    const Ipv6Address prefix = ip6(0x2001, 0xdb8, 7, 0, 0, 0, 0, 0);
+    const Ipv6Address router_address = ip6(0x2001, 0xdb8, 7, 0, 0, 0, 0, 1);
+    ASSERT_TRUE(router.add_address(net.nodes[0].id, Ipv6Cidr{router_address, 64}, net.clock.now()));
+    ASSERT_TRUE(router.set_router_advertisements(
+        net.nodes[0].id, RouterAdvertConfig{.prefixes = {Ipv6Cidr{prefix, 64}}}, net.clock.now()));
+    // The host's address in the prefix: mac(2)'s interface identifier.
+    const Ipv6Address formed = ip6(0x2001, 0xdb8, 7, 0, 0, 0xff, 0xfe00, 2);
+    const auto host_has_formed = [&] {
+        for (const auto& info : host.interfaces())
+            for (const auto& a : info.addresses6)
+                if (a.address.address == formed && a.state == Ipv6AddressState::preferred)
+                    return true;
+        return false;
+    };
+    ASSERT_TRUE(net.run_until(host_has_formed, 3s)) << "advertised, formed, DAD over";
+    EXPECT_EQ(host.stats().ndp.slaac_addresses, 1u);
+    EXPECT_EQ(host.lookup_route(ip6(0x2001, 0xdb8, 99, 0, 0, 0, 0, 1))->gateway,
+              Ipv6Address::link_local_from(mac(1)))
+        << "the default route via the router's link-local address";
+    EXPECT_TRUE(net.ping_address(1, router_address, 56));
+    EXPECT_EQ(router.stats().ndp.tx_router_advertisements, 1u);
+    EXPECT_EQ(router.stats().ndp.rx_router_advertisements, 0u);
+    EXPECT_EQ(host.source_address(IpAddress(router_address)), IpAddress(formed));
+}
+
 // Sends `data` from `client` to `server` (connected sockets) and returns what arrived.
 Bytes transfer(Segment& net, Stack& a, SocketId client, Stack& b, SocketId server,
                const Bytes& data) {

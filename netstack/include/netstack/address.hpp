@@ -3,8 +3,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,7 +104,27 @@ struct Ipv6Address {
     // RFC 4291 2.2 (hex groups, one "::", a trailing dotted quad); no zone index.
     static std::optional<Ipv6Address> parse(std::string_view text);
     std::string to_string() const;  // RFC 5952: lower case, longest zero run as "::"
-    auto operator<=>(const Ipv6Address&) const = default;
+
+    // Byte order (memcmp's), compared as two 64-bit words: the neighbour cache, routes and
+    // sockets compare addresses on every packet, and a call to memcmp costs more than that.
+    bool operator==(const Ipv6Address& o) const {
+        return ((word(0) ^ o.word(0)) | (word(1) ^ o.word(1))) == 0;
+    }
+    std::strong_ordering operator<=>(const Ipv6Address& o) const {
+        if (auto c = big_endian_word(0) <=> o.big_endian_word(0); c != 0) return c;
+        return big_endian_word(1) <=> o.big_endian_word(1);
+    }
+
+  private:
+    std::uint64_t word(std::size_t i) const {
+        std::uint64_t w;
+        std::memcpy(&w, bytes.data() + 8 * i, sizeof w);
+        return w;
+    }
+    std::uint64_t big_endian_word(std::size_t i) const {
+        if constexpr (std::endian::native == std::endian::little) return std::byteswap(word(i));
+        return word(i);
+    }
 };
 
 struct Ipv6Cidr {

@@ -137,6 +137,34 @@ struct Ipv6Config {
     // answered for) until then. 0: addresses are preferred at once.
     std::uint32_t dad_transmits = 1;
     Duration retrans_timer = std::chrono::seconds(1);
+    // RFC 4861 6.3.4 and RFC 4862 5.5 (a host's router discovery): Router Advertisements set
+    // default routers, on-link prefixes, the hop limit and the MTU, and their autonomous
+    // /64 prefixes give addresses (SLAAC, the interface identifier from the MAC as for the
+    // link-local one). As Linux's accept_ra=1: ignored while forwarding is on and on an
+    // interface that advertises itself.
+    bool accept_ra = true;
+    // RFC 4861 6.3.7 MAX_RTR_SOLICITATIONS and RTR_SOLICITATION_INTERVAL: Router
+    // Solicitations sent once the link-local address is usable, until an advertisement comes.
+    std::uint32_t router_solicitations = 3;
+    Duration router_solicitation_interval = std::chrono::seconds(4);
+};
+
+// RFC 4861 6.2.1: what a router advertises on one interface (radvd's knobs, cut down).
+// Every prefix goes out on-link and autonomous (L and A set), so hosts form addresses in
+// a /64 one (RFC 4862 5.5.3).
+struct RouterAdvertConfig {
+    std::vector<Ipv6Cidr> prefixes{};
+    // AdvDefaultLifetime: how long hosts may use us as a default router; 0: not one (a
+    // router that does not forward advertises its prefixes only).
+    std::chrono::seconds router_lifetime{1800};
+    std::chrono::seconds valid_lifetime{2592000};     // AdvValidLifetime (30 days)
+    std::chrono::seconds preferred_lifetime{604800};  // AdvPreferredLifetime (7 days)
+    // MinRtrAdvInterval, MaxRtrAdvInterval: unsolicited advertisements at random times
+    // between the two (RFC 4861 6.2.4), the first three at most 16 s apart.
+    Duration min_interval = std::chrono::seconds(200);
+    Duration max_interval = std::chrono::seconds(600);
+    bool advertise_mtu = true;  // the interface's MTU in an MTU option (AdvLinkMTU)
+    bool operator==(const RouterAdvertConfig&) const = default;
 };
 
 struct StackConfig {
@@ -173,13 +201,21 @@ struct Ipv6Route {
 
 // RFC 4862 5.4: a new address is tentative while Duplicate Address Detection runs, then
 // preferred; duplicate when another node answered for it (it is never used then).
-enum class Ipv6AddressState : std::uint8_t { tentative, preferred, duplicate };
+// Deprecated (5.5.4): its preferred lifetime is over; it still receives, and is a source
+// only when no preferred address will do.
+enum class Ipv6AddressState : std::uint8_t { tentative, preferred, duplicate, deprecated };
 const char* ipv6_address_state_name(Ipv6AddressState state);
 
 struct Ipv6InterfaceAddress {
     Ipv6Cidr address{};
     Ipv6AddressState state = Ipv6AddressState::tentative;
-    bool automatic = false;  // the link-local address made from the MAC
+    // Made by the stack: the link-local address from the MAC, or one formed from an
+    // advertised prefix (SLAAC).
+    bool automatic = false;
+    // The lifetimes of an address formed from an advertised prefix (RFC 4862 5.5.3);
+    // none: infinite (configured addresses).
+    std::optional<Instant> preferred_until{};
+    std::optional<Instant> valid_until{};
     auto operator<=>(const Ipv6InterfaceAddress&) const = default;
 };
 
@@ -357,6 +393,17 @@ class Stack {
     std::expected<void, ConfigError> remove_route(const Ipv6Route& route);
     std::vector<Ipv6Route> routes6() const;
     std::optional<Ipv6Route> lookup_route(const Ipv6Address& dst) const;
+    // Makes the interface an advertising router interface (RFC 4861 6.2.2): it joins the
+    // all-routers group, answers Router Solicitations and advertises `config` from its
+    // link-local address once that is usable, then at random times between the intervals
+    // (shard 0 sends). nullopt stops it: a last advertisement with a router lifetime of 0
+    // tells hosts to stop using us (6.2.5). invalid: a prefix that is link-local,
+    // multicast or longer than 64 bits, or intervals out of RFC 4861 6.2.1's bounds.
+    std::expected<void, ConfigError> set_router_advertisements(
+        InterfaceId id, std::optional<RouterAdvertConfig> config, Instant now);
+    // Routes learnt from Router Advertisements (default routers, on-link prefixes) carry
+    // this metric, so a configured route to the same prefix is preferred (Linux's 1024).
+    static constexpr std::uint32_t advertised_route_metric = 1024;
     // The address a datagram or connection to `dst` would leave from: `bound` when it is
     // not the wildcard, else the one source selection picks for the route (nullopt: no
     // route). What getsockname() shows for an unbound socket after connect().

@@ -186,6 +186,16 @@ struct NdpStats {
     std::uint64_t dad_succeeded = 0;    // tentative addresses that became preferred
     std::uint64_t dad_duplicates = 0;   // tentative addresses another node holds
     std::uint64_t address_conflicts = 0;  // an advertisement for one of our preferred addresses
+    // Router discovery (RFC 4861 6, RFC 4862 5.5)
+    std::uint64_t rx_router_solicitations = 0;
+    std::uint64_t rx_router_advertisements = 0;
+    std::uint64_t tx_router_solicitations = 0;
+    std::uint64_t tx_router_advertisements = 0;
+    std::uint64_t ra_ignored = 0;         // an advertisement while forwarding or advertising
+    std::uint64_t prefixes_ignored = 0;   // not usable for SLAAC: not /64, preferred > valid
+    std::uint64_t slaac_addresses = 0;    // addresses formed from advertised prefixes
+    std::uint64_t addresses_expired = 0;  // their valid lifetime ran out: removed
+    std::uint64_t routers_expired = 0;    // default routers and prefixes whose lifetime ran out
 };
 
 struct StackStats {

@@ -197,6 +197,15 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("dad_succeeded", s.dad_succeeded);
     fn("dad_duplicates", s.dad_duplicates);
     fn("address_conflicts", s.address_conflicts);
+    fn("rx_router_solicitations", s.rx_router_solicitations);
+    fn("rx_router_advertisements", s.rx_router_advertisements);
+    fn("tx_router_solicitations", s.tx_router_solicitations);
+    fn("tx_router_advertisements", s.tx_router_advertisements);
+    fn("ra_ignored", s.ra_ignored);
+    fn("prefixes_ignored", s.prefixes_ignored);
+    fn("slaac_addresses", s.slaac_addresses);
+    fn("addresses_expired", s.addresses_expired);
+    fn("routers_expired", s.routers_expired);
 }
 
 template <CounterStruct<StackStats> S, class Fn>
