@@ -29,6 +29,7 @@ forward_max_connections = 100
 forwarding = true
 ttl = 32
 ipv6 = true
+accept_ra = true
 hop_limit = 64
 dad_transmits = 1
 udp_queue_datagrams = 16
@@ -69,6 +70,15 @@ up = false
 addresses = ["10.0.0.1/24"]
 impair_egress = "delay 1ms"
 impair_ingress = "loss 1%"
+
+[interface.advertise]
+prefixes = ["2001:db8:1::/64"]
+router_lifetime = 1800
+min_interval = 200
+max_interval = 600
+valid_lifetime = 86400
+preferred_lifetime = 14400
+mtu = true
 
 [[route]]
 dst = "10.1.0.0/16"

@@ -245,6 +245,58 @@ via = "10.0.0.1"
         << "a gateway of the other family";
 }
 
+TEST(Config, RouterAdvertisementsInTheFileAndTheQuickForm) {
+    auto c = parse_config(R"(
+[stack]
+accept_ra = false
+
+[[interface]]
+name = "eth0"
+bus = "/tmp/ra.bus"
+addresses = ["2001:db8:1::1/64"]
+[interface.advertise]
+prefixes = ["2001:db8:1::1/64", "2001:db8:2::/56"]
+max_interval = 30
+min_interval = 10
+)",
+                          "test.toml");
+    EXPECT_FALSE(c.stack.ipv6.accept_ra);
+    ASSERT_TRUE(c.interfaces[0].advertise);
+    const AdvertiseSpec& a = *c.interfaces[0].advertise;
+    ASSERT_EQ(a.prefixes.size(), 2u);
+    EXPECT_EQ(a.prefixes[0].to_string(), "2001:db8:1::/64") << "host bits cleared";
+    EXPECT_EQ(a.prefixes[1].to_string(), "2001:db8:2::/56");
+    EXPECT_FALSE(a.router_lifetime);
+    // The router lifetime follows forwarding unless the file says.
+    EXPECT_EQ(router_advert_config(a, false).router_lifetime.count(), 0);
+    EXPECT_EQ(router_advert_config(a, true).router_lifetime.count(), 1800);
+    EXPECT_EQ(router_advert_config(a, true).max_interval, std::chrono::seconds(30));
+
+    auto q = quick_config({.bus = "b", .advertise = {"2001:db8:7::/64"}});
+    ASSERT_TRUE(q.interfaces[0].advertise);
+    EXPECT_EQ(q.interfaces[0].advertise->prefixes.at(0).to_string(), "2001:db8:7::/64");
+    EXPECT_THROW(quick_config({.bus = "b", .advertise = {"2001:db8:7::/80"}}), ConfigError);
+    EXPECT_THROW(quick_config({.bus = "b", .advertise = {"fe80::/64"}}), ConfigError);
+    EXPECT_THROW(quick_config({.bus = "b", .advertise = {"10.0.0.0/24"}}), ConfigError);
+}
+
+TEST(Config, RouterAdvertisementErrorsNameTheLine) {
+    const std::string head = "[[interface]]\nname = \"e\"\nbus = \"b\"\n[interface.advertise]\n";
+    EXPECT_EQ(error_of(head + "max_interval = 600\n"),
+              "t.toml:4: interface e: advertise: prefixes is required ([\"2001:db8:1::/64\"])");
+    EXPECT_EQ(error_of(head + "prefixes = [\"2001:db8::/96\"]\n"),
+              "t.toml:5: interface e: advertise: 2001:db8::/96: hosts form addresses in a /64 "
+              "(RFC 4862 5.5.3), so at most 64");
+    EXPECT_EQ(error_of(head + "prefixes = [\"2001:db8::/64\"]\nmin_interval = 500\n"),
+              "t.toml:4: interface e: advertise: min_interval must be from 3 seconds to 0.75 x "
+              "max_interval (RFC 4861 6.2.1)");
+    EXPECT_EQ(error_of(head + "prefixes = [\"2001:db8::/64\"]\nrouter_lifetime = 100\n"),
+              "t.toml:4: interface e: advertise: router_lifetime must be 0 or from max_interval "
+              "to 9000 seconds (RFC 4861 6.2.1)");
+    EXPECT_EQ(error_of(head + "prefixes = [\"2001:db8::/64\"]\nlifetime = 1\n"),
+              "t.toml:6: unknown key interface.advertise.lifetime");
+}
+
 TEST(Config, ExampleFileParses) {
     auto c = load_config_file(SHMIFD_EXAMPLE_CONFIG);
     EXPECT_FALSE(c.interfaces.empty());

@@ -36,19 +36,27 @@ TEST(ConfigTomlWriter, EverySettingRoundTrips) {
     c.stack.arp.max_retries = 7;
     c.stack.reassembly.max_bytes = 1ull << 32;
     c.stack.icmp.per_second = 0;
-    InterfaceSpec rump{.name = "rump0",
-                       .bus = "/tmp/rump.bus",
-                       .format = shmif::Format::netbsd,
-                       .create = false,
-                       .mac = netstack::MacAddress::parse("02:00:00:00:00:09"),
-                       .mtu = 1280,
-                       .promisc = true,
-                       .up = false,
-                       .addresses = {*netstack::Ipv4Cidr::parse("172.16.0.1/16"),
-                                     *netstack::Ipv4Cidr::parse("172.17.0.1/16")},
-                       .impair_egress = *shmif::impair::parse_netem(
-                           "delay 20ms 5ms 25% distribution normal loss 1% rate 100mbit"),
-                       .impair_ingress = *shmif::impair::parse_netem("loss gemodel 1% 10% seed 3")};
+    InterfaceSpec rump{
+        .name = "rump0",
+        .bus = "/tmp/rump.bus",
+        .format = shmif::Format::netbsd,
+        .create = false,
+        .mac = netstack::MacAddress::parse("02:00:00:00:00:09"),
+        .mtu = 1280,
+        .promisc = true,
+        .up = false,
+        .addresses = {*netstack::Ipv4Cidr::parse("172.16.0.1/16"),
+                      *netstack::Ipv4Cidr::parse("172.17.0.1/16")},
+        .impair_egress = *shmif::impair::parse_netem(
+            "delay 20ms 5ms 25% distribution normal loss 1% rate 100mbit"),
+        .impair_ingress = *shmif::impair::parse_netem("loss gemodel 1% 10% seed 3"),
+        .advertise = AdvertiseSpec{.prefixes = {*netstack::Ipv6Cidr::parse("2001:db8:9::/64")},
+                                   .router_lifetime = 0,
+                                   .min_interval = 30,
+                                   .max_interval = 60,
+                                   .valid_lifetime = 3600,
+                                   .preferred_lifetime = 1800,
+                                   .mtu = false}};
     c.interfaces.push_back(rump);
     c.routes.push_back({.dst = *parse_route_destination("default"),
                         .via = netstack::Ipv4Address::parse("172.16.0.254"),

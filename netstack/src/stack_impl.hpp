@@ -124,6 +124,11 @@ struct Stack::Impl {
         return config.shard.count <= 1 || key % config.shard.count == config.shard.index;
     }
     bool is_shard_zero() const { return config.shard.index == 0; }
+    // An event every shard lives through alike (an address formed, a lifetime over): counted
+    // by shard 0 alone, so that the sum over shards is the number of events.
+    void count_once(std::uint64_t& counter) const {
+        if (is_shard_zero()) ++counter;
+    }
     // The key of a forwarded packet for owns(): symmetric in the address pair, so both
     // directions of a flow land on the same shard. An IPv4 address folds to its own value.
     static std::uint32_t forward_flow_hash(const IpAddress& a, const IpAddress& b) {

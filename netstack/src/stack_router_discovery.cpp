@@ -44,7 +44,7 @@ void Stack::Impl::router_advertisement_input(link::Interface& iface, const Ipv6A
                                              const NdpRepr& ra, Instant now) {
     // RFC 4861 6.2.7: a router may note what others advertise; it configures nothing from it.
     if (!accepts_router_advertisements(iface)) {
-        ++stats.ndp.ra_ignored;
+        count_once(stats.ndp.ra_ignored);
         return;
     }
     iface.routers.next_solicitation.reset();  // 6.3.7: answered, no more solicitations
@@ -60,7 +60,7 @@ void Stack::Impl::router_advertisement_input(link::Interface& iface, const Ipv6A
         const NdpPrefixInfo& info = ra.prefixes[i];
         // 6.3.4 and RFC 4862 5.5.3 (b): the link-local prefix is never learnt.
         if (info.prefix.is_link_local() || info.prefix.is_multicast()) {
-            ++stats.ndp.prefixes_ignored;
+            count_once(stats.ndp.prefixes_ignored);
             continue;
         }
         if (info.on_link)
@@ -118,7 +118,7 @@ void Stack::Impl::on_link_prefix_update(link::Interface& iface, const Ipv6Cidr& 
 void Stack::Impl::autoconfigure(link::Interface& iface, const NdpPrefixInfo& info, Instant now) {
     // RFC 4862 5.5.3 (c): a preferred lifetime past the valid one is an error.
     if (info.preferred_lifetime > info.valid_lifetime) {
-        ++stats.ndp.prefixes_ignored;
+        count_once(stats.ndp.prefixes_ignored);
         return;
     }
     auto existing = std::ranges::find_if(iface.addresses6, [&](const Ipv6InterfaceAddress& x) {
@@ -130,7 +130,7 @@ void Stack::Impl::autoconfigure(link::Interface& iface, const NdpPrefixInfo& inf
         if (info.valid_lifetime == 0) return;  // (d): nothing to form for a dead prefix
         // (d): the interface identifier is 64 bits (RFC 4291 2.5.1), so only a /64 forms one.
         if (info.prefix_len != 64) {
-            ++stats.ndp.prefixes_ignored;
+            count_once(stats.ndp.prefixes_ignored);
             return;
         }
         Ipv6InterfaceAddress entry{
@@ -139,7 +139,7 @@ void Stack::Impl::autoconfigure(link::Interface& iface, const NdpPrefixInfo& inf
             .preferred_until = lifetime_end(info.preferred_lifetime, now),
             .valid_until = lifetime_end(info.valid_lifetime, now),
         };
-        if (add_address6(iface, entry, now)) ++stats.ndp.slaac_addresses;
+        if (add_address6(iface, entry, now)) count_once(stats.ndp.slaac_addresses);
         return;
     }
     // (e): the preferred lifetime is taken as it comes; a deprecated address is preferred
@@ -194,7 +194,7 @@ void Stack::Impl::poll_router_discovery(Instant now) {
                                            .gateway = r.address,
                                            .interface = iface.id,
                                            .metric = Stack::advertised_route_metric});
-            ++stats.ndp.routers_expired;
+            count_once(stats.ndp.routers_expired);
             return true;
         });
         std::erase_if(rd.prefixes, [&](const link::RouterDiscoveryHost::Prefix& p) {
@@ -202,7 +202,7 @@ void Stack::Impl::poll_router_discovery(Instant now) {
             (void)routes6.remove(Ipv6Route{.destination = p.prefix,
                                            .interface = iface.id,
                                            .metric = Stack::advertised_route_metric});
-            ++stats.ndp.routers_expired;
+            count_once(stats.ndp.routers_expired);
             return true;
         });
         // RFC 4862 5.5.4: past its preferred lifetime an address is deprecated, past its
@@ -218,7 +218,7 @@ void Stack::Impl::poll_router_discovery(Instant now) {
         }
         for (const auto& cidr : expired) {
             remove_address6(iface, cidr);
-            ++stats.ndp.addresses_expired;
+            count_once(stats.ndp.addresses_expired);
         }
     }
 }

@@ -40,6 +40,7 @@ void read_stack(TableReader r, netstack::StackConfig& s, const std::string& orig
     if (auto v = r.boolean("forwarding")) s.forwarding = *v;
     r.integer_into("ttl", s.default_ttl, 1, 255);
     if (auto v = r.boolean("ipv6")) s.ipv6.enabled = *v;
+    if (auto v = r.boolean("accept_ra")) s.ipv6.accept_ra = *v;
     r.integer_into("hop_limit", s.ipv6.default_hop_limit, 1, 255);
     r.integer_into("dad_transmits", s.ipv6.dad_transmits, 0, 10);
     r.integer_into("udp_queue_datagrams", s.udp_rx_queue_datagrams, 1, 1 << 20);
@@ -76,7 +77,33 @@ void read_stack(TableReader r, netstack::StackConfig& s, const std::string& orig
     r.finish();
 }
 
-InterfaceSpec read_interface(TableReader r, const toml::table& table) {
+// [interface.advertise]: prefixes (required), router_lifetime, min_interval, max_interval,
+// valid_lifetime, preferred_lifetime (seconds), mtu.
+AdvertiseSpec read_advertise(TableReader r, const toml::table& table, const std::string& name) {
+    const std::string what = "interface " + name + ": advertise: ";
+    AdvertiseSpec a;
+    const auto* list = r.array("prefixes");
+    if (!list) r.fail(table, what + "prefixes is required ([\"2001:db8:1::/64\"])");
+    for (const auto& node : *list) {
+        auto text = node.value<std::string>();
+        std::string why = "prefixes must be strings";
+        auto prefix = text ? parse_advertised_prefix(*text, why) : std::nullopt;
+        if (!prefix) r.fail(node, what + why);
+        a.prefixes.push_back(*prefix);
+    }
+    if (auto v = r.integer("router_lifetime", 0, 9000))
+        a.router_lifetime = static_cast<std::uint32_t>(*v);
+    r.integer_into("min_interval", a.min_interval, 3, 1350);
+    r.integer_into("max_interval", a.max_interval, 4, 1800);
+    r.integer_into("valid_lifetime", a.valid_lifetime, 0, kMaxU32);
+    r.integer_into("preferred_lifetime", a.preferred_lifetime, 0, kMaxU32);
+    if (auto v = r.boolean("mtu")) a.mtu = *v;
+    if (auto why = check_advertise(a); !why.empty()) r.fail(table, what + why);
+    r.finish();
+    return a;
+}
+
+InterfaceSpec read_interface(TableReader r, const toml::table& table, const std::string& origin) {
     InterfaceSpec i;
     auto name = r.string("name");
     if (!name || name->empty()) r.fail(table, "interface: name is required");
@@ -122,6 +149,8 @@ InterfaceSpec read_interface(TableReader r, const toml::table& table) {
             i.addresses.push_back(*cidr);
         }
     }
+    if (const auto* t = r.table("advertise"))
+        i.advertise = read_advertise(TableReader(*t, origin, "interface.advertise"), *t, i.name);
     r.finish();
     return i;
 }
@@ -231,7 +260,8 @@ Config parse_config(std::string_view text, const std::string& origin) {
         read_stack(TableReader(*t, origin, "stack"), config.stack, origin);
     if (const auto* list = r.array("interface"))
         each_table(*list, origin, "interface", [&](const toml::table& t) {
-            config.interfaces.push_back(read_interface(TableReader(t, origin, "interface"), t));
+            config.interfaces.push_back(
+                read_interface(TableReader(t, origin, "interface"), t, origin));
         });
     if (const auto* list = r.array("route"))
         each_table(*list, origin, "route", [&](const toml::table& t) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "advertise_spec.hpp"
 #include "config_error.hpp"
 #include "forward/forward_spec.hpp"
 #include "impair/settings.hpp"
@@ -48,6 +49,7 @@ struct InterfaceSpec {
     // netem-style impairments (impair/settings.hpp), both none by default.
     shmif::impair::Settings impair_egress;
     shmif::impair::Settings impair_ingress;
+    std::optional<AdvertiseSpec> advertise;
     bool operator==(const InterfaceSpec&) const = default;
 };
 

@@ -107,6 +107,10 @@ ApplyReport apply_config(Dataplane& dp, forward::ForwardService& forwards, const
             step(dp.set_promisc(spec.name, spec.promisc),
                  "set interface " + spec.name +
                      (spec.promisc ? " promiscuous" : " not promiscuous"));
+        if (running->spec.advertise != spec.advertise)
+            step(dp.set_advertise(spec.name, spec.advertise),
+                 spec.advertise ? "set router advertisements on " + spec.name
+                                : "stop router advertisements on " + spec.name);
         const auto current = running->spec.addresses;  // copied: the calls below change it
         for (const auto& address : current)
             if (!contains(spec.addresses, address))

@@ -8,6 +8,19 @@ std::int64_t millis(netstack::Duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
+nlohmann::json advertise_json(const AdvertiseSpec& a) {
+    nlohmann::json j{{"prefixes", nlohmann::json::array()},
+                     {"min_interval", a.min_interval},
+                     {"max_interval", a.max_interval},
+                     {"valid_lifetime", a.valid_lifetime},
+                     {"preferred_lifetime", a.preferred_lifetime},
+                     {"mtu", a.mtu}};
+    for (const auto& p : a.prefixes)
+        j["prefixes"].push_back(p.to_string());
+    if (a.router_lifetime) j["router_lifetime"] = *a.router_lifetime;  // unset: by forwarding
+    return j;
+}
+
 nlohmann::json interface_json(const InterfaceSpec& spec) {
     nlohmann::json j{{"name", spec.name},
                      {"bus", spec.bus},
@@ -22,6 +35,7 @@ nlohmann::json interface_json(const InterfaceSpec& spec) {
     if (spec.mac) j["mac"] = spec.mac->to_string();
     for (const auto& a : spec.addresses)
         j["addresses"].push_back(a.to_string());
+    if (spec.advertise) j["advertise"] = advertise_json(*spec.advertise);
     return j;
 }
 
@@ -51,6 +65,7 @@ nlohmann::json stack_to_json(const netstack::StackConfig& s) {
     return {{"forwarding", s.forwarding},
             {"ttl", s.default_ttl},
             {"ipv6", s.ipv6.enabled},
+            {"accept_ra", s.ipv6.accept_ra},
             {"hop_limit", s.ipv6.default_hop_limit},
             {"dad_transmits", s.ipv6.dad_transmits},
             {"udp_queue_datagrams", s.udp_rx_queue_datagrams},

@@ -237,6 +237,15 @@ Dataplane::Outcome Dataplane::add_interface(InterfaceSpec spec) {
             return outcome;
         }
     }
+    if (spec.advertise) {
+        if (outcome = apply_advertise(spec.name, spec.advertise); !outcome) {
+            on_every_shard_stopped([&](Shard& shard) {
+                shard.detach(spec.name);
+                return 0;
+            });
+            return outcome;
+        }
+    }
     state.mtu = mtu;
     state.up = spec.up;
     // Before lo, which stays last (listings index the configured interfaces from 0).
@@ -299,8 +308,12 @@ Dataplane::Outcome Dataplane::set_forwarding(bool on) {
             return {};
         },
         [&](Shard& shard) { shard.stack().set_forwarding(!on); }, "forwarding");
-    if (outcome) forwarding_ = on;
-    return outcome;
+    if (!outcome) return outcome;
+    forwarding_ = on;
+    for (const auto& i : interfaces_)
+        if (i.spec.advertise && !i.spec.advertise->router_lifetime)
+            if (auto r = apply_advertise(i.spec.name, i.spec.advertise); !r) return r;
+    return {};
 }
 
 Dataplane::Outcome Dataplane::set_promisc(const std::string& name, bool on) {

@@ -64,7 +64,10 @@ class Dataplane {
     Outcome set_promisc(const std::string& name, bool on);
     // 68 up to what the bus carries; 0 = the default (1500, or less if the bus carries less).
     Outcome set_mtu(const std::string& name, std::size_t mtu);
-    // Routing between interfaces (StackConfig::forwarding), on every shard at once.
+    // Router Advertisements on the interface (dataplane_advertise.cpp); nullopt stops them.
+    Outcome set_advertise(const std::string& name, std::optional<AdvertiseSpec> spec);
+    // Routing between interfaces (StackConfig::forwarding), on every shard at once; the
+    // advertised router lifetime follows it where the file leaves it unset.
     Outcome set_forwarding(bool on);
     bool forwarding() const { return forwarding_; }
     // IPv4 addresses are probed for first (RFC 5227); IPv6 ones run DAD in the stack
@@ -158,6 +161,8 @@ class Dataplane {
     // address_in_use naming the holder's MAC when it is taken.
     Outcome probe(const std::string& name, netstack::Ipv4Address address);
     InterfaceState* find_mutable(const std::string& name);
+    // The stacks advertise what `spec` says on the attached interface `name`.
+    Outcome apply_advertise(const std::string& name, const std::optional<AdvertiseSpec>& spec);
     // The settings one shard's engine gets: seeded, and its share of an egress rate.
     shmif::impair::Settings shard_impairment(const InterfaceState& state, ImpairDirection direction,
                                              const shmif::impair::Settings& settings,

@@ -30,6 +30,18 @@ Config quick_config(const QuickOptions& options) {
             throw ConfigError("--addr: " + address + " is given twice");
         spec.addresses.push_back(*cidr);
     }
+    if (!options.advertise.empty()) {
+        AdvertiseSpec advertise;
+        for (const auto& text : options.advertise) {
+            std::string why;
+            auto prefix = parse_advertised_prefix(text, why);
+            if (!prefix) throw ConfigError("--advertise: " + why);
+            advertise.prefixes.push_back(*prefix);
+        }
+        if (auto why = check_advertise(advertise); !why.empty())
+            throw ConfigError("--advertise: " + why);
+        spec.advertise = advertise;
+    }
     config.interfaces.push_back(spec);
     if (options.gateway) {
         auto via = netstack::IpAddress::parse(*options.gateway);

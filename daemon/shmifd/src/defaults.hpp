@@ -19,6 +19,9 @@ struct QuickOptions {
     std::vector<std::string> addresses{};
     std::string name = "eth0";
     std::optional<std::string> gateway{};
+    // --advertise: IPv6 prefixes the interface advertises as a router (AdvertiseSpec's
+    // defaults otherwise); none: no advertisements.
+    std::vector<std::string> advertise{};
 };
 
 // One interface on one bus (created if missing), its addresses, optionally a default route

@@ -35,6 +35,10 @@ Three ways to start:
                               IPv6) and --socket adjust it. IPv6 is always on: each interface
                               also has a link-local address from its MAC (fe80::/64, RFC 4862)
                               and answers Neighbor Discovery and ping6.
+  shmifd --bus B --advertise P  also advertise itself as an IPv6 router (RFC 4861) with
+                              prefix P (repeatable), so that hosts on the bus, a kernel behind
+                              shmiftap included, form addresses in it (SLAAC); a default
+                              router only with --forwarding ([interface.advertise] in a file).
   shmifd --config FILE.toml   everything from a file: [daemon], [stack], [[interface]] and
                               [[route]] tables (see the example.toml installed with shmifd).
 
@@ -107,6 +111,10 @@ int main(int argc, char** argv) {
                        "its address, a.b.c.d/n or x:x::x/n; repeatable (default 10.0.0.1/24)");
     auto* name_opt = app.add_option("-n,--name", name, "its name (default eth0)");
     auto* gw_opt = app.add_option("-g,--gateway", gateway, "a default route via this address");
+    std::vector<std::string> advertise;
+    auto* advertise_opt = app.add_option(
+        "--advertise", advertise,
+        "advertise this IPv6 prefix (x:x::/n, n <= 64) in Router Advertisements; repeatable");
     app.add_option(
         "-s,--socket", overrides.socket,
         "control socket path (default " + shmifd::control::default_socket_path().string() + ")");
@@ -151,7 +159,7 @@ int main(int argc, char** argv) {
                    "[[expose]] and shmifctl fwd add --expose")
         ->allow_extra_args(false)
         ->check(forward_spec_validator(shmifd::forward::Direction::outbound));
-    for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt})
+    for (auto* quick : {bus_opt, addr_opt, name_opt, gw_opt, advertise_opt})
         quick->excludes("--config");
 
     try {
@@ -185,8 +193,11 @@ int main(int argc, char** argv) {
         if (!config_file.empty()) {
             config = shmifd::load_config_file(config_file, overrides);
         } else {
-            config = shmifd::quick_config(
-                {.bus = bus, .addresses = addresses, .name = name, .gateway = gateway});
+            config = shmifd::quick_config({.bus = bus,
+                                           .addresses = addresses,
+                                           .name = name,
+                                           .gateway = gateway,
+                                           .advertise = advertise});
             config.file.reset();
             shmifd::apply_overrides(config, overrides);
         }

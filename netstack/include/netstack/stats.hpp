@@ -186,7 +186,8 @@ struct NdpStats {
     std::uint64_t dad_succeeded = 0;    // tentative addresses that became preferred
     std::uint64_t dad_duplicates = 0;   // tentative addresses another node holds
     std::uint64_t address_conflicts = 0;  // an advertisement for one of our preferred addresses
-    // Router discovery (RFC 4861 6, RFC 4862 5.5)
+    // Router discovery (RFC 4861 6, RFC 4862 5.5). What every shard of a stack does alike
+    // (ignoring, forming, expiring) is counted by shard 0 only.
     std::uint64_t rx_router_solicitations = 0;
     std::uint64_t rx_router_advertisements = 0;
     std::uint64_t tx_router_solicitations = 0;

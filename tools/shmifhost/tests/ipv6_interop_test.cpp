@@ -3,8 +3,8 @@
 // serving http and echo; the kernel on the TAP with 2001:db8:6::1/64. Both run Duplicate
 // Address Detection (RFC 4862) before anything else. ping -6 both ways (global, link-local,
 // 8000 bytes fragmented), curl -6 checked by SHA-256, UDP with socat, DAD conflicts seen on
-// both sides, and the capture read by tshark without a malformed packet. Root and
-// /dev/net/tun, else skipped.
+// both sides, the kernel's SLAAC from our Router Advertisements, and the capture read by
+// tshark without a malformed packet. Root and /dev/net/tun, else skipped.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -52,11 +52,7 @@ class Ipv6Interop : public ::testing::Test {
             },
             10s))
             << capture_->err_so_far();
-        daemon_ = std::make_unique<Process>(
-            dir_,
-            std::vector<std::string>{SHMIFD_BIN, "--bus", bus(), "--addr", "10.77.6.2/24", "--addr",
-                                     std::string(kDaemon) + "/64", "--socket", socket(),
-                                     "--workers", "2", "--serve", "http", "--serve", "echo"});
+        daemon_ = std::make_unique<Process>(dir_, daemon_args());
         ASSERT_TRUE(
             wait_until([&] { return !daemon_->running() || ctl({"version"}).exit_code == 0; }, 15s))
             << daemon_->err_so_far();
@@ -79,6 +75,25 @@ class Ipv6Interop : public ::testing::Test {
         daemon_->signal(SIGTERM);
         const auto done = daemon_->wait(15s);
         EXPECT_EQ(done.exit_code, 0) << done.err;
+    }
+
+    // shmifd's command line; a derived fixture may add to it.
+    virtual std::vector<std::string> daemon_args() const {
+        return {SHMIFD_BIN,
+                "--bus",
+                bus(),
+                "--addr",
+                "10.77.6.2/24",
+                "--addr",
+                std::string(kDaemon) + "/64",
+                "--socket",
+                socket(),
+                "--workers",
+                "2",
+                "--serve",
+                "http",
+                "--serve",
+                "echo"};
     }
 
     std::string bus() const { return dir_.file("bus"); }
@@ -221,6 +236,55 @@ TEST_F(Ipv6Interop, TsharkFindsNoMalformedPacketInTheCapture) {
     const auto replies = run(dir_, {"tshark", "-r", cap(), "-n", "-Y",
                                     "icmpv6.type == 129 && ipv6.src == " + std::string(kDaemon)});
     EXPECT_NE(replies.out, "") << "our echo replies";
+}
+
+// shmifd as the link's router: --advertise 2001:db8:66::/64 with --forwarding (so a default
+// router too), and an address of its own in the prefix.
+class Ipv6InteropWithRouter : public Ipv6Interop {
+  protected:
+    std::vector<std::string> daemon_args() const override {
+        auto args = Ipv6Interop::daemon_args();
+        for (const char* a :
+             {"--addr", "2001:db8:66::1/64", "--advertise", "2001:db8:66::/64", "--forwarding"})
+            args.emplace_back(a);
+        return args;
+    }
+    // The kernel's address in 2001:db8:66::/64 once its DAD is over ("" until then).
+    std::string kernel_slaac_address() {
+        std::string out;
+        if (!ns_->ip({"-6", "-o", "addr", "show", "dev", "tap0", "scope", "global", "-tentative"},
+                     &out))
+            return "";
+        const auto at = out.find("2001:db8:66:");
+        if (at == std::string::npos) return "";
+        return out.substr(at, out.find('/', at) - at);
+    }
+};
+
+TEST_F(Ipv6InteropWithRouter, TheKernelConfiguresItselfFromOurAdvertisements) {
+    // Our first advertisements come within seconds of our link-local address (RFC 4861
+    // 6.2.4); the kernel's solicitations, if it sent any first, are answered.
+    ASSERT_TRUE(wait_until([&] { return !kernel_slaac_address().empty(); }, 40s)) << [&] {
+        std::string out;
+        (void)ns_->ip({"-6", "addr", "show", "dev", "tap0"}, &out);
+        return out;
+    }();
+    const std::string formed = kernel_slaac_address();
+    std::string detail;
+    ASSERT_TRUE(ns_->ip({"-6", "addr", "show", "dev", "tap0", "to", formed}, &detail));
+    EXPECT_NE(detail.find("dynamic"), std::string::npos) << "SLAAC, with lifetimes: " << detail;
+    // A default route via our link-local address, learnt from the advertisement.
+    std::string routes;
+    ASSERT_TRUE(ns_->ip({"-6", "route", "show", "default"}, &routes));
+    EXPECT_NE(routes.find("via " + our_link_local()), std::string::npos) << routes;
+    EXPECT_NE(routes.find("proto ra"), std::string::npos) << routes;
+    // The kernel reaches our address in the prefix from the address it formed.
+    const auto ping = sh("ping -6 -c 2 -i 0.2 -W 2 -I " + formed + " 2001:db8:66::1");
+    EXPECT_EQ(ping.exit_code, 0) << ping.out << ping.err;
+    EXPECT_EQ(our_ping(formed, 2), 2);
+    const auto ndp = ctl_json({"stats"})["stack"]["ndp"];
+    EXPECT_GE(ndp["tx_router_advertisements"].get<std::uint64_t>(), 1u);
+    EXPECT_EQ(ndp["rx_router_advertisements"].get<std::uint64_t>(), 0u) << "the kernel routes none";
 }
 
 }  // namespace
