@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "netstack/bus_device.hpp"
@@ -277,20 +278,49 @@ std::vector<double> bus_rtt_two_processes(std::size_t pings) {
     return rtts;
 }
 
+// Which cases a run measures (--only picks one; the default is all of them).
+struct Cases {
+    bool icmp4 = true, icmp6 = true, udp4 = true, udp6 = true, bus = true;
+    bool pick(std::string_view name) {
+        icmp4 = name == "icmp4";
+        icmp6 = name == "icmp6";
+        udp4 = name == "udp4";
+        udp6 = name == "udp6";
+        bus = name == "bus";
+        if (name == "rates") icmp4 = icmp6 = udp4 = udp6 = true;
+        return icmp4 || icmp6 || udp4 || udp6 || bus;
+    }
+};
+
+void print_rate(const char* name, const std::vector<double>& v) {
+    if (!v.empty()) std::printf("%-40s %10.2f Mf/s\n", name, median(v) / 1e6);
+}
+void print_rate_v6(const char* name, const std::vector<double>& v6, const std::vector<double>& v4) {
+    if (v6.empty()) return;
+    if (v4.empty()) return print_rate(name, v6);
+    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", name, median(v6) / 1e6,
+                median(v6) / median(v4));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     bool quick = false;
+    Cases cases;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) {
             quick = true;
+        } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc && cases.pick(argv[i + 1])) {
+            ++i;
         } else {
             std::fprintf(stderr,
-                         "usage: %s [--quick]\n"
+                         "usage: %s [--quick] [--only icmp4|icmp6|udp4|udp6|rates|bus]\n"
                          "Prints frames per second one netstack Stack handles (ICMP echo, 64-byte "
                          "UDP; over IPv4 and IPv6) and ping round trips over a shmif bus (one "
                          "process; two processes "
-                         "pinned to CPUs 0 and 1). Median of several runs.\n",
+                         "pinned to CPUs 0 and 1). Median of several runs.\n"
+                         "--only runs one case (for a profiler), 'rates' the four rate cases, "
+                         "'bus' the two ping cases.\n",
                          argv[0]);
             return std::strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -301,10 +331,11 @@ int main(int argc, char** argv) {
 
     std::vector<double> icmp, udp, icmp6, udp6, p50_1, p99_1, p50_2, p99_2;
     for (int run = 0; run < runs; ++run) {
-        icmp.push_back(icmp_echo_rate(frames, IpFamily::v4));
-        icmp6.push_back(icmp_echo_rate(frames, IpFamily::v6));
-        udp.push_back(udp_rate(frames, IpFamily::v4));
-        udp6.push_back(udp_rate(frames, IpFamily::v6));
+        if (cases.icmp4) icmp.push_back(icmp_echo_rate(frames, IpFamily::v4));
+        if (cases.icmp6) icmp6.push_back(icmp_echo_rate(frames, IpFamily::v6));
+        if (cases.udp4) udp.push_back(udp_rate(frames, IpFamily::v4));
+        if (cases.udp6) udp6.push_back(udp_rate(frames, IpFamily::v6));
+        if (!cases.bus) continue;
         const auto one = bus_rtt_one_process(pings);
         p50_1.push_back(percentile(one, 0.5));
         p99_1.push_back(percentile(one, 0.99));
@@ -315,12 +346,11 @@ int main(int argc, char** argv) {
     std::printf("netstack bench: median of %d runs (%zu frames, %zu pings per run)\n", runs, frames,
                 pings);
     std::printf("%-40s %14s\n", "case", "result");
-    std::printf("%-40s %10.2f Mf/s\n", "icmp echo request -> reply", median(icmp) / 1e6);
-    std::printf("%-40s %10.2f Mf/s\n", "udp 64 B datagram -> socket -> drained", median(udp) / 1e6);
-    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", "icmpv6 echo request -> reply",
-                median(icmp6) / 1e6, median(icmp6) / median(icmp));
-    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", "udp 64 B over IPv6 -> drained",
-                median(udp6) / 1e6, median(udp6) / median(udp));
+    print_rate("icmp echo request -> reply", icmp);
+    print_rate("udp 64 B datagram -> socket -> drained", udp);
+    print_rate_v6("icmpv6 echo request -> reply", icmp6, icmp);
+    print_rate_v6("udp 64 B over IPv6 -> drained", udp6, udp);
+    if (!cases.bus) return 0;
     std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, one process (p50)",
                 median(p50_1), median(p99_1));
     std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, two processes (p50)",
