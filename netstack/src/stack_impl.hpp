@@ -309,6 +309,8 @@ struct Stack::Impl {
     bool is_local_address6(const Ipv6Address& a) const;
     link::Interface* interface_with_address6(const Ipv6Address& a);
     std::optional<Ipv6Route> lookup_route6(const Ipv6Address& dst) const;
+    // lookup_route6 without the copy, valid until the routes change.
+    const Ipv6Route* best_route6(const Ipv6Address& dst) const;
     // Adds the address (tentative when DAD is on) and its on-link route; DAD starts at the
     // next poll_dad().
     std::expected<void, ConfigError> add_address6(link::Interface& iface,
