@@ -224,6 +224,9 @@ struct Stack::Impl {
                          const wire::Ipv6Chain& chain, bool to_group, Instant now);
     std::expected<OutRoute, SocketError> route_to6(const Ipv6Address& dst,
                                                    const Ipv6Address& bound);
+    // route_to6's work, into the caller's OutRoute (see there).
+    std::expected<void, SocketError> fill_route6(OutRoute& out, const Ipv6Address& dst,
+                                                 const Ipv6Address& bound);
     // Emits the IPv6 header of `repr` (source from the route) into `frame` (link_headroom +
     // 40 + payload_len bytes, payload in place) and sends it: locally, whole or fragmented.
     std::expected<void, SocketError> ipv6_output(const OutRoute& route, wire::Ipv6Repr repr,

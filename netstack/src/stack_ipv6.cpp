@@ -169,9 +169,17 @@ std::expected<OutRoute, SocketError> Stack::Impl::route_to(const IpAddress& dst,
 
 std::expected<OutRoute, SocketError> Stack::Impl::route_to6(const Ipv6Address& dst,
                                                             const Ipv6Address& bound) {
-    // Runs for every packet we originate or answer: one walk of the interfaces per address,
-    // the route by pointer, and the OutRoute's addresses written once (copies of 16-byte
-    // addresses through optionals cost as much as the rest).
+    // Runs for every packet we originate or answer. One object on every path, so that it is
+    // built in the caller's place: copying a freshly written OutRoute (17-byte addresses,
+    // written piecewise, read back as 16-byte words) stalls on store forwarding.
+    std::expected<OutRoute, SocketError> out{std::in_place};
+    if (auto filled = fill_route6(*out, dst, bound); !filled) out = std::unexpected(filled.error());
+    return out;
+}
+
+std::expected<void, SocketError> Stack::Impl::fill_route6(OutRoute& out, const Ipv6Address& dst,
+                                                          const Ipv6Address& bound) {
+    // One walk of the interfaces per address and the route by pointer: no optional copies.
     const bool any_source = bound.is_any();
     if (!any_source && !is_local_address6(bound))
         return std::unexpected(SocketError::address_not_available);
@@ -183,8 +191,10 @@ std::expected<OutRoute, SocketError> Stack::Impl::route_to6(const Ipv6Address& d
         // As for IPv4: through the loopback link when there is one, so that the shard that
         // owns the flow gets it; else straight into this stack.
         if (link::Interface* lo = up_loopback())
-            return OutRoute{.iface = lo, .next_hop = dst, .src = src, .link_dst = lo->mac};
-        return OutRoute{.iface = owner, .next_hop = dst, .src = src, .local = true};
+            out = OutRoute{.iface = lo, .next_hop = dst, .src = src, .link_dst = lo->mac};
+        else
+            out = OutRoute{.iface = owner, .next_hop = dst, .src = src, .local = true};
+        return {};
     }
     link::Interface* iface = nullptr;
     const Ipv6Address* next_hop = &dst;
@@ -199,17 +209,17 @@ std::expected<OutRoute, SocketError> Stack::Impl::route_to6(const Ipv6Address& d
         if (route->gateway) next_hop = &*route->gateway;
     }
     if (!iface || !iface->up || iface->loopback) return std::unexpected(SocketError::no_route);
-    std::expected<OutRoute, SocketError> out{std::in_place, OutRoute{.iface = iface}};
-    out->next_hop = *next_hop;
-    if (dst.is_multicast()) out->link_dst = dst.multicast_mac();
+    out.iface = iface;
+    out.next_hop = *next_hop;
+    if (dst.is_multicast()) out.link_dst = dst.multicast_mac();
     if (!any_source) {
-        out->src = bound;
+        out.src = bound;
     } else {
         auto src = iface->source_for6(dst);
         if (!src) return std::unexpected(SocketError::address_not_available);
-        out->src = *src;
+        out.src = *src;
     }
-    return out;
+    return {};
 }
 
 // --- output ----------------------------------------------------------------------------------
