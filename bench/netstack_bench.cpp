@@ -8,6 +8,9 @@
 //
 // Frames fed to the stack are captured from a second stack (no hand-built bytes). Each case
 // runs several times; the table shows the median run. --quick for a rougher, shorter run.
+// The rate cases run in many short rounds, IPv4 and IPv6 back to back (the first of the pair
+// alternating): the ratio is the median of each round's ratio, so that a shared machine's
+// load, which changes between rounds, mostly cancels.
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -21,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "netstack/bus_device.hpp"
@@ -277,20 +281,64 @@ std::vector<double> bus_rtt_two_processes(std::size_t pings) {
     return rtts;
 }
 
+// Which cases a run measures (--only picks one; the default is all of them).
+struct Cases {
+    bool icmp4 = true, icmp6 = true, udp4 = true, udp6 = true, bus = true;
+    bool pick(std::string_view name) {
+        icmp4 = name == "icmp4";
+        icmp6 = name == "icmp6";
+        udp4 = name == "udp4";
+        udp6 = name == "udp6";
+        bus = name == "bus";
+        if (name == "rates") icmp4 = icmp6 = udp4 = udp6 = true;
+        return icmp4 || icmp6 || udp4 || udp6 || bus;
+    }
+};
+
+void print_rate(const char* name, const std::vector<double>& v) {
+    if (!v.empty()) std::printf("%-40s %10.2f Mf/s\n", name, median(v) / 1e6);
+}
+// The IPv6 rate and the median of the rounds' IPv6/IPv4 ratios (v4[i] and v6[i] ran back to
+// back).
+void print_rate_v6(const char* name, const std::vector<double>& v6, const std::vector<double>& v4) {
+    if (v6.empty()) return;
+    if (v4.empty()) return print_rate(name, v6);
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < v6.size(); ++i)
+        ratios.push_back(v6[i] / v4[i]);
+    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", name, median(v6) / 1e6, median(ratios));
+}
+
+// One round of a case over both families (those enabled), `first` first.
+template <typename Case>
+void both_families(bool v4, bool v6, IpFamily first, Case run, std::vector<double>& out4,
+                   std::vector<double>& out6) {
+    const IpFamily second = first == IpFamily::v4 ? IpFamily::v6 : IpFamily::v4;
+    for (const IpFamily f : {first, second}) {
+        if (f == IpFamily::v4 && v4) out4.push_back(run(IpFamily::v4));
+        if (f == IpFamily::v6 && v6) out6.push_back(run(IpFamily::v6));
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     bool quick = false;
+    Cases cases;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) {
             quick = true;
+        } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc && cases.pick(argv[i + 1])) {
+            ++i;
         } else {
             std::fprintf(stderr,
-                         "usage: %s [--quick]\n"
+                         "usage: %s [--quick] [--only icmp4|icmp6|udp4|udp6|rates|bus]\n"
                          "Prints frames per second one netstack Stack handles (ICMP echo, 64-byte "
                          "UDP; over IPv4 and IPv6) and ping round trips over a shmif bus (one "
                          "process; two processes "
-                         "pinned to CPUs 0 and 1). Median of several runs.\n",
+                         "pinned to CPUs 0 and 1). Median of several runs.\n"
+                         "--only runs one case (for a profiler), 'rates' the four rate cases, "
+                         "'bus' the two ping cases.\n",
                          argv[0]);
             return std::strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -300,11 +348,15 @@ int main(int argc, char** argv) {
     const std::size_t pings = quick ? 500 : 3'000;
 
     std::vector<double> icmp, udp, icmp6, udp6, p50_1, p99_1, p50_2, p99_2;
-    for (int run = 0; run < runs; ++run) {
-        icmp.push_back(icmp_echo_rate(frames, IpFamily::v4));
-        icmp6.push_back(icmp_echo_rate(frames, IpFamily::v6));
-        udp.push_back(udp_rate(frames, IpFamily::v4));
-        udp6.push_back(udp_rate(frames, IpFamily::v6));
+    const int rounds = runs * 4;  // of the rate cases, each with a quarter of a run's frames
+    for (int round = 0; round < rounds; ++round) {
+        const IpFamily first = round % 2 == 0 ? IpFamily::v4 : IpFamily::v6;
+        const auto icmp_case = [&](IpFamily f) { return icmp_echo_rate(frames / 4, f); };
+        const auto udp_case = [&](IpFamily f) { return udp_rate(frames / 4, f); };
+        both_families(cases.icmp4, cases.icmp6, first, icmp_case, icmp, icmp6);
+        both_families(cases.udp4, cases.udp6, first, udp_case, udp, udp6);
+    }
+    for (int run = 0; run < runs && cases.bus; ++run) {
         const auto one = bus_rtt_one_process(pings);
         p50_1.push_back(percentile(one, 0.5));
         p99_1.push_back(percentile(one, 0.99));
@@ -312,15 +364,16 @@ int main(int argc, char** argv) {
         p50_2.push_back(percentile(two, 0.5));
         p99_2.push_back(percentile(two, 0.99));
     }
-    std::printf("netstack bench: median of %d runs (%zu frames, %zu pings per run)\n", runs, frames,
-                pings);
+    std::printf(
+        "netstack bench: rates the median of %d rounds of %zu frames, pings of %d runs of "
+        "%zu\n",
+        rounds, frames / 4, runs, pings);
     std::printf("%-40s %14s\n", "case", "result");
-    std::printf("%-40s %10.2f Mf/s\n", "icmp echo request -> reply", median(icmp) / 1e6);
-    std::printf("%-40s %10.2f Mf/s\n", "udp 64 B datagram -> socket -> drained", median(udp) / 1e6);
-    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", "icmpv6 echo request -> reply",
-                median(icmp6) / 1e6, median(icmp6) / median(icmp));
-    std::printf("%-40s %10.2f Mf/s  (%.2f x IPv4)\n", "udp 64 B over IPv6 -> drained",
-                median(udp6) / 1e6, median(udp6) / median(udp));
+    print_rate("icmp echo request -> reply", icmp);
+    print_rate("udp 64 B datagram -> socket -> drained", udp);
+    print_rate_v6("icmpv6 echo request -> reply", icmp6, icmp);
+    print_rate_v6("udp 64 B over IPv6 -> drained", udp6, udp);
+    if (!cases.bus) return 0;
     std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, one process (p50)",
                 median(p50_1), median(p99_1));
     std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, two processes (p50)",

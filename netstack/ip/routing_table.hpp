@@ -41,6 +41,13 @@ class BasicRoutingTable {
     // The best route to `dst` among those whose interface `usable(id)` accepts (up ones).
     template <typename Usable>
     std::optional<RouteT> lookup(const Address& dst, Usable&& usable) const {
+        const RouteT* route = find_best(dst, usable);
+        if (!route) return std::nullopt;
+        return *route;
+    }
+    // The same without the copy (valid until the table changes), for the per-packet paths.
+    template <typename Usable>
+    const RouteT* find_best(const Address& dst, Usable&& usable) const {
         const RouteT* best = nullptr;
         for (const RouteT& r : routes_) {
             if (!r.destination.contains(dst) || !usable(r.interface)) continue;
@@ -49,8 +56,7 @@ class BasicRoutingTable {
                  r.metric < best->metric))
                 best = &r;
         }
-        if (!best) return std::nullopt;
-        return *best;
+        return best;
     }
 
     static RouteT normalised(RouteT route) {

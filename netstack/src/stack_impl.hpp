@@ -229,6 +229,9 @@ struct Stack::Impl {
                          const wire::Ipv6Chain& chain, bool to_group, Instant now);
     std::expected<OutRoute, SocketError> route_to6(const Ipv6Address& dst,
                                                    const Ipv6Address& bound);
+    // route_to6's work, into the caller's OutRoute (see there).
+    std::expected<void, SocketError> fill_route6(OutRoute& out, const Ipv6Address& dst,
+                                                 const Ipv6Address& bound);
     // Emits the IPv6 header of `repr` (source from the route) into `frame` (link_headroom +
     // 40 + payload_len bytes, payload in place) and sends it: locally, whole or fragmented.
     std::expected<void, SocketError> ipv6_output(const OutRoute& route, wire::Ipv6Repr repr,
@@ -314,6 +317,8 @@ struct Stack::Impl {
     bool is_local_address6(const Ipv6Address& a) const;
     link::Interface* interface_with_address6(const Ipv6Address& a);
     std::optional<Ipv6Route> lookup_route6(const Ipv6Address& dst) const;
+    // lookup_route6 without the copy, valid until the routes change.
+    const Ipv6Route* best_route6(const Ipv6Address& dst) const;
     // Adds the address (tentative when DAD is on) and its on-link route; DAD starts at the
     // next poll_dad().
     std::expected<void, ConfigError> add_address6(link::Interface& iface,

@@ -169,41 +169,57 @@ std::expected<OutRoute, SocketError> Stack::Impl::route_to(const IpAddress& dst,
 
 std::expected<OutRoute, SocketError> Stack::Impl::route_to6(const Ipv6Address& dst,
                                                             const Ipv6Address& bound) {
-    if (!bound.is_any() && !is_local_address6(bound))
+    // Runs for every packet we originate or answer. One object on every path, so that it is
+    // built in the caller's place: copying a freshly written OutRoute (17-byte addresses,
+    // written piecewise, read back as 16-byte words) stalls on store forwarding.
+    std::expected<OutRoute, SocketError> out{std::in_place};
+    if (auto filled = fill_route6(*out, dst, bound); !filled) out = std::unexpected(filled.error());
+    return out;
+}
+
+std::expected<void, SocketError> Stack::Impl::fill_route6(OutRoute& out, const Ipv6Address& dst,
+                                                          const Ipv6Address& bound) {
+    // One walk of the interfaces per address and the route by pointer: no optional copies.
+    const bool any_source = bound.is_any();
+    if (!any_source && !is_local_address6(bound))
         return std::unexpected(SocketError::address_not_available);
-    if (is_local_address6(dst) || dst.is_loopback()) {
-        link::Interface* owner = dst.is_loopback() ? up_loopback() : interface_with_address6(dst);
+    link::Interface* owner = dst.is_loopback() ? nullptr : interface_with_address6(dst);
+    if (owner || dst.is_loopback()) {
+        if (dst.is_loopback()) owner = up_loopback();
         if (!owner || !owner->up) return std::unexpected(SocketError::no_route);
-        const Ipv6Address src = bound.is_any() ? dst : bound;
+        const Ipv6Address& src = any_source ? dst : bound;
         // As for IPv4: through the loopback link when there is one, so that the shard that
         // owns the flow gets it; else straight into this stack.
         if (link::Interface* lo = up_loopback())
-            return OutRoute{.iface = lo, .next_hop = dst, .src = src, .link_dst = lo->mac};
-        return OutRoute{.iface = owner, .next_hop = dst, .src = src, .local = true};
+            out = OutRoute{.iface = lo, .next_hop = dst, .src = src, .link_dst = lo->mac};
+        else
+            out = OutRoute{.iface = owner, .next_hop = dst, .src = src, .local = true};
+        return {};
     }
     link::Interface* iface = nullptr;
-    std::optional<Ipv6Address> gateway;
+    const Ipv6Address* next_hop = &dst;
     if (dst.is_multicast()) {
         // No multicast routing: a group leaves by the bound address's link, else the first
         // link with IPv6.
-        if (!bound.is_any()) iface = interface_with_address6(bound);
+        if (!any_source) iface = interface_with_address6(bound);
         for (auto& i : interfaces)
             if (!iface && i && i->up && !i->loopback && !i->addresses6.empty()) iface = i.get();
-    } else if (auto route = lookup_route6(dst)) {
+    } else if (const Ipv6Route* route = best_route6(dst)) {
         iface = find(route->interface);
-        gateway = route->gateway;
+        if (route->gateway) next_hop = &*route->gateway;
     }
     if (!iface || !iface->up || iface->loopback) return std::unexpected(SocketError::no_route);
-    OutRoute out{.iface = iface, .next_hop = gateway.value_or(dst)};
+    out.iface = iface;
+    out.next_hop = *next_hop;
     if (dst.is_multicast()) out.link_dst = dst.multicast_mac();
-    if (!bound.is_any()) {
+    if (!any_source) {
         out.src = bound;
     } else {
         auto src = iface->source_for6(dst);
         if (!src) return std::unexpected(SocketError::address_not_available);
         out.src = *src;
     }
-    return out;
+    return {};
 }
 
 // --- output ----------------------------------------------------------------------------------

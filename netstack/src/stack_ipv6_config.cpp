@@ -31,7 +31,13 @@ link::Interface* Stack::Impl::interface_with_address6(const Ipv6Address& a) {
 }
 
 std::optional<Ipv6Route> Stack::Impl::lookup_route6(const Ipv6Address& dst) const {
-    return routes6.lookup(dst, [&](InterfaceId id) {
+    const Ipv6Route* route = best_route6(dst);
+    if (!route) return std::nullopt;
+    return *route;
+}
+
+const Ipv6Route* Stack::Impl::best_route6(const Ipv6Address& dst) const {
+    return routes6.find_best(dst, [&](InterfaceId id) {
         const auto* iface = find(id);
         return iface && iface->up;
     });

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -155,15 +156,26 @@ Ipv6Address Ipv6Cidr::network() const {
     return n;
 }
 
-// On every routing decision and source selection: whole bytes first, then the last bits.
+namespace {
+// Bytes 8*i to 8*i+7 of an address as they lie in memory (network order).
+std::uint64_t raw_word(const Ipv6Address& a, std::size_t i) {
+    std::uint64_t w;
+    std::memcpy(&w, a.bytes.data() + 8 * i, sizeof w);
+    return w;
+}
+// The bits of a prefix of `prefix_len` that fall in word i, laid out as raw_word's.
+std::uint64_t raw_prefix_mask(std::uint8_t prefix_len, std::size_t i) {
+    const int bits = std::clamp(int(prefix_len) - 64 * int(i), 0, 64);
+    const std::uint64_t mask = bits == 0 ? 0 : ~std::uint64_t{0} << (64 - bits);
+    if constexpr (std::endian::native == std::endian::little) return std::byteswap(mask);
+    return mask;
+}
+}  // namespace
+
+// On every routing decision and source selection: two masked 64-bit words.
 bool Ipv6Cidr::contains(const Ipv6Address& a) const {
-    const std::size_t whole = std::min<std::size_t>(prefix_len / 8, 16);
-    if (!std::equal(a.bytes.begin(), a.bytes.begin() + static_cast<std::ptrdiff_t>(whole),
-                    address.bytes.begin()))
-        return false;
-    if (whole == 16 || prefix_len % 8 == 0) return true;
-    const auto mask = static_cast<std::uint8_t>(0xff00 >> (prefix_len % 8));
-    return ((a.bytes[whole] ^ address.bytes[whole]) & mask) == 0;
+    return (((raw_word(a, 0) ^ raw_word(address, 0)) & raw_prefix_mask(prefix_len, 0)) |
+            ((raw_word(a, 1) ^ raw_word(address, 1)) & raw_prefix_mask(prefix_len, 1))) == 0;
 }
 
 std::optional<Ipv6Cidr> Ipv6Cidr::parse(std::string_view text) {

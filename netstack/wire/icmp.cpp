@@ -1,7 +1,5 @@
 #include "wire/icmp.hpp"
 
-#include <algorithm>
-
 #include "wire/checksum.hpp"
 
 namespace netstack::wire {
@@ -20,7 +18,7 @@ void IcmpRepr::emit(MutableBytes out) const {
     store8(out, 1, code);
     store16(out, 2, 0);
     store32(out, 4, rest);
-    std::ranges::copy(data, out.begin() + icmp_header_len);
+    store_bytes(out, icmp_header_len, data);
     store16(out, 2, checksum(out.first(buffer_len())));
 }
 

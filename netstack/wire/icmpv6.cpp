@@ -1,7 +1,5 @@
 #include "wire/icmpv6.hpp"
 
-#include <algorithm>
-
 #include "wire/checksum.hpp"
 #include "wire/ip_protocol.hpp"
 
@@ -31,7 +29,7 @@ void Icmpv6Repr::emit(MutableBytes out, const Ipv6Address& src, const Ipv6Addres
     store8(out, 0, type);
     store8(out, 1, code);
     store32(out, 4, rest);
-    std::ranges::copy(data, out.begin() + icmpv6_header_len);
+    store_bytes(out, icmpv6_header_len, data);
     fill_icmpv6_checksum(out.first(buffer_len()), src, dst);
 }
 

@@ -85,25 +85,17 @@ std::optional<std::uint8_t> Ipv6ExtFault::parameter_problem_code(bool dst_multic
     return std::nullopt;
 }
 
-std::expected<Ipv6Chain, Ipv6ExtFault> walk_ipv6_extensions(Bytes extensions,
-                                                            std::uint8_t next_header,
-                                                            std::size_t base,
-                                                            std::size_t next_header_at) {
+std::expected<Ipv6Chain, Ipv6ExtFault> walk_ipv6_extension_headers(Bytes extensions,
+                                                                   std::uint8_t next_header,
+                                                                   std::size_t base,
+                                                                   std::size_t next_header_at) {
     std::size_t at = 0;  // in `extensions`
     for (std::size_t count = 0;; ++count) {
         const std::size_t header_at = base + at;
         const Bytes rest = extensions.subspan(at);
         const auto protocol = IpProtocol(next_header);
-        const bool extension =
-            protocol == IpProtocol::hop_by_hop || protocol == IpProtocol::ipv6_dest_opts ||
-            protocol == IpProtocol::ipv6_route || protocol == IpProtocol::ipv6_frag;
-        if (!extension) {
-            const bool none = protocol == IpProtocol::ipv6_no_next;
-            return Ipv6Chain{.protocol = next_header,
-                             .protocol_at = next_header_at,
-                             .payload_at = header_at,
-                             .payload = none ? Bytes{} : rest};
-        }
+        if (!is_walked_ipv6_extension(next_header))
+            return ipv6_chain_end(rest, next_header, header_at, next_header_at);
         if (protocol == IpProtocol::hop_by_hop && header_at != ipv6_header_len)
             return fault(Ipv6ExtError::hop_by_hop_not_first, next_header_at);
         if (count == ipv6_max_ext_headers) return fault(Ipv6ExtError::too_many_headers, header_at);

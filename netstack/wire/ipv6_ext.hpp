@@ -16,6 +16,7 @@
 
 #include "wire/bytes.hpp"
 #include "wire/error.hpp"
+#include "wire/ip_protocol.hpp"
 #include "wire/ipv6.hpp"
 
 namespace netstack::wire {
@@ -122,15 +123,44 @@ struct Ipv6ExtFault {
     std::optional<std::uint8_t> parameter_problem_code(bool dst_multicast) const;
 };
 
+// Whether the walk consumes a header of this type (Hop-by-Hop, Routing, Fragment,
+// Destination Options) rather than stopping at it.
+constexpr bool is_walked_ipv6_extension(std::uint8_t next_header) {
+    const auto protocol = IpProtocol(next_header);
+    return protocol == IpProtocol::hop_by_hop || protocol == IpProtocol::ipv6_dest_opts ||
+           protocol == IpProtocol::ipv6_route || protocol == IpProtocol::ipv6_frag;
+}
+
+// Where a walk ends at a header that is not walked: `rest` from `header_at` on.
+inline Ipv6Chain ipv6_chain_end(Bytes rest, std::uint8_t next_header, std::size_t header_at,
+                                std::size_t next_header_at) {
+    const bool none = IpProtocol(next_header) == IpProtocol::ipv6_no_next;
+    return Ipv6Chain{.protocol = next_header,
+                     .protocol_at = next_header_at,
+                     .payload_at = header_at,
+                     .payload = none ? Bytes{} : rest};
+}
+
+// walk_ipv6_extensions's loop, for a chain that starts with a walked header.
+std::expected<Ipv6Chain, Ipv6ExtFault> walk_ipv6_extension_headers(Bytes extensions,
+                                                                   std::uint8_t next_header,
+                                                                   std::size_t base,
+                                                                   std::size_t next_header_at);
+
 // Walks the extension headers in `extensions` (the IPv6 payload, payload_len bytes, for a
 // fresh packet) whose first header is `next_header`. Hop-by-Hop, Routing and Destination
 // Options headers are checked and passed; the walk stops at the upper-layer protocol, at "no
 // next header", or at a Fragment header. `base` is the offset of extensions[0] in the packet
 // and `next_header_at` that of the byte holding `next_header`; the defaults describe the
 // bytes right after the fixed header. Hop-by-Hop is accepted only at offset 40.
-std::expected<Ipv6Chain, Ipv6ExtFault> walk_ipv6_extensions(
+// Most packets have none: they end the walk where it starts, without a call.
+inline std::expected<Ipv6Chain, Ipv6ExtFault> walk_ipv6_extensions(
     Bytes extensions, std::uint8_t next_header, std::size_t base = ipv6_header_len,
-    std::size_t next_header_at = ipv6_field::next_header);
+    std::size_t next_header_at = ipv6_field::next_header) {
+    if (!is_walked_ipv6_extension(next_header))
+        return ipv6_chain_end(extensions, next_header, base, next_header_at);
+    return walk_ipv6_extension_headers(extensions, next_header, base, next_header_at);
+}
 
 // A router's share of the walk (RFC 8200 4, 4.3): the Hop-by-Hop Options header, when the
 // fixed header's `next_header` names one, checked as walk_ipv6_extensions checks it; the

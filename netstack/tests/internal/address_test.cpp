@@ -89,6 +89,15 @@ TEST(Address, Ipv6PrefixesMatchBitByBit) {
     const auto y = *Ipv6Address::parse("2001:db8:ffff:ffff:ffff:ffff:ffff:fffe");
     for (int len = 0; len <= 128; ++len)
         EXPECT_EQ((Ipv6Cidr{x, static_cast<std::uint8_t>(len)}.contains(y)), len <= 127) << len;
+    // Addresses that differ in bit `bit` alone (0 the most significant): inside every prefix
+    // that stops before it, outside every one that covers it (both halves, every byte).
+    for (int bit = 0; bit < 128; ++bit) {
+        Ipv6Address z = x;
+        z.bytes[static_cast<std::size_t>(bit / 8)] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+        for (int len = 0; len <= 128; ++len)
+            ASSERT_EQ((Ipv6Cidr{x, static_cast<std::uint8_t>(len)}.contains(z)), len <= bit)
+                << "bit " << bit << " len " << len;
+    }
 }
 
 TEST(Address, EitherFamilyAndEndpoints) {
