@@ -64,6 +64,22 @@ class RouterDiscovery : public Ipv6 {
             EthernetSpec{
                 .dst = all_nodes6.multicast_mac(), .src = peer_mac, .type = ethertype::ipv6}));
     }
+    // The peer host solicits routers, from its link-local address with its MAC.
+    void solicit_router() {
+        h.inject(ipv6_frame(
+            {.src = peer_ll6, .dst = all_routers6, .next_header = proto::icmpv6, .hop_limit = 255},
+            router_solicitation(peer_ll6, all_routers6, nd_link_option(1, peer_mac)),
+            EthernetSpec{
+                .dst = all_routers6.multicast_mac(), .src = peer_mac, .type = ethertype::ipv6}));
+    }
+    // RFC 4861 4.1, 4.2: router discovery goes from our link-local address to a link-scope
+    // group, hop limit 255.
+    static void expect_from_link_local_to(const Sent6& frame, const Ipv6Address& group) {
+        EXPECT_EQ(frame.ip.src, our_ll6);
+        EXPECT_EQ(frame.ip.dst, group);
+        EXPECT_EQ(frame.dst, group.multicast_mac());
+        EXPECT_EQ(frame.ip.hop_limit, 255);
+    }
     void advertise_prefix(const PrefixSpec& prefix, std::uint16_t router_lifetime = 1800) {
         advertise({.router_lifetime = router_lifetime},
                   concat({nd_link_option(1, peer_mac), nd_prefix_option(prefix)}));
@@ -114,12 +130,8 @@ TEST_F(RouterDiscovery, RoutersAreSolicitedOnceTheLinkLocalAddressIsUsable) {
     h.advance(1s);
     auto rs = of_type(sent6(), icmpv6_type::router_solicitation);
     ASSERT_EQ(rs.size(), 1u);
-    // RFC 4861 6.3.7 / 4.1: from the link-local address to all routers, hop limit 255,
-    // with our link-layer address.
-    EXPECT_EQ(rs[0].ip.src, our_ll6);
-    EXPECT_EQ(rs[0].ip.dst, all_routers6);
-    EXPECT_EQ(rs[0].dst, all_routers6.multicast_mac());
-    EXPECT_EQ(rs[0].ip.hop_limit, 255);
+    // RFC 4861 6.3.7: to all routers, with our link-layer address.
+    expect_from_link_local_to(rs[0], all_routers6);
     const auto options = nd_options(rs[0].icmp->body, 0);
     ASSERT_EQ(options.count(1), 1u);
     EXPECT_EQ(link_option_mac(options.find(1)->second), our_mac);
@@ -301,10 +313,7 @@ TEST_F(RouterDiscovery, ARouterAdvertisesItsPrefixesFromItsLinkLocalAddress) {
         << "not before the link-local address is usable";
     auto ra = of_type(finish_dad(), icmpv6_type::router_advertisement);
     ASSERT_EQ(ra.size(), 1u);
-    EXPECT_EQ(ra[0].ip.src, our_ll6);
-    EXPECT_EQ(ra[0].ip.dst, all_nodes6);
-    EXPECT_EQ(ra[0].dst, all_nodes6.multicast_mac());
-    EXPECT_EQ(ra[0].ip.hop_limit, 255);
+    expect_from_link_local_to(ra[0], all_nodes6);
     // Cur Hop Limit 64, no M or O, router lifetime 1800; reachable time and retrans timer
     // unspecified.
     EXPECT_EQ(ra[0].icmp->rest, (64u << 24) | 1800u);
@@ -346,18 +355,11 @@ TEST_F(RouterDiscovery, SolicitationsAreAnsweredSoonButNotTwiceWithinThreeSecond
         h.now()));
     (void)finish_dad();
     (void)advertisement_times(60s);  // past the initial ones
-    const auto solicit = [&] {
-        h.inject(ipv6_frame(
-            {.src = peer_ll6, .dst = all_routers6, .next_header = proto::icmpv6, .hop_limit = 255},
-            router_solicitation(peer_ll6, all_routers6, nd_link_option(1, peer_mac)),
-            EthernetSpec{
-                .dst = all_routers6.multicast_mac(), .src = peer_mac, .type = ethertype::ipv6}));
-    };
-    solicit();
+    solicit_router();
     EXPECT_EQ(h.stats().ndp.rx_router_solicitations, 1u);
     const auto first = advertisement_times(600ms);
     ASSERT_EQ(first.size(), 1u) << "MAX_RA_DELAY_TIME";
-    solicit();
+    solicit_router();
     const auto second = advertisement_times(4s);
     ASSERT_EQ(second.size(), 1u);
     EXPECT_GE(second[0] - first[0], 3s) << "MIN_DELAY_BETWEEN_RAS";
@@ -370,11 +372,7 @@ TEST_F(RouterDiscovery, SolicitationsAreAnsweredSoonButNotTwiceWithinThreeSecond
 
 TEST_F(RouterDiscovery, AHostIgnoresSolicitationsAndAStoppingRouterSaysGoodbye) {
     (void)finish_dad();
-    h.inject(ipv6_frame(
-        {.src = peer_ll6, .dst = all_routers6, .next_header = proto::icmpv6, .hop_limit = 255},
-        router_solicitation(peer_ll6, all_routers6, nd_link_option(1, peer_mac)),
-        EthernetSpec{
-            .dst = all_routers6.multicast_mac(), .src = peer_mac, .type = ethertype::ipv6}));
+    solicit_router();
     EXPECT_EQ(h.stats().ndp.rx_router_solicitations, 0u) << "all-routers is not joined";
     ASSERT_TRUE(h.stack.set_router_advertisements(eth0, router_config(), h.now()));
     EXPECT_EQ(of_type(sent6(), icmpv6_type::router_advertisement).size(), 1u);
