@@ -26,6 +26,12 @@ std::optional<Instant> lifetime_end(std::uint32_t seconds, Instant now) {
 // an address's remaining one (a spoofed advertisement cannot end it at once).
 constexpr auto two_hours = std::chrono::hours(2);
 
+// What advertisements may add to one interface: the bus is anyone's, and a flood of routers
+// or prefixes must not grow the tables without end (Linux's max_addresses is 16 too).
+constexpr std::size_t max_routers = 8;
+constexpr std::size_t max_on_link_prefixes = 16;
+constexpr std::size_t max_autoconf_addresses = 16;
+
 // RFC 4291 2.5.1: a /64 prefix and the interface identifier the link-local address has.
 Ipv6Address slaac_address(const Ipv6Address& prefix, MacAddress mac) {
     Ipv6Address a = Ipv6Address::link_local_from(mac);
@@ -89,6 +95,10 @@ void Stack::Impl::default_router_update(link::Interface& iface, const Ipv6Addres
         it->expires = now + lifetime;
         return;
     }
+    if (list.size() >= max_routers) {
+        count_once(stats.ndp.ra_ignored);
+        return;
+    }
     list.push_back({.address = router, .expires = now + lifetime});
     (void)routes6.add(route);
 }
@@ -111,6 +121,10 @@ void Stack::Impl::on_link_prefix_update(link::Interface& iface, const Ipv6Cidr& 
         it->expires = lifetime_end(valid_lifetime, now);
         return;
     }
+    if (list.size() >= max_on_link_prefixes) {
+        count_once(stats.ndp.prefixes_ignored);
+        return;
+    }
     list.push_back({.prefix = network, .expires = lifetime_end(valid_lifetime, now)});
     (void)routes6.add(route);
 }
@@ -129,7 +143,10 @@ void Stack::Impl::autoconfigure(link::Interface& iface, const NdpPrefixInfo& inf
     if (existing == iface.addresses6.end()) {
         if (info.valid_lifetime == 0) return;  // (d): nothing to form for a dead prefix
         // (d): the interface identifier is 64 bits (RFC 4291 2.5.1), so only a /64 forms one.
-        if (info.prefix_len != 64) {
+        const auto formed = std::ranges::count_if(iface.addresses6, [](const auto& x) {
+            return x.automatic && !x.address.address.is_link_local();
+        });
+        if (info.prefix_len != 64 || std::size_t(formed) >= max_autoconf_addresses) {
             count_once(stats.ndp.prefixes_ignored);
             return;
         }

@@ -259,6 +259,35 @@ TEST_F(RouterDiscovery, PrefixesThatCannotFormAnAddressAreIgnoredAndCounted) {
     EXPECT_FALSE(has_address(slaac_ip6));
 }
 
+TEST_F(RouterDiscovery, AFloodOfRoutersAndPrefixesIsBounded) {
+    (void)finish_dad();
+    // 20 routers, each with 4 prefixes of its own: 80 prefixes in all.
+    for (std::uint16_t r = 1; r <= 20; ++r) {
+        Bytes options = nd_link_option(1, peer_mac);
+        for (std::uint16_t p = 0; p < 4; ++p) {
+            const auto prefix = nd_prefix_option(
+                {.prefix =
+                     ip6(0x2001, 0xdb8, static_cast<std::uint16_t>(r * 8 + p), 0, 0, 0, 0, 0)});
+            options.insert(options.end(), prefix.begin(), prefix.end());
+        }
+        advertise({}, options, 255, ip6(0xfe80, 0, 0, 0, 0, 0, 0, r));
+    }
+    std::size_t routers = 0, on_link = 0, formed = 0;
+    for (const auto& route : h.stack.routes6()) {
+        if (route.metric != Stack::advertised_route_metric) continue;
+        (route.gateway ? routers : on_link) += 1;
+    }
+    for (const auto& info : h.stack.interfaces())
+        for (const auto& a : info.addresses6)
+            formed += a.automatic && !a.address.address.is_link_local();
+    EXPECT_EQ(routers, 8u);
+    EXPECT_EQ(on_link, 16u);
+    EXPECT_EQ(formed, 16u);
+    EXPECT_EQ(h.stats().ndp.ra_ignored, 12u);
+    EXPECT_EQ(h.stats().ndp.prefixes_ignored, 64u + 64u);  // on-link and autonomous, each
+    EXPECT_EQ(h.stats().ndp.slaac_addresses, 16u);
+}
+
 TEST_F(RouterDiscovery, ARouterLifetimeOfZeroEndsTheDefaultRoute) {
     (void)finish_dad();
     advertise_prefix({}, 1800);

@@ -192,9 +192,9 @@ struct NdpStats {
     std::uint64_t rx_router_advertisements = 0;
     std::uint64_t tx_router_solicitations = 0;
     std::uint64_t tx_router_advertisements = 0;
-    std::uint64_t ra_ignored = 0;         // an advertisement while forwarding or advertising
-    std::uint64_t prefixes_ignored = 0;   // not usable for SLAAC: not /64, preferred > valid
-    std::uint64_t slaac_addresses = 0;    // addresses formed from advertised prefixes
+    std::uint64_t ra_ignored = 0;        // while forwarding or advertising; a router over the bound
+    std::uint64_t prefixes_ignored = 0;  // not /64, preferred > valid, over the bound
+    std::uint64_t slaac_addresses = 0;   // addresses formed from advertised prefixes
     std::uint64_t addresses_expired = 0;  // their valid lifetime ran out: removed
     std::uint64_t routers_expired = 0;    // default routers and prefixes whose lifetime ran out
 };
