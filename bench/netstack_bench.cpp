@@ -2,6 +2,7 @@
 //
 //   icmp echo      echo requests into one stack, replies out through a MemoryDevice
 //   udp 64 B       64-byte datagrams into a socket, received and drained one by one
+//   udp send       64-byte datagrams sent from a socket to a resolved neighbour, to the wire
 //   (both over IPv4 and over IPv6, in the same run, with the IPv6/IPv4 ratio)
 //   ping rtt (1p)  two stacks on one bus file in one process, turned in one loop
 //   ping rtt (2p)  two processes on one bus file, pinned to CPUs 0 and 1, busy polling
@@ -163,6 +164,25 @@ double udp_rate(std::size_t frames, IpFamily family) {
     return r;
 }
 
+double udp_send_rate(std::size_t frames, IpFamily family) {
+    Pair pair;
+    const SocketId tx = *pair.a.udp_open();
+    const std::vector<std::byte> payload(64);
+    const Endpoint to{family == IpFamily::v4 ? IpAddress(kIpB) : IpAddress(kIp6B), 5000};
+    const Instant now = Clock::now();
+    const std::uint64_t before = pair.a.stats().udp.tx_datagrams;
+    const double r = rate(frames, [&](std::size_t) {
+        (void)pair.a.udp_send_to(tx, payload, to, now);
+        pair.da.clear();
+    });
+    if (const auto sent = pair.a.stats().udp.tx_datagrams - before; sent != frames) {
+        std::fprintf(stderr, "netstack_bench: %llu of %zu datagrams sent\n",
+                     static_cast<unsigned long long>(sent), frames);
+        std::exit(1);
+    }
+    return r;
+}
+
 // A stack on a bus, turned by hand.
 struct BusNode {
     BusNode(const shmif::Bus& bus, std::uint8_t n, Ipv4Address address)
@@ -283,15 +303,18 @@ std::vector<double> bus_rtt_two_processes(std::size_t pings) {
 
 // Which cases a run measures (--only picks one; the default is all of them).
 struct Cases {
-    bool icmp4 = true, icmp6 = true, udp4 = true, udp6 = true, bus = true;
+    bool icmp4 = true, icmp6 = true, udp4 = true, udp6 = true, send4 = true, send6 = true,
+         bus = true;
     bool pick(std::string_view name) {
         icmp4 = name == "icmp4";
         icmp6 = name == "icmp6";
         udp4 = name == "udp4";
         udp6 = name == "udp6";
+        send4 = name == "send4";
+        send6 = name == "send6";
         bus = name == "bus";
-        if (name == "rates") icmp4 = icmp6 = udp4 = udp6 = true;
-        return icmp4 || icmp6 || udp4 || udp6 || bus;
+        if (name == "rates") icmp4 = icmp6 = udp4 = udp6 = send4 = send6 = true;
+        return icmp4 || icmp6 || udp4 || udp6 || send4 || send6 || bus;
     }
 };
 
@@ -332,12 +355,13 @@ int main(int argc, char** argv) {
             ++i;
         } else {
             std::fprintf(stderr,
-                         "usage: %s [--quick] [--only icmp4|icmp6|udp4|udp6|rates|bus]\n"
+                         "usage: %s [--quick] [--only "
+                         "icmp4|icmp6|udp4|udp6|send4|send6|rates|bus]\n"
                          "Prints frames per second one netstack Stack handles (ICMP echo, 64-byte "
                          "UDP; over IPv4 and IPv6) and ping round trips over a shmif bus (one "
                          "process; two processes "
                          "pinned to CPUs 0 and 1). Median of several runs.\n"
-                         "--only runs one case (for a profiler), 'rates' the four rate cases, "
+                         "--only runs one case (for a profiler), 'rates' the six rate cases, "
                          "'bus' the two ping cases.\n",
                          argv[0]);
             return std::strcmp(argv[i], "--help") == 0 ? 0 : 2;
@@ -347,7 +371,7 @@ int main(int argc, char** argv) {
     const std::size_t frames = quick ? 50'000 : 300'000;
     const std::size_t pings = quick ? 500 : 3'000;
 
-    std::vector<double> icmp, udp, icmp6, udp6, p50_1, p99_1, p50_2, p99_2;
+    std::vector<double> icmp, udp, icmp6, udp6, send, send6, p50_1, p99_1, p50_2, p99_2;
     const int rounds = runs * 4;  // of the rate cases, each with a quarter of a run's frames
     for (int round = 0; round < rounds; ++round) {
         const IpFamily first = round % 2 == 0 ? IpFamily::v4 : IpFamily::v6;
@@ -355,6 +379,8 @@ int main(int argc, char** argv) {
         const auto udp_case = [&](IpFamily f) { return udp_rate(frames / 4, f); };
         both_families(cases.icmp4, cases.icmp6, first, icmp_case, icmp, icmp6);
         both_families(cases.udp4, cases.udp6, first, udp_case, udp, udp6);
+        const auto send_case = [&](IpFamily f) { return udp_send_rate(frames / 4, f); };
+        both_families(cases.send4, cases.send6, first, send_case, send, send6);
     }
     for (int run = 0; run < runs && cases.bus; ++run) {
         const auto one = bus_rtt_one_process(pings);
@@ -373,6 +399,8 @@ int main(int argc, char** argv) {
     print_rate("udp 64 B datagram -> socket -> drained", udp);
     print_rate_v6("icmpv6 echo request -> reply", icmp6, icmp);
     print_rate_v6("udp 64 B over IPv6 -> drained", udp6, udp);
+    print_rate("udp 64 B sendto -> wire", send);
+    print_rate_v6("udp 64 B sendto over IPv6 -> wire", send6, send);
     if (!cases.bus) return 0;
     std::printf("%-40s %10.1f us  (p99 %.1f us)\n", "ping rtt, bus, one process (p50)",
                 median(p50_1), median(p99_1));
