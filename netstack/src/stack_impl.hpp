@@ -205,6 +205,12 @@ struct Stack::Impl {
     bool ipv4_transmit(link::Interface& iface, Ipv4Address next_hop,
                        std::optional<MacAddress> link_dst, Frame&& frame, Instant now);
     std::uint16_t allocate_ident();
+    // A copy of a received IP packet with room for the Ethernet header: what a router sends on.
+    static Frame copy_for_forwarding(wire::Bytes packet) {
+        Frame frame(link_headroom + packet.size());
+        wire::store_bytes(frame, link_headroom, packet);
+        return frame;
+    }
     // A frame with room for the Ethernet and a 20-byte IP header before `payload_len` bytes.
     static Frame make_frame(std::size_t payload_len) {
         return Frame(link_headroom + wire::ipv4_min_header_len + payload_len);

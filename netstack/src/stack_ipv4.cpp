@@ -143,8 +143,16 @@ void Stack::Impl::ipv4_forward(Bytes packet, const Ipv4Repr& repr, Instant now) 
         ++stats.ipv4.drop_not_for_us;
         return;
     }
-    Frame frame(link_headroom + packet.size());
-    std::ranges::copy(packet, frame.begin() + link_headroom);
+    if (packet.size() > out->mtu && repr.dont_fragment) {
+        // RFC 1191 4: fragmentation needed, with the next-hop MTU in the low 16 bits.
+        ++stats.ipv4.drop_df_too_big;
+        icmp_send_error(packet, std::uint8_t(IcmpType::destination_unreachable),
+                        std::uint8_t(wire::UnreachableCode::fragmentation_needed),
+                        static_cast<std::uint32_t>(std::min<std::size_t>(out->mtu, 0xffff)), false,
+                        now);
+        return;
+    }
+    Frame frame = copy_for_forwarding(packet);
     auto ip = wire::MutableBytes(frame).subspan(link_headroom);
     // Decrement TTL and patch the checksum incrementally (RFC 1624); the TTL shares its
     // 16-bit word with the protocol.
@@ -155,15 +163,6 @@ void Stack::Impl::ipv4_forward(Bytes packet, const Ipv4Repr& repr, Instant now) 
     view.set_checksum(wire::checksum_update(view.checksum(), old_word, new_word));
 
     const Ipv4Address next_hop = route->gateway.value_or(repr.dst);
-    if (packet.size() > out->mtu && repr.dont_fragment) {
-        // RFC 1191 4: fragmentation needed, with the next-hop MTU in the low 16 bits.
-        ++stats.ipv4.drop_df_too_big;
-        icmp_send_error(packet, std::uint8_t(IcmpType::destination_unreachable),
-                        std::uint8_t(wire::UnreachableCode::fragmentation_needed),
-                        static_cast<std::uint32_t>(std::min<std::size_t>(out->mtu, 0xffff)), false,
-                        now);
-        return;
-    }
     ++stats.ipv4.forwarded;
     ipv4_transmit(*out, next_hop, std::nullopt, std::move(frame), now);
 }

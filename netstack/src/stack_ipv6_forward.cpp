@@ -41,7 +41,7 @@ void Stack::Impl::ipv6_forward(link::Interface& iface, Bytes packet, const Ipv6R
         ++stats.ipv6.drop_unroutable;
         return;
     }
-    const auto route = lookup_route6(repr.dst);
+    const Ipv6Route* route = best_route6(repr.dst);
     link::Interface* out = route ? find(route->interface) : nullptr;
     if (out && out->loopback) out = nullptr;  // a loopback link leads nowhere but back to us
     // RFC 4291 2.5.6: nothing with a link-local source or destination leaves its link. When
@@ -79,8 +79,7 @@ void Stack::Impl::ipv6_forward(link::Interface& iface, Bytes packet, const Ipv6R
                           static_cast<std::uint32_t>(out->mtu6()), false, now);
         return;
     }
-    Frame frame(link_headroom + packet.size());
-    std::ranges::copy(packet, frame.begin() + link_headroom);
+    Frame frame = copy_for_forwarding(packet);
     // No header checksum in IPv6: the hop limit is simply one less.
     wire::Ipv6View(wire::MutableBytes(frame).subspan(link_headroom))
         .set_hop_limit(static_cast<std::uint8_t>(repr.hop_limit - 1));
