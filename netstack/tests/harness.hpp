@@ -71,4 +71,18 @@ std::vector<Parsed> icmp_frames(const std::vector<Parsed>& frames, std::uint8_t 
 
 InterfaceConfig interface_config(const std::string& name, MacAddress mac);
 
+// Several stacks on simulated links: in 1 ms steps of `clock`, `deliver(now)` moves the
+// frames on the links, then `poll(now)` runs the stacks' timers, until `done()` or `limit`.
+template <typename Deliver, typename Poll, typename Done>
+bool run_simulated(ManualClock& clock, Deliver deliver, Poll poll, Done done, Duration limit) {
+    const Instant end = clock.now() + limit;
+    while (clock.now() < end) {
+        deliver(clock.now());
+        if (done()) return true;
+        clock.advance(1ms);
+        poll(clock.now());
+    }
+    return done();
+}
+
 }  // namespace nstest

@@ -58,15 +58,13 @@ class Segment {
     // Runs the wire and the timers until `done` or `limit` of simulated time, in 1 ms steps.
     template <typename Done>
     bool run_until(Done done, Duration limit = 5s) {
-        const Instant end = clock.now() + limit;
-        while (clock.now() < end) {
-            hub.deliver(clock.now());
-            if (done()) return true;
-            clock.advance(1ms);
-            for (auto& node : nodes)
-                node.stack->poll(clock.now());
-        }
-        return done();
+        return run_simulated(
+            clock, [&](Instant now) { hub.deliver(now); },
+            [&](Instant now) {
+                for (auto& node : nodes)
+                    node.stack->poll(now);
+            },
+            done, limit);
     }
 
     bool ping(std::size_t from, std::size_t to, std::size_t size, std::uint16_t seq = 1) {

@@ -380,16 +380,17 @@ class TwoLinks {
     // Runs both links and every stack's timers until `done` or `limit`, in 1 ms steps.
     template <typename Done>
     bool run_until(Done done, Duration limit = 5s) {
-        const Instant end = clock.now() + limit;
-        while (clock.now() < end) {
-            for (auto& hub : hubs)
-                hub.deliver(clock.now());
-            if (done()) return true;
-            clock.advance(1ms);
-            for (auto& m : members)
-                m.stack->poll(clock.now());
-        }
-        return done();
+        return run_simulated(
+            clock,
+            [&](Instant now) {
+                for (auto& hub : hubs)
+                    hub.deliver(now);
+            },
+            [&](Instant now) {
+                for (auto& m : members)
+                    m.stack->poll(now);
+            },
+            done, limit);
     }
 
     // A ping of `size` bytes from `from` to `to`: the reply, if one came.
