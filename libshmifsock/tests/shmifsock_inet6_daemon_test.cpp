@@ -244,5 +244,70 @@ TEST_F(LibShmifsockInet6, ADualStackBindHoldsTheIpv4Port) {
     ::close(listener6);
 }
 
+// With IPV6_V6ONLY, [::]:P takes IPv6 only and shares P with an AF_INET 0.0.0.0:P, as in Linux
+// (the stack's binding, not only the daemon's check). The daemons have no IPv6 between them,
+// so the IPv6 traffic is b's own over ::1.
+TEST_F(LibShmifsockInet6, AV6OnlyWildcardSharesItsPortWithIpv4) {
+    const int one = 1;
+    auto v6_only = [&](int type) {
+        const int fd = shmifsock_socket(sb, AF_INET6, type, 0);
+        EXPECT_EQ(shmifsock_setsockopt(sb, fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one), 0);
+        const auto any = inet6("::", 7107);
+        EXPECT_EQ(shmifsock_bind(sb, fd, as_sockaddr(any), sizeof any), 0) << std::strerror(errno);
+        bound_io(fd);
+        return fd;
+    };
+    // TCP: an IPv4 client reaches the AF_INET listener, an IPv6 one the v6-only listener.
+    const int listener6 = v6_only(SOCK_STREAM);
+    ASSERT_EQ(shmifsock_listen(sb, listener6, 16), 0) << std::strerror(errno);
+    const int listener4 = listen_on_b(7107);
+    const int client4 = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
+    const auto to4 = inet(kAddrB, 7107);
+    ASSERT_EQ(shmifsock_connect_socket(sa, client4, as_sockaddr(to4), sizeof to4), 0)
+        << std::strerror(errno);
+    bound_io(client4);
+    const int client6 = shmifsock_socket(sb, AF_INET6, SOCK_STREAM, 0);
+    const auto to6 = inet6("::1", 7107);
+    ASSERT_EQ(shmifsock_connect_socket(sb, client6, as_sockaddr(to6), sizeof to6), 0)
+        << std::strerror(errno);
+    bound_io(client6);
+    sockaddr_in6 peer{};
+    socklen_t len = sizeof peer;
+    // The first connection the v6-only listener has is the IPv6 one, made after the IPv4 one.
+    const int server6 =
+        shmifsock_accept4(sb, listener6, reinterpret_cast<sockaddr*>(&peer), &len, 0);
+    ASSERT_GE(server6, 0) << std::strerror(errno);
+    EXPECT_EQ(text_of(peer), "::1");
+    const int server4 = shmifsock_accept4(sb, listener4, nullptr, nullptr, 0);
+    ASSERT_GE(server4, 0) << std::strerror(errno);
+    bound_io(server4);
+    bound_io(server6);
+    expect_ping(client4, server4);
+    expect_ping(client6, server6);
+
+    // UDP: the same split.
+    const int udp6 = v6_only(SOCK_DGRAM);
+    const int udp4 = shmifsock_socket(sb, AF_INET, SOCK_DGRAM, 0);
+    const auto any4 = inet("0.0.0.0", 7107);
+    ASSERT_EQ(shmifsock_bind(sb, udp4, as_sockaddr(any4), sizeof any4), 0) << std::strerror(errno);
+    bound_io(udp4);
+    const int sender4 = shmifsock_socket(sa, AF_INET, SOCK_DGRAM, 0);
+    ASSERT_EQ(shmifsock_sendto(sa, sender4, "four", 4, 0, as_sockaddr(to4), sizeof to4), 4);
+    const int sender6 = shmifsock_socket(sb, AF_INET6, SOCK_DGRAM, 0);
+    ASSERT_EQ(shmifsock_sendto(sb, sender6, "six", 3, 0, as_sockaddr(to6), sizeof to6), 3);
+    char got[8] = {};
+    ASSERT_EQ(shmifsock_recvfrom(sb, udp6, got, sizeof got, 0, nullptr, nullptr), 3)
+        << std::strerror(errno);
+    EXPECT_EQ(std::string(got, 3), "six");
+    ASSERT_EQ(shmifsock_recvfrom(sb, udp4, got, sizeof got, 0, nullptr, nullptr), 4)
+        << std::strerror(errno);
+    EXPECT_EQ(std::string(got, 4), "four");
+    EXPECT_EQ(shmifsock_recvfrom(sb, udp6, got, sizeof got, MSG_DONTWAIT, nullptr, nullptr), -1)
+        << "the IPv4 datagram is not the v6-only socket's";
+    for (const int fd :
+         {listener6, listener4, client4, client6, server6, server4, udp6, udp4, sender4, sender6})
+        ::close(fd);
+}
+
 }  // namespace
 }  // namespace shmifsock::test

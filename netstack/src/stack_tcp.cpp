@@ -163,7 +163,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
             const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
             const Endpoint candidate{local.address, port};
             if (!stack.owns(tcp_flow_hash(candidate, remote))) continue;
-            if (table.bind_conflicts(candidate, nullptr)) continue;
+            if (table.bind_conflicts(candidate, false, nullptr)) continue;
             Connection* holder = table.find({candidate, remote});
             if (holder == nullptr) return port;
             if (local_peer && holder->time_wait_reusable(now)) {
@@ -176,11 +176,12 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         return std::nullopt;
     }
 
-    std::optional<std::uint16_t> free_port(const IpAddress& address) {
+    std::optional<std::uint16_t> free_port(const Binding& binding) {
         const std::uint32_t range = ephemeral_last - ephemeral_first + 1;
         for (std::uint32_t i = 0; i < range; ++i) {
             const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
-            if (!table.bind_conflicts({address, port}, nullptr)) return port;
+            if (!table.bind_conflicts({binding.address, port}, binding.v6_only, nullptr))
+                return port;
         }
         return std::nullopt;
     }
@@ -496,11 +497,13 @@ std::expected<Endpoint, SocketError> Stack::tcp_bind(SocketId id, Endpoint local
     if (c->bound || c->state() != TcpState::closed) return std::unexpected(SocketError::invalid);
     if (!local.address.is_any() && !s.is_local_address(local.address))
         return std::unexpected(SocketError::address_not_available);
+    const bool v6_only = c->options().v6_only;
+    if (v6_only && local.address.is_v4()) return std::unexpected(SocketError::invalid);
     if (local.port == 0) {
-        auto port = layer.free_port(local.address);
+        auto port = layer.free_port({local.address, v6_only});
         if (!port) return std::unexpected(SocketError::no_ports);
         local.port = *port;
-    } else if (layer.table.bind_conflicts(local, c)) {
+    } else if (layer.table.bind_conflicts(local, v6_only, c)) {
         return std::unexpected(SocketError::address_in_use);
     }
     c->bound = local;
@@ -518,8 +521,9 @@ std::expected<void, SocketError> Stack::tcp_listen(SocketId id, std::size_t back
     }
     if (c->state() != TcpState::closed || c->has_error())
         return std::unexpected(SocketError::already_connected);
-    if (!c->bound) {
-        auto bound = tcp_bind(id, {});
+    if (!c->bound) {  // the wildcard: ::, for a v6-only socket
+        const Endpoint any{c->options().v6_only ? IpAddress(Ipv6Address::any()) : IpAddress{}, 0};
+        auto bound = tcp_bind(id, any);
         if (!bound) return std::unexpected(bound.error());
     }
     c->listen(backlog);
@@ -568,6 +572,8 @@ std::expected<void, SocketError> Stack::tcp_connect(SocketId id, Endpoint remote
         (remote.address.is_v4() && remote.address.v4().is_broadcast()) ||
         remote.address.is_multicast())
         return std::unexpected(SocketError::invalid);
+    if (c->options().v6_only && remote.address.is_v4())
+        return std::unexpected(SocketError::no_route);
     const Endpoint bound = c->bound.value_or(Endpoint{});
     auto route = s.route_to(remote.address, bound.address);
     if (!route) return std::unexpected(route.error());
@@ -694,6 +700,8 @@ std::expected<void, SocketError> Stack::tcp_set_options(SocketId id,
     Impl::TcpLayer& layer = s.tcp_layer();
     Connection* c = layer.table.find_socket(id);
     if (!c) return std::unexpected(SocketError::bad_socket);
+    if (options.v6_only != c->options().v6_only && (c->bound || c->state() != TcpState::closed))
+        return std::unexpected(SocketError::invalid);  // as Linux: fixed once it has a port
     // Options take effect from the next call that has a time; keepalive needs `now`, and
     // the connection's last activity is as good a start as any.
     c->set_options(options, layer.last_now);

@@ -87,10 +87,12 @@ std::expected<SocketId, SocketError> Stack::udp_open() {
 
 std::expected<Endpoint, SocketError> Stack::udp_bind(SocketId id, Endpoint local) {
     Impl& s = *impl_;
-    if (!s.udp.find(id)) return std::unexpected(SocketError::bad_socket);
+    const auto* socket = s.udp.find(id);
+    if (!socket) return std::unexpected(SocketError::bad_socket);
     // Only our own addresses (or the wildcard) can be bound.
     if (!local.address.is_any() && !s.is_local_address(local.address))
         return std::unexpected(SocketError::invalid);
+    if (socket->v6_only && local.address.is_v4()) return std::unexpected(SocketError::invalid);
     return s.udp.bind(id, local);
 }
 
@@ -99,6 +101,7 @@ std::expected<void, SocketError> Stack::udp_connect(SocketId id, Endpoint remote
     auto* socket = s.udp.find(id);
     if (!socket) return std::unexpected(SocketError::bad_socket);
     if (remote.port == 0 || remote.address.is_any()) return std::unexpected(SocketError::invalid);
+    if (socket->v6_only && remote.address.is_v4()) return std::unexpected(SocketError::no_route);
     if (!socket->bound) {  // the wildcard of the peer's family, as an implicit bind picks
         auto bound = s.udp.bind(id, {IpAddress::any(remote.family()), 0});
         if (!bound) return std::unexpected(bound.error());
@@ -120,6 +123,7 @@ std::expected<void, SocketError> Stack::udp_send_to(SocketId id, std::span<const
     Impl& s = *impl_;
     auto* socket = s.udp.find(id);
     if (!socket) return std::unexpected(SocketError::bad_socket);
+    if (socket->v6_only && to.address.is_v4()) return std::unexpected(SocketError::no_route);
     if (!socket->bound) {
         auto bound = s.udp.bind(id, {IpAddress::any(to.family()), 0});
         if (!bound) return std::unexpected(bound.error());
@@ -178,6 +182,14 @@ std::expected<Stack::UdpSocketInfo, SocketError> Stack::udp_info(SocketId id) co
 
 void Stack::udp_set_reuse_address(SocketId id, bool reuse) {
     if (auto* socket = impl_->udp.find(id)) socket->reuse_address = reuse;
+}
+
+std::expected<void, SocketError> Stack::udp_set_v6_only(SocketId id, bool v6_only) {
+    auto* socket = impl_->udp.find(id);
+    if (!socket) return std::unexpected(SocketError::bad_socket);
+    if (socket->bound) return std::unexpected(SocketError::invalid);
+    socket->v6_only = v6_only;
+    return {};
 }
 
 void Stack::udp_set_queue_limits(SocketId id, std::size_t datagrams, std::size_t bytes) {

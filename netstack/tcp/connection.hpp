@@ -137,6 +137,8 @@ class Connection {
     // tcp_tw_reuse, on by default for loopback): timestamps were on, so PAWS keeps the old
     // connection's segments out of the new one, and the last was at least a second ago.
     bool time_wait_reusable(Instant now) const;
+    // What a bound socket takes (binding_accepts): its address and IPV6_V6ONLY.
+    Binding binding() const { return {bound.value_or(Endpoint{}).address, options_.v6_only}; }
 
     // The table's bookkeeping.
     SocketId socket = 0;

@@ -63,18 +63,18 @@ Connection* ConnectionTable::find_listener(Endpoint local) const {
     for (auto it = first; it != last; ++it) {
         if (it->second->bound->address == local.address) return it->second;
         if (it->second->bound->address.is_any() &&
-            binding_accepts(it->second->bound->address, local.address))
+            binding_accepts(it->second->binding(), local.address))
             wildcard = it->second;
     }
     return wildcard;
 }
 
-bool ConnectionTable::bind_conflicts(Endpoint local, const Connection* except) const {
+bool ConnectionTable::bind_conflicts(Endpoint local, bool v6_only, const Connection* except) const {
     for (const auto& [id, c] : sockets_) {
         if (c == except || !c->bound || c->bound->port != local.port) continue;
         const TcpState state = c->state();
         if (state != TcpState::closed && state != TcpState::listen) continue;
-        if (bindings_overlap(c->bound->address, local.address)) return true;
+        if (bindings_overlap(c->binding(), {local.address, v6_only})) return true;
     }
     return false;
 }

@@ -36,8 +36,8 @@ class ConnectionTable {
     // The listener for a SYN to `local`: one bound to that address, else a wildcard one.
     Connection* find_listener(Endpoint local) const;
     // tcp_bind's rule (as Linux with SO_REUSEADDR, which servers set): a port conflicts with
-    // another bound or listening socket whose address overlaps; connections do not count.
-    bool bind_conflicts(Endpoint local, const Connection* except) const;
+    // another bound or listening socket whose binding overlaps; connections do not count.
+    bool bind_conflicts(Endpoint local, bool v6_only, const Connection* except) const;
     // A 4-tuple an active open could use: no connection holds it.
     bool tuple_free(const FourTuple& tuple) const { return find(tuple) == nullptr; }
 

@@ -308,5 +308,61 @@ TEST(Hub, TcpOverIpv6AndADualStackListener) {
     EXPECT_EQ(a.stats().tcp.retransmits, 0u);
 }
 
+// IPV6_V6ONLY: a v6-only listener on [::]:80 and an IPv4 one on 0.0.0.0:80 split the port by
+// family, as in Linux; alone, the v6-only one refuses IPv4 with a RST.
+TEST(Hub, AV6OnlyListenerSharesItsPortWithAnIpv4One) {
+    Segment net(2, std::nullopt, true);
+    Stack& a = *net.nodes[0].stack;
+    Stack& b = *net.nodes[1].stack;
+    auto listen_on = [&](const IpAddress& any, std::uint16_t port, bool v6_only) {
+        const auto listener = b.tcp_open();
+        EXPECT_TRUE(listener);
+        EXPECT_TRUE(b.tcp_set_options(*listener, {.v6_only = v6_only}));
+        EXPECT_TRUE(b.tcp_bind(*listener, {any, port}));
+        EXPECT_TRUE(b.tcp_listen(*listener, 8));
+        return *listener;
+    };
+    const SocketId only6 = listen_on(Ipv6Address::any(), 80, true);
+    EXPECT_EQ(b.tcp_set_options(only6, {}).error(), SocketError::invalid) << "fixed once bound";
+    const SocketId any4 = listen_on(Ipv4Address::any(), 80, false);
+    const auto dual = b.tcp_open();
+    ASSERT_TRUE(dual);
+    EXPECT_EQ(b.tcp_bind(*dual, {Ipv6Address::any(), 80}).error(), SocketError::address_in_use);
+
+    for (const IpAddress& to :
+         {IpAddress(net.nodes[1].address), IpAddress(net.nodes[1].address6)}) {
+        const auto client = a.tcp_open();
+        ASSERT_TRUE(client);
+        ASSERT_TRUE(a.tcp_connect(*client, {to, 80}, net.clock.now()));
+        const SocketId right = to.is_v6() ? only6 : any4, wrong = to.is_v6() ? any4 : only6;
+        std::optional<SocketId> server;
+        ASSERT_TRUE(net.run_until([&] {
+            if (auto s = b.tcp_accept(right)) server = *s;
+            return server.has_value();
+        })) << to.to_string();
+        EXPECT_EQ(b.tcp_accept(wrong).error(), SocketError::would_block) << to.to_string();
+        ASSERT_TRUE(a.tcp_close(*client, net.clock.now()));
+        ASSERT_TRUE(b.tcp_close(*server, net.clock.now()));
+    }
+
+    // Without an IPv4 listener, an IPv4 SYN to the port is refused.
+    ASSERT_TRUE(b.tcp_close(any4, net.clock.now()));
+    const auto client = a.tcp_open();
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(a.tcp_connect(*client, {net.nodes[1].address, 80}, net.clock.now()));
+    std::optional<SocketError> refused;
+    ASSERT_TRUE(net.run_until([&] { return (refused = a.tcp_take_error(*client)).has_value(); }));
+    EXPECT_EQ(*refused, SocketError::connection_refused);
+    EXPECT_EQ(b.tcp_accept(only6).error(), SocketError::would_block);
+
+    // A v6-only socket refuses IPv4: its own address (EINVAL) and peers (ENETUNREACH).
+    const auto other = b.tcp_open();
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(b.tcp_set_options(*other, {.v6_only = true}));
+    EXPECT_EQ(b.tcp_bind(*other, {net.nodes[1].address, 81}).error(), SocketError::invalid);
+    EXPECT_EQ(b.tcp_connect(*other, {net.nodes[0].address, 80}, net.clock.now()).error(),
+              SocketError::no_route);
+}
+
 }  // namespace
 }  // namespace nstest

@@ -216,6 +216,49 @@ TEST_F(Ipv6, UdpOverIpv6BothWays) {
     EXPECT_FALSE(h.stack.udp_receive(*sock, buffer));
 }
 
+// IPV6_V6ONLY (man 7 ipv6): a v6-only socket on [::]:P takes IPv6 only and shares P with
+// 0.0.0.0:P, which gets the IPv4 datagrams; a dual-stack [::]:P would conflict with both.
+TEST_F(Ipv6, AV6OnlySocketSharesItsPortWithAnIpv4One) {
+    ready_with_peer();
+    const auto only6 = h.stack.udp_open(), any4 = h.stack.udp_open(), dual = h.stack.udp_open();
+    ASSERT_TRUE(only6 && any4 && dual);
+    ASSERT_TRUE(h.stack.udp_set_v6_only(*only6, true));
+    ASSERT_TRUE(h.stack.udp_bind(*only6, {Ipv6Address::any(), 5000}));
+    EXPECT_EQ(h.stack.udp_set_v6_only(*only6, false).error(), SocketError::invalid)
+        << "fixed once bound, as Linux";
+    ASSERT_TRUE(h.stack.udp_bind(*any4, {Ipv4Address::any(), 5000}));
+    EXPECT_EQ(h.stack.udp_bind(*dual, {Ipv6Address::any(), 5000}).error(),
+              SocketError::address_in_use);
+
+    h.inject(udp_frame(text("four"), {.src_port = 4000, .dst_port = 5000}));
+    h.inject(
+        ipv6_frame({.src = peer_ip6, .dst = our_ip6},
+                   udp6({.src_port = 4000, .dst_port = 5000}, peer_ip6, our_ip6, text("six"))));
+    std::vector<std::byte> buffer(100);
+    const auto got4 = h.stack.udp_receive(*any4, buffer);
+    ASSERT_TRUE(got4);
+    EXPECT_EQ(got4->from, (Endpoint{peer_ip, 4000}));
+    const auto got6 = h.stack.udp_receive(*only6, buffer);
+    ASSERT_TRUE(got6);
+    EXPECT_EQ(got6->from, (Endpoint{peer_ip6, 4000}));
+    EXPECT_FALSE(h.stack.udp_receive(*only6, buffer)) << "the IPv4 datagram is not its";
+    EXPECT_FALSE(h.stack.udp_receive(*any4, buffer));
+
+    // IPv4 is refused to it: Linux's ENETUNREACH for peers, EINVAL for a local address.
+    EXPECT_EQ(h.stack.udp_send_to(*only6, text("x"), {peer_ip, 4000}, h.now()).error(),
+              SocketError::no_route);
+    EXPECT_EQ(h.stack.udp_connect(*only6, {peer_ip, 4000}).error(), SocketError::no_route);
+    ASSERT_TRUE(h.stack.udp_set_v6_only(*dual, true));
+    EXPECT_EQ(h.stack.udp_bind(*dual, {our_ip, 5001}).error(), SocketError::invalid);
+
+    // Alone on the port, it leaves IPv4 unanswered by any socket: port unreachable.
+    ASSERT_TRUE(h.stack.close(*any4));
+    const auto unreachable = h.stats().udp.drop_no_socket;
+    h.inject(udp_frame(text("four"), {.src_port = 4000, .dst_port = 5000}));
+    EXPECT_EQ(h.stats().udp.drop_no_socket, unreachable + 1);
+    EXPECT_FALSE(h.stack.udp_receive(*only6, buffer));
+}
+
 TEST_F(Ipv6, AClosedPortAnswersPortUnreachableQuotingThePacket) {
     ready_with_peer();
     const Bytes datagram = udp6({.src_port = 4000, .dst_port = 9999}, peer_ip6, our_ip6, text("x"));

@@ -38,13 +38,14 @@ void UdpSocketTable::erase(SocketId id) {
     sockets_.erase(it);
 }
 
-bool UdpSocketTable::conflicts(Endpoint local, bool reuse_address) const {
+bool UdpSocketTable::conflicts(Endpoint local, const UdpSocket& socket) const {
     auto it = by_port_.find(local.port);
     if (it == by_port_.end()) return false;
     return std::ranges::any_of(it->second, [&](SocketId other) {
         const UdpSocket& bound = sockets_.at(other);
-        if (reuse_address && bound.reuse_address) return false;
-        return bindings_overlap(bound.local.address, local.address);
+        if (socket.reuse_address && bound.reuse_address) return false;
+        return bindings_overlap({bound.local.address, bound.v6_only},
+                                {local.address, socket.v6_only});
     });
 }
 
@@ -72,7 +73,7 @@ std::expected<Endpoint, SocketError> UdpSocketTable::bind(SocketId id, Endpoint 
         auto port = pick_ephemeral();
         if (!port) return std::unexpected(SocketError::no_ports);
         local.port = *port;
-    } else if (conflicts(local, socket->reuse_address)) {
+    } else if (conflicts(local, *socket)) {
         return std::unexpected(SocketError::address_in_use);
     }
     socket->local = local;
@@ -91,7 +92,7 @@ std::optional<SocketId> UdpSocketTable::match(Endpoint to, Endpoint from, bool t
         const UdpSocket& s = sockets_.at(id);
         if (s.remote && *s.remote != from) continue;  // connected elsewhere
         int score = s.remote ? 4 : 0;
-        if (s.local.address.is_any() && binding_accepts(s.local.address, to.address))
+        if (s.local.address.is_any() && binding_accepts({s.local.address, s.v6_only}, to.address))
             score += 1;
         else if (!to_broadcast && s.local.address == to.address)
             score += 2;

@@ -3,7 +3,8 @@
 //
 // Binding rule (Linux's): two sockets may share a port when both are bound to different
 // specific addresses, or when both set SO_REUSEADDR (reuse_address); otherwise a wildcard
-// bind conflicts with every bind of the port. A datagram goes to the best match as Linux
+// bind conflicts with every bind of the port it would take datagrams of (bindings_overlap:
+// a v6-only :: leaves IPv4 to others). A datagram goes to the best match as Linux
 // scores it: a socket connected to the sender over an unconnected one, a specific address
 // over the wildcard, and among equals the one bound last. (iperf3's UDP server relies on it:
 // it connects its socket to the first client and binds a fresh one to the same port for the
@@ -33,6 +34,7 @@ struct UdpSocket {
     Endpoint local{};
     bool bound = false;
     bool reuse_address = false;  // SO_REUSEADDR, read when binding
+    bool v6_only = false;        // IPV6_V6ONLY: a bind to :: takes IPv6 only
     std::optional<Endpoint> remote{};
     std::deque<QueuedDatagram> queue{};
     std::size_t queued_bytes = 0;
@@ -67,7 +69,8 @@ class UdpSocketTable {
     std::optional<SocketId> match(Endpoint to, Endpoint from, bool to_broadcast) const;
 
   private:
-    bool conflicts(Endpoint local, bool reuse_address) const;
+    // Whether `socket` may not bind `local`: another socket of the port overlaps it.
+    bool conflicts(Endpoint local, const UdpSocket& socket) const;
     std::optional<std::uint16_t> pick_ephemeral();
 
     Shard shard_;

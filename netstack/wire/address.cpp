@@ -223,9 +223,10 @@ std::string IpAddress::to_string() const {
     return is_v4() ? v4().to_string() : bytes_.to_string();
 }
 
-bool binding_accepts(const IpAddress& bound, const IpAddress& dst) {
-    if (!bound.is_any()) return bound == dst;
-    return bound.is_v6() || dst.is_v4();
+bool binding_accepts(const Binding& bound, const IpAddress& dst) {
+    if (!bound.address.is_any()) return bound.address == dst;
+    if (bound.address.is_v4()) return dst.is_v4();
+    return dst.is_v6() || !bound.v6_only;
 }
 
 IpAddress IpCidr::network() const {

@@ -182,13 +182,19 @@ class IpAddress {
     IpFamily family_;
 };
 
-// The binding rules UDP and TCP share. A socket bound to `bound` takes what is addressed to
-// `dst`: the same address, or for a wildcard, 0.0.0.0 every IPv4 address and :: every
-// address of both families (a dual-stack socket, as Linux's default net.ipv6.bindv6only=0).
-bool binding_accepts(const IpAddress& bound, const IpAddress& dst);
-// Two bindings of one port that would take the same datagrams (EADDRINUSE).
-inline bool bindings_overlap(const IpAddress& a, const IpAddress& b) {
-    return binding_accepts(a, b) || binding_accepts(b, a);
+// The binding rules UDP and TCP share. A socket bound to `address` takes what is addressed
+// to `dst`: the same address, or for a wildcard, 0.0.0.0 every IPv4 address and :: every
+// address of both families (a dual-stack socket, as Linux's default net.ipv6.bindv6only=0),
+// or with v6_only (IPV6_V6ONLY) every IPv6 address only.
+struct Binding {
+    IpAddress address{};
+    bool v6_only = false;
+};
+bool binding_accepts(const Binding& bound, const IpAddress& dst);
+// Two bindings of one port that would take the same datagrams (EADDRINUSE). A v6-only ::
+// and 0.0.0.0 share a port; a dual-stack :: holds 0.0.0.0 too.
+inline bool bindings_overlap(const Binding& a, const Binding& b) {
+    return binding_accepts(a, b.address) || binding_accepts(b, a.address);
 }
 
 // A prefix of either family, for configuration that takes both ("10.0.0.1/24",

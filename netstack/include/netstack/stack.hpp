@@ -477,6 +477,10 @@ class Stack {
     // SO_REUSEADDR, for the next bind: sockets that all set it may bind the same address and
     // port (see transport/udp_socket_table.hpp for which one a datagram then goes to).
     void udp_set_reuse_address(SocketId s, bool reuse);
+    // IPV6_V6ONLY, before the socket is bound (else invalid, as Linux's EINVAL): a bind to ::
+    // then takes IPv6 only and shares its port with 0.0.0.0; IPv4 addresses are refused
+    // (bind: invalid; connect, send: no_route, as Linux's ENETUNREACH).
+    std::expected<void, SocketError> udp_set_v6_only(SocketId s, bool v6_only);
 
     // --- ICMP echo (ping) sockets -------------------------------------------------------------
     // An echo socket owns one echo id (chosen so this shard owns its replies).

@@ -67,7 +67,8 @@ struct TcpConfig {
 };
 
 // Per-socket options (setsockopt's TCP_NODELAY, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
-// TCP_CONGESTION, SO_LINGER with a zero timeout). Zero sizes mean the stack's defaults.
+// TCP_CONGESTION, SO_LINGER with a zero timeout, IPV6_V6ONLY). Zero sizes mean the stack's
+// defaults.
 struct TcpSocketOptions {
     bool no_delay = false;  // Nagle off
     bool keepalive = false;
@@ -75,6 +76,9 @@ struct TcpSocketOptions {
     std::size_t send_buffer = 0;
     std::size_t receive_buffer = 0;  // also caps the window's growth
     CongestionControl congestion = CongestionControl::cubic;
+    // IPV6_V6ONLY, fixed once bound: a bind to :: takes IPv6 only and shares its port with
+    // 0.0.0.0; IPv4 addresses are refused (bind: invalid, connect: no_route).
+    bool v6_only = false;
 };
 
 // A snapshot of one TCP socket, like Linux's TCP_INFO plus what ss -tani shows.

@@ -128,19 +128,39 @@ TEST(Address, EitherFamilyAndEndpoints) {
 }
 
 TEST(Address, BindingRulesAreLinuxsDualStackOnes) {
-    const IpAddress any4 = Ipv4Address::any(), any6 = Ipv6Address::any();
-    const IpAddress a4 = Ipv4Address::from_octets(10, 0, 0, 1);
-    const IpAddress a6 = *Ipv6Address::parse("2001:db8::1");
-    EXPECT_TRUE(binding_accepts(any4, a4));
-    EXPECT_FALSE(binding_accepts(any4, a6)) << "0.0.0.0 is IPv4 only";
-    EXPECT_TRUE(binding_accepts(any6, a4)) << ":: takes both families";
-    EXPECT_TRUE(binding_accepts(any6, a6));
-    EXPECT_TRUE(binding_accepts(a6, a6));
-    EXPECT_FALSE(binding_accepts(a6, a4));
+    const Binding any4{Ipv4Address::any()}, any6{Ipv6Address::any()};
+    const Binding a4{Ipv4Address::from_octets(10, 0, 0, 1)};
+    const Binding a6{*Ipv6Address::parse("2001:db8::1")};
+    EXPECT_TRUE(binding_accepts(any4, a4.address));
+    EXPECT_FALSE(binding_accepts(any4, a6.address)) << "0.0.0.0 is IPv4 only";
+    EXPECT_TRUE(binding_accepts(any6, a4.address)) << ":: takes both families";
+    EXPECT_TRUE(binding_accepts(any6, a6.address));
+    EXPECT_TRUE(binding_accepts(a6, a6.address));
+    EXPECT_FALSE(binding_accepts(a6, a4.address));
     EXPECT_TRUE(bindings_overlap(any4, any6)) << "EADDRINUSE, as Linux with bindv6only=0";
     EXPECT_TRUE(bindings_overlap(any6, a4));
     EXPECT_FALSE(bindings_overlap(any4, a6));
     EXPECT_FALSE(bindings_overlap(a4, a6));
+}
+
+// IPV6_V6ONLY (man 7 ipv6): a v6-only :: takes IPv6 only, so it shares its port with 0.0.0.0
+// and with IPv4 addresses, never with another :: or an IPv6 address.
+TEST(Address, AV6OnlyWildcardLeavesIpv4Alone) {
+    const Binding any4{Ipv4Address::any()}, any6{Ipv6Address::any()};
+    const Binding only6{Ipv6Address::any(), true};
+    const Binding a4{Ipv4Address::from_octets(10, 0, 0, 1)};
+    const Binding a6{*Ipv6Address::parse("2001:db8::1")};
+    EXPECT_FALSE(binding_accepts(only6, a4.address));
+    EXPECT_TRUE(binding_accepts(only6, a6.address));
+    EXPECT_FALSE(bindings_overlap(only6, any4)) << "as Linux: [::] v6-only beside 0.0.0.0";
+    EXPECT_FALSE(bindings_overlap(any4, only6));
+    EXPECT_FALSE(bindings_overlap(only6, a4));
+    EXPECT_TRUE(bindings_overlap(only6, any6));
+    EXPECT_TRUE(bindings_overlap(only6, a6));
+    EXPECT_TRUE(bindings_overlap(only6, only6));
+    const Binding a6_only{a6.address, true};
+    EXPECT_TRUE(binding_accepts(a6_only, a6.address)) << "v6_only changes nothing off the wildcard";
+    EXPECT_TRUE(bindings_overlap(any6, a6_only));
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ void ShardSockets::connect(std::shared_ptr<SockRecord> record, netstack::Endpoin
     {
         std::lock_guard lock(record->mutex);
         local = record->local;
-        options = record->options.tcp;
+        options = record->options.stack_tcp();
         fd = record->daemon_end;
     }
     if (auto set = stack.tcp_set_options(id, options); !set) return refuse(set.error());
@@ -147,7 +147,7 @@ void ShardSockets::listen(std::shared_ptr<SockRecord> record, control::Done done
         std::lock_guard lock(record->mutex);
         local = record->local.value_or(netstack::Endpoint{});
         backlog = record->backlog;
-        options = record->options.tcp;
+        options = record->options.stack_tcp();
     }
     (void)stack.tcp_set_options(*opened, options);
     auto bound = stack.tcp_bind(*opened, local);
@@ -242,7 +242,7 @@ void ShardSockets::set_options(std::uint64_t id, control::Done done) {
         netstack::TcpSocketOptions options;
         {
             std::lock_guard lock(it->second->record().mutex);
-            options = it->second->record().options.tcp;
+            options = it->second->record().options.stack_tcp();
         }
         auto set = shard_.stack().tcp_set_options(it->second->socket(), options);
         if (!set) return done(std::unexpected(socket_error(set.error())));

@@ -22,9 +22,9 @@ std::expected<netstack::Endpoint, const char*> to_stack(SockDomain domain, bool 
         if (v6_only) return std::unexpected(use == AddressUse::bind ? "EINVAL" : "ENETUNREACH");
         return netstack::Endpoint{address.v6().embedded_v4(), endpoint.port};
     }
-    // Native IPv6. A bind to :: is the stack's dual-stack wildcard (netstack::binding_accepts):
-    // it takes IPv4 too. The stack has no per-socket v6-only binding yet, so a v6-only
-    // socket bound to :: still receives IPv4 (its IPv4 sends are refused above).
+    // Native IPv6. A bind to :: is the stack's dual-stack wildcard (netstack::binding_accepts),
+    // or IPv6 only when the stack's socket is told IPV6_V6ONLY (udp_set_v6_only,
+    // TcpSocketOptions::v6_only).
     return endpoint;
 }
 

@@ -34,6 +34,13 @@ struct SockOptions {
     std::size_t udp_receive_buffer = 0;
     std::size_t udp_send_buffer = 0;
     bool v6_only = false;  // IPV6_V6ONLY (inet6 only): no IPv4 peers through ::ffff:a.b.c.d
+
+    // What the stack's TCP socket is given: the TCP options and IPV6_V6ONLY.
+    netstack::TcpSocketOptions stack_tcp() const {
+        auto options = tcp;
+        options.v6_only = v6_only;
+        return options;
+    }
 };
 
 // A connection a listener has ready for sock.accept.

@@ -210,9 +210,10 @@ void SocketService::bind(const SockRequest& request, control::Done& done) {
                     other->local->port != local.port || client_gone(*other))
                     continue;
                 // The stack's rule (netstack::bindings_overlap): :: is dual-stack and holds
-                // 0.0.0.0 too.
+                // 0.0.0.0 too, unless IPV6_V6ONLY.
                 const bool overlap =
-                    netstack::bindings_overlap(other->local->address, local.address);
+                    netstack::bindings_overlap({other->local->address, other->options.v6_only},
+                                               {local.address, r->options.v6_only});
                 const bool shared = r->options.reuse_address && other->options.reuse_address &&
                                     other->state != "listening";
                 if (overlap && !shared)

@@ -76,6 +76,7 @@ std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::bind(netstac
         {
             std::lock_guard lock(record_->mutex);
             stack.udp_set_reuse_address(*opened, record_->options.reuse_address);
+            (void)stack.udp_set_v6_only(*opened, record_->options.v6_only);  // not bound yet
         }
         auto bound = stack.udp_bind(*opened, local);
         if (!bound) {
@@ -103,8 +104,13 @@ std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::connect(
         if (record_->state == "connected") record_->state = "bound";
         return record_->local.value_or(netstack::Endpoint{});
     }
-    if (!socket_)
-        if (auto bound = bind({}); !bound) return std::unexpected(bound.error());
+    if (!socket_) {  // the implicit bind to the family's wildcard, as Linux's autobind
+        const netstack::Endpoint any{record_->domain == SockDomain::inet6
+                                         ? netstack::IpAddress(netstack::Ipv6Address::any())
+                                         : netstack::IpAddress{},
+                                     0};
+        if (auto bound = bind(any); !bound) return std::unexpected(bound.error());
+    }
     if (auto connected = shard_.stack().udp_connect(*socket_, *remote); !connected)
         return std::unexpected(connected.error());
     auto local = shard_.stack().udp_local(*socket_);
