@@ -1,11 +1,14 @@
 // Unmodified programs' AF_INET6 sockets under shmifrun between two real daemons, over IPv4 as
 // Linux's dual stack carries it (v4-mapped addresses, man 7 ipv6): python3 -m http.server
 // bound to :: fetched by curl at [::ffff:10.0.0.2], socat TCP6 both ends, and python3 AF_INET6
-// sockets (TCP server on ::, UDP) talking with AF_INET ones. Each program runs against its own
-// daemon; every wait is bounded.
+// sockets (TCP server on ::, UDP) talking with AF_INET ones; and native IPv6: curl -6 between
+// the daemons' global addresses and over the stack's own ::1. Each program runs against its
+// own daemon; every wait is bounded.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
+#include <utility>
 
 #include "under_shmifrun.hpp"
 
@@ -27,6 +30,36 @@ TEST_F(UnderShmifrun, CurlAtAV4MappedAddressFetchesFromAServerOnDualStackAny) {
     // The server saw its IPv4 client as a v4-mapped address.
     EXPECT_NE(read_file(dir.file("http8010.log")).find("::ffff:10.0.0.1"), std::string::npos)
         << read_file(dir.file("http8010.log"));
+}
+
+// Native IPv6 both ways a program meets it: curl -6 from daemon a to b's global address,
+// and on b itself over ::1, the stack's loopback (never the host's).
+TEST_F(UnderShmifrun, CurlDashSixOverNativeIpv6AndOverTheStacksLoopback) {
+    if (!installed(kPython) || !installed("/usr/bin/curl"))
+        GTEST_SKIP() << "python3 or curl is not installed";
+    a->ok("addr.add", {{"if", "eth0"}, {"addr", "2001:db8::1/64"}});
+    b->ok("addr.add", {{"if", "eth0"}, {"addr", "2001:db8::2/64"}});
+    ASSERT_TRUE(ipv6_settled(*a) && ipv6_settled(*b)) << b->ok("addr.list").dump();
+    const auto body = pattern(300 * 1000);
+    const auto server = serve_http(*b, 8012, body, "::");
+    for (const auto& [daemon, url] : {std::pair{a.get(), "http://[2001:db8::2]:8012/blob"},
+                                      std::pair{b.get(), "http://[::1]:8012/blob"}}) {
+        const auto fetched = dir.file("fetched6");
+        std::filesystem::remove(fetched);
+        const auto client =
+            run(*daemon, std::string("exec curl -6 -g -sS --max-time 20 -o ") + fetched + " " + url,
+                "curl6.log");
+        EXPECT_EQ(finish(client), 0) << url << ": " << read_file(dir.file("curl6.log"));
+        EXPECT_TRUE(read_file(fetched) == body) << url << ": the body differs";
+    }
+    stop(server);
+    const auto log = read_file(dir.file("http8012.log"));
+    // http.server logs each request as "CLIENT - - [date] ...".
+    auto served = [&](const std::string& client) {
+        return ("\n" + log).find("\n" + client + " - - [") != std::string::npos;
+    };
+    EXPECT_TRUE(served("2001:db8::1")) << log;
+    EXPECT_TRUE(served("::1")) << "the loopback fetch: " << log;
 }
 
 TEST_F(UnderShmifrun, SocatTcp6BothEndsOverV4MappedAddresses) {
