@@ -22,7 +22,8 @@
 #
 # Knobs: SHMIF_BUILD (default build/release; the targets are built when missing), SECS (per
 # RR/CRR/sockperf run, default 3), BYTES (per iperf3 run, default 1G), REPS, WORKERS (1),
-# MTUS ("1500 65000"). Without root the kernel column says n/a.
+# MTUS ("1500 65000"), SHMIFD (another daemon binary, to compare two builds). Without root
+# the kernel column says n/a.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -35,7 +36,7 @@ WORKERS=${WORKERS:-1}
 MTUS=${MTUS:-1500 65000}
 log() { echo "[shmifrun_bench.sh] $*" >&2; }
 
-SHMIFD=$SHMIF_BUILD/daemon/shmifd/shmifd
+SHMIFD=${SHMIFD:-$SHMIF_BUILD/daemon/shmifd/shmifd}
 CTL=$SHMIF_BUILD/tools/shmifctl/shmifctl
 BUSTOOL=$SHMIF_BUILD/tools/shmifbus/shmifbus
 RUN=$SHMIF_BUILD/libshmifsock/bin/shmifrun

@@ -28,6 +28,11 @@ constexpr auto kMixedRecheck = std::chrono::milliseconds(1);
 
 Doorbell::Doorbell() : eventfd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
+bool Doorbell::open_joint_wait() {
+    if (!uring_) uring_ = UringWait::open();
+    return joint_wait();
+}
+
 Doorbell::~Doorbell() {
     if (eventfd_ >= 0) ::close(eventfd_);
 }
@@ -52,16 +57,17 @@ void Doorbell::ring() {
 }
 
 bool Doorbell::sleep(const WaitSet& set, std::uint32_t seen) {
-    const bool fds = !set.fds().empty();
+    // io_uring waits on seq_ as a futex too.
+    const bool fds = !set.fds().empty() && !uring_;
     mode_.store(fds ? on_fd : on_futex, std::memory_order_seq_cst);
     bool woken = true;
     if (seq_.load(std::memory_order_seq_cst) == seen)
-        woken = fds ? sleep_fds(set) : sleep_futexes(set, seen);
+        woken = uring_ ? sleep_uring(set, seen) : fds ? sleep_fds(set) : sleep_futexes(set, seen);
     mode_.store(awake, std::memory_order_relaxed);
     return woken;
 }
 
-bool Doorbell::sleep_futexes(const WaitSet& set, std::uint32_t seen) {
+std::vector<futex_waitv> Doorbell::futex_waiters(const WaitSet& set, std::uint32_t seen) {
     std::vector<futex_waitv> waiters;
     waiters.reserve(1 + set.futexes().size());
     waiters.push_back(
@@ -71,6 +77,15 @@ bool Doorbell::sleep_futexes(const WaitSet& set, std::uint32_t seen) {
         waiters.push_back({f.expected, reinterpret_cast<std::uintptr_t>(f.word),
                            FUTEX_32 | (f.shared ? 0U : FUTEX_PRIVATE_FLAG), 0});
     }
+    return waiters;
+}
+
+bool Doorbell::sleep_uring(const WaitSet& set, std::uint32_t seen) {
+    return uring_->wait(futex_waiters(set, seen), set.fds(), set.deadline());
+}
+
+bool Doorbell::sleep_futexes(const WaitSet& set, std::uint32_t seen) {
+    auto waiters = futex_waiters(set, seen);
     timespec abs{};
     timespec* timeout = nullptr;
     if (set.deadline() != WaitSet::Clock::time_point::max()) {

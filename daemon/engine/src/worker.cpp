@@ -123,6 +123,7 @@ void Worker::loop() {
     ctx.worker = this;
     ctx.pool = pool_;
     pin();
+    wait_set_.set_joint(opts_.joint_wait && bell_.open_joint_wait());
     using Clock = std::chrono::steady_clock;
     Clock::time_point idle_since{};
     bool idle = false;

@@ -131,7 +131,13 @@ bool Shard::arm(engine::WaitSet& set) {
         if (spec.futex != nullptr) set.add_futex(spec.futex, spec.expected, /*shared=*/true);
         if (spec.fd >= 0) set.add_fd(spec.fd);
     }
-    sockets_->arm();
+    // The sockets' and forwards' descriptors: in the worker's own wait when it can wait on
+    // fds and futexes at once, else through the socket service's waker thread, which rings
+    // the worker (one more thread to wake).
+    if (set.joint())
+        set.add_fd(sockets_->reactor().fd());
+    else
+        sockets_->arm();
     return true;
 }
 

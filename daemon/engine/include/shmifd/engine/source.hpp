@@ -23,6 +23,11 @@ class WaitSet {
     void add_fd(int fd);
     // Wake by this time at the latest (timers).
     void wake_at(Clock::time_point when);
+    // Whether the worker waits on fds and futexes in one call (io_uring): then an fd wakes
+    // it directly and costs nothing extra, where otherwise futexes are re-checked on a
+    // timer while an fd is in the set. Set by the worker; clear() keeps it.
+    bool joint() const { return joint_; }
+    void set_joint(bool joint) { joint_ = joint; }
 
     struct Futex {
         std::atomic<std::uint32_t>* word;
@@ -38,6 +43,7 @@ class WaitSet {
     std::vector<Futex> futexes_;
     std::vector<int> fds_;
     Clock::time_point deadline_ = Clock::time_point::max();
+    bool joint_ = false;
 };
 
 class Source {

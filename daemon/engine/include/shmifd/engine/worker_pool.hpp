@@ -42,6 +42,9 @@ struct PoolOptions {
     std::size_t batch = 32;   // budget handed to a source per poll
     // Idle this long (polling, finding nothing) before sleeping.
     std::chrono::nanoseconds spin{std::chrono::microseconds(50)};
+    // Sleep on futexes and fds in one io_uring wait where the kernel can (Linux 6.7's
+    // FUTEX_WAITV); off, or where it cannot: futex_waitv(2), or ppoll(2) when fds are armed.
+    bool joint_wait = true;
     // A stop whose workers do not all quiesce within this bound is cancelled and reported
     // with the worker that held it up. Generous: on a loaded machine (2 vCPUs, load 8) a
     // runnable worker can wait over a second for a CPU, and that is not a stuck worker.

@@ -1,0 +1,70 @@
+// One wait on futexes and fds together, through io_uring: FUTEX_WAITV (Linux 6.7) for the
+// futexes and a multishot POLL_ADD per fd. Without it a worker that must wake for both
+// either re-checks its futexes on a timer or leaves the fds to another thread that rings it,
+// one more sleeping thread on every wake-up.
+//
+// Requests stay armed between waits: a poll until its fd leaves the set, the futex wait
+// until it completes or the futex words change. A waiter that stays queued cannot miss a
+// wake-up (any FUTEX_WAKE of its words completes it); at worst a wait returns early, and the
+// caller polls and sleeps again.
+#pragma once
+
+#include <linux/futex.h>
+
+#include <liburing.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace shmifd::engine {
+
+class UringWait {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    // nullptr when the kernel lacks (or forbids) io_uring, FUTEX_WAITV or what else we use.
+    // Only the thread that opens it may wait on it.
+    static std::unique_ptr<UringWait> open();
+    ~UringWait();
+    UringWait(const UringWait&) = delete;
+    UringWait& operator=(const UringWait&) = delete;
+
+    // Until one of `futexes` is woken (or is not at its expected value when first armed),
+    // one of `fds` is readable, or `deadline`. False on timeout.
+    bool wait(std::span<const futex_waitv> futexes, std::span<const int> fds,
+              Clock::time_point deadline);
+
+  private:
+    UringWait() = default;
+    io_uring_sqe* next_sqe();
+    // Takes every completion: whether one says a futex woke (or had moved), or an fd turned
+    // readable.
+    struct Woken {
+        bool futex = false;
+        bool fd = false;
+        bool any() const { return futex || fd; }
+    };
+    Woken reap();
+    static bool readable(std::span<const int> fds);  // now, without waiting
+    void arm_futexes(std::span<const futex_waitv> futexes);
+    void remove_polls(std::span<const int> fds);  // those of fds no longer in `fds`
+    void add_polls(std::span<const int> fds);
+
+    struct Poll {
+        int fd;
+        std::uint64_t tag;
+    };
+
+    io_uring ring_{};
+    bool open_ = false;  // ring_ was set up
+    std::uint64_t next_tag_ = 0;
+    std::optional<std::uint64_t> futex_wait_;  // the armed FUTEX_WAITV's tag
+    std::vector<futex_waitv> armed_;           // its futexes, kept while the kernel may read them
+    std::vector<Poll> polls_;                  // the armed multishot polls
+};
+
+}  // namespace shmifd::engine
