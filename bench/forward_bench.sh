@@ -72,7 +72,7 @@ PORT=${PORT:-28080}
 PYTHON=${PYTHON:-python3}
 log() { echo "[forward_bench.sh] $*" >&2; }
 
-SHMIFD=$SHMIF_BUILD/daemon/shmifd/shmifd
+SHMIFD=${SHMIFD:-$SHMIF_BUILD/daemon/shmifd/shmifd}
 CTL=$SHMIF_BUILD/tools/shmifctl/shmifctl
 RUN=$SHMIF_BUILD/libshmifsock/bin/shmifrun
 RRB=$SHMIF_BUILD/bench/tcp-rr-bench

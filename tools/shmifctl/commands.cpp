@@ -123,10 +123,11 @@ void add_interface_commands(CLI::App& app, Invocation& out, const ValuesPtr& v) 
 }
 
 void add_address_commands(CLI::App& app, Invocation& out, const ValuesPtr& v) {
-    CLI::App* group = app.add_subcommand("addr", "IPv4 addresses: add, del, list");
+    CLI::App* group = app.add_subcommand("addr", "Addresses (IPv4 and IPv6): add, del, list");
     group->require_subcommand(1);
-    for (const auto& [word, help] : {std::pair{"add", "Add an address, e.g. 10.0.0.1/24"},
-                                     std::pair{"del", "Remove an address"}}) {
+    for (const auto& [word, help] :
+         {std::pair{"add", "Add an address, e.g. 10.0.0.1/24 or 2001:db8::1/64"},
+          std::pair{"del", "Remove an address"}}) {
         CLI::App* sub = leaf(*group, word, help, out, std::string("addr.") + word, [v] {
             return json{{"if", v->iface}, {"addr", v->cidr}};
         });

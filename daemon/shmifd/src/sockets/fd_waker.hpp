@@ -1,8 +1,10 @@
-// Wakes sleeping workers when descriptors they watch turn ready. A worker sleeps on futexes
-// (its doorbell and the buses), which cannot be waited on together with descriptors in one
-// system call; so one thread of the daemon waits on every worker's epoll descriptor instead
-// and rings the worker whose descriptor fired. One-shot: a worker re-arms before it sleeps,
-// so an awake worker (which polls its epoll itself) costs this thread nothing.
+// Wakes sleeping workers when descriptors they watch turn ready, where a worker cannot wait
+// on them itself. A worker sleeps on futexes (its doorbell and the buses); where the kernel
+// has io_uring's FUTEX_WAITV (Linux 6.7) it waits on its epoll descriptor in the same wait
+// (engine/src/uring_wait.hpp) and this thread is not involved. Else one system call cannot
+// wait on both, so this thread waits on every worker's epoll descriptor instead and rings the
+// worker whose descriptor fired. One-shot: a worker re-arms before it sleeps, so an awake
+// worker (which polls its epoll itself) costs this thread nothing. It also runs the lobby.
 #pragma once
 
 #include <functional>

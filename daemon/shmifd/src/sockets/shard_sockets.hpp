@@ -45,7 +45,8 @@ class ShardSockets final : public SpliceOwner {
 
     // --- from the shard's loop -----------------------------------------------------------
     std::size_t poll();
-    // Before the worker sleeps: ask the waker to ring us when a descriptor turns ready.
+    // Before the worker sleeps, when it cannot wait on reactor().fd() itself: ask the waker
+    // to ring us when a descriptor turns ready.
     void arm();
     // The daemon stops: every connection is reset, every socket closed.
     void close_all();
