@@ -60,6 +60,19 @@ ssize_t recv_framed(int fd, const iovec* iov, std::size_t iovlen, sockaddr* src,
     if (n < 0) return -1;
     if (n == 0) return api::fail(ECONNRESET);  // the daemon's end is gone
     if (n < kHeaderSize) return api::fail(EPROTO);
+    if (header.flags & SHMIFSOCK_DGRAM_ERROR) {
+        // Reported once, as Linux's sk_err: a peek takes it too.
+        if (flags & MSG_PEEK) {
+            iovec whole{&header, sizeof header};
+            msghdr take{};
+            take.msg_iov = &whole;
+            take.msg_iovlen = 1;
+            (void)kernel::recvmsg(fd, &take, MSG_DONTWAIT);
+        }
+        int number = 0;
+        std::memcpy(&number, header.addr, sizeof number);
+        return api::fail(number > 0 ? number : EPROTO);
+    }
     source_from_header(header, src, srclen);
     if (out_flags != nullptr) {
         *out_flags = msg.msg_flags & ~MSG_CTRUNC;

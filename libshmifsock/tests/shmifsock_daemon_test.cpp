@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -113,6 +115,38 @@ TEST_F(LibShmifsock, ConnectToAClosedPortIsRefusedBothWays) {
     EXPECT_EQ(shmifsock_connect_socket(sa, blocking, as_sockaddr(to), sizeof to), -1);
     EXPECT_EQ(errno, ECONNREFUSED);
     ::close(blocking);
+}
+
+// An ICMP port unreachable reaches a connected UDP socket's next receive as ECONNREFUSED,
+// once; an unconnected socket never hears of it (Linux without IP_RECVERR, man 7 udp).
+TEST_F(LibShmifsock, AConnectedUdpSocketHearsOfAClosedPortOnce) {
+    auto icmp_errors = [&] {
+        return a->ok("stats")["stack"]["icmp"].value("rx_errors", std::uint64_t{0});
+    };
+    const auto closed = inet(kAddrB, 5399);
+    char buffer[16];
+    const int loose = shmifsock_socket(sa, AF_INET, SOCK_DGRAM, 0);
+    bound_io(loose);
+    const auto before = icmp_errors();
+    ASSERT_EQ(shmifsock_sendto(sa, loose, "x", 1, 0, as_sockaddr(closed), sizeof closed), 1);
+    ASSERT_TRUE(
+        shmifd::test::wait_until([&] { return icmp_errors() > before; }, std::chrono::seconds(10)));
+    EXPECT_EQ(shmifsock_recvfrom(sa, loose, buffer, sizeof buffer, MSG_DONTWAIT, nullptr, nullptr),
+              -1);
+    EXPECT_EQ(errno, EAGAIN) << "an unconnected socket is not told";
+
+    const int connected = shmifsock_socket(sa, AF_INET, SOCK_DGRAM, 0);
+    bound_io(connected);
+    ASSERT_EQ(shmifsock_connect_socket(sa, connected, as_sockaddr(closed), sizeof closed), 0);
+    ASSERT_EQ(shmifsock_sendto(sa, connected, "x", 1, 0, nullptr, 0), 1);
+    EXPECT_EQ(shmifsock_recvfrom(sa, connected, buffer, sizeof buffer, 0, nullptr, nullptr), -1);
+    EXPECT_EQ(errno, ECONNREFUSED) << std::strerror(errno);
+    EXPECT_EQ(
+        shmifsock_recvfrom(sa, connected, buffer, sizeof buffer, MSG_DONTWAIT, nullptr, nullptr),
+        -1);
+    EXPECT_EQ(errno, EAGAIN) << "reported once";
+    ::close(loose);
+    ::close(connected);
 }
 
 TEST_F(LibShmifsock, UdpSendtoAndRecvfromBetweenTwoDaemons) {

@@ -20,6 +20,10 @@ struct shmifsock_dgram {
     uint8_t addr[16]; /* IPv4 in addr[0..3]; IPv6 all 16 */
 };
 #define SHMIFSOCK_DGRAM_TRUNCATED 1u /* from the daemon: cut to what the daemon could hold */
+/* From the daemon: no datagram but an error for the receive that reads it (an ICMP error
+ * about a datagram a connected socket sent, as Linux's sk_err): the errno, in Linux's
+ * numbering, in addr[0..3], host order. */
+#define SHMIFSOCK_DGRAM_ERROR 2u
 
 #ifdef __cplusplus
 static_assert(sizeof(struct shmifsock_dgram) == 24, "the wire header is 24 bytes");

@@ -9,6 +9,7 @@
 
 #include "../shard.hpp"
 #include "errno_names.hpp"
+#include "icmp_errno.hpp"
 #include "shard_sockets.hpp"
 #include "shmifsock/wire.h"
 #include "socket_family.hpp"
@@ -187,7 +188,10 @@ void UdpSplice::to_client() {
     for (int i = 0; i < max_per_event; ++i) {
         auto got = shard_.stack().udp_receive(
             *socket_, std::span<std::byte>(buffer_.data() + header_size, max_datagram));
-        if (!got) return;
+        if (!got) {
+            report_icmp_error();  // once the queue is empty, as Linux reports sk_err
+            return;
+        }
         const auto header =
             header_of(sockets::to_client(record_->domain, got->from), got->full_size > got->size);
         std::memcpy(buffer_.data(), &header, header_size);
@@ -199,6 +203,22 @@ void UdpSplice::to_client() {
         }
         record_->bytes_in += got->size;
     }
+}
+
+void UdpSplice::report_icmp_error() {
+    const auto error = shard_.stack().take_error(*socket_);
+    if (!error) return;
+    bool connected = false;
+    {
+        std::lock_guard lock(record_->mutex);
+        connected = record_->remote.has_value();
+    }
+    const int number = icmp_errno(*error);
+    if (!connected || number == 0) return;  // as Linux without IP_RECVERR
+    shmifsock_dgram header{};
+    header.flags = SHMIFSOCK_DGRAM_ERROR;
+    std::memcpy(header.addr, &number, sizeof number);
+    if (::send(fd_, &header, sizeof header, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) ++record_->drops;
 }
 
 void UdpSplice::note_error(const std::string& name) {

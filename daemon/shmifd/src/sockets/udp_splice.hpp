@@ -46,6 +46,8 @@ class UdpSplice {
     void on_stack();
     void from_client();
     void to_client();
+    // An ICMP error the stack holds for the socket: to the client's next receive.
+    void report_icmp_error();
     void note_error(const std::string& name);
     void sent_or_note(const std::expected<void, netstack::SocketError>& sent, std::size_t size);
     void finish();
