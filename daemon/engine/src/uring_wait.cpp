@@ -77,10 +77,10 @@ UringWait::Woken UringWait::reap() {
                 if (cqe->res != -ECANCELED) woke.futex = true;  // woken, or a value had moved
                 break;
             case kPoll: {
-                auto it = std::ranges::find(polls_, tag, &Poll::tag);
+                auto it = std::ranges::find(polls_, tag);
                 if (it == polls_.end()) break;  // removed
                 if (cqe->res > 0) woke.fd = true;
-                if (!(cqe->flags & IORING_CQE_F_MORE)) polls_.erase(it);  // ended: re-armed next
+                polls_.erase(it);
                 break;
             }
             default:
@@ -110,48 +110,34 @@ void UringWait::arm_futexes(std::span<const futex_waitv> futexes) {
     sqe->user_data = user_data(kFutexes, *futex_wait_);
 }
 
-bool UringWait::readable(std::span<const int> fds) {
-    std::vector<pollfd> polled;
-    polled.reserve(fds.size());
-    for (int fd : fds)
-        polled.push_back({fd, POLLIN, 0});
-    return ::poll(polled.data(), polled.size(), 0) > 0;
-}
-
-void UringWait::remove_polls(std::span<const int> fds) {
-    for (auto it = polls_.begin(); it != polls_.end();) {
-        if (std::ranges::find(fds, it->fd) != fds.end()) {
-            ++it;
-            continue;
-        }
+void UringWait::remove_polls() {
+    for (const std::uint64_t tag : polls_) {
         io_uring_sqe* remove = next_sqe();
-        if (remove == nullptr) return;
-        io_uring_prep_poll_remove(remove, user_data(kPoll, it->tag));
+        if (remove == nullptr) break;
+        io_uring_prep_poll_remove(remove, user_data(kPoll, tag));
         remove->user_data = user_data(kControl, 0);
-        it = polls_.erase(it);  // what it still completes is ignored
     }
+    polls_.clear();  // what they still complete is ignored
 }
 
 void UringWait::add_polls(std::span<const int> fds) {
     for (int fd : fds) {
-        if (std::ranges::find(polls_, fd, &Poll::fd) != polls_.end()) continue;
         io_uring_sqe* sqe = next_sqe();
         if (sqe == nullptr) return;
-        io_uring_prep_poll_multishot(sqe, fd, POLLIN);
+        io_uring_prep_poll_add(sqe, fd, POLLIN);
         const std::uint64_t tag = ++next_tag_;
         sqe->user_data = user_data(kPoll, tag);
-        polls_.push_back({fd, tag});
+        polls_.push_back(tag);
     }
 }
 
 bool UringWait::wait(std::span<const futex_waitv> futexes, std::span<const int> fds,
                      Clock::time_point deadline) {
-    remove_polls(fds);  // first: a poll no longer wanted wakes nothing
-    // What completed while the worker was awake is mostly what it has handled since: an fd
-    // it has read from since, a futex whose new value its sources armed with. So look again:
-    // an fd readable now is work; a futex is re-armed with the values the caller saw, and
-    // completes at once if one has moved.
-    if (reap().fd && readable(fds)) return true;
+    // What completed since the last wait is what the caller has handled since (it polled its
+    // sources after): a futex is re-armed with the values the caller saw, and completes at
+    // once if one has moved; an fd is polled afresh, and completes at once if readable.
+    (void)reap();
+    remove_polls();
     arm_futexes(futexes);
     add_polls(fds);
     // Each round takes at least one completion or ends at the deadline.

@@ -1,12 +1,14 @@
 // One wait on futexes and fds together, through io_uring: FUTEX_WAITV (Linux 6.7) for the
-// futexes and a multishot POLL_ADD per fd. Without it a worker that must wake for both
-// either re-checks its futexes on a timer or leaves the fds to another thread that rings it,
-// one more sleeping thread on every wake-up.
+// futexes and a POLL_ADD per fd. Without it a worker that must wake for both either
+// re-checks its futexes on a timer or leaves the fds to another thread that rings it, one
+// more sleeping thread on every wake-up.
 //
-// Requests stay armed between waits: a poll until its fd leaves the set, the futex wait
-// until it completes or the futex words change. A waiter that stays queued cannot miss a
-// wake-up (any FUTEX_WAKE of its words completes it); at worst a wait returns early, and the
-// caller polls and sleeps again.
+// The futex wait stays armed between waits until it completes or the futex words change: a
+// waiter that stays queued cannot miss a wake-up (any FUTEX_WAKE of its words completes it);
+// at worst a wait returns early, and the caller polls and sleeps again. Polls are made afresh
+// for each wait (what is still armed is removed first): a number in the set may name
+// another file than last time, once a source closed its descriptor and another took the
+// number.
 #pragma once
 
 #include <linux/futex.h>
@@ -49,22 +51,16 @@ class UringWait {
         bool any() const { return futex || fd; }
     };
     Woken reap();
-    static bool readable(std::span<const int> fds);  // now, without waiting
     void arm_futexes(std::span<const futex_waitv> futexes);
-    void remove_polls(std::span<const int> fds);  // those of fds no longer in `fds`
+    void remove_polls();  // those still armed
     void add_polls(std::span<const int> fds);
-
-    struct Poll {
-        int fd;
-        std::uint64_t tag;
-    };
 
     io_uring ring_{};
     bool open_ = false;  // ring_ was set up
     std::uint64_t next_tag_ = 0;
     std::optional<std::uint64_t> futex_wait_;  // the armed FUTEX_WAITV's tag
     std::vector<futex_waitv> armed_;           // its futexes, kept while the kernel may read them
-    std::vector<Poll> polls_;                  // the armed multishot polls
+    std::vector<std::uint64_t> polls_;         // the armed polls' tags
 };
 
 }  // namespace shmifd::engine

@@ -154,6 +154,29 @@ TEST_P(DoorbellTest, AnFdNoLongerArmedDoesNotWakeIt) {
     EXPECT_FALSE(bell.sleep(armed(false, 50ms), bell.seen()));
 }
 
+// A source closes its descriptor and another takes the number: the next sleep watches the
+// new file, not the old one a poll of the last sleep was made on.
+TEST_P(DoorbellTest, AReusedFdNumberIsWatchedAnew) {
+    EXPECT_FALSE(bell.sleep(armed(true, 10ms), bell.seen()));
+    const int number = pipe_[0];
+    const int old_writer = ::dup(pipe_[1]);  // the old pipe lives on, unhung
+    ::close(pipe_[0]);
+    ::close(pipe_[1]);
+    ASSERT_EQ(::pipe2(pipe_, O_NONBLOCK | O_CLOEXEC), 0);
+    if (pipe_[0] != number) {
+        // Not the number wanted: move the read end there.
+        ASSERT_EQ(::dup2(pipe_[0], number), number);
+        ::close(pipe_[0]);
+        pipe_[0] = number;
+    }
+    std::jthread writer([&] {
+        std::this_thread::sleep_for(20ms);
+        ASSERT_EQ(::write(pipe_[1], "x", 1), 1);
+    });
+    EXPECT_TRUE(woken(armed(true), bell.seen()));
+    ::close(old_writer);
+}
+
 INSTANTIATE_TEST_SUITE_P(Waits, DoorbellTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& param) {
                              return param.param ? "joint" : "apart";
