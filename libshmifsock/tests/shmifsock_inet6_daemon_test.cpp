@@ -31,6 +31,15 @@ class LibShmifsockInet6 : public LibShmifsock {
         bound_io(fd);
         return fd;
     }
+    // A TCP client of `session` connected to `to` (a sockaddr_in or a sockaddr_in6).
+    template <typename Address>
+    int connected(shmifsock_session* session, const Address& to) {
+        const int fd = shmifsock_socket(session, as_sockaddr(to)->sa_family, SOCK_STREAM, 0);
+        EXPECT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), 0)
+            << std::strerror(errno);
+        bound_io(fd);
+        return fd;
+    }
     int listen6_on_b(std::uint16_t port) {
         const int fd = bound6(sb, SOCK_STREAM, "::", port);
         EXPECT_EQ(shmifsock_listen(sb, fd, 16), 0) << std::strerror(errno);
@@ -104,11 +113,7 @@ TEST_F(LibShmifsockInet6, TcpToAV4MappedAddressGoesOverIpv4AndNamesAreV4Mapped) 
 TEST_F(LibShmifsockInet6, AnIpv4ClientReachesADualStackListenerAndTheOtherWayRound) {
     // An AF_INET client to an AF_INET6 listener on ::.
     const int listener6 = listen6_on_b(7101);
-    const int client4 = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
-    const auto to4 = inet(kAddrB, 7101);
-    ASSERT_EQ(shmifsock_connect_socket(sa, client4, as_sockaddr(to4), sizeof to4), 0)
-        << std::strerror(errno);
-    bound_io(client4);
+    const int client4 = connected(sa, inet(kAddrB, 7101));
     sockaddr_in6 peer6{};
     socklen_t len = sizeof peer6;
     const int server6 =
@@ -120,11 +125,7 @@ TEST_F(LibShmifsockInet6, AnIpv4ClientReachesADualStackListenerAndTheOtherWayRou
 
     // An AF_INET6 client to an AF_INET listener: the listener sees plain IPv4.
     const int listener4 = listen_on_b(7102);
-    const int client6 = shmifsock_socket(sa, AF_INET6, SOCK_STREAM, 0);
-    const auto to6 = inet6("::ffff:10.0.0.2", 7102);
-    ASSERT_EQ(shmifsock_connect_socket(sa, client6, as_sockaddr(to6), sizeof to6), 0)
-        << std::strerror(errno);
-    bound_io(client6);
+    const int client6 = connected(sa, inet6("::ffff:10.0.0.2", 7102));
     sockaddr_in peer4{};
     len = sizeof peer4;
     const int server4 =
@@ -261,16 +262,10 @@ TEST_F(LibShmifsockInet6, AV6OnlyWildcardSharesItsPortWithIpv4) {
     const int listener6 = v6_only(SOCK_STREAM);
     ASSERT_EQ(shmifsock_listen(sb, listener6, 16), 0) << std::strerror(errno);
     const int listener4 = listen_on_b(7107);
-    const int client4 = shmifsock_socket(sa, AF_INET, SOCK_STREAM, 0);
     const auto to4 = inet(kAddrB, 7107);
-    ASSERT_EQ(shmifsock_connect_socket(sa, client4, as_sockaddr(to4), sizeof to4), 0)
-        << std::strerror(errno);
-    bound_io(client4);
-    const int client6 = shmifsock_socket(sb, AF_INET6, SOCK_STREAM, 0);
     const auto to6 = inet6("::1", 7107);
-    ASSERT_EQ(shmifsock_connect_socket(sb, client6, as_sockaddr(to6), sizeof to6), 0)
-        << std::strerror(errno);
-    bound_io(client6);
+    const int client4 = connected(sa, to4);
+    const int client6 = connected(sb, to6);
     sockaddr_in6 peer{};
     socklen_t len = sizeof peer;
     // The first connection the v6-only listener has is the IPv6 one, made after the IPv4 one.
