@@ -21,12 +21,6 @@ constexpr std::uint64_t user_data(Kind kind, std::uint64_t tag) {
     return tag << 8 | kind;
 }
 
-bool same_words(std::span<const futex_waitv> a, std::span<const futex_waitv> b) {
-    return std::ranges::equal(a, b, [](const futex_waitv& x, const futex_waitv& y) {
-        return x.uaddr == y.uaddr && x.flags == y.flags;
-    });
-}
-
 }  // namespace
 
 std::unique_ptr<UringWait> UringWait::open() {
@@ -92,7 +86,6 @@ UringWait::Woken UringWait::reap() {
 }
 
 void UringWait::arm_futexes(std::span<const futex_waitv> futexes) {
-    if (futex_wait_ && same_words(futexes, armed_)) return;  // still queued: still wakes us
     if (futex_wait_) {
         io_uring_sqe* cancel = next_sqe();
         if (cancel == nullptr) return;

@@ -3,12 +3,11 @@
 // re-checks its futexes on a timer or leaves the fds to another thread that rings it, one
 // more sleeping thread on every wake-up.
 //
-// The futex wait stays armed between waits until it completes or the futex words change: a
-// waiter that stays queued cannot miss a wake-up (any FUTEX_WAKE of its words completes it);
-// at worst a wait returns early, and the caller polls and sleeps again. Polls are made afresh
-// for each wait (what is still armed is removed first): a number in the set may name
-// another file than last time, once a source closed its descriptor and another took the
-// number.
+// Every wait arms its requests afresh (what is still armed from the last one is cancelled
+// first): the kernel ties a request to what an address or a number named when it was made,
+// and between two waits a source may close its descriptor and another take the number, or
+// unmap a bus and map another at the same address; a request kept from before would wait on
+// the old file.
 #pragma once
 
 #include <linux/futex.h>

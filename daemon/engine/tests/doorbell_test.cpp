@@ -177,6 +177,36 @@ TEST_P(DoorbellTest, AReusedFdNumberIsWatchedAnew) {
     ::close(old_writer);
 }
 
+// A bus unmapped and another mapped at the same address (an interface deleted and added):
+// the next sleep waits on the new file's futex word, not on the old one at that address.
+TEST_P(DoorbellTest, AFutexAddressMappingAnotherFileIsWatchedAnew) {
+    const int first = ::memfd_create("bus-a", MFD_CLOEXEC);
+    const int second = ::memfd_create("bus-b", MFD_CLOEXEC);
+    ASSERT_GE(first, 0);
+    ASSERT_GE(second, 0);
+    ASSERT_EQ(::ftruncate(first, 4096), 0);
+    ASSERT_EQ(::ftruncate(second, 4096), 0);
+    void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, first, 0);
+    ASSERT_NE(page, MAP_FAILED);
+    auto* bus_word = static_cast<std::atomic<std::uint32_t>*>(page);
+    WaitSet set = armed(false, 10ms);
+    set.add_futex(bus_word, bus_word->load(), true);
+    EXPECT_FALSE(bell.sleep(set, bell.seen()));
+    ASSERT_EQ(::mmap(page, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, second, 0), page);
+    WaitSet again = armed(false);
+    again.add_futex(bus_word, bus_word->load(), true);
+    std::jthread writer([&] {
+        std::this_thread::sleep_for(20ms);
+        bus_word->fetch_add(1);
+        futex_wake(bus_word, true);
+    });
+    EXPECT_TRUE(woken(again, bell.seen()));
+    writer.join();
+    ::munmap(page, 4096);
+    ::close(first);
+    ::close(second);
+}
+
 INSTANTIATE_TEST_SUITE_P(Waits, DoorbellTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& param) {
                              return param.param ? "joint" : "apart";
