@@ -522,8 +522,8 @@ std::expected<void, SocketError> Stack::tcp_listen(SocketId id, std::size_t back
     if (c->state() != TcpState::closed || c->has_error())
         return std::unexpected(SocketError::already_connected);
     if (!c->bound) {  // the wildcard: ::, for a v6-only socket
-        const Endpoint any{c->options().v6_only ? IpAddress(Ipv6Address::any()) : IpAddress{}, 0};
-        auto bound = tcp_bind(id, any);
+        auto bound =
+            tcp_bind(id, {IpAddress::any(c->options().v6_only ? IpFamily::v6 : IpFamily::v4), 0});
         if (!bound) return std::unexpected(bound.error());
     }
     c->listen(backlog);

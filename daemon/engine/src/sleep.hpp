@@ -1,6 +1,6 @@
 // How an idle worker sleeps: on its doorbell and on everything its sources armed, at once.
 // Where the kernel has io_uring with FUTEX_WAITV (Linux 6.7), one io_uring wait covers the
-// futexes and the fds together (sleep_uring.cpp), so an fd wakes the worker itself, with no
+// futexes and the fds together (uring_wait.hpp), so an fd wakes the worker itself, with no
 // thread in between. Else: all futexes, one futex_waitv(2); any fd among them, ppoll(2) over
 // the fds and the doorbell's eventfd, with futexes re-checked at a short period.
 #pragma once

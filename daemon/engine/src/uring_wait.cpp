@@ -32,7 +32,8 @@ std::unique_ptr<UringWait> UringWait::open() {
                             IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN) < 0)
         return nullptr;
     wait->open_ = true;
-    // Relative timeouts on the wait itself (Linux 5.11), multishot poll (5.13), FUTEX_WAITV.
+    // Relative timeouts on the wait itself (Linux 5.11), FUTEX_WAITV, and the polls and
+    // cancellations each wait arms.
     io_uring_probe* probe = io_uring_get_probe_ring(&wait->ring_);
     const bool usable = probe != nullptr && (wait->ring_.features & IORING_FEAT_EXT_ARG) &&
                         io_uring_opcode_supported(probe, kOpFutexWaitv) &&
@@ -57,8 +58,8 @@ io_uring_sqe* UringWait::next_sqe() {
     return sqe;
 }
 
-UringWait::Woken UringWait::reap() {
-    Woken woke;
+bool UringWait::reap() {
+    bool woke = false;
     unsigned head = 0;
     unsigned count = 0;
     io_uring_cqe* cqe = nullptr;
@@ -68,12 +69,12 @@ UringWait::Woken UringWait::reap() {
         switch (cqe->user_data & 0xff) {
             case kFutexes:
                 if (futex_wait_ == tag) futex_wait_.reset();
-                if (cqe->res != -ECANCELED) woke.futex = true;  // woken, or a value had moved
+                if (cqe->res != -ECANCELED) woke = true;  // woken, or a value had moved
                 break;
             case kPoll: {
                 auto it = std::ranges::find(polls_, tag);
                 if (it == polls_.end()) break;  // removed
-                if (cqe->res > 0) woke.fd = true;
+                if (cqe->res > 0) woke = true;
                 polls_.erase(it);
                 break;
             }
@@ -145,7 +146,7 @@ bool UringWait::wait(std::span<const futex_waitv> futexes, std::span<const int> 
         }
         io_uring_cqe* cqe = nullptr;
         const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, timeout, nullptr);
-        if (reap().any()) return true;
+        if (reap()) return true;
         if (rc == -ETIME || (timeout != nullptr && Clock::now() >= deadline)) return false;
         // Anything but a signal or a completion we ignore: let the worker look and sleep again.
         if (rc < 0 && rc != -EINTR) return true;

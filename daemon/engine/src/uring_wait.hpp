@@ -42,14 +42,9 @@ class UringWait {
   private:
     UringWait() = default;
     io_uring_sqe* next_sqe();
-    // Takes every completion: whether one says a futex woke (or had moved), or an fd turned
+    // Takes every completion; true if one says a futex woke (or had moved) or an fd turned
     // readable.
-    struct Woken {
-        bool futex = false;
-        bool fd = false;
-        bool any() const { return futex || fd; }
-    };
-    Woken reap();
+    bool reap();
     void arm_futexes(std::span<const futex_waitv> futexes);
     void remove_polls();  // those still armed
     void add_polls(std::span<const int> fds);

@@ -106,11 +106,10 @@ std::expected<netstack::Endpoint, netstack::SocketError> UdpSplice::connect(
         return record_->local.value_or(netstack::Endpoint{});
     }
     if (!socket_) {  // the implicit bind to the family's wildcard, as Linux's autobind
-        const netstack::Endpoint any{record_->domain == SockDomain::inet6
-                                         ? netstack::IpAddress(netstack::Ipv6Address::any())
-                                         : netstack::IpAddress{},
-                                     0};
-        if (auto bound = bind(any); !bound) return std::unexpected(bound.error());
+        const auto family =
+            record_->domain == SockDomain::inet6 ? netstack::IpFamily::v6 : netstack::IpFamily::v4;
+        if (auto bound = bind({netstack::IpAddress::any(family), 0}); !bound)
+            return std::unexpected(bound.error());
     }
     if (auto connected = shard_.stack().udp_connect(*socket_, *remote); !connected)
         return std::unexpected(connected.error());
