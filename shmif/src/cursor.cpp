@@ -1,6 +1,8 @@
 // The format-independent half of Cursor: construction, waiting, event-loop integration.
 #include "shmif/cursor.hpp"
 
+#include <algorithm>
+
 #include "bus_impl.hpp"
 #include "lock.hpp"
 #include "native_ring.hpp"
@@ -117,6 +119,26 @@ bool Cursor::poll() const {
     auto s = netbsd::span(*bus_);
     netbsd_unlock(*bus_->bh);
     return !s || s->write != pos_;
+}
+
+std::uint64_t Cursor::headroom() const {
+    const std::uint64_t ring = bus_->ring_size;
+    std::uint64_t taken = 0;  // ring bytes from the cursor to the furthest a writer may write
+    if (bus_->format == Format::native) {
+        // Native: a record is intact while `reserved` stays within a ring of it, and the
+        // next send may publish `reserved` as far as reserve_ahead() past what it writes.
+        const std::uint64_t reserved = bus_->nh->pos.reserved.load(std::memory_order_acquire);
+        const std::uint64_t next = native::load_committed(*bus_) + native::reserve_ahead(*bus_);
+        const std::uint64_t furthest = std::max(reserved, next);
+        taken = furthest > pos_ ? furthest - pos_ : 0;
+    } else {
+        if (!lock_netbsd()) return 0;
+        auto s = netbsd::span(*bus_);
+        netbsd_unlock(*bus_->bh);
+        if (!s) return 0;
+        taken = s->write > pos_ ? s->write - pos_ : 0;
+    }
+    return taken < ring ? ring - taken : 0;
 }
 
 template <class Ready>

@@ -153,6 +153,39 @@ TEST_P(WaitTest, OwnFramesStillCountAsSomethingToRead) {
     EXPECT_FALSE(c.poll());
 }
 
+// headroom() is the overrun rule seen from before: while writers stay within it, every frame
+// is still there to read; past it, the cursor is lapped.
+TEST_P(WaitTest, HeadroomSaysHowCloseTheCursorIsToBeingLapped) {
+    Writer w(bus_, {.sender = 11});
+    Cursor c(bus_, {.skip_sender = 11, .spin = 0ns});
+    const std::uint64_t ring = bus_.data_size();
+    const std::uint64_t idle = c.headroom();
+    EXPECT_GT(idle, ring / 2);  // less a native writer's reservation ahead, if any
+    EXPECT_LE(idle, ring);
+    // Own frames count: they are ring bytes the cursor must step over.
+    int sent = 0;
+    std::uint64_t before = idle;
+    while (c.headroom() > 1024 && sent < 1'000'000) {
+        before = c.headroom();
+        ASSERT_TRUE(w.send(payload(100, static_cast<std::uint32_t>(sent % 256))).has_value());
+        ++sent;
+        ASSERT_LE(c.headroom(), before);
+    }
+    EXPECT_GT(sent, 1000);
+    RecvBufs bufs(64, 200);
+    for (int calls = 0; calls < 1'000'000 && c.poll(); ++calls)
+        (void)c.receive(bufs.frames());
+    EXPECT_EQ(c.stats().overruns, 0U);
+    EXPECT_EQ(c.stats().skipped_own, static_cast<std::uint64_t>(sent));
+    EXPECT_GT(c.headroom(), ring / 2);  // read up: room again
+    // Two rings' worth more: the cursor is lapped, as headroom() foretold.
+    for (int i = 0; i < 2 * sent + 2; ++i)
+        ASSERT_TRUE(w.send(payload(100, static_cast<std::uint32_t>(i % 256))).has_value());
+    EXPECT_EQ(c.headroom(), 0U);
+    (void)c.receive(bufs.frames());
+    EXPECT_GE(c.stats().overruns, 1U);
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, WaitTest, ::testing::Values(Format::native, Format::netbsd),
                          format_param_name);
 

@@ -65,6 +65,11 @@ class Cursor {
     std::expected<void, Error> wait(std::chrono::nanoseconds timeout);
     // Is there anything past the cursor (own frames included)? Cheap: one shared load.
     bool poll() const;
+    // How many more ring bytes writers may take (frames, record headers, what they reserve
+    // ahead) before this cursor is overrun; 0 when it is, or is about to be. A writer that
+    // also reads the bus checks it before a burst, so that the burst cannot overwrite what it
+    // has not read. Native: one shared load; NetBSD: under the bus lock (0 if not taken).
+    std::uint64_t headroom() const;
     // Ends a receive_wait() or wait() sleeping in another thread with `interrupted`, or the
     // next one to start. Safe from any thread and from a signal handler.
     void wake();
