@@ -25,6 +25,7 @@ TxStatus BusDevice::transmit(std::span<const std::byte> frame) {
 
 void BusDevice::flush() {
     if (spans_.empty()) return;
+    if (before_write_) before_write_(arena_.size(), spans_.size());
     // Spans are made only now: arena_ may have moved while frames were queued.
     batch_.clear();
     for (const auto& [offset, length] : spans_)

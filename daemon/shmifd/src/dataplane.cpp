@@ -546,6 +546,7 @@ nlohmann::json Dataplane::stats_json() {
         netstack::EthernetStats ethernet;
         shmif::CursorStats cursor;
         shmif::WriterStats writer;
+        std::uint64_t read_ahead = 0;
     };
     struct ShardCounters {
         netstack::StackStats stack;
@@ -562,6 +563,7 @@ nlohmann::json Dataplane::stats_json() {
         for (const auto& link : shard.links()) {
             out.links[link->name()].cursor = link->cursor().stats();
             out.links[link->name()].writer = link->device().writer_stats();
+            out.links[link->name()].read_ahead = link->read_ahead();
         }
     });
 
@@ -572,6 +574,7 @@ nlohmann::json Dataplane::stats_json() {
         for (auto& shard : per_shard) {
             accumulate(total.ethernet, shard.links[name].ethernet);
             accumulate(total.writer, shard.links[name].writer);
+            total.read_ahead += shard.links[name].read_ahead;
         }
         // Every worker reads every frame of the bus: one reader's count is the interface's.
         const auto& reader = per_shard.front().links[name].cursor;
@@ -582,7 +585,8 @@ nlohmann::json Dataplane::stats_json() {
                            {"tx_bytes", total.writer.bytes},
                            {"tx_dropped", total.ethernet.tx_dropped},
                            {"lost_frames", reader.lost_frames},
-                           {"overruns", reader.overruns}};
+                           {"overruns", reader.overruns},
+                           {"read_ahead", total.read_ahead}};
         // The link layer's drop counters, summed over the shards, flat beside them.
         const auto ethernet = to_json(total.ethernet);
         for (const auto& [field, value] : ethernet.items())
@@ -617,10 +621,12 @@ std::expected<nlohmann::json, control::CommandError> Dataplane::bus_stats_json(
     if (interface && !find(*interface)) return std::unexpected(no_interface(*interface));
     std::vector<std::map<std::string, shmif::CursorStats>> cursors(shards_.size());
     std::vector<std::map<std::string, shmif::WriterStats>> writers(shards_.size());
+    std::vector<std::map<std::string, std::uint64_t>> read_ahead(shards_.size());
     on_every_shard([&](Shard& shard) {
         for (const auto& link : shard.links()) {
             cursors[shard.index()][link->name()] = link->cursor().stats();
             writers[shard.index()][link->name()] = link->device().writer_stats();
+            read_ahead[shard.index()][link->name()] = link->read_ahead();
         }
     });
     nlohmann::json buses = nlohmann::json::array();
@@ -631,11 +637,14 @@ std::expected<nlohmann::json, control::CommandError> Dataplane::bus_stats_json(
         const auto problem = state.bus->header_problem();
         shmif::CursorStats cursor_total;
         shmif::WriterStats writer_total;
+        std::uint64_t read_ahead_total = 0;
         nlohmann::json per_worker = nlohmann::json::array();
         for (std::size_t i = 0; i < shards_.size(); ++i) {
             accumulate(cursor_total, cursors[i][name]);
             accumulate(writer_total, writers[i][name]);
+            read_ahead_total += read_ahead[i][name];
             per_worker.push_back({{"worker", workers_[i]},
+                                  {"read_ahead", read_ahead[i][name]},
                                   {"cursor", to_json(cursors[i][name])},
                                   {"writer", to_json(writers[i][name])}});
         }
@@ -656,6 +665,7 @@ std::expected<nlohmann::json, control::CommandError> Dataplane::bus_stats_json(
                          {"lock_contended", writer_total.lock_contended},
                          {"lost_frames", cursor_total.lost_frames},
                          {"overruns", cursor_total.overruns},
+                         {"read_ahead", read_ahead_total},
                          {"corrupt", cursor_total.corrupt},
                          {"header_faults", info.header_faults},
                          {"header_problem", problem ? nlohmann::json(*problem) : nullptr},

@@ -11,6 +11,13 @@ namespace {
 // buffers (this many maximum-size frames per interface and worker) stay modest.
 constexpr std::size_t kBatch = 16;
 
+// Read-ahead: a batch about to be written must leave the cursor half a ring of headroom, for
+// whatever other writers put on the bus meanwhile; record headers count kRecordSlack a frame
+// (more than any format's).
+constexpr std::size_t kRecordSlack = 64;
+// The backlog holds at most a ring's worth, and never more than this.
+constexpr std::size_t kMaxBacklog = 16 << 20;
+
 // A worker's send must not hold up its receive path, a stop or the control socket for long.
 // Native buses: a stalled holder is taken over after 10 ms, a running one after 100 ms, and a
 // send that still cannot get the bus gives up then (counted as a drop). NetBSD buses keep the
@@ -34,7 +41,8 @@ ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t send
       cursor_(bus, shmif::CursorOptions{.skip_sender = own == OwnFrames::skip ? sender : 0,
                                         .start = shmif::StartAt::next,
                                         .spin = std::chrono::nanoseconds(0)}),
-      device_(bus, writer_options(bus, sender)) {
+      device_(bus, writer_options(bus, sender)),
+      backlog_(std::min<std::size_t>(bus.data_size(), kMaxBacklog)) {
     const std::size_t capacity = bus.max_frame();
     storage_.resize(kBatch * capacity);
     frames_.resize(kBatch);
@@ -42,6 +50,31 @@ ShardLink::ShardLink(std::string name, const shmif::Bus& bus, std::uint64_t send
         frames_[i] = shmif::Frame{.data = storage_.data() + i * capacity, .capacity = capacity};
     device_.on_health_change(
         [this](const std::optional<shmif::Error>& error) { report_health(error); });
+    device_.before_write(
+        [this](std::size_t bytes, std::size_t frames) { read_ahead(bytes, frames); });
+}
+
+void ShardLink::read_ahead(std::size_t bytes, std::size_t frames) {
+    const std::uint64_t ring = bus_->data_size();
+    if (cursor_.headroom() >= ring / 2 + bytes + frames * kRecordSlack) return;
+    const std::size_t capacity = bus_->max_frame();
+    if (!ahead_storage_) {
+        ahead_storage_.reset(new std::byte[kBatch * capacity]);
+        ahead_frames_.resize(kBatch);
+        for (std::size_t i = 0; i < kBatch; ++i)
+            ahead_frames_[i] =
+                shmif::Frame{.data = ahead_storage_.get() + i * capacity, .capacity = capacity};
+    }
+    // Everything unread, as far as the backlog surely has room (a frame read and then not
+    // kept would be lost here rather than on the bus, uncounted). Bounded: the ring holds at
+    // most data_size / kRecordSlack records.
+    for (std::uint64_t calls = 0; calls <= ring / kRecordSlack; ++calls) {
+        const std::size_t n = std::min(kBatch, backlog_.room() / capacity);
+        if (n == 0) break;
+        const std::size_t got = cursor_.receive(std::span(ahead_frames_.data(), n));
+        if (got == 0) break;
+        read_ahead_ += backlog_.push(std::span(ahead_frames_.data(), got));
+    }
 }
 
 void ShardLink::report_health(const std::optional<shmif::Error>& error) {
@@ -61,6 +94,7 @@ void ShardLink::report_health(const std::optional<shmif::Error>& error) {
 
 std::span<const shmif::Frame> ShardLink::receive(std::size_t budget, shmif::impair::Instant now) {
     const std::size_t n = std::min(budget, kBatch);
+    if (!backlog_.empty()) return ingress_.filter(backlog_.pop(n), now);  // older than the bus's
     const std::size_t got = cursor_.receive(std::span(frames_.data(), n));
     return ingress_.filter({frames_.data(), got}, now);
 }
@@ -73,7 +107,7 @@ std::optional<shmif::impair::Instant> ShardLink::next_due() const {
 }
 
 bool ShardLink::arm(shmif::Cursor::WaitSpec& spec) {
-    if (!cursor_.arm(spec)) return false;
+    if (!backlog_.empty() || !cursor_.arm(spec)) return false;
     armed_ = true;
     return true;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "frame_backlog.hpp"
 #include "impaired_device.hpp"
 #include "ingress_impairment.hpp"
 #include "netstack/bus_device.hpp"
@@ -52,14 +53,20 @@ class ShardLink {
     const shmif::Cursor& cursor() const { return cursor_; }
     netstack::InterfaceId id = 0;  // in this worker's stack, set when attached
 
-    // Reads up to `budget` frames into the link's buffers; returns those for the stack (after
-    // the ingress impairment, if any: then also frames read earlier that are due now).
+    // Reads up to `budget` frames into the link's buffers, those read ahead first; returns
+    // those for the stack (after the ingress impairment, if any: then also frames read
+    // earlier that are due now).
     std::span<const shmif::Frame> receive(std::size_t budget, shmif::impair::Instant now);
     // Sleep support: see engine::Source::arm.
     bool arm(shmif::Cursor::WaitSpec& spec);
     void disarm();
+    // Frames read ahead of the stack so that our own sends would not overwrite them.
+    std::uint64_t read_ahead() const { return read_ahead_; }
 
   private:
+    // BusDevice's before_write: takes in what the cursor has not read yet when a batch of
+    // `bytes` in `frames` could reach it (see frame_backlog.hpp).
+    void read_ahead(std::size_t bytes, std::size_t frames);
     // The device's health observer: logs a corrupt header at error level when sending starts
     // failing because of it, and at info level when sending works again.
     void report_health(const std::optional<shmif::Error>& error);
@@ -73,6 +80,11 @@ class ShardLink {
     IngressImpairment ingress_;
     std::vector<std::byte> storage_;
     std::vector<shmif::Frame> frames_;
+    FrameBacklog backlog_;
+    // Read-ahead's own buffers (frames_ may be in use), made at its first use, not zeroed.
+    std::unique_ptr<std::byte[]> ahead_storage_;
+    std::vector<shmif::Frame> ahead_frames_;
+    std::uint64_t read_ahead_ = 0;
     bool armed_ = false;
 };
 

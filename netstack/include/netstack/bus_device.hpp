@@ -63,6 +63,12 @@ class BusDevice : public Device {
     using HealthObserver = std::function<void(std::optional<shmif::Error>)>;
     void on_health_change(HealthObserver observer) { observer_ = std::move(observer); }
 
+    // Told just before a batch goes on the bus, with its payload bytes and frame count: the
+    // place where a reader of the same bus takes in what it has not read yet, so that this
+    // batch cannot overwrite it (the daemon's read-ahead). Runs inside flush().
+    using BeforeWrite = std::function<void(std::size_t bytes, std::size_t frames)>;
+    void before_write(BeforeWrite hook) { before_write_ = std::move(hook); }
+
     // The writer's sender id: what the matching cursor skips.
     std::uint64_t sender() const { return writer_.sender(); }
     const shmif::WriterStats& writer_stats() const { return writer_.stats(); }
@@ -79,6 +85,7 @@ class BusDevice : public Device {
     BusDeviceStats stats_;
     std::optional<shmif::Errc> failing_;  // the error of the last flush, while they fail
     HealthObserver observer_;
+    BeforeWrite before_write_;
 };
 
 struct BusPortStats {
