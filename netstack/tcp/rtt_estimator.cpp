@@ -23,7 +23,11 @@ void RttEstimator::sample(Duration rtt) {
         rttvar_ = rttvar_ - rttvar_ / 4 + delta / 4;
         srtt_ = srtt_ - srtt_ / 8 + rtt / 8;
     }
-    base_rto_ = std::clamp(srtt_ + std::max(granularity, 4 * rttvar_), min_, max_);
+    // Linux's floor rather than RFC 6298's clamp: the minimum bounds the variance term, so
+    // RTO >= SRTT + min. A Linux receiver may hold an ACK up to 200 ms (its delayed-ACK
+    // ceiling) on top of the round trip, and a busy sender reads its ACKs late: an RTO of
+    // just the minimum then fires for data that arrived, and goes back N for nothing.
+    base_rto_ = std::min(srtt_ + std::max({granularity, 4 * rttvar_, min_}), max_);
 }
 
 Duration RttEstimator::rto() const {

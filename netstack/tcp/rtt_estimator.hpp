@@ -1,6 +1,7 @@
 // The retransmission timeout of RFC 6298: SRTT and RTTVAR from samples (2.2, 2.3), RTO =
-// SRTT + max(G, 4 RTTVAR) clamped to [min, max], doubled per expiry (5.5). Karn's rule is
-// the caller's: it feeds only samples from segments not retransmitted, or from timestamps.
+// SRTT + max(G, 4 RTTVAR, min) (Linux's floor, see sample()) up to max, doubled per expiry (5.5).
+// Karn's rule is the caller's: it feeds only samples from segments not retransmitted, or from
+// timestamps.
 #pragma once
 
 #include <cstdint>
