@@ -117,8 +117,8 @@ class Connection {
     TcpInfo info() const;
     bool readable_eof() const;  // the peer's FIN is consumed and everything before it read
     std::size_t readable() const { return receive_.readable(); }
-    std::size_t send_free() const;
-    bool can_send() const;  // state allows tcp_send
+    std::size_t send_free() const;  // what tcp_send would take now (send_limit() less held)
+    bool can_send() const;          // state allows tcp_send
     std::optional<SocketError> take_error();
     // RFC 5927 4.1: an ICMP error quoting a sequence number we never sent is forged.
     bool sent_sequence(std::uint32_t seq) const;
@@ -216,6 +216,7 @@ class Connection {
     bool fin_sent() const;
     std::uint32_t flight() const { return snd_max_ - snd_una_; }
     std::uint32_t send_mss() const { return cc_ ? cc_->mss : 536; }
+    std::size_t send_limit() const;  // the send buffer as autotuned (connection.cpp)
 
     ConnectionHost& host_;
     TcpSocketOptions options_;

@@ -111,6 +111,50 @@ TEST_F(Connected, RetransmissionTimeoutBacksOff) {
     EXPECT_EQ(rig.stack.stats().tcp.timeouts, 4u);
 }
 
+// Send-buffer autotuning (Linux's tcp_sndbuf_expand): tcp_send takes twice the larger of
+// cwnd and ten segments, grows with cwnd, and says writable as ACKs make room; an explicit
+// SO_SNDBUF turns it off.
+TEST_F(Connected, TheSendBufferFollowsTheCongestionWindow) {
+    const std::uint32_t mss = 1460;
+    const auto big = bytes_of(256 * 1024);
+    ASSERT_EQ(*rig.stack.tcp_send(s, big, rig.now()), 20u * mss);
+    EXPECT_EQ(rig.stack.tcp_send(s, big, rig.now()).error(), SocketError::would_block);
+    rig.events();
+    // Slow start: each ACK of a segment grows cwnd by one, and the buffer with it.
+    const auto first = rig.sent();
+    ASSERT_EQ(first.size(), 3u);
+    std::size_t acked = 0;
+    for (int i = 0; i < 3; ++i) {
+        rig.our_seq += mss;
+        acked += mss;
+        rig.inject(rig.peer(flag::ack));
+    }
+    bool writable = false;
+    for (const auto& e : rig.events())
+        writable = writable || (e.bits & socket_writable) != 0;
+    EXPECT_TRUE(writable);
+    const std::uint32_t cwnd = rig.stack.tcp_info(s)->cwnd;
+    EXPECT_EQ(cwnd, 6u * mss);
+    // Still ten segments' floor: twice 10 MSS held, of which 3 MSS were acknowledged.
+    EXPECT_EQ(*rig.stack.tcp_send(s, big, rig.now()), acked);
+    // Past the floor, twice cwnd: everything sent is acknowledged, round after round.
+    for (int round = 0; round < 4; ++round) {
+        for (const auto& seg : rig.sent()) {
+            rig.our_seq = seg.tcp.seq + static_cast<std::uint32_t>(seg.data.size());
+            rig.inject(rig.peer(flag::ack));
+        }
+        (void)rig.stack.tcp_send(s, big, rig.now());
+    }
+    const auto info = *rig.stack.tcp_info(s);
+    EXPECT_GT(info.cwnd, 10u * mss);
+    EXPECT_EQ(info.send_queued, 2u * info.cwnd);
+    // SO_SNDBUF set: the whole buffer, as the application asked.
+    TcpSocketOptions options = *rig.stack.tcp_options(s);
+    options.send_buffer = 1024 * 1024;
+    ASSERT_TRUE(rig.stack.tcp_set_options(s, options));
+    EXPECT_EQ(*rig.stack.tcp_send(s, big, rig.now()), big.size());  // room for all of it
+}
+
 TEST_F(Connected, LossInSlowStartThenFastRetransmitAndNewRenoRecovery) {
     const std::uint32_t mss = 1460;
     const auto data = bytes_of(20 * mss);
