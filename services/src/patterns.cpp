@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "services/sha256.hpp"
 
@@ -17,20 +18,36 @@ std::byte bytes_pattern_at(std::uint64_t offset) {
     return static_cast<std::byte>((offset + offset / 251) & 0xff);
 }
 
-void fill_bytes_pattern(std::uint64_t offset, std::span<std::byte> out) {
-    // Walks i and i / 251 incrementally; only the position within the period matters.
-    std::uint64_t i = offset % bytes_period;
-    std::uint64_t quotient = i / 251;
-    std::uint64_t remainder = i % 251;
-    for (auto& b : out) {
-        b = static_cast<std::byte>((i + quotient) & 0xff);
-        ++i;
-        if (++remainder == 251) {
-            remainder = 0;
-            ++quotient;
-        }
-        if (i == bytes_period) i = quotient = remainder = 0;
+namespace {
+// One period of a pattern, computed once: a fill is then a few memcpy calls. The daemon fills
+// whole send buffers with these (256 KiB per HTTP response), inline with its packet work.
+template <std::uint64_t Period, std::byte (*At)(std::uint64_t)>
+const std::array<std::byte, Period>& period_table() {
+    static const auto table = [] {
+        std::array<std::byte, Period> t{};
+        for (std::uint64_t i = 0; i < Period; ++i)
+            t[i] = At(i);
+        return t;
+    }();
+    return table;
+}
+
+template <std::uint64_t Period>
+void fill_periodic(const std::array<std::byte, Period>& table, std::uint64_t offset,
+                   std::span<std::byte> out) {
+    std::uint64_t at = offset % Period;
+    for (std::size_t done = 0; done < out.size();) {
+        const auto n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(out.size() - done, Period - at));
+        std::memcpy(out.data() + done, table.data() + at, n);
+        done += n;
+        at = 0;
     }
+}
+}  // namespace
+
+void fill_bytes_pattern(std::uint64_t offset, std::span<std::byte> out) {
+    fill_periodic(period_table<bytes_period, bytes_pattern_at>(), offset, out);
 }
 
 std::byte chargen_at(std::uint64_t offset) {
@@ -42,11 +59,7 @@ std::byte chargen_at(std::uint64_t offset) {
 }
 
 void fill_chargen(std::uint64_t offset, std::span<std::byte> out) {
-    std::uint64_t position = offset % chargen_period;
-    for (auto& b : out) {
-        b = chargen_at(position);
-        if (++position == chargen_period) position = 0;
-    }
+    fill_periodic(period_table<chargen_period, chargen_at>(), offset, out);
 }
 
 std::string bytes_pattern_sha256(std::uint64_t n) {
