@@ -165,6 +165,23 @@ class TcpInterop : public ::testing::TestWithParam<int> {
         return nlohmann::json::parse(r.out, nullptr, false);
     }
 
+    // The daemon's loss and recovery counters, one line: what a failed transfer test prints
+    // to tell lost frames from spurious timeouts.
+    std::string transfer_counters() {
+        const auto stats = ctl_json({"stats"});
+        if (!stats.contains("stack")) return "(no stats)";
+        const auto& tcp = stats["stack"]["tcp"];
+        std::string line;
+        for (const char* name :
+             {"timeouts", "retransmits", "sack_recoveries", "sack_blocks_invalid", "window_probes"})
+            line += std::string(name) + "=" + tcp.value(name, nlohmann::json()).dump() + " ";
+        for (const auto& i : stats["interfaces"])
+            if (i["name"] == "eth0")
+                for (const char* name : {"lost_frames", "overruns", "read_ahead"})
+                    line += std::string(name) + "=" + i.value(name, nlohmann::json()).dump() + " ";
+        return line;
+    }
+
     // What curl fetched from /bytes/N, hashed inside the namespace.
     std::string curl_sha(std::uint64_t n) {
         const auto r = sh("curl -sS --max-time 60 http://" + std::string(kDaemon) + "/bytes/" +
@@ -357,6 +374,7 @@ TEST_P(TcpInterop, ConcurrentConnectionsAreEachOwnedByOneShard) {
     const auto done = clients.wait(120s);
     EXPECT_EQ(done.exit_code, 0) << done.err;
     EXPECT_NE(done.out.find("ok"), std::string::npos) << done.out << done.err;
+    if (HasFailure()) std::cerr << "daemon counters: " << transfer_counters() << "\n";
 }
 
 TEST_P(TcpInterop, ManyHttpClientsAtOnce) {
@@ -373,6 +391,7 @@ TEST_P(TcpInterop, ManyHttpClientsAtOnce) {
             EXPECT_EQ(s["requests"].get<int>(), 2 * count) << s.dump();
             EXPECT_EQ(s["errors"].get<int>(), 0) << s.dump();
         }
+    if (HasFailure()) std::cerr << "daemon counters: " << transfer_counters() << "\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, TcpInterop, ::testing::Values(1, 2, 3),
