@@ -2,8 +2,8 @@
 // Linux's dual stack carries it (v4-mapped addresses, man 7 ipv6): python3 -m http.server
 // bound to :: fetched by curl at [::ffff:10.0.0.2], socat TCP6 both ends, and python3 AF_INET6
 // sockets (TCP server on ::, UDP) talking with AF_INET ones; and native IPv6: curl -6 between
-// the daemons' global addresses and over the stack's own ::1. Each program runs against its
-// own daemon; every wait is bounded.
+// the daemons' global addresses and over the stack's own ::1, ICMPv6 errors to a connected
+// UDP socket. Each program runs against its own daemon; every wait is bounded.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -60,6 +60,31 @@ TEST_F(UnderShmifrun, CurlDashSixOverNativeIpv6AndOverTheStacksLoopback) {
     };
     EXPECT_TRUE(served("2001:db8::1")) << log;
     EXPECT_TRUE(served("::1")) << "the loopback fetch: " << log;
+}
+
+// ICMPv6 port unreachable reaches a connected AF_INET6 UDP socket as on Linux: python's
+// recv raises ConnectionRefusedError.
+TEST_F(UnderShmifrun, PythonConnectedUdpOverIpv6ToAClosedPortIsRefused) {
+    if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
+    a->ok("addr.add", {{"if", "eth0"}, {"addr", "2001:db8::1/64"}});
+    b->ok("addr.add", {{"if", "eth0"}, {"addr", "2001:db8::2/64"}});
+    ASSERT_TRUE(ipv6_settled(*a) && ipv6_settled(*b)) << b->ok("addr.list").dump();
+    write_text_file(dir.file("udp6_refused.py"), R"(
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.connect(('2001:db8::2', 7352))
+s.send(b'anyone?')
+try:
+    print('recv returned', s.recv(100))
+    sys.exit(1)
+except ConnectionRefusedError:
+    print('refused')
+)");
+    const auto client = run(*a, std::string("exec ") + kPython + " " + dir.file("udp6_refused.py"),
+                            "udp6-refused.log");
+    EXPECT_EQ(finish(client), 0) << read_file(dir.file("udp6-refused.log"));
+    EXPECT_EQ(read_file(dir.file("udp6-refused.log")), "refused\n");
 }
 
 TEST_F(UnderShmifrun, SocatTcp6BothEndsOverV4MappedAddresses) {

@@ -116,9 +116,24 @@ void Stack::Impl::icmp_error_input(const Ipv4Repr& repr, std::uint8_t type, std:
     const IcmpError error{.from = repr.src, .type = type, .code = code};
     std::optional<SocketId> socket;
     switch (wire::IpProtocol(original.protocol())) {
-        case wire::IpProtocol::tcp:
-            // RFC 1122 4.2.3.9 / RFC 5461: TCP decides what an error means for a connection.
-            return tcp_icmp_error(quoted.first(original.header_len()), data, type, code, rest, now);
+        case wire::IpProtocol::tcp: {
+            // RFC 1122 4.2.3.9 / RFC 5461: only unreachables concern a connection.
+            if (type != std::uint8_t(IcmpType::destination_unreachable)) return;
+            TcpIcmpNews news;
+            switch (wire::UnreachableCode(code)) {
+                case wire::UnreachableCode::fragmentation_needed:
+                    news.mtu = rest & 0xffff;
+                    break;
+                case wire::UnreachableCode::protocol:
+                case wire::UnreachableCode::port:
+                    news.error = SocketError::connection_refused;
+                    news.hard = true;
+                    break;
+                default:
+                    break;
+            }
+            return tcp_icmp_error(original.src(), original.dst(), data, news, now);
+        }
         case wire::IpProtocol::udp: {
             const Endpoint local{original.src(), wire::load16(data, 0)};
             const Endpoint remote{original.dst(), wire::load16(data, 2)};

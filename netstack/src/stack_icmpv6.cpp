@@ -1,10 +1,13 @@
 // ICMPv6 (RFC 4443): echo, errors sent (rate limited, never about an error or to a group,
-// 2.4 (e)) and received; Neighbor Discovery's messages go on to stack_ndp.cpp.
+// 2.4 (e)) and received (passed to the UDP, TCP or ping socket that sent the quoted packet);
+// Neighbor Discovery's messages go on to stack_ndp.cpp.
 #include <algorithm>
 
 #include "src/stack_impl.hpp"
 #include "wire/icmpv6.hpp"
+#include "wire/ip_protocol.hpp"
 #include "wire/ipv6.hpp"
+#include "wire/ipv6_ext.hpp"
 
 namespace netstack {
 
@@ -17,6 +20,9 @@ namespace {
 // MTU with the error's own IPv6 and ICMPv6 headers.
 constexpr std::size_t max_quoted =
     wire::ipv6_min_mtu - wire::ipv6_header_len - wire::icmpv6_header_len;
+// An error about our packet must quote the transport's first 8 bytes: its ports (and TCP's
+// sequence number, RFC 5927), or the echo's identifier.
+constexpr std::size_t quoted_transport_len = 8;
 }  // namespace
 
 Frame Stack::Impl::make_frame6(std::size_t payload_len) {
@@ -110,12 +116,82 @@ void Stack::Impl::icmpv6_input(link::Interface& iface, const InboundPacket& in,
             break;
     }
     if (icmp.is_error()) {
-        // Counted; not yet passed to the transport that sent the quoted packet (IPv4's
-        // icmp_error_input does that) nor kept as a path MTU.
         ++stats.icmpv6.rx_errors;
-        return;
+        return icmpv6_error_input(in.src.v6(), icmp.type, icmp.code, icmp.rest, icmp.data, now);
     }
     ++stats.icmpv6.drop_unknown_type;  // RFC 4443 2.4 (b): unknown informational: dropped
+}
+
+void Stack::Impl::icmpv6_error_input(const Ipv6Address& from, std::uint8_t type, std::uint8_t code,
+                                     std::uint32_t rest, Bytes quoted, Instant now) {
+    // The quoted packet is one we sent (RFC 4443 2.4 (d)): its source is us, and the first 8
+    // bytes after its extension headers name the socket. The quote is cut at 1280 bytes, so
+    // its payload length is not checked; a first fragment carries the ports too.
+    const wire::Ipv6View original(quoted);
+    if (!original.check_len() || original.version() != 6) {
+        ++stats.icmpv6.drop_malformed;
+        return;
+    }
+    auto chain =
+        wire::walk_ipv6_extensions(quoted.subspan(wire::ipv6_header_len), original.next_header());
+    if (chain && chain->fragment) {
+        if (chain->fragment->header.offset != 0) return;  // no transport header quoted
+        chain = wire::walk_ipv6_extensions(chain->payload, chain->protocol, chain->payload_at,
+                                           chain->protocol_at);
+    }
+    if (!chain || chain->fragment || chain->payload.size() < quoted_transport_len) {
+        ++stats.icmpv6.drop_malformed;
+        return;
+    }
+    const Bytes data = chain->payload;
+    const IpAddress src(original.src()), dst(original.dst());
+    const IcmpError error{.from = IpAddress(from), .type = type, .code = code};
+    std::optional<SocketId> socket;
+    switch (wire::IpProtocol(chain->protocol)) {
+        case wire::IpProtocol::tcp: {
+            // RFC 5461, with Linux's icmpv6_err_convert for which unreachable is hard.
+            TcpIcmpNews news;
+            switch (Icmpv6Type(type)) {
+                case Icmpv6Type::packet_too_big:
+                    news.mtu = rest;
+                    break;
+                case Icmpv6Type::destination_unreachable:
+                    news.hard = code == std::uint8_t(wire::Icmpv6UnreachableCode::port);
+                    if (news.hard) news.error = SocketError::connection_refused;
+                    break;
+                case Icmpv6Type::time_exceeded:
+                    break;  // soft: the path may come back
+                default:
+                    return;  // a parameter problem: nothing a connection can act on
+            }
+            return tcp_icmp_error(src, dst, data, news, now);
+        }
+        case wire::IpProtocol::udp: {
+            const Endpoint local{src, wire::load16(data, 0)};
+            const Endpoint remote{dst, wire::load16(data, 2)};
+            if (!owns(local.port)) {
+                ++stats.ipv6.drop_not_owner;
+                return;
+            }
+            socket = udp.match(local, remote, false);
+            if (auto* s = socket ? udp.find(*socket) : nullptr) s->error = error;
+            break;
+        }
+        case wire::IpProtocol::icmpv6: {
+            if (wire::load8(data, 0) != std::uint8_t(Icmpv6Type::echo_request)) return;
+            const std::uint16_t echo_id = wire::load16(data, 4);
+            if (!owns(echo_id)) {
+                ++stats.ipv6.drop_not_owner;
+                return;
+            }
+            socket = ping.find_by_echo_id(echo_id);
+            if (auto* s = socket ? ping.find(*socket) : nullptr) s->error = error;
+            break;
+        }
+        default:
+            return;
+    }
+    if (socket) raise(*socket, socket_error);
 }
 
 void Stack::Impl::icmpv6_send_error(Bytes original, std::uint8_t type, std::uint8_t code,

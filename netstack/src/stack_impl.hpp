@@ -265,6 +265,10 @@ struct Stack::Impl {
     std::expected<void, SocketError> icmpv6_output(const OutRoute& route, const Ipv6Address& dst,
                                                    const wire::Icmpv6Repr& message,
                                                    std::uint8_t hop_limit, Instant now);
+    // An error quoting a packet we sent (RFC 4443 2.4 (d)): passed to the transport that
+    // sent it, as icmp_error_input does for IPv4.
+    void icmpv6_error_input(const Ipv6Address& from, std::uint8_t type, std::uint8_t code,
+                            std::uint32_t rest, wire::Bytes quoted, Instant now);
     std::expected<void, SocketError> icmpv6_send_echo(const OutRoute& route, const Ipv6Address& to,
                                                       std::uint16_t id, std::uint16_t seq,
                                                       wire::Bytes payload, Instant now);
@@ -311,10 +315,17 @@ struct Stack::Impl {
     std::unique_ptr<TcpLayer, TcpLayerDeleter> tcp;
     TcpLayer& tcp_layer();
     void tcp_input(link::Interface& iface, const InboundPacket& in, Instant now);
-    // An ICMP error quoting one of our segments: `original_header` is its IP header, `data`
-    // its first 8 bytes (ports and sequence number).
-    void tcp_icmp_error(wire::Bytes original_header, wire::Bytes data, std::uint8_t type,
-                        std::uint8_t code, std::uint32_t rest, Instant now);
+    // What an ICMP or ICMPv6 error quoting one of our segments means for its connection
+    // (RFC 5461), as each version's input decided: a smaller path MTU, or an unreachable
+    // that is hard (ends a connection being opened) or soft (reported if it times out).
+    struct TcpIcmpNews {
+        std::optional<std::size_t> mtu;
+        SocketError error = SocketError::host_unreachable;
+        bool hard = false;
+    };
+    // `data` is the quoted segment's first 8 bytes (ports and sequence number).
+    void tcp_icmp_error(const IpAddress& src, const IpAddress& dst, wire::Bytes data,
+                        const TcpIcmpNews& news, Instant now);
     void tcp_poll(Instant now);
     std::optional<Instant> tcp_poll_at() const;
     bool is_tcp_socket(SocketId id) const;

@@ -419,40 +419,24 @@ void Stack::Impl::tcp_input(link::Interface&, const InboundPacket& in, Instant n
     layer.finish(now);
 }
 
-void Stack::Impl::tcp_icmp_error(wire::Bytes original_header, wire::Bytes data, std::uint8_t type,
-                                 std::uint8_t code, std::uint32_t rest, Instant now) {
-    const wire::Ipv4View original(original_header);
-    const FourTuple tuple{{original.src(), wire::load16(data, 0)},
-                          {original.dst(), wire::load16(data, 2)}};
+void Stack::Impl::tcp_icmp_error(const IpAddress& src, const IpAddress& dst, wire::Bytes data,
+                                 const TcpIcmpNews& news, Instant now) {
+    const FourTuple tuple{{src, wire::load16(data, 0)}, {dst, wire::load16(data, 2)}};
     if (!owns(tcp_flow_hash(tuple.local, tuple.remote))) {
-        ++stats.ipv4.drop_not_owner;
+        ++(src.is_v4() ? stats.ipv4.drop_not_owner : stats.ipv6.drop_not_owner);
         return;
     }
-    if (!tcp) {
-        ++stats.icmp.drop_no_socket;
-        return;
-    }
-    Impl::TcpLayer& layer = *tcp;
-    Connection* c = layer.table.find(tuple);
+    Connection* c = tcp ? tcp->table.find(tuple) : nullptr;
     if (!c || !c->sent_sequence(wire::load32(data, 4))) {
-        ++stats.icmp.drop_no_socket;
+        if (src.is_v4()) ++stats.icmp.drop_no_socket;
         return;
     }
-    if (type != std::uint8_t(wire::IcmpType::destination_unreachable)) return;
-    switch (wire::UnreachableCode(code)) {
-        case wire::UnreachableCode::fragmentation_needed:
-            c->icmp_fragmentation_needed(rest & 0xffff, now);
-            break;
-        case wire::UnreachableCode::protocol:
-        case wire::UnreachableCode::port:
-            c->icmp_unreachable(SocketError::connection_refused, true, now);
-            break;
-        default:
-            c->icmp_unreachable(SocketError::host_unreachable, false, now);
-            break;
-    }
-    layer.touch(*c);
-    layer.finish(now);
+    if (news.mtu)
+        c->icmp_fragmentation_needed(*news.mtu, now);
+    else
+        c->icmp_unreachable(news.error, news.hard, now);
+    tcp->touch(*c);
+    tcp->finish(now);
 }
 
 void Stack::Impl::tcp_poll(Instant now) {

@@ -306,8 +306,13 @@ void Connection::icmp_unreachable(SocketError error, bool hard, Instant) {
 }
 
 void Connection::icmp_fragmentation_needed(std::size_t mtu, Instant now) {
-    if (mtu < 68 + 20) return;
-    const auto mss = static_cast<std::uint16_t>(std::min<std::size_t>(mtu - 40, 0xffff));
+    // IPv4 (RFC 1191): below 68 the report is bogus. IPv6 (RFC 8201 4): a link's MTU is never
+    // below 1280, so a smaller report is taken as 1280.
+    const bool v6 = tuple_.local.address.is_v6();
+    if (v6) mtu = std::max<std::size_t>(mtu, 1280);
+    if (!v6 && mtu < 68 + 20) return;
+    const std::size_t headers = v6 ? 60 : 40;
+    const auto mss = static_cast<std::uint16_t>(std::min<std::size_t>(mtu - headers, 0xffff));
     if (mss >= local_mss_) return;
     local_mss_ = mss;
     if (!cc_ || mss >= cc_->mss) return;

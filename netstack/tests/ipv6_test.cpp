@@ -270,6 +270,72 @@ TEST_F(Ipv6, AClosedPortAnswersPortUnreachableQuotingThePacket) {
     EXPECT_EQ(out[0].icmp->body.size(), 40u + datagram.size()) << "the whole offending packet";
 }
 
+// RFC 4443 2.4 (d): an ICMPv6 error goes to the socket that sent the packet it quotes, found
+// by the quote's addresses and ports (UDP, TCP) or echo identifier; what TCP makes of it is
+// RFC 5461's (a port unreachable ends a connection being opened, Packet Too Big lowers MSS).
+TEST_F(Ipv6, ErrorsReachTheSocketThatSentTheQuotedPacket) {
+    ready_with_peer();
+    const auto quote = [](const Sent6& sent) {
+        return ipv6({.src = sent.ip.src, .dst = sent.ip.dst, .next_header = sent.ip.next_header},
+                    sent.ip.payload);
+    };
+    const auto error_frame = [](std::uint8_t type, std::uint8_t code, std::uint32_t rest,
+                                const Bytes& quoted) {
+        return ipv6_frame({.next_header = proto::icmpv6},
+                          icmpv6(peer_ip6, our_ip6, type, code, rest, quoted));
+    };
+    const auto udp = h.stack.udp_open();
+    ASSERT_TRUE(udp);
+    ASSERT_TRUE(h.stack.udp_bind(*udp, {Ipv6Address::any(), 5000}));
+    ASSERT_TRUE(h.stack.udp_connect(*udp, {peer_ip6, 4000}));
+    ASSERT_TRUE(h.stack.udp_send(*udp, text("are you there"), h.now()));
+    auto out = sent6();
+    ASSERT_EQ(out.size(), 1u);
+    const Bytes datagram = quote(out[0]);
+    // About another port of ours: nobody's.
+    Bytes other = datagram;
+    other[40] = std::byte{0x14};  // source port 5000 (0x1388) becomes 0x1488
+    h.inject(error_frame(icmpv6_type::unreachable, 4, 0, other));
+    EXPECT_FALSE(h.stack.take_error(*udp));
+    h.inject(error_frame(icmpv6_type::unreachable, 4, 0, datagram));
+    const auto error = h.stack.take_error(*udp);
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->from, IpAddress(peer_ip6));
+    EXPECT_EQ(error->type, icmpv6_type::unreachable);
+    EXPECT_EQ(error->code, 4);
+    EXPECT_FALSE(h.stack.take_error(*udp)) << "cleared by reading";
+    // A quote too short to name the ports is malformed.
+    const auto malformed = h.stats().icmpv6.drop_malformed;
+    h.inject(error_frame(icmpv6_type::unreachable, 4, 0,
+                         Bytes(datagram.begin(), datagram.begin() + 44)));
+    EXPECT_EQ(h.stats().icmpv6.drop_malformed, malformed + 1);
+    EXPECT_FALSE(h.stack.take_error(*udp));
+
+    // TCP: Packet Too Big about the SYN lowers the MSS the connection offers (seen in the
+    // retransmitted SYN); port unreachable then refuses the connection being opened.
+    const auto syn_mss = [](const Sent6& sent) -> std::uint32_t {
+        const Bytes& tcp = sent.ip.payload;  // options after the 20-byte header, MSS first
+        if (tcp.size() < 24 || tcp[20] != std::byte{2}) return 0;
+        return std::to_integer<std::uint32_t>(tcp[22]) << 8 |
+               std::to_integer<std::uint32_t>(tcp[23]);
+    };
+    const auto tcp = h.stack.tcp_open();
+    ASSERT_TRUE(tcp);
+    ASSERT_TRUE(h.stack.tcp_connect(*tcp, {peer_ip6, 80}, h.now()));
+    out = sent6();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(syn_mss(out[0]), 1440u);  // MTU 1500 - 60
+    const Bytes syn = quote(out[0]);
+    h.inject(error_frame(icmpv6_type::too_big, 0, 600, syn));  // taken as 1280 (RFC 8201)
+    h.advance(std::chrono::seconds(1));                        // the SYN's first RTO
+    out = sent6();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(syn_mss(out[0]), 1220u);
+    h.inject(error_frame(icmpv6_type::unreachable, 4, 0, syn));
+    EXPECT_EQ(h.stack.tcp_take_error(*tcp), SocketError::connection_refused);
+    EXPECT_EQ(h.stack.tcp_info(*tcp)->state, TcpState::closed);
+}
+
 TEST_F(Ipv6, ExtensionHeaderErrorsAnswerParameterProblems) {
     ready_with_peer();
     // RFC 5095: a type 0 routing header with segments left is refused, pointing at its type.

@@ -35,11 +35,32 @@ constexpr std::array<Conversion, 16> unreachable{{
 constexpr std::uint8_t destination_unreachable = 3;
 constexpr std::uint8_t parameter_problem = 12;
 
+// ICMPv6 destination unreachable codes 0-6 (RFC 4443 3.1), as Linux's icmpv6_err_convert.
+constexpr std::array<Conversion, 7> unreachable6{{
+    {ENETUNREACH, false},   // 0 no route
+    {EACCES, true},         // 1 administratively prohibited
+    {EHOSTUNREACH, false},  // 2 beyond the scope of the source address
+    {EHOSTUNREACH, false},  // 3 address unreachable
+    {ECONNREFUSED, true},   // 4 port unreachable
+    {EACCES, true},         // 5 source address failed ingress/egress policy
+    {EACCES, true},         // 6 reject route to destination
+}};
+constexpr std::uint8_t destination_unreachable6 = 1;
+constexpr std::uint8_t parameter_problem6 = 4;  // EPROTO, fatal; too big, time exceeded: soft
+
+int icmpv6_errno(const netstack::IcmpError& error) {
+    if (error.type == destination_unreachable6) {
+        if (error.code >= unreachable6.size()) return 0;
+        const auto& c = unreachable6[error.code];
+        return c.fatal ? c.number : 0;
+    }
+    return error.type == parameter_problem6 ? EPROTO : 0;
+}
+
 }  // namespace
 
 int icmp_errno(const netstack::IcmpError& error) {
-    // The stack passes only ICMP (IPv4) errors to UDP sockets so far.
-    if (!error.from.is_v4()) return 0;
+    if (error.from.is_v6()) return icmpv6_errno(error);
     if (error.type == destination_unreachable) {
         if (error.code >= unreachable.size()) return 0;  // EHOSTUNREACH, not fatal
         const auto& c = unreachable[error.code];

@@ -1,5 +1,6 @@
-// The errno a Linux UDP socket reports for an ICMP error about a datagram it sent
-// (__udp4_lib_err, icmp_err_convert): only hard errors, and only on a connected socket, are
+// The errno a Linux UDP socket reports for an ICMP or ICMPv6 error about a datagram it sent
+// (__udp4_lib_err and icmp_err_convert, __udp6_lib_err and icmpv6_err_convert): only hard
+// errors, and only on a connected socket, are
 // reported to its next receive; the rest are ignored, as Linux ignores them without
 // IP_RECVERR.
 #pragma once
