@@ -163,16 +163,23 @@ bool Connection::can_send() const {
     }
 }
 
-std::size_t Connection::send_limit() const {
+void Connection::expand_send_buffer() {
     // Send-buffer autotuning, as Linux's tcp_sndbuf_expand: unless the application set
-    // SO_SNDBUF, tcp_send takes twice the larger of cwnd and a ten-segment initial window, up
-    // to the buffer's size. A sender then holds what the path can take in about a round
-    // trip rather than the whole buffer from its first write: 200 fresh connections filling
-    // 256 KiB each cost the daemon a page fault per 4 KiB before it read their first ACKs.
-    if (options_.send_buffer != 0) return send_.capacity();
+    // SO_SNDBUF, tcp_send takes twice the largest of cwnd and a ten-segment initial
+    // window seen so far, up to the buffer's size. It only grows, as Linux's: after a loss
+    // the data held behind a hole must not stop new data, whose SACKs find the next loss.
+    // A sender then holds what the path can take in a few round trips rather than the whole
+    // buffer from its first write: 200 fresh connections filling 256 KiB each cost the daemon
+    // a page fault per 4 KiB before it read their first ACKs.
     const std::size_t initial = std::size_t{10} * send_mss();
     const std::size_t window = cc_ ? std::max<std::size_t>(cc_->cwnd, initial) : initial;
-    return std::min(send_.capacity(), 2 * window);
+    send_autotuned_ = std::max(send_autotuned_, 2 * window);
+}
+
+std::size_t Connection::send_limit() const {
+    if (options_.send_buffer != 0) return send_.capacity();
+    const std::size_t floor = 2 * std::size_t{10} * send_mss();
+    return std::min(send_.capacity(), std::max(send_autotuned_, floor));
 }
 
 std::size_t Connection::send_free() const {
@@ -182,6 +189,7 @@ std::size_t Connection::send_free() const {
 
 std::size_t Connection::send(std::span<const std::byte> data, Instant now) {
     if (!can_send()) return 0;
+    expand_send_buffer();
     const std::size_t n = send_.write(data.first(std::min(data.size(), send_free())));
     if (n < data.size()) send_blocked_ = true;
     output(now);

@@ -197,6 +197,7 @@ class Connection {
     bool sack_send_new(Instant now);          // NextSeg() rule 2
     void sack_limited_transmit(Instant now);  // RFC 6675 5 step (3), RFC 3042
     bool sack_output(Instant now);            // (C): while cwnd - pipe >= SMSS
+    void prr_ack(std::uint64_t delivered);    // RFC 6937: cwnd = pipe + sndcnt in recovery
     std::uint32_t sack_retransmit(std::uint32_t seq, Instant now);  // up to the next SACKed
     void sack_reset();                                              // RTO: RFC 2018 / RFC 6675 5.1
     std::uint32_t data_end() const;  // snd_max_, less a sent FIN's sequence number
@@ -217,6 +218,7 @@ class Connection {
     std::uint32_t flight() const { return snd_max_ - snd_una_; }
     std::uint32_t send_mss() const { return cc_ ? cc_->mss : 536; }
     std::size_t send_limit() const;  // the send buffer as autotuned (connection.cpp)
+    void expand_send_buffer();       // as cwnd grows
 
     ConnectionHost& host_;
     TcpSocketOptions options_;
@@ -247,7 +249,8 @@ class Connection {
     bool fin_received_ = false;  // the peer's FIN is in rcv_nxt_
     bool read_shut_ = false;
     bool orphaned_ = false;
-    bool send_blocked_ = false;  // tcp_send filled the buffer: raise writable when it drains
+    bool send_blocked_ = false;       // tcp_send filled the buffer: raise writable when it drains
+    std::size_t send_autotuned_ = 0;  // the largest send_limit() autotuning reached
 
     RttEstimator rtt_;
     std::optional<std::uint32_t> rtt_seq_{};  // without timestamps: the segment being timed
@@ -259,6 +262,11 @@ class Connection {
     SackScoreboard sack_board_;
     std::uint32_t high_rxt_ = 0;    // RFC 6675 HighRxt (the end of the highest retransmitted)
     std::uint32_t rescue_rxt_ = 0;  // RFC 6675 RescueRxt
+    // RFC 6937 (PRR), for the current SACK recovery: what the receiver got since it began,
+    // what we sent, and the flight when it began.
+    std::uint64_t prr_delivered_ = 0;
+    std::uint64_t prr_out_ = 0;
+    std::uint64_t recover_fs_ = 0;
     std::uint32_t retries_ = 0;
 
     std::uint32_t segments_unacked_ = 0;  // received since our last ACK (delayed ACK)

@@ -284,6 +284,7 @@ void Connection::new_ack(const TcpRepr& seg, std::uint32_t acked, Instant now) {
         rto_at_.reset();
     else if (!in_recovery_)
         restart_rto(now);  // RFC 6298 5.3
+    expand_send_buffer();
     if (send_blocked_ && send_free() > 0 && can_send()) {
         send_blocked_ = false;
         raise(socket_writable);

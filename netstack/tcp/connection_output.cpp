@@ -178,6 +178,7 @@ std::uint32_t Connection::send_data_at(std::uint32_t seq, std::uint32_t max_len,
     counters_.bytes_sent += len;
     send_segment(seq, flags, data, now);
     const std::uint32_t used = len + (fin ? 1 : 0);
+    if (in_recovery_) prr_out_ += used;
     snd_max_ = seq_max(snd_max_, seq + used);
     if (!rto_at_) restart_rto(now);
     return used;

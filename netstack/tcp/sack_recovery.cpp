@@ -5,7 +5,8 @@
 // RecoveryPoint = HighData and cwnd = ssthresh from the congestion controller (no window
 // inflation: the pipe estimate decides what may be sent); it ends when the cumulative ACK
 // covers RecoveryPoint. Below DupThresh, Limited Transmit sends new data by the pipe. In
-// recovery each ACK sends NextSeg() segments while cwnd - pipe >= SMSS: lost holes not yet
+// recovery each ACK sends NextSeg() segments while cwnd - pipe >= SMSS, cwnd set by PRR (RFC
+// 6937, prr_ack) to pipe plus this ACK's share: lost holes not yet
 // retransmitted (rule 1), new data (rule 2), other unSACKed holes below the highest SACKed
 // (rule 3), once a rescue of the tail (rule 4).
 // A timeout clears the scoreboard (RFC 2018 8, RFC 6675 5.1); go-back-N then skips what
@@ -38,9 +39,18 @@ SackScoreboard::Update Connection::take_sack_blocks(const TcpRepr& seg) {
 // `duplicate_5681` says whether it is a duplicate by RFC 5681's definition (for a peer that
 // negotiated SACK but sends none).
 void Connection::sack_ack(const TcpRepr& seg, bool duplicate_5681, Instant now) {
+    // RFC 6937's DeliveredData: the cumulative ACK's advance plus the change in SACKed bytes
+    // (SACKed bytes it now covers leave the scoreboard and are not counted twice).
+    const std::uint32_t una_before = snd_una_;
+    const std::uint64_t sacked_before = sack_board_.sacked_bytes();
     const auto update = take_sack_blocks(seg);
     if (seq_lt(snd_una_, seg.ack)) new_ack(seg, seg.ack - snd_una_, now);  // DupAcks = 0
-    if (in_recovery_ || snd_una_ == snd_max_) return;
+    const std::uint64_t sacked_after = sack_board_.sacked_bytes();
+    const std::uint64_t advanced = snd_una_ - una_before;
+    const std::uint64_t delivered =
+        advanced + sacked_after > sacked_before ? advanced + sacked_after - sacked_before : 0;
+    if (in_recovery_) return prr_ack(delivered);
+    if (snd_una_ == snd_max_) return;
     const bool duplicate =
         update.newly_sacked > 0 || (seg.sack_count == 0 && duplicate_5681 && seg.ack == snd_una_);
     if (!duplicate) return;
@@ -49,10 +59,12 @@ void Connection::sack_ack(const TcpRepr& seg, bool duplicate_5681, Instant now) 
     // (or timed out).
     if (seq_lt(snd_una_, recover_)) return;
     if (dupacks_ >= SackScoreboard::dup_thresh ||
-        seq_gt(sack_board_.lost_edge(snd_una_, send_mss()), snd_una_))
+        seq_gt(sack_board_.lost_edge(snd_una_, send_mss()), snd_una_)) {
         sack_enter_recovery(now);
-    else
+        prr_ack(delivered);
+    } else {
         sack_limited_transmit(now);
+    }
 }
 
 // RFC 6675 5 step (4).
@@ -64,6 +76,8 @@ void Connection::sack_enter_recovery(Instant now) {
     cc_->on_loss(flight(), now);
     cc_->cwnd = cc_->ssthresh;
     in_recovery_ = true;
+    prr_delivered_ = prr_out_ = 0;
+    recover_fs_ = snd_max_ - snd_una_;  // RecoverFS
     const std::uint32_t used = sack_retransmit(snd_una_, now);
     high_rxt_ = rescue_rxt_ = snd_una_ + used;
     restart_rto(now);
@@ -181,6 +195,36 @@ bool Connection::sack_next_segment(Instant now) {
         return true;
     }
     return false;
+}
+
+// RFC 6937 (Proportional Rate Reduction) on each ACK in recovery, the one that began it
+// included: while the pipe is above ssthresh, the flight shrinks in proportion to what is
+// delivered (ssthresh / RecoverFS of it goes out again), spreading the retransmissions and
+// new data over the recovery instead of pausing, then bursting, as RFC 6675 alone does;
+// below ssthresh it grows back no faster than slow start (the SSRB bound: what was delivered,
+// plus one MSS). The budget becomes cwnd = pipe + sndcnt for sack_output's loop, as Linux's
+// tcp_cwnd_reduction does.
+void Connection::prr_ack(std::uint64_t delivered) {
+    prr_delivered_ += delivered;
+    const std::uint64_t pipe = sack_pipe();
+    const std::uint64_t ssthresh = cc_->ssthresh;
+    std::int64_t sndcnt = 0;
+    if (pipe > ssthresh) {
+        const std::uint64_t fs = std::max<std::uint64_t>(recover_fs_, 1);
+        sndcnt = static_cast<std::int64_t>((prr_delivered_ * ssthresh + fs - 1) / fs) -
+                 static_cast<std::int64_t>(prr_out_);
+    } else {
+        const std::int64_t limit = std::max(static_cast<std::int64_t>(prr_delivered_) -
+                                                static_cast<std::int64_t>(prr_out_),
+                                            static_cast<std::int64_t>(delivered)) +
+                                   send_mss();
+        sndcnt = std::min(static_cast<std::int64_t>(ssthresh - pipe), limit);
+    }
+    // Whole segments, as Linux counts sndcnt in packets: a share of a segment sends one.
+    const std::uint64_t mss = send_mss();
+    const std::uint64_t share =
+        sndcnt > 0 ? (static_cast<std::uint64_t>(sndcnt) + mss - 1) / mss * mss : 0;
+    cc_->cwnd = static_cast<std::uint32_t>(std::min<std::uint64_t>(pipe + share, 0xffffffffu));
 }
 
 // RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, NextSeg().

@@ -93,6 +93,9 @@ constexpr std::uint32_t mss = 1460;
 StackConfig sack_config() {
     StackConfig config = plain_config();
     config.tcp.sack = true;
+    // The fixture's arithmetic is NewReno's (ssthresh = half the flight); the socket option
+    // set in open() does not replace the controller of a connection already made.
+    config.tcp.congestion = CongestionControl::newreno;
     return config;
 }
 
@@ -212,6 +215,52 @@ TEST_F(SackConnected, RecoveryOfTwoHolesRetransmitsEachOnceWithoutTimeout) {
     out = rig.sent();
     ASSERT_EQ(out.size(), 2u);
     EXPECT_EQ(out[0].tcp.seq, seg_at(11));
+}
+
+// RFC 6937 (PRR): in recovery the flight shrinks to ssthresh in proportion to what arrives,
+// about ssthresh / RecoverFS of a segment per segment delivered (here one per two), from the
+// first ACKs on; RFC 6675 alone sends nothing until the pipe falls below cwnd, then one per
+// ACK. Once the pipe is below ssthresh, it grows back no faster than slow start.
+// RFC 6937 (PRR): in recovery the flight shrinks to ssthresh in proportion to what arrives,
+// and the sending starts with the first ACKs instead of after a pause; once the pipe is
+// below ssthresh it grows back no faster than what is delivered.
+TEST_F(SackConnected, ProportionalRateReductionSpreadsWhatRecoverySends) {
+    ASSERT_GE(grow_window(*this, 4), 10u);
+    const auto data = bytes_of(30 * mss, 5);
+    ASSERT_GT(*rig.stack.tcp_send(s, data, rig.now()), 20u * mss);
+    const auto window = static_cast<std::uint32_t>(rig.sent().size());
+    ASSERT_GE(window, 11u);
+    // 1 is lost; 2..window arrive, each ACK SACKing one more.
+    std::vector<std::size_t> per_ack;
+    std::vector<std::uint32_t> seqs;
+    for (std::uint32_t n = 2; n <= window; ++n) {
+        ack(seg_at(1), {{seg_at(2), seg_at(n + 1)}});
+        const auto out = rig.sent();
+        per_ack.push_back(out.size());
+        for (const auto& o : out)
+            seqs.push_back(o.tcp.seq);
+    }
+    // Limited Transmit on the first two duplicate ACKs, the fast retransmit of 1 on the third.
+    ASSERT_EQ(per_ack.size(), window - 1);
+    EXPECT_EQ(per_ack[0], 1u);
+    EXPECT_EQ(per_ack[1], 1u);
+    ASSERT_EQ(per_ack[2], 1u);
+    EXPECT_EQ(seqs[2], seg_at(1));
+    EXPECT_EQ(stats().sack_recoveries, 1u);
+    // RecoverFS: the window and the two Limited Transmit segments; ssthresh half of it.
+    const std::uint32_t recover_fs = window + 2;
+    EXPECT_EQ(rig.stack.tcp_info(s)->ssthresh, recover_fs / 2 * mss);
+    // Proportional: after d segments delivered, ceil(d * ssthresh / RecoverFS) = ceil(d / 2)
+    // sent in all (the fast retransmit first): one new segment every second ACK from the
+    // start, where RFC 6675 alone waits until the pipe is below cwnd (four ACKs here).
+    EXPECT_EQ(per_ack[3], 0u);
+    EXPECT_EQ(per_ack[4], 1u);
+    EXPECT_EQ(per_ack[5], 0u);
+    EXPECT_EQ(per_ack[6], 1u);
+    EXPECT_EQ(seqs[3], seg_at(window + 3));  // new data, after the Limited Transmit ones
+    // Then below ssthresh (PRR-SSRB): never more than one segment per segment delivered.
+    for (std::size_t i = 3; i < per_ack.size(); ++i)
+        EXPECT_LE(per_ack[i], 1u) << "ACK " << i;
 }
 
 TEST_F(SackConnected, BlocksOutsideTheWindowAreIgnoredAndCounted) {
