@@ -222,22 +222,7 @@ print('then', c.recv(100))
 // socket's recv raises ConnectionRefusedError from the ICMP port unreachable, as on Linux.
 TEST_F(UnderShmifrun, PythonConnectedUdpToAClosedPortIsRefused) {
     if (!installed(kPython)) GTEST_SKIP() << "python3 is not installed";
-    write_text_file(dir.file("udp_refused.py"), R"(
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(10)
-s.connect(('10.0.0.2', 7351))
-s.send(b'anyone?')
-try:
-    print('recv returned', s.recv(100))
-    sys.exit(1)
-except ConnectionRefusedError:
-    print('refused')
-)");
-    const auto client = run(*a, std::string("exec ") + kPython + " " + dir.file("udp_refused.py"),
-                            "udp-refused.log");
-    EXPECT_EQ(finish(client), 0) << read_file(dir.file("udp-refused.log"));
-    EXPECT_EQ(read_file(dir.file("udp-refused.log")), "refused\n");
+    expect_connected_udp_refused("AF_INET", "10.0.0.2", 7351);
 }
 
 // A write after a reset is told so as the kernel tells it: ECONNRESET once (no SIGPIPE),

@@ -69,22 +69,7 @@ TEST_F(UnderShmifrun, PythonConnectedUdpOverIpv6ToAClosedPortIsRefused) {
     a->ok("addr.add", {{"if", "eth0"}, {"addr", "2001:db8::1/64"}});
     b->ok("addr.add", {{"if", "eth0"}, {"addr", "2001:db8::2/64"}});
     ASSERT_TRUE(ipv6_settled(*a) && ipv6_settled(*b)) << b->ok("addr.list").dump();
-    write_text_file(dir.file("udp6_refused.py"), R"(
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.settimeout(10)
-s.connect(('2001:db8::2', 7352))
-s.send(b'anyone?')
-try:
-    print('recv returned', s.recv(100))
-    sys.exit(1)
-except ConnectionRefusedError:
-    print('refused')
-)");
-    const auto client = run(*a, std::string("exec ") + kPython + " " + dir.file("udp6_refused.py"),
-                            "udp6-refused.log");
-    EXPECT_EQ(finish(client), 0) << read_file(dir.file("udp6-refused.log"));
-    EXPECT_EQ(read_file(dir.file("udp6-refused.log")), "refused\n");
+    expect_connected_udp_refused("AF_INET6", "2001:db8::2", 7352);
 }
 
 TEST_F(UnderShmifrun, SocatTcp6BothEndsOverV4MappedAddresses) {

@@ -80,6 +80,33 @@ class UnderShmifrun : public DaemonPair {
         finish(pid, 10s);
     }
 
+    // A python3 UDP socket of `family` (AF_INET or AF_INET6) on daemon a, connected to
+    // `address`:`port` where nothing listens, sends once; the ICMP or ICMPv6 port unreachable
+    // must reach its recv as ConnectionRefusedError, as Linux reports it.
+    void expect_connected_udp_refused(const std::string& family, const std::string& address,
+                                      int port) {
+        const std::string script = dir.file("udp_refused_" + family + ".py");
+        write_text_file(script,
+                        "import socket, sys\n"
+                        "s = socket.socket(socket." +
+                            family +
+                            ", socket.SOCK_DGRAM)\n"
+                            "s.settimeout(10)\n"
+                            "s.connect(('" +
+                            address + "', " + std::to_string(port) +
+                            "))\n"
+                            "s.send(b'anyone?')\n"
+                            "try:\n"
+                            "    print('recv returned', s.recv(100))\n"
+                            "    sys.exit(1)\n"
+                            "except ConnectionRefusedError:\n"
+                            "    print('refused')\n");
+        const std::string log = "udp-refused-" + family + ".log";
+        const auto client = run(*a, std::string("exec ") + kPython + " " + script, log);
+        EXPECT_EQ(finish(client), 0) << read_file(dir.file(log));
+        EXPECT_EQ(read_file(dir.file(log)), "refused\n");
+    }
+
     // A python server (the file `name`; its argument: the port) that accepts one connection,
     // reads a little and resets it (SO_LINGER 0).
     void write_reset_server(const std::string& name) {

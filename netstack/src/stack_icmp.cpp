@@ -114,7 +114,7 @@ void Stack::Impl::icmp_error_input(const Ipv4Repr& repr, std::uint8_t type, std:
     }
     const Bytes data = quoted.subspan(original.header_len());
     const IcmpError error{.from = repr.src, .type = type, .code = code};
-    std::optional<SocketId> socket;
+    QuotedSocket told = QuotedSocket::none;
     switch (wire::IpProtocol(original.protocol())) {
         case wire::IpProtocol::tcp: {
             // RFC 1122 4.2.3.9 / RFC 5461: only unreachables concern a connection.
@@ -134,36 +134,42 @@ void Stack::Impl::icmp_error_input(const Ipv4Repr& repr, std::uint8_t type, std:
             }
             return tcp_icmp_error(original.src(), original.dst(), data, news, now);
         }
-        case wire::IpProtocol::udp: {
-            const Endpoint local{original.src(), wire::load16(data, 0)};
-            const Endpoint remote{original.dst(), wire::load16(data, 2)};
-            if (!owns(local.port)) {
-                ++stats.ipv4.drop_not_owner;
-                return;
-            }
-            socket = udp.match(local, remote, false);
-            if (auto* s = socket ? udp.find(*socket) : nullptr) s->error = error;
+        case wire::IpProtocol::udp:
+            told = udp_quoted_error(original.src(), original.dst(), data, error);
             break;
-        }
-        case wire::IpProtocol::icmp: {
-            if (wire::load8(data, 0) != std::uint8_t(IcmpType::echo_request)) break;
-            const std::uint16_t echo_id = wire::load16(data, 4);
-            if (!owns(echo_id)) {
-                ++stats.ipv4.drop_not_owner;
-                return;
-            }
-            socket = ping.find_by_echo_id(echo_id);
-            if (auto* s = socket ? ping.find(*socket) : nullptr) s->error = error;
+        case wire::IpProtocol::icmp:
+            if (wire::load8(data, 0) == std::uint8_t(IcmpType::echo_request))
+                told = echo_quoted_error(data, error);
             break;
-        }
         default:
             break;
     }
-    if (!socket) {
-        ++stats.icmp.drop_no_socket;
-        return;
-    }
+    if (told == QuotedSocket::not_owner) ++stats.ipv4.drop_not_owner;
+    if (told == QuotedSocket::none) ++stats.icmp.drop_no_socket;
+}
+
+Stack::Impl::QuotedSocket Stack::Impl::udp_quoted_error(const IpAddress& src, const IpAddress& dst,
+                                                        Bytes data, const IcmpError& error) {
+    const Endpoint local{src, wire::load16(data, 0)};
+    const Endpoint remote{dst, wire::load16(data, 2)};
+    if (!owns(local.port)) return QuotedSocket::not_owner;
+    const auto socket = udp.match(local, remote, false);
+    auto* s = socket ? udp.find(*socket) : nullptr;
+    if (!s) return QuotedSocket::none;
+    s->error = error;
     raise(*socket, socket_error);
+    return QuotedSocket::told;
+}
+
+Stack::Impl::QuotedSocket Stack::Impl::echo_quoted_error(Bytes data, const IcmpError& error) {
+    const std::uint16_t echo_id = wire::load16(data, 4);
+    if (!owns(echo_id)) return QuotedSocket::not_owner;
+    const auto socket = ping.find_by_echo_id(echo_id);
+    auto* s = socket ? ping.find(*socket) : nullptr;
+    if (!s) return QuotedSocket::none;
+    s->error = error;
+    raise(*socket, socket_error);
+    return QuotedSocket::told;
 }
 
 void Stack::Impl::icmp_send_error(Bytes original, std::uint8_t type, std::uint8_t code,

@@ -146,7 +146,7 @@ void Stack::Impl::icmpv6_error_input(const Ipv6Address& from, std::uint8_t type,
     const Bytes data = chain->payload;
     const IpAddress src(original.src()), dst(original.dst());
     const IcmpError error{.from = IpAddress(from), .type = type, .code = code};
-    std::optional<SocketId> socket;
+    QuotedSocket told = QuotedSocket::none;
     switch (wire::IpProtocol(chain->protocol)) {
         case wire::IpProtocol::tcp: {
             // RFC 5461, with Linux's icmpv6_err_convert for which unreachable is hard.
@@ -166,32 +166,17 @@ void Stack::Impl::icmpv6_error_input(const Ipv6Address& from, std::uint8_t type,
             }
             return tcp_icmp_error(src, dst, data, news, now);
         }
-        case wire::IpProtocol::udp: {
-            const Endpoint local{src, wire::load16(data, 0)};
-            const Endpoint remote{dst, wire::load16(data, 2)};
-            if (!owns(local.port)) {
-                ++stats.ipv6.drop_not_owner;
-                return;
-            }
-            socket = udp.match(local, remote, false);
-            if (auto* s = socket ? udp.find(*socket) : nullptr) s->error = error;
+        case wire::IpProtocol::udp:
+            told = udp_quoted_error(src, dst, data, error);
             break;
-        }
-        case wire::IpProtocol::icmpv6: {
-            if (wire::load8(data, 0) != std::uint8_t(Icmpv6Type::echo_request)) return;
-            const std::uint16_t echo_id = wire::load16(data, 4);
-            if (!owns(echo_id)) {
-                ++stats.ipv6.drop_not_owner;
-                return;
-            }
-            socket = ping.find_by_echo_id(echo_id);
-            if (auto* s = socket ? ping.find(*socket) : nullptr) s->error = error;
+        case wire::IpProtocol::icmpv6:
+            if (wire::load8(data, 0) == std::uint8_t(Icmpv6Type::echo_request))
+                told = echo_quoted_error(data, error);
             break;
-        }
         default:
-            return;
+            break;
     }
-    if (socket) raise(*socket, socket_error);
+    if (told == QuotedSocket::not_owner) ++stats.ipv6.drop_not_owner;
 }
 
 void Stack::Impl::icmpv6_send_error(Bytes original, std::uint8_t type, std::uint8_t code,

@@ -279,6 +279,15 @@ struct Stack::Impl {
                            std::uint32_t rest, bool to_group, Instant now,
                            link::Interface* arrived_on = nullptr);
 
+    // --- ICMP errors to sockets, both versions (stack_icmp.cpp) ---
+    // An error quoting a UDP datagram (ports in `data`, the first 8 bytes after the quoted
+    // IP header) or an echo request (its identifier) we sent: stored on the socket that sent
+    // it, which hears socket_error.
+    enum class QuotedSocket : std::uint8_t { told, not_owner, none };
+    QuotedSocket udp_quoted_error(const IpAddress& src, const IpAddress& dst, wire::Bytes data,
+                                  const IcmpError& error);
+    QuotedSocket echo_quoted_error(wire::Bytes data, const IcmpError& error);
+
     // --- ICMP (stack_icmp.cpp) ---
     void icmp_input(link::Interface& iface, wire::Bytes datagram, const wire::Ipv4Repr& repr,
                     bool to_broadcast, Instant now);
