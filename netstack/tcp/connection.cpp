@@ -281,6 +281,15 @@ void Connection::orphan(Instant now) {
 void Connection::set_options(const TcpSocketOptions& options, Instant now) {
     const bool nagle_off = options.no_delay && !options_.no_delay;
     options_ = options;
+    // TCP_CONGESTION on a connection already made: the new algorithm takes the window over
+    // where the old one left it, as Linux's tcp_reinit_congestion_control keeps cwnd and
+    // ssthresh.
+    if (cc_ && cc_->algorithm() != options.congestion) {
+        auto next = make_congestion_controller(options.congestion, cc_->mss);
+        next->cwnd = cc_->cwnd;
+        next->ssthresh = cc_->ssthresh;
+        cc_ = std::move(next);
+    }
     if (options.send_buffer != 0) send_.set_capacity(options.send_buffer);
     if (options.receive_buffer != 0) receive_.set_capacity(options.receive_buffer);
     if (state_ == TcpState::established || state_ == TcpState::close_wait) {

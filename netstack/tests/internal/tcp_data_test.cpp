@@ -170,6 +170,31 @@ TEST_F(Connected, TheSendBufferFollowsTheCongestionWindow) {
     EXPECT_EQ(*rig.stack.tcp_send(s, big, rig.now()), big.size());  // room for all of it
 }
 
+// TCP_CONGESTION on an established connection replaces its controller, keeping its window:
+// the next loss halves the flight (NewReno) where CUBIC, the default, keeps 0.7 of it.
+TEST_F(Connected, CongestionControlChangesOnAnEstablishedConnection) {
+    const std::uint32_t mss = 1460;
+    EXPECT_EQ(rig.stack.tcp_info(s)->congestion, CongestionControl::cubic);
+    const std::uint32_t cwnd = rig.stack.tcp_info(s)->cwnd;
+    TcpSocketOptions options = *rig.stack.tcp_options(s);
+    options.congestion = CongestionControl::newreno;
+    ASSERT_TRUE(rig.stack.tcp_set_options(s, options));
+    EXPECT_EQ(rig.stack.tcp_info(s)->congestion, CongestionControl::newreno);
+    EXPECT_EQ(rig.stack.tcp_info(s)->cwnd, cwnd);
+    const auto data = bytes_of(20 * mss);
+    ASSERT_EQ(*rig.stack.tcp_send(s, data, rig.now()), data.size());
+    ASSERT_EQ(rig.sent().size(), 3u);
+    const std::uint32_t base = rig.our_seq;
+    rig.our_seq = base + mss;  // 1 arrives, 2 is lost: 2 more go out (4 in flight)
+    rig.inject(rig.peer(flag::ack));
+    ASSERT_EQ(rig.sent().size(), 2u);
+    for (int i = 0; i < 3; ++i)
+        rig.inject(rig.peer(flag::ack));
+    ASSERT_FALSE(rig.sent().empty());
+    EXPECT_EQ(rig.stack.stats().tcp.fast_retransmits, 1u);
+    EXPECT_EQ(rig.stack.tcp_info(s)->ssthresh, 2u * mss);  // max(4 MSS / 2, 2 MSS)
+}
+
 TEST_F(Connected, LossInSlowStartThenFastRetransmitAndNewRenoRecovery) {
     const std::uint32_t mss = 1460;
     const auto data = bytes_of(20 * mss);

@@ -93,9 +93,6 @@ constexpr std::uint32_t mss = 1460;
 StackConfig sack_config() {
     StackConfig config = plain_config();
     config.tcp.sack = true;
-    // The fixture's arithmetic is NewReno's (ssthresh = half the flight); the socket option
-    // set in open() does not replace the controller of a connection already made.
-    config.tcp.congestion = CongestionControl::newreno;
     return config;
 }
 
