@@ -29,6 +29,15 @@ void futex_wake(std::atomic<std::uint32_t>* word, bool shared) {
               shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
 }
 
+// As a bus writer, 20 ms from now: moves the shared futex word and wakes its waiters.
+std::jthread bump_shared_later(std::atomic<std::uint32_t>* word) {
+    return std::jthread([word] {
+        std::this_thread::sleep_for(20ms);
+        word->fetch_add(1);
+        futex_wake(word, true);
+    });
+}
+
 class DoorbellTest : public ::testing::TestWithParam<bool> {
   protected:
     void SetUp() override {
@@ -105,11 +114,7 @@ TEST_P(DoorbellTest, AFutexInSharedMemoryWakesItWithAnFdArmed) {
     auto* shared = new (page) std::atomic<std::uint32_t>(7);
     WaitSet set = armed(true);
     set.add_futex(shared, 7, true);
-    std::jthread writer([&] {
-        std::this_thread::sleep_for(20ms);
-        shared->store(8);
-        futex_wake(shared, true);
-    });
+    std::jthread writer = bump_shared_later(shared);
     EXPECT_TRUE(woken(set, bell.seen()));
     writer.join();
     ::munmap(page, 4096);
@@ -195,11 +200,7 @@ TEST_P(DoorbellTest, AFutexAddressMappingAnotherFileIsWatchedAnew) {
     ASSERT_EQ(::mmap(page, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, second, 0), page);
     WaitSet again = armed(false);
     again.add_futex(bus_word, bus_word->load(), true);
-    std::jthread writer([&] {
-        std::this_thread::sleep_for(20ms);
-        bus_word->fetch_add(1);
-        futex_wake(bus_word, true);
-    });
+    std::jthread writer = bump_shared_later(bus_word);
     EXPECT_TRUE(woken(again, bell.seen()));
     writer.join();
     ::munmap(page, 4096);
