@@ -20,7 +20,7 @@ std::byte bytes_pattern_at(std::uint64_t offset) {
 
 namespace {
 // One period of a pattern, computed once: a fill is then a few memcpy calls. The daemon fills
-// whole send buffers with these (256 KiB per HTTP response), inline with its packet work.
+// send buffers with these (up to 256 KiB per HTTP response), inline with its packet work.
 template <std::uint64_t Period, std::byte (*At)(std::uint64_t)>
 const std::array<std::byte, Period>& period_table() {
     static const auto table = [] {
