@@ -175,7 +175,8 @@ void Worker::loop() {
         }
         for (std::size_t i = 0; i < armed && i < sources_.size(); ++i)
             sources_[i]->disarm();
-        idle = false;
+        // Still idle: only work restarts the spin, so a wake-up that brings none (a frame
+        // for another worker) is followed by sleep, not by another spin.
     }
     ctx.worker = nullptr;
 }

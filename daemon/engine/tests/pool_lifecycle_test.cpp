@@ -1,7 +1,9 @@
 // The pool's life: workers and sources added and removed while it runs, stops issued from a
 // worker, per-worker statistics read from other threads, and idle workers that sleep.
 #include <gtest/gtest.h>
+#include <linux/futex.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +220,59 @@ TEST(PoolLifecycle, IdleWorkersSleep) {
     const auto used = cpu_ns() - c0;
     // Two busy-polling workers would burn ~400 ms; sleeping ones next to nothing.
     EXPECT_LT(used, 50'000'000) << "idle pool used " << used / 1000 << " us of CPU in 200 ms";
+}
+
+// A source whose futex is rung but whose polls find no work for this worker, as a bus
+// cursor reading frames another worker's flows own. Counts its polls.
+class RungButIdleSource final : public Source {
+  public:
+    explicit RungButIdleSource(std::atomic<std::uint64_t>& polls) : polls_(polls) {}
+    std::atomic<std::uint32_t> word{0};
+    std::size_t poll(std::size_t) override {
+        polls_.fetch_add(1, std::memory_order_relaxed);
+        return 0;
+    }
+    bool arm(WaitSet& set) override {
+        set.add_futex(&word, word.load(), /*shared=*/false);
+        return true;
+    }
+    std::string_view name() const override { return "rung-but-idle"; }
+
+  private:
+    std::atomic<std::uint64_t>& polls_;
+};
+
+// Only work restarts the spin: a worker woken for nothing goes back to sleep after one
+// round of polls instead of spinning its 50 us again (on two vCPUs a spinning neighbour
+// takes the CPU a busy worker or its client needs).
+TEST(PoolLifecycle, AWakeUpThatBringsNoWorkIsFollowedBySleepNotSpin) {
+    LogSink log;
+    PoolOptions options = quiet_options(1, log);
+    options.spin = 50us;
+    WorkerPool pool(options);
+    std::atomic<std::uint64_t> polls{0};
+    auto owned = std::make_unique<RungButIdleSource>(polls);
+    RungButIdleSource* source = owned.get();
+    ASSERT_TRUE(pool.add_source(0, std::move(owned)));
+    ASSERT_TRUE(wait_for([&] { return pool.stats(0)->sleeps > 0; }));
+    std::this_thread::sleep_for(10ms);
+    const auto before = *pool.stats(0);
+    const auto polls_before = polls.load();
+    constexpr int kRings = 50;
+    for (int i = 0; i < kRings; ++i) {
+        source->word.fetch_add(1);
+        ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&source->word), FUTEX_WAKE_PRIVATE,
+                  INT32_MAX, nullptr, nullptr, 0);
+        std::this_thread::sleep_for(1ms);
+    }
+    const auto after = *pool.stats(0);
+    const auto wakeups = after.wakeups - before.wakeups;
+    const auto rounds = polls.load() - polls_before;
+    EXPECT_GE(wakeups, kRings / 2U) << "the rings woke the worker";
+    // One round of polls per sleep (and one for a sleep the source's moved futex refused).
+    // Spinning 50 us after each wake-up would poll hundreds of times per ring.
+    EXPECT_LE(rounds, 2 * (after.sleeps - before.sleeps) + 4)
+        << rounds << " polls for " << wakeups << " wake-ups";
 }
 
 TEST(PoolLifecycle, DestroyedWhileBusy) {

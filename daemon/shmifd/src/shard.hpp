@@ -77,6 +77,9 @@ class Shard final : public engine::Source {
     std::string_view name() const override { return name_; }
 
   private:
+    // Frames this shard's stack dropped so far because another shard owns their flow.
+    std::uint64_t frames_for_other_shards() const;
+
     std::size_t index_;
     std::string name_;
     netstack::Stack stack_;

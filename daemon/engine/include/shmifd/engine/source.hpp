@@ -50,6 +50,8 @@ class Source {
   public:
     virtual ~Source() = default;
     // Does at most `budget` units of work (frames, commands, timers); returns how many.
+    // What it read but had nothing to do with (a frame for another worker) is not work:
+    // work keeps the worker spinning instead of sleeping.
     virtual std::size_t poll(std::size_t budget) = 0;
     // The worker is about to sleep: add what wakes this source to `set`, or return false if
     // work is already pending (then the worker does not sleep). Followed by disarm().

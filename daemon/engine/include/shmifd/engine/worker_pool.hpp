@@ -3,7 +3,8 @@
 //
 // Each worker is a thread (pinned to a CPU when the CPU set allows) looping over its sources
 // in batches: busy, it polls; idle for `spin`, it sleeps on everything its sources can be
-// woken by (futex_waitv, or ppoll when a source only has an fd) and burns no CPU.
+// woken by (futex_waitv, or ppoll when a source only has an fd) and burns no CPU. Only work
+// restarts the spin: a wake-up whose polls find none is followed by sleep at once.
 //
 // What workers share is changed only while they are stopped. A stop runs functions on
 // stopped workers, with the shapes of Linux's stop_machine():
