@@ -177,5 +177,42 @@ TEST_F(ServiceRuntimeTest, BadSpecsAreRefused) {
     EXPECT_TRUE(ctl_json(*d, {"service", "list"})["services"].empty()) << out;
 }
 
+// Two workers, one stream: every frame on the bus wakes both, but the worker whose flows
+// are quiet naps (Shard::arm) instead of waking for each of its neighbour's frames, so it
+// leaves the CPUs to the stream (on 2 vCPUs the client needs one). Its wake-ups are bounded
+// by one per nap, where waking per frame would be one for every few of ~100,000 frames.
+TEST_F(ServiceRuntimeTest, AWorkerWhoseFlowsAreQuietNapsWhileTheOtherStreams) {
+    auto d = start("d", lan, std::string(kServer) + "/24");  // 2 workers
+    ASSERT_FALSE(HasFailure());
+    std::string out;
+    ASSERT_EQ(shmifctl(*d, {"service", "add", "http:8080"}, out), 0) << out;
+    const auto workers = [&] { return d->ok("stats")["workers"]; };
+    const json before = workers();
+    ASSERT_EQ(before.size(), 2u) << before.dump();
+    const std::uint64_t n = 100'000'000;
+    const auto started = std::chrono::steady_clock::now();
+    ASSERT_EQ(fetch_now(3, n, out), 0) << out << d->log();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    EXPECT_NE(out.find("sha256 " + bytes_pattern_sha256(n)), std::string::npos) << out;
+    const json after = workers();
+    auto delta = [&](std::size_t w, const char* name) {
+        return after[w][name].get<std::uint64_t>() - before[w][name].get<std::uint64_t>();
+    };
+    // The quiet worker is the one that did less work.
+    const std::size_t quiet = delta(0, "work") < delta(1, "work") ? 0 : 1;
+    const auto wakeups = delta(quiet, "wakeups");
+    // One per 200 us nap, twice over for timers and commands, plus the start (32 polls
+    // before napping begins) and the stats requests.
+    const double bound = 2 * seconds / 200e-6 + 500;
+    EXPECT_LE(static_cast<double>(wakeups), bound)
+        << "the quiet worker woke " << wakeups << " times in " << seconds << " s; workers "
+        << before.dump() << " then " << after.dump();
+    // (The streaming worker's work is the ACKs it took in: one per two segments or more.)
+    EXPECT_GT(delta(1 - quiet, "work"), 10 * delta(quiet, "work")) << "the other carried it";
+    std::printf("[ quiet worker ] %llu wake-ups in %.2f s (bound %.0f)\n",
+                static_cast<unsigned long long>(wakeups), seconds, bound);
+}
+
 }  // namespace
 }  // namespace shmifd::test

@@ -149,7 +149,10 @@ void Worker::loop() {
             idle_since = now;
         }
         if (now - idle_since < opts_.spin) {
-            __builtin_ia32_pause();
+            if (now - idle_since >= opts_.yield_after)
+                sched_yield();
+            else
+                __builtin_ia32_pause();
             continue;
         }
         // Idle long enough: sleep on everything that can bring work.

@@ -94,13 +94,25 @@ std::size_t Shard::poll(std::size_t budget) {
     // Frames another shard owns are read but are not work: a worker whose flows are quiet
     // must not spin on its neighbours' traffic (on two vCPUs that spin takes a busy CPU).
     const std::uint64_t foreign_before = frames_for_other_shards();
+    std::uint64_t seen = 0;  // frames the cursors passed, their own sender's included
     std::size_t frames = 0;
     for (const auto& link : links_) {
+        const std::uint64_t seen_before = link->frames_seen();
         frames += netstack::feed_stack(link->receive(budget, now), stack_, link->id,
                                        link->stack_device(), now);
+        seen += link->frames_seen() - seen_before;
         work += link->stack_device().release(now);  // egress frames held until now
     }
-    work += frames - std::min<std::uint64_t>(frames, frames_for_other_shards() - foreign_before);
+    const std::size_t own =
+        frames - std::min<std::uint64_t>(frames, frames_for_other_shards() - foreign_before);
+    work += own;
+    // Counts toward napping (see arm()) while the bus carries only other shards' frames;
+    // a nap after which the bus has nothing new ends it.
+    if (own != 0 || (seen == 0 && napped_))
+        quiet_polls_ = 0;
+    else if (seen != 0 && quiet_polls_ < kQuietPollsBeforeNap)
+        ++quiet_polls_;
+    napped_ = false;
     if (auto at = stack_.poll_at(); at && *at <= now) {
         stack_.poll(now);
         ++work;
@@ -120,10 +132,18 @@ std::uint64_t Shard::frames_for_other_shards() const {
 
 bool Shard::arm(engine::WaitSet& set) {
     if (!commands_.arm(set) || !timers_.arm(set)) return false;
+    const auto now = std::chrono::steady_clock::now();
     if (auto at = stack_.poll_at()) {
-        if (*at <= std::chrono::steady_clock::now()) return false;
+        if (*at <= now) return false;
         set.wake_at(*at);
     }
+    // Napping: every frame on the bus wakes every worker, and one whose flows are quiet
+    // while its neighbours stream would wake tens of thousands of times a second for
+    // nothing, taking a CPU they need. So after kQuietPollsBeforeNap polls in a row found
+    // only other shards' frames, it sleeps without waiting on the bus and reads what came
+    // every kNap: a frame of its own waits at most that long; silence ends the napping.
+    const bool nap = quiet_polls_ >= kQuietPollsBeforeNap;
+    if (nap) set.wake_at(now + kNap);
     for (const auto& link : links_) {
         // Frames an impairment holds wake the worker when they are due.
         if (auto due = link->next_due()) {
@@ -132,6 +152,10 @@ bool Shard::arm(engine::WaitSet& set) {
                 return false;
             }
             set.wake_at(*due);
+        }
+        if (nap) {
+            if (link->pending()) return false;
+            continue;
         }
         shmif::Cursor::WaitSpec spec;
         if (!link->arm(spec)) {
@@ -148,6 +172,7 @@ bool Shard::arm(engine::WaitSet& set) {
         set.add_fd(sockets_->reactor().fd());
     else
         sockets_->arm();
+    napped_ = nap;
     return true;
 }
 

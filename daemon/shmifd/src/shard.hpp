@@ -4,6 +4,7 @@
 // that worker's thread, from its poll, from a posted command, or from a stop function.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -79,6 +80,12 @@ class Shard final : public engine::Source {
   private:
     // Frames this shard's stack dropped so far because another shard owns their flow.
     std::uint64_t frames_for_other_shards() const;
+
+    // Napping on a bus busy with other shards' flows (see arm()).
+    static constexpr std::uint32_t kQuietPollsBeforeNap = 32;
+    static constexpr std::chrono::microseconds kNap{200};
+    std::uint32_t quiet_polls_ = 0;
+    bool napped_ = false;  // the last sleep was a nap
 
     std::size_t index_;
     std::string name_;

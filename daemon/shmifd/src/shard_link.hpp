@@ -60,6 +60,12 @@ class ShardLink {
     // Sleep support: see engine::Source::arm.
     bool arm(shmif::Cursor::WaitSpec& spec);
     void disarm();
+    // Frames not handed to the stack yet: read ahead, or on the bus past the cursor (cheap).
+    bool pending() const { return !backlog_.empty() || cursor_.poll(); }
+    // Frames the cursor has passed, its own sender's (skipped) included.
+    std::uint64_t frames_seen() const {
+        return cursor_.stats().frames + cursor_.stats().skipped_own;
+    }
     // Frames read ahead of the stack so that our own sends would not overwrite them.
     std::uint64_t read_ahead() const { return read_ahead_; }
 
