@@ -587,6 +587,18 @@ std::expected<void, SocketError> Stack::tcp_connect(SocketId id, Endpoint remote
 std::expected<std::size_t, SocketError> Stack::tcp_send(SocketId id,
                                                         std::span<const std::byte> data,
                                                         Instant now) {
+    return tcp_send_marked(id, data, now, false);
+}
+
+std::expected<std::size_t, SocketError> Stack::tcp_send_urgent(SocketId id,
+                                                               std::span<const std::byte> data,
+                                                               Instant now) {
+    return tcp_send_marked(id, data, now, true);
+}
+
+std::expected<std::size_t, SocketError> Stack::tcp_send_marked(SocketId id,
+                                                               std::span<const std::byte> data,
+                                                               Instant now, bool urgent) {
     Impl& s = *impl_;
     Impl::TcpLayer& layer = s.tcp_layer();
     Connection* c = layer.table.find_socket(id);
@@ -597,7 +609,8 @@ std::expected<std::size_t, SocketError> Stack::tcp_send(SocketId id,
     if (c->state() == TcpState::listen) return std::unexpected(SocketError::not_connected);
     if (!c->can_send()) return std::unexpected(SocketError::shut_down);
     if (data.empty()) return 0;
-    const std::size_t n = c->send(data, now);
+    const std::size_t n = c->send(data, now, urgent);
+    if (urgent && n > 0) ++s.stats.tcp.urgent_sent;
     layer.touch(*c);
     layer.finish(now);
     s.flush_devices();
@@ -627,6 +640,18 @@ std::expected<std::size_t, SocketError> Stack::tcp_receive(SocketId id, std::spa
         default:
             return std::unexpected(SocketError::would_block);
     }
+}
+
+std::expected<TcpUrgent, SocketError> Stack::tcp_urgent(SocketId id) const {
+    const Connection* c = impl_->tcp ? impl_->tcp->table.find_socket(id) : nullptr;
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    return c->urgent();
+}
+
+std::expected<std::byte, SocketError> Stack::tcp_receive_urgent(SocketId id) {
+    Connection* c = impl_->tcp_layer().table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    return c->receive_urgent();
 }
 
 std::expected<void, SocketError> Stack::tcp_shutdown(SocketId id, ShutdownHow how, Instant now) {

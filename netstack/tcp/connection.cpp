@@ -187,17 +187,25 @@ std::size_t Connection::send_free() const {
     return limit > send_.size() ? limit - send_.size() : 0;
 }
 
-std::size_t Connection::send(std::span<const std::byte> data, Instant now) {
+std::size_t Connection::send(std::span<const std::byte> data, Instant now, bool urgent) {
     if (!can_send()) return 0;
     expand_send_buffer();
     const std::size_t n = send_.write(data.first(std::min(data.size(), send_free())));
     if (n < data.size()) send_blocked_ = true;
+    if (urgent && n > 0) urgent_out_.mark(send_base_ + static_cast<std::uint32_t>(send_.size()));
     output(now);
     return n;
 }
 
 std::size_t Connection::receive(std::span<std::byte> out, Instant now) {
-    const std::size_t n = receive_.read(out);
+    const TcpUrgent urgent = urgent_in_.state(read_seq(), data_end_received(), options_.oob_inline);
+    if (urgent.at_mark &&
+        urgent_in_.withheld(read_seq(), data_end_received(), options_.oob_inline) > 0) {
+        std::byte mark{};
+        receive_.read({&mark, 1});  // the out-of-band byte is not part of the stream
+    }
+    const std::size_t n = receive_.read(out.first(urgent_in_.before_mark(read_seq(), out.size())));
+    urgent_in_.read_to(read_seq());
     if (n == 0) return 0;
     read_in_epoch_ += n;
     // Receive-window growth: when the reader took more than half the buffer within one
@@ -219,6 +227,25 @@ std::size_t Connection::receive(std::span<std::byte> out, Instant now) {
         if (receive_.free() >= offered + step) send_ack(now);
     }
     return n;
+}
+
+std::size_t Connection::readable() const {
+    return receive_.readable() -
+           urgent_in_.withheld(read_seq(), data_end_received(), options_.oob_inline);
+}
+
+TcpUrgent Connection::urgent() const {
+    return urgent_in_.state(read_seq(), data_end_received(), options_.oob_inline);
+}
+
+std::expected<std::byte, SocketError> Connection::receive_urgent() {
+    const TcpUrgent urgent = this->urgent();
+    // Linux's EINVAL: no urgent data, read already, or read inline.
+    if (options_.oob_inline || urgent.remaining == 0 || urgent_in_.taken())
+        return std::unexpected(SocketError::invalid);
+    if (!urgent.byte_ready) return std::unexpected(SocketError::would_block);  // not arrived
+    urgent_in_.take();
+    return receive_.at(urgent.remaining - 1);
 }
 
 bool Connection::readable_eof() const {

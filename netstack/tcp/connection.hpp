@@ -3,8 +3,8 @@
 // side (Nagle, sender silly-window avoidance, window scaling, timestamps), retransmission
 // (RFC 6298, Karn), fast retransmit and NewReno recovery (RFC 5681, RFC 6582) or, when the
 // peer sends SACKs, RFC 6675's scoreboard-based recovery (sack_recovery.cpp), delayed ACKs,
-// zero-window probes, keepalive, TIME-WAIT. Pure logic: segments leave through the host,
-// time comes in as `now`.
+// zero-window probes, keepalive, TIME-WAIT, urgent data (urgent.hpp). Pure logic: segments leave
+// through the host, time comes in as `now`.
 //
 // Listeners are Connections too (state listen): they hold the accept queue and count their
 // half-open children; creating children is the table's job (it sees the SYN first).
@@ -25,6 +25,7 @@
 #include "tcp/rtt_estimator.hpp"
 #include "tcp/sack_scoreboard.hpp"
 #include "tcp/send_buffer.hpp"
+#include "tcp/urgent.hpp"
 #include "wire/tcp.hpp"
 
 namespace netstack::tcp {
@@ -90,8 +91,12 @@ class Connection {
     void listen(std::size_t backlog);
 
     // --- the user's calls (tcp_send, tcp_receive, ...) ---
-    std::size_t send(std::span<const std::byte> data, Instant now);
+    // `urgent`: the urgent pointer moves to the end of what was taken (send MSG_OOB).
+    std::size_t send(std::span<const std::byte> data, Instant now, bool urgent = false);
+    // Stops at the urgent mark; at it, skips the mark's byte unless oob_inline.
     std::size_t receive(std::span<std::byte> out, Instant now);
+    TcpUrgent urgent() const;
+    std::expected<std::byte, SocketError> receive_urgent();
     void shutdown_write(Instant now);
     void shutdown_read();
     // Sends a RST (when synchronized) and goes to CLOSED.
@@ -115,8 +120,8 @@ class Connection {
     const FourTuple& tuple() const { return tuple_; }
     const TcpSocketOptions& options() const { return options_; }
     TcpInfo info() const;
-    bool readable_eof() const;  // the peer's FIN is consumed and everything before it read
-    std::size_t readable() const { return receive_.readable(); }
+    bool readable_eof() const;      // the peer's FIN is consumed and everything before it read
+    std::size_t readable() const;   // what receive() can return: not a withheld urgent byte
     std::size_t send_free() const;  // what tcp_send would take now (send_limit() less held)
     bool can_send() const;          // state allows tcp_send
     std::optional<SocketError> take_error();
@@ -182,6 +187,13 @@ class Connection {
     void input_data(const wire::TcpRepr& seg, std::uint32_t seq, std::span<const std::byte> data,
                     Instant now);
     void input_fin(Instant now);
+    void input_urgent(const wire::TcpRepr& seg);
+    // The sequence number of the next byte the reader gets (the FIN's, once it came, is
+    // not a byte).
+    std::uint32_t read_seq() const {
+        return rcv_nxt_ - static_cast<std::uint32_t>(receive_.readable()) - (fin_received_ ? 1 : 0);
+    }
+    std::uint32_t data_end_received() const { return rcv_nxt_ - (fin_received_ ? 1 : 0); }
     void take_options(const wire::TcpRepr& syn);
     void add_sack_blocks(wire::TcpRepr& seg) const;
     void update_window(const wire::TcpRepr& seg);
@@ -251,6 +263,8 @@ class Connection {
     bool orphaned_ = false;
     bool send_blocked_ = false;       // tcp_send filled the buffer: raise writable when it drains
     std::size_t send_autotuned_ = 0;  // the largest send_limit() autotuning reached
+    UrgentSender urgent_out_;
+    UrgentReceiver urgent_in_;
 
     RttEstimator rtt_;
     std::optional<std::uint32_t> rtt_seq_{};  // without timestamps: the segment being timed

@@ -1,7 +1,8 @@
 // Segment arrival (RFC 9293 3.10.7) for a connection past LISTEN: SYN-SENT's rules, then
 // for the synchronized states PAWS (RFC 7323 5), the sequence check, RST and SYN with RFC
 // 5961's challenge ACKs, ACK processing (RFC 5961 5.2's range, RTT, NewReno recovery or
-// RFC 6675's with SACK, window update), data into the receive buffer and the FIN.
+// RFC 6675's with SACK, window update), the urgent pointer, data into the receive buffer and
+// the FIN.
 #include <algorithm>
 
 #include "tcp/connection.hpp"
@@ -73,6 +74,7 @@ void Connection::input(const TcpRepr& seg, Instant now) {
     if (!seg.has(flag::ack)) return;
     if (!input_ack(seg, now)) return;
     arm_keepalive(now);
+    if (seg.has(flag::urg)) input_urgent(seg);
 
     const std::uint32_t data_seq = seg.seq;
     if (!seg.payload.empty()) input_data(seg, data_seq, seg.payload, now);
@@ -244,6 +246,7 @@ void Connection::new_ack(const TcpRepr& seg, std::uint32_t acked, Instant now) {
     if (data_acked > 0) host_.forward_progress(*this, now);
     snd_una_ = seg.ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    urgent_out_.acknowledged(snd_una_);
 
     // RFC 6298 with RFC 7323 3 (RTTM: timestamps time every segment, even retransmitted
     // ones, as the echo is of the segment that arrived) or one timed segment (Karn).
@@ -345,7 +348,7 @@ void Connection::input_data(const TcpRepr& seg, std::uint32_t seq, std::span<con
     if (orphaned_ || read_shut_) {
         if (orphaned_) return abort(now);  // RFC 2525 2.17: nobody will read it
     }
-    const std::size_t before = receive_.readable();
+    const std::size_t before = readable();
     const bool had_holes = receive_.out_of_order_segments() > 0;
     const auto added = receive_.add(seq - rcv_nxt_, data);
     if (added.queue_full) {
@@ -361,7 +364,7 @@ void Connection::input_data(const TcpRepr& seg, std::uint32_t seq, std::span<con
     rcv_nxt_ += static_cast<std::uint32_t>(added.in_order);
     counters_.bytes_received += added.in_order;
     if (read_shut_) receive_.discard_all();
-    if (before == 0 && receive_.readable() > 0) raise(socket_readable);
+    if (before == 0 && readable() > 0) raise(socket_readable);
     // RFC 5681 4.2 / RFC 9293 3.8.6.3: ACK at least every second segment, at once when a
     // hole is filled, else within the delayed-ACK bound.
     ++segments_unacked_;
@@ -369,6 +372,29 @@ void Connection::input_data(const TcpRepr& seg, std::uint32_t seq, std::span<con
         ack_now_ = true;
     else if (!delack_at_)
         delack_at_ = now + host_.tcp_config().delayed_ack;
+}
+
+// RFC 9293 3.10.7.4 "sixth, check the URG bit" (before the segment's text, whose bytes the
+// pointer may mark): only while the peer may still send data.
+void Connection::input_urgent(const TcpRepr& seg) {
+    if (state_ != TcpState::established && state_ != TcpState::fin_wait_1 &&
+        state_ != TcpState::fin_wait_2)
+        return;
+    if (seg.urgent == 0 || read_shut_) return;  // marks no byte; or nobody reads
+    switch (urgent_in_.pointer(seg.seq + seg.urgent, read_seq(), data_end_received(),
+                               options_.oob_inline)) {
+        case UrgentReceiver::Seen::ignored:
+            return;
+        case UrgentReceiver::Seen::replaces_unread_at_read: {
+            std::byte old{};
+            receive_.read({&old, 1});
+            [[fallthrough]];
+        }
+        case UrgentReceiver::Seen::news:
+            ++host_.tcp_stats().urgent_received;
+            raise(socket_urgent);
+            return;
+    }
 }
 
 void Connection::input_fin(Instant now) {

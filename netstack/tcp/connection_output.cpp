@@ -83,6 +83,12 @@ void Connection::send_segment(std::uint32_t seq, std::uint8_t flags,
         if (offer_ts) seg.timestamps = wire::TcpTimestamps{timestamp_now(now), ts_recent_};
         seg.sack_permitted = passive_ ? sack_ok_ : config.sack;
     } else if (!(flags & flag::rst)) {
+        // RFC 9293 3.8.5: every segment before our urgent pointer carries it.
+        const auto pointer = syn ? std::nullopt : urgent_out_.pointer(seq, snd_max_);
+        if (pointer) {
+            seg.flags |= flag::urg;
+            seg.urgent = *pointer;
+        }
         if (ts_ok_) seg.timestamps = wire::TcpTimestamps{timestamp_now(now), ts_recent_};
         if (sack_ok_ && (flags & flag::ack) && !syn) {
             add_sack_blocks(seg);
@@ -237,7 +243,9 @@ void Connection::output(Instant now) {
             // short segment only when it empties the buffer and nothing is in flight (or
             // Nagle is off), or when it is at least half the largest window seen.
             const bool empties = len == available;  // or reaches SACKed data
-            const bool idle = snd_nxt_ == snd_una_ || options_.no_delay || before_sacked;
+            // Urgent data is not held back (as Linux's tcp_nagle_test).
+            const bool idle =
+                snd_nxt_ == snd_una_ || options_.no_delay || before_sacked || urgent_out_.active();
             const bool half_window = len >= max_snd_wnd_ / 2;
             if (len < max_payload() && !((empties && idle) || half_window)) break;
         }

@@ -24,6 +24,8 @@ class ReceiveBuffer {
     // window by the caller).
     Added add(std::size_t offset, std::span<const std::byte> data);
     std::size_t read(std::span<std::byte> out);
+    // The readable byte `offset` bytes ahead of the reader (offset < readable()).
+    std::byte at(std::size_t offset) const { return data_[head_ + offset]; }
     void discard_all();
 
     std::size_t readable() const { return data_.size() - head_; }

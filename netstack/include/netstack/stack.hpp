@@ -303,7 +303,8 @@ const char* describe(SocketError error);
 // FIN makes tcp_receive return 0), has an error to report, and for TCP: becomes writable
 // (send buffer space freed after tcp_send would have blocked), connected (a tcp_connect
 // completed), acceptable (a listener's accept queue went from empty to not empty), closed
-// (the connection is over: both FINs acknowledged, reset or timed out).
+// (the connection is over: both FINs acknowledged, reset or timed out), urgent (the peer's
+// urgent pointer is new or moved ahead of the reader: RFC 9293 MUST-32, SIGURG's moment).
 enum SocketEventBits : std::uint8_t {
     socket_readable = 1,
     socket_error = 2,
@@ -311,6 +312,7 @@ enum SocketEventBits : std::uint8_t {
     socket_connected = 8,
     socket_acceptable = 16,
     socket_closed = 32,
+    socket_urgent = 64,
 };
 struct SocketEvent {
     SocketId socket = 0;
@@ -515,6 +517,19 @@ class Stack {
     // by at least an MSS or half the buffer, RFC 9293 3.8.6.2.2).
     std::expected<std::size_t, SocketError> tcp_receive(SocketId s, std::span<std::byte> buffer,
                                                         Instant now);
+    // Urgent data (send MSG_OOB; RFC 9293 3.8.5): as tcp_send, and the urgent pointer marks
+    // the end of what was taken. Segments carry it until the peer acknowledges that far, and
+    // go out without waiting for Nagle.
+    std::expected<std::size_t, SocketError> tcp_send_urgent(SocketId s,
+                                                            std::span<const std::byte> data,
+                                                            Instant now);
+    // The peer's urgent state. tcp_receive stops at the mark (the last urgent byte) and,
+    // unless oob_inline, skips it there: it is read here instead (recv MSG_OOB), once;
+    // invalid when there is none, it was read or oob_inline is set, would_block while the
+    // pointer came ahead of the byte. Reading past the mark without taking it loses it, as
+    // in Linux.
+    std::expected<TcpUrgent, SocketError> tcp_urgent(SocketId s) const;
+    std::expected<std::byte, SocketError> tcp_receive_urgent(SocketId s);
     std::expected<void, SocketError> tcp_shutdown(SocketId s, ShutdownHow how, Instant now);
     // Graceful close: the id is released at once; queued data is still delivered and the
     // connection finishes on its own (FIN, then TIME-WAIT or LAST-ACK). Unread received data
@@ -544,6 +559,10 @@ class Stack {
     const StackStats& stats() const;
 
   private:
+    std::expected<std::size_t, SocketError> tcp_send_marked(SocketId s,
+                                                            std::span<const std::byte> data,
+                                                            Instant now, bool urgent);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

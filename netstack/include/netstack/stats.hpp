@@ -112,6 +112,8 @@ struct TcpStats {
     std::uint64_t keepalive_probes = 0;
     std::uint64_t connections_timed_out = 0;  // retransmissions or keepalives exhausted
     std::uint64_t time_wait_reused = 0;  // a new SYN (or our connect) took over a TIME-WAIT 4-tuple
+    std::uint64_t urgent_sent = 0;       // tcp_send_urgent calls that queued data
+    std::uint64_t urgent_received = 0;   // new urgent pointers from peers (socket_urgent raised)
     std::uint64_t drop_short = 0;
     std::uint64_t drop_bad_offset = 0;
     std::uint64_t drop_bad_option = 0;  // malformed option lengths

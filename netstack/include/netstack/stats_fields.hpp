@@ -124,6 +124,8 @@ void for_each_counter(S& s, Fn&& fn) {
     fn("keepalive_probes", s.keepalive_probes);
     fn("connections_timed_out", s.connections_timed_out);
     fn("time_wait_reused", s.time_wait_reused);
+    fn("urgent_sent", s.urgent_sent);
+    fn("urgent_received", s.urgent_received);
     fn("drop_short", s.drop_short);
     fn("drop_bad_offset", s.drop_bad_offset);
     fn("drop_bad_option", s.drop_bad_option);

@@ -67,8 +67,8 @@ struct TcpConfig {
 };
 
 // Per-socket options (setsockopt's TCP_NODELAY, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
-// TCP_CONGESTION, SO_LINGER with a zero timeout, IPV6_V6ONLY). Zero sizes mean the stack's
-// defaults.
+// TCP_CONGESTION, SO_LINGER with a zero timeout, IPV6_V6ONLY, SO_OOBINLINE). Zero sizes mean
+// the stack's defaults.
 struct TcpSocketOptions {
     bool no_delay = false;  // Nagle off
     bool keepalive = false;
@@ -79,6 +79,20 @@ struct TcpSocketOptions {
     // IPV6_V6ONLY, fixed once bound: a bind to :: takes IPv6 only and shares its port with
     // 0.0.0.0; IPv4 addresses are refused (bind: invalid, connect: no_route).
     bool v6_only = false;
+    // SO_OOBINLINE: the last urgent byte stays in the stream instead of being read apart
+    // (Stack::tcp_receive_urgent); reads stop at the mark either way.
+    bool oob_inline = false;
+};
+
+// The peer's urgent data as the reader sees it (RFC 9293 3.8.5; the sockets' reading of it,
+// which BSD and Linux share: the urgent pointer marks the byte after the urgent data, MUST-31,
+// and the last urgent byte, the mark, is one out-of-band byte).
+struct TcpUrgent {
+    // MUST-33: urgent bytes not yet read, the mark included; 0 when there is no urgent data
+    // ahead of the reader.
+    std::uint32_t remaining = 0;
+    bool at_mark = false;     // SIOCATMARK: the next byte tcp_receive would reach is the mark
+    bool byte_ready = false;  // the mark arrived and tcp_receive_urgent can take it
 };
 
 // A snapshot of one TCP socket, like Linux's TCP_INFO plus what ss -tani shows.

@@ -17,28 +17,51 @@ std::byte stream_byte(std::uint64_t i, std::uint8_t tag) {
     return std::byte(static_cast<std::uint8_t>((i * 131 + (i >> 9) + tag) & 0xff));
 }
 
+bool Side::send_some(std::span<std::byte> chunk, std::uint64_t total, Instant now) {
+    std::uint64_t n = std::min<std::uint64_t>(chunk.size(), total - sent);
+    const bool urgent = urgent_every != 0 && sent % urgent_every == urgent_every - 1;
+    if (urgent)
+        n = 1;
+    else if (urgent_every != 0)
+        n = std::min(n, urgent_every - 1 - sent % urgent_every);
+    const auto data = chunk.first(static_cast<std::size_t>(n));
+    for (std::size_t k = 0; k < data.size(); ++k)
+        data[k] = stream_byte(sent + k, tag);
+    auto r = urgent ? stack.tcp_send_urgent(socket, data, now) : stack.tcp_send(socket, data, now);
+    if (!r) return false;
+    sent_hash = fnv1a(sent_hash, data.first(*r));
+    sent += *r;
+    if (urgent) ++urgent_sent;
+    return true;
+}
+
+void Side::take_urgent() {
+    if (urgent_every == 0) return;
+    const auto urgent = stack.tcp_urgent(socket);
+    if (!urgent || !urgent->at_mark || !urgent->byte_ready) return;
+    const std::byte b = *stack.tcp_receive_urgent(socket);
+    received_hash = fnv1a(received_hash, std::span(&b, 1));
+    ++received;
+    ++urgent_taken;
+}
+
 void Side::pump(std::uint64_t total, Instant now) {
     std::array<std::byte, 16384> chunk{};
-    for (int i = 0; i < 64 && sent < total; ++i) {
-        const std::size_t n =
-            static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), total - sent));
-        for (std::size_t k = 0; k < n; ++k)
-            chunk[k] = stream_byte(sent + k, tag);
-        auto r = stack.tcp_send(socket, std::span(chunk).first(n), now);
-        if (!r) break;
-        sent_hash = fnv1a(sent_hash, std::span(chunk).first(*r));
-        sent += *r;
-    }
+    for (int i = 0; i < 64 && sent < total; ++i)
+        if (!send_some(chunk, total, now)) break;
     for (int i = 0; i < 256; ++i) {
+        take_urgent();  // at the mark, before a read skips its byte
         auto r = stack.tcp_receive(socket, chunk, now);
         if (!r || *r == 0) break;
         received_hash = fnv1a(received_hash, std::span(chunk).first(*r));
         received += *r;
     }
+    take_urgent();  // a read stopped at it: taken before a newer mark could drop it
 }
 
 TransferResult transfer_both_ways(double loss, double reorder, double duplicate,
-                                  std::uint64_t total, StackConfig config) {
+                                  std::uint64_t total, StackConfig config,
+                                  std::uint64_t urgent_every) {
     ManualClock clock;
     StackConfig ca = config, cb = config;
     ca.seed = 11;
@@ -48,6 +71,7 @@ TransferResult transfer_both_ways(double loss, double reorder, double duplicate,
     Side a(101, fa, ca), b(202, fb, cb);
     a.tag = 1;
     b.tag = 2;
+    a.urgent_every = b.urgent_every = urgent_every;
     a.iface = *a.stack.add_interface({.name = "eth0"}, a.faulty);
     b.iface = *b.stack.add_interface({.name = "eth0"}, b.faulty);
     EXPECT_TRUE(
@@ -108,6 +132,8 @@ TransferResult transfer_both_ways(double loss, double reorder, double duplicate,
     result.stats_b = b.stack.stats().tcp;
     result.retransmits = result.stats_a.retransmits + result.stats_b.retransmits;
     result.timeouts = result.stats_a.timeouts + result.stats_b.timeouts;
+    result.urgent_sent = a.urgent_sent + b.urgent_sent;
+    result.urgent_taken = a.urgent_taken + b.urgent_taken;
     std::printf(
         "loss %.0f%%%s: %llu bytes each way in %.3f s simulated, %.3f s wall "
         "(%.1f MiB/s in-process), retransmits a=%llu b=%llu (%llu bytes), timeouts %llu, "
