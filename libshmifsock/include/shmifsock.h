@@ -58,7 +58,9 @@ SHMIFSOCK_API int shmifsock_getpeername(shmifsock_session* session, int fd, stru
 /* Options the daemon keeps: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_BROADCAST, SO_KEEPALIVE,
  * SO_LINGER, TCP_NODELAY; read-only: SO_ERROR, SO_TYPE, SO_ACCEPTCONN, SO_DOMAIN,
  * SO_PROTOCOL, TCP_INFO (struct tcp_info of <linux/tcp.h>, filled as far as the daemon's
- * counters map). SO_RCVTIMEO and SO_SNDTIMEO act on the descriptor itself. A few options with
+ * counters map). SO_RCVTIMEO, SO_SNDTIMEO and SO_OOBINLINE act on the descriptor itself (TCP
+ * urgent data reaches it as the descriptor's own out-of-band byte: send and recv with
+ * MSG_OOB, SIOCATMARK, POLLPRI and SIGURG work on it as on a kernel socket). A few options with
  * no meaning in the daemon's stack are accepted and ignored (SO_REUSEPORT, TCP_KEEPIDLE,
  * TCP_KEEPINTVL, TCP_KEEPCNT, IP_TOS, TCP_QUICKACK); others: ENOPROTOOPT. */
 SHMIFSOCK_API int shmifsock_setsockopt(shmifsock_session* session, int fd, int level, int optname,

@@ -30,6 +30,7 @@ constexpr Entry kOptions[] = {
     {SOL_SOCKET, SO_PROTOCOL, {local, integer, "SO_PROTOCOL", false}},
     {SOL_SOCKET, SO_RCVTIMEO, {descriptor, integer, "SO_RCVTIMEO", true}},
     {SOL_SOCKET, SO_SNDTIMEO, {descriptor, integer, "SO_SNDTIMEO", true}},
+    {SOL_SOCKET, SO_OOBINLINE, {descriptor, boolean, "SO_OOBINLINE", true}},
     {SOL_SOCKET, SO_REUSEPORT, {ignored, boolean, "SO_REUSEPORT", true}},
     {IPPROTO_TCP, TCP_NODELAY, {daemon, boolean, "TCP_NODELAY", true}},
     {IPPROTO_TCP, TCP_INFO, {daemon, tcp_info, "TCP_INFO", false}},

@@ -10,7 +10,7 @@ namespace shmifsock {
 
 enum class OptionHandling {
     daemon,      // sock.setopt / sock.getopt with `name`
-    descriptor,  // the kernel's, on the descriptor (SO_RCVTIMEO, SO_SNDTIMEO)
+    descriptor,  // the kernel's, on the descriptor (SO_RCVTIMEO, SO_SNDTIMEO, SO_OOBINLINE)
     local,       // answered without asking (SO_TYPE, SO_DOMAIN, SO_PROTOCOL)
     ignored,     // no meaning in the daemon's stack: set succeeds, get reads 0
 };

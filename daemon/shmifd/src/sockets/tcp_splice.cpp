@@ -31,7 +31,8 @@ TcpSplice::TcpSplice(Shard& shard, SpliceOwner& owner, std::shared_ptr<SockRecor
       fd_(fd),
       socket_(socket),
       connected_(connected),
-      end_(end) {
+      end_(end),
+      reader_(fd) {
     towards_client_.bytes.resize(buffer_size);
     towards_network_.bytes.resize(buffer_size);
     std::lock_guard lock(record_->mutex);
@@ -47,7 +48,7 @@ TcpSplice::~TcpSplice() {
 
 bool TcpSplice::start() {
     shard_.watch(socket_, [this] { on_stack(); });
-    return owner_.reactor().add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
+    return owner_.reactor().add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI,
                                 [this](std::uint32_t events) { on_fd(events); });
 }
 
@@ -58,7 +59,7 @@ void TcpSplice::abort() {
 }
 
 void TcpSplice::on_fd(std::uint32_t events) {
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) fd_readable_ = true;
+    reader_.on_events(events);
     if (events & EPOLLOUT) fd_writable_ = true;
     if (events & (EPOLLHUP | EPOLLERR)) client_gone_ = true;
     pump();
@@ -143,6 +144,7 @@ bool TcpSplice::to_client() {
     bool moved = false;
     auto& b = towards_client_;
     for (;;) {
+        if (b.empty() && !peer_eof_ && !urgent_to_client()) break;
         if (b.empty() && !peer_eof_) {
             auto got = shard_.stack().tcp_receive(socket_, b.bytes, steady_now());
             if (got && *got > 0) {
@@ -190,22 +192,51 @@ bool TcpSplice::to_client() {
     return moved;
 }
 
+bool TcpSplice::urgent_to_client() {
+    // Before every read: one that started at the mark would skip the byte.
+    if (!oob_to_client_) {
+        const auto urgent = shard_.stack().tcp_urgent(socket_);
+        if (urgent && urgent->at_mark && urgent->byte_ready) {
+            if (auto byte = shard_.stack().tcp_receive_urgent(socket_)) oob_to_client_ = *byte;
+        }
+    }
+    if (!oob_to_client_) return true;
+    if (!fd_writable_) return false;
+    const ssize_t n = ::send(fd_, &*oob_to_client_, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        fd_writable_ = false;
+        return false;
+    }
+    if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
+        // A kernel without AF_UNIX MSG_OOB: the byte goes inline rather than nowhere.
+        towards_client_.bytes[0] = *oob_to_client_;
+        towards_client_.begin = 0;
+        towards_client_.end = 1;
+    } else if (n > 0) {
+        record_->bytes_in += 1;
+    }
+    // Any other error is the descriptor's, and the next write meets it.
+    oob_to_client_.reset();
+    return true;
+}
+
 // Client → stack. True if anything moved.
 bool TcpSplice::to_network() {
     bool moved = false;
     auto& b = towards_network_;
     for (;;) {
-        if (b.empty() && !client_eof_ && fd_readable_) {
-            const ssize_t n = ::recv(fd_, b.bytes.data(), b.bytes.size(), MSG_DONTWAIT);
-            if (n > 0) {
+        if (b.empty() && !client_eof_ && reader_.readable()) {
+            const auto got = reader_.read(b.bytes);
+            if (got.n > 0) {
                 b.begin = 0;
-                b.end = static_cast<std::size_t>(n);
-            } else if (n == 0) {
+                b.end = static_cast<std::size_t>(got.n);
+                b.urgent = got.urgent;
+            } else if (got.n == 0) {
                 client_eof_ = true;
-            } else if (errno == EAGAIN || errno == EINTR) {
-                fd_readable_ = false;
+            } else if (got.error == EAGAIN || got.error == EINTR) {
+                // Nothing more until the next edge.
             } else if (end_ == SpliceEnd::host_tcp) {
-                host_failed(errno);
+                host_failed(got.error);
                 return moved;
             } else {
                 client_eof_ = true;
@@ -213,8 +244,9 @@ bool TcpSplice::to_network() {
             }
         }
         if (b.empty()) break;
-        auto sent = shard_.stack().tcp_send(socket_, {b.bytes.data() + b.begin, b.end - b.begin},
-                                            steady_now());
+        const std::span<const std::byte> pending{b.bytes.data() + b.begin, b.end - b.begin};
+        auto sent = b.urgent ? shard_.stack().tcp_send_urgent(socket_, pending, steady_now())
+                             : shard_.stack().tcp_send(socket_, pending, steady_now());
         if (sent) {
             b.begin += *sent;
             record_->bytes_out += *sent;

@@ -4,6 +4,11 @@
 // window then closes). Also finishes a connect: the filler bytes of a fresh pair are taken
 // once established, which makes the client's descriptor writable (daemon/PROTOCOL.md).
 //
+// Urgent data crosses as the kernel's sockets carry it: the peer's out-of-band byte is sent
+// to the descriptor with MSG_OOB once everything before it went there (AF_UNIX stream
+// sockets take MSG_OOB since Linux 5.15), and a byte the client sent with MSG_OOB, found by
+// the StreamReader, is sent urgent.
+//
 // Port forwarding runs the same splice between a host TCP socket and a connection in the
 // stack; there a reset is carried across both ways (SpliceEnd::host_tcp).
 #pragma once
@@ -11,12 +16,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "netstack/stack.hpp"
 #include "socket_record.hpp"
 #include "splice_owner.hpp"
+#include "stream_reader.hpp"
 
 namespace shmifd {
 class Shard;
@@ -51,6 +58,7 @@ class TcpSplice {
         std::vector<std::byte> bytes;
         std::size_t begin = 0;
         std::size_t end = 0;
+        bool urgent = false;  // towards the network: the client's out-of-band byte
         bool empty() const { return begin == end; }
     };
 
@@ -60,6 +68,9 @@ class TcpSplice {
     bool drain_filler();
     bool to_client();
     bool to_network();
+    // The peer's out-of-band byte, when the stack's reader stands at its mark. False while
+    // the descriptor cannot take it.
+    bool urgent_to_client();
     // The connection failed or was reset: tell the client (SO_ERROR, a waiting connect, the
     // pair closed) and end.
     void fail(netstack::SocketError error);
@@ -75,8 +86,8 @@ class TcpSplice {
     netstack::SocketId socket_;
     bool connected_;
     SpliceEnd end_;
+    StreamReader reader_;  // the descriptor's side, with the client's out-of-band byte
     int filler_left_ = 0;
-    bool fd_readable_ = true;  // edge-triggered: assume ready until EAGAIN says otherwise
     bool fd_writable_ = true;
     bool client_gone_ = false;    // both directions hung up: the client closed every copy
     bool client_eof_ = false;     // read 0: the client shut down writing (or closed)
@@ -86,6 +97,7 @@ class TcpSplice {
     bool finished_ = false;
     Buffer towards_client_;
     Buffer towards_network_;
+    std::optional<std::byte> oob_to_client_{};  // taken from the stack, not yet sent
 };
 
 }  // namespace shmifd::sockets
