@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "cpu_claims.hpp"
 #include "multi_stop.hpp"
 #include "stop_context.hpp"
 #include "worker.hpp"
@@ -17,7 +18,9 @@ namespace shmifd::engine {
 
 struct WorkerPool::Impl {
     PoolOptions opts;
-    std::vector<int> cpus;  // the CPUs this process may run on
+    std::vector<int> cpus;              // the CPUs this process may run on
+    std::unique_ptr<CpuClaims> claims;  // with opts.cpu_claims
+    std::map<WorkerId, int> claimed;    // the CPU each worker claimed
 
     // Structure of the pool. Lock order: stop_mutex, then queue_mutex, then a worker's lock.
     mutable std::mutex members;  // guards `workers` (the map; the workers lock themselves)
@@ -158,6 +161,8 @@ WorkerPool::WorkerPool(PoolOptions opts) : impl_(std::make_unique<Impl>()) {
             std::fprintf(stderr, "engine: %.*s\n", static_cast<int>(m.size()), m.data());
         };
     impl_->cpus = allowed_cpus();
+    if (impl_->opts.pin && !impl_->opts.cpu_claims.empty())
+        impl_->claims = std::make_unique<CpuClaims>(impl_->opts.cpu_claims);
     std::size_t n = impl_->opts.workers;
     if (n == 0)
         n = std::max<std::size_t>(1, static_cast<std::size_t>(sysconf(_SC_NPROCESSORS_ONLN)));
@@ -202,7 +207,12 @@ std::expected<WorkerId, StopError> WorkerPool::add_worker() {
     std::lock_guard lock(impl_->members);
     const WorkerId id = impl_->next_id++;
     int cpu = -1;
-    if (impl_->opts.pin && id < impl_->cpus.size()) cpu = impl_->cpus[id];
+    if (impl_->claims && impl_->workers.size() < impl_->cpus.size()) {
+        cpu = impl_->claims->claim(impl_->cpus);
+        if (cpu >= 0) impl_->claimed.emplace(id, cpu);
+    } else if (!impl_->claims && impl_->opts.pin && id < impl_->cpus.size()) {
+        cpu = impl_->cpus[id];
+    }
     impl_->workers.emplace(id, std::make_unique<Worker>(this, id, impl_->opts, cpu));
     return id;
 }
@@ -223,6 +233,10 @@ std::expected<void, StopError> WorkerPool::remove_worker(WorkerId id) {
         if (it != impl_->workers.end()) {
             gone = std::move(it->second);
             impl_->workers.erase(it);
+        }
+        if (auto c = impl_->claimed.find(id); c != impl_->claimed.end()) {
+            impl_->claims->release(c->second);
+            impl_->claimed.erase(c);
         }
     }
     impl_->stop_mutex.unlock();

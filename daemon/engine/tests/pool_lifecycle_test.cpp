@@ -10,6 +10,8 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -60,6 +62,52 @@ TEST(PoolLifecycle, PinnedWorkersReportTheirCpu) {
         ASSERT_TRUE(unpinned.stop_one(id, [](WorkerId) { return 0; }));
         EXPECT_EQ(unpinned.stats(id)->cpu, -1);
     }
+}
+
+// Pools that share a claims name share the CPUs out: a second pool's worker goes where the
+// first has none, a pool never doubles up on a CPU while another is free of its workers,
+// and what a pool gives back (a removed worker, the pool gone) is taken next.
+TEST(PoolLifecycle, PoolsSharingClaimsSpreadTheirWorkersOverTheCpus) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+    std::vector<int> cpus;
+    for (std::size_t c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &set)) cpus.push_back(static_cast<int>(c));
+    if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs to spread over";
+    const std::string name = "shmifd-test-claims-" + std::to_string(::getpid());
+    auto pool_of = [&](std::size_t workers, LogSink& log) {
+        PoolOptions opts;
+        opts.workers = workers;
+        opts.cpu_claims = name;
+        opts.log = log.fn();
+        return std::make_unique<WorkerPool>(opts);
+    };
+    auto cpu_of = [](WorkerPool& pool, WorkerId id) {
+        EXPECT_TRUE(pool.stop_one(id, [](WorkerId) { return 0; }));  // pinned by now
+        return pool.stats(id)->cpu;
+    };
+    LogSink la, lb, lc;
+    auto a = pool_of(1, la);
+    auto b = pool_of(1, lb);
+    const int first = cpu_of(*a, 0);
+    const int second = cpu_of(*b, 0);
+    EXPECT_EQ(first, cpus[0]);
+    EXPECT_EQ(second, cpus[1]);
+    // A pool of two: one CPU it has alone at the fewest claims, then the other.
+    auto c = pool_of(2, lc);
+    std::set<int> mine{cpu_of(*c, 0), cpu_of(*c, 1)};
+    EXPECT_EQ(mine.size(), 2u);
+    // b's CPU comes free, and b's next worker takes it back.
+    b.reset();
+    LogSink ld;
+    auto d = pool_of(1, ld);
+    EXPECT_EQ(cpu_of(*d, 0), second);
+    // A removed worker gives its claim back.
+    ASSERT_TRUE(a->remove_worker(0));
+    const auto added = a->add_worker();
+    ASSERT_TRUE(added);
+    EXPECT_EQ(cpu_of(*a, *added), first);
 }
 
 // Workers come and go while others run busy sources, and every kind of stop keeps working

@@ -39,8 +39,12 @@ namespace shmifd::engine {
 
 struct PoolOptions {
     std::size_t workers = 0;  // 0 = one per online CPU
-    bool pin = true;          // pin worker i to the i-th CPU we may run on
-    std::size_t batch = 32;   // budget handed to a source per poll
+    bool pin = true;          // pin each worker to a CPU of its own we may run on
+    // Non-empty: the CPUs are shared out among every pool on the machine (in this network
+    // namespace) that gives the same name, fewest claims first (src/cpu_claims.hpp); empty:
+    // worker i on the i-th CPU we may run on.
+    std::string cpu_claims{};
+    std::size_t batch = 32;  // budget handed to a source per poll
     // Idle this long (polling, finding nothing) before sleeping.
     std::chrono::nanoseconds spin{std::chrono::microseconds(50)};
     // Past this much of the spin, the worker yields its CPU between polls: a thread that
