@@ -8,14 +8,7 @@
 namespace netstack::tcptest {
 namespace {
 
-struct Open : ::testing::Test {
-    TcpRig rig;
-    SocketId l = 0, s = 0;
-    void SetUp() override {
-        l = rig.listen(80);
-        s = rig.accept_from(l, 40000, 80);
-        rig.events();
-    }
+struct Open : AcceptedConnection {
     TcpState state() { return rig.stack.tcp_info(s)->state; }
 };
 

@@ -6,14 +6,7 @@
 namespace netstack::tcptest {
 namespace {
 
-struct Connected : ::testing::Test {
-    TcpRig rig;
-    SocketId s = 0;
-    void SetUp() override {
-        const SocketId l = rig.listen(80);
-        s = rig.accept_from(l, 40000, 80);
-        rig.events();
-    }
+struct Connected : AcceptedConnection {
     void peer_sends(std::size_t n) {
         const auto data = bytes_of(n);
         rig.inject(rig.peer(flag::ack | flag::psh), data);

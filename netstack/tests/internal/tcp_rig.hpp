@@ -96,4 +96,15 @@ class TcpRig {
     std::uint32_t our_seq = 0, peer_seq = 0;
 };
 
+// A fixture: the peer (port 40000) connected to our listener on port 80, events taken.
+struct AcceptedConnection : ::testing::Test {
+    TcpRig rig;
+    SocketId l = 0, s = 0;
+    void SetUp() override {
+        l = rig.listen(80);
+        s = rig.accept_from(l, 40000, 80);
+        rig.events();
+    }
+};
+
 }  // namespace netstack::tcptest

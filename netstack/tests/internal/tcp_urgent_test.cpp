@@ -24,14 +24,7 @@ std::string as_text(std::span<const std::byte> bytes) {
     return out;
 }
 
-struct Urgent : ::testing::Test {
-    TcpRig rig;
-    SocketId s = 0;
-    void SetUp() override {
-        const SocketId l = rig.listen(80);
-        s = rig.accept_from(l, 40000, 80);
-        rig.events();
-    }
+struct Urgent : AcceptedConnection {
     // The peer sends `data`; `up` is the segment's urgent pointer (0: no URG).
     void peer_sends(std::string_view data, std::uint16_t up = 0) {
         wire::TcpRepr seg = rig.peer(flag::ack | flag::psh | (up ? flag::urg : 0));
