@@ -7,12 +7,14 @@
 // 10.0.0.1) and Ethernet. control bits 0-2 = time step before it (kSteps), bit 3 = poll()
 // after it, bit 4 = "relative": seq and ack are offsets from the established connection's
 // initial numbers (so short inputs reach its states), bit 5 = keep the checksum as given
-// (else it is fixed up), bits 6-7 = an application action (read and accept, write, close
-// one socket). make_tcp_rx_corpus.py writes seeds in this format.
+// (else it is fixed up), bits 6-7 = an application action (read and accept, write — urgent
+// when the record's first byte has its top bit set — close one socket). Reading takes each
+// out-of-band byte that has arrived, as a program reading MSG_OOB would.
+// make_tcp_rx_corpus.py writes seeds in this format.
 //
 // Cheap invariants: frames fit the device, poll_at() after poll(now) lies in the future,
-// the connection count stays within max_connections, and every socket's queues stay within
-// their configured bounds.
+// the connection count stays within max_connections, every socket's queues stay within
+// their configured bounds, and an urgent byte said to be ready can be read.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -142,6 +144,7 @@ struct Rig {
                 std::array<std::byte, 4096> buffer{};
                 for (SocketId s : sockets)
                     for (int i = 0; i < 16; ++i) {
+                        take_urgent(s);
                         auto r = stack.tcp_receive(s, buffer, now);
                         if (!r || *r == 0) break;
                     }
@@ -151,10 +154,13 @@ struct Rig {
                 stack.take_events(events);
                 break;
             }
-            case 2:  // write the record's bytes on every socket
+            case 2: {  // write the record's bytes on every socket
+                const bool urgent = !data.empty() && (std::to_integer<unsigned>(data[0]) & 0x80);
                 for (SocketId s : sockets)
-                    (void)stack.tcp_send(s, data, now);
+                    (void)(urgent ? stack.tcp_send_urgent(s, data, now)
+                                  : stack.tcp_send(s, data, now));
                 break;
+            }
             case 3:  // close (or abort, by the first byte) the oldest socket
                 if (!sockets.empty()) {
                     if (!data.empty() && (std::to_integer<unsigned>(data[0]) & 1))
@@ -167,6 +173,13 @@ struct Rig {
             default:
                 break;
         }
+    }
+
+    void take_urgent(SocketId s) {
+        const auto urgent = stack.tcp_urgent(s);
+        if (!urgent) return;
+        if (urgent->at_mark || urgent->byte_ready) check(urgent->remaining >= 1);
+        if (urgent->byte_ready) check(stack.tcp_receive_urgent(s).has_value());
     }
 
     void check_state() {
