@@ -158,12 +158,7 @@ TEST_F(ProgramsUnderShmifrun, TheKernelThroughShmiftapBothWays) {
     shmifd::test::Process kernel_server(
         dir, ns.exec({kPython, "-m", "http.server", "8004", "--bind", "10.0.0.9", "--directory",
                       dir.file("kwww")}));
-    ASSERT_TRUE(shmifd::test::wait_until(
-        [&] {
-            return ns.run_inside({"ss", "-ltn"}).out.find(":8004") != std::string::npos;
-        },
-        15s))
-        << kernel_server.err_so_far();
+    ASSERT_TRUE(ns.wait_listening(8004)) << kernel_server.err_so_far();
     const auto client = run(
         *a,
         "exec curl -sS --max-time 30 -o " + dir.file("from-kernel") + " http://10.0.0.9:8004/blob",

@@ -135,12 +135,7 @@ TEST_F(UrgentUnderShmifrun, AgainstTheKernelThroughShmiftap) {
     // The kernel's server, our client.
     shmifd::test::Process kernel_server(
         dir, ns.exec({kPython, dir.file("urgent.py"), "server", "7202"}));
-    ASSERT_TRUE(shmifd::test::wait_until(
-        [&] {
-            return ns.run_inside({"ss", "-ltn"}).out.find(":7202") != std::string::npos;
-        },
-        15s))
-        << kernel_server.err_so_far();
+    ASSERT_TRUE(ns.wait_listening(7202)) << kernel_server.err_so_far();
     const auto client = run(*a, "exec " + script("client 10.0.0.9 7202"), "urgent-client.log");
     EXPECT_EQ(finish(client, 30s), 0) << read_file(dir.file("urgent-client.log"));
     EXPECT_EQ(read_file(dir.file("urgent-client.log")), "ok\n");

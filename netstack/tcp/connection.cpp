@@ -198,11 +198,9 @@ std::size_t Connection::send(std::span<const std::byte> data, Instant now, bool 
 }
 
 std::size_t Connection::receive(std::span<std::byte> out, Instant now) {
-    const TcpUrgent urgent = urgent_in_.state(read_seq(), data_end_received(), options_.oob_inline);
-    if (urgent.at_mark &&
-        urgent_in_.withheld(read_seq(), data_end_received(), options_.oob_inline) > 0) {
+    if (urgent_in_.mark() == read_seq() && readable() < receive_.readable()) {
         std::byte mark{};
-        receive_.read({&mark, 1});  // the out-of-band byte is not part of the stream
+        receive_.read({&mark, 1});  // the reader is at a withheld out-of-band byte: skip it
     }
     const std::size_t n = receive_.read(out.first(urgent_in_.before_mark(read_seq(), out.size())));
     urgent_in_.read_to(read_seq());

@@ -63,4 +63,13 @@ Outcome NetNs::run_inside(std::vector<std::string> argv, std::chrono::millisecon
     return run(dir_, exec(std::move(argv)), timeout);
 }
 
+bool NetNs::wait_listening(int port, std::chrono::milliseconds timeout) const {
+    const std::string local = ":" + std::to_string(port) + " ";
+    return wait_until(
+        [&] {
+            return run_inside({"ss", "-ltn"}).out.find(local) != std::string::npos;
+        },
+        timeout);
+}
+
 }  // namespace shmifd::test

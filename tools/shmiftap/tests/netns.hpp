@@ -32,6 +32,10 @@ class NetNs {
     // Output of a command run inside, bounded in time.
     Outcome run_inside(std::vector<std::string> argv,
                        std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+    // Waits (polling `ss -ltn` inside) until something listens on TCP `port` there; false
+    // after `timeout`.
+    bool wait_listening(int port,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
 
   private:
     const shmif::test::TempDir& dir_;
