@@ -28,6 +28,17 @@ const StackConfig& Stack::config() const {
 void Stack::receive(InterfaceId id, std::span<const std::byte> frame, Instant now) {
     Impl& s = *impl_;
     if (auto* iface = s.find(id)) s.ethernet_input(*iface, frame, now);
+    if (s.receive_batches == 0) s.flush_devices();
+}
+
+Stack::ReceiveBatch::ReceiveBatch(Stack& stack, Instant now) : stack_(stack), now_(now) {
+    ++stack_.impl_->receive_batches;
+}
+
+Stack::ReceiveBatch::~ReceiveBatch() {
+    Impl& s = *stack_.impl_;
+    if (--s.receive_batches != 0) return;
+    s.tcp_send_held_acks(now_);
     s.flush_devices();
 }
 

@@ -183,6 +183,8 @@ struct Stack::Impl {
     void transmit(link::Interface& iface, std::span<std::byte> frame, MacAddress dst,
                   wire::EtherType type);
     void flush_devices();
+    // Stack::ReceiveBatch objects alive: while above 0, receive() does not flush.
+    int receive_batches = 0;
 
     // --- IPv4 (stack_ipv4.cpp) ---
     void ipv4_input(link::Interface& iface, const link::AcceptedFrame& frame, Instant now);
@@ -336,6 +338,8 @@ struct Stack::Impl {
     void tcp_icmp_error(const IpAddress& src, const IpAddress& dst, wire::Bytes data,
                         const TcpIcmpNews& news, Instant now);
     void tcp_poll(Instant now);
+    // The end of a receive batch: the ACKs its connections held (ConnectionHost::hold_ack).
+    void tcp_send_held_acks(Instant now);
     std::optional<Instant> tcp_poll_at() const;
     bool is_tcp_socket(SocketId id) const;
 

@@ -63,6 +63,13 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
     void time_wait_ends() override {
         if (time_waits > 0) --time_waits;
     }
+    bool hold_ack(Connection& c) override {
+        if (stack.receive_batches == 0) return false;
+        held_acks.push_back(c.serial);
+        return true;
+    }
+    // Serials, not pointers: a connection may be freed before its batch ends.
+    std::vector<std::uint64_t> held_acks;
     // Connections that count against config.max_connections: all but TIME-WAIT.
     std::size_t live_connections() const { return table.size() - time_waits; }
     std::size_t time_waits = 0;
@@ -447,6 +454,19 @@ void Stack::Impl::tcp_poll(Instant now) {
         c->on_timer(now);
         layer.touch(*c);
     }
+    layer.finish(now);
+}
+
+void Stack::Impl::tcp_send_held_acks(Instant now) {
+    if (!tcp || tcp->held_acks.empty()) return;
+    Impl::TcpLayer& layer = *tcp;
+    for (const std::uint64_t serial : layer.held_acks) {
+        Connection* c = layer.table.find_serial(serial);
+        if (c == nullptr) continue;  // freed since
+        c->send_held_ack(now);
+        layer.touch(*c);
+    }
+    layer.held_acks.clear();
     layer.finish(now);
 }
 

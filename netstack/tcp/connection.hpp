@@ -64,6 +64,11 @@ class ConnectionHost {
     // at once instead of waiting (false).
     virtual bool time_wait_begins() = 0;
     virtual void time_wait_ends() = 0;
+    // While frames received together are handled (Stack::ReceiveBatch), the ACK that the
+    // every-second-segment rule calls for waits for the batch's end, where the host calls
+    // send_held_ack() once per connection: true when it took the connection for that. False
+    // outside a batch: the ACK goes now.
+    virtual bool hold_ack(Connection& connection) = 0;
 };
 
 class Connection {
@@ -114,6 +119,9 @@ class Connection {
     void icmp_fragmentation_needed(std::size_t mtu, Instant now);
     std::optional<Instant> deadline() const;
     void on_timer(Instant now);
+    // The end of the receive batch that held our ACK (ConnectionHost::hold_ack): sends it
+    // unless a segment since carried it.
+    void send_held_ack(Instant now);
 
     // --- reading the state ---
     TcpState state() const { return state_; }
@@ -188,6 +196,8 @@ class Connection {
                     Instant now);
     void input_fin(Instant now);
     void input_urgent(const wire::TcpRepr& seg);
+    // Whether the ACK new data calls for may wait for the end of its receive batch.
+    bool hold_ack();
     // The sequence number of the next byte the reader gets (the FIN's, once it came, is
     // not a byte).
     std::uint32_t read_seq() const {
@@ -285,6 +295,8 @@ class Connection {
 
     std::uint32_t segments_unacked_ = 0;  // received since our last ACK (delayed ACK)
     bool ack_now_ = false;                // output() sends an ACK even without data
+    bool ack_held_ = false;               // the host sends it at the end of a receive batch
+    static constexpr std::size_t kMaxHeldAck = 64 * 1024;  // as a GRO aggregate
     std::optional<Instant> rto_at_{}, delack_at_{}, persist_at_{}, keepalive_at_{}, wait_at_{};
     std::uint32_t window_probes_ = 0;
     std::uint32_t keepalive_probes_ = 0;     // unanswered

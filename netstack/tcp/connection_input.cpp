@@ -368,10 +368,28 @@ void Connection::input_data(const TcpRepr& seg, std::uint32_t seq, std::span<con
     // RFC 5681 4.2 / RFC 9293 3.8.6.3: ACK at least every second segment, at once when a
     // hole is filled, else within the delayed-ACK bound.
     ++segments_unacked_;
-    if (had_holes || segments_unacked_ >= 2)
+    if (had_holes || (segments_unacked_ >= 2 && !hold_ack()))
         ack_now_ = true;
     else if (!delack_at_)
         delack_at_ = now + host_.tcp_config().delayed_ack;
+}
+
+// Segments that arrived together (one read of the bus) get one ACK at the batch's end, as
+// Linux's GRO gives one per aggregate: ACKs are most of the frames of a stream, and a sender
+// could do nothing sooner with them than with the batch's last. Bounded like an aggregate,
+// to 64 KiB or a quarter of the receive buffer, so the sender's window never waits on it.
+bool Connection::hold_ack() {
+    const std::size_t stretch = std::min<std::size_t>(kMaxHeldAck, receive_.capacity() / 4);
+    if (rcv_nxt_ - last_ack_sent_ >= stretch) return false;
+    if (!ack_held_) ack_held_ = host_.hold_ack(*this);
+    return ack_held_;
+}
+
+void Connection::send_held_ack(Instant now) {
+    if (!ack_held_) return;
+    ack_held_ = false;
+    // Whatever carried an ACK since (data, a window update, a duplicate ACK) reset the count.
+    if (segments_unacked_ > 0 && state_ != TcpState::closed) send_ack(now);
 }
 
 // RFC 9293 3.10.7.4 "sixth, check the URG bit" (before the segment's text, whose bytes the

@@ -19,6 +19,11 @@ Connection& ConnectionTable::create(ConnectionHost& host, const TcpSocketOptions
     return ref;
 }
 
+Connection* ConnectionTable::find_serial(std::uint64_t serial) const {
+    auto it = all_.find(serial);
+    return it == all_.end() ? nullptr : it->second.get();
+}
+
 Connection* ConnectionTable::find_socket(SocketId id) const {
     auto it = sockets_.find(id);
     return it == sockets_.end() ? nullptr : it->second;

@@ -25,6 +25,7 @@ class ConnectionTable {
     std::size_t size() const { return all_.size(); }
 
     Connection* find_socket(SocketId id) const;
+    Connection* find_serial(std::uint64_t serial) const;
     void attach_socket(SocketId id, Connection& c);
 
     Connection* find(const FourTuple& tuple) const;

@@ -9,7 +9,9 @@
 // initial numbers (so short inputs reach its states), bit 5 = keep the checksum as given
 // (else it is fixed up), bits 6-7 = an application action (read and accept, write — urgent
 // when the record's first byte has its top bit set — close one socket). Reading takes each
-// out-of-band byte that has arrived, as a program reading MSG_OOB would.
+// out-of-band byte that has arrived, as a program reading MSG_OOB would. Records that take no
+// time (step 0) and follow one without an action or poll arrive together, in one
+// Stack::ReceiveBatch (one bus read: ACKs held to its end, devices flushed once).
 // make_tcp_rx_corpus.py writes seeds in this format.
 //
 // Cheap invariants: frames fit the device, poll_at() after poll(now) lies in the future,
@@ -20,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -211,6 +214,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto* bytes = reinterpret_cast<const std::byte*>(data);
     std::size_t at = 0;
     std::vector<std::byte> segment;
+    std::optional<Stack::ReceiveBatch> batch;
     for (std::size_t records = 0; at < size && records < 256; ++records) {
         const unsigned control = data[at++];
         std::size_t length = 0;
@@ -222,12 +226,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         segment.assign(bytes + at, bytes + at + length);
         at += length;
 
+        if (kSteps[control & 7] != 0ms) batch.reset();
         rig.clock.advance(kSteps[control & 7]);
         if ((control & 0x10) && segment.size() >= 12) {
             wire::store32(segment, 4, wire::load32(segment, 4) + rig.peer_iss + 1);
             wire::store32(segment, 8, wire::load32(segment, 8) + rig.our_iss + 1);
         }
+        if (!batch) batch.emplace(rig.stack, rig.clock.now());
         rig.send_segment(segment, (control & 0x20) == 0);
+        // The application and the timers run between batches, never inside one.
+        if ((control >> 6) != 0 || (control & 0x08)) batch.reset();
         rig.act(control >> 6,
                 std::span(segment).subspan(std::min<std::size_t>(20, segment.size())));
         if (control & 0x08) {
@@ -235,6 +243,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             rig.check_state();
         }
     }
+    batch.reset();
     // Let every timer run out: retransmissions, keepalives, TIME-WAIT, half-open ones.
     for (int i = 0; i < 64; ++i) {
         rig.clock.advance(2min);

@@ -41,9 +41,10 @@ struct BusDeviceStats {
 
 // A Device on a shmif bus. transmit() copies the frame into a batch; flush() puts the whole
 // batch on the bus under one lock and one wake-up (Writer::send_batch). The stack calls
-// flush() at the end of every receive() and poll(); callers that send from outside those
-// (udp_send, ping_send) flush themselves when they want the frames out at once. The Bus is
-// borrowed and must outlive the device. One thread at a time, like the Stack that uses it.
+// flush() at the end of every receive() (of a Stack::ReceiveBatch, when one is open) and
+// poll(); callers that send from outside those (udp_send, ping_send) flush themselves when
+// they want the frames out at once. The Bus is borrowed and must outlive the device. One
+// thread at a time, like the Stack that uses it.
 class BusDevice : public Device {
   public:
     static constexpr std::size_t default_batch_frames = 64;
@@ -129,8 +130,9 @@ class BusPort {
 };
 
 // The loop body BusPort runs, for callers with their own cursor and buffers (the cursor must
-// skip the device's sender): Stack::receive() for each of `frames` that arrived whole, then
-// device.flush(). Returns the frames handed on; truncated ones are skipped.
+// skip the device's sender): Stack::receive() for each of `frames` that arrived whole, as
+// one Stack::ReceiveBatch, then device.flush(). Returns the frames handed on; truncated ones
+// are skipped.
 std::size_t feed_stack(std::span<const shmif::Frame> frames, Stack& stack, InterfaceId interface,
                        Device& device, Instant now);
 

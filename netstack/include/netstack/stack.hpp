@@ -443,6 +443,23 @@ class Stack {
     // Handles one received Ethernet frame. Always consumes: the bytes are only borrowed for
     // the call; bad frames are counted and dropped.
     void receive(InterfaceId id, std::span<const std::byte> frame, Instant now);
+    // Frames received together (one read of a bus): while one of these lives, receive()
+    // leaves what it sends in the devices, and the ACK that TCP's every-second-segment rule
+    // (RFC 5681 4.2) calls for waits too; its end sends one ACK per connection that owes one
+    // (at most every 64 KiB, as Linux's GRO aggregates) and flushes the devices once. A
+    // stream's ACKs and the data they release then leave in one bus write per batch instead
+    // of one per frame. Out-of-order data, duplicates and FINs are still answered at once.
+    class ReceiveBatch {
+      public:
+        ReceiveBatch(Stack& stack, Instant now);
+        ~ReceiveBatch();
+        ReceiveBatch(const ReceiveBatch&) = delete;
+        ReceiveBatch& operator=(const ReceiveBatch&) = delete;
+
+      private:
+        Stack& stack_;
+        Instant now_;
+    };
     // Runs timers due at `now`: ARP retries and expiry, reassembly timeouts.
     void poll(Instant now);
     // The next instant poll() has something to do, if any.

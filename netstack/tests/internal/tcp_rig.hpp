@@ -32,8 +32,10 @@ class QueueDevice : public Device {
         frames.emplace_back(frame.begin(), frame.end());
         return TxStatus::sent;
     }
+    void flush() override { ++flushes; }
     std::size_t max_frame() const override { return max_frame_; }
     std::deque<std::vector<std::byte>> frames;
+    std::size_t flushes = 0;
 
   private:
     std::size_t max_frame_;
