@@ -256,10 +256,11 @@ TEST_F(Stall, AThreadAsleepInsideItsBatchIsTakenOverAndFenced) {
         auto slot = batch->acquire(len);
         ASSERT_TRUE(slot);
         std::memcpy(slot->data(), full.data(), len / 2);
-        // At least 25 ms: a sender must ask for the lock between the 10 ms bound and the
-        // sleeper's waking, and on a loaded CI machine (ctest -j2 beside other tests) a
-        // sender can go unscheduled for several milliseconds.
-        std::this_thread::sleep_for(std::chrono::milliseconds(25 + rng() % 40));
+        // At least 50 ms: a sender must ask for the lock between the 10 ms bound and the
+        // sleeper's waking, and on a loaded CI machine (ctest -j2 beside a test that keeps
+        // both vCPUs busy) both senders can go unscheduled for tens of milliseconds. (25 ms
+        // failed once in a full ctest -j2 run here.)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 40));
         std::memcpy(slot->data(), full.data(), len);
         if (batch->commit() == 0) {
             ASSERT_TRUE(batch->failure());
