@@ -548,6 +548,7 @@ nlohmann::json Dataplane::stats_json() {
         shmif::CursorStats cursor;
         shmif::WriterStats writer;
         std::uint64_t read_ahead = 0;
+        std::uint64_t passed = 0;
     };
     struct ShardCounters {
         netstack::StackStats stack;
@@ -565,6 +566,7 @@ nlohmann::json Dataplane::stats_json() {
             out.links[link->name()].cursor = link->cursor().stats();
             out.links[link->name()].writer = link->device().writer_stats();
             out.links[link->name()].read_ahead = link->read_ahead();
+            out.links[link->name()].passed = link->passed();
         }
     });
 
@@ -576,6 +578,7 @@ nlohmann::json Dataplane::stats_json() {
             accumulate(total.ethernet, shard.links[name].ethernet);
             accumulate(total.writer, shard.links[name].writer);
             total.read_ahead += shard.links[name].read_ahead;
+            total.passed += shard.links[name].passed;
         }
         // Every worker reads every frame of the bus: one reader's count is the interface's.
         const auto& reader = per_shard.front().links[name].cursor;
@@ -587,7 +590,8 @@ nlohmann::json Dataplane::stats_json() {
                            {"tx_dropped", total.ethernet.tx_dropped},
                            {"lost_frames", reader.lost_frames},
                            {"overruns", reader.overruns},
-                           {"read_ahead", total.read_ahead}};
+                           {"read_ahead", total.read_ahead},
+                           {"rx_passed", total.passed}};
         // The link layer's drop counters, summed over the shards, flat beside them.
         const auto ethernet = to_json(total.ethernet);
         for (const auto& [field, value] : ethernet.items())

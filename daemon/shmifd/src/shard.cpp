@@ -98,7 +98,7 @@ std::size_t Shard::poll(std::size_t budget) {
     std::size_t frames = 0;
     for (const auto& link : links_) {
         const std::uint64_t seen_before = link->frames_seen();
-        frames += netstack::feed_stack(link->receive(budget, now), stack_, link->id,
+        frames += netstack::feed_stack(link->receive(budget, now, stack_), stack_, link->id,
                                        link->stack_device(), now);
         seen += link->frames_seen() - seen_before;
         work += link->stack_device().release(now);  // egress frames held until now

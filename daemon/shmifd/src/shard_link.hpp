@@ -55,8 +55,10 @@ class ShardLink {
 
     // Reads up to `budget` frames into the link's buffers, those read ahead first; returns
     // those for the stack (after the ingress impairment, if any: then also frames read
-    // earlier that are due now).
-    std::span<const shmif::Frame> receive(std::size_t budget, shmif::impair::Instant now);
+    // earlier that are due now). On a native bus, frames `stack` calls another shard's
+    // (Stack::owned_elsewhere) are passed by in the ring, never copied.
+    std::span<const shmif::Frame> receive(std::size_t budget, shmif::impair::Instant now,
+                                          const netstack::Stack& stack);
     // Sleep support: see engine::Source::arm.
     bool arm(shmif::Cursor::WaitSpec& spec);
     void disarm();
@@ -68,11 +70,15 @@ class ShardLink {
     }
     // Frames read ahead of the stack so that our own sends would not overwrite them.
     std::uint64_t read_ahead() const { return read_ahead_; }
+    // Frames passed by uncopied as another shard's.
+    std::uint64_t passed() const { return passed_; }
 
   private:
     // BusDevice's before_write: takes in what the cursor has not read yet when a batch of
     // `bytes` in `frames` could reach it (see frame_backlog.hpp).
     void read_ahead(std::size_t bytes, std::size_t frames);
+    // Peeks at up to `count` frames in the ring and copies out those `stack` may own.
+    std::size_t receive_steered(std::size_t count, const netstack::Stack& stack);
     // The device's health observer: logs a corrupt header at error level when sending starts
     // failing because of it, and at info level when sending works again.
     void report_health(const std::optional<shmif::Error>& error);
@@ -86,6 +92,10 @@ class ShardLink {
     IngressImpairment ingress_;
     std::vector<std::byte> storage_;
     std::vector<shmif::Frame> frames_;
+    // Native buses only: there a peeked frame is read in place (NetBSD's peek copies anyway).
+    bool steer_ = false;
+    std::vector<shmif::FrameView> views_;
+    std::uint64_t passed_ = 0;
     FrameBacklog backlog_;
     // Read-ahead's own buffers (frames_ may be in use), made at its first use, not zeroed.
     std::unique_ptr<std::byte[]> ahead_storage_;

@@ -26,6 +26,7 @@
 // port whose hash lands on the calling shard. A shard never answers a segment it does not
 // own (no RST from the wrong shard): it counts tcp.drop_not_owner; the owner answers
 // segments that match no connection with a RST. TCP counters count in the owning shard only.
+// A reader may skip feeding a shard the segments owned_elsewhere() names (the daemon does).
 #pragma once
 
 #include <cstddef>
@@ -460,6 +461,14 @@ class Stack {
         Stack& stack_;
         Instant now_;
     };
+    // Would receive() of this frame only count it as another shard's? True for a TCP segment
+    // to one of our addresses (unfragmented; IPv6 without extension headers) whose 4-tuple
+    // another shard owns; false for everything else, for any doubt, and with one shard. Reads
+    // the headers only (a few loads, no checksum), so a reader that sees every frame of a bus
+    // can pass such frames by without copying them: it must then not feed them at all, and
+    // this shard's Ethernet and IP receive counters leave them out. `frame` may be torn (read
+    // in place while a writer laps the reader): the verdict is then wrong, never unsafe.
+    bool owned_elsewhere(InterfaceId id, std::span<const std::byte> frame) const;
     // Runs timers due at `now`: ARP retries and expiry, reassembly timeouts.
     void poll(Instant now);
     // The next instant poll() has something to do, if any.
