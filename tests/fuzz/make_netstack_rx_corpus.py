@@ -9,7 +9,7 @@ import os
 import struct
 import sys
 
-from scapy.all import ARP, ICMP, IP, UDP, Dot1Q, Ether, Raw, fragment
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, Raw, fragment
 from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
                                 ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr,
                                 IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
@@ -113,6 +113,14 @@ SEEDS = {
         rec(ip6() / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:db8::9"]) / UDP()),
         rec(ip6() / IPv6ExtHdrDestOpt() / IPv6ExtHdrHopByHop() / UDP()),
         rec(ip6(nh=253) / Raw(b"unknown"))],
+    # TCP segments to our addresses from many ports: half of them another shard's (the
+    # steering check), some cut short, one fragmented.
+    "tcp_to_us_both_families": [rec(eth0(ip0() / TCP(sport=40000 + i, dport=80, flags="S")), poll=False)
+                                for i in range(8)] +
+                               [rec(ip6() / TCP(sport=41000 + i, dport=443, flags="A"), poll=False)
+                                for i in range(8)] +
+                               [rec(bytes(eth0(ip0() / TCP(sport=40100, dport=80)))[:36]),
+                                rec(eth0(ip0(flags="MF") / TCP(sport=40200, dport=80)))],
     "garbage": [rec(bytes(range(256))[:90]), rec(b"\x00" * 5), rec(b"", step=7, action=5),
                 rec(bytes([0xFF] * 14) + b"\x08\x06" + bytes(10), action=6)],
 }

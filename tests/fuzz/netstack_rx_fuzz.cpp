@@ -10,7 +10,10 @@
 //
 // Cheap invariants: the stack never transmits a frame shorter than an Ethernet header or
 // longer than the device carries, poll_at() after poll(now) lies in the
-// future, and the neighbour table and socket queue respect their bounds.
+// future, and the neighbour table and socket queue respect their bounds. Each frame is also
+// judged by Stack::owned_elsewhere on shard 1 of 2 of a host with eth0's addresses, and what
+// it calls another shard's is fed to that shard: it must do nothing with it (no TCP segment
+// taken in, nothing sent), as a daemon's worker that never copies such frames assumes.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -94,6 +97,36 @@ struct Rig {
         stack.udp_set_queue_limits(udp, kQueueDatagrams, 1 << 16);
         ping = *stack.ping_open();
     }
+    // Shard 1 of 2 with eth0's MAC and addresses (DAD off, so they are ours at once).
+    struct Steering {
+        Steering() : stack(config()) {
+            InterfaceConfig c;
+            c.name = "eth0";
+            c.mac = {{0x02, 0, 0, 0, 0, 0x01}};
+            id = *stack.add_interface(c, device);
+            check(stack.add_address(id, {a(10, 0, 0, 1), 24}, Instant{}).has_value());
+            check(stack.add_address(id, Ipv6Cidr{a6(0, 1), 64}, Instant{}).has_value());
+        }
+        static StackConfig config() {
+            StackConfig c;
+            c.shard = {1, 2};
+            c.ipv6.enabled = true;
+            c.ipv6.dad_transmits = 0;
+            return c;
+        }
+        void judge(std::span<const std::byte> frame, Instant now) {
+            if (!stack.owned_elsewhere(id, frame)) return;
+            const std::uint64_t sent = device.frames();
+            const std::uint64_t taken = stack.stats().tcp.rx_segments;
+            stack.receive(id, frame, now);
+            check(device.frames() == sent);
+            check(stack.stats().tcp.rx_segments == taken);
+        }
+        CheckingDevice device;
+        Stack stack;
+        InterfaceId id = 0;
+    };
+
     static StackConfig config() {
         StackConfig c;
         c.forwarding = true;
@@ -161,6 +194,7 @@ struct Rig {
     std::array<InterfaceId, 2> ids{};
     SocketId udp = 0;
     SocketId ping = 0;
+    Steering steering;
 };
 
 }  // namespace
@@ -182,6 +216,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
         rig.clock.advance(kSteps[(control >> 1) & 7]);
         rig.stack.receive(rig.ids[control & 1], frame, rig.clock.now());
+        rig.steering.judge(frame, rig.clock.now());
         rig.act(control >> 5, frame);
         if (control & 0x10) rig.stack.poll(rig.clock.now());
         if (control & 0x10) rig.check_state();
