@@ -6,6 +6,7 @@
 #include "netstack/tcp.hpp"
 #include "src/stack_impl.hpp"
 #include "wire/ethernet.hpp"
+#include "wire/ip_protocol.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/ipv6.hpp"
 
@@ -13,7 +14,7 @@ namespace netstack {
 
 namespace {
 
-constexpr std::uint8_t kTcp = 6;   // IpProtocol::tcp
+constexpr auto kTcp = static_cast<std::uint8_t>(wire::IpProtocol::tcp);
 constexpr std::size_t kPorts = 4;  // what the owner needs of the TCP header
 
 // The 4-tuple a received segment names, as tcp_input keys it: local = (dst, dst port).
