@@ -8,7 +8,7 @@
 #include "lock.hpp"
 #include "native_ring.hpp"
 #include "netbsd_ring.hpp"
-#include "tsan.hpp"
+#include "shmif/seqlock_read.hpp"
 
 namespace shmif {
 

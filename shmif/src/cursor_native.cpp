@@ -6,7 +6,7 @@
 #include "bus_impl.hpp"
 #include "native_ring.hpp"
 #include "shmif/cursor.hpp"
-#include "tsan.hpp"
+#include "shmif/seqlock_read.hpp"
 
 namespace shmif {
 

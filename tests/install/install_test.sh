@@ -162,6 +162,7 @@ include/shmif/check.hpp
 include/shmif/cursor.hpp
 include/shmif/error.hpp
 include/shmif/frame.hpp
+include/shmif/seqlock_read.hpp
 include/shmif/shmif.h
 include/shmif/writer.hpp
 $libdir/cmake/shmif/shmifConfig.cmake

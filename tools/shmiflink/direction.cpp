@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "shmif/seqlock_read.hpp"
+
 namespace shmiflink {
 
 namespace impair = shmif::impair;
@@ -146,7 +148,11 @@ bool Direction::forward_direct() {
             ++counters_.send_failures;
             continue;
         }
-        std::memcpy(slot->data(), view.data.data(), view.data.size());
+        {
+            // The other direction's thread writes this ring: a seqlock read, checked below.
+            shmif::SeqlockReadSection in_the_ring;
+            std::memcpy(slot->data(), view.data.data(), view.data.size());
+        }
         // Copied first, checked after (seqlock style): still valid means the copy is whole.
         // A frame a writer overwrote meanwhile is taken back (never sent) and counted; the
         // next peek sees the overrun.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "shmif/seqlock_read.hpp"
+
 namespace shmifd {
 
 namespace {
@@ -116,16 +118,20 @@ std::span<const shmif::Frame> ShardLink::receive(std::size_t budget, shmif::impa
 std::size_t ShardLink::receive_steered(std::size_t count, const netstack::Stack& stack) {
     const std::size_t seen = cursor_.peek(std::span(views_.data(), count));
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < seen; ++i) {
-        const shmif::FrameView& view = views_[i];
-        if (stack.owned_elsewhere(id, view.data)) continue;
-        shmif::Frame& frame = frames_[kept++];
-        const std::size_t len = std::min(view.data.size(), frame.capacity);
-        std::memcpy(frame.data, view.data.data(), len);
-        frame.len = len;
-        frame.orig_len = view.data.size();
-        frame.sender = view.sender;
-        frame.time_ns = view.time_ns;
+    {
+        // Other workers' writers may be lapping what is read here: validated below.
+        shmif::SeqlockReadSection in_the_ring;
+        for (std::size_t i = 0; i < seen; ++i) {
+            const shmif::FrameView& view = views_[i];
+            if (stack.owned_elsewhere(id, view.data)) continue;
+            shmif::Frame& frame = frames_[kept++];
+            const std::size_t len = std::min(view.data.size(), frame.capacity);
+            std::memcpy(frame.data, view.data.data(), len);
+            frame.len = len;
+            frame.orig_len = view.data.size();
+            frame.sender = view.sender;
+            frame.time_ns = view.time_ns;
+        }
     }
     // A writer that lapped the cursor meanwhile may have torn what was judged or copied: read
     // again the plain way, which counts the loss. The oldest view intact vouches for the rest.

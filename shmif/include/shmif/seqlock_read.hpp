@@ -1,6 +1,8 @@
-// The bus readers' copy is a seqlock read: it races with writers by design and is validated
-// afterwards with fences, which ThreadSanitizer does not model. Under TSan that section is
-// hidden from it (ignored accesses race with nothing); everywhere else this is empty.
+// Reading a native bus's ring in place (Cursor::peek() views) races with writers by design:
+// what was read is validated afterwards (Cursor::still_valid()), a seqlock read, which
+// ThreadSanitizer does not model. Hold a SeqlockReadSection while reading peeked views so that
+// a TSan build does not report those reads; it hides the section from TSan (ignored accesses
+// race with nothing), so keep it to the reads. Everywhere but under TSan it is empty.
 #pragma once
 
 #if defined(__SANITIZE_THREAD__)
