@@ -21,7 +21,8 @@ struct Interface {
     std::size_t mtu = 0;  // IP MTU
     bool up = true;
     bool promiscuous = false;
-    bool loopback = false;  // InterfaceConfig::loopback
+    bool loopback = false;          // InterfaceConfig::loopback
+    bool checksum_offload = false;  // TCP not summed (loopback only: set_checksum_offload)
     VlanPolicy vlan = VlanPolicy::drop;
     Device* device = nullptr;
     std::vector<Ipv4Cidr> addresses;

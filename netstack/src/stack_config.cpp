@@ -119,6 +119,7 @@ std::expected<InterfaceId, ConfigError> Stack::add_interface(const InterfaceConf
     iface->mtu = mtu;
     iface->promiscuous = cfg.promiscuous;
     iface->loopback = cfg.loopback;
+    iface->checksum_offload = cfg.loopback;
     iface->vlan = cfg.vlan;
     iface->device = &device;
     const InterfaceId id = iface->id;
@@ -172,6 +173,14 @@ std::expected<void, ConfigError> Stack::set_mtu(InterfaceId id, std::size_t mtu)
     if (mtu < 68 || mtu > link_mtu || mtu > wire::ipv4_max_total_len)
         return std::unexpected(ConfigError::invalid);
     iface->mtu = mtu;
+    return {};
+}
+
+std::expected<void, ConfigError> Stack::set_checksum_offload(InterfaceId id, bool on) {
+    auto* iface = impl_->find(id);
+    if (!iface) return std::unexpected(ConfigError::no_such_interface);
+    if (!iface->loopback) return std::unexpected(ConfigError::invalid);
+    iface->checksum_offload = on;
     return {};
 }
 

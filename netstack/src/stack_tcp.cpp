@@ -27,6 +27,12 @@ constexpr std::uint16_t ephemeral_first = 32768;
 constexpr std::uint16_t ephemeral_last = 60999;
 constexpr std::size_t max_loopback_rounds = 4096;
 
+// A segment over a loopback interface is neither summed nor checked (wire::TcpChecksum),
+// unless its offload was turned off.
+wire::TcpChecksum checksum_on(const link::Interface& iface) {
+    return iface.checksum_offload ? wire::TcpChecksum::loopback : wire::TcpChecksum::full;
+}
+
 }  // namespace
 
 struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
@@ -102,7 +108,7 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         const IpFamily family = tuple.remote.family();
         Frame frame = make_frame_for(family, seg.buffer_len());
         seg.emit(wire::MutableBytes(frame).subspan(payload_offset_for(family)), tuple.local.address,
-                 tuple.remote.address);
+                 tuple.remote.address, checksum_on(*route->iface));
         if (route->local) {
             loopback.push_back({std::move(frame), *route, tuple.remote.address, seg.buffer_len()});
             return;
@@ -339,7 +345,7 @@ void count_parse_error(TcpStats& stats, wire::TcpError error) {
 
 }  // namespace
 
-void Stack::Impl::tcp_input(link::Interface&, const InboundPacket& in, Instant now) {
+void Stack::Impl::tcp_input(link::Interface& iface, const InboundPacket& in, Instant now) {
     Impl::TcpLayer& layer = tcp_layer();
     TcpStats& tcp_stats = stats.tcp;
     const wire::Bytes segment = in.payload;
@@ -360,7 +366,7 @@ void Stack::Impl::tcp_input(link::Interface&, const InboundPacket& in, Instant n
         ++tcp_stats.drop_bad_address;
         return;
     }
-    auto parsed = TcpRepr::parse(segment, in.src, in.dst);
+    auto parsed = TcpRepr::parse(segment, in.src, in.dst, checksum_on(iface));
     if (!parsed) return count_parse_error(tcp_stats, parsed.error());
     const TcpRepr& seg = *parsed;
     ++tcp_stats.rx_segments;

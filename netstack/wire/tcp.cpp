@@ -82,15 +82,17 @@ std::size_t sack_blocks_fitting(const TcpRepr& r) {
 }  // namespace
 
 std::expected<TcpRepr, TcpError> TcpRepr::parse(Bytes segment, const IpAddress& src,
-                                                const IpAddress& dst) {
+                                                const IpAddress& dst, TcpChecksum checksum) {
     if (segment.size() < tcp_header_len) return std::unexpected(TcpError::short_header);
     const std::size_t offset = std::size_t{load8(segment, 12)} / 16 * 4;
     if (offset < tcp_header_len) return std::unexpected(TcpError::bad_offset);
     if (offset > segment.size()) return std::unexpected(TcpError::short_header);
-    if (segment.size() > 0xffff || pseudo_header(src, dst, std::uint8_t(IpProtocol::tcp),
-                                                 static_cast<std::uint16_t>(segment.size()))
-                                           .add(segment)
-                                           .sum() != 0xffff)
+    if (segment.size() > 0xffff) return std::unexpected(TcpError::bad_checksum);
+    if (checksum == TcpChecksum::full &&
+        pseudo_header(src, dst, std::uint8_t(IpProtocol::tcp),
+                      static_cast<std::uint16_t>(segment.size()))
+                .add(segment)
+                .sum() != 0xffff)
         return std::unexpected(TcpError::bad_checksum);
     TcpRepr repr{.src_port = load16(segment, 0),
                  .dst_port = load16(segment, 2),
@@ -111,7 +113,7 @@ std::size_t TcpRepr::options_len() const {
 }
 
 void TcpRepr::emit_header(MutableBytes out, const IpAddress& src, const IpAddress& dst,
-                          Bytes payload_in_place) const {
+                          Bytes payload_in_place, TcpChecksum checksum) const {
     const std::size_t header = header_len();
     store16(out, 0, src_port);
     store16(out, 2, dst_port);
@@ -155,18 +157,20 @@ void TcpRepr::emit_header(MutableBytes out, const IpAddress& src, const IpAddres
         }
     }
     const auto length = static_cast<std::uint16_t>(header + payload_in_place.size());
-    const std::uint16_t sum = pseudo_header(src, dst, std::uint8_t(IpProtocol::tcp), length)
-                                  .add(out.first(header))
-                                  .add(payload_in_place)
-                                  .finish();
-    store16(out, 16, sum);
+    const Checksum pseudo = pseudo_header(src, dst, std::uint8_t(IpProtocol::tcp), length);
+    if (checksum == TcpChecksum::loopback) {
+        store16(out, 16, pseudo.sum());
+        return;
+    }
+    store16(out, 16, Checksum(pseudo).add(out.first(header)).add(payload_in_place).finish());
 }
 
-void TcpRepr::emit(MutableBytes out, const IpAddress& src, const IpAddress& dst) const {
+void TcpRepr::emit(MutableBytes out, const IpAddress& src, const IpAddress& dst,
+                   TcpChecksum checksum) const {
     const std::size_t header = header_len();
     // memmove, not an element loop: this copy is most of what sending costs.
     if (!payload.empty()) std::memmove(out.data() + header, payload.data(), payload.size());
-    emit_header(out, src, dst, Bytes(out).subspan(header, payload.size()));
+    emit_header(out, src, dst, Bytes(out).subspan(header, payload.size()), checksum);
 }
 
 }  // namespace netstack::wire

@@ -36,6 +36,13 @@ enum class TcpError : std::uint8_t {
     bad_checksum,
 };
 
+// How a segment's checksum is made and checked. `full` everywhere a segment crosses a link.
+// `loopback`: on a loopback interface, whose frames never leave this host and are made by
+// this stack alone, nothing is summed (Linux's lo: CHECKSUM_PARTIAL out, CHECKSUM_UNNECESSARY
+// in); the field holds the pseudo-header's folded sum, as Linux leaves it for a device to
+// finish, and is not checked on arrival.
+enum class TcpChecksum : std::uint8_t { full, loopback };
+
 struct TcpTimestamps {
     std::uint32_t value = 0;  // TSval
     std::uint32_t echo = 0;   // TSecr
@@ -78,18 +85,20 @@ struct TcpRepr {
     // options after EOL are ignored (RFC 9293 3.2). The checksum covers the pseudo-header,
     // IPv4's or IPv6's by the addresses' family.
     static std::expected<TcpRepr, TcpError> parse(Bytes segment, const IpAddress& src,
-                                                  const IpAddress& dst);
+                                                  const IpAddress& dst,
+                                                  TcpChecksum checksum = TcpChecksum::full);
     std::size_t options_len() const;  // padded to a multiple of 4
     std::size_t header_len() const { return tcp_header_len + options_len(); }
     std::size_t buffer_len() const { return header_len() + payload.size(); }
     // Writes buffer_len() bytes with the checksum. Options go out in Linux's order (MSS,
     // SACK-permitted, timestamps, window scale, SACK blocks), NOP-padded to 4-byte words.
     // `out` must not overlap `payload`.
-    void emit(MutableBytes out, const IpAddress& src, const IpAddress& dst) const;
+    void emit(MutableBytes out, const IpAddress& src, const IpAddress& dst,
+              TcpChecksum checksum = TcpChecksum::full) const;
     // Writes the header only (for a payload already in place after it) and the checksum
     // over header and `payload_in_place`.
     void emit_header(MutableBytes out, const IpAddress& src, const IpAddress& dst,
-                     Bytes payload_in_place) const;
+                     Bytes payload_in_place, TcpChecksum checksum = TcpChecksum::full) const;
 };
 
 }  // namespace netstack::wire

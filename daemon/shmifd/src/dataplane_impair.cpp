@@ -44,13 +44,21 @@ Dataplane::Outcome Dataplane::set_impairment(const std::string& name, ImpairDire
                                              const shmif::impair::Settings& settings) {
     InterfaceState* state = find_mutable(name);
     if (!state) return std::unexpected(control::CommandError{"not_found", "no interface " + name});
+    auto& egress = state->spec.impair_egress;
+    auto& ingress = state->spec.impair_ingress;
+    // TCP over lo is not summed (netstack/README.md): were lo to flip bits, nothing would
+    // catch them. As Linux's netem sums a segment before it corrupts one, the stacks sum and
+    // check segments on lo while either direction corrupts.
+    const auto& other = direction == ImpairDirection::egress ? ingress : egress;
+    const bool corrupting = settings.corrupt.probability > 0 || other.corrupt.probability > 0;
     on_every_shard_stopped([&](Shard& shard) {
-        shard.link(name)->impairment(direction).set(
+        ShardLink* link = shard.link(name);
+        link->impairment(direction).set(
             shard_impairment(*state, direction, settings, shard.index()));
+        if (state->loopback) (void)shard.stack().set_checksum_offload(link->id, !corrupting);
         return 0;
     });
-    (direction == ImpairDirection::egress ? state->spec.impair_egress
-                                          : state->spec.impair_ingress) = settings;
+    (direction == ImpairDirection::egress ? egress : ingress) = settings;
     return {};
 }
 

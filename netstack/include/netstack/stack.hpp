@@ -365,6 +365,11 @@ class Stack {
     // IP MTU from 68 up to what the device carries (max_frame() - 14, at most 65,535);
     // invalid otherwise. Datagrams sent from now on are fragmented to it.
     std::expected<void, ConfigError> set_mtu(InterfaceId id, std::size_t mtu);
+    // A loopback interface's TCP checksum offload, on from the start, as on Linux's lo:
+    // segments over it are neither summed nor checked (netstack/README.md). Turn it off while
+    // something between the shards may alter frames (the daemon: a corrupt impairment on lo),
+    // so that TCP drops what was altered. invalid for an interface that is not loopback.
+    std::expected<void, ConfigError> set_checksum_offload(InterfaceId id, bool on);
     // Whether packets not addressed to us are routed on (StackConfig::forwarding).
     void set_forwarding(bool on);
     std::optional<InterfaceId> find_interface(std::string_view name) const;

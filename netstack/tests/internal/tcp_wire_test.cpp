@@ -95,6 +95,33 @@ TEST(TcpWire, RejectsBadChecksum) {
     EXPECT_EQ(TcpRepr::parse(syn_segment, ip(10, 0, 0, 3), us).error(), TcpError::bad_checksum);
 }
 
+// Over a loopback interface (TcpChecksum::loopback) nothing is summed, as on Linux's lo: the
+// field holds the pseudo-header's folded sum, and arrivals are not checked.
+TEST(TcpWire, LoopbackSegmentsCarryThePseudoHeaderSumUnchecked) {
+    auto r = TcpRepr::parse(syn_segment, peer, us);
+    ASSERT_TRUE(r.has_value());
+    std::vector<std::byte> out(r->buffer_len());
+    r->emit(out, peer, us, TcpChecksum::loopback);
+    // 10.0.0.2 + 10.0.0.1 + protocol 6 + length 40: 0x0a00 + 0x0002 + 0x0a00 + 0x0001 + 0x0006
+    // + 0x0028 = 0x1431.
+    auto expected = syn_segment;
+    expected[16] = std::byte{0x14};
+    expected[17] = std::byte{0x31};
+    EXPECT_EQ(out, expected);
+    EXPECT_EQ(TcpRepr::parse(out, peer, us).error(), TcpError::bad_checksum)
+        << "not a checksum a link would accept";
+    auto back = TcpRepr::parse(out, peer, us, TcpChecksum::loopback);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->seq, r->seq);
+    EXPECT_EQ(back->timestamps, r->timestamps);
+    // Unchecked, whatever the field holds; the header's own rules still apply.
+    auto garbled = syn_segment;
+    garbled[17] ^= std::byte{1};
+    EXPECT_TRUE(TcpRepr::parse(garbled, peer, us, TcpChecksum::loopback).has_value());
+    EXPECT_EQ(TcpRepr::parse(Bytes(syn_segment).first(19), peer, us, TcpChecksum::loopback).error(),
+              TcpError::short_header);
+}
+
 TEST(TcpWire, RejectsShortAndBadOffset) {
     EXPECT_EQ(TcpRepr::parse(Bytes(syn_segment).first(19), peer, us).error(),
               TcpError::short_header);
