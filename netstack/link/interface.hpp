@@ -22,7 +22,8 @@ struct Interface {
     bool up = true;
     bool promiscuous = false;
     bool loopback = false;          // InterfaceConfig::loopback
-    bool checksum_offload = false;  // TCP not summed (loopback only: set_checksum_offload)
+    bool checksum_offload = false;  // loopback only: LoopbackShortcuts::checksum
+    bool bypass = false;            // loopback only: LoopbackShortcuts::bypass
     VlanPolicy vlan = VlanPolicy::drop;
     Device* device = nullptr;
     std::vector<Ipv4Cidr> addresses;

@@ -120,6 +120,7 @@ std::expected<InterfaceId, ConfigError> Stack::add_interface(const InterfaceConf
     iface->promiscuous = cfg.promiscuous;
     iface->loopback = cfg.loopback;
     iface->checksum_offload = cfg.loopback;
+    iface->bypass = cfg.loopback;
     iface->vlan = cfg.vlan;
     iface->device = &device;
     const InterfaceId id = iface->id;
@@ -176,11 +177,13 @@ std::expected<void, ConfigError> Stack::set_mtu(InterfaceId id, std::size_t mtu)
     return {};
 }
 
-std::expected<void, ConfigError> Stack::set_checksum_offload(InterfaceId id, bool on) {
+std::expected<void, ConfigError> Stack::set_loopback_shortcuts(InterfaceId id,
+                                                               LoopbackShortcuts shortcuts) {
     auto* iface = impl_->find(id);
     if (!iface) return std::unexpected(ConfigError::no_such_interface);
     if (!iface->loopback) return std::unexpected(ConfigError::invalid);
-    iface->checksum_offload = on;
+    iface->checksum_offload = shortcuts.checksum;
+    iface->bypass = shortcuts.bypass;
     return {};
 }
 

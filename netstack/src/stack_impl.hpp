@@ -186,6 +186,21 @@ struct Stack::Impl {
     // Stack::ReceiveBatch objects alive: while above 0, receive() does not flush.
     int receive_batches = 0;
 
+    // The loopback bypass (LoopbackShortcuts::bypass): TCP segments on a loopback interface
+    // whose receiving end is this shard's wait here, Ethernet header and all, instead of
+    // crossing the link; the TCP layer delivers them when its current call is over.
+    struct Bypassed {
+        InterfaceId iface = 0;
+        Frame frame;
+    };
+    std::deque<Bypassed> bypassed;
+    // Keeps the frame (its Ethernet header filled in) when it qualifies: true then.
+    bool bypass_link(link::Interface& iface, Frame& frame, wire::EtherType type);
+    // The flow hash of the connection a TCP segment in `frame` is for, when one shard owns it
+    // (stack_steering.cpp); nullopt for anything else and for any doubt.
+    std::optional<std::uint32_t> tcp_owner_key(const link::Interface& iface,
+                                               std::span<const std::byte> frame) const;
+
     // --- IPv4 (stack_ipv4.cpp) ---
     void ipv4_input(link::Interface& iface, const link::AcceptedFrame& frame, Instant now);
     // A whole (reassembled) datagram addressed to us. `to_broadcast`: sent to a broadcast or

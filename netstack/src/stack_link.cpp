@@ -130,6 +130,7 @@ void Stack::Impl::send_gratuitous_arp(link::Interface& iface, Ipv4Address addres
 void Stack::Impl::link_output(link::Interface& iface, const IpAddress& next_hop,
                               std::optional<MacAddress> link_dst, Frame&& frame, Instant now) {
     const EtherType type = next_hop.is_v4() ? EtherType::ipv4 : EtherType::ipv6;
+    if (iface.bypass && bypass_link(iface, frame, type)) return;
     if (link_dst) return transmit(iface, frame, *link_dst, type);
     // A loopback link has no neighbours: every packet goes to its own MAC, no ARP.
     if (iface.loopback) return transmit(iface, frame, iface.mac, type);
@@ -303,6 +304,18 @@ void Stack::Impl::transmit(link::Interface& iface, std::span<std::byte> frame, M
         return count(stats, iface, &EthernetStats::tx_dropped);
     count(stats, iface, &EthernetStats::tx_frames);
     count(stats, iface, &EthernetStats::tx_bytes, frame.size());
+}
+
+bool Stack::Impl::bypass_link(link::Interface& iface, Frame& frame, EtherType type) {
+    if (!iface.up || !iface.device) return false;
+    wire::EthernetRepr{.dst = iface.mac, .src = iface.mac, .ethertype = std::uint16_t(type)}.emit(
+        frame);
+    const auto key = tcp_owner_key(iface, frame);
+    if (!key || !owns(*key)) return false;
+    count(stats, iface, &EthernetStats::tx_frames);
+    count(stats, iface, &EthernetStats::tx_bytes, frame.size());
+    bypassed.push_back({iface.id, std::move(frame)});
+    return true;
 }
 
 void Stack::Impl::flush_devices() {

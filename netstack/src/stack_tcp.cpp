@@ -155,7 +155,16 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         last_now = now;
         if (draining) return;
         draining = true;
-        for (std::size_t round = 0; round < max_loopback_rounds && !loopback.empty(); ++round) {
+        for (std::size_t round = 0;
+             round < max_loopback_rounds && !(loopback.empty() && stack.bypassed.empty());
+             ++round) {
+            if (!stack.bypassed.empty()) {
+                Impl::Bypassed b = std::move(stack.bypassed.front());
+                stack.bypassed.pop_front();
+                if (link::Interface* iface = stack.find(b.iface))
+                    stack.ethernet_input(*iface, b.frame, now);
+                continue;
+            }
             Looped l = std::move(loopback.front());
             loopback.pop_front();
             (void)stack.ip_output(l.route, l.dst, wire::IpProtocol::tcp, l.payload_len,

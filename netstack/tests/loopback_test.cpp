@@ -174,12 +174,18 @@ TEST_F(LoopbackTest, TcpOverLoopback) {
     EXPECT_TRUE(h.sent().empty()) << "nothing on eth0";
 }
 
-// TCP's checksum over lo (wire::TcpChecksum) in a connection to 127.0.0.1:80.
+// TCP's checksum over lo (wire::TcpChecksum) in a connection to 127.0.0.1:80, with the
+// bypass off so that its segments cross the link.
 class LoopbackTcpChecksumTest : public LoopbackTest {
   protected:
     static constexpr std::size_t tcp_at = 14 + 20;  // Ethernet and IPv4 headers
     SocketId listener{};
     SocketId client{};
+
+    void SetUp() override {
+        LoopbackTest::SetUp();
+        ASSERT_TRUE(h.stack.set_loopback_shortcuts(lo, {.checksum = true, .bypass = false}));
+    }
 
     // A listener on port 80 and a client connecting to it: the client's SYN, taken off lo.
     FrameBuffer connect_and_take_syn() {
@@ -235,9 +241,9 @@ TEST_F(LoopbackTcpChecksumTest, SegmentsOverLoopbackAreNotSummed) {
 // With the offload off (the daemon does so while lo corrupts frames), TCP over lo is summed
 // and checked like anywhere else.
 TEST_F(LoopbackTcpChecksumTest, WithoutTheOffloadSegmentsAreSummedAndChecked) {
-    EXPECT_EQ(h.stack.set_checksum_offload(h.eth0, false).error(), ConfigError::invalid)
-        << "only a loopback interface has it";
-    ASSERT_TRUE(h.stack.set_checksum_offload(lo, false));
+    EXPECT_EQ(h.stack.set_loopback_shortcuts(h.eth0, {}).error(), ConfigError::invalid)
+        << "only a loopback interface has them";
+    ASSERT_TRUE(h.stack.set_loopback_shortcuts(lo, {.checksum = false, .bypass = false}));
     const auto syn = connect_and_take_syn();
     ASSERT_GT(syn.size(), tcp_at + 20);
     EXPECT_EQ(folded_sum(syn, false), 0xffffu);
@@ -250,6 +256,49 @@ TEST_F(LoopbackTcpChecksumTest, WithoutTheOffloadSegmentsAreSummedAndChecked) {
     h.stack.receive(lo, syn, h.now());
     run();
     EXPECT_TRUE(h.stack.tcp_accept(listener));
+}
+
+// A TCP segment whose receiving end lives on this stack (one shard: every one) does not cross
+// the link: it is delivered when the call that made it returns, and lo counts it both ways.
+// Other traffic (ICMP here) still crosses; with the bypass off, TCP does too.
+TEST_F(LoopbackTest, TcpBypassesTheLinkToItsOwnShard) {
+    auto listener = h.stack.tcp_open();
+    ASSERT_TRUE(h.stack.tcp_bind(*listener, {Ipv4Address::any(), 80}));
+    ASSERT_TRUE(h.stack.tcp_listen(*listener, 8));
+    auto client = h.stack.tcp_open();
+    ASSERT_TRUE(h.stack.tcp_connect(*client, {localhost, 80}, h.now()));
+    auto server = h.stack.tcp_accept(*listener);
+    ASSERT_TRUE(server) << "the handshake is over when tcp_connect returns";
+    const auto data = pattern(200000);
+    std::size_t sent = 0;
+    std::vector<std::byte> received;
+    std::vector<std::byte> buffer(65536);
+    for (int i = 0; i < 100 && received.size() < data.size(); ++i) {
+        if (auto n = h.stack.tcp_send(*client, std::span(data).subspan(sent), h.now())) sent += *n;
+        while (auto n = h.stack.tcp_receive(*server, buffer, h.now())) {
+            if (*n == 0) break;
+            received.insert(received.end(), buffer.begin(), buffer.begin() + std::ptrdiff_t(*n));
+        }
+        h.advance(1ms);
+        h.stack.poll(h.now());
+    }
+    EXPECT_EQ(received, data);
+    EXPECT_EQ(h.device(lo).transmitted(), 0u) << "no TCP segment on the link";
+    const auto lo_stats = h.stack.interfaces()[1].stats;
+    EXPECT_GT(lo_stats.tx_frames, 4u);
+    EXPECT_EQ(lo_stats.rx_frames, lo_stats.tx_frames);
+    EXPECT_EQ(h.stats().tcp.retransmits, 0u);
+
+    auto s = h.stack.ping_open();
+    ASSERT_TRUE(h.stack.ping_send(*s, localhost, 1, 8, h.now()));
+    EXPECT_EQ(run(), 2u) << "ICMP crosses the link";
+    ASSERT_TRUE(h.stack.set_loopback_shortcuts(lo, {.checksum = true, .bypass = false}));
+    ASSERT_TRUE(h.stack.tcp_send(*client, text("over the link"), h.now()));
+    EXPECT_EQ(h.device(lo).size(), 1u);
+    run();
+    auto n = h.stack.tcp_receive(*server, buffer, h.now());
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 13u);
 }
 
 TEST_F(LoopbackTest, OwnAddressesGoThroughLoopbackWhileItIsUp) {

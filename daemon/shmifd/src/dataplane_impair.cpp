@@ -46,16 +46,19 @@ Dataplane::Outcome Dataplane::set_impairment(const std::string& name, ImpairDire
     if (!state) return std::unexpected(control::CommandError{"not_found", "no interface " + name});
     auto& egress = state->spec.impair_egress;
     auto& ingress = state->spec.impair_ingress;
-    // TCP over lo is not summed (netstack/README.md): were lo to flip bits, nothing would
-    // catch them. As Linux's netem sums a segment before it corrupts one, the stacks sum and
-    // check segments on lo while either direction corrupts.
+    // lo's shortcuts (netstack::LoopbackShortcuts) only while nothing there needs every frame
+    // whole: as Linux's netem sums a segment before it flips a bit of it, TCP is summed and
+    // checked while either direction corrupts; and no segment bypasses lo while it has any
+    // impairment, which must see them all.
     const auto& other = direction == ImpairDirection::egress ? ingress : egress;
-    const bool corrupting = settings.corrupt.probability > 0 || other.corrupt.probability > 0;
+    const netstack::LoopbackShortcuts shortcuts{
+        .checksum = settings.corrupt.probability == 0 && other.corrupt.probability == 0,
+        .bypass = settings.none() && other.none()};
     on_every_shard_stopped([&](Shard& shard) {
         ShardLink* link = shard.link(name);
         link->impairment(direction).set(
             shard_impairment(*state, direction, settings, shard.index()));
-        if (state->loopback) (void)shard.stack().set_checksum_offload(link->id, !corrupting);
+        if (state->loopback) (void)shard.stack().set_loopback_shortcuts(link->id, shortcuts);
         return 0;
     });
     (direction == ImpairDirection::egress ? egress : ingress) = settings;

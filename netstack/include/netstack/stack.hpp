@@ -71,6 +71,20 @@ struct InterfaceConfig {
     bool loopback = false;
 };
 
+// What a loopback interface may skip while nothing on its link alters, delays or drops
+// frames; both on from the start (netstack/README.md, "Loopback").
+struct LoopbackShortcuts {
+    // TCP segments are neither summed nor checked, as over Linux's lo. Off while something
+    // may flip bits on the link (the daemon: an impairment on lo that corrupts), so that TCP
+    // drops what was flipped.
+    bool checksum = true;
+    // A TCP segment whose receiving end lives on this shard does not cross the link: it is
+    // delivered in-stack once the current call is over (Linux's lo hands a packet to the CPU
+    // that sent it). Off while the link must see every frame (the daemon: any impairment on
+    // lo); the interface's Ethernet counters count such segments all the same.
+    bool bypass = true;
+};
+
 struct Shard {
     std::uint32_t index = 0;
     std::uint32_t count = 1;
@@ -365,11 +379,9 @@ class Stack {
     // IP MTU from 68 up to what the device carries (max_frame() - 14, at most 65,535);
     // invalid otherwise. Datagrams sent from now on are fragmented to it.
     std::expected<void, ConfigError> set_mtu(InterfaceId id, std::size_t mtu);
-    // A loopback interface's TCP checksum offload, on from the start, as on Linux's lo:
-    // segments over it are neither summed nor checked (netstack/README.md). Turn it off while
-    // something between the shards may alter frames (the daemon: a corrupt impairment on lo),
-    // so that TCP drops what was altered. invalid for an interface that is not loopback.
-    std::expected<void, ConfigError> set_checksum_offload(InterfaceId id, bool on);
+    // What a loopback interface skips (LoopbackShortcuts); invalid for any other interface.
+    std::expected<void, ConfigError> set_loopback_shortcuts(InterfaceId id,
+                                                            LoopbackShortcuts shortcuts);
     // Whether packets not addressed to us are routed on (StackConfig::forwarding).
     void set_forwarding(bool on);
     std::optional<InterfaceId> find_interface(std::string_view name) const;
