@@ -487,6 +487,9 @@ void Stack::Impl::tcp_send_held_acks(Instant now) {
 
 std::optional<Instant> Stack::Impl::tcp_poll_at() const {
     if (!tcp) return std::nullopt;
+    // Segments to ourselves left over when finish() hit its bound: due at once (poll()
+    // delivers them), rather than at the next timer.
+    if (!tcp->loopback.empty() || !bypassed.empty()) return tcp->last_now;
     return tcp->table.next_deadline();
 }
 
