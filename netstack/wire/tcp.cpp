@@ -88,11 +88,10 @@ std::expected<TcpRepr, TcpError> TcpRepr::parse(Bytes segment, const IpAddress& 
     if (offset < tcp_header_len) return std::unexpected(TcpError::bad_offset);
     if (offset > segment.size()) return std::unexpected(TcpError::short_header);
     if (segment.size() > 0xffff) return std::unexpected(TcpError::bad_checksum);
-    if (checksum == TcpChecksum::full &&
-        pseudo_header(src, dst, std::uint8_t(IpProtocol::tcp),
-                      static_cast<std::uint16_t>(segment.size()))
-                .add(segment)
-                .sum() != 0xffff)
+    if (checksum == TcpChecksum::full && pseudo_header(src, dst, std::uint8_t(IpProtocol::tcp),
+                                                       static_cast<std::uint16_t>(segment.size()))
+                                                 .add(segment)
+                                                 .sum() != 0xffff)
         return std::unexpected(TcpError::bad_checksum);
     TcpRepr repr{.src_port = load16(segment, 0),
                  .dst_port = load16(segment, 2),
