@@ -634,6 +634,35 @@ std::expected<std::size_t, SocketError> Stack::tcp_send_urgent(SocketId id,
     return tcp_send_marked(id, data, now, true);
 }
 
+namespace {
+
+// Why tcp_send cannot queue data on `c` now, if it cannot.
+std::optional<SocketError> send_refused(Connection& c) {
+    if (auto error = c.take_error()) return error;
+    if (c.state() == TcpState::closed && c.tuple().remote.port == 0)
+        return SocketError::not_connected;
+    if (c.state() == TcpState::listen) return SocketError::not_connected;
+    if (!c.can_send()) return SocketError::shut_down;
+    return std::nullopt;
+}
+
+// What tcp_receive says when no byte is there: 0 at the end of stream, else why not.
+std::expected<std::size_t, SocketError> nothing_received(Connection& c) {
+    if (c.readable_eof()) return 0;
+    if (auto error = c.take_error()) return std::unexpected(*error);
+    switch (c.state()) {
+        case TcpState::listen:
+            return std::unexpected(SocketError::not_connected);
+        case TcpState::closed:
+            if (c.tuple().remote.port == 0) return std::unexpected(SocketError::not_connected);
+            return 0;
+        default:
+            return std::unexpected(SocketError::would_block);
+    }
+}
+
+}  // namespace
+
 std::expected<std::size_t, SocketError> Stack::tcp_send_marked(SocketId id,
                                                                std::span<const std::byte> data,
                                                                Instant now, bool urgent) {
@@ -641,11 +670,7 @@ std::expected<std::size_t, SocketError> Stack::tcp_send_marked(SocketId id,
     Impl::TcpLayer& layer = s.tcp_layer();
     Connection* c = layer.table.find_socket(id);
     if (!c) return std::unexpected(SocketError::bad_socket);
-    if (auto error = c->take_error()) return std::unexpected(*error);
-    if (c->state() == TcpState::closed && c->tuple().remote.port == 0)
-        return std::unexpected(SocketError::not_connected);
-    if (c->state() == TcpState::listen) return std::unexpected(SocketError::not_connected);
-    if (!c->can_send()) return std::unexpected(SocketError::shut_down);
+    if (auto refused = send_refused(*c)) return std::unexpected(*refused);
     if (data.empty()) return 0;
     const std::size_t n = c->send(data, now, urgent);
     if (urgent && n > 0) ++s.stats.tcp.urgent_sent;
@@ -654,6 +679,30 @@ std::expected<std::size_t, SocketError> Stack::tcp_send_marked(SocketId id,
     s.flush_devices();
     if (n == 0) return std::unexpected(SocketError::would_block);
     return n;
+}
+
+std::expected<std::span<std::byte>, SocketError> Stack::tcp_send_space(SocketId id,
+                                                                       std::size_t max) {
+    Connection* c = impl_->tcp_layer().table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    if (auto refused = send_refused(*c)) return std::unexpected(*refused);
+    const auto room = c->send_space(max);
+    if (room.empty() && max > 0) return std::unexpected(SocketError::would_block);
+    return room;
+}
+
+std::expected<void, SocketError> Stack::tcp_send_commit(SocketId id, std::size_t n, Instant now,
+                                                        bool urgent) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    c->send_commit(n, now, urgent);
+    if (urgent && n > 0) ++s.stats.tcp.urgent_sent;
+    layer.touch(*c);
+    layer.finish(now);
+    s.flush_devices();
+    return {};
 }
 
 std::expected<std::size_t, SocketError> Stack::tcp_receive(SocketId id, std::span<std::byte> buffer,
@@ -667,17 +716,29 @@ std::expected<std::size_t, SocketError> Stack::tcp_receive(SocketId id, std::spa
     layer.finish(now);
     s.flush_devices();
     if (n > 0 || buffer.empty()) return n;
-    if (c->readable_eof()) return 0;
-    if (auto error = c->take_error()) return std::unexpected(*error);
-    switch (c->state()) {
-        case TcpState::listen:
-            return std::unexpected(SocketError::not_connected);
-        case TcpState::closed:
-            if (c->tuple().remote.port == 0) return std::unexpected(SocketError::not_connected);
-            return 0;
-        default:
-            return std::unexpected(SocketError::would_block);
-    }
+    return nothing_received(*c);
+}
+
+std::expected<std::span<const std::byte>, SocketError> Stack::tcp_receive_view(SocketId id) {
+    Connection* c = impl_->tcp_layer().table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    const auto held = c->receive_view();
+    if (!held.empty()) return held;
+    if (auto end = nothing_received(*c); !end) return std::unexpected(end.error());
+    return held;
+}
+
+std::expected<void, SocketError> Stack::tcp_receive_commit(SocketId id, std::size_t n,
+                                                           Instant now) {
+    Impl& s = *impl_;
+    Impl::TcpLayer& layer = s.tcp_layer();
+    Connection* c = layer.table.find_socket(id);
+    if (!c) return std::unexpected(SocketError::bad_socket);
+    c->receive_commit(n, now);
+    layer.touch(*c);
+    layer.finish(now);
+    s.flush_devices();
+    return {};
 }
 
 std::expected<TcpUrgent, SocketError> Stack::tcp_urgent(SocketId id) const {

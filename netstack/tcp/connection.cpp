@@ -2,6 +2,7 @@
 // errors, and the TCP_INFO snapshot. Segment input is connection_input.cpp, output
 // connection_output.cpp, timers connection_timers.cpp.
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "tcp/connection.hpp"
@@ -189,22 +190,45 @@ std::size_t Connection::send_free() const {
 
 std::size_t Connection::send(std::span<const std::byte> data, Instant now, bool urgent) {
     if (!can_send()) return 0;
+    const auto room = send_space(data.size());
+    if (room.size() < data.size()) send_blocked_ = true;
+    if (!room.empty()) std::memcpy(room.data(), data.data(), room.size());
+    send_commit(room.size(), now, urgent);
+    return room.size();
+}
+
+std::span<std::byte> Connection::send_space(std::size_t max) {
+    if (!can_send()) return {};
     expand_send_buffer();
-    const std::size_t n = send_.write(data.first(std::min(data.size(), send_free())));
-    if (n < data.size()) send_blocked_ = true;
+    const auto room = send_.reserve(std::min(max, send_free()));
+    if (room.empty() && max > 0) send_blocked_ = true;
+    return room;
+}
+
+void Connection::send_commit(std::size_t n, Instant now, bool urgent) {
+    send_.commit(n);
     if (urgent && n > 0) urgent_out_.mark(send_base_ + static_cast<std::uint32_t>(send_.size()));
     output(now);
-    return n;
 }
 
 std::size_t Connection::receive(std::span<std::byte> out, Instant now) {
-    if (urgent_in_.mark() == read_seq() && readable() < receive_.readable()) {
-        std::byte mark{};
-        receive_.read({&mark, 1});  // the reader is at a withheld out-of-band byte: skip it
-    }
-    const std::size_t n = receive_.read(out.first(urgent_in_.before_mark(read_seq(), out.size())));
+    const auto held = receive_view();
+    const std::size_t n = std::min(held.size(), out.size());
+    std::copy_n(held.begin(), n, out.begin());
+    receive_commit(n, now);
+    return n;
+}
+
+std::span<const std::byte> Connection::receive_view() {
+    if (urgent_in_.mark() == read_seq() && readable() < receive_.readable())
+        receive_.drop(1);  // the reader is at a withheld out-of-band byte: skip it
+    return receive_.front(urgent_in_.before_mark(read_seq(), receive_.readable()));
+}
+
+void Connection::receive_commit(std::size_t n, Instant now) {
+    receive_.drop(n);
     urgent_in_.read_to(read_seq());
-    if (n == 0) return 0;
+    if (n == 0) return;
     read_in_epoch_ += n;
     // Receive-window growth: when the reader took more than half the buffer within one
     // RTT, the window, not the reader, limited the sender: double it (up to the maximum).
@@ -224,7 +248,6 @@ std::size_t Connection::receive(std::span<std::byte> out, Instant now) {
         const std::size_t step = std::min<std::size_t>(receive_.capacity() / 2, local_mss_);
         if (receive_.free() >= offered + step) send_ack(now);
     }
-    return n;
 }
 
 std::size_t Connection::readable() const {

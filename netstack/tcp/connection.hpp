@@ -100,6 +100,16 @@ class Connection {
     std::size_t send(std::span<const std::byte> data, Instant now, bool urgent = false);
     // Stops at the urgent mark; at it, skips the mark's byte unless oob_inline.
     std::size_t receive(std::span<std::byte> out, Instant now);
+    // The two calls above in halves, for a caller that moves the bytes itself (a splice
+    // reading a descriptor straight into the send buffer, writing one straight from the
+    // receive buffer). send_space: free room for up to `max` bytes (empty: the buffer is
+    // full, and the socket turns writable once it frees); send_commit: the first n of it
+    // are data, as send(). receive_view: what receive() would return, in place;
+    // receive_commit: n of it were read. A span is valid until the next call.
+    std::span<std::byte> send_space(std::size_t max);
+    void send_commit(std::size_t n, Instant now, bool urgent);
+    std::span<const std::byte> receive_view();
+    void receive_commit(std::size_t n, Instant now);
     TcpUrgent urgent() const;
     std::expected<std::byte, SocketError> receive_urgent();
     void shutdown_write(Instant now);

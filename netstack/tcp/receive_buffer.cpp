@@ -4,19 +4,11 @@
 
 namespace netstack::tcp {
 
-void ReceiveBuffer::append(std::span<const std::byte> data) {
-    if (head_ > 0 && head_ >= readable()) {
-        data_.erase(data_.begin(), data_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
-    }
-    data_.insert(data_.end(), data.begin(), data.end());
-}
-
 ReceiveBuffer::Added ReceiveBuffer::add(std::size_t offset, std::span<const std::byte> data) {
     Added added;
     if (data.empty()) return added;
     if (offset == 0) {
-        append(data);
+        data_.append(data);
         std::size_t advanced = data.size();
         // Pull in what was waiting behind the hole; queued offsets are relative to the old
         // next byte.
@@ -25,7 +17,7 @@ ReceiveBuffer::Added ReceiveBuffer::add(std::size_t offset, std::span<const std:
             if (seg.offset + seg.bytes.size() <= advanced) continue;  // wholly covered
             if (seg.offset <= advanced) {
                 const std::size_t skip = advanced - seg.offset;
-                append(std::span(seg.bytes).subspan(skip));
+                data_.append(std::span(seg.bytes).subspan(skip));
                 advanced += seg.bytes.size() - skip;
             } else {
                 rest.push_back(std::move(seg));
@@ -70,19 +62,22 @@ ReceiveBuffer::Added ReceiveBuffer::add(std::size_t offset, std::span<const std:
 }
 
 std::size_t ReceiveBuffer::read(std::span<std::byte> out) {
-    const std::size_t n = std::min(out.size(), readable());
-    std::copy_n(data_.begin() + static_cast<std::ptrdiff_t>(head_), n, out.begin());
-    head_ += n;
-    if (head_ == data_.size()) {
-        data_.clear();
-        head_ = 0;
-    }
-    return n;
+    const auto held = front(out.size());
+    std::ranges::copy(held, out.begin());
+    drop(held.size());
+    return held.size();
+}
+
+std::span<const std::byte> ReceiveBuffer::front(std::size_t max) const {
+    return data_.view(0, max);
+}
+
+void ReceiveBuffer::drop(std::size_t n) {
+    data_.consume(n);
 }
 
 void ReceiveBuffer::discard_all() {
     data_.clear();
-    head_ = 0;
 }
 
 std::vector<ReceiveBuffer::Block> ReceiveBuffer::out_of_order_blocks() const {

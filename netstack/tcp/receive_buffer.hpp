@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "tcp/byte_queue.hpp"
+
 namespace netstack::tcp {
 
 class ReceiveBuffer {
@@ -24,11 +26,15 @@ class ReceiveBuffer {
     // window by the caller).
     Added add(std::size_t offset, std::span<const std::byte> data);
     std::size_t read(std::span<std::byte> out);
+    // The first min(max, readable()) readable bytes in place, for a reader that moves them
+    // itself and then drops what it took; valid until the next call that changes the buffer.
+    std::span<const std::byte> front(std::size_t max) const;
+    void drop(std::size_t n);
     // The readable byte `offset` bytes ahead of the reader (offset < readable()).
-    std::byte at(std::size_t offset) const { return data_[head_ + offset]; }
+    std::byte at(std::size_t offset) const { return data_.at(offset); }
     void discard_all();
 
-    std::size_t readable() const { return data_.size() - head_; }
+    std::size_t readable() const { return data_.size(); }
     // Room for new data: the window (out-of-order bytes are inside it, not extra).
     std::size_t free() const { return capacity_ > readable() ? capacity_ - readable() : 0; }
     std::size_t capacity() const { return capacity_; }
@@ -46,10 +52,8 @@ class ReceiveBuffer {
         std::size_t offset;  // from the next expected byte
         std::vector<std::byte> bytes;
     };
-    void append(std::span<const std::byte> data);
 
-    std::vector<std::byte> data_;
-    std::size_t head_ = 0;
+    ByteQueue data_;            // in order, readable
     std::vector<Segment> ooo_;  // sorted by offset, not overlapping
     std::size_t capacity_;
     std::size_t max_segments_;

@@ -573,6 +573,19 @@ class Stack {
     // in Linux.
     std::expected<TcpUrgent, SocketError> tcp_urgent(SocketId s) const;
     std::expected<std::byte, SocketError> tcp_receive_urgent(SocketId s);
+    // tcp_send and tcp_receive in halves, for a splice that moves bytes between a descriptor
+    // and a connection itself: a read(2) straight into the send buffer, a write(2) straight
+    // from the receive buffer, no copy between. tcp_send_space: free send buffer for up to
+    // `max` bytes, or tcp_send's error (would_block when full, socket_writable following);
+    // tcp_send_commit: its first n bytes are data, as tcp_send (`urgent`: tcp_send_urgent).
+    // tcp_receive_view: what tcp_receive would return next, in place, empty at the end of
+    // stream, or tcp_receive's error; tcp_receive_commit: n bytes of it were read. A span is
+    // valid until the next call on this stack.
+    std::expected<std::span<std::byte>, SocketError> tcp_send_space(SocketId s, std::size_t max);
+    std::expected<void, SocketError> tcp_send_commit(SocketId s, std::size_t n, Instant now,
+                                                     bool urgent = false);
+    std::expected<std::span<const std::byte>, SocketError> tcp_receive_view(SocketId s);
+    std::expected<void, SocketError> tcp_receive_commit(SocketId s, std::size_t n, Instant now);
     std::expected<void, SocketError> tcp_shutdown(SocketId s, ShutdownHow how, Instant now);
     // Graceful close: the id is released at once; queued data is still delivered and the
     // connection finishes on its own (FIN, then TIME-WAIT or LAST-ACK). Unread received data

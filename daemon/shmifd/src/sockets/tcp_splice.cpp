@@ -3,7 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 
@@ -19,7 +19,8 @@ namespace shmifd::sockets {
 
 namespace {
 
-constexpr std::size_t buffer_size = 64 * 1024;
+// The most one read(2) of the descriptor puts into the send buffer.
+constexpr std::size_t max_read = 256 * 1024;
 
 }  // namespace
 
@@ -33,8 +34,6 @@ TcpSplice::TcpSplice(Shard& shard, SpliceOwner& owner, std::shared_ptr<SockRecor
       connected_(connected),
       end_(end),
       reader_(fd) {
-    towards_client_.bytes.resize(buffer_size);
-    towards_network_.bytes.resize(buffer_size);
     std::lock_guard lock(record_->mutex);
     filler_left_ = connected ? 0 : record_->junk;
 }
@@ -122,11 +121,10 @@ void TcpSplice::pump() {
         if (finished_) return;
         if (!a && !b) break;
     }
-    if (client_gone_ && client_eof_ && towards_network_.empty()) {
+    if (client_gone_ && client_eof_) {
         // Every copy of the client's descriptor is closed and all it wrote is queued: close
         // as the kernel does — a FIN after the data, or a RST if received data went unread.
-        const bool unread = !towards_client_.empty();
-        if (unread)
+        if (inline_to_client_)
             (void)shard_.stack().tcp_abort(socket_, steady_now());
         else
             (void)shard_.stack().tcp_close(socket_, steady_now());
@@ -139,51 +137,53 @@ bool TcpSplice::drain_filler() {
     return filler_left_ == 0;
 }
 
-// Stack → client. True if anything moved.
+// Stack → client, written to the descriptor straight from the receive buffer. True if
+// anything moved.
 bool TcpSplice::to_client() {
     bool moved = false;
-    auto& b = towards_client_;
-    for (;;) {
-        if (b.empty() && !peer_eof_ && !urgent_to_client()) break;
-        if (b.empty() && !peer_eof_) {
-            auto got = shard_.stack().tcp_receive(socket_, b.bytes, steady_now());
-            if (got && *got > 0) {
-                b.begin = 0;
-                b.end = *got;
-            } else if (got) {
-                peer_eof_ = true;
-            } else if (got.error() == netstack::SocketError::would_block) {
-                break;
-            } else {
-                fail(got.error());
+    while (!peer_eof_) {
+        const bool inline_byte = inline_to_client_.has_value();
+        if (!inline_byte && !urgent_to_client()) break;
+        std::span<const std::byte> pending;
+        if (inline_to_client_) {
+            pending = {&*inline_to_client_, 1};
+        } else {
+            auto held = shard_.stack().tcp_receive_view(socket_);
+            if (!held) {
+                if (held.error() == netstack::SocketError::would_block) break;
+                fail(held.error());
                 return moved;
             }
+            if (held->empty()) {
+                peer_eof_ = true;
+                break;
+            }
+            pending = *held;
         }
-        if (b.empty()) break;
         if (!fd_writable_) break;
-        const ssize_t n =
-            ::send(fd_, b.bytes.data() + b.begin, b.end - b.begin, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n > 0) {
-            b.begin += static_cast<std::size_t>(n);
-            record_->bytes_in += static_cast<std::uint64_t>(n);
-            moved = true;
-            if (b.empty()) b.begin = b.end = 0;
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        const ssize_t n = ::send(fd_, pending.data(), pending.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
             fd_writable_ = false;
             break;
         }
-        if (end_ == SpliceEnd::host_tcp) {
+        if (n < 0 && end_ == SpliceEnd::host_tcp) {
             host_failed(errno);
             return moved;
         }
-        // The client shut down reading or is gone: what the peer sends is dropped.
-        b.begin = b.end = 0;
-        client_gone_ = true;
-        break;
+        // n < 0: the client shut down reading or is gone, and what the peer sends is dropped.
+        const std::size_t taken = n > 0 ? static_cast<std::size_t>(n) : pending.size();
+        if (inline_byte)
+            inline_to_client_.reset();
+        else
+            (void)shard_.stack().tcp_receive_commit(socket_, taken, steady_now());
+        if (n < 0) {
+            client_gone_ = true;
+            break;
+        }
+        record_->bytes_in += taken;
+        moved = true;
     }
-    if (peer_eof_ && b.empty() && !eof_delivered_) {
+    if (peer_eof_ && !eof_delivered_) {
         ::shutdown(fd_, SHUT_WR);
         eof_delivered_ = true;
         std::lock_guard lock(record_->mutex);
@@ -209,9 +209,7 @@ bool TcpSplice::urgent_to_client() {
     }
     if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
         // A kernel without AF_UNIX MSG_OOB: the byte goes inline rather than nowhere.
-        towards_client_.bytes[0] = *oob_to_client_;
-        towards_client_.begin = 0;
-        towards_client_.end = 1;
+        inline_to_client_ = *oob_to_client_;
     } else if (n > 0) {
         record_->bytes_in += 1;
     }
@@ -220,49 +218,42 @@ bool TcpSplice::urgent_to_client() {
     return true;
 }
 
-// Client → stack. True if anything moved.
+// Client → stack, read from the descriptor straight into the send buffer. True if anything
+// moved.
 bool TcpSplice::to_network() {
     bool moved = false;
-    auto& b = towards_network_;
-    for (;;) {
-        if (b.empty() && !client_eof_ && reader_.readable()) {
-            const auto got = reader_.read(b.bytes);
-            if (got.n > 0) {
-                b.begin = 0;
-                b.end = static_cast<std::size_t>(got.n);
-                b.urgent = got.urgent;
-            } else if (got.n == 0) {
-                client_eof_ = true;
-            } else if (got.error == EAGAIN || got.error == EINTR) {
-                // Nothing more until the next edge.
-            } else if (end_ == SpliceEnd::host_tcp) {
-                host_failed(got.error);
+    while (!client_eof_ && reader_.readable()) {
+        auto room = shard_.stack().tcp_send_space(socket_, max_read);
+        std::array<std::byte, 16 * 1024> dropped;
+        if (!room) {
+            if (room.error() == netstack::SocketError::would_block) break;
+            if (room.error() != netstack::SocketError::shut_down) {
+                fail(room.error());
                 return moved;
-            } else {
-                client_eof_ = true;
-                client_gone_ = true;
             }
+            // Nothing more can be sent: what the client writes is read and dropped.
         }
-        if (b.empty()) break;
-        const std::span<const std::byte> pending{b.bytes.data() + b.begin, b.end - b.begin};
-        auto sent = b.urgent ? shard_.stack().tcp_send_urgent(socket_, pending, steady_now())
-                             : shard_.stack().tcp_send(socket_, pending, steady_now());
-        if (sent) {
-            b.begin += *sent;
-            record_->bytes_out += *sent;
+        const auto got = reader_.read(room ? *room : std::span<std::byte>(dropped));
+        if (got.n > 0) {
+            if (room) {
+                const auto n = static_cast<std::size_t>(got.n);
+                (void)shard_.stack().tcp_send_commit(socket_, n, steady_now(), got.urgent);
+                record_->bytes_out += n;
+            }
             moved = true;
-            if (b.empty()) b.begin = b.end = 0;
-            continue;
+        } else if (got.n == 0) {
+            client_eof_ = true;
+        } else if (got.error == EAGAIN || got.error == EINTR) {
+            // Nothing more until the next edge.
+        } else if (end_ == SpliceEnd::host_tcp) {
+            host_failed(got.error);
+            return moved;
+        } else {
+            client_eof_ = true;
+            client_gone_ = true;
         }
-        if (sent.error() == netstack::SocketError::would_block) break;
-        if (sent.error() == netstack::SocketError::shut_down) {
-            b.begin = b.end = 0;  // nothing more can be sent: drop what the client wrote
-            continue;
-        }
-        fail(sent.error());
-        return moved;
     }
-    if (client_eof_ && b.empty() && !fin_sent_ && !client_gone_) {
+    if (client_eof_ && !fin_sent_ && !client_gone_) {
         (void)shard_.stack().tcp_shutdown(socket_, netstack::ShutdownHow::write, steady_now());
         fin_sent_ = true;
         std::lock_guard lock(record_->mutex);

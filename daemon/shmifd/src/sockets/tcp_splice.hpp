@@ -54,14 +54,6 @@ class TcpSplice {
     void abort();
 
   private:
-    struct Buffer {
-        std::vector<std::byte> bytes;
-        std::size_t begin = 0;
-        std::size_t end = 0;
-        bool urgent = false;  // towards the network: the client's out-of-band byte
-        bool empty() const { return begin == end; }
-    };
-
     void on_fd(std::uint32_t events);
     void on_stack();
     void pump();
@@ -95,9 +87,9 @@ class TcpSplice {
     bool peer_eof_ = false;       // the stack said end of stream
     bool eof_delivered_ = false;  // and the pair was shut down for writing
     bool finished_ = false;
-    Buffer towards_client_;
-    Buffer towards_network_;
     std::optional<std::byte> oob_to_client_{};  // taken from the stack, not yet sent
+    // The peer's out-of-band byte, sent as data where the descriptor takes no MSG_OOB.
+    std::optional<std::byte> inline_to_client_{};
 };
 
 }  // namespace shmifd::sockets
