@@ -403,11 +403,9 @@ void Connection::input_urgent(const TcpRepr& seg) {
                                options_.oob_inline)) {
         case UrgentReceiver::Seen::ignored:
             return;
-        case UrgentReceiver::Seen::replaces_unread_at_read: {
-            std::byte old{};
-            receive_.read({&old, 1});
+        case UrgentReceiver::Seen::replaces_unread_at_read:
+            receive_.drop(1);  // the old mark's byte, at the reader: dropped unread
             [[fallthrough]];
-        }
         case UrgentReceiver::Seen::news:
             ++host_.tcp_stats().urgent_received;
             raise(socket_urgent);

@@ -61,13 +61,6 @@ ReceiveBuffer::Added ReceiveBuffer::add(std::size_t offset, std::span<const std:
     return added;
 }
 
-std::size_t ReceiveBuffer::read(std::span<std::byte> out) {
-    const auto held = front(out.size());
-    std::ranges::copy(held, out.begin());
-    drop(held.size());
-    return held.size();
-}
-
 std::span<const std::byte> ReceiveBuffer::front(std::size_t max) const {
     return data_.view(0, max);
 }

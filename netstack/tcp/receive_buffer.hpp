@@ -25,7 +25,6 @@ class ReceiveBuffer {
     // Data starting `offset` bytes past the next expected byte (already trimmed to the
     // window by the caller).
     Added add(std::size_t offset, std::span<const std::byte> data);
-    std::size_t read(std::span<std::byte> out);
     // The first min(max, readable()) readable bytes in place, for a reader that moves them
     // itself and then drops what it took; valid until the next call that changes the buffer.
     std::span<const std::byte> front(std::size_t max) const;

@@ -16,12 +16,6 @@ class SendBuffer {
   public:
     explicit SendBuffer(std::size_t capacity) : capacity_(capacity) {}
 
-    // Copies what fits; returns how much.
-    std::size_t write(std::span<const std::byte> data) {
-        const std::size_t n = std::min(data.size(), free());
-        bytes_.append(data.first(n));
-        return n;
-    }
     // Room for up to min(n, free()) more bytes, not yet held: fill a prefix and commit it.
     // Valid until the next call that changes the buffer.
     std::span<std::byte> reserve(std::size_t n) { return bytes_.reserve(std::min(n, free())); }

@@ -79,7 +79,8 @@ TEST(ByteQueue, ViewsPastTheEndAreEmptyAndConsumingTooMuchEmptiesIt) {
 
 TEST(SendBuffer, ReservesNoMoreThanItsCapacityLeaves) {
     SendBuffer buffer(100);
-    EXPECT_EQ(buffer.write(std::vector<std::byte>(60, std::byte{1})), 60u);
+    buffer.commit(buffer.reserve(60).size());
+    EXPECT_EQ(buffer.size(), 60u);
     const auto room = buffer.reserve(1000);
     ASSERT_EQ(room.size(), 40u);
     std::memset(room.data(), 2, 10);
