@@ -264,9 +264,14 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text) {
 }
 
 std::string Endpoint::to_string() const {
-    const std::string host =
-        address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
-    return host + ":" + std::to_string(port);
+    // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict, a false positive) on
+    // "[" + std::string.
+    const bool v6 = !address.is_v4();
+    std::string text = v6 ? "[" : "";
+    text += address.to_string();
+    text += v6 ? "]:" : ":";
+    text += std::to_string(port);
+    return text;
 }
 
 }  // namespace netstack
