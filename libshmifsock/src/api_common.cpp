@@ -16,7 +16,7 @@ std::expected<SocketRef, int> socket_ref(Session& session, int fd) {
     const auto tag = session.tag();
     if (!tag) return std::unexpected(ENOTCONN);
     if (*tag != (*name)->tag) return std::unexpected(EBADF);
-    return SocketRef{(*name)->sock, (*name)->domain};
+    return SocketRef{(*name)->sock, (*name)->domain, *tag};
 }
 
 int socket_domain(int fd) {
@@ -35,16 +35,19 @@ bool is_nonblocking(int fd) {
     return flags >= 0 && (flags & O_NONBLOCK) != 0;
 }
 
+int set_descriptor_flags(int fd, int flags) {
+    if ((flags & SOCK_CLOEXEC) == 0 && kernel::fcntl(fd, F_SETFD, 0) != 0) return errno;
+    if ((flags & SOCK_NONBLOCK) != 0) {
+        const int status = kernel::fcntl(fd, F_GETFL);
+        if (status < 0 || kernel::fcntl(fd, F_SETFL, status | O_NONBLOCK) != 0) return errno;
+    }
+    return 0;
+}
+
 std::expected<int, int> take_descriptor(Reply& reply, int flags) {
     if (reply.fds.size() != 1) return std::unexpected(EPROTO);
     auto fd = std::move(reply.fds.front());
-    if ((flags & SOCK_CLOEXEC) == 0 && kernel::fcntl(fd.get(), F_SETFD, 0) != 0)
-        return std::unexpected(errno);
-    if ((flags & SOCK_NONBLOCK) != 0) {
-        const int status = kernel::fcntl(fd.get(), F_GETFL);
-        if (status < 0 || kernel::fcntl(fd.get(), F_SETFL, status | O_NONBLOCK) != 0)
-            return std::unexpected(errno);
-    }
+    if (const int error = set_descriptor_flags(fd.get(), flags)) return std::unexpected(error);
     return fd.release();
 }
 

@@ -40,6 +40,7 @@ auto guarded(Body body) noexcept -> decltype(body()) {
 struct SocketRef {
     std::uint64_t id;
     int domain;
+    std::uint64_t tag;  // the daemon run's (KnownSockets' key, with the id)
 };
 std::expected<SocketRef, int> socket_ref(Session& session, int fd);
 
@@ -50,6 +51,10 @@ int socket_domain(int fd);
 // The descriptor's own type: true for TCP (SOCK_STREAM), false for UDP (SOCK_SEQPACKET).
 bool is_stream(int fd);
 bool is_nonblocking(int fd);
+
+// Applies SOCK_NONBLOCK and SOCK_CLOEXEC of `flags` to a descriptor that arrived
+// close-on-exec; 0 or the errno.
+int set_descriptor_flags(int fd, int flags);
 
 // The descriptor a reply passed, with SOCK_NONBLOCK / SOCK_CLOEXEC of `flags` applied
 // (it arrives close-on-exec); EPROTO when the reply had none.

@@ -1,5 +1,6 @@
 // setsockopt/getsockopt: each option handled where socket_options.hpp says it lives.
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -92,8 +93,13 @@ int shmifsock_setsockopt(shmifsock_session* s, int fd, int level, int optname, c
         if (!sock) return api::fail(sock.error());
         if (!applies_to(*spec, sock->domain)) return api::fail(ENOPROTOOPT);
         if (spec->handling == OptionHandling::ignored) return 0;
-        const auto reply = s->session->call(
-            "sock.setopt", {{"sock", sock->id}, {"name", spec->name}, {"value", *value}});
+        const json args = {{"sock", sock->id}, {"name", spec->name}, {"value", *value}};
+        // Servers set TCP_NODELAY on every connection they accept, and on a TCP socket the
+        // kernel's never fails: no need to wait for the daemon's answer.
+        if (optname == TCP_NODELAY && level == IPPROTO_TCP && api::is_stream(fd) &&
+            s->session->post("sock.setopt", args))
+            return 0;
+        const auto reply = s->session->call("sock.setopt", args);
         return reply ? 0 : api::fail(reply.error());
     });
 }

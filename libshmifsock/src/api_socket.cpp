@@ -4,8 +4,10 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "api_common.hpp"
+#include "dgram_header.hpp"
 #include "inet_address.hpp"
 #include "kernel.hpp"
 #include "shmifsock.h"
@@ -31,47 +33,117 @@ std::expected<const char*, int> protocol_type(int type, int protocol) {
     }
 }
 
-// Waits for one accept token (one byte per connection ready) on a listener's descriptor,
-// honouring its O_NONBLOCK; EINVAL when the socket is not listening (the kernel's answer to
-// an accept before listen, which would otherwise wait forever).
-int read_accept_token(Session& session, int fd, std::uint64_t sock) {
-    char token = 0;
-    iovec part{&token, 1};
-    msghdr msg{};
-    msg.msg_iov = &part;
-    msg.msg_iovlen = 1;
+// What one record on a listener's descriptor brought (shmifsock/wire.h, listen asks for
+// hand-off): the connection's descriptor, close-on-exec (-1: none came, sock.accept takes the
+// connection), its peer and its local end.
+struct HandedOff {
+    int fd = -1;
+    shmifsock_accept_record names{};
+};
+
+// The descriptor a record carried, or -1; any beyond the first (never sent) are closed.
+int attached_descriptor(msghdr& msg) {
+    int found = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd = -1;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (found < 0)
+                found = fd;
+            else
+                kernel::close(fd);
+        }
+    }
+    return found;
+}
+
+// Whether the daemon has the socket listening: EINVAL when not (the kernel's answer to an
+// accept before listen, which would otherwise wait forever), 0 when it has. Listening lasts
+// as long as the socket: asked once.
+int check_listening(Session& session, const api::SocketRef& sock) {
+    if (session.known().listening(sock.tag, sock.id)) return 0;
+    const auto listening =
+        session.call("sock.getopt", {{"sock", sock.id}, {"name", "SO_ACCEPTCONN"}});
+    if (!listening) return listening.error();
+    const auto& value = listening->result.value("value", json(0));
+    if (value == 0 || value == false) return EINVAL;
+    session.known().remember_listening(sock.tag, sock.id);
+    return 0;
+}
+
+// Waits for one record on a listener's descriptor, honouring its O_NONBLOCK, and
+// acknowledges it (one byte back, which lets the daemon hand off another).
+std::expected<HandedOff, int> read_accept_record(Session& session, int fd,
+                                                 const api::SocketRef& sock) {
+    HandedOff got;
     bool checked_listening = false;
     for (;;) {
-        const ssize_t n = kernel::recvmsg(fd, &msg, MSG_DONTWAIT);
-        if (n == 1) return 0;
+        iovec part{&got.names, sizeof got.names};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        msghdr msg{};
+        msg.msg_iov = &part;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        const ssize_t n = kernel::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n == static_cast<ssize_t>(sizeof got.names)) {
+            got.fd = attached_descriptor(msg);
+            const char ack = 'a';
+            iovec ack_part{const_cast<char*>(&ack), 1};
+            msghdr ack_msg{};
+            ack_msg.msg_iov = &ack_part;
+            ack_msg.msg_iovlen = 1;
+            (void)kernel::sendmsg(fd, &ack_msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+            // The descriptor did not fit in this process (the kernel closed it, and with it
+            // the connection): the kernel's accept would have said EMFILE.
+            if (got.fd < 0 && got.names.peer.family != 0 && (msg.msg_flags & MSG_CTRUNC) != 0)
+                return std::unexpected(EMFILE);
+            return got;
+        }
         if (n == 0) {
             // The daemon closed its end: the listener is gone, or the daemon is.
             const auto gone =
-                session.call("sock.getopt", {{"sock", sock}, {"name", "SO_ACCEPTCONN"}});
-            return !gone && gone.error() != EBADF ? gone.error() : EINVAL;
+                session.call("sock.getopt", {{"sock", sock.id}, {"name", "SO_ACCEPTCONN"}});
+            return std::unexpected(!gone && gone.error() != EBADF ? gone.error() : EINVAL);
         }
-        if (n < 0 && errno != EAGAIN && errno != EINTR) return errno;
-        if (api::is_nonblocking(fd)) return EAGAIN;
+        if (n > 0) return std::unexpected(EPROTO);  // a record is never split
+        if (errno != EAGAIN && errno != EINTR) return std::unexpected(errno);
+        if (api::is_nonblocking(fd)) return std::unexpected(EAGAIN);
         if (!checked_listening) {
-            const auto listening =
-                session.call("sock.getopt", {{"sock", sock}, {"name", "SO_ACCEPTCONN"}});
-            if (!listening) return listening.error();
-            const auto& value = listening->result.value("value", json(0));
-            if (value == 0 || value == false) return EINVAL;
+            if (const int error = check_listening(session, sock)) return std::unexpected(error);
             checked_listening = true;
         }
         pollfd wait{fd, POLLIN, 0};
-        if (kernel::poll(&wait, 1, -1) < 0 && errno == EINTR) return EINTR;
+        if (kernel::poll(&wait, 1, -1) < 0 && errno == EINTR) return std::unexpected(EINTR);
     }
 }
 
+// An accepted socket's local end never changes: its getsockname need not ask.
+void remember_local(Session& session, int fd, const shmifsock_dgram& local) {
+    const auto address = header_address(local);
+    const auto accepted = api::socket_ref(session, fd);
+    if (address && accepted) session.known().remember_local(accepted->tag, accepted->id, *address);
+}
+
+// Fills accept's address from a record's peer, as the kernel's accept fills it.
+int fill_peer(const shmifsock_dgram& peer, int domain, sockaddr* addr, socklen_t* addrlen) {
+    if (addr == nullptr && addrlen == nullptr) return 0;
+    const auto address = header_address(peer).value_or(any_address(domain));
+    if (const int error = copy_out(address, addr, addrlen)) return api::fail(error);
+    return 0;
+}
+
 // Waits until a stream descriptor's connection attempt ended (the daemon makes it writable,
-// with POLLHUP when it failed) and returns its outcome as SO_ERROR says.
+// with POLLHUP when it failed) and returns its outcome: 0, or the error SO_ERROR says.
 int wait_connected(Session& session, int fd, std::uint64_t sock) {
     pollfd wait{fd, POLLOUT, 0};
     while (kernel::poll(&wait, 1, -1) < 0) {
         if (errno != EINTR) return errno;
     }
+    // Writable without a hang-up: established, and no error is pending (no request needed).
+    if ((wait.revents & (POLLHUP | POLLERR)) == 0) return 0;
     const auto outcome = session.call("sock.getopt", {{"sock", sock}, {"name", "SO_ERROR"}});
     if (!outcome) return outcome.error();
     return api::pending_error(outcome->result.value("value", json()));
@@ -93,10 +165,15 @@ int socket_name(shmifsock_session* s, int fd, const char* end, struct sockaddr* 
     return api::guarded([&] {
         const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
+        const bool local = std::string_view(end) == "local";
+        if (const auto known =
+                local ? s->session->known().local(sock->tag, sock->id) : std::nullopt) {
+            const int error = copy_out(*known, addr, addrlen);
+            return error == 0 ? 0 : api::fail(error);
+        }
         const auto reply = s->session->call("sock.name", {{"sock", sock->id}});
         if (!reply) return api::fail(reply.error());
-        return fill_endpoint(reply->result.value(end, json()), sock->domain, addr, addrlen,
-                             std::string_view(end) == "local");
+        return fill_endpoint(reply->result.value(end, json()), sock->domain, addr, addrlen, local);
     });
 }
 
@@ -141,9 +218,14 @@ int shmifsock_listen(shmifsock_session* s, int fd, int backlog) {
         // Linux reads the backlog as unsigned and caps it silently (a negative one is the
         // maximum); the protocol takes 1..65535.
         const int bounded = backlog < 0 ? 65535 : std::clamp(backlog, 1, 65535);
-        const auto reply =
-            s->session->call("sock.listen", {{"sock", sock->id}, {"backlog", bounded}});
-        return reply ? 0 : api::fail(reply.error());
+        // Hand-off: accepted connections come on the descriptor (shmifsock/wire.h).
+        const auto reply = s->session->call(
+            "sock.listen", {{"sock", sock->id}, {"backlog", bounded}, {"handoff", true}});
+        if (!reply) return api::fail(reply.error());
+        s->session->known().remember_listening(sock->tag, sock->id);
+        // The descriptor's send buffer is the acknowledgements' room: as sock.open's answer said.
+        api::restore_pair_sndbuf(*s->session, fd);
+        return 0;
     });
 }
 
@@ -155,8 +237,19 @@ int shmifsock_accept4(shmifsock_session* s, int fd, struct sockaddr* addr, sockl
         const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
         for (;;) {
-            if (const int error = read_accept_token(*s->session, fd, sock->id))
-                return api::fail(error);
+            auto handed = read_accept_record(*s->session, fd, *sock);
+            if (!handed) return api::fail(handed.error());
+            if (handed->fd >= 0) {
+                // The usual case: the connection came with its record, no request needed.
+                if (const int error = api::set_descriptor_flags(handed->fd, flags);
+                    error != 0 || fill_peer(handed->names.peer, sock->domain, addr, addrlen) != 0) {
+                    const int failed = error != 0 ? error : errno;
+                    kernel::close(handed->fd);
+                    return api::fail(failed);
+                }
+                remember_local(*s->session, handed->fd, handed->names.local);
+                return handed->fd;
+            }
             auto reply = s->session->call("sock.accept", {{"sock", sock->id}});
             // The connection went before it was accepted: wait for the next (or say so).
             if (!reply && reply.error() == EAGAIN && !api::is_nonblocking(fd)) continue;

@@ -25,17 +25,23 @@ std::expected<shmifsock_dgram, int> header_for_destination(int domain, const soc
     return header;
 }
 
-void source_from_header(const shmifsock_dgram& header, sockaddr* src, socklen_t* len) {
-    if (len == nullptr) return;
-    if (header.family != AF_INET && header.family != AF_INET6) {
-        *len = 0;
-        return;
-    }
+std::optional<InetAddress> header_address(const shmifsock_dgram& header) {
+    if (header.family != AF_INET && header.family != AF_INET6) return std::nullopt;
     InetAddress address;
     address.family = header.family;
     address.port = ntohs(header.port);
     std::copy(std::begin(header.addr), std::end(header.addr), address.bytes.begin());
-    copy_out(address, src, len);
+    return address;
+}
+
+void source_from_header(const shmifsock_dgram& header, sockaddr* src, socklen_t* len) {
+    if (len == nullptr) return;
+    const auto address = header_address(header);
+    if (!address) {
+        *len = 0;
+        return;
+    }
+    copy_out(*address, src, len);
 }
 
 }  // namespace shmifsock

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "mutex_lock.hpp"
 #include "peer_name.hpp"
 #include "reply.hpp"
 
@@ -18,17 +19,6 @@ std::atomic<std::uint64_t> g_fork_generation{0};
 pthread_mutex_t g_registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 Session* g_registry = nullptr;
 pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
-
-class MutexLock {
-  public:
-    explicit MutexLock(pthread_mutex_t& mutex) : mutex_(mutex) { pthread_mutex_lock(&mutex_); }
-    ~MutexLock() { pthread_mutex_unlock(&mutex_); }
-    MutexLock(const MutexLock&) = delete;
-    MutexLock& operator=(const MutexLock&) = delete;
-
-  private:
-    pthread_mutex_t& mutex_;
-};
 
 }  // namespace
 
@@ -67,9 +57,34 @@ Session::~Session() {
 
 void Session::on_fork_child() {
     g_fork_generation.fetch_add(1);
-    for (Session* s = g_registry; s != nullptr; s = s->next_)
+    for (Session* s = g_registry; s != nullptr; s = s->next_) {
         pthread_mutex_init(&s->mutex_, nullptr);
+        s->known_.reset_mutex();
+    }
     pthread_mutex_unlock(&g_registry_mutex);
+}
+
+std::expected<bool, int> Session::ensure_channel() {
+    const auto generation = g_fork_generation.load();
+    if (channel_ && channel_generation_ != generation) forget_channel();  // inherited: ours closes
+    if (channel_) return true;
+    auto channel = ControlChannel::open(path_);
+    if (!channel) return std::unexpected(ENOTCONN);
+    channel_.emplace(std::move(*channel));
+    channel_generation_ = generation;
+    return false;
+}
+
+std::expected<void, int> Session::collect_owed() {
+    for (; owed_ > 0; --owed_) {
+        // A posted request's answer: nothing waits for it.
+        if (const auto line = channel_->read_line(); !line) {
+            drop_channel(line.error());
+            tag_known_ = false;
+            return std::unexpected(line.error() == EPROTO ? EPROTO : ECONNRESET);
+        }
+    }
+    return {};
 }
 
 std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::json& args) {
@@ -79,23 +94,16 @@ std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::js
     // not: the id was another daemon run's, and the new run may have a socket by that number.
     const bool may_retry = !args.contains("sock");
     for (int attempt = 0;; ++attempt) {
-        const auto generation = g_fork_generation.load();
-        if (channel_ && channel_generation_ != generation)
-            channel_.reset();  // inherited: the child's copy closes
-        const bool reused = channel_.has_value();
-        if (!channel_) {
-            auto channel = ControlChannel::open(path_);
-            if (!channel) return std::unexpected(ENOTCONN);
-            channel_.emplace(std::move(*channel));
-            channel_generation_ = generation;
-        }
+        const auto reused = ensure_channel();
+        if (!reused) return std::unexpected(reused.error());
         const auto id = next_id_++;
         if (const auto sent = channel_->send(request_line(id, cmd, args)); !sent) {
             drop_channel(sent.error());
             tag_known_ = false;  // whoever answers next may be another daemon run
-            if (reused && may_retry && attempt == 0) continue;
+            if (*reused && may_retry && attempt == 0) continue;
             return std::unexpected(sent.error() == ECONNRESET ? ECONNRESET : EPIPE);
         }
+        if (const auto owed = collect_owed(); !owed) return std::unexpected(owed.error());
         auto line = channel_->read_line();
         if (!line) {
             drop_channel(line.error());
@@ -105,7 +113,7 @@ std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::js
         auto result = parse_reply(line->text, id);
         if (!result) {
             if (result.error() == EPROTO) {
-                channel_.reset();
+                forget_channel();
                 tag_known_ = false;
             }
             return std::unexpected(result.error());
@@ -115,9 +123,31 @@ std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::js
     }
 }
 
+std::expected<void, int> Session::post(std::string_view cmd, const nlohmann::json& args) {
+    // Bounded: replies nobody reads would fill the connection and stall the daemon's side.
+    constexpr std::size_t max_owed = 32;
+    MutexLock lock(mutex_);
+    if (const auto reused = ensure_channel(); !reused) return std::unexpected(reused.error());
+    if (owed_ >= max_owed) {
+        if (const auto owed = collect_owed(); !owed) return std::unexpected(owed.error());
+    }
+    if (const auto sent = channel_->send(request_line(next_id_++, cmd, args)); !sent) {
+        drop_channel(sent.error());
+        tag_known_ = false;
+        return std::unexpected(sent.error() == ECONNRESET ? ECONNRESET : EPIPE);
+    }
+    ++owed_;
+    return {};
+}
+
+void Session::forget_channel() {
+    channel_.reset();
+    owed_ = 0;
+}
+
 void Session::drop_channel(int error) {
     if (error == EBADF || error == ENOTSOCK) channel_->abandon();
-    channel_.reset();
+    forget_channel();
 }
 
 void Session::learn_from_open(const nlohmann::json& result) {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control_channel.hpp"
+#include "known_sockets.hpp"
 
 namespace shmifsock {
 
@@ -44,17 +45,33 @@ class Session {
     // dead before the request left (a restarted daemon answers it).
     std::expected<Reply, int> call(std::string_view cmd, const nlohmann::json& args);
 
+    // A request nobody waits for: sent, and its reply read and dropped before the next
+    // call's (the daemon answers in request order). For requests that cannot fail once the
+    // library checked them, such as TCP_NODELAY on a TCP socket, which servers set on every
+    // connection they accept: a round trip saved. The errno of a request that could not be
+    // sent (the caller may then call() instead, which reconnects).
+    std::expected<void, int> post(std::string_view cmd, const nlohmann::json& args);
+
     // The daemon's tag; asks for it (opens and drops a UDP socket) when no sock.open reply
     // said it yet. nullopt when the daemon cannot be reached.
     std::optional<std::uint64_t> tag();
     // What sock.open said to restore SO_SNDBUF to once connected (0: not known yet).
     int pair_sndbuf() const { return pair_sndbuf_.load(std::memory_order_relaxed); }
     const std::string& path() const { return path_; }
+    // What replies and hand-off records taught about sockets that cannot change.
+    KnownSockets& known() { return known_; }
 
   private:
     void learn_from_open(const nlohmann::json& result);
     // Closes the connection after `error` (only forgets it when it is no longer ours).
     void drop_channel(int error);
+    // Forgets the connection (and the replies owed on it). Under mutex_.
+    void forget_channel();
+    // Makes sure there is a connection of this process: true when it was there already,
+    // ENOTCONN when none can be made. Under mutex_.
+    std::expected<bool, int> ensure_channel();
+    // Reads the replies owed to posted requests. Under mutex_.
+    std::expected<void, int> collect_owed();
     static void on_fork_child();
 
     std::string path_;
@@ -62,9 +79,11 @@ class Session {
     std::optional<ControlChannel> channel_;  // guarded by mutex_
     std::uint64_t channel_generation_ = 0;   // the fork generation channel_ belongs to
     std::uint64_t next_id_ = 1;
+    std::size_t owed_ = 0;  // replies to posted requests not read yet (guarded by mutex_)
     std::atomic<std::uint64_t> tag_{0};
     std::atomic<bool> tag_known_{false};
     std::atomic<int> pair_sndbuf_{0};
+    KnownSockets known_;
     Session* next_ = nullptr;  // in the registry the fork handler walks
 };
 

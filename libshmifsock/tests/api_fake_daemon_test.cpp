@@ -185,7 +185,6 @@ TEST_F(ShmifsockApi, BlockingConnectWaitsOnTheDescriptorAndRestoresItsSendBuffer
     answer_with("sock.connect", [](const json&) {
         return Answer::success({{"in_progress", true}});
     });
-    answer_with("sock.getopt", [](const json&) { return Answer::success({{"value", ""}}); });
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(fd, 0);
     const int small = 4096;  // as the daemon leaves it until the connection is made
@@ -193,7 +192,8 @@ TEST_F(ShmifsockApi, BlockingConnectWaitsOnTheDescriptorAndRestoresItsSendBuffer
     const auto to = inet("10.0.0.2", 7);
     ASSERT_EQ(shmifsock_connect_socket(session, fd, as_sockaddr(to), sizeof to), 0)
         << std::strerror(errno);
-    EXPECT_EQ(last("sock.getopt")["name"], "SO_ERROR");
+    // Writable without a hang-up is connected: no need to ask for SO_ERROR.
+    EXPECT_EQ(count("sock.getopt"), 0u);
     int sndbuf = 0;
     socklen_t len = sizeof sndbuf;
     ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len), 0);
@@ -236,7 +236,75 @@ TEST_F(ShmifsockApi, UdpConnectAsksWithoutWaiting) {
     ::close(fd);
 }
 
-TEST_F(ShmifsockApi, AcceptReadsATokenThenAsks) {
+// A hand-off record (shmifsock/wire.h) on a listener's daemon end, the descriptor attached
+// unless `fd` is -1.
+void send_accept_record(int daemon_end, const shmifsock_accept_record& record, int fd) {
+    iovec part{const_cast<shmifsock_accept_record*>(&record), sizeof record};
+    msghdr msg{};
+    msg.msg_iov = &part;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    if (fd >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    ASSERT_EQ(::sendmsg(daemon_end, &msg, 0), static_cast<ssize_t>(sizeof record));
+}
+
+TEST_F(ShmifsockApi, AcceptTakesTheConnectionItsRecordCarriesWithoutARequest) {
+    const int listener = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(listener, 0);
+    const auto listener_sock = sockets.last();
+    ASSERT_EQ(shmifsock_listen(session, listener, 16), 0);
+    EXPECT_EQ(last("sock.listen")["handoff"], true);
+    // What the daemon does for each connection ready: its descriptor, with the peer.
+    auto connection = sockets.open("tcp");
+    const auto connection_sock = sockets.last();
+    shmifsock_accept_record record{};
+    record.peer.family = AF_INET;
+    record.peer.port = htons(40000);
+    const auto from_addr = inet("10.0.0.2", 0).sin_addr.s_addr;
+    std::memcpy(record.peer.addr, &from_addr, 4);
+    record.local.family = AF_INET;
+    record.local.port = htons(80);
+    const auto local_addr = inet("10.0.0.1", 0).sin_addr.s_addr;
+    std::memcpy(record.local.addr, &local_addr, 4);
+    send_accept_record(sockets.daemon_end(listener_sock), record, connection.fd);
+    ::close(connection.fd);
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    const int conn = shmifsock_accept4(session, listener, reinterpret_cast<sockaddr*>(&from), &len,
+                                       SOCK_NONBLOCK);
+    ASSERT_GE(conn, 0) << std::strerror(errno);
+    EXPECT_EQ(count("sock.accept"), 0u);
+    EXPECT_EQ(len, sizeof from);
+    EXPECT_EQ(from.sin_port, htons(40000));
+    EXPECT_EQ(from.sin_addr.s_addr, from_addr);
+    EXPECT_TRUE(::fcntl(conn, F_GETFL) & O_NONBLOCK);
+    EXPECT_FALSE(::fcntl(conn, F_GETFD) & FD_CLOEXEC);
+    // Its local name came with it (CPython asks for it on every socket it accepts).
+    sockaddr_in local{};
+    len = sizeof local;
+    ASSERT_EQ(shmifsock_getsockname(session, conn, reinterpret_cast<sockaddr*>(&local), &len), 0);
+    EXPECT_EQ(local.sin_port, htons(80));
+    EXPECT_EQ(local.sin_addr.s_addr, local_addr);
+    EXPECT_EQ(count("sock.name"), 0u);
+    // The record was acknowledged with one byte; the descriptor is that connection's.
+    char ack = 0;
+    EXPECT_EQ(::recv(sockets.daemon_end(listener_sock), &ack, 1, MSG_DONTWAIT), 1);
+    ASSERT_EQ(::write(conn, "hi", 2), 2);
+    char got[2] = {};
+    EXPECT_EQ(::read(sockets.daemon_end(connection_sock), got, 2), 2);
+    ::close(conn);
+    ::close(listener);
+}
+
+TEST_F(ShmifsockApi, AcceptAsksForAConnectionItsRecordCouldNotCarry) {
     const int listener = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(listener, 0);
     const auto listener_sock = sockets.last();
@@ -249,7 +317,7 @@ TEST_F(ShmifsockApi, AcceptReadsATokenThenAsks) {
                          {"remote", {{"addr", "10.0.0.2"}, {"port", 40000}}}};
         return answer;
     });
-    ASSERT_EQ(::write(sockets.daemon_end(listener_sock), "!", 1), 1);
+    send_accept_record(sockets.daemon_end(listener_sock), shmifsock_accept_record{}, -1);
     sockaddr_in from{};
     socklen_t len = sizeof from;
     const int conn = shmifsock_accept4(session, listener, reinterpret_cast<sockaddr*>(&from), &len,
@@ -395,6 +463,31 @@ TEST_F(ShmifsockApi, Inet6SocketsNameAddressesAsLinuxInet6Does) {
     ::close(fd);
 }
 
+// TCP_NODELAY goes without waiting for its answer (servers set it on every connection they
+// accept); the answers owed are read before the next call's, however many there are.
+TEST_F(ShmifsockApi, TcpNodelayIsPostedAndTheNextCallStillGetsItsOwnAnswer) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    answer_with("sock.setopt", [](const json&) { return Answer::failure("failed", "EINVAL"); });
+    const int yes = 7;
+    for (int i = 0; i < 100; ++i)  // more than the bound on answers owed
+        ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+    answer_with("sock.getopt", [](const json&) { return Answer::success({{"value", 4321}}); });
+    int value = 0;
+    socklen_t len = sizeof value;
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, SOL_SOCKET, SO_RCVBUF, &value, &len), 0);
+    EXPECT_EQ(value, 4321);
+    EXPECT_EQ(count("sock.setopt"), 100u);
+    EXPECT_EQ(last("sock.setopt"),
+              (json{{"sock", sockets.last()}, {"name", "TCP_NODELAY"}, {"value", 1}}));
+    // On a UDP socket the daemon's answer is the call's (Linux refuses it there).
+    const int udp = shmifsock_socket(session, AF_INET, SOCK_DGRAM, 0);
+    EXPECT_EQ(shmifsock_setsockopt(session, udp, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), -1);
+    EXPECT_EQ(errno, EINVAL);
+    ::close(udp);
+    ::close(fd);
+}
+
 TEST_F(ShmifsockApi, OptionsTravelByName) {
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     const struct linger on { 1, 5 };
@@ -405,8 +498,8 @@ TEST_F(ShmifsockApi, OptionsTravelByName) {
     ASSERT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_LINGER, &off, sizeof off), 0);
     EXPECT_EQ(last("sock.setopt")["value"], -1);
     const int yes = 7;
-    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
-    EXPECT_EQ(last("sock.setopt")["name"], "TCP_NODELAY");
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes), 0);
+    EXPECT_EQ(last("sock.setopt")["name"], "SO_KEEPALIVE");
     EXPECT_EQ(last("sock.setopt")["value"], 1);
     EXPECT_EQ(shmifsock_setsockopt(session, fd, SOL_SOCKET, SO_RCVBUF, &yes, 2), -1);
     EXPECT_EQ(errno, EINVAL);

@@ -73,14 +73,14 @@ class LibShmifsock : public DaemonPair {
     }
 
     // A listener of daemon b on `port`.
-    int listen_on_b(std::uint16_t port, int flags = 0) {
+    int listen_on_b(std::uint16_t port, int flags = 0, int backlog = 16) {
         const int fd = shmifsock_socket(sb, AF_INET, SOCK_STREAM | flags, 0);
         EXPECT_GE(fd, 0) << std::strerror(errno);
         const int one = 1;
         EXPECT_EQ(shmifsock_setsockopt(sb, fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
         const auto any = inet("0.0.0.0", port);
         EXPECT_EQ(shmifsock_bind(sb, fd, as_sockaddr(any), sizeof any), 0) << std::strerror(errno);
-        EXPECT_EQ(shmifsock_listen(sb, fd, 16), 0) << std::strerror(errno);
+        EXPECT_EQ(shmifsock_listen(sb, fd, backlog), 0) << std::strerror(errno);
         return fd;
     }
 };

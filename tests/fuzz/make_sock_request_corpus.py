@@ -27,6 +27,8 @@ SEEDS = {
     "bind_v6_zone": line("sock.bind", {"sock": 1, "addr": "fe80::1%eth0", "port": 80}),
     "listen": line("sock.listen", {"sock": 18446744073709551615, "backlog": 4294967295}),
     "listen_negative": line("sock.listen", {"sock": 2, "backlog": -1}),
+    "listen_handoff": line("sock.listen", {"sock": 2, "backlog": 16, "handoff": True}),
+    "listen_handoff_number": line("sock.listen", {"sock": 2, "handoff": 1}),
     "connect_nowait": line("sock.connect", {"sock": 2, "addr": "127.0.0.1", "port": 7, "wait": False}),
     "connect_wait_string": line("sock.connect", {"sock": 2, "addr": "1.2.3.4", "port": 7, "wait": "yes"}),
     "disconnect": line("sock.connect", {"sock": 2, "disconnect": True}),

@@ -25,10 +25,24 @@ struct shmifsock_dgram {
  * numbering, in addr[0..3], host order. */
 #define SHMIFSOCK_DGRAM_ERROR 2u
 
+/* A listener that asked for hand-off ("handoff": true in sock.listen) gets, on its stream
+ * descriptor, one record per connection ready to accept: two struct shmifsock_dgram, the
+ * peer then the local end (flags 0), with the connection's descriptor attached (SCM_RIGHTS).
+ * A record of zeros carries none: sock.accept takes that connection. The client writes one
+ * byte back for each record it read, which makes room for another: at most
+ * SHMIFSOCK_ACCEPT_WINDOW records are unacknowledged. */
+struct shmifsock_accept_record {
+    struct shmifsock_dgram peer;
+    struct shmifsock_dgram local;
+};
+#define SHMIFSOCK_ACCEPT_WINDOW 128
+
 #ifdef __cplusplus
 static_assert(sizeof(struct shmifsock_dgram) == 24, "the wire header is 24 bytes");
+static_assert(sizeof(struct shmifsock_accept_record) == 48, "an accept record is 48 bytes");
 #else
 _Static_assert(sizeof(struct shmifsock_dgram) == 24, "the wire header is 24 bytes");
+_Static_assert(sizeof(struct shmifsock_accept_record) == 48, "an accept record is 48 bytes");
 #endif
 
 #endif

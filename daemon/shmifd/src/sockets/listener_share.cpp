@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "../shard.hpp"
+#include "accept_handoff.hpp"
 #include "shard_sockets.hpp"
 #include "socket_pair.hpp"
 #include "tcp_splice.hpp"
@@ -31,12 +32,26 @@ void ListenerShare::start(bool watch_descriptor) {
     watched_fd_ = record_->daemon_end;
     const auto id = record_->id;
     const ServiceContext* context = &owner_.context();
-    owner_.reactor().add(watched_fd_, EPOLLRDHUP, [context, id](std::uint32_t events) {
-        if (!(events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) return;
-        // Every copy of the client's end is closed: the listener ends on every shard.
-        for (std::size_t i = 0; i < context->shards.size(); ++i)
-            context->post(i, [id](ShardSockets& s) { s.stop_listener(id); });
-    });
+    // A hand-off listener's client writes acknowledgements: each frees room for another.
+    const std::uint32_t events = EPOLLRDHUP | (record_->handoff ? EPOLLIN : 0u);
+    owner_.reactor().add(watched_fd_, events,
+                         [context, id, record = record_, fd = watched_fd_](std::uint32_t happened) {
+                             if (happened & EPOLLIN) {
+                                 const auto bytes = drain_acknowledgements(fd);
+                                 {
+                                     std::lock_guard held(record->mutex);
+                                     acknowledged(*record, bytes);
+                                     announce_ready(*record);
+                                 }
+                                 for (std::size_t i = 0; i < context->shards.size(); ++i)
+                                     context->post(i, [id](ShardSockets& s) { s.accept_more(id); });
+                             }
+                             if (!(happened & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) return;
+                             // Every copy of the client's end is closed: the listener ends on every
+                             // shard.
+                             for (std::size_t i = 0; i < context->shards.size(); ++i)
+                                 context->post(i, [id](ShardSockets& s) { s.stop_listener(id); });
+                         });
 }
 
 void ListenerShare::accept_ready() {
@@ -46,12 +61,14 @@ void ListenerShare::accept_ready() {
     const auto now = std::chrono::steady_clock::now();
     for (int i = 0; i < max_accepts_per_event; ++i) {
         int listener_fd = -1;
+        bool handoff = false;
         // An accepted socket has its listener's options (IPV6_V6ONLY too) and family, as in Linux.
         SockOptions inherited;
         {
             std::lock_guard lock(record_->mutex);
-            if (record_->ready.size() >= record_->backlog) return;  // the stack queues more
+            if (!has_room(*record_)) return;  // the stack queues more
             listener_fd = record_->daemon_end;
+            handoff = record_->handoff;
             inherited = record_->options;
         }
         auto accepted = stack.tcp_accept(socket_);
@@ -88,7 +105,12 @@ void ListenerShare::accept_ready() {
                                 .client_end = control::OwnedFds(pair->client),
                                 .local = info ? info->local : netstack::Endpoint{},
                                 .remote = info ? info->remote : netstack::Endpoint{}});
+            if (handoff) {
+                ++record_->unannounced;
+                announce_ready(*record_);
+            }
         }
+        if (handoff) continue;
         const char token = 'c';
         (void)::send(listener_fd, &token, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     }

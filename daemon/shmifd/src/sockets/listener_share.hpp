@@ -1,7 +1,8 @@
 // One shard's share of a listening socket: a listener in this shard's stack (SYNs reach the
 // shard their 4-tuple hashes to, so every shard listens). Each connection it accepts becomes
 // a TcpSplice here and waits in the listener's ready queue, announced to the client by one
-// byte on the listener's descriptor (daemon/PROTOCOL.md).
+// byte on the listener's descriptor, or handed to it there (accept_handoff.hpp,
+// daemon/PROTOCOL.md).
 #pragma once
 
 #include <cstdint>

@@ -51,6 +51,7 @@ SockRequest decode_sock_request(std::string_view cmd, control::Args& args) {
         r.sock = sock_arg(args);
         r.backlog =
             static_cast<std::uint32_t>(args.optional_uint("backlog", 0, UINT32_MAX).value_or(128));
+        r.handoff = args.optional_bool("handoff").value_or(false);
     } else if (cmd == "accept" || cmd == "name") {
         r.kind = cmd == "accept" ? Kind::accept : Kind::name;
         r.sock = sock_arg(args);

@@ -31,6 +31,7 @@ struct SockRequest {
     SockDomain domain = SockDomain::inet;  // open
     netstack::Endpoint endpoint{};  // bind: the local end; connect: the remote one (either family)
     std::uint32_t backlog = 128;    // listen
+    bool handoff = false;           // listen: connections come on the descriptor (wire.h)
     bool wait = true;               // connect: answer when established (false: at once)
     bool disconnect = false;        // connect: AF_UNSPEC, forget the peer (no addr, port)
     std::string option;             // setopt, getopt: the socket-API name ("SO_RCVBUF")

@@ -78,11 +78,15 @@ struct SockRecord {
     std::string pending_error;          // errno name for SO_ERROR, cleared when read
     std::size_t backlog = 0;            // listeners
     std::size_t backlog_shares = 0;     // listeners: shards still holding a share
-    std::deque<ReadyConnection> ready;  // listeners: accepted, waiting for sock.accept
-    int junk = 0;                       // filler bytes in a fresh stream pair (PROTOCOL.md)
-    int daemon_end = -1;                // until a shard's data path owns it
-    bool placed = false;                // a shard's data path owns daemon_end
-    bool closed = false;                // the data path ended; only the tombstone remains
+    std::deque<ReadyConnection> ready;  // listeners: accepted, not yet with the client
+    // Listeners that hand connections off on their descriptor (accept_handoff.hpp).
+    bool handoff = false;
+    std::size_t records_unread = 0;  // records sent that the client has not acknowledged
+    std::size_t unannounced = 0;     // the newest entries of `ready`, no record sent yet
+    int junk = 0;                    // filler bytes in a fresh stream pair (PROTOCOL.md)
+    int daemon_end = -1;             // until a shard's data path owns it
+    bool placed = false;             // a shard's data path owns daemon_end
+    bool closed = false;             // the data path ended; only the tombstone remains
     // A blocking connect waiting for the handshake (answered by the shard).
     std::optional<control::Done> connect_waiter;
 };

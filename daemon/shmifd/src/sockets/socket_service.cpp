@@ -8,6 +8,7 @@
 
 #include "../dataplane.hpp"
 #include "../shard.hpp"
+#include "accept_handoff.hpp"
 #include "endpoint_json.hpp"
 #include "shard_sockets.hpp"
 #include "sock_request.hpp"
@@ -273,6 +274,7 @@ void SocketService::listen(const SockRequest& request, control::Done& done) {
     {
         std::lock_guard lock(r->mutex);
         r->backlog = std::clamp<std::size_t>(backlog, 1, max_backlog);
+        r->handoff = request.handoff;
         // A listener's descriptor carries accept tokens, not data: the filler goes now.
         r->junk = discard_filler(r->daemon_end, r->junk);
     }
@@ -421,6 +423,7 @@ void SocketService::accept(const SockRequest& request, control::Done& done) {
         if (r->state != "listening")
             return done(std::unexpected(errno_error("the socket is not listening", "EINVAL")));
         if (!r->ready.empty()) {
+            took_front(*r);
             ready = std::move(r->ready.front());
             r->ready.pop_front();
         }

@@ -271,6 +271,10 @@ void TcpSplice::fail(netstack::SocketError error) {
         record_->state = "CLOSED";
         waiter = std::exchange(record_->connect_waiter, std::nullopt);
     }
+    // A client's failed attempt hangs up before its descriptor turns writable: writable
+    // without a hang-up means connected, and libshmifsock's blocking connect asks nothing
+    // more. (A host socket is reset in finish() instead: a shutdown would send a FIN.)
+    if (!connected_ && end_ == SpliceEnd::client_pair) ::shutdown(fd_, SHUT_RDWR);
     drain_filler();  // so that a non-blocking connect sees POLLOUT (with POLLHUP)
     if (waiter)
         (*waiter)(

@@ -1,0 +1,115 @@
+#include "accept_handoff.hpp"
+
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "dgram_header.hpp"
+#include "socket_family.hpp"
+
+namespace shmifd::sockets {
+
+namespace {
+
+// One record, with `fd` attached unless it is -1. A record is one small write to a stream
+// socket: the kernel takes all of it or none.
+bool send_record(int daemon_end, const shmifsock_accept_record& record, int fd) {
+    iovec part{const_cast<shmifsock_accept_record*>(&record), sizeof record};
+    msghdr msg{};
+    msg.msg_iov = &part;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    if (fd >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    return ::sendmsg(daemon_end, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(sizeof record);
+}
+
+// An acknowledgement the client failed to send would narrow the window for good. When the
+// window or the backlog looks full, the kernel says whether the client read everything: an
+// AF_UNIX stream socket's SIOCOUTQ counts the memory of what its peer has not read yet.
+void recount(SockRecord& l) {
+    int pending = -1;
+    if (l.records_unread != 0 && l.daemon_end >= 0 &&
+        ::ioctl(l.daemon_end, SIOCOUTQ, &pending) == 0 && pending == 0)
+        l.records_unread = 0;
+}
+
+bool within_backlog(const SockRecord& l) {
+    return l.ready.size() + l.records_unread < l.backlog;
+}
+
+}  // namespace
+
+bool has_room(SockRecord& l) {
+    if (!l.handoff) return l.ready.size() < l.backlog;
+    if (within_backlog(l)) return true;
+    recount(l);
+    return within_backlog(l);
+}
+
+void announce_ready(SockRecord& l) {
+    if (!l.handoff || l.daemon_end < 0) return;
+    while (l.unannounced > 0 && l.unannounced <= l.ready.size()) {
+        if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW) {
+            recount(l);
+            if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW) return;  // the next ack goes on
+        }
+        const auto at = l.ready.size() - l.unannounced;
+        auto& connection = l.ready[at];
+        const auto& fds = connection.client_end.fds();
+        const shmifsock_accept_record record{
+            .peer = header_of(to_client(l.domain, connection.remote)),
+            .local = header_of(to_client(l.domain, connection.local))};
+        if (!fds.empty() && send_record(l.daemon_end, record, fds.front())) {
+            // Our copy of the descriptor closes: the record holds it now.
+            l.ready.erase(l.ready.begin() + static_cast<std::ptrdiff_t>(at));
+        } else {
+            // Full (acknowledgements will come) or the client gone: nothing more now.
+            const int error = fds.empty() ? 0 : errno;
+            if (error == EAGAIN || error == EWOULDBLOCK || error == EPIPE || error == ECONNRESET)
+                return;
+            // The descriptor cannot travel (ETOOMANYREFS: the daemon's descriptors in flight
+            // over its RLIMIT_NOFILE): a record without one, and sock.accept takes it.
+            if (!send_record(l.daemon_end, shmifsock_accept_record{}, -1)) return;
+        }
+        --l.unannounced;
+        ++l.records_unread;
+    }
+}
+
+void acknowledged(SockRecord& l, std::size_t bytes) {
+    const auto filler = std::min(bytes, static_cast<std::size_t>(std::max(l.junk, 0)));
+    l.junk -= static_cast<int>(filler);
+    bytes -= filler;
+    l.records_unread -= std::min(l.records_unread, bytes);
+}
+
+std::size_t drain_acknowledgements(int daemon_end) {
+    std::size_t total = 0;
+    char sink[512];
+    // Bounded: at most a window of acknowledgements (and a descriptor's filler) can wait.
+    for (int i = 0; i < 1024; ++i) {
+        const ssize_t n = ::recv(daemon_end, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0) break;
+        total += static_cast<std::size_t>(n);
+    }
+    return total;
+}
+
+void took_front(SockRecord& l) {
+    if (l.unannounced > 0 && l.unannounced >= l.ready.size()) --l.unannounced;
+}
+
+}  // namespace shmifd::sockets

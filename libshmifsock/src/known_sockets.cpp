@@ -1,0 +1,39 @@
+#include "known_sockets.hpp"
+
+#include "mutex_lock.hpp"
+
+namespace shmifsock {
+
+KnownSockets::Facts& KnownSockets::entry(std::uint64_t tag, std::uint64_t sock) {
+    if (facts_.size() >= kMaxEntries && !facts_.contains(sock)) facts_.clear();
+    auto& facts = facts_[sock];
+    if (facts.tag != tag)
+        facts = Facts{
+            .tag = tag, .local = std::nullopt, .listening = false};  // another daemon run's socket
+    return facts;
+}
+
+void KnownSockets::remember_local(std::uint64_t tag, std::uint64_t sock, const InetAddress& local) {
+    MutexLock lock(mutex_);
+    entry(tag, sock).local = local;
+}
+
+std::optional<InetAddress> KnownSockets::local(std::uint64_t tag, std::uint64_t sock) {
+    MutexLock lock(mutex_);
+    const auto it = facts_.find(sock);
+    if (it == facts_.end() || it->second.tag != tag) return std::nullopt;
+    return it->second.local;
+}
+
+void KnownSockets::remember_listening(std::uint64_t tag, std::uint64_t sock) {
+    MutexLock lock(mutex_);
+    entry(tag, sock).listening = true;
+}
+
+bool KnownSockets::listening(std::uint64_t tag, std::uint64_t sock) {
+    MutexLock lock(mutex_);
+    const auto it = facts_.find(sock);
+    return it != facts_.end() && it->second.tag == tag && it->second.listening;
+}
+
+}  // namespace shmifsock
