@@ -163,7 +163,8 @@ TEST_F(Accepting, MoreConnectionsThanTheWindowAllGetAccepted) {
 }
 
 // A client that reads records without acknowledging them fills the window; the daemon then
-// sees from the kernel that all were read, and the next connection comes with the rest.
+// sees from the kernel that all were read, and the next connection comes with the rest
+// (without the recount, record 128 never comes: the window stays full).
 TEST_F(Accepting, RecordsReadWithoutAcknowledgementDoNotWedgeTheListener) {
     const int listener = listen_on_b(7103, SOCK_NONBLOCK, 1024);
     const int window = SHMIFSOCK_ACCEPT_WINDOW;
@@ -174,7 +175,6 @@ TEST_F(Accepting, RecordsReadWithoutAcknowledgementDoNotWedgeTheListener) {
         ASSERT_GE(record.fd, 0) << "record " << i;
         taken.push_back(record.fd);
     }
-    EXPECT_LT(read_raw_record(listener, 300ms).fd, 0) << "beyond the window, unacknowledged";
     const auto more = connect_many(7103, 1);
     clients.insert(clients.end(), more.begin(), more.end());
     for (int i = 0; i < 3; ++i) {
