@@ -33,6 +33,8 @@ class ShimUnderAProgram : public ::testing::Test {
                           if (r["cmd"] == "sock.open")
                               return sockets.open(r["args"]["type"],
                                                   r["args"].value("domain", std::string("inet")));
+                          if (r["cmd"] == "sock.getopt" && r["args"]["name"] == "SO_ERROR")
+                              return Answer::success({{"value", "ECONNRESET"}});
                           return Answer{};
                       }};
 
@@ -111,6 +113,32 @@ TEST_F(ShimUnderAProgram, FramesEveryUdpDataCallAndFollowsTheDescriptor) {
     for (const auto& r : daemon.requests())
         opens += r["cmd"] == "sock.open";
     EXPECT_EQ(opens, 2u);  // the program's socket, and the exec'd image learning the tag
+}
+
+// An end-of-file asks the daemon why the connection ended only when the daemon closed its
+// end (how it reports a reset or a timeout): the peer's FIN, its end shut for writing, is a
+// plain end-of-file, with no round trip on every connection a server reads to its end.
+TEST_F(ShimUnderAProgram, AnEndOfFileAsksWhyOnlyWhenTheDaemonClosedItsEnd) {
+    const pid_t probe = run("tcp_eof");
+    for (int i = 0; i < 500 && sockets.daemon_end(1) < 0; ++i)
+        ::usleep(10000);
+    const int end = sockets.daemon_end(1);
+    ASSERT_GE(end, 0);
+    const auto asked = [&] {
+        std::size_t n = 0;
+        for (const auto& r : daemon.requests())
+            n += r["cmd"] == "sock.getopt";
+        return n;
+    };
+    ASSERT_EQ(::shutdown(end, SHUT_WR), 0);  // the peer's FIN
+    pollfd told{end, POLLIN, 0};
+    ASSERT_EQ(::poll(&told, 1, 10000), 1);
+    char byte = 0;
+    ASSERT_EQ(::read(end, &byte, 1), 1);
+    EXPECT_EQ(asked(), 0u);
+    ASSERT_EQ(::shutdown(end, SHUT_RDWR), 0);  // a reset: the daemon's end goes
+    EXPECT_EQ(exit_status(probe), 0);
+    EXPECT_EQ(asked(), 1u);
 }
 
 TEST_F(ShimUnderAProgram, LeavesOtherFamiliesToTheKernel) {

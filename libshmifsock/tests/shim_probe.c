@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -98,11 +99,26 @@ static int inet6(void) {
     return 0;
 }
 
+/* A TCP end-of-file: the peer's FIN (the daemon shut its end for writing) reads as one; when
+ * the daemon closed its end, the read says why (the test's fake answers ECONNRESET). */
+static int tcp_eof(void) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    char byte = 0;
+    CHECK(read(fd, &byte, 1) == 0);
+    CHECK(write(fd, "x", 1) == 1);   /* tells the test */
+    struct pollfd gone = {fd, 0, 0}; /* until the daemon's end closes (POLLHUP) */
+    CHECK(poll(&gone, 1, 10000) == 1);
+    CHECK(read(fd, &byte, 1) == -1 && errno == ECONNRESET);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc < 2) return 2;
     if (strcmp(argv[1], "udp") == 0) return udp(argv[0]);
     if (strcmp(argv[1], "inherited") == 0) return inherited();
     if (strcmp(argv[1], "kernel") == 0) return kernel();
     if (strcmp(argv[1], "inet6") == 0) return inet6();
+    if (strcmp(argv[1], "tcp_eof") == 0) return tcp_eof();
     return 2;
 }
