@@ -96,6 +96,10 @@ std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::js
     for (int attempt = 0;; ++attempt) {
         const auto reused = ensure_channel();
         if (!reused) return std::unexpected(reused.error());
+        // Before the request leaves: descriptors ride with the reply that passes them, and a
+        // read that took an owed reply and the start of this one's at once could not tell
+        // whose they are.
+        if (const auto owed = collect_owed(); !owed) return std::unexpected(owed.error());
         const auto id = next_id_++;
         if (const auto sent = channel_->send(request_line(id, cmd, args)); !sent) {
             drop_channel(sent.error());
@@ -103,7 +107,6 @@ std::expected<Reply, int> Session::call(std::string_view cmd, const nlohmann::js
             if (*reused && may_retry && attempt == 0) continue;
             return std::unexpected(sent.error() == ECONNRESET ? ECONNRESET : EPIPE);
         }
-        if (const auto owed = collect_owed(); !owed) return std::unexpected(owed.error());
         auto line = channel_->read_line();
         if (!line) {
             drop_channel(line.error());

@@ -46,9 +46,9 @@ class Session {
     std::expected<Reply, int> call(std::string_view cmd, const nlohmann::json& args);
 
     // A request nobody waits for: sent, and its reply read and dropped before the next
-    // call's (the daemon answers in request order). For requests that cannot fail once the
-    // library checked them, such as TCP_NODELAY on a TCP socket, which servers set on every
-    // connection they accept: a round trip saved. The errno of a request that could not be
+    // call's request leaves (the daemon answers in request order). For requests that cannot fail
+    // once the library checked them, such as TCP_NODELAY on a TCP socket, which servers set on
+    // every connection they accept: a round trip saved. The errno of a request that could not be
     // sent (the caller may then call() instead, which reconnects).
     std::expected<void, int> post(std::string_view cmd, const nlohmann::json& args);
 

@@ -488,6 +488,21 @@ TEST_F(ShmifsockApi, TcpNodelayIsPostedAndTheNextCallStillGetsItsOwnAnswer) {
     ::close(fd);
 }
 
+// A reply that passes a descriptor after a posted request's answer: the descriptor is that
+// reply's (a read that took both answers at once gave it to the first).
+TEST_F(ShmifsockApi, ADescriptorAfterAPostedAnswerGoesToItsOwnReply) {
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int yes = 1;
+    for (int i = 0; i < 50; ++i) {
+        ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+        const int other = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+        ASSERT_GE(other, 0) << "round " << i << ": " << std::strerror(errno);
+        ::close(other);
+    }
+    ::close(fd);
+}
+
 TEST_F(ShmifsockApi, OptionsTravelByName) {
     const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     const struct linger on { 1, 5 };
