@@ -47,7 +47,8 @@ trap cleanup EXIT
 
 # ---------------------------------------------------------------- build
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release > "$OUT/cmake.log" 2>&1 ||
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+            "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" > "$OUT/cmake.log" 2>&1 ||
         die "configure failed: $OUT/cmake.log"
 fi
 cmake --build "$BUILD" -j2 --target shmifdump shmifbus shmif > "$OUT/build.log" 2>&1 ||

@@ -45,7 +45,8 @@ missing=0
 for b in "$SHMIFD" "$CTL" "$BUSTOOL" "$RUN" "$RRB"; do [ -x "$b" ] || missing=1; done
 if [ $missing = 1 ]; then
     [ -f "$SHMIF_BUILD/CMakeCache.txt" ] ||
-        cmake -S "$ROOT" -B "$SHMIF_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+        cmake -S "$ROOT" -B "$SHMIF_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+            "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >&2
     cmake --build "$SHMIF_BUILD" -j "${JOBS:-2}" \
         --target shmifd shmifctl shmifbus shmifrun shmifrun_shim tcp-rr-bench >&2
 fi
