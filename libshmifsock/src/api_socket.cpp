@@ -120,11 +120,22 @@ std::expected<HandedOff, int> read_accept_record(Session& session, int fd,
     }
 }
 
-// An accepted socket's local end never changes: its getsockname need not ask.
-void remember_local(Session& session, int fd, const shmifsock_dgram& local) {
-    const auto address = header_address(local);
+// An accepted socket's names, from its record: the local one never changes, the peer's
+// holds while the connection lasts (socket_name checks that).
+void remember_names(Session& session, int fd, const shmifsock_accept_record& names) {
     const auto accepted = api::socket_ref(session, fd);
-    if (address && accepted) session.known().remember_local(accepted->tag, accepted->id, *address);
+    if (!accepted) return;
+    if (const auto local = header_address(names.local))
+        session.known().remember_local(accepted->tag, accepted->id, *local);
+    if (const auto peer = header_address(names.peer))
+        session.known().remember_peer(accepted->tag, accepted->id, *peer);
+}
+
+// Whether the daemon's end of a descriptor is open: it closes it when the connection
+// ended (reset, timed out, or closed both ways), when getpeername must ask (ENOTCONN).
+bool daemon_end_open(int fd) {
+    pollfd probe{fd, 0, 0};
+    return kernel::poll(&probe, 1, 0) == 0;
 }
 
 // Fills accept's address from a record's peer, as the kernel's accept fills it.
@@ -166,8 +177,11 @@ int socket_name(shmifsock_session* s, int fd, const char* end, struct sockaddr* 
         const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
         const bool local = std::string_view(end) == "local";
-        if (const auto known =
-                local ? s->session->known().local(sock->tag, sock->id) : std::nullopt) {
+        auto& known_sockets = s->session->known();
+        if (const auto known = local
+                                   ? known_sockets.local(sock->tag, sock->id)
+                                   : (daemon_end_open(fd) ? known_sockets.peer(sock->tag, sock->id)
+                                                          : std::nullopt)) {
             const int error = copy_out(*known, addr, addrlen);
             return error == 0 ? 0 : api::fail(error);
         }
@@ -247,7 +261,7 @@ int shmifsock_accept4(shmifsock_session* s, int fd, struct sockaddr* addr, sockl
                     kernel::close(handed->fd);
                     return api::fail(failed);
                 }
-                remember_local(*s->session, handed->fd, handed->names.local);
+                remember_names(*s->session, handed->fd, handed->names);
                 return handed->fd;
             }
             auto reply = s->session->call("sock.accept", {{"sock", sock->id}});

@@ -7,9 +7,9 @@ namespace shmifsock {
 KnownSockets::Facts& KnownSockets::entry(std::uint64_t tag, std::uint64_t sock) {
     if (facts_.size() >= kMaxEntries && !facts_.contains(sock)) facts_.clear();
     auto& facts = facts_[sock];
-    if (facts.tag != tag)
-        facts = Facts{
-            .tag = tag, .local = std::nullopt, .listening = false};  // another daemon run's socket
+    if (facts.tag != tag) {  // another daemon run's socket
+        facts = Facts{.tag = tag, .local = std::nullopt, .peer = std::nullopt, .listening = false};
+    }
     return facts;
 }
 
@@ -23,6 +23,18 @@ std::optional<InetAddress> KnownSockets::local(std::uint64_t tag, std::uint64_t 
     const auto it = facts_.find(sock);
     if (it == facts_.end() || it->second.tag != tag) return std::nullopt;
     return it->second.local;
+}
+
+void KnownSockets::remember_peer(std::uint64_t tag, std::uint64_t sock, const InetAddress& peer) {
+    MutexLock lock(mutex_);
+    entry(tag, sock).peer = peer;
+}
+
+std::optional<InetAddress> KnownSockets::peer(std::uint64_t tag, std::uint64_t sock) {
+    MutexLock lock(mutex_);
+    const auto it = facts_.find(sock);
+    if (it == facts_.end() || it->second.tag != tag) return std::nullopt;
+    return it->second.peer;
 }
 
 void KnownSockets::remember_listening(std::uint64_t tag, std::uint64_t sock) {

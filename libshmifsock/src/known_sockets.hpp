@@ -1,5 +1,6 @@
 // What this process learned about its virtual sockets that cannot change while they exist:
-// the local name of a connected or accepted TCP socket, and that a socket listens. Learned
+// the local name of an accepted TCP socket, its peer's (while the connection lasts: the
+// caller checks that), and that a socket listens. Learned
 // from replies and hand-off records, it spares the requests that would ask again (a request
 // is a round trip to the daemon: tens of microseconds of two sleeping threads woken), such
 // as the getsockname CPython makes on every socket it accepts. Keyed by the daemon run's tag
@@ -21,6 +22,8 @@ class KnownSockets {
   public:
     void remember_local(std::uint64_t tag, std::uint64_t sock, const InetAddress& local);
     std::optional<InetAddress> local(std::uint64_t tag, std::uint64_t sock);
+    void remember_peer(std::uint64_t tag, std::uint64_t sock, const InetAddress& peer);
+    std::optional<InetAddress> peer(std::uint64_t tag, std::uint64_t sock);
     void remember_listening(std::uint64_t tag, std::uint64_t sock);
     bool listening(std::uint64_t tag, std::uint64_t sock);
     // In a child after fork: a thread of the parent may have held the mutex.
@@ -30,6 +33,7 @@ class KnownSockets {
     struct Facts {
         std::uint64_t tag = 0;
         std::optional<InetAddress> local;
+        std::optional<InetAddress> peer;
         bool listening = false;
     };
     static constexpr std::size_t kMaxEntries = 4096;

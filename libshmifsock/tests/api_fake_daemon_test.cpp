@@ -293,6 +293,12 @@ TEST_F(ShmifsockApi, AcceptTakesTheConnectionItsRecordCarriesWithoutARequest) {
     ASSERT_EQ(shmifsock_getsockname(session, conn, reinterpret_cast<sockaddr*>(&local), &len), 0);
     EXPECT_EQ(local.sin_port, htons(80));
     EXPECT_EQ(local.sin_addr.s_addr, local_addr);
+    // And its peer's, while the daemon's end is open (the connection lasts).
+    sockaddr_in peer{};
+    len = sizeof peer;
+    ASSERT_EQ(shmifsock_getpeername(session, conn, reinterpret_cast<sockaddr*>(&peer), &len), 0);
+    EXPECT_EQ(peer.sin_port, htons(40000));
+    EXPECT_EQ(peer.sin_addr.s_addr, from_addr);
     EXPECT_EQ(count("sock.name"), 0u);
     // The record was acknowledged with one byte; the descriptor is that connection's.
     char ack = 0;
@@ -300,6 +306,12 @@ TEST_F(ShmifsockApi, AcceptTakesTheConnectionItsRecordCarriesWithoutARequest) {
     ASSERT_EQ(::write(conn, "hi", 2), 2);
     char got[2] = {};
     EXPECT_EQ(::read(sockets.daemon_end(connection_sock), got, 2), 2);
+    // The connection ended (the daemon closes its end): the peer is the daemon's to tell.
+    ASSERT_EQ(::shutdown(sockets.daemon_end(connection_sock), SHUT_RDWR), 0);
+    len = sizeof peer;
+    EXPECT_EQ(shmifsock_getpeername(session, conn, reinterpret_cast<sockaddr*>(&peer), &len), -1);
+    EXPECT_EQ(errno, ENOTCONN);
+    EXPECT_EQ(count("sock.name"), 1u);
     ::close(conn);
     ::close(listener);
 }
