@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "api_common.hpp"
+#include "control_channel.hpp"
 #include "dgram_header.hpp"
 #include "inet_address.hpp"
 #include "kernel.hpp"
@@ -41,24 +42,6 @@ struct HandedOff {
     shmifsock_accept_record names{};
 };
 
-// The descriptor a record carried, or -1; any beyond the first (never sent) are closed.
-int attached_descriptor(msghdr& msg) {
-    int found = -1;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-            int fd = -1;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (found < 0)
-                found = fd;
-            else
-                kernel::close(fd);
-        }
-    }
-    return found;
-}
-
 // Whether the daemon has the socket listening: EINVAL when not (the kernel's answer to an
 // accept before listen, which would otherwise wait forever), 0 when it has. Listening lasts
 // as long as the socket: asked once.
@@ -89,7 +72,9 @@ std::expected<HandedOff, int> read_accept_record(Session& session, int fd,
         msg.msg_controllen = sizeof control;
         const ssize_t n = kernel::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n == static_cast<ssize_t>(sizeof got.names)) {
-            got.fd = attached_descriptor(msg);
+            std::vector<UniqueFd> fds;  // one at most; any more (never sent) are closed
+            collect_fds(msg, fds);
+            got.fd = fds.empty() ? -1 : fds.front().release();
             const char ack = 'a';
             iovec ack_part{const_cast<char*>(&ack), 1};
             msghdr ack_msg{};

@@ -7,10 +7,9 @@
 
 namespace shmifsock {
 namespace {
-
 constexpr std::size_t kMaxFdsPerRead = 16;
+}  // namespace
 
-// Takes the descriptors of every SCM_RIGHTS message in `msg`.
 void collect_fds(msghdr& msg, std::vector<UniqueFd>& into) {
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
@@ -22,8 +21,6 @@ void collect_fds(msghdr& msg, std::vector<UniqueFd>& into) {
         }
     }
 }
-
-}  // namespace
 
 std::expected<ControlChannel, int> ControlChannel::open(const std::string& path) {
     sockaddr_un address{};

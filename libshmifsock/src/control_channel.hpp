@@ -3,6 +3,8 @@
 // Blocking; interrupted calls are resumed (a request in flight must get its reply).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <expected>
 #include <string>
 #include <string_view>
@@ -16,6 +18,9 @@ struct ReplyLine {
     std::string text;           // without the '\n'
     std::vector<UniqueFd> fds;  // close-on-exec, in the order received
 };
+
+// Takes the descriptors of every SCM_RIGHTS message a recvmsg(2) received into `into`.
+void collect_fds(msghdr& msg, std::vector<UniqueFd>& into);
 
 class ControlChannel {
   public:

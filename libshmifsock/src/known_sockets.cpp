@@ -19,10 +19,8 @@ void KnownSockets::remember_local(std::uint64_t tag, std::uint64_t sock, const I
 }
 
 std::optional<InetAddress> KnownSockets::local(std::uint64_t tag, std::uint64_t sock) {
-    MutexLock lock(mutex_);
-    const auto it = facts_.find(sock);
-    if (it == facts_.end() || it->second.tag != tag) return std::nullopt;
-    return it->second.local;
+    const auto facts = find(tag, sock);
+    return facts ? facts->local : std::nullopt;
 }
 
 void KnownSockets::remember_peer(std::uint64_t tag, std::uint64_t sock, const InetAddress& peer) {
@@ -31,10 +29,8 @@ void KnownSockets::remember_peer(std::uint64_t tag, std::uint64_t sock, const In
 }
 
 std::optional<InetAddress> KnownSockets::peer(std::uint64_t tag, std::uint64_t sock) {
-    MutexLock lock(mutex_);
-    const auto it = facts_.find(sock);
-    if (it == facts_.end() || it->second.tag != tag) return std::nullopt;
-    return it->second.peer;
+    const auto facts = find(tag, sock);
+    return facts ? facts->peer : std::nullopt;
 }
 
 void KnownSockets::remember_listening(std::uint64_t tag, std::uint64_t sock) {
@@ -43,9 +39,15 @@ void KnownSockets::remember_listening(std::uint64_t tag, std::uint64_t sock) {
 }
 
 bool KnownSockets::listening(std::uint64_t tag, std::uint64_t sock) {
+    const auto facts = find(tag, sock);
+    return facts && facts->listening;
+}
+
+std::optional<KnownSockets::Facts> KnownSockets::find(std::uint64_t tag, std::uint64_t sock) {
     MutexLock lock(mutex_);
     const auto it = facts_.find(sock);
-    return it != facts_.end() && it->second.tag == tag && it->second.listening;
+    if (it == facts_.end() || it->second.tag != tag) return std::nullopt;
+    return it->second;
 }
 
 }  // namespace shmifsock

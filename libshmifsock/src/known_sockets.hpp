@@ -37,7 +37,8 @@ class KnownSockets {
         bool listening = false;
     };
     static constexpr std::size_t kMaxEntries = 4096;
-    Facts& entry(std::uint64_t tag, std::uint64_t sock);  // under mutex_
+    Facts& entry(std::uint64_t tag, std::uint64_t sock);               // under mutex_
+    std::optional<Facts> find(std::uint64_t tag, std::uint64_t sock);  // a copy, or none
 
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
     std::unordered_map<std::uint64_t, Facts> facts_;

@@ -22,6 +22,7 @@
 
 #include "fake_daemon.hpp"
 #include "inet_sockaddr.hpp"
+#include "shmifd/control/pass_fds.hpp"
 #include "shmifsock.h"
 #include "shmifsock/wire.h"
 #include "temp_dir.hpp"
@@ -239,21 +240,10 @@ TEST_F(ShmifsockApi, UdpConnectAsksWithoutWaiting) {
 // A hand-off record (shmifsock/wire.h) on a listener's daemon end, the descriptor attached
 // unless `fd` is -1.
 void send_accept_record(int daemon_end, const shmifsock_accept_record& record, int fd) {
-    iovec part{const_cast<shmifsock_accept_record*>(&record), sizeof record};
-    msghdr msg{};
-    msg.msg_iov = &part;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (fd >= 0) {
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    ASSERT_EQ(::sendmsg(daemon_end, &msg, 0), static_cast<ssize_t>(sizeof record));
+    const int fds[1] = {fd};
+    ASSERT_EQ(shmifd::control::send_with_fds(daemon_end, &record, sizeof record,
+                                             std::span(fds, fd >= 0 ? 1 : 0), 0),
+              static_cast<ssize_t>(sizeof record));
 }
 
 TEST_F(ShmifsockApi, AcceptTakesTheConnectionItsRecordCarriesWithoutARequest) {

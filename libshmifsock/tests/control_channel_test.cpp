@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "control_channel.hpp"
+#include "shmifd/control/pass_fds.hpp"
 
 namespace shmifsock {
 namespace {
@@ -29,21 +30,10 @@ struct Pair {
     }
     // Writes `bytes`, with `fd` attached when it is not -1.
     void write(const std::string& bytes, int fd = -1) const {
-        iovec part{const_cast<char*>(bytes.data()), bytes.size()};
-        msghdr msg{};
-        msg.msg_iov = &part;
-        msg.msg_iovlen = 1;
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        if (fd >= 0) {
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            cmsghdr* c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-        }
-        ASSERT_EQ(::sendmsg(daemon, &msg, 0), static_cast<ssize_t>(bytes.size()));
+        const int fds[1] = {fd};
+        ASSERT_EQ(shmifd::control::send_with_fds(daemon, bytes.data(), bytes.size(),
+                                                 std::span(fds, fd >= 0 ? 1 : 0), 0),
+                  static_cast<ssize_t>(bytes.size()));
     }
 };
 

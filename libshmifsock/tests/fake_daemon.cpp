@@ -9,8 +9,11 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <vector>
+
+#include "shmifd/control/pass_fds.hpp"
 
 namespace shmifsock::test {
 
@@ -105,23 +108,12 @@ void FakeDaemon::serve(int fd) {
         const std::string line = reply.dump() + "\n";
         // The descriptor rides on the first byte; the rest follows separately, as a daemon
         // writing through a stream may well do.
-        iovec first{const_cast<char*>(line.data()), 1};
-        msghdr msg{};
-        msg.msg_iov = &first;
-        msg.msg_iovlen = 1;
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        if (answer.fd >= 0) {
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            cmsghdr* c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            std::memcpy(CMSG_DATA(c), &answer.fd, sizeof(int));
-        }
-        const bool sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL) == 1 &&
-                          ::send(fd, line.data() + 1, line.size() - 1, MSG_NOSIGNAL) ==
-                              static_cast<ssize_t>(line.size() - 1);
+        const int fds[1] = {answer.fd};
+        const bool sent =
+            shmifd::control::send_with_fds(
+                fd, line.data(), 1, std::span(fds, answer.fd >= 0 ? 1 : 0), MSG_NOSIGNAL) == 1 &&
+            ::send(fd, line.data() + 1, line.size() - 1, MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(line.size() - 1);
         if (answer.fd >= 0) ::close(answer.fd);
         if (!sent) break;
     }

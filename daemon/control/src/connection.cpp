@@ -12,6 +12,7 @@
 #include <exception>
 #include <vector>
 
+#include "shmifd/control/pass_fds.hpp"
 #include "shmifd/control/protocol.hpp"
 
 namespace shmifd::control {
@@ -257,20 +258,9 @@ void Connection::write_more() {
 // SCM_RIGHTS needs sendmsg: the descriptors go with the first bytes the socket takes, the
 // rest of the line follows as an ordinary write.
 void Connection::write_with_fds() {
-    const auto& fds = writing_.fds.fds();
-    std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-    iovec iov{writing_.bytes.data(), writing_.bytes.size()};
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.data();
-    message.msg_controllen = control.size();
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
-    const ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t sent =
+        send_with_fds(socket_.native_handle(), writing_.bytes.data(), writing_.bytes.size(),
+                      writing_.fds.fds(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
         socket_.async_wait(Socket::wait_write,
                            [self = shared_from_this()](const boost::system::error_code& error) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "dgram_header.hpp"
+#include "shmifd/control/pass_fds.hpp"
 #include "socket_family.hpp"
 
 namespace shmifd::sockets {
@@ -18,21 +19,9 @@ namespace {
 // One record, with `fd` attached unless it is -1. A record is one small write to a stream
 // socket: the kernel takes all of it or none.
 bool send_record(int daemon_end, const shmifsock_accept_record& record, int fd) {
-    iovec part{const_cast<shmifsock_accept_record*>(&record), sizeof record};
-    msghdr msg{};
-    msg.msg_iov = &part;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (fd >= 0) {
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    return ::sendmsg(daemon_end, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+    const int fds[1] = {fd};
+    return control::send_with_fds(daemon_end, &record, sizeof record,
+                                  std::span(fds, fd >= 0 ? 1 : 0), MSG_DONTWAIT | MSG_NOSIGNAL) ==
            static_cast<ssize_t>(sizeof record);
 }
 
