@@ -36,13 +36,13 @@ void recount(SockRecord& l) {
 }
 
 bool within_backlog(const SockRecord& l) {
-    return l.ready.size() + l.records_unread < l.backlog;
+    return l.ready.size() + l.accepting + l.records_unread < l.backlog;
 }
 
 }  // namespace
 
 bool has_room(SockRecord& l) {
-    if (!l.handoff) return l.ready.size() < l.backlog;
+    if (!l.handoff) return l.ready.size() + l.accepting < l.backlog;
     if (within_backlog(l)) return true;
     recount(l);
     return within_backlog(l);

@@ -15,7 +15,20 @@ namespace shmifd::sockets {
 
 namespace {
 constexpr int max_accepts_per_event = 1024;
-}
+
+// Gives back a place taken in a listener's backlog once its connection is in the ready
+// queue (or was refused).
+struct PlaceTaken {
+    SockRecord& listener;
+    explicit PlaceTaken(SockRecord& l) : listener(l) {}
+    PlaceTaken(const PlaceTaken&) = delete;
+    PlaceTaken& operator=(const PlaceTaken&) = delete;
+    ~PlaceTaken() {
+        std::lock_guard lock(listener.mutex);
+        --listener.accepting;
+    }
+};
+}  // namespace
 
 ListenerShare::ListenerShare(ShardSockets& owner, std::shared_ptr<SockRecord> record,
                              netstack::SocketId socket)
@@ -67,10 +80,12 @@ void ListenerShare::accept_ready() {
         {
             std::lock_guard lock(record_->mutex);
             if (!has_room(*record_)) return;  // the stack queues more
+            ++record_->accepting;             // the place is ours: the other shards accept at once
             listener_fd = record_->daemon_end;
             handoff = record_->handoff;
             inherited = record_->options;
         }
+        const PlaceTaken place{*record_};
         auto accepted = stack.tcp_accept(socket_);
         if (!accepted) return;
         auto info = stack.tcp_info(*accepted);

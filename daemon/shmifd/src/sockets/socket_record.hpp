@@ -79,6 +79,7 @@ struct SockRecord {
     std::size_t backlog = 0;            // listeners
     std::size_t backlog_shares = 0;     // listeners: shards still holding a share
     std::deque<ReadyConnection> ready;  // listeners: accepted, not yet with the client
+    std::size_t accepting = 0;          // listeners: places shards took to accept one (has_room)
     // Listeners that hand connections off on their descriptor (accept_handoff.hpp).
     bool handoff = false;
     std::size_t records_unread = 0;  // records sent that the client has not acknowledged
