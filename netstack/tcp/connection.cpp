@@ -241,12 +241,15 @@ void Connection::receive_commit(std::size_t n, Instant now) {
         grow_epoch_ = now;
         read_in_epoch_ = 0;
     }
-    // A window update when the window grew by an MSS or half the buffer (RFC 9293 3.8.6.2.2).
+    // A window update when the window grew by a full segment or half the buffer (RFC 9293
+    // 3.8.6.2.2), and an ACK once a short segment is read (short_unacked_).
     if (state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
         state_ == TcpState::fin_wait_2) {
         const std::uint32_t offered = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;
-        const std::size_t step = std::min<std::size_t>(receive_.capacity() / 2, local_mss_);
-        if (receive_.free() >= offered + step) send_ack(now);
+        const std::size_t step = std::min<std::size_t>(receive_.capacity() / 2, full_segment());
+        if (receive_.free() >= offered + step ||
+            (short_unacked_ && !interactive_ && receive_.readable() == 0))
+            send_ack(now);
     }
 }
 

@@ -191,6 +191,12 @@ class Connection {
     std::uint16_t window_field(bool syn);
     std::uint32_t advertise_window();
     std::uint32_t max_payload() const;
+    // The payload of a full segment from the peer: the MSS we announced less the timestamps
+    // it then carries in each one (Linux's rcv_mss is what segments hold, too). Else a
+    // window of two segments (lo: 64 KiB segments, a 128 KiB buffer) never opens by one.
+    std::size_t full_segment() const {
+        return local_mss_ - (ts_ok_ ? wire::tcp_timestamps_option_len : 0);
+    }
     std::uint32_t timestamp_now(Instant now) const;
 
     // Input steps.
@@ -304,8 +310,18 @@ class Connection {
     std::uint32_t retries_ = 0;
 
     std::uint32_t segments_unacked_ = 0;  // received since our last ACK (delayed ACK)
-    bool ack_now_ = false;                // output() sends an ACK even without data
-    bool ack_held_ = false;               // the host sends it at the end of a receive batch
+    // A segment shorter than a full one is unacknowledged (Linux's ICSK_ACK_PUSHED): once the
+    // reader has taken everything, it is acknowledged at once. The sender's Nagle may hold
+    // its next small piece until then: a reply written as a header, then a body, waited
+    // 40 ms for the header's delayed ACK. Not while the exchange is interactive (Linux's
+    // ping-pong mode: we answered data within the delayed-ACK bound; until that timer fires):
+    // there the answer carries the ACK, and an ACK of its own per request would double
+    // a request-response's frames.
+    bool short_unacked_ = false;
+    bool interactive_ = false;
+    Instant last_data_in_{};
+    bool ack_now_ = false;   // output() sends an ACK even without data
+    bool ack_held_ = false;  // the host sends it at the end of a receive batch
     static constexpr std::size_t kMaxHeldAck = 64 * 1024;  // as a GRO aggregate
     std::optional<Instant> rto_at_{}, delack_at_{}, persist_at_{}, keepalive_at_{}, wait_at_{};
     std::uint32_t window_probes_ = 0;

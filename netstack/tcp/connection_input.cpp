@@ -368,6 +368,8 @@ void Connection::input_data(const TcpRepr& seg, std::uint32_t seq, std::span<con
     // RFC 5681 4.2 / RFC 9293 3.8.6.3: ACK at least every second segment, at once when a
     // hole is filled, else within the delayed-ACK bound.
     ++segments_unacked_;
+    if (data.size() < full_segment()) short_unacked_ = true;
+    last_data_in_ = now;
     if (had_holes || (segments_unacked_ >= 2 && !hold_ack()))
         ack_now_ = true;
     else if (!delack_at_)

@@ -10,10 +10,6 @@ namespace netstack::tcp {
 using wire::TcpRepr;
 namespace flag = wire::tcp_flag;
 
-namespace {
-constexpr std::size_t timestamps_len = 12;  // NOP NOP TS
-}  // namespace
-
 std::uint32_t Connection::timestamp_now(Instant now) const {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
     return static_cast<std::uint32_t>(ms.count()) + ts_offset_;
@@ -21,7 +17,7 @@ std::uint32_t Connection::timestamp_now(Instant now) const {
 
 std::uint32_t Connection::max_payload() const {
     const std::uint32_t mss = send_mss();
-    const std::uint32_t options = ts_ok_ ? timestamps_len : 0;
+    const std::uint32_t options = ts_ok_ ? wire::tcp_timestamps_option_len : 0;
     return mss > options + 8 ? mss - options : 8;
 }
 
@@ -101,6 +97,7 @@ void Connection::send_segment(std::uint32_t seq, std::uint8_t flags,
     if (flags & flag::ack) {
         last_ack_sent_ = rcv_nxt_;
         segments_unacked_ = 0;
+        short_unacked_ = false;
         ack_now_ = false;
         delack_at_.reset();
     }
@@ -182,6 +179,7 @@ std::uint32_t Connection::send_data_at(std::uint32_t seq, std::uint32_t max_len,
         rtt_start_ = now;
     }
     counters_.bytes_sent += len;
+    if (len > 0 && now - last_data_in_ < host_.tcp_config().delayed_ack) interactive_ = true;
     send_segment(seq, flags, data, now);
     const std::uint32_t used = len + (fin ? 1 : 0);
     if (in_recovery_) prr_out_ += used;

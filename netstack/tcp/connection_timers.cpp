@@ -41,7 +41,10 @@ void Connection::on_timer(Instant now) {
     if (due(persist_at_)) on_persist(now);
     if (due(keepalive_at_)) on_keepalive(now);
     if (state_ == TcpState::closed) return;
-    if (due(delack_at_)) send_ack(now);
+    if (due(delack_at_)) {
+        interactive_ = false;  // nothing answered within the bound
+        send_ack(now);
+    }
 }
 
 void Connection::on_rto(Instant now) {

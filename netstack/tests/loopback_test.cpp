@@ -174,6 +174,72 @@ TEST_F(LoopbackTest, TcpOverLoopback) {
     EXPECT_TRUE(h.sent().empty()) << "nothing on eth0";
 }
 
+// Over lo a segment is 64 KiB and a new connection's receive buffer 128 KiB: a window of two
+// segments. Neither a reply written as a header, then a body under one segment (Nagle holds
+// it until the header's ACK), nor a stream that a reader drains may wait for a delayed ACK:
+// with the clock stopped, both complete.
+TEST_F(LoopbackTest, TcpNeverWaitsForADelayedAckWhileTheReaderKeepsUp) {
+    auto listener = h.stack.tcp_open();
+    ASSERT_TRUE(h.stack.tcp_bind(*listener, {Ipv4Address::any(), 80}));
+    ASSERT_TRUE(h.stack.tcp_listen(*listener, 8));
+    auto client = h.stack.tcp_open();
+    ASSERT_TRUE(h.stack.tcp_connect(*client, {localhost, 80}, h.now()));
+    auto server = h.stack.tcp_accept(*listener);
+    ASSERT_TRUE(server);
+    std::vector<std::byte> buffer(65536);
+    std::vector<std::byte> received;
+    const auto drain = [&] {
+        while (auto n = h.stack.tcp_receive(*client, buffer, h.now())) {
+            if (*n == 0) break;
+            received.insert(received.end(), buffer.begin(), buffer.begin() + std::ptrdiff_t(*n));
+        }
+    };
+    // A header, then a body shorter than a segment: the body leaves at once.
+    ASSERT_TRUE(h.stack.tcp_send(*server, pattern(100), h.now()));
+    drain();
+    ASSERT_TRUE(h.stack.tcp_send(*server, pattern(60000), h.now()));
+    drain();
+    EXPECT_EQ(received.size(), 60100u) << "the body waited for the header's delayed ACK";
+    // 8 MiB in a window that stays two segments wide: the clock never moves, so the buffer
+    // never grows.
+    const auto data = pattern(8 << 20);
+    received.clear();
+    std::size_t sent = 0;
+    for (int i = 0; i < 100000 && received.size() < data.size(); ++i) {
+        if (auto n = h.stack.tcp_send(*server, std::span(data).subspan(sent), h.now())) sent += *n;
+        drain();
+    }
+    ASSERT_EQ(received.size(), data.size()) << "a window update of one segment was not sent";
+    EXPECT_EQ(received, data);
+    EXPECT_EQ(h.stats().tcp.retransmits, 0u);
+}
+
+// ...but a request-response exchange is not sent an ACK of its own per request: once one end
+// answers within the delayed-ACK bound (interactive), the answers carry the ACKs.
+TEST_F(LoopbackTest, TcpRequestAndResponseCarryEachOthersAcks) {
+    auto listener = h.stack.tcp_open();
+    ASSERT_TRUE(h.stack.tcp_bind(*listener, {Ipv4Address::any(), 80}));
+    ASSERT_TRUE(h.stack.tcp_listen(*listener, 8));
+    auto client = h.stack.tcp_open();
+    ASSERT_TRUE(h.stack.tcp_connect(*client, {localhost, 80}, h.now()));
+    auto server = h.stack.tcp_accept(*listener);
+    ASSERT_TRUE(server);
+    const auto before_client = h.stack.tcp_info(*client)->segments_out;
+    const auto before_server = h.stack.tcp_info(*server)->segments_out;
+    std::vector<std::byte> buffer(16);
+    constexpr int exchanges = 100;
+    for (int i = 0; i < exchanges; ++i) {
+        ASSERT_TRUE(h.stack.tcp_send(*client, pattern(1), h.now()));
+        ASSERT_EQ(h.stack.tcp_receive(*server, buffer, h.now()).value_or(0), 1u) << i;
+        ASSERT_TRUE(h.stack.tcp_send(*server, pattern(1), h.now()));
+        ASSERT_EQ(h.stack.tcp_receive(*client, buffer, h.now()).value_or(0), 1u) << i;
+        h.advance(100us);
+    }
+    // One data segment each way per exchange; the first exchange's reads may add an ACK each.
+    EXPECT_LE(h.stack.tcp_info(*client)->segments_out - before_client, exchanges + 1u);
+    EXPECT_LE(h.stack.tcp_info(*server)->segments_out - before_server, exchanges + 1u);
+}
+
 // TCP's checksum over lo (wire::TcpChecksum) in a connection to 127.0.0.1:80, with the
 // bypass off so that its segments cross the link.
 class LoopbackTcpChecksumTest : public LoopbackTest {

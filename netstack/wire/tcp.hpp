@@ -55,6 +55,9 @@ struct TcpSackBlock {
     bool operator==(const TcpSackBlock&) const = default;
 };
 
+// What timestamps add to every segment once both ends use them: NOP NOP TS (RFC 7323 3).
+inline constexpr std::size_t tcp_timestamps_option_len = 12;
+
 // At most 4 blocks fit in 40 option bytes, 3 beside timestamps (RFC 2018 3).
 inline constexpr std::size_t tcp_max_sack_blocks = 4;
 
