@@ -195,7 +195,8 @@ class Connection {
     // it then carries in each one (Linux's rcv_mss is what segments hold, too). Else a
     // window of two segments (lo: 64 KiB segments, a 128 KiB buffer) never opens by one.
     std::size_t full_segment() const {
-        return local_mss_ - (ts_ok_ ? wire::tcp_timestamps_option_len : 0);
+        const std::size_t options = ts_ok_ ? wire::tcp_timestamps_option_len : 0;
+        return local_mss_ > options ? local_mss_ - options : local_mss_;
     }
     std::uint32_t timestamp_now(Instant now) const;
 
