@@ -20,6 +20,7 @@ constexpr const char* kEveryKey = R"(
 socket = "/run/shmif/keys.sock"
 socket_group = "shmif"
 workers = 2
+pin_workers = false
 log_level = "debug"
 drain_ms = 1000
 loopback = true

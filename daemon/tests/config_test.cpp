@@ -112,6 +112,7 @@ TEST(Config, ReloadNamesEverySettingThatWaitsForTheNextStart) {
 socket = "/run/shmif/other.sock"
 socket_group = "shmif"
 workers = 3
+pin_workers = false
 drain_ms = 100
 loopback = false
 forward_max_connections = 7
@@ -123,13 +124,14 @@ forwarding = true
                                      "t.toml");
     EXPECT_EQ(restart_only_differences(running, next),
               (std::vector<std::string>{"daemon.socket", "daemon.socket_group", "daemon.workers",
-                                        "daemon.drain_ms", "daemon.loopback",
+                                        "daemon.pin_workers", "daemon.drain_ms", "daemon.loopback",
                                         "daemon.forward_max_connections", "stack"}));
 }
 
 TEST(Config, EmptyFileIsValid) {
     auto c = parse_config("", "t.toml");
     EXPECT_TRUE(c.interfaces.empty());
+    EXPECT_TRUE(c.daemon.pin_workers) << "workers are pinned unless the file says otherwise";
 }
 
 TEST(Config, ErrorsNameTheLine) {

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,7 @@ namespace shmifd::test {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 class DaemonTest : public ::testing::Test {
   protected:
@@ -540,6 +542,31 @@ TEST_F(DaemonTest, UnusableBusFailsStartWithStatusOne) {
     EXPECT_EQ(*status, 1) << read_file(log);
     EXPECT_NE(read_file(log).find("y.bus"), std::string::npos) << read_file(log);
     EXPECT_FALSE(std::filesystem::exists(dir.file("n.sock")));
+}
+
+// Workers are pinned, a CPU each, unless --no-pin (or [daemon] pin_workers = false) leaves
+// them to the scheduler; `stats` says where each one is (-1: not pinned).
+TEST_F(DaemonTest, WorkersArePinnedUnlessNoPinLeavesThemToTheScheduler) {
+    auto args = DaemonProcess::quick(bus, "10.0.0.1/24", 2);
+    args.push_back("--no-pin");
+    DaemonProcess unpinned(dir.path(), "u", args);
+    ASSERT_TRUE(unpinned.wait_ready()) << unpinned.log();
+    auto pinned = start("p", "10.0.0.2/24");
+    // A worker pins itself when its loop starts: look until both daemons' workers have.
+    json u, p;
+    for (int i = 0; i < 100; ++i) {
+        u = unpinned.ok("stats")["workers"];
+        p = pinned->ok("stats")["workers"];
+        if (std::ranges::all_of(p, [](const json& w) { return w["cpu"].get<int>() >= 0; })) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(u.size(), 2u);
+    for (const auto& w : u)
+        EXPECT_EQ(w["cpu"].get<int>(), -1) << "--no-pin: " << u.dump();
+    if (pinned->log().find("cannot pin") != std::string::npos)
+        GTEST_SKIP() << "this machine forbids pinning (a cpuset?): " << pinned->log();
+    for (const auto& w : p)
+        EXPECT_GE(w["cpu"].get<int>(), 0) << "pinned by default: " << p.dump();
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ void read_daemon(TableReader r, DaemonSettings& d) {
     }
     if (auto v = r.string("socket_group")) d.socket_group = *v;
     r.integer_into("workers", d.workers, 0, 1024);
+    if (auto v = r.boolean("pin_workers")) d.pin_workers = *v;
     r.integer_into("drain_ms", d.drain_ms, 0, 600'000);
     if (auto v = r.boolean("loopback")) d.loopback = *v;
     r.integer_into("forward_max_connections", d.forward_max_connections, 1, 1'000'000);

@@ -194,6 +194,7 @@ std::vector<std::string> restart_only_differences(const Config& running, const C
     if (running.daemon.socket_group != next.daemon.socket_group)
         out.push_back("daemon.socket_group");
     if (running.daemon.workers != next.daemon.workers) out.push_back("daemon.workers");
+    if (running.daemon.pin_workers != next.daemon.pin_workers) out.push_back("daemon.pin_workers");
     if (running.daemon.drain_ms != next.daemon.drain_ms) out.push_back("daemon.drain_ms");
     if (running.daemon.loopback != next.daemon.loopback) out.push_back("daemon.loopback");
     if (running.daemon.forward_max_connections != next.daemon.forward_max_connections)

@@ -93,6 +93,7 @@ nlohmann::json stack_to_json(const netstack::StackConfig& s) {
 nlohmann::json to_json(const Config& config) {
     nlohmann::json daemon{{"socket", config.daemon.socket},
                           {"workers", config.daemon.workers},
+                          {"pin_workers", config.daemon.pin_workers},
                           {"log_level", config.daemon.log_level},
                           {"drain_ms", config.daemon.drain_ms},
                           {"loopback", config.daemon.loopback},

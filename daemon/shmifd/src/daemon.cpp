@@ -54,7 +54,7 @@ class Daemon {
           file_(config_),
           overrides_(std::move(overrides)),
           forwards_(config_.daemon.forward_max_connections),
-          dataplane_(config_.stack, config_.daemon.workers,
+          dataplane_(config_.stack, config_.daemon.workers, config_.daemon.pin_workers,
                      [](std::string_view line) { spdlog::info("workers: {}", line); }),
           handler_(dataplane_, executor_, sockets_, forwards_, [this] { return running_config(); }),
           signals_(io_, {SIGINT, SIGTERM, SIGHUP}) {}

@@ -68,12 +68,13 @@ std::size_t default_mtu_of(const shmif::Bus& bus) {
 
 }  // namespace
 
-Dataplane::Dataplane(const netstack::StackConfig& stack, std::size_t workers, Log log)
+Dataplane::Dataplane(const netstack::StackConfig& stack, std::size_t workers, bool pin, Log log)
     : log_(std::move(log)),
       probe_wait_(std::chrono::duration_cast<std::chrono::milliseconds>(stack.arp.probe_wait)),
       forwarding_(stack.forwarding),
       // Daemons on one machine share the CPUs out rather than all pinning to the first.
-      pool_(engine::PoolOptions{.workers = workers, .cpu_claims = "shmifd-cpu", .log = log_}) {
+      pool_(engine::PoolOptions{
+          .workers = workers, .pin = pin, .cpu_claims = "shmifd-cpu", .log = log_}) {
     workers_ = pool_.workers();
     const auto seed = random_seed();
     for (std::size_t i = 0; i < workers_.size(); ++i) {

@@ -44,7 +44,8 @@ class Dataplane {
     using Outcome = std::expected<void, control::CommandError>;
     using Log = std::function<void(std::string_view)>;
 
-    Dataplane(const netstack::StackConfig& stack, std::size_t workers, Log log);
+    // `pin`: each worker on a CPU of its own (DaemonSettings::pin_workers).
+    Dataplane(const netstack::StackConfig& stack, std::size_t workers, bool pin, Log log);
     ~Dataplane();
     Dataplane(const Dataplane&) = delete;
     Dataplane& operator=(const Dataplane&) = delete;

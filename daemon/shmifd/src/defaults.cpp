@@ -65,6 +65,7 @@ void apply_overrides(Config& config, const CommandLineOverrides& overrides) {
     if (overrides.socket) config.daemon.socket = *overrides.socket;
     if (overrides.socket_group) config.daemon.socket_group = overrides.socket_group;
     if (overrides.workers) config.daemon.workers = *overrides.workers;
+    if (overrides.pin_workers) config.daemon.pin_workers = *overrides.pin_workers;
     if (overrides.log_level) config.daemon.log_level = *overrides.log_level;
     if (overrides.drain_ms) config.daemon.drain_ms = *overrides.drain_ms;
     if (overrides.forwarding) config.stack.forwarding = *overrides.forwarding;

@@ -29,12 +29,13 @@ struct QuickOptions {
 // Throws ConfigError naming the option that is wrong.
 Config quick_config(const QuickOptions& options);
 
-// -s/--socket, --socket-group, -w/--workers, -l/--log-level, --drain-time, --forwarding,
-// --no-loopback: unset ones leave the config alone.
+// -s/--socket, --socket-group, -w/--workers, --no-pin, -l/--log-level, --drain-time,
+// --forwarding, --no-loopback: unset ones leave the config alone.
 struct CommandLineOverrides {
     std::optional<std::string> socket{};
     std::optional<std::string> socket_group{};
     std::optional<std::size_t> workers{};
+    std::optional<bool> pin_workers{};
     std::optional<std::string> log_level{};
     std::optional<std::uint32_t> drain_ms{};
     std::optional<bool> forwarding{};

@@ -135,6 +135,11 @@ int main(int argc, char** argv) {
         app.add_flag("--forwarding", forwarding,
                      "route packets not addressed to us between interfaces "
                      "(also [stack] forwarding, shmifctl stack set forwarding)");
+    bool no_pin = false;
+    auto* no_pin_flag = app.add_flag(
+        "--no-pin", no_pin,
+        "leave the workers to the scheduler instead of a CPU each: better on a machine busy "
+        "with other work (also [daemon] pin_workers)");
     bool no_loopback = false;
     auto* no_loopback_flag = app.add_flag(
         "--no-loopback", no_loopback,
@@ -170,6 +175,7 @@ int main(int argc, char** argv) {
     }
     if (forwarding_flag->count() > 0) overrides.forwarding = forwarding;
     if (no_loopback_flag->count() > 0) overrides.loopback = false;
+    if (no_pin_flag->count() > 0) overrides.pin_workers = false;
     for (const auto& text : serve)
         overrides.serve.push_back(*services::parse_service(text));
     for (const auto& text : forwards)
