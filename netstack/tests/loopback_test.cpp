@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "harness.hpp"
@@ -68,6 +69,19 @@ class LoopbackTest : public ::testing::Test {
 
     void SetUp() override { wire.attach(h.stack, lo, h.device(lo)); }
     std::size_t run() { return wire.run(h.now()); }
+
+    // A connection from 127.0.0.1 to a listener on port 80, accepted: {client, server}.
+    std::pair<SocketId, SocketId> connect_to_self() {
+        const auto listener = h.stack.tcp_open();
+        EXPECT_TRUE(listener && h.stack.tcp_bind(*listener, {Ipv4Address::any(), 80}) &&
+                    h.stack.tcp_listen(*listener, 8));
+        const auto client = h.stack.tcp_open();
+        EXPECT_TRUE(client && h.stack.tcp_connect(*client, {localhost, 80}, h.now()));
+        run();
+        const auto server = h.stack.tcp_accept(listener.value_or(0));
+        EXPECT_TRUE(server) << "the connection to 127.0.0.1:80 was not accepted";
+        return {client.value_or(0), server.value_or(0)};
+    }
 };
 
 TEST_F(LoopbackTest, InterfaceIsListedAsLoopbackWithALargeMtu) {
@@ -179,25 +193,20 @@ TEST_F(LoopbackTest, TcpOverLoopback) {
 // it until the header's ACK), nor a stream that a reader drains may wait for a delayed ACK:
 // with the clock stopped, both complete.
 TEST_F(LoopbackTest, TcpNeverWaitsForADelayedAckWhileTheReaderKeepsUp) {
-    auto listener = h.stack.tcp_open();
-    ASSERT_TRUE(h.stack.tcp_bind(*listener, {Ipv4Address::any(), 80}));
-    ASSERT_TRUE(h.stack.tcp_listen(*listener, 8));
-    auto client = h.stack.tcp_open();
-    ASSERT_TRUE(h.stack.tcp_connect(*client, {localhost, 80}, h.now()));
-    auto server = h.stack.tcp_accept(*listener);
-    ASSERT_TRUE(server);
+    const auto [client, server] = connect_to_self();
+    ASSERT_FALSE(HasFailure());
     std::vector<std::byte> buffer(65536);
     std::vector<std::byte> received;
     const auto drain = [&] {
-        while (auto n = h.stack.tcp_receive(*client, buffer, h.now())) {
+        while (auto n = h.stack.tcp_receive(client, buffer, h.now())) {
             if (*n == 0) break;
             received.insert(received.end(), buffer.begin(), buffer.begin() + std::ptrdiff_t(*n));
         }
     };
     // A header, then a body shorter than a segment: the body leaves at once.
-    ASSERT_TRUE(h.stack.tcp_send(*server, pattern(100), h.now()));
+    ASSERT_TRUE(h.stack.tcp_send(server, pattern(100), h.now()));
     drain();
-    ASSERT_TRUE(h.stack.tcp_send(*server, pattern(60000), h.now()));
+    ASSERT_TRUE(h.stack.tcp_send(server, pattern(60000), h.now()));
     drain();
     EXPECT_EQ(received.size(), 60100u) << "the body waited for the header's delayed ACK";
     // 8 MiB in a window that stays two segments wide: the clock never moves, so the buffer
@@ -206,7 +215,7 @@ TEST_F(LoopbackTest, TcpNeverWaitsForADelayedAckWhileTheReaderKeepsUp) {
     received.clear();
     std::size_t sent = 0;
     for (int i = 0; i < 100000 && received.size() < data.size(); ++i) {
-        if (auto n = h.stack.tcp_send(*server, std::span(data).subspan(sent), h.now())) sent += *n;
+        if (auto n = h.stack.tcp_send(server, std::span(data).subspan(sent), h.now())) sent += *n;
         drain();
     }
     ASSERT_EQ(received.size(), data.size()) << "a window update of one segment was not sent";
@@ -217,27 +226,22 @@ TEST_F(LoopbackTest, TcpNeverWaitsForADelayedAckWhileTheReaderKeepsUp) {
 // ...but a request-response exchange is not sent an ACK of its own per request: once one end
 // answers within the delayed-ACK bound (interactive), the answers carry the ACKs.
 TEST_F(LoopbackTest, TcpRequestAndResponseCarryEachOthersAcks) {
-    auto listener = h.stack.tcp_open();
-    ASSERT_TRUE(h.stack.tcp_bind(*listener, {Ipv4Address::any(), 80}));
-    ASSERT_TRUE(h.stack.tcp_listen(*listener, 8));
-    auto client = h.stack.tcp_open();
-    ASSERT_TRUE(h.stack.tcp_connect(*client, {localhost, 80}, h.now()));
-    auto server = h.stack.tcp_accept(*listener);
-    ASSERT_TRUE(server);
-    const auto before_client = h.stack.tcp_info(*client)->segments_out;
-    const auto before_server = h.stack.tcp_info(*server)->segments_out;
+    const auto [client, server] = connect_to_self();
+    ASSERT_FALSE(HasFailure());
+    const auto before_client = h.stack.tcp_info(client)->segments_out;
+    const auto before_server = h.stack.tcp_info(server)->segments_out;
     std::vector<std::byte> buffer(16);
     constexpr int exchanges = 100;
     for (int i = 0; i < exchanges; ++i) {
-        ASSERT_TRUE(h.stack.tcp_send(*client, pattern(1), h.now()));
-        ASSERT_EQ(h.stack.tcp_receive(*server, buffer, h.now()).value_or(0), 1u) << i;
-        ASSERT_TRUE(h.stack.tcp_send(*server, pattern(1), h.now()));
-        ASSERT_EQ(h.stack.tcp_receive(*client, buffer, h.now()).value_or(0), 1u) << i;
+        ASSERT_TRUE(h.stack.tcp_send(client, pattern(1), h.now()));
+        ASSERT_EQ(h.stack.tcp_receive(server, buffer, h.now()).value_or(0), 1u) << i;
+        ASSERT_TRUE(h.stack.tcp_send(server, pattern(1), h.now()));
+        ASSERT_EQ(h.stack.tcp_receive(client, buffer, h.now()).value_or(0), 1u) << i;
         h.advance(100us);
     }
     // One data segment each way per exchange; the first exchange's reads may add an ACK each.
-    EXPECT_LE(h.stack.tcp_info(*client)->segments_out - before_client, exchanges + 1u);
-    EXPECT_LE(h.stack.tcp_info(*server)->segments_out - before_server, exchanges + 1u);
+    EXPECT_LE(h.stack.tcp_info(client)->segments_out - before_client, exchanges + 1u);
+    EXPECT_LE(h.stack.tcp_info(server)->segments_out - before_server, exchanges + 1u);
 }
 
 // TCP's checksum over lo (wire::TcpChecksum) in a connection to 127.0.0.1:80, with the
