@@ -31,6 +31,14 @@ std::expected<int, std::string> bound_socket(int type, netstack::Endpoint at) {
     return fd;
 }
 
+// A spliced host socket: no Nagle (the stack's side has its own), and the peer's urgent
+// byte read inline (sockets::StreamReader).
+void set_splice_options(int fd) {
+    const int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    (void)::setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
+}
+
 }  // namespace
 
 sockaddr_in to_sockaddr(netstack::Endpoint endpoint) {
@@ -48,6 +56,8 @@ netstack::Endpoint from_sockaddr(const sockaddr_in& address) {
 std::expected<int, std::string> listen_tcp(netstack::Endpoint at) {
     auto fd = bound_socket(SOCK_STREAM, at);
     if (!fd) return fd;
+    // What every spliced host socket wants, set once here: accepted sockets inherit both.
+    set_splice_options(*fd);
     if (::listen(*fd, SOMAXCONN) != 0) {
         const int error = errno;
         ::close(*fd);
@@ -63,8 +73,7 @@ std::expected<int, std::string> bind_udp(netstack::Endpoint at) {
 std::expected<int, int> connect_tcp(netstack::Endpoint to) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return std::unexpected(errno);
-    const int one = 1;
-    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    set_splice_options(fd);
     const auto address = to_sockaddr(to);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 &&
         errno != EINPROGRESS) {

@@ -18,11 +18,13 @@ netstack::Endpoint from_sockaddr(const sockaddr_in& address);
 
 // A listening TCP socket on `at` (SO_REUSEADDR, as servers have, so a restart finds its port
 // though old connections linger in TIME-WAIT); the error names the endpoint and the reason
-// ("127.0.0.1:8080: Address already in use").
+// ("127.0.0.1:8080: Address already in use"). The sockets it accepts are ready for a splice:
+// TCP_NODELAY and SO_OOBINLINE, inherited from it.
 std::expected<int, std::string> listen_tcp(netstack::Endpoint at);
 // A UDP socket bound to `at`; the same errors.
 std::expected<int, std::string> bind_udp(netstack::Endpoint at);
-// Starts a connection to `to` (TCP_NODELAY: a forward passes on what it gets at once); the
+// Starts a connection to `to` (TCP_NODELAY: a forward passes on what it gets at once;
+// SO_OOBINLINE, as the splice reads urgent bytes); the
 // descriptor is writable once connected. The error is an errno.
 std::expected<int, int> connect_tcp(netstack::Endpoint to);
 

@@ -1,6 +1,5 @@
 #include "shard_forwards.hpp"
 
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,6 +103,10 @@ void ShardForwards::dispatch_inbound(const std::shared_ptr<ForwardState>& state,
                                      netstack::Endpoint host_peer, netstack::Endpoint target) {
     const auto count = context_->shards.size();
     const auto index = state->next_shard.fetch_add(1, std::memory_order_relaxed) % count;
+    if (index == shard_.index()) {  // here: no queue, no wake-up
+        open_inbound(state, host_fd, host_peer, target);
+        return;
+    }
     const bool posted =
         context_->post(index, [state, host_fd, host_peer, target](ShardForwards& s) {
             s.open_inbound(state, host_fd, host_peer, target);
@@ -123,8 +126,6 @@ void ShardForwards::open_inbound(const std::shared_ptr<ForwardState>& state, int
     }
     auto& stack = shard_.stack();
     const auto now = std::chrono::steady_clock::now();
-    const int one = 1;
-    (void)::setsockopt(host_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto opened = stack.tcp_open();
     std::expected<void, netstack::SocketError> started =
         opened ? std::expected<void, netstack::SocketError>{} : std::unexpected(opened.error());

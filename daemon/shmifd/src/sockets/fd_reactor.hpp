@@ -25,6 +25,9 @@ class FdReactor {
     // EPOLLET is added; EPOLLHUP/EPOLLERR always come.
     bool add(int fd, std::uint32_t events, Handler handler);
     void remove(int fd);
+    // Drops fd's handler without telling epoll, for a descriptor about to be closed whose
+    // only reference is ours: the close takes it out of the set, one system call fewer.
+    void forget(int fd) { handlers_.erase(fd); }
     bool empty() const { return handlers_.empty(); }
     // Runs the handlers of ready descriptors; returns how many ran.
     std::size_t poll();

@@ -1,6 +1,6 @@
 #include "socket_pair.hpp"
 
-#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -44,8 +44,12 @@ std::expected<SocketPair, std::string> make_socket_pair(SockType type,
     const std::size_t length = std::min(abstract_name.size(), sizeof address.sun_path - 1);
     std::memcpy(address.sun_path + 1, abstract_name.data(), length);
     const auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + length);
+    // Our end: non-blocking, and a stream's out-of-band byte read inline (StreamReader).
+    int one = 1;
     if (::bind(pair.daemon, reinterpret_cast<const sockaddr*>(&address), size) != 0 ||
-        ::fcntl(pair.daemon, F_SETFL, ::fcntl(pair.daemon, F_GETFL) | O_NONBLOCK) != 0) {
+        ::ioctl(pair.daemon, FIONBIO, &one) != 0 ||
+        (type == SockType::tcp &&
+         ::setsockopt(pair.daemon, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one) != 0)) {
         const int error = errno;
         ::close(pair.client);
         ::close(pair.daemon);

@@ -13,18 +13,16 @@ namespace {
 constexpr std::uint32_t kHangup = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 }  // namespace
 
-StreamReader::StreamReader(int fd) : fd_(fd) {
-    // The out-of-band byte stays in the stream on our end: were a read to meet it first
-    // after all, it would take it as data instead of dropping it.
-    const int one = 1;
-    (void)::setsockopt(fd_, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
-}
+StreamReader::StreamReader(int fd) : fd_(fd) {}
 
 void StreamReader::on_events(std::uint32_t events) {
     if (events & kHangup) hangup_ = true;
     if (!(events & (EPOLLIN | EPOLLPRI | kHangup))) return;
     readable_ = true;
     head_ = (events & EPOLLPRI) ? Head::maybe_mark : Head::data;
+    // Shut down with no out-of-band byte queued (epoll reports both as of one moment):
+    // nothing can arrive any more that a read could meet first.
+    settled_ = hangup_ && !(events & EPOLLPRI);
 }
 
 bool StreamReader::at_mark() {
@@ -59,7 +57,9 @@ StreamReader::Read StreamReader::read(std::span<std::byte> into) {
         return {.n = -1, .error = error};
     }
     if (n == 0) return {.n = 0};
-    if (urgent || static_cast<std::size_t>(n) == into.size() || hangup_) {
+    if (settled_) {
+        // Read on to the end of file, no questions asked.
+    } else if (urgent || static_cast<std::size_t>(n) == into.size() || hangup_) {
         head_ = Head::unknown;
     } else if (head_ == Head::maybe_mark && at_mark()) {
         head_ = Head::mark;  // the read stopped at it

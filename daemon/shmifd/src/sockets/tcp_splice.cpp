@@ -40,7 +40,7 @@ TcpSplice::TcpSplice(Shard& shard, SpliceOwner& owner, std::shared_ptr<SockRecor
 
 TcpSplice::~TcpSplice() {
     if (fd_ >= 0) {
-        owner_.reactor().remove(fd_);
+        owner_.reactor().forget(fd_);
         ::close(fd_);
     }
 }
@@ -310,7 +310,7 @@ void TcpSplice::finish(const std::string& last_error) {
     }
     // Closing our end: the client reads ECONNRESET if we left its data unread, else EOF. A
     // host connection is reset when the connection in the stack ended in error.
-    owner_.reactor().remove(fd_);
+    owner_.reactor().forget(fd_);
     if (end_ == SpliceEnd::host_tcp && !error.empty())
         reset_and_close(fd_);
     else

@@ -74,7 +74,7 @@ class TcpSplice {
     Shard& shard_;
     SpliceOwner& owner_;
     std::shared_ptr<SockRecord> record_;
-    int fd_;
+    int fd_;  // ours alone (never passed on): closing it takes it out of the reactor's set
     netstack::SocketId socket_;
     bool connected_;
     SpliceEnd end_;
