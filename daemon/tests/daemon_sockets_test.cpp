@@ -17,11 +17,13 @@
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon_fixture.hpp"
 #include "inet_sockaddr.hpp"
 #include "shmifsock.h"
+#include "shmifsock/wire.h"
 
 namespace shmifd::test {
 namespace {
@@ -263,6 +265,115 @@ TEST_F(SocketServiceTest, LingerOffAndOnAndTheTagInVersion) {
     ASSERT_EQ(::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length), 0);
     EXPECT_EQ(std::string(peer.sun_path + 1, length - offsetof(sockaddr_un, sun_path) - 1),
               "shmifd/" + tag + "/" + std::to_string(id));
+    ::close(fd);
+    shmifsock_close_session(session);
+}
+
+// One request on a fresh connection to `socket_path`, read with the descriptor its reply
+// carries (-1 when none): what libshmifsock does for sock.open and sock.lane.
+std::pair<json, int> call_for_descriptor(const std::string& socket_path, const std::string& cmd) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return {json(), -1};
+    }
+    const std::string line = "{\"v\":1,\"id\":1,\"cmd\":\"" + cmd + "\",\"args\":{}}\n";
+    (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+    std::string text;
+    int passed = -1;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (text.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        char buffer[4096];
+        iovec part{buffer, sizeof buffer};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+        msghdr message{};
+        message.msg_iov = &part;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        const ssize_t n = ::recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
+        if (n <= 0) break;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                std::memcpy(&passed, CMSG_DATA(c), sizeof passed);
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    const auto reply = json::parse(text.substr(0, text.find('\n')), nullptr, false);
+    return {reply.is_object() ? reply.value("result", json()) : json(), passed};
+}
+
+// A lane (sock.lane) carries TCP_NODELAY to a worker without a request or a reply; what is
+// not a change (the wrong size, option or value, no such socket, a UDP socket) is counted
+// and dropped, and the lane and the connection go on; the lane closes with its client end.
+TEST_F(SocketServiceTest, ALaneSetsTcpNodelayWithoutARequestAndCountsWhatIsNoChange) {
+    auto* session = shmifsock_connect(a->socket().c_str());
+    ASSERT_NE(session, nullptr);
+    const int fd = connect_to(session, "10.0.0.2", 7);  // b's echo
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    const int udp_fd = shmifsock_socket(session, AF_INET, SOCK_DGRAM, 0);
+    std::uint64_t tcp = 0, udp = 0;
+    ASSERT_EQ(shmifsock_is_virtual(session, fd, &tcp), 1);
+    ASSERT_EQ(shmifsock_is_virtual(session, udp_fd, &udp), 1);
+
+    const auto [reply, lane] = call_for_descriptor(a->socket(), "sock.lane");
+    ASSERT_GE(lane, 0) << reply.dump();
+    const auto name = reply.value("name", std::string());
+    const auto tag = a->ok("version").value("sock_tag", std::string());
+    EXPECT_EQ(name.rfind("shmifd-lane/" + tag + "/", 0), 0u) << name;
+    sockaddr_un peer{};
+    socklen_t length = sizeof peer;
+    ASSERT_EQ(::getpeername(lane, reinterpret_cast<sockaddr*>(&peer), &length), 0);
+    EXPECT_EQ(std::string(peer.sun_path + 1, length - offsetof(sockaddr_un, sun_path) - 1), name);
+
+    auto no_delay = [&] {
+        return a->ok("sock.getopt", {{"sock", tcp}, {"name", "TCP_NODELAY"}}).value("value", -1);
+    };
+    auto send_change = [&](shmifsock_lane_change change, std::size_t size = sizeof change) {
+        std::byte bytes[sizeof change + 1] = {};
+        std::memcpy(bytes, &change, sizeof change);
+        return ::send(lane, bytes, size, MSG_NOSIGNAL) == static_cast<ssize_t>(size);
+    };
+    EXPECT_EQ(no_delay(), 0);
+    ASSERT_TRUE(send_change({tcp, SHMIFSOCK_LANE_TCP_NODELAY, 1}));
+    EXPECT_TRUE(wait_until([&] { return no_delay() == 1; }));
+
+    EXPECT_TRUE(send_change({tcp, SHMIFSOCK_LANE_TCP_NODELAY, 0}, 8));
+    EXPECT_TRUE(
+        send_change({tcp, SHMIFSOCK_LANE_TCP_NODELAY, 0}, sizeof(shmifsock_lane_change) + 1));
+    EXPECT_TRUE(send_change({tcp, 99, 0}));
+    EXPECT_TRUE(send_change({tcp, SHMIFSOCK_LANE_TCP_NODELAY, 2}));
+    EXPECT_TRUE(send_change({0, SHMIFSOCK_LANE_TCP_NODELAY, 0}));
+    EXPECT_TRUE(send_change({999999, SHMIFSOCK_LANE_TCP_NODELAY, 0}));
+    EXPECT_TRUE(send_change({udp, SHMIFSOCK_LANE_TCP_NODELAY, 0}));
+    ASSERT_TRUE(send_change({tcp, SHMIFSOCK_LANE_TCP_NODELAY, 0}));
+    auto lanes = [&] { return a->ok("sock.list").value("lanes", json::object()); };
+    EXPECT_TRUE(wait_until([&] {
+        return lanes().value("changes", 0) == 2 && lanes().value("rejected", 0) == 7;
+    })) << lanes().dump();
+    EXPECT_EQ(no_delay(), 0);
+    EXPECT_EQ(lanes().value("open", 0), 1);
+
+    // The connection is untouched.
+    ASSERT_EQ(::send(fd, "ping", 4, MSG_NOSIGNAL), 4);
+    char echoed[4] = {};
+    std::size_t got = 0;
+    pollfd p{fd, POLLIN, 0};
+    while (got < sizeof echoed && ::poll(&p, 1, 5000) == 1) {
+        const ssize_t n = ::recv(fd, echoed + got, sizeof echoed - got, 0);
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    EXPECT_EQ(std::string(echoed, got), "ping");
+
+    ::close(lane);
+    EXPECT_TRUE(wait_until([&] { return lanes().value("open", -1) == 0; })) << lanes().dump();
+    ::close(udp_fd);
     ::close(fd);
     shmifsock_close_session(session);
 }

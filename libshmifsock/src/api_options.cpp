@@ -95,12 +95,21 @@ int shmifsock_setsockopt(shmifsock_session* s, int fd, int level, int optname, c
         if (spec->handling == OptionHandling::ignored) return 0;
         const json args = {{"sock", sock->id}, {"name", spec->name}, {"value", *value}};
         // Servers set TCP_NODELAY on every connection they accept, and on a TCP socket the
-        // kernel's never fails: no need to wait for the daemon's answer.
-        if (optname == TCP_NODELAY && level == IPPROTO_TCP && api::is_stream(fd) &&
-            s->session->post("sock.setopt", args))
-            return 0;
+        // kernel's never fails: no need to wait for the daemon's answer, nor to wake its
+        // control thread (the lane).
+        if (optname == TCP_NODELAY && level == IPPROTO_TCP && api::is_stream(fd)) {
+            const bool on = *value != 0;
+            if (s->session->send_lane_change(sock->id, SHMIFSOCK_LANE_TCP_NODELAY, on ? 1 : 0) ||
+                s->session->post("sock.setopt", args)) {
+                s->session->known().remember_no_delay(sock->tag, sock->id, on);
+                return 0;
+            }
+        }
         const auto reply = s->session->call("sock.setopt", args);
-        return reply ? 0 : api::fail(reply.error());
+        if (!reply) return api::fail(reply.error());
+        if (optname == TCP_NODELAY && level == IPPROTO_TCP)
+            s->session->known().remember_no_delay(sock->tag, sock->id, *value != 0);
+        return 0;
     });
 }
 
@@ -118,6 +127,9 @@ int shmifsock_getsockopt(shmifsock_session* s, int fd, int level, int optname, v
         if (spec->handling == OptionHandling::local)
             return answer_locally(fd, sock->domain, optname, optval, optlen);
         if (spec->handling == OptionHandling::ignored) return copy_int(0, optval, optlen);
+        if (level == IPPROTO_TCP && optname == TCP_NODELAY)
+            if (const auto known = s->session->known().no_delay(sock->tag, sock->id))
+                return copy_int(*known ? 1 : 0, optval, optlen);
         const auto reply =
             s->session->call("sock.getopt", {{"sock", sock->id}, {"name", spec->name}});
         if (!reply) return api::fail(reply.error());

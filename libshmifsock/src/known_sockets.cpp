@@ -8,7 +8,8 @@ KnownSockets::Facts& KnownSockets::entry(std::uint64_t tag, std::uint64_t sock) 
     if (facts_.size() >= kMaxEntries && !facts_.contains(sock)) facts_.clear();
     auto& facts = facts_[sock];
     if (facts.tag != tag) {  // another daemon run's socket
-        facts = Facts{.tag = tag, .local = std::nullopt, .peer = std::nullopt, .listening = false};
+        facts = Facts{};
+        facts.tag = tag;
     }
     return facts;
 }
@@ -41,6 +42,16 @@ void KnownSockets::remember_listening(std::uint64_t tag, std::uint64_t sock) {
 bool KnownSockets::listening(std::uint64_t tag, std::uint64_t sock) {
     const auto facts = find(tag, sock);
     return facts && facts->listening;
+}
+
+void KnownSockets::remember_no_delay(std::uint64_t tag, std::uint64_t sock, bool on) {
+    MutexLock lock(mutex_);
+    entry(tag, sock).no_delay = on;
+}
+
+std::optional<bool> KnownSockets::no_delay(std::uint64_t tag, std::uint64_t sock) {
+    const auto facts = find(tag, sock);
+    return facts ? facts->no_delay : std::nullopt;
 }
 
 std::optional<KnownSockets::Facts> KnownSockets::find(std::uint64_t tag, std::uint64_t sock) {

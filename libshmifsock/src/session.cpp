@@ -59,6 +59,7 @@ void Session::on_fork_child() {
     g_fork_generation.fetch_add(1);
     for (Session* s = g_registry; s != nullptr; s = s->next_) {
         pthread_mutex_init(&s->mutex_, nullptr);
+        pthread_mutex_init(&s->lane_mutex_, nullptr);
         s->known_.reset_mutex();
     }
     pthread_mutex_unlock(&g_registry_mutex);
@@ -141,6 +142,37 @@ std::expected<void, int> Session::post(std::string_view cmd, const nlohmann::jso
     }
     ++owed_;
     return {};
+}
+
+bool Session::send_lane_change(std::uint64_t sock, std::uint32_t option, std::int32_t value) {
+    MutexLock lock(lane_mutex_);
+    if (!lane_) {
+        if (lane_refused_) return false;
+        auto reply = call("sock.lane", nlohmann::json::object());
+        if (!reply) {
+            // An older daemon (EOPNOTSUPP) or one at its limit: the control socket it is.
+            // A daemon that could not be reached is asked again next time.
+            lane_refused_ =
+                reply.error() != ENOTCONN && reply.error() != ECONNRESET && reply.error() != EPIPE;
+            return false;
+        }
+        const auto name = reply->result.value("name", std::string());
+        if (reply->fds.empty() || name.empty()) {
+            lane_refused_ = true;
+            return false;
+        }
+        lane_.emplace(std::move(reply->fds.front()), name);
+    }
+    switch (lane_->send(shmifsock_lane_change{.sock = sock, .option = option, .value = value})) {
+        case Lane::Sent::sent:
+            return true;
+        case Lane::Sent::full:
+            return false;
+        case Lane::Sent::broken:
+            lane_.reset();  // the next change asks for a new one (a restarted daemon)
+            return false;
+    }
+    return false;
 }
 
 void Session::forget_channel() {

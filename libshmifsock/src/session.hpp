@@ -19,6 +19,7 @@
 
 #include "control_channel.hpp"
 #include "known_sockets.hpp"
+#include "lane.hpp"
 
 namespace shmifsock {
 
@@ -52,6 +53,11 @@ class Session {
     // sent (the caller may then call() instead, which reconnects).
     std::expected<void, int> post(std::string_view cmd, const nlohmann::json& args);
 
+    // A change nobody waits for, on the lane (lane.hpp; asked for once, at the first change):
+    // no request, no reply. False when it could not go that way (a daemon without lanes, a
+    // full or broken lane): the caller asks over the control socket instead.
+    bool send_lane_change(std::uint64_t sock, std::uint32_t option, std::int32_t value);
+
     // The daemon's tag; asks for it (opens and drops a UDP socket) when no sock.open reply
     // said it yet. nullopt when the daemon cannot be reached.
     std::optional<std::uint64_t> tag();
@@ -75,6 +81,10 @@ class Session {
     static void on_fork_child();
 
     std::string path_;
+    // Taken before mutex_ when both are (a lane is asked for with call()).
+    pthread_mutex_t lane_mutex_ = PTHREAD_MUTEX_INITIALIZER;
+    std::optional<Lane> lane_;   // guarded by lane_mutex_
+    bool lane_refused_ = false;  // the daemon has no lanes: not asked again (lane_mutex_)
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
     std::optional<ControlChannel> channel_;  // guarded by mutex_
     std::uint64_t channel_generation_ = 0;   // the fork generation channel_ belongs to

@@ -19,6 +19,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "fake_daemon.hpp"
 #include "inet_sockaddr.hpp"
@@ -90,6 +92,13 @@ class ShmifsockApi : public ::testing::Test {
         for (const auto& r : daemon->requests())
             n += r["cmd"] == cmd;
         return n;
+    }
+    // count(cmd) once it reaches `n` (a posted request arrives when it arrives), or after 5 s.
+    std::size_t count_reaching(const std::string& cmd, std::size_t n) const {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (count(cmd) < n && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return count(cmd);
     }
 };
 
@@ -487,6 +496,132 @@ TEST_F(ShmifsockApi, TcpNodelayIsPostedAndTheNextCallStillGetsItsOwnAnswer) {
     EXPECT_EQ(shmifsock_setsockopt(session, udp, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), -1);
     EXPECT_EQ(errno, EINVAL);
     ::close(udp);
+    ::close(fd);
+}
+
+// A lane's daemon end: a SOCK_SEQPACKET socket bound to an abstract name, as shmifd's.
+struct FakeLane {
+    int ours = -1;    // the daemon's end: what the client writes arrives here
+    int theirs = -1;  // passed with sock.lane's answer (the fake closes its copy)
+    std::string name;
+
+    explicit FakeLane(const std::string& lane_name) : name(lane_name) {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return;
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::memcpy(address.sun_path + 1, name.data(), name.size());
+        (void)::bind(pair[0], reinterpret_cast<sockaddr*>(&address),
+                     static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size()));
+        ours = pair[0];
+        theirs = pair[1];
+    }
+    ~FakeLane() {
+        if (ours >= 0) ::close(ours);
+    }
+    Answer answer() {
+        Answer a = Answer::success({{"name", name}});
+        a.fd = std::exchange(theirs, -1);
+        return a;
+    }
+    // The changes waiting (at most `max`), without blocking.
+    std::vector<shmifsock_lane_change> take(std::size_t max = 1000) const {
+        std::vector<shmifsock_lane_change> changes;
+        shmifsock_lane_change change{};
+        while (changes.size() < max &&
+               ::recv(ours, &change, sizeof change, MSG_DONTWAIT) == sizeof change)
+            changes.push_back(change);
+        return changes;
+    }
+};
+
+// With a lane (sock.lane), TCP_NODELAY is a message on it: no request, no reply, and a
+// getsockopt right after reads back what was set. A lane that breaks (the daemon's end
+// closed) is dropped for the control socket, and a new one asked for at the next change.
+TEST_F(ShmifsockApi, TcpNodelayTravelsOnTheLaneWhenTheDaemonGivesOne) {
+    auto lane = std::make_shared<FakeLane>("shmifd-lane/test/1");
+    ASSERT_GE(lane->ours, 0);
+    answer_with("sock.lane", [lane](const json&) { return lane->answer(); });
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const auto id = sockets.last();
+    const int yes = 7, no = 0;
+    for (int i = 0; i < 100; ++i)
+        ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, i % 2 ? &no : &yes,
+                                       sizeof yes),
+                  0);
+    const auto changes = lane->take();
+    ASSERT_EQ(changes.size(), 100u);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        EXPECT_EQ(changes[i].sock, id);
+        EXPECT_EQ(changes[i].option, SHMIFSOCK_LANE_TCP_NODELAY);
+        EXPECT_EQ(changes[i].value, i % 2 ? 0 : 1) << i;
+    }
+    EXPECT_EQ(count("sock.lane"), 1u);
+    EXPECT_EQ(count("sock.setopt"), 0u);
+    int value = -1;
+    socklen_t len = sizeof value;
+    ASSERT_EQ(shmifsock_getsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &value, &len), 0);
+    EXPECT_EQ(value, 0);  // the last one set
+    EXPECT_EQ(count("sock.getopt"), 0u);
+
+    // The daemon's end goes: the change takes the control socket, the next one a new lane.
+    ::close(std::exchange(lane->ours, -1));
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+    EXPECT_EQ(count_reaching("sock.setopt", 1), 1u);
+    auto second = std::make_shared<FakeLane>("shmifd-lane/test/2");
+    answer_with("sock.lane", [second](const json&) { return second->answer(); });
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &no, sizeof no), 0);
+    EXPECT_EQ(count("sock.lane"), 2u);
+    EXPECT_EQ(second->take().size(), 1u);
+    ::close(fd);
+}
+
+// The program closed the lane's descriptor and its number now holds one of its own sockets:
+// nothing may be written there; the change takes the control socket.
+TEST_F(ShmifsockApi, ALaneWhoseNumberTheProgramReusedIsNeverWrittenTo) {
+    auto lane = std::make_shared<FakeLane>("shmifd-lane/test/3");
+    answer_with("sock.lane", [lane](const json&) { return lane->answer(); });
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int yes = 1;
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+    ASSERT_EQ(lane->take().size(), 1u);
+    // Find the client's end of the lane: the descriptor whose peer is the lane's name, once
+    // the fake daemon closed its own copy (after its reply left).
+    auto lane_ends = [&] {
+        std::vector<int> found;
+        for (int candidate = 3; candidate < 1024; ++candidate) {
+            sockaddr_un peer{};
+            socklen_t len = sizeof peer;
+            if (::getpeername(candidate, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
+                len > offsetof(sockaddr_un, sun_path) + 1 &&
+                std::string(peer.sun_path + 1, len - offsetof(sockaddr_un, sun_path) - 1) ==
+                    lane->name)
+                found.push_back(candidate);
+        }
+        return found;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (lane_ends().size() > 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const auto ends = lane_ends();
+    ASSERT_EQ(ends.size(), 1u);
+    const int lane_fd = ends.front();
+    int mine[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mine), 0);
+    ASSERT_EQ(::dup2(mine[0], lane_fd), lane_fd);  // the program's own socket at that number
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+    char byte = 0;
+    EXPECT_EQ(::recv(mine[1], &byte, 1, MSG_DONTWAIT), -1);  // nothing arrived
+    EXPECT_EQ(errno, EAGAIN);
+    EXPECT_EQ(count_reaching("sock.setopt", 1), 1u);
+    // The shim let go of the number without closing it: the program's socket still works.
+    ASSERT_EQ(::send(lane_fd, "x", 1, 0), 1);
+    EXPECT_EQ(::recv(mine[1], &byte, 1, MSG_DONTWAIT), 1);
+    ::close(lane_fd);
+    ::close(mine[0]);
+    ::close(mine[1]);
     ::close(fd);
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of corpus/sock_request: sock.* request lines of daemon/PROTOCOL.md
 ("The socket service"), valid ones for each command and the malformed arguments the decoder
-must refuse."""
+must refuse; and lane messages (struct shmifsock_lane_change, shmifsock/wire.h)."""
 import json
 import os
+import struct
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "sock_request")
 
@@ -41,6 +42,10 @@ SEEDS = {
     "setopt_extra_arg": line("sock.setopt", {"sock": 4, "name": "TCP_NODELAY", "value": 1, "level": 6}),
     "getopt": line("sock.getopt", {"sock": 4, "name": "TCP_INFO"}),
     "list": line("sock.list", {}),
+    "lane": line("sock.lane", {}),
+    "lane_change_nodelay": struct.pack("<QIi", 7, 1, 1),
+    "lane_change_bad_value": struct.pack("<QIi", 7, 1, 2),
+    "lane_change_bad_option": struct.pack("<QIi", 7, 2, 0),
     "unknown": line("sock.shutdown", {"sock": 1, "how": 2}),
     "not_sock": line("version", {"type": "tcp", "sock": 5, "addr": "10.0.0.1", "port": 1}),
 }

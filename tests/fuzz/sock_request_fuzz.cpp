@@ -3,13 +3,17 @@
 // line that parses goes, as its sock.* command (the input's own, or one the first byte
 // picks), through the decoder the daemon acts on: it may only throw ArgumentError, whose
 // reply must be one valid JSON line, and what it returns must hold the documented ranges.
+// The same bytes are also a message on a lane (sockets/option_lane.hpp), which the daemon
+// reads from any client as they come.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "shmifd/control/handler.hpp"
 #include "shmifd/control/protocol.hpp"
+#include "sockets/option_lane.hpp"
 #include "sockets/sock_request.hpp"
 
 namespace {
@@ -17,8 +21,9 @@ namespace {
 using namespace shmifd::control;
 using shmifd::sockets::SockRequest;
 
-constexpr std::string_view kCommands[] = {"open", "bind",   "listen", "connect", "accept",
-                                          "name", "setopt", "getopt", "list",    "shutdown"};
+constexpr std::string_view kCommands[] = {"open",   "bind", "listen",  "connect",
+                                          "accept", "name", "setopt",  "getopt",
+                                          "list",   "lane", "shutdown"};
 
 void check_line(const std::string& line) {
     if (line.empty() || line.back() != '\n') __builtin_trap();
@@ -27,7 +32,7 @@ void check_line(const std::string& line) {
 
 void check(const SockRequest& r) {
     using Kind = SockRequest::Kind;
-    const bool named = r.kind != Kind::open && r.kind != Kind::list;
+    const bool named = r.kind != Kind::open && r.kind != Kind::list && r.kind != Kind::lane;
     if (named && r.sock == 0) __builtin_trap();
     if (r.kind == Kind::setopt && (r.value < -1 || r.value > INT32_MAX)) __builtin_trap();
 }
@@ -35,6 +40,10 @@ void check(const SockRequest& r) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (const auto change = shmifd::sockets::decode_lane_change(
+            std::span(reinterpret_cast<const std::byte*>(data), size))) {
+        if (change->sock == 0 || size != 16) __builtin_trap();
+    }
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const std::string_view line = input.substr(0, input.find('\n'));
     auto request = parse_request(line);

@@ -1,5 +1,7 @@
 #include "sock_commands.hpp"
 
+#include <cstdio>
+
 #include "json_cells.hpp"
 #include "table.hpp"
 
@@ -20,7 +22,8 @@ void add_sock_commands(CLI::App& app, Invocation& out) {
     CLI::App* sock =
         app.add_subcommand("sock", "Sockets of test processes (shmifrun, libshmifsock)");
     sock->require_subcommand(1);
-    sock->add_subcommand("list", "Every virtual socket: owner pid, state, addresses, bytes")
+    sock->add_subcommand(
+            "list", "Every virtual socket: owner pid, state, addresses, bytes; the lanes' counters")
         ->callback([&out] {
             out.request.cmd = "sock.list";
             out.request.args = json::object();
@@ -36,6 +39,10 @@ bool print_sock_result(std::FILE* out, const std::string& cmd, const json& resul
                    endpoint(s, "local"), endpoint(s, "remote"), field(s, "worker"),
                    field(s, "bytes_in"), field(s, "bytes_out"), field(s, "drops")});
     table.print(out);
+    if (const auto lanes = result.find("lanes"); lanes != result.end() && lanes->is_object())
+        std::fprintf(out, "lanes: %s open, %s changes applied, %s rejected\n",
+                     field(*lanes, "open").c_str(), field(*lanes, "changes").c_str(),
+                     field(*lanes, "rejected").c_str());
     return true;
 }
 

@@ -23,7 +23,7 @@ constexpr auto commands = std::to_array<std::string_view>(
      "impair.set", "impair.clear", "impair.show",
      // the socket service
      "sock.open", "sock.bind", "sock.listen", "sock.connect", "sock.accept", "sock.name",
-     "sock.setopt", "sock.getopt", "sock.list",
+     "sock.setopt", "sock.getopt", "sock.list", "sock.lane",
      // port forwarding
      "fwd.add", "fwd.del", "fwd.list"});
 

@@ -68,12 +68,13 @@ TEST(ParseRequest, ErrorsKeepTheIdWhenReadable) {
 }
 
 TEST(Commands, TheProtocolTable) {
-    EXPECT_EQ(known_commands().size(), 43u);
+    EXPECT_EQ(known_commands().size(), 44u);
     for (const char* cmd :
-         {"version",     "if.add",       "route.del", "neigh.flush", "udp.recv",     "bus.stats",
-          "config",      "if.set",       "stack.set", "stack.show",  "config.save",  "service.add",
-          "service.del", "service.list", "tcp.list",  "impair.set",  "impair.clear", "impair.show",
-          "sock.open",   "sock.accept",  "sock.list", "fwd.add",     "fwd.del",      "fwd.list"})
+         {"version",     "if.add",       "route.del",   "neigh.flush",  "udp.recv",
+          "bus.stats",   "config",       "if.set",      "stack.set",    "stack.show",
+          "config.save", "service.add",  "service.del", "service.list", "tcp.list",
+          "impair.set",  "impair.clear", "impair.show", "sock.open",    "sock.accept",
+          "sock.list",   "sock.lane",    "fwd.add",     "fwd.del",      "fwd.list"})
         EXPECT_TRUE(is_known_command(cmd)) << cmd;
     for (const char* cmd : {"", "if", "IF.LIST", "version ", "reboot"})
         EXPECT_FALSE(is_known_command(cmd)) << cmd;

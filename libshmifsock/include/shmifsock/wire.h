@@ -1,6 +1,7 @@
 /* What travels between libshmifsock and shmifd's socket service besides the JSON requests
  * (daemon/PROTOCOL.md, "The socket service"): the abstract name of the daemon's end of each
- * socketpair and the header in front of every UDP datagram. C, so both sides include it. */
+ * socketpair, the header in front of every UDP datagram, accept records and lane changes.
+ * C, so both sides include it. */
 #ifndef SHMIFSOCK_WIRE_H
 #define SHMIFSOCK_WIRE_H
 
@@ -37,12 +38,26 @@ struct shmifsock_accept_record {
 };
 #define SHMIFSOCK_ACCEPT_WINDOW 128
 
+/* A lane (sock.lane): a SOCK_SEQPACKET descriptor whose messages a worker of the daemon reads
+ * itself, for changes nobody waits for: no reply, not even an error (the daemon counts what it
+ * drops). Each message is one struct shmifsock_lane_change, host order. The daemon's end is
+ * bound to "\0" SHMIFSOCK_LANE_PREFIX "TAG/N", which the client may check before it writes. */
+struct shmifsock_lane_change {
+    uint64_t sock;   /* the socket's id */
+    uint32_t option; /* SHMIFSOCK_LANE_* */
+    int32_t value;
+};
+#define SHMIFSOCK_LANE_TCP_NODELAY 1u /* value 0 or 1, as setsockopt's */
+#define SHMIFSOCK_LANE_PREFIX "shmifd-lane/"
+
 #ifdef __cplusplus
 static_assert(sizeof(struct shmifsock_dgram) == 24, "the wire header is 24 bytes");
 static_assert(sizeof(struct shmifsock_accept_record) == 48, "an accept record is 48 bytes");
+static_assert(sizeof(struct shmifsock_lane_change) == 16, "a lane change is 16 bytes");
 #else
 _Static_assert(sizeof(struct shmifsock_dgram) == 24, "the wire header is 24 bytes");
 _Static_assert(sizeof(struct shmifsock_accept_record) == 48, "an accept record is 48 bytes");
+_Static_assert(sizeof(struct shmifsock_lane_change) == 16, "a lane change is 16 bytes");
 #endif
 
 #endif

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "option_lane.hpp"
 #include "shmifd/engine/command_queue.hpp"
 #include "socket_table.hpp"
 
@@ -17,6 +18,7 @@ struct ServiceContext {
     SocketTable& table;
     std::vector<engine::CommandQueue::Poster> posters;  // by shard index
     std::vector<ShardSockets*> shards;                  // by shard index
+    mutable LaneCounters lanes{};  // counters: shards count through a const context
 
     // Runs fn on shard i's thread (false once that shard is gone).
     bool post(std::size_t shard, std::function<void(ShardSockets&)> fn) const;

@@ -58,6 +58,12 @@ void ShardSockets::arm() {
 }
 
 void ShardSockets::close_all() {
+    for (const int fd : lanes_) {
+        reactor_.forget(fd);
+        ::close(fd);
+        context_->lanes.open.fetch_sub(1, std::memory_order_relaxed);
+    }
+    lanes_.clear();
     for (auto& [id, listener] : listeners_)
         listener->stop();
     listeners_.clear();
@@ -237,17 +243,67 @@ void ShardSockets::detach_udp(std::uint64_t id, std::function<void(int fd)> then
     then(fd);
 }
 
-void ShardSockets::set_options(std::uint64_t id, control::Done done) {
-    if (auto it = tcp_.find(id); it != tcp_.end()) {
-        netstack::TcpSocketOptions options;
-        {
-            std::lock_guard lock(it->second->record().mutex);
-            options = it->second->record().options.stack_tcp();
-        }
-        auto set = shard_.stack().tcp_set_options(it->second->socket(), options);
-        if (!set) return done(std::unexpected(socket_error(set.error())));
+std::expected<void, netstack::SocketError> ShardSockets::apply_options(std::uint64_t id) {
+    auto it = tcp_.find(id);
+    if (it == tcp_.end()) return {};
+    netstack::TcpSocketOptions options;
+    {
+        std::lock_guard lock(it->second->record().mutex);
+        options = it->second->record().options.stack_tcp();
     }
+    return shard_.stack().tcp_set_options(it->second->socket(), options);
+}
+
+void ShardSockets::set_options(std::uint64_t id, control::Done done) {
+    if (auto set = apply_options(id); !set) return done(std::unexpected(socket_error(set.error())));
     done(nlohmann::json::object());
+}
+
+void ShardSockets::add_lane(int fd) {
+    if (!reactor_.add(fd, EPOLLIN, [this, fd](std::uint32_t) { drain_lane(fd); })) {
+        ::close(fd);
+        context_->lanes.open.fetch_sub(1, std::memory_order_relaxed);
+        return;
+    }
+    lanes_.insert(fd);
+}
+
+void ShardSockets::drain_lane(int fd) {
+    const auto state = sockets::drain_lane(fd, context_->lanes, [this](const LaneChange& change) {
+        return apply_lane_change(change);
+    });
+    if (state == LaneState::more) {
+        // Edge-triggered: no new edge for what is left, so come back after the others had
+        // their turn.
+        context_->post(index_, [fd](ShardSockets& s) {
+            if (s.lanes_.contains(fd)) s.drain_lane(fd);
+        });
+    } else if (state == LaneState::gone) {
+        reactor_.forget(fd);  // ours alone: the close takes it out of the set
+        ::close(fd);
+        lanes_.erase(fd);
+        context_->lanes.open.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+bool ShardSockets::apply_lane_change(const LaneChange& change) {
+    auto record = context_->table.find(change.sock);
+    if (!record) return false;
+    std::optional<std::size_t> shard;
+    {
+        std::lock_guard lock(record->mutex);
+        if (record->type != SockType::tcp) return false;
+        record->options.tcp.no_delay = change.no_delay;
+        if (record->placed && record->state != "listening") shard = record->shard;
+    }
+    // Not placed yet: the options go with it when it is. A listener's pass to what it accepts.
+    if (!shard) return true;
+    const auto id = change.sock;
+    if (*shard == index_)
+        (void)apply_options(id);
+    else
+        context_->post(*shard, [id](ShardSockets& s) { (void)s.apply_options(id); });
+    return true;
 }
 
 void ShardSockets::take_error(std::uint64_t id, control::Done done) {

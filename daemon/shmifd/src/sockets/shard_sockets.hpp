@@ -4,15 +4,18 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "fd_reactor.hpp"
 #include "netstack/stack.hpp"
+#include "option_lane.hpp"
 #include "service_context.hpp"
 #include "shmifd/control/handler.hpp"
 #include "socket_record.hpp"
@@ -81,6 +84,8 @@ class ShardSockets final : public SpliceOwner {
     // SO_ERROR and TCP_INFO of a socket whose data path is here.
     void take_error(std::uint64_t id, control::Done done);
     void tcp_info(std::uint64_t id, control::Done done);
+    // A client's lane (option_lane.hpp): read here until its client end closes.
+    void add_lane(int fd);
 
     // --- from the data path -----------------------------------------------------------------
     void retire_tcp(std::uint64_t id, const std::string& last_error) override;
@@ -90,6 +95,13 @@ class ShardSockets final : public SpliceOwner {
     Shard& shard() { return shard_; }
 
   private:
+    void drain_lane(int fd);
+    // Records the change and applies it where the socket's data path runs; false when no
+    // TCP socket has that id.
+    bool apply_lane_change(const LaneChange& change);
+    // Applies a socket's recorded options to its connection, if its data path is here.
+    std::expected<void, netstack::SocketError> apply_options(std::uint64_t id);
+
     Shard& shard_;
     std::size_t index_;
     FdReactor reactor_;
@@ -99,6 +111,7 @@ class ShardSockets final : public SpliceOwner {
     std::map<std::uint64_t, std::unique_ptr<TcpSplice>> tcp_;
     std::map<std::uint64_t, std::unique_ptr<UdpSplice>> udp_;
     std::map<std::uint64_t, std::unique_ptr<ListenerShare>> listeners_;
+    std::set<int> lanes_;  // our ends of the lanes read here
     // Ended data paths, destroyed after the handler that ended them has returned.
     std::vector<std::unique_ptr<TcpSplice>> retired_tcp_;
     std::vector<std::unique_ptr<UdpSplice>> retired_udp_;

@@ -60,8 +60,8 @@ SockRequest decode_sock_request(std::string_view cmd, control::Args& args) {
         r.sock = sock_arg(args);
         r.option = args.required_string("name");
         if (r.kind == Kind::setopt) r.value = args.required_int("value", -1, INT32_MAX);
-    } else if (cmd == "list") {
-        r.kind = Kind::list;
+    } else if (cmd == "list" || cmd == "lane") {
+        r.kind = cmd == "list" ? Kind::list : Kind::lane;
     } else {
         throw control::ArgumentError("no such socket command", "unknown_command");
     }

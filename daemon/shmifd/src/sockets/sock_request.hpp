@@ -23,10 +23,11 @@ struct SockRequest {
         name,
         setopt,
         getopt,
-        list
+        list,
+        lane
     };
     Kind kind = Kind::list;
-    std::uint64_t sock = 0;                // >= 1 for every kind but open and list
+    std::uint64_t sock = 0;                // >= 1 for every kind but open, list and lane
     SockType type = SockType::tcp;         // open
     SockDomain domain = SockDomain::inet;  // open
     netstack::Endpoint endpoint{};  // bind: the local end; connect: the remote one (either family)

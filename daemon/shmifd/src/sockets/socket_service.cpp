@@ -11,6 +11,7 @@
 #include "accept_handoff.hpp"
 #include "endpoint_json.hpp"
 #include "shard_sockets.hpp"
+#include "shmifsock/wire.h"
 #include "sock_request.hpp"
 #include "socket_family.hpp"
 #include "socket_pair.hpp"
@@ -145,6 +146,8 @@ void SocketService::handle(std::string_view cmd, control::Args& args,
             return getopt(r, done);
         case Kind::list:
             return list(done);
+        case Kind::lane:
+            return lane(done);
     }
 }
 
@@ -533,7 +536,38 @@ void SocketService::list(control::Done& done) {
                         {"bytes_out", r->bytes_out.load()},
                         {"drops", r->drops.load()}});
     }
-    done(json{{"sockets", rows}});
+    const auto& lanes = context_->lanes;
+    done(json{{"sockets", rows},
+              {"lanes",
+               {{"open", lanes.open.load()},
+                {"changes", lanes.changes.load()},
+                {"rejected", lanes.rejected.load()}}}});
+}
+
+void SocketService::lane(control::Done& done) {
+    // A process asks for one (a fork's child shares it): the bound is for clients that ask on
+    // and on, whose descriptors would otherwise pile up here.
+    constexpr std::uint64_t max_lanes = 1024;
+    auto& open = context_->lanes.open;
+    if (open.fetch_add(1) >= max_lanes) {
+        open.fetch_sub(1);
+        return done(std::unexpected(errno_error("too many lanes", "EMFILE")));
+    }
+    const std::string name =
+        std::string(SHMIFSOCK_LANE_PREFIX) + table_.tag() + "/" + std::to_string(next_lane_++);
+    auto pair = make_socket_pair(SockType::udp, name);  // SOCK_SEQPACKET
+    if (!pair) {
+        open.fetch_sub(1);
+        return done(std::unexpected(errno_error("cannot create a socketpair", pair.error())));
+    }
+    const int ours = pair->daemon;
+    if (!context_->post(any_shard(), [ours](ShardSockets& s) { s.add_lane(ours); })) {
+        ::close(ours);
+        ::close(pair->client);
+        open.fetch_sub(1);
+        return done(std::unexpected(errno_error("the daemon is stopping", "ECONNRESET")));
+    }
+    done(json{{"name", name}}, control::OwnedFds(pair->client));
 }
 
 }  // namespace shmifd::sockets

@@ -49,6 +49,7 @@ class SocketService {
     void setopt(const SockRequest&, control::Done&);
     void getopt(const SockRequest&, control::Done&);
     void list(control::Done&);
+    void lane(control::Done&);
 
     // The socket `id` names; throws control::ArgumentError (not_found) when there is none.
     std::shared_ptr<SockRecord> record(std::uint64_t id);
@@ -63,6 +64,7 @@ class SocketService {
     Lobby lobby_;
     std::unique_ptr<ServiceContext> context_;
     std::atomic<std::uint32_t> next_shard_{0};
+    std::atomic<std::uint64_t> next_lane_{1};
     // Last: its thread calls into the lobby and the table.
     FdWaker waker_;
     std::size_t lobby_slot_ = 0;
