@@ -35,13 +35,13 @@ bool is_nonblocking(int fd) {
     return flags >= 0 && (flags & O_NONBLOCK) != 0;
 }
 
+int set_nonblocking(int fd) {
+    return kernel::fcntl(fd, F_SETFL, O_NONBLOCK) == 0 ? 0 : errno;
+}
+
 int set_descriptor_flags(int fd, int flags) {
     if ((flags & SOCK_CLOEXEC) == 0 && kernel::fcntl(fd, F_SETFD, 0) != 0) return errno;
-    if ((flags & SOCK_NONBLOCK) != 0) {
-        const int status = kernel::fcntl(fd, F_GETFL);
-        if (status < 0 || kernel::fcntl(fd, F_SETFL, status | O_NONBLOCK) != 0) return errno;
-    }
-    return 0;
+    return (flags & SOCK_NONBLOCK) != 0 ? set_nonblocking(fd) : 0;
 }
 
 std::expected<int, int> take_descriptor(Reply& reply, int flags) {

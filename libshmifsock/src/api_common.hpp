@@ -55,6 +55,9 @@ bool is_nonblocking(int fd);
 // Applies SOCK_NONBLOCK and SOCK_CLOEXEC of `flags` to a descriptor that arrived
 // close-on-exec; 0 or the errno.
 int set_descriptor_flags(int fd, int flags);
+// O_NONBLOCK on a descriptor fresh from the daemon, whose status flags are its access mode
+// alone (F_SETFL leaves that be): one call; 0 or the errno.
+int set_nonblocking(int fd);
 
 // The descriptor a reply passed, with SOCK_NONBLOCK / SOCK_CLOEXEC of `flags` applied
 // (it arrives close-on-exec); EPROTO when the reply had none.

@@ -35,8 +35,8 @@ std::expected<const char*, int> protocol_type(int type, int protocol) {
 }
 
 // What one record on a listener's descriptor brought (shmifsock/wire.h, listen asks for
-// hand-off): the connection's descriptor, close-on-exec (-1: none came, sock.accept takes the
-// connection), its peer and its local end.
+// hand-off): the connection's descriptor (-1: none came, sock.accept takes the connection),
+// its peer and its local end.
 struct HandedOff {
     int fd = -1;
     shmifsock_accept_record names{};
@@ -56,53 +56,49 @@ int check_listening(Session& session, const api::SocketRef& sock) {
     return 0;
 }
 
-// Waits for one record on a listener's descriptor, honouring its O_NONBLOCK, and
-// acknowledges it (one byte back, which lets the daemon hand off another).
+// Waits for one record on a listener's descriptor, honouring its O_NONBLOCK (and
+// SO_RCVTIMEO), and acknowledges it (one byte back, which lets the daemon hand off another).
+// The connection's descriptor comes close-on-exec when accept's `flags` ask for it.
 std::expected<HandedOff, int> read_accept_record(Session& session, int fd,
-                                                 const api::SocketRef& sock) {
+                                                 const api::SocketRef& sock, int flags) {
+    // An accept before listen fails at once (known without asking after listen).
+    if (const int error = check_listening(session, sock)) return std::unexpected(error);
     HandedOff got;
-    bool checked_listening = false;
-    for (;;) {
-        iovec part{&got.names, sizeof got.names};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr msg{};
-        msg.msg_iov = &part;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        const ssize_t n = kernel::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (n == static_cast<ssize_t>(sizeof got.names)) {
-            std::vector<UniqueFd> fds;  // one at most; any more (never sent) are closed
-            collect_fds(msg, fds);
-            got.fd = fds.empty() ? -1 : fds.front().release();
-            const char ack = 'a';
-            iovec ack_part{const_cast<char*>(&ack), 1};
-            msghdr ack_msg{};
-            ack_msg.msg_iov = &ack_part;
-            ack_msg.msg_iovlen = 1;
-            (void)kernel::sendmsg(fd, &ack_msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-            // The descriptor did not fit in this process (the kernel closed it, and with it
-            // the connection): the kernel's accept would have said EMFILE.
-            if (got.fd < 0 && got.names.peer.family != 0 && (msg.msg_flags & MSG_CTRUNC) != 0)
-                return std::unexpected(EMFILE);
-            return got;
-        }
-        if (n == 0) {
-            // The daemon closed its end: the listener is gone, or the daemon is.
-            const auto gone =
-                session.call("sock.getopt", {{"sock", sock.id}, {"name", "SO_ACCEPTCONN"}});
-            return std::unexpected(!gone && gone.error() != EBADF ? gone.error() : EINVAL);
-        }
-        if (n > 0) return std::unexpected(EPROTO);  // a record is never split
-        if (errno != EAGAIN && errno != EINTR) return std::unexpected(errno);
-        if (api::is_nonblocking(fd)) return std::unexpected(EAGAIN);
-        if (!checked_listening) {
-            if (const int error = check_listening(session, sock)) return std::unexpected(error);
-            checked_listening = true;
-        }
-        pollfd wait{fd, POLLIN, 0};
-        if (kernel::poll(&wait, 1, -1) < 0 && errno == EINTR) return std::unexpected(EINTR);
+    iovec part{&got.names, sizeof got.names};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &part;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    // No MSG_DONTWAIT: the descriptor's own flags decide, as they decide the kernel's accept
+    // (which a signal interrupts, or SA_RESTART restarts, alike). One call where asking
+    // whether to wait, and then waiting, took three.
+    const ssize_t n = kernel::recvmsg(fd, &msg, (flags & SOCK_CLOEXEC) != 0 ? MSG_CMSG_CLOEXEC : 0);
+    if (n == static_cast<ssize_t>(sizeof got.names)) {
+        std::vector<UniqueFd> fds;  // one at most; any more (never sent) are closed
+        collect_fds(msg, fds);
+        got.fd = fds.empty() ? -1 : fds.front().release();
+        const char ack = 'a';
+        iovec ack_part{const_cast<char*>(&ack), 1};
+        msghdr ack_msg{};
+        ack_msg.msg_iov = &ack_part;
+        ack_msg.msg_iovlen = 1;
+        (void)kernel::sendmsg(fd, &ack_msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        // The descriptor did not fit in this process (the kernel closed it, and with it
+        // the connection): the kernel's accept would have said EMFILE.
+        if (got.fd < 0 && got.names.peer.family != 0 && (msg.msg_flags & MSG_CTRUNC) != 0)
+            return std::unexpected(EMFILE);
+        return got;
     }
+    if (n == 0) {
+        // The daemon closed its end: the listener is gone, or the daemon is.
+        const auto gone =
+            session.call("sock.getopt", {{"sock", sock.id}, {"name", "SO_ACCEPTCONN"}});
+        return std::unexpected(!gone && gone.error() != EBADF ? gone.error() : EINVAL);
+    }
+    if (n > 0) return std::unexpected(EPROTO);  // a record is never split
+    return std::unexpected(errno == EWOULDBLOCK ? EAGAIN : errno);
 }
 
 // An accepted socket's names, from its record: the local one never changes, the peer's
@@ -236,11 +232,13 @@ int shmifsock_accept4(shmifsock_session* s, int fd, struct sockaddr* addr, sockl
         const auto sock = api::socket_ref(*s->session, fd);
         if (!sock) return api::fail(sock.error());
         for (;;) {
-            auto handed = read_accept_record(*s->session, fd, *sock);
+            auto handed = read_accept_record(*s->session, fd, *sock, flags);
             if (!handed) return api::fail(handed.error());
             if (handed->fd >= 0) {
-                // The usual case: the connection came with its record, no request needed.
-                if (const int error = api::set_descriptor_flags(handed->fd, flags);
+                // The usual case: the connection came with its record, no request needed
+                // (and close-on-exec as asked: only O_NONBLOCK may be left to set).
+                if (const int error =
+                        (flags & SOCK_NONBLOCK) != 0 ? api::set_nonblocking(handed->fd) : 0;
                     error != 0 || fill_peer(handed->names.peer, sock->domain, addr, addrlen) != 0) {
                     const int failed = error != 0 ? error : errno;
                     kernel::close(handed->fd);

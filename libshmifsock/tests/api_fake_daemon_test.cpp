@@ -315,6 +315,42 @@ TEST_F(ShmifsockApi, AcceptTakesTheConnectionItsRecordCarriesWithoutARequest) {
     ::close(listener);
 }
 
+// Accept waits as the listener's descriptor says (O_NONBLOCK: EAGAIN at once; SO_RCVTIMEO:
+// EAGAIN after it, as the kernel's accept), and the connection's descriptor is close-on-exec
+// exactly when accept4 asks for it.
+TEST_F(ShmifsockApi, AcceptWaitsAsTheListenerSaysAndSetsTheFlagsAsked) {
+    const int listener = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(listener, 0);
+    const auto listener_sock = sockets.last();
+    ASSERT_EQ(shmifsock_listen(session, listener, 16), 0);
+    const timeval wait{0, 50 * 1000};
+    ASSERT_EQ(::setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait), 0);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(shmifsock_accept4(session, listener, nullptr, nullptr, 0), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(40));
+    ASSERT_EQ(::fcntl(listener, F_SETFL, O_NONBLOCK), 0);
+    EXPECT_EQ(shmifsock_accept4(session, listener, nullptr, nullptr, 0), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    ASSERT_EQ(::fcntl(listener, F_SETFL, 0), 0);
+    for (const int flags : {0, int{SOCK_CLOEXEC}, SOCK_NONBLOCK | SOCK_CLOEXEC}) {
+        auto connection = sockets.open("tcp");
+        shmifsock_accept_record record{};
+        record.peer.family = AF_INET;
+        record.local.family = AF_INET;
+        send_accept_record(sockets.daemon_end(listener_sock), record, connection.fd);
+        ::close(connection.fd);
+        const int conn = shmifsock_accept4(session, listener, nullptr, nullptr, flags);
+        ASSERT_GE(conn, 0) << flags << ": " << std::strerror(errno);
+        EXPECT_EQ((::fcntl(conn, F_GETFD) & FD_CLOEXEC) != 0, (flags & SOCK_CLOEXEC) != 0) << flags;
+        EXPECT_EQ((::fcntl(conn, F_GETFL) & O_NONBLOCK) != 0, (flags & SOCK_NONBLOCK) != 0)
+            << flags;
+        ::close(conn);
+    }
+    EXPECT_EQ(count("sock.accept"), 0u);
+    ::close(listener);
+}
+
 TEST_F(ShmifsockApi, AcceptAsksForAConnectionItsRecordCouldNotCarry) {
     const int listener = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(listener, 0);
