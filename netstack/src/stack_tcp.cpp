@@ -181,20 +181,34 @@ struct Stack::Impl::TcpLayer final : tcp::ConnectionHost {
         // ports after one range per 2 MSL (about 470 connections a second).
         const bool local_peer =
             remote.address.is_loopback() || stack.is_local_address(remote.address);
-        for (std::uint32_t i = 0; i < range; ++i) {
-            const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
-            const Endpoint candidate{local.address, port};
-            if (!stack.owns(tcp_flow_hash(candidate, remote))) continue;
-            if (table.bind_conflicts(candidate, false, nullptr)) continue;
+        // A port this shard owns (tcp_flow_hash), free or whose 4-tuple may be taken over.
+        auto usable = [&](const Endpoint& candidate) {
+            if (!stack.owns(tcp_flow_hash(candidate, remote))) return false;
+            if (table.bind_conflicts(candidate, false, nullptr)) return false;
             Connection* holder = table.find({candidate, remote});
-            if (holder == nullptr) return port;
-            if (local_peer && holder->time_wait_reusable(now)) {
+            return holder == nullptr || (local_peer && holder->time_wait_reusable(now));
+        };
+        auto take = [&](std::uint16_t port) {
+            if (Connection* holder = table.find({{local.address, port}, remote})) {
                 ++stack.stats.tcp.time_wait_reused;
                 holder->abort(now);  // silent in TIME-WAIT
                 touch(*holder);
-                return port;
             }
+            return port;
+        };
+        // To our own addresses the other end is ours too, on the shard its own 4-tuple hashes
+        // to: a port that puts it on this shard as well spares every segment of the
+        // connection a hop between shards (a wake-up of the other worker). One that puts only
+        // our end here if none is free.
+        std::optional<std::uint16_t> ours_only;
+        for (std::uint32_t i = 0; i < range; ++i) {
+            const auto port = static_cast<std::uint16_t>(ephemeral_first + (next_port++ % range));
+            const Endpoint candidate{local.address, port};
+            if (!usable(candidate)) continue;
+            if (!local_peer || stack.owns(tcp_flow_hash(remote, candidate))) return take(port);
+            if (!ours_only) ours_only = port;
         }
+        if (ours_only) return take(*ours_only);
         return std::nullopt;
     }
 

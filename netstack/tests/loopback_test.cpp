@@ -516,35 +516,47 @@ TEST_F(ShardedLoopbackTest, TcpFromEitherShardToAListenerOnBoth) {
         ASSERT_TRUE(shard(i).tcp_listen(*l, 8));
         listeners.push_back(*l);
     }
-    // A client's end is owned by its own shard (tcp_connect picks such a port); the server's
-    // end by tcp_flow_hash(server, client), often the other shard: the loopback link brings
-    // every segment to both.
-    std::size_t crossed = 0;
-    for (int round = 0; round < 4; ++round) {
-        for (std::size_t i = 0; i < 2; ++i) {
-            auto client = shard(i).tcp_open();
-            ASSERT_TRUE(shard(i).tcp_connect(*client, {localhost, 7}, clock.now()));
-            run();
-            auto info = shard(i).tcp_info(*client);
-            ASSERT_TRUE(info);
-            EXPECT_EQ(info->state, TcpState::established) << "client on shard " << i;
-            ASSERT_TRUE(shard(i).tcp_send(*client, text("hello"), clock.now()));
-            run();
-            std::size_t accepted = 0;
-            for (std::size_t k = 0; k < 2; ++k) {
-                auto server = shard(k).tcp_accept(listeners[k]);
-                if (!server) continue;
-                ++accepted;
-                crossed += k != i;
-                std::vector<std::byte> buffer(16);
-                auto n = shard(k).tcp_receive(*server, buffer, clock.now());
-                ASSERT_TRUE(n);
-                EXPECT_EQ(*n, 5u);
-            }
-            EXPECT_EQ(accepted, 1u) << "exactly one shard owns the server's end";
+    // Connects from shard `i` (from `port` when not 0), sends, and says which shard accepted
+    // the server's end (the one tcp_flow_hash(server, client) names).
+    auto connect_from = [&](std::size_t i, std::uint16_t port) -> std::optional<std::size_t> {
+        auto client = shard(i).tcp_open();
+        if (port != 0 && !shard(i).tcp_bind(*client, {localhost, port})) return std::nullopt;
+        if (!shard(i).tcp_connect(*client, {localhost, 7}, clock.now())) return std::nullopt;
+        run();
+        auto info = shard(i).tcp_info(*client);
+        if (!info || info->state != TcpState::established) return std::nullopt;
+        if (!shard(i).tcp_send(*client, text("hello"), clock.now())) return std::nullopt;
+        run();
+        std::optional<std::size_t> accepted_on;
+        for (std::size_t k = 0; k < 2; ++k) {
+            auto server = shard(k).tcp_accept(listeners[k]);
+            if (!server) continue;
+            if (accepted_on) return std::nullopt;  // exactly one shard owns the server's end
+            accepted_on = k;
+            std::vector<std::byte> buffer(16);
+            auto n = shard(k).tcp_receive(*server, buffer, clock.now());
+            if (!n || *n != 5u) return std::nullopt;
         }
+        return accepted_on;
+    };
+    // An ephemeral port is one that puts the server's end on the client's shard too: no
+    // segment of the connection has to cross.
+    for (int round = 0; round < 4; ++round)
+        for (std::size_t i = 0; i < 2; ++i)
+            EXPECT_EQ(connect_from(i, 0), i) << "round " << round << ", client on shard " << i;
+    EXPECT_EQ(shard(0).stats().tcp.drop_not_owner + shard(1).stats().tcp.drop_not_owner, 0u);
+    // A client bound to a port whose server end hashes to the other shard: the loopback link
+    // brings every segment to both shards, and each answers for its own end.
+    for (std::size_t i = 0; i < 2; ++i) {
+        std::uint16_t port = 40000;
+        auto owner = [](Endpoint local, Endpoint remote) {
+            return tcp_flow_hash(local, remote) % 2;
+        };
+        const Endpoint server{localhost, 7};
+        while (owner({localhost, port}, server) != i || owner(server, {localhost, port}) == i)
+            ++port;
+        EXPECT_EQ(connect_from(i, port), 1 - i) << "client on shard " << i << ", port " << port;
     }
-    EXPECT_GT(crossed, 0u) << "some server ends on the client's other shard";
     EXPECT_GT(shard(0).stats().tcp.drop_not_owner, 0u);
     EXPECT_GT(shard(1).stats().tcp.drop_not_owner, 0u);
 }

@@ -42,10 +42,13 @@ bool within_backlog(const SockRecord& l) {
 }  // namespace
 
 bool has_room(SockRecord& l) {
-    if (!l.handoff) return l.ready.size() + l.accepting < l.backlog;
-    if (within_backlog(l)) return true;
-    recount(l);
-    return within_backlog(l);
+    bool room = l.handoff ? within_backlog(l) : l.ready.size() + l.accepting < l.backlog;
+    if (!room && l.handoff) {
+        recount(l);
+        room = within_backlog(l);
+    }
+    if (!room) l.held_back = true;
+    return room;
 }
 
 void announce_ready(SockRecord& l) {
@@ -93,6 +96,8 @@ std::size_t drain_acknowledgements(int daemon_end) {
         const ssize_t n = ::recv(daemon_end, sink, sizeof sink, MSG_DONTWAIT);
         if (n <= 0) break;
         total += static_cast<std::size_t>(n);
+        // Short: the stream is drained (what comes next raises a new edge), no EAGAIN to ask.
+        if (static_cast<std::size_t>(n) < sizeof sink) break;
     }
     return total;
 }

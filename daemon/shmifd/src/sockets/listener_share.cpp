@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <utility>
 
 #include "../shard.hpp"
 #include "accept_handoff.hpp"
@@ -51,13 +52,19 @@ void ListenerShare::start(bool watch_descriptor) {
                          [context, id, record = record_, fd = watched_fd_](std::uint32_t happened) {
                              if (happened & EPOLLIN) {
                                  const auto bytes = drain_acknowledgements(fd);
+                                 bool held_back = false;
                                  {
                                      std::lock_guard held(record->mutex);
                                      acknowledged(*record, bytes);
                                      announce_ready(*record);
+                                     held_back = std::exchange(record->held_back, false);
                                  }
-                                 for (std::size_t i = 0; i < context->shards.size(); ++i)
-                                     context->post(i, [id](ShardSockets& s) { s.accept_more(id); });
+                                 // Only shards that found no room wait for this: waking every
+                                 // shard at every acknowledgement cost a post per connection.
+                                 if (held_back)
+                                     for (std::size_t i = 0; i < context->shards.size(); ++i)
+                                         context->post(
+                                             i, [id](ShardSockets& s) { s.accept_more(id); });
                              }
                              if (!(happened & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) return;
                              // Every copy of the client's end is closed: the listener ends on every
