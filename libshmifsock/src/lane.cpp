@@ -20,6 +20,10 @@ bool Lane::still_ours() const {
     return std::string_view(address.sun_path + 1, length - offset) == name_;
 }
 
+Lane::~Lane() {
+    if (fd_ && !still_ours()) (void)fd_.release();
+}
+
 Lane::Sent Lane::send(const shmifsock_lane_change& change) {
     if (!still_ours()) {
         (void)fd_.release();  // the number is someone else's now: never ours to close

@@ -15,6 +15,9 @@ class Lane {
   public:
     // `name`: the daemon end's abstract name, as sock.lane's reply said.
     Lane(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+    // Closes the descriptor only if it is still the lane (see still_ours).
+    ~Lane();
+    Lane(Lane&&) = default;
 
     enum class Sent {
         sent,
