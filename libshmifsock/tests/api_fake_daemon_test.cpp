@@ -535,6 +535,29 @@ TEST_F(ShmifsockApi, TcpNodelayIsPostedAndTheNextCallStillGetsItsOwnAnswer) {
     ::close(fd);
 }
 
+// The client's end of the lane named `name` in this process: the one descriptor whose peer
+// has that name, once the fake daemon closed its own copy (after its reply left); -1 if not
+// so within 5 s.
+int client_end_of_lane(const std::string& name) {
+    auto ends = [&] {
+        std::vector<int> found;
+        for (int candidate = 3; candidate < 1024; ++candidate) {
+            sockaddr_un peer{};
+            socklen_t len = sizeof peer;
+            if (::getpeername(candidate, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
+                len > offsetof(sockaddr_un, sun_path) + 1 &&
+                std::string(peer.sun_path + 1, len - offsetof(sockaddr_un, sun_path) - 1) == name)
+                found.push_back(candidate);
+        }
+        return found;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (ends().size() > 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const auto found = ends();
+    return found.size() == 1 ? found.front() : -1;
+}
+
 // A lane's daemon end: a SOCK_SEQPACKET socket bound to an abstract name, as shmifd's.
 struct FakeLane {
     int ours = -1;    // the daemon's end: what the client writes arrives here
@@ -623,27 +646,8 @@ TEST_F(ShmifsockApi, ALaneWhoseNumberTheProgramReusedIsNeverWrittenTo) {
     const int yes = 1;
     ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
     ASSERT_EQ(lane->take().size(), 1u);
-    // Find the client's end of the lane: the descriptor whose peer is the lane's name, once
-    // the fake daemon closed its own copy (after its reply left).
-    auto lane_ends = [&] {
-        std::vector<int> found;
-        for (int candidate = 3; candidate < 1024; ++candidate) {
-            sockaddr_un peer{};
-            socklen_t len = sizeof peer;
-            if (::getpeername(candidate, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
-                len > offsetof(sockaddr_un, sun_path) + 1 &&
-                std::string(peer.sun_path + 1, len - offsetof(sockaddr_un, sun_path) - 1) ==
-                    lane->name)
-                found.push_back(candidate);
-        }
-        return found;
-    };
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (lane_ends().size() > 1 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    const auto ends = lane_ends();
-    ASSERT_EQ(ends.size(), 1u);
-    const int lane_fd = ends.front();
+    const int lane_fd = client_end_of_lane(lane->name);
+    ASSERT_GE(lane_fd, 0);
     int mine[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mine), 0);
     ASSERT_EQ(::dup2(mine[0], lane_fd), lane_fd);  // the program's own socket at that number
@@ -659,6 +663,29 @@ TEST_F(ShmifsockApi, ALaneWhoseNumberTheProgramReusedIsNeverWrittenTo) {
     ::close(mine[0]);
     ::close(mine[1]);
     ::close(fd);
+}
+
+// The same when the session closes first: its lane's number, reused, is not closed.
+TEST_F(ShmifsockApi, AClosingSessionLeavesALaneNumberTheProgramReusedAlone) {
+    auto lane = std::make_shared<FakeLane>("shmifd-lane/test/4");
+    answer_with("sock.lane", [lane](const json&) { return lane->answer(); });
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int yes = 1;
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+    const int lane_fd = client_end_of_lane(lane->name);
+    ASSERT_GE(lane_fd, 0);
+    int mine[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mine), 0);
+    ASSERT_EQ(::dup2(mine[0], lane_fd), lane_fd);
+    ::close(fd);
+    shmifsock_close_session(std::exchange(session, nullptr));
+    char byte = 0;
+    ASSERT_EQ(::send(lane_fd, "x", 1, 0), 1) << std::strerror(errno);
+    EXPECT_EQ(::recv(mine[1], &byte, 1, MSG_DONTWAIT), 1);
+    ::close(lane_fd);
+    ::close(mine[0]);
+    ::close(mine[1]);
 }
 
 // A reply that passes a descriptor after a posted request's answer: the descriptor is that
