@@ -39,6 +39,8 @@ using shmif::test::text_of;
 
 using nlohmann::json;
 
+struct FakeLane;
+
 class ShmifsockApi : public ::testing::Test {
   protected:
     shmif::test::TempDir dir;
@@ -100,6 +102,9 @@ class ShmifsockApi : public ::testing::Test {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         return count(cmd);
     }
+    // A TCP socket (into `fd`) whose TCP_NODELAY went on `lane`, given by sock.lane's
+    // answer; the lane's client end in this process (-1: none).
+    int lane_in_use(const std::shared_ptr<FakeLane>& lane, int& fd);
 };
 
 TEST_F(ShmifsockApi, SocketGivesADescriptorWithTheFlagsAsked) {
@@ -594,6 +599,26 @@ struct FakeLane {
     }
 };
 
+int ShmifsockApi::lane_in_use(const std::shared_ptr<FakeLane>& lane, int& fd) {
+    answer_with("sock.lane", [lane](const json&) { return lane->answer(); });
+    fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    const int yes = 1;
+    if (fd < 0 || shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes))
+        return -1;
+    return client_end_of_lane(lane->name);
+}
+
+// Puts a socket of the program's own at descriptor `number` (what a program that closed the
+// number and opened something else there has); its peer, or -1.
+int own_socket_at(int number) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return -1;
+    const bool moved = ::dup2(pair[0], number) == number;
+    ::close(pair[0]);
+    if (!moved) ::close(pair[1]);
+    return moved ? pair[1] : -1;
+}
+
 // With a lane (sock.lane), TCP_NODELAY is a message on it: no request, no reply, and a
 // getsockopt right after reads back what was set. A lane that breaks (the daemon's end
 // closed) is dropped for the control socket, and a new one asked for at the next change.
@@ -640,52 +665,41 @@ TEST_F(ShmifsockApi, TcpNodelayTravelsOnTheLaneWhenTheDaemonGivesOne) {
 // nothing may be written there; the change takes the control socket.
 TEST_F(ShmifsockApi, ALaneWhoseNumberTheProgramReusedIsNeverWrittenTo) {
     auto lane = std::make_shared<FakeLane>("shmifd-lane/test/3");
-    answer_with("sock.lane", [lane](const json&) { return lane->answer(); });
-    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
+    int fd = -1;
+    const int lane_fd = lane_in_use(lane, fd);
+    ASSERT_GE(lane_fd, 0);
+    ASSERT_EQ(lane->take().size(), 1u);
+    const int mine = own_socket_at(lane_fd);
+    ASSERT_GE(mine, 0);
     const int yes = 1;
     ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
-    ASSERT_EQ(lane->take().size(), 1u);
-    const int lane_fd = client_end_of_lane(lane->name);
-    ASSERT_GE(lane_fd, 0);
-    int mine[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mine), 0);
-    ASSERT_EQ(::dup2(mine[0], lane_fd), lane_fd);  // the program's own socket at that number
-    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
     char byte = 0;
-    EXPECT_EQ(::recv(mine[1], &byte, 1, MSG_DONTWAIT), -1);  // nothing arrived
+    EXPECT_EQ(::recv(mine, &byte, 1, MSG_DONTWAIT), -1);  // nothing arrived
     EXPECT_EQ(errno, EAGAIN);
     EXPECT_EQ(count_reaching("sock.setopt", 1), 1u);
     // The shim let go of the number without closing it: the program's socket still works.
     ASSERT_EQ(::send(lane_fd, "x", 1, 0), 1);
-    EXPECT_EQ(::recv(mine[1], &byte, 1, MSG_DONTWAIT), 1);
+    EXPECT_EQ(::recv(mine, &byte, 1, MSG_DONTWAIT), 1);
     ::close(lane_fd);
-    ::close(mine[0]);
-    ::close(mine[1]);
+    ::close(mine);
     ::close(fd);
 }
 
 // The same when the session closes first: its lane's number, reused, is not closed.
 TEST_F(ShmifsockApi, AClosingSessionLeavesALaneNumberTheProgramReusedAlone) {
     auto lane = std::make_shared<FakeLane>("shmifd-lane/test/4");
-    answer_with("sock.lane", [lane](const json&) { return lane->answer(); });
-    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    const int yes = 1;
-    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
-    const int lane_fd = client_end_of_lane(lane->name);
+    int fd = -1;
+    const int lane_fd = lane_in_use(lane, fd);
     ASSERT_GE(lane_fd, 0);
-    int mine[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, mine), 0);
-    ASSERT_EQ(::dup2(mine[0], lane_fd), lane_fd);
+    const int mine = own_socket_at(lane_fd);
+    ASSERT_GE(mine, 0);
     ::close(fd);
     shmifsock_close_session(std::exchange(session, nullptr));
     char byte = 0;
     ASSERT_EQ(::send(lane_fd, "x", 1, 0), 1) << std::strerror(errno);
-    EXPECT_EQ(::recv(mine[1], &byte, 1, MSG_DONTWAIT), 1);
+    EXPECT_EQ(::recv(mine, &byte, 1, MSG_DONTWAIT), 1);
     ::close(lane_fd);
-    ::close(mine[0]);
-    ::close(mine[1]);
+    ::close(mine);
 }
 
 // A reply that passes a descriptor after a posted request's answer: the descriptor is that
