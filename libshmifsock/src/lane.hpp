@@ -17,7 +17,6 @@ class Lane {
     Lane(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
     // Closes the descriptor only if it is still the lane (see still_ours).
     ~Lane();
-    Lane(Lane&&) = default;
 
     enum class Sent {
         sent,

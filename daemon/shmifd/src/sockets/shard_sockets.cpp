@@ -260,7 +260,7 @@ void ShardSockets::set_options(std::uint64_t id, control::Done done) {
 }
 
 void ShardSockets::add_lane(int fd) {
-    if (!reactor_.add(fd, EPOLLIN, [this, fd](std::uint32_t) { drain_lane(fd); })) {
+    if (!reactor_.add(fd, EPOLLIN, [this, fd](std::uint32_t) { read_lane(fd); })) {
         ::close(fd);
         context_->lanes.open.fetch_sub(1, std::memory_order_relaxed);
         return;
@@ -268,15 +268,15 @@ void ShardSockets::add_lane(int fd) {
     lanes_.insert(fd);
 }
 
-void ShardSockets::drain_lane(int fd) {
-    const auto state = sockets::drain_lane(fd, context_->lanes, [this](const LaneChange& change) {
+void ShardSockets::read_lane(int fd) {
+    const auto state = drain_lane(fd, context_->lanes, [this](const LaneChange& change) {
         return apply_lane_change(change);
     });
     if (state == LaneState::more) {
         // Edge-triggered: no new edge for what is left, so come back after the others had
         // their turn.
         context_->post(index_, [fd](ShardSockets& s) {
-            if (s.lanes_.contains(fd)) s.drain_lane(fd);
+            if (s.lanes_.contains(fd)) s.read_lane(fd);
         });
     } else if (state == LaneState::gone) {
         reactor_.forget(fd);  // ours alone: the close takes it out of the set

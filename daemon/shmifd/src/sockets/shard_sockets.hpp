@@ -95,7 +95,7 @@ class ShardSockets final : public SpliceOwner {
     Shard& shard() { return shard_; }
 
   private:
-    void drain_lane(int fd);
+    void read_lane(int fd);
     // Records the change and applies it where the socket's data path runs; false when no
     // TCP socket has that id.
     bool apply_lane_change(const LaneChange& change);
