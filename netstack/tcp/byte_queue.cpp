@@ -40,6 +40,13 @@ std::span<const std::byte> ByteQueue::view(std::size_t offset, std::size_t len) 
     return {storage_.get() + head_ + offset, std::min(len, size() - offset)};
 }
 
+void ByteQueue::release_if_empty() {
+    if (!empty()) return;
+    storage_.reset();
+    allocated_ = 0;
+    clear();
+}
+
 void ByteQueue::consume(std::size_t n) {
     head_ += std::min(n, size());
     if (head_ == tail_) clear();

@@ -13,6 +13,7 @@ namespace netstack::tcp {
 class ByteQueue {
   public:
     std::size_t size() const { return tail_ - head_; }
+    std::size_t allocated() const { return allocated_; }  // storage held, in bytes
     bool empty() const { return tail_ == head_; }
     // n bytes of room after what is held, not yet held: the caller fills a prefix and
     // commits it. Valid until the next call that changes the queue.
@@ -24,6 +25,8 @@ class ByteQueue {
     std::byte at(std::size_t offset) const { return storage_[head_ + offset]; }
     void consume(std::size_t n);
     void clear() { head_ = tail_ = 0; }
+    // Gives the storage back if nothing is held (the next reserve allocates anew).
+    void release_if_empty();
 
   private:
     std::unique_ptr<std::byte[]> storage_;

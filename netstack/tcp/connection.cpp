@@ -227,6 +227,7 @@ std::span<const std::byte> Connection::receive_view() {
 
 void Connection::receive_commit(std::size_t n, Instant now) {
     receive_.drop(n);
+    if (fin_received_) receive_.release_if_empty();  // the last byte that will come was read
     urgent_in_.read_to(read_seq());
     if (n == 0) return;
     read_in_epoch_ += n;
@@ -402,6 +403,10 @@ void Connection::enter_time_wait(Instant now) {
         return;
     }
     state_ = TcpState::time_wait;
+    // Thousands wait after a burst of short connections: each keeps its 4-tuple, not the
+    // buffers of a connection that will carry no more data.
+    send_.release_if_empty();
+    receive_.release_if_empty();  // else once the reader has taken the rest
     rto_at_.reset();
     persist_at_.reset();
     keepalive_at_.reset();
@@ -466,6 +471,7 @@ TcpInfo Connection::info() const {
     info.bytes_in_flight = flight();
     info.send_queued = send_.size();
     info.receive_queued = receive_.readable();
+    info.buffer_bytes = send_.allocated() + receive_.allocated();
     info.out_of_order_queued = receive_.out_of_order_segments();
     info.send_window = snd_wnd_;
     info.receive_window = seq_gt(rcv_adv_, rcv_nxt_) ? rcv_adv_ - rcv_nxt_ : 0;

@@ -215,6 +215,7 @@ bool Connection::input_ack(const TcpRepr& seg, Instant now) {
         case TcpState::fin_wait_1:
             if (fin_acked()) {
                 state_ = TcpState::fin_wait_2;
+                send_.release_if_empty();  // everything sent is acknowledged, for good
                 if (orphaned_) wait_at_ = now + host_.tcp_config().fin_wait_2_timeout;
             }
             break;

@@ -73,6 +73,17 @@ void ReceiveBuffer::discard_all() {
     data_.clear();
 }
 
+std::size_t ReceiveBuffer::allocated() const {
+    std::size_t bytes = data_.allocated();
+    for (const auto& segment : ooo_)
+        bytes += segment.bytes.capacity();
+    return bytes;
+}
+
+void ReceiveBuffer::release_if_empty() {
+    if (ooo_.empty()) data_.release_if_empty();
+}
+
 std::vector<ReceiveBuffer::Block> ReceiveBuffer::out_of_order_blocks() const {
     std::vector<Block> blocks;
     for (const auto& seg : ooo_) {

@@ -32,6 +32,8 @@ class ReceiveBuffer {
     // The readable byte `offset` bytes ahead of the reader (offset < readable()).
     std::byte at(std::size_t offset) const { return data_.at(offset); }
     void discard_all();
+    // Gives the storage back if nothing is held, in order or out of it.
+    void release_if_empty();
 
     std::size_t readable() const { return data_.size(); }
     // Room for new data: the window (out-of-order bytes are inside it, not extra).
@@ -39,6 +41,8 @@ class ReceiveBuffer {
     std::size_t capacity() const { return capacity_; }
     void set_capacity(std::size_t capacity) { capacity_ = std::max(capacity, capacity_); }
     std::size_t out_of_order_segments() const { return ooo_.size(); }
+    // Storage held, in bytes: the in-order queue's and the out-of-order segments'.
+    std::size_t allocated() const;
     // Blocks held out of order as offsets past the next expected byte, for SACK.
     struct Block {
         std::size_t offset;

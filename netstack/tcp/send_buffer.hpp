@@ -28,8 +28,11 @@ class SendBuffer {
     }
     std::size_t size() const { return bytes_.size(); }
     std::size_t capacity() const { return capacity_; }
+    std::size_t allocated() const { return bytes_.allocated(); }
     std::size_t free() const { return capacity_ > size() ? capacity_ - size() : 0; }
     void set_capacity(std::size_t capacity) { capacity_ = capacity; }
+    // Gives the storage back if nothing is held.
+    void release_if_empty() { bytes_.release_if_empty(); }
 
   private:
     ByteQueue bytes_;

@@ -19,6 +19,7 @@ nlohmann::json to_json(const netstack::TcpInfo& t) {
             {"remote", t.remote.to_string()},
             {"recv_q", t.receive_queued},
             {"send_q", t.send_queued},
+            {"buffer_bytes", t.buffer_bytes},
             {"mss", t.mss},
             {"peer_mss", t.peer_mss},
             {"send_wscale", t.send_wscale},

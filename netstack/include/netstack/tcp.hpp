@@ -122,8 +122,11 @@ struct TcpInfo {
     std::size_t send_queued = 0;          // accepted by tcp_send, not yet acknowledged
     std::size_t receive_queued = 0;       // in order, not yet read
     std::size_t out_of_order_queued = 0;  // segments
-    std::uint32_t send_window = 0;        // the peer's, scaled
-    std::uint32_t receive_window = 0;     // ours, as last advertised, scaled
+    // Memory its send and receive buffers hold (allocated, whether filled or not; as the
+    // skmem of `ss -m`): none once it will carry no more data (TIME-WAIT).
+    std::size_t buffer_bytes = 0;
+    std::uint32_t send_window = 0;     // the peer's, scaled
+    std::uint32_t receive_window = 0;  // ours, as last advertised, scaled
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_acked = 0;
     std::uint64_t bytes_received = 0;

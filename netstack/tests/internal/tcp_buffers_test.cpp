@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <deque>
 #include <random>
@@ -63,6 +64,23 @@ TEST(ByteQueue, HoldsWhatAPlainModelHoldsThroughCompactionAndGrowth) {
                                model.begin() + static_cast<std::ptrdiff_t>(offset)));
         ASSERT_EQ(queue.at(0), model.front());
     }
+}
+
+// Storage is given back only when nothing is held, and the queue works on from nothing.
+TEST(ByteQueue, GivesItsStorageBackOnlyWhenEmpty) {
+    ByteQueue queue;
+    const std::array<std::byte, 3> abc{std::byte{'a'}, std::byte{'b'}, std::byte{'c'}};
+    queue.append(abc);
+    EXPECT_GE(queue.allocated(), abc.size());
+    queue.release_if_empty();
+    ASSERT_EQ(queue.size(), abc.size());  // held: kept
+    EXPECT_EQ(queue.at(2), std::byte{'c'});
+    queue.consume(abc.size());
+    queue.release_if_empty();
+    EXPECT_EQ(queue.allocated(), 0u);
+    queue.append(abc);
+    ASSERT_EQ(queue.size(), abc.size());
+    EXPECT_EQ(queue.at(0), std::byte{'a'});
 }
 
 TEST(ByteQueue, ViewsPastTheEndAreEmptyAndConsumingTooMuchEmptiesIt) {

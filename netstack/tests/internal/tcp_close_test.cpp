@@ -56,6 +56,39 @@ TEST_F(Open, ActiveCloseThroughTimeWait) {
     EXPECT_EQ(state(), TcpState::closed);
 }
 
+// A connection gives its buffers back as each direction ends for good: thousands wait in
+// TIME-WAIT after a burst of short connections, and each kept 256 KiB before.
+TEST_F(Open, BuffersAreGivenBackOnceNoMoreDataCanMove) {
+    auto held = [&] { return rig.stack.tcp_info(s)->buffer_bytes; };
+    const auto ours = bytes_of(1000);
+    ASSERT_EQ(*rig.stack.tcp_send(s, ours, rig.now()), ours.size());
+    rig.sent();
+    rig.our_seq += 1000;
+    const auto theirs = bytes_of(100, 7);
+    rig.inject(rig.peer(flag::ack), theirs);  // acknowledges ours, sends 100 we leave unread
+    rig.peer_seq += 100;
+    rig.sent();
+    EXPECT_GE(held(), ours.size() + theirs.size());
+    ASSERT_TRUE(rig.stack.tcp_shutdown(s, ShutdownHow::write, rig.now()));
+    rig.sent();
+    ++rig.our_seq;
+    rig.inject(rig.peer(flag::ack));  // our FIN acknowledged: nothing more to send
+    ASSERT_EQ(state(), TcpState::fin_wait_2);
+    const auto receiving = held();
+    EXPECT_GE(receiving, theirs.size());
+    EXPECT_LT(receiving, ours.size() + theirs.size());
+    rig.inject(rig.peer(flag::ack | flag::fin));
+    ++rig.peer_seq;
+    rig.sent();
+    ASSERT_EQ(state(), TcpState::time_wait);
+    EXPECT_EQ(held(), receiving);  // the reader has not taken the last bytes yet
+    std::array<std::byte, 200> buffer{};
+    ASSERT_EQ(*rig.stack.tcp_receive(s, buffer, rig.now()), theirs.size());
+    EXPECT_TRUE(std::equal(theirs.begin(), theirs.end(), buffer.begin()));
+    EXPECT_EQ(held(), 0u);
+    EXPECT_EQ(*rig.stack.tcp_receive(s, buffer, rig.now()), 0u);  // and the end of the stream
+}
+
 TEST_F(Open, SimultaneousClose) {
     ASSERT_TRUE(rig.stack.tcp_shutdown(s, ShutdownHow::write, rig.now()));
     const Sent our_fin = rig.one();
