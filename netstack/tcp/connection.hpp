@@ -321,8 +321,9 @@ class Connection {
     bool short_unacked_ = false;
     bool interactive_ = false;
     Instant last_data_in_{};
-    bool ack_now_ = false;   // output() sends an ACK even without data
-    bool ack_held_ = false;  // the host sends it at the end of a receive batch
+    bool ack_now_ = false;       // output() sends an ACK even without data
+    bool sws_override_ = false;  // on_persist: a window too small to use is used
+    bool ack_held_ = false;      // the host sends it at the end of a receive batch
     static constexpr std::size_t kMaxHeldAck = 64 * 1024;  // as a GRO aggregate
     std::optional<Instant> rto_at_{}, delack_at_{}, persist_at_{}, keepalive_at_{}, wait_at_{};
     std::uint32_t window_probes_ = 0;

@@ -245,7 +245,7 @@ void Connection::output(Instant now) {
             const bool idle =
                 snd_nxt_ == snd_una_ || options_.no_delay || before_sacked || urgent_out_.active();
             const bool half_window = len >= max_snd_wnd_ / 2;
-            if (len < max_payload() && !((empties && idle) || half_window)) break;
+            if (len < max_payload() && !((empties && idle) || half_window || sws_override_)) break;
         }
         const std::uint32_t used = send_data_at(snd_nxt_, len, now);
         if (used == 0) break;
@@ -253,9 +253,11 @@ void Connection::output(Instant now) {
         sent = true;
         if (fin_due) break;
     }
-    // Zero window with data waiting and nothing in flight: probe (RFC 9293 3.8.6.1).
+    // Data waiting and nothing in flight, so no ACK will come to send it: a zero window is
+    // probed (RFC 9293 3.8.6.1), one too small to use is used after all (silly-window
+    // avoidance's override timeout, 3.8.6.2.1): its update may have been lost.
     const bool waiting = data_offset(snd_nxt_) < send_.size() || (fin_queued_ && !fin_sent());
-    if (may_send && snd_wnd_ == 0 && waiting && snd_una_ == snd_max_ && !persist_at_) {
+    if (may_send && waiting && snd_una_ == snd_max_ && !persist_at_) {
         rto_at_.reset();
         persist_at_ = now + rtt_.rto();
     }

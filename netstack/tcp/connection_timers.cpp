@@ -93,7 +93,12 @@ void Connection::on_rto(Instant now) {
 }
 
 void Connection::on_persist(Instant now) {
-    if (snd_wnd_ > 0) return output(now);
+    if (snd_wnd_ > 0) {  // open, but too little for silly-window avoidance: send what fits
+        sws_override_ = true;
+        output(now);
+        sws_override_ = false;
+        return;
+    }
     // A window probe as Linux sends it: an ACK for old data (seq snd_una - 1) that the
     // receiver must answer with its current window.
     ++window_probes_;

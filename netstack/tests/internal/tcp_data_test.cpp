@@ -228,6 +228,30 @@ TEST_F(Connected, LossInSlowStartThenFastRetransmitAndNewRenoRecovery) {
     EXPECT_EQ(rig.stack.stats().tcp.timeouts, 0u);
 }
 
+// A window that opens by less than a segment (and less than half the largest seen) is not
+// used at once (silly-window avoidance), but not waited on for ever either: its update may
+// be lost, and nothing else would come. After an RTO the sender sends what fits, as Linux's
+// probe timer does (tcp_write_wakeup), and the ACK of that tells the real window.
+TEST_F(Connected, AWindowTooSmallToUseIsUsedAfterATimeout) {
+    rig.inject(rig.peer(flag::ack, 1000));  // 1000 bytes: under an MSS and half of 65535
+    const auto data = bytes_of(5000);
+    ASSERT_EQ(*rig.stack.tcp_send(s, data, rig.now()), data.size());
+    rig.nothing_sent();
+    rig.advance(199ms);
+    rig.nothing_sent();
+    rig.advance(1ms);
+    const Sent override = rig.one();
+    EXPECT_EQ(override.tcp.seq, rig.our_seq);
+    EXPECT_EQ(override.data, std::vector<std::byte>(data.begin(), data.begin() + 1000));
+    rig.our_seq += 1000;
+    rig.inject(rig.peer(flag::ack));  // the real window: full segments go at once
+    const auto next = rig.sent();
+    ASSERT_FALSE(next.empty());
+    EXPECT_EQ(next[0].tcp.seq, rig.our_seq);
+    EXPECT_EQ(next[0].data.size(), rig.stack.tcp_info(s)->mss);
+    EXPECT_EQ(rig.stack.stats().tcp.window_probes, 0u);
+}
+
 TEST_F(Connected, ZeroWindowIsProbedWithBackoff) {
     rig.inject(rig.peer(flag::ack, 0));  // the peer's window closes
     const auto data = bytes_of(100);
