@@ -11,8 +11,11 @@
 
 #include <array>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -187,6 +190,64 @@ TEST_F(ForwardTest, AThousandConcurrentConnectionsAllComplete) {
     EXPECT_EQ(row["failed"], 0u) << row.dump();
     EXPECT_EQ(row["bytes_to_virtual"], 3'000'000u) << row.dump();
     EXPECT_EQ(row["bytes_to_host"], 3'000'000u) << row.dump();
+}
+
+// Where forwarded connections run with two workers: a client that connects again and again
+// stays on the worker that accepted it (no hand-off between threads per connection), and
+// many connections at once spread over both.
+TEST_F(ForwardTest, ConnectionsStayWhereAcceptedUntilManySpreadOut) {
+    const int port = free_port();
+    auto fwd = start("fwd", lan, "10.0.0.2/24",  // two workers, as every daemon here
+                     {"--forward", "tcp:" + std::to_string(port) + "=10.0.0.1:7"});
+    ASSERT_FALSE(HasFailure());
+    const auto spec = canonical(port, "10.0.0.1:7");
+    // An echoed byte proves the connection runs (and is listed); its shard, from fwd.list.
+    auto open_one = [&]() -> int {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        timeval timeout{.tv_sec = 10, .tv_usec = 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        char c = 'x';
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::write(fd, &c, 1) != 1 || ::read(fd, &c, 1) != 1) {
+            ::close(fd);
+            return -1;
+        }
+        return fd;
+    };
+    auto shards_of_live = [&] {
+        std::map<int, int> count;  // shard -> connections
+        const auto row = forward_row(*fwd, spec);
+        for (const auto& c : row["live"])
+            ++count[c["shard"].get<int>()];
+        return count;
+    };
+    std::set<int> sequential;
+    for (int i = 0; i < 12; ++i) {
+        const int fd = open_one();
+        ASSERT_GE(fd, 0) << fwd->log();
+        const auto live = shards_of_live();
+        ASSERT_EQ(live.size(), 1u) << forward_row(*fwd, spec).dump();
+        sequential.insert(live.begin()->first);
+        ::close(fd);
+        ASSERT_TRUE(wait_until([&] { return forward_row(*fwd, spec)["active"] == 0u; }, 10s));
+    }
+    EXPECT_EQ(sequential.size(), 1u) << "one after another, they ran on more than one worker";
+
+    std::vector<int> held;
+    for (int i = 0; i < 24; ++i) {
+        held.push_back(open_one());
+        ASSERT_GE(held.back(), 0) << fwd->log();
+    }
+    const auto live = shards_of_live();
+    ASSERT_EQ(live.size(), 2u) << forward_row(*fwd, spec).dump();
+    EXPECT_LE(std::abs(live.begin()->second - live.rbegin()->second), 4)
+        << forward_row(*fwd, spec).dump();
+    for (int fd : held)
+        ::close(fd);
 }
 
 // A half-close crosses both ways: the host client's FIN reaches the echo service, which

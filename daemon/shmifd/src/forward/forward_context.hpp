@@ -1,5 +1,5 @@
 // Every shard's part of port forwarding, and a way to run work on any of them (an acceptor
-// hands each host connection to the next shard in turn).
+// hands a host connection to a shard that carries fewer connections than its own).
 #pragma once
 
 #include <cstddef>

@@ -121,7 +121,8 @@ ForwardService::Outcome ForwardService::add_inbound(const std::shared_ptr<Forwar
         }
         listeners.push_back(*fd);
     }
-    // The ports are spread over the shards; connections go to every shard in turn.
+    // The ports are spread over the shards; connections run where they are accepted unless
+    // that shard carries clearly more than another (ShardForwards::placement).
     for (std::uint16_t i = 0; i < state->spec.count; ++i) {
         const int fd = listeners[i];
         const auto shard = (state->id + i) % context_.shards.size();

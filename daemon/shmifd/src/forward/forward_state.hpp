@@ -55,7 +55,6 @@ class ForwardState {
     const ForwardSpec spec;
     ForwardCounters counters;
     std::atomic<bool> stopping{false};  // deleted: no new connections
-    std::atomic<std::uint32_t> next_shard{0};
 
     // A new connection, if the forward runs and both limits allow it; counted either way.
     bool admit();

@@ -1,6 +1,6 @@
 // An inbound forward's listening socket on the host, for one port of its range, watched by
-// one shard: each connection it accepts is admitted (or reset, over a limit) and handed to
-// the next shard in turn, which connects it into the stack (ShardForwards::open_inbound).
+// one shard: each connection it accepts is admitted (or reset, over a limit) and connected
+// into the stack here or on a shard that carries fewer (ShardForwards::dispatch_inbound).
 #pragma once
 
 #include <chrono>

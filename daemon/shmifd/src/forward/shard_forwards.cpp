@@ -40,6 +40,7 @@ void ShardForwards::close_all() {
     udp_.clear();
     reset_connections([](const ForwardState&) { return true; });
     running_.clear();
+    running_count_.store(0, std::memory_order_relaxed);
     retired_.clear();
 }
 
@@ -99,10 +100,28 @@ void ShardForwards::reset_connections(const std::function<bool(const ForwardStat
         splice->abort();  // retires it (running_ changes: hence the list)
 }
 
+// Where an accepted connection runs: here, where it was accepted (no hand-off between
+// threads: a client that connects again and again keeps one worker busy rather than waking
+// two in turn), unless another shard carries `spread` fewer connections, so that many at
+// once share the workers out. The counts are read racily: a placement off by one is fine.
+std::size_t ShardForwards::placement() const {
+    constexpr std::size_t spread = 4;
+    std::size_t best = shard_.index();
+    std::size_t least = carried();
+    for (std::size_t i = 0; i < context_->shards.size(); ++i) {
+        const std::size_t load = context_->shards[i]->carried();
+        if (load + spread <= least) {
+            best = i;
+            least = load + spread;  // another must beat this one by `spread` too
+        }
+    }
+    return best;
+}
+
 void ShardForwards::dispatch_inbound(const std::shared_ptr<ForwardState>& state, int host_fd,
                                      netstack::Endpoint host_peer, netstack::Endpoint target) {
-    const auto count = context_->shards.size();
-    const auto index = state->next_shard.fetch_add(1, std::memory_order_relaxed) % count;
+    const auto index = placement();
+    context_->shards[index]->on_the_way_.fetch_add(1, std::memory_order_relaxed);
     if (index == shard_.index()) {  // here: no queue, no wake-up
         open_inbound(state, host_fd, host_peer, target);
         return;
@@ -112,6 +131,7 @@ void ShardForwards::dispatch_inbound(const std::shared_ptr<ForwardState>& state,
             s.open_inbound(state, host_fd, host_peer, target);
         });
     if (!posted) {  // that shard is gone: the daemon is stopping
+        context_->shards[index]->on_the_way_.fetch_sub(1, std::memory_order_relaxed);
         reset_and_close(host_fd);
         state->abandoned();
     }
@@ -119,6 +139,7 @@ void ShardForwards::dispatch_inbound(const std::shared_ptr<ForwardState>& state,
 
 void ShardForwards::open_inbound(const std::shared_ptr<ForwardState>& state, int host_fd,
                                  netstack::Endpoint host_peer, netstack::Endpoint target) {
+    on_the_way_.fetch_sub(1, std::memory_order_relaxed);
     if (state->stopping.load()) {  // deleted (maybe with --kill) while it was on its way here
         reset_and_close(host_fd);
         state->abandoned();
@@ -164,6 +185,7 @@ void ShardForwards::splice(const std::shared_ptr<ForwardState>& state, int host_
                                                        connected, sockets::SpliceEnd::host_tcp);
     auto* raw = splice.get();
     running_.emplace(id, Running{std::move(splice), state});
+    running_count_.store(running_.size(), std::memory_order_relaxed);
     state->started({record, host_peer});
     raw->start();
 }
@@ -174,6 +196,7 @@ void ShardForwards::retire_tcp(std::uint64_t id, const std::string& last_error) 
     it->second.state->ended(id, last_error);
     retired_.push_back(std::move(it->second.splice));
     running_.erase(it);
+    running_count_.store(running_.size(), std::memory_order_relaxed);
 }
 
 }  // namespace shmifd::forward

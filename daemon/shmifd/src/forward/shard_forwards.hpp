@@ -4,6 +4,7 @@
 // other). Everything is touched only on the shard's thread; ForwardService posts here.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <expected>
 #include <functional>
@@ -67,15 +68,21 @@ class ShardForwards final : public sockets::SpliceOwner {
     void stop(std::uint64_t forward, bool kill);
 
     // --- from the acceptors and listener shares -------------------------------------------
-    // Hands an admitted host connection to the next shard in turn.
+    // Runs an admitted host connection here, or on a shard that carries clearly fewer.
     void dispatch_inbound(const std::shared_ptr<ForwardState>& state, int host_fd,
                           netstack::Endpoint host_peer, netstack::Endpoint target);
-    // Connects an admitted host connection into the stack, here.
+    // Connects an admitted host connection into the stack, here (dispatched here before).
     void open_inbound(const std::shared_ptr<ForwardState>& state, int host_fd,
                       netstack::Endpoint host_peer, netstack::Endpoint target);
     // Splices a host socket and a connection of this shard's stack.
     void splice(const std::shared_ptr<ForwardState>& state, int host_fd, netstack::SocketId socket,
                 netstack::Endpoint host_peer, bool connected);
+
+    // Connections running here or on their way here: what placement compares (any thread).
+    std::size_t carried() const {
+        return running_count_.load(std::memory_order_relaxed) +
+               on_the_way_.load(std::memory_order_relaxed);
+    }
 
     // --- sockets::SpliceOwner ---------------------------------------------------------------
     sockets::FdReactor& reactor() override { return reactor_; }
@@ -90,6 +97,7 @@ class ShardForwards final : public sockets::SpliceOwner {
     };
 
     void reset_connections(const std::function<bool(const ForwardState&)>& which);
+    std::size_t placement() const;
 
     Shard& shard_;
     sockets::FdReactor& reactor_;
@@ -100,6 +108,8 @@ class ShardForwards final : public sockets::SpliceOwner {
     std::vector<std::unique_ptr<ExposeShare>> shares_;
     std::vector<std::unique_ptr<UdpFlows>> udp_;
     std::map<std::uint64_t, Running> running_;
+    std::atomic<std::size_t> running_count_{0};  // running_.size(), for other shards to read
+    std::atomic<std::size_t> on_the_way_{0};     // dispatched here, not yet opened
     std::vector<std::unique_ptr<sockets::TcpSplice>> retired_;
 };
 
