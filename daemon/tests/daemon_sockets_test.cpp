@@ -271,7 +271,8 @@ TEST_F(SocketServiceTest, LingerOffAndOnAndTheTagInVersion) {
 
 // One request on a fresh connection to `socket_path`, read with the descriptor its reply
 // carries (-1 when none): what libshmifsock does for sock.open and sock.lane.
-std::pair<json, int> call_for_descriptor(const std::string& socket_path, const std::string& cmd) {
+std::pair<json, int> call_for_descriptor(const std::string& socket_path, const std::string& cmd,
+                                         const json& args = json::object()) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -280,7 +281,7 @@ std::pair<json, int> call_for_descriptor(const std::string& socket_path, const s
         ::close(fd);
         return {json(), -1};
     }
-    const std::string line = "{\"v\":1,\"id\":1,\"cmd\":\"" + cmd + "\",\"args\":{}}\n";
+    const std::string line = json{{"v", 1}, {"id", 1}, {"cmd", cmd}, {"args", args}}.dump() + "\n";
     (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
     std::string text;
     int passed = -1;
@@ -374,6 +375,43 @@ TEST_F(SocketServiceTest, ALaneSetsTcpNodelayWithoutARequestAndCountsWhatIsNoCha
     ::close(lane);
     EXPECT_TRUE(wait_until([&] { return lanes().value("open", -1) == 0; })) << lanes().dump();
     ::close(udp_fd);
+    ::close(fd);
+    shmifsock_close_session(session);
+}
+
+// A lane is read by the worker that runs the socket it was asked for (libshmifsock names the
+// socket whose change asked): that socket's changes need no hand-off between workers.
+TEST_F(SocketServiceTest, ALaneIsReadByTheWorkerOfTheSocketItWasAskedFor) {
+    auto* session = shmifsock_connect(a->socket().c_str());
+    ASSERT_NE(session, nullptr);
+    const int fd = connect_to(session, "10.0.0.2", 7);  // b's echo
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    std::uint64_t tcp = 0;
+    ASSERT_EQ(shmifsock_is_virtual(session, fd, &tcp), 1);
+    int worker = -1;
+    const auto list = a->ok("sock.list");
+    for (const auto& row : list["sockets"])
+        if (row.value("sock", std::uint64_t{0}) == tcp) worker = row.value("worker", -1);
+    ASSERT_GE(worker, 0) << a->ok("sock.list").dump();
+
+    std::vector<int> lanes;
+    for (int i = 0; i < 4; ++i) {  // round-robin would spread these over both workers
+        const auto [reply, lane] = call_for_descriptor(a->socket(), "sock.lane", {{"sock", tcp}});
+        ASSERT_GE(lane, 0) << reply.dump();
+        lanes.push_back(lane);
+    }
+    auto by_worker = [&] { return a->ok("sock.list")["lanes"].value("workers", json::array()); };
+    ASSERT_TRUE(wait_until([&] {
+        const auto w = by_worker();
+        const auto ours = static_cast<std::size_t>(worker);
+        return w.size() == 2 && w[ours] == 4 && w[1 - ours] == 0;
+    })) << by_worker().dump()
+        << " (the socket's worker: " << worker << ")";
+    for (const int lane : lanes)
+        ::close(lane);
+    EXPECT_TRUE(wait_until([&] {
+        return by_worker() == json::array({0, 0});
+    })) << by_worker().dump();
     ::close(fd);
     shmifsock_close_session(session);
 }

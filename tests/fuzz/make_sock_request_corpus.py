@@ -43,6 +43,8 @@ SEEDS = {
     "getopt": line("sock.getopt", {"sock": 4, "name": "TCP_INFO"}),
     "list": line("sock.list", {}),
     "lane": line("sock.lane", {}),
+    "lane_for_sock": line("sock.lane", {"sock": 12}),
+    "lane_sock_zero": line("sock.lane", {"sock": 0}),
     "lane_change_nodelay": struct.pack("<QIi", 7, 1, 1),
     "lane_change_bad_value": struct.pack("<QIi", 7, 1, 2),
     "lane_change_bad_option": struct.pack("<QIi", 7, 2, 0),

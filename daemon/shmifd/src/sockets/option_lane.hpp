@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace shmifd::sockets {
 
@@ -27,9 +28,10 @@ struct LaneChange {
 std::optional<LaneChange> decode_lane_change(std::span<const std::byte> message);
 
 struct LaneCounters {
-    std::atomic<std::uint64_t> open{0};      // lanes whose client end may still write
-    std::atomic<std::uint64_t> changes{0};   // applied to a socket
-    std::atomic<std::uint64_t> rejected{0};  // malformed, or naming no TCP socket
+    std::atomic<std::uint64_t> open{0};                 // lanes whose client end may still write
+    std::atomic<std::uint64_t> changes{0};              // applied to a socket
+    std::atomic<std::uint64_t> rejected{0};             // malformed, or naming no TCP socket
+    std::vector<std::atomic<std::uint64_t>> by_worker;  // open lanes each worker reads
 };
 
 enum class LaneState : std::uint8_t {

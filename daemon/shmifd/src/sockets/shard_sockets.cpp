@@ -58,12 +58,8 @@ void ShardSockets::arm() {
 }
 
 void ShardSockets::close_all() {
-    for (const int fd : lanes_) {
-        reactor_.forget(fd);
-        ::close(fd);
-        context_->lanes.open.fetch_sub(1, std::memory_order_relaxed);
-    }
-    lanes_.clear();
+    while (!lanes_.empty())
+        close_lane(*lanes_.begin());
     for (auto& [id, listener] : listeners_)
         listener->stop();
     listeners_.clear();
@@ -266,6 +262,15 @@ void ShardSockets::add_lane(int fd) {
         return;
     }
     lanes_.insert(fd);
+    context_->lanes.by_worker[index_].fetch_add(1, std::memory_order_relaxed);
+}
+
+void ShardSockets::close_lane(int fd) {
+    reactor_.forget(fd);  // ours alone: the close takes it out of the set
+    ::close(fd);
+    lanes_.erase(fd);
+    context_->lanes.open.fetch_sub(1, std::memory_order_relaxed);
+    context_->lanes.by_worker[index_].fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ShardSockets::read_lane(int fd) {
@@ -279,10 +284,7 @@ void ShardSockets::read_lane(int fd) {
             if (s.lanes_.contains(fd)) s.read_lane(fd);
         });
     } else if (state == LaneState::gone) {
-        reactor_.forget(fd);  // ours alone: the close takes it out of the set
-        ::close(fd);
-        lanes_.erase(fd);
-        context_->lanes.open.fetch_sub(1, std::memory_order_relaxed);
+        close_lane(fd);
     }
 }
 

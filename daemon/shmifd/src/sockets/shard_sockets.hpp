@@ -96,6 +96,7 @@ class ShardSockets final : public SpliceOwner {
 
   private:
     void read_lane(int fd);
+    void close_lane(int fd);
     // Records the change and applies it where the socket's data path runs; false when no
     // TCP socket has that id.
     bool apply_lane_change(const LaneChange& change);

@@ -60,8 +60,11 @@ SockRequest decode_sock_request(std::string_view cmd, control::Args& args) {
         r.sock = sock_arg(args);
         r.option = args.required_string("name");
         if (r.kind == Kind::setopt) r.value = args.required_int("value", -1, INT32_MAX);
-    } else if (cmd == "list" || cmd == "lane") {
-        r.kind = cmd == "list" ? Kind::list : Kind::lane;
+    } else if (cmd == "list") {
+        r.kind = Kind::list;
+    } else if (cmd == "lane") {
+        r.kind = Kind::lane;
+        r.sock = args.optional_uint("sock", 1, UINT64_MAX).value_or(0);
     } else {
         throw control::ArgumentError("no such socket command", "unknown_command");
     }

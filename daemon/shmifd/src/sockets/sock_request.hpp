@@ -27,8 +27,8 @@ struct SockRequest {
         lane
     };
     Kind kind = Kind::list;
-    std::uint64_t sock = 0;                // >= 1 for every kind but open, list and lane
-    SockType type = SockType::tcp;         // open
+    std::uint64_t sock = 0;         // >= 1 for every kind but open and list (lane: 0 if not given)
+    SockType type = SockType::tcp;  // open
     SockDomain domain = SockDomain::inet;  // open
     netstack::Endpoint endpoint{};  // bind: the local end; connect: the remote one (either family)
     std::uint32_t backlog = 128;    // listen

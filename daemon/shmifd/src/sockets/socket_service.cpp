@@ -87,6 +87,7 @@ void SocketService::start(Dataplane& dataplane) {
     context_ = std::unique_ptr<ServiceContext>(new ServiceContext{table_, dataplane.posters(), {}});
     for (Shard* shard : dataplane.shards())
         context_->shards.push_back(&shard->sockets());
+    context_->lanes.by_worker = std::vector<std::atomic<std::uint64_t>>(context_->shards.size());
     lobby_slot_ = waker_.add(lobby_.fd(), [this] {
         lobby_.drain([this](std::uint64_t id) {
             auto record = table_.find(id);
@@ -147,7 +148,7 @@ void SocketService::handle(std::string_view cmd, control::Args& args,
         case Kind::list:
             return list(done);
         case Kind::lane:
-            return lane(done);
+            return lane(r, done);
     }
 }
 
@@ -537,14 +538,31 @@ void SocketService::list(control::Done& done) {
                         {"drops", r->drops.load()}});
     }
     const auto& lanes = context_->lanes;
+    json by_worker = json::array();
+    for (const auto& count : lanes.by_worker)
+        by_worker.push_back(count.load());
     done(json{{"sockets", rows},
               {"lanes",
                {{"open", lanes.open.load()},
                 {"changes", lanes.changes.load()},
-                {"rejected", lanes.rejected.load()}}}});
+                {"rejected", lanes.rejected.load()},
+                {"workers", std::move(by_worker)}}}});
 }
 
-void SocketService::lane(control::Done& done) {
+// A lane's worker: the one that runs the socket whose change asked for it, if it runs. A
+// change for a socket of another worker is one more hand-off and wake-up; a server's
+// connections tend to be where its first one was (a forward keeps those it accepts on one
+// worker, ShardForwards::placement).
+std::size_t SocketService::lane_shard(std::uint64_t sock) {
+    if (auto record = table_.find(sock)) {
+        std::lock_guard lock(record->mutex);
+        if (record->placed && record->shard && *record->shard < context_->shards.size())
+            return *record->shard;
+    }
+    return any_shard();
+}
+
+void SocketService::lane(const SockRequest& r, control::Done& done) {
     // A process asks for one (a fork's child shares it): the bound is for clients that ask on
     // and on, whose descriptors would otherwise pile up here.
     constexpr std::uint64_t max_lanes = 1024;
@@ -561,7 +579,7 @@ void SocketService::lane(control::Done& done) {
         return done(std::unexpected(errno_error("cannot create a socketpair", pair.error())));
     }
     const int ours = pair->daemon;
-    if (!context_->post(any_shard(), [ours](ShardSockets& s) { s.add_lane(ours); })) {
+    if (!context_->post(lane_shard(r.sock), [ours](ShardSockets& s) { s.add_lane(ours); })) {
         ::close(ours);
         ::close(pair->client);
         open.fetch_sub(1);

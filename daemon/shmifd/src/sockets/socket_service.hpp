@@ -49,7 +49,8 @@ class SocketService {
     void setopt(const SockRequest&, control::Done&);
     void getopt(const SockRequest&, control::Done&);
     void list(control::Done&);
-    void lane(control::Done&);
+    void lane(const SockRequest&, control::Done&);
+    std::size_t lane_shard(std::uint64_t sock);
 
     // The socket `id` names; throws control::ArgumentError (not_found) when there is none.
     std::shared_ptr<SockRecord> record(std::uint64_t id);
