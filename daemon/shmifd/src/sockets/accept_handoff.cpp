@@ -43,18 +43,23 @@ bool within_backlog(const SockRecord& l) {
 
 bool has_room(SockRecord& l) {
     bool room = l.handoff ? within_backlog(l) : l.ready.size() + l.accepting < l.backlog;
-    if (!room && l.handoff) {
+    if (!room && l.handoff && l.daemon_end >= 0) {
+        acknowledged(l, drain_acknowledgements(l.daemon_end));
         recount(l);
         room = within_backlog(l);
     }
-    if (!room) l.held_back = true;
     return room;
 }
 
 void announce_ready(SockRecord& l) {
     if (!l.handoff || l.daemon_end < 0) return;
+    // Acknowledgements are read here, by whichever shard announces, once half a window of
+    // them may wait: no worker is woken for each, and they never fill the client's buffer.
+    if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW / 2)
+        acknowledged(l, drain_acknowledgements(l.daemon_end));
     while (l.unannounced > 0 && l.unannounced <= l.ready.size()) {
         if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW) {
+            acknowledged(l, drain_acknowledgements(l.daemon_end));
             recount(l);
             if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW) return;  // the next ack goes on
         }

@@ -19,7 +19,7 @@ namespace shmifd::sockets {
 
 // Whether the listener may take another connection from the stack: the connections the
 // client has not accepted yet, and those shards are taking (`accepting`), stay within its
-// backlog. When not, `held_back` says so until acknowledgements make room.
+// backlog (acknowledgements that wait are read first).
 bool has_room(SockRecord& listener);
 
 // Sends records for the connections in `ready` that have none yet, as the window allows.

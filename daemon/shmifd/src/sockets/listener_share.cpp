@@ -1,5 +1,6 @@
 #include "listener_share.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,36 +47,66 @@ void ListenerShare::start(bool watch_descriptor) {
     watched_fd_ = record_->daemon_end;
     const auto id = record_->id;
     const ServiceContext* context = &owner_.context();
-    // A hand-off listener's client writes acknowledgements: each frees room for another.
-    const std::uint32_t events = EPOLLRDHUP | (record_->handoff ? EPOLLIN : 0u);
-    owner_.reactor().add(watched_fd_, events,
-                         [context, id, record = record_, fd = watched_fd_](std::uint32_t happened) {
-                             if (happened & EPOLLIN) {
-                                 const auto bytes = drain_acknowledgements(fd);
-                                 bool held_back = false;
-                                 {
-                                     std::lock_guard held(record->mutex);
-                                     acknowledged(*record, bytes);
-                                     announce_ready(*record);
-                                     held_back = std::exchange(record->held_back, false);
-                                 }
-                                 // Only shards that found no room wait for this: waking every
-                                 // shard at every acknowledgement cost a post per connection.
-                                 if (held_back)
-                                     for (std::size_t i = 0; i < context->shards.size(); ++i)
-                                         context->post(
-                                             i, [id](ShardSockets& s) { s.accept_more(id); });
-                             }
-                             if (!(happened & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) return;
-                             // Every copy of the client's end is closed: the listener ends on every
-                             // shard.
-                             for (std::size_t i = 0; i < context->shards.size(); ++i)
-                                 context->post(i, [id](ShardSockets& s) { s.stop_listener(id); });
-                         });
+    // Not EPOLLIN: a hand-off listener's acknowledgements are read by the shards that wait
+    // for them (await_acknowledgements), not by a worker woken for each.
+    owner_.reactor().add(watched_fd_, EPOLLRDHUP, [context, id](std::uint32_t happened) {
+        if (!(happened & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) return;
+        // Every copy of the client's end is closed: the listener ends on every shard.
+        for (std::size_t i = 0; i < context->shards.size(); ++i)
+            context->post(i, [id](ShardSockets& s) { s.stop_listener(id); });
+    });
+}
+
+// A hand-off listener that could not take or announce a connection for want of
+// acknowledgements waits for them here, watching a copy of the descriptor in this shard's
+// set for as long as it waits: no other worker is woken, and none at all while nobody waits.
+// (The copy is a descriptor of its own, so it has its own place in an epoll set.)
+void ListenerShare::await_acknowledgements() {
+    if (ack_watch_ >= 0) return;
+    int copy = -1;
+    {
+        std::lock_guard lock(record_->mutex);
+        if (record_->daemon_end < 0) return;
+        copy = ::fcntl(record_->daemon_end, F_DUPFD_CLOEXEC, 0);
+    }
+    // Adding reports what already waits: no acknowledgement is missed in between.
+    if (copy < 0 ||
+        !owner_.reactor().add(copy, EPOLLIN, [this](std::uint32_t) { acknowledgements_came(); })) {
+        if (copy >= 0) ::close(copy);
+        return;  // out of descriptors: the next accept or announcement reads them
+    }
+    ack_watch_ = copy;
+}
+
+void ListenerShare::stop_awaiting() {
+    if (ack_watch_ < 0) return;
+    owner_.reactor().remove(ack_watch_);  // the daemon's end stays open: epoll must be told
+    ::close(ack_watch_);
+    ack_watch_ = -1;
+}
+
+void ListenerShare::acknowledgements_came() {
+    {
+        std::lock_guard lock(record_->mutex);
+        acknowledged(*record_, drain_acknowledgements(record_->daemon_end));
+        announce_ready(*record_);
+    }
+    stop_awaiting();
+    accept_ready();  // waits again if there is still no room
 }
 
 void ListenerShare::accept_ready() {
     if (stopped_) return;
+    const bool no_room = !take_connections();
+    bool waiting = false;
+    {
+        std::lock_guard lock(record_->mutex);
+        waiting = record_->handoff && (no_room || record_->unannounced > 0);
+    }
+    if (waiting) await_acknowledgements();
+}
+
+bool ListenerShare::take_connections() {
     auto& stack = owner_.shard().stack();
     auto& table = owner_.context().table;
     const auto now = std::chrono::steady_clock::now();
@@ -86,15 +117,15 @@ void ListenerShare::accept_ready() {
         SockOptions inherited;
         {
             std::lock_guard lock(record_->mutex);
-            if (!has_room(*record_)) return;  // the stack queues more
-            ++record_->accepting;             // the place is ours: the other shards accept at once
+            if (!has_room(*record_)) return false;  // the stack queues more
+            ++record_->accepting;  // the place is ours: the other shards accept at once
             listener_fd = record_->daemon_end;
             handoff = record_->handoff;
             inherited = record_->options;
         }
         const PlaceTaken place{*record_};
         auto accepted = stack.tcp_accept(socket_);
-        if (!accepted) return;
+        if (!accepted) return true;
         auto info = stack.tcp_info(*accepted);
         auto record = table.add(SockType::tcp, record_->domain, record_->pid, record_->client);
         if (!record) {
@@ -136,6 +167,7 @@ void ListenerShare::accept_ready() {
         const char token = 'c';
         (void)::send(listener_fd, &token, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     }
+    return true;  // the bound per event: the rest on the next
 }
 
 bool ListenerShare::client_gone() const {
@@ -149,6 +181,7 @@ bool ListenerShare::stop() {
     owner_.shard().unwatch(socket_);
     (void)owner_.shard().stack().tcp_close(socket_, std::chrono::steady_clock::now());
     if (watched_fd_ >= 0) owner_.reactor().remove(watched_fd_);
+    stop_awaiting();
     std::deque<ReadyConnection> orphans;
     int fd = -1;
     {

@@ -34,10 +34,17 @@ class ListenerShare {
     bool client_gone() const;
 
   private:
+    // False when it stopped for want of room in the listener's backlog.
+    bool take_connections();
+    void await_acknowledgements();
+    void stop_awaiting();
+    void acknowledgements_came();
+
     ShardSockets& owner_;
     std::shared_ptr<SockRecord> record_;
     netstack::SocketId socket_;
     int watched_fd_ = -1;
+    int ack_watch_ = -1;  // a copy of the descriptor, watched while acknowledgements are awaited
     bool stopped_ = false;
 };
 

@@ -84,7 +84,6 @@ struct SockRecord {
     bool handoff = false;
     std::size_t records_unread = 0;  // records sent that the client has not acknowledged
     std::size_t unannounced = 0;     // the newest entries of `ready`, no record sent yet
-    bool held_back = false;          // a shard found no room (has_room) since acks last came
     int junk = 0;                    // filler bytes in a fresh stream pair (PROTOCOL.md)
     int daemon_end = -1;             // until a shard's data path owns it
     bool placed = false;             // a shard's data path owns daemon_end
