@@ -148,8 +148,10 @@ bool Session::send_lane_change(std::uint64_t sock, std::uint32_t option, std::in
     MutexLock lock(lane_mutex_);
     if (!lane_) {
         if (lane_refused_) return false;
-        // The socket names the worker to read it (the one that runs the socket).
+        // The socket names the worker to read it (the one that runs the socket); a daemon
+        // from before that argument refuses it (EINVAL) and is asked without.
         auto reply = call("sock.lane", {{"sock", sock}});
+        if (!reply && reply.error() == EINVAL) reply = call("sock.lane", nlohmann::json::object());
         if (!reply) {
             // An older daemon (EOPNOTSUPP) or one at its limit: the control socket it is.
             // A daemon that could not be reached is asked again next time.

@@ -661,6 +661,34 @@ TEST_F(ShmifsockApi, TcpNodelayTravelsOnTheLaneWhenTheDaemonGivesOne) {
     ::close(fd);
 }
 
+// The lane is asked for with the socket whose change needs it (its worker reads it); a daemon
+// from before that argument refuses it as unknown, and is asked again without.
+TEST_F(ShmifsockApi, TheLaneIsAskedForWithItsSocketAndWithoutWhereThatIsRefused) {
+    auto lane = std::make_shared<FakeLane>("shmifd-lane/test/5");
+    ASSERT_GE(lane->ours, 0);
+    std::mutex mutex;  // the fake answers on a thread of its own
+    std::vector<json> asked;
+    answer_with("sock.lane", [lane, &asked, &mutex](const json& request) {
+        std::lock_guard lock(mutex);
+        const auto args = request.value("args", json::object());
+        asked.push_back(args);
+        if (args.contains("sock")) return Answer::failure("invalid_args");
+        return lane->answer();
+    });
+    const int fd = shmifsock_socket(session, AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const auto id = sockets.last();
+    const int yes = 1;
+    ASSERT_EQ(shmifsock_setsockopt(session, fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes), 0);
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(asked.size(), 2u);
+    EXPECT_EQ(asked[0].value("sock", std::uint64_t{0}), id);
+    EXPECT_FALSE(asked[1].contains("sock"));
+    EXPECT_EQ(lane->take().size(), 1u);  // the change went on the lane all the same
+    EXPECT_EQ(count("sock.setopt"), 0u);
+    ::close(fd);
+}
+
 // The program closed the lane's descriptor and its number now holds one of its own sockets:
 // nothing may be written there; the change takes the control socket.
 TEST_F(ShmifsockApi, ALaneWhoseNumberTheProgramReusedIsNeverWrittenTo) {
