@@ -70,8 +70,13 @@ void ListenerShare::await_acknowledgements() {
         copy = ::fcntl(record_->daemon_end, F_DUPFD_CLOEXEC, 0);
     }
     // Adding reports what already waits: no acknowledgement is missed in between.
-    if (copy < 0 ||
-        !owner_.reactor().add(copy, EPOLLIN, [this](std::uint32_t) { acknowledgements_came(); })) {
+    auto came = [this](std::uint32_t events) {
+        // The client's end is gone: shard 0 hears it too and stops every share; waiting on
+        // would only be told again at once.
+        if (events & (EPOLLHUP | EPOLLERR)) return stop_awaiting();
+        acknowledgements_came();
+    };
+    if (copy < 0 || !owner_.reactor().add(copy, EPOLLIN, came)) {
         if (copy >= 0) ::close(copy);
         return;  // out of descriptors: the next accept or announcement reads them
     }
