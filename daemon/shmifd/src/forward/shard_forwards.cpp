@@ -112,7 +112,7 @@ std::size_t ShardForwards::placement() const {
         const std::size_t load = context_->shards[i]->carried();
         if (load + spread <= least) {
             best = i;
-            least = load + spread;  // another must beat this one by `spread` too
+            least = load + spread;  // from here on, the least loaded of those wins
         }
     }
     return best;
