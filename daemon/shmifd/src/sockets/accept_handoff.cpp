@@ -39,12 +39,33 @@ bool within_backlog(const SockRecord& l) {
     return l.ready.size() + l.accepting + l.records_unread < l.backlog;
 }
 
+void acknowledged(SockRecord& l, std::size_t bytes) {
+    const auto filler = std::min(bytes, static_cast<std::size_t>(std::max(l.junk, 0)));
+    l.junk -= static_cast<int>(filler);
+    bytes -= filler;
+    l.records_unread -= std::min(l.records_unread, bytes);
+}
+
+std::size_t drain_acknowledgements(int daemon_end) {
+    std::size_t total = 0;
+    char sink[512];
+    // Bounded: at most a window of acknowledgements (and a descriptor's filler) can wait.
+    for (int i = 0; i < 1024; ++i) {
+        const ssize_t n = ::recv(daemon_end, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0) break;
+        total += static_cast<std::size_t>(n);
+        // Short: the stream is drained (what comes next raises a new edge), no EAGAIN to ask.
+        if (static_cast<std::size_t>(n) < sizeof sink) break;
+    }
+    return total;
+}
+
 }  // namespace
 
 bool has_room(SockRecord& l) {
     bool room = l.handoff ? within_backlog(l) : l.ready.size() + l.accepting < l.backlog;
-    if (!room && l.handoff && l.daemon_end >= 0) {
-        acknowledged(l, drain_acknowledgements(l.daemon_end));
+    if (!room && l.handoff) {
+        read_acknowledgements(l);
         recount(l);
         room = within_backlog(l);
     }
@@ -55,13 +76,12 @@ void announce_ready(SockRecord& l) {
     if (!l.handoff || l.daemon_end < 0) return;
     // Acknowledgements are read here, by whichever shard announces, once half a window of
     // them may wait: no worker is woken for each, and they never fill the client's buffer.
-    if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW / 2)
-        acknowledged(l, drain_acknowledgements(l.daemon_end));
+    if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW / 2) read_acknowledgements(l);
     while (l.unannounced > 0 && l.unannounced <= l.ready.size()) {
         if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW) {
-            acknowledged(l, drain_acknowledgements(l.daemon_end));
+            read_acknowledgements(l);
             recount(l);
-            if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW) return;  // the next ack goes on
+            if (l.records_unread >= SHMIFSOCK_ACCEPT_WINDOW) return;  // a shard awaits more
         }
         const auto at = l.ready.size() - l.unannounced;
         auto& connection = l.ready[at];
@@ -86,25 +106,8 @@ void announce_ready(SockRecord& l) {
     }
 }
 
-void acknowledged(SockRecord& l, std::size_t bytes) {
-    const auto filler = std::min(bytes, static_cast<std::size_t>(std::max(l.junk, 0)));
-    l.junk -= static_cast<int>(filler);
-    bytes -= filler;
-    l.records_unread -= std::min(l.records_unread, bytes);
-}
-
-std::size_t drain_acknowledgements(int daemon_end) {
-    std::size_t total = 0;
-    char sink[512];
-    // Bounded: at most a window of acknowledgements (and a descriptor's filler) can wait.
-    for (int i = 0; i < 1024; ++i) {
-        const ssize_t n = ::recv(daemon_end, sink, sizeof sink, MSG_DONTWAIT);
-        if (n <= 0) break;
-        total += static_cast<std::size_t>(n);
-        // Short: the stream is drained (what comes next raises a new edge), no EAGAIN to ask.
-        if (static_cast<std::size_t>(n) < sizeof sink) break;
-    }
-    return total;
+void read_acknowledgements(SockRecord& l) {
+    if (l.daemon_end >= 0) acknowledged(l, drain_acknowledgements(l.daemon_end));
 }
 
 void took_front(SockRecord& l) {

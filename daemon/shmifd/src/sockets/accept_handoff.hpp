@@ -25,12 +25,10 @@ bool has_room(SockRecord& listener);
 // Sends records for the connections in `ready` that have none yet, as the window allows.
 void announce_ready(SockRecord& listener);
 
-// The client acknowledged `records` records. Bytes that are not acknowledgements (a fresh
-// stream descriptor's filler, PROTOCOL.md) are taken off first.
-void acknowledged(SockRecord& listener, std::size_t bytes);
-
-// Reads what waits on the listener's daemon end (acknowledgements); the number of bytes.
-std::size_t drain_acknowledgements(int daemon_end);
+// Reads the acknowledgements waiting on the listener's daemon end and takes the records
+// they acknowledge off the unread count (bytes that are not acknowledgements, a fresh
+// stream descriptor's filler, PROTOCOL.md, are taken off first).
+void read_acknowledgements(SockRecord& listener);
 
 // sock.accept took the connection at the front of `ready`: keeps the count of unannounced
 // ones right (an old client may take connections no record announced).

@@ -93,7 +93,7 @@ void ListenerShare::stop_awaiting() {
 void ListenerShare::acknowledgements_came() {
     {
         std::lock_guard lock(record_->mutex);
-        acknowledged(*record_, drain_acknowledgements(record_->daemon_end));
+        read_acknowledgements(*record_);
         announce_ready(*record_);
     }
     stop_awaiting();
